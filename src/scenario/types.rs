@@ -1,0 +1,220 @@
+//! The validated scenario: every value checked, every duration in hours,
+//! every distribution constructed. Nothing downstream re-checks input.
+//!
+//! Field names follow the scenario file (`SCENARIO.md`); durations carry
+//! `_hours` where the file has a duration string.
+
+use super::calendar::{ClockWindow, Date, Weekday};
+use super::dist::Dist;
+
+/// A capacity plan, ready to simulate.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub start_date: Date,
+    pub warm_up_hours: f64,
+    pub horizon_hours: f64,
+    pub replications: u32,
+    pub seed: u64,
+    pub demand: Demand,
+    pub pru: Pru,
+    pub frailty_unit: FrailtyUnit,
+    pub ed: Ed,
+    pub acute: Acute,
+    pub pathways: Pathways,
+    pub community: Community,
+    pub rehab: Rehab,
+    pub care_homes: CareHomes,
+    /// `None` when the file has no `[readmission]` table: no readmissions.
+    pub readmission: Option<Readmission>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Demand {
+    pub crises_per_day: f64,
+    pub frail_share: f64,
+    /// Raw weights as written (non-negative, positive sum); the model divides
+    /// each list by the simple mean of its entries.
+    pub hour_of_day: [f64; 24],
+    /// Monday first.
+    pub day_of_week: [f64; 7],
+    /// January first.
+    pub month_of_year: [f64; 12],
+}
+
+/// Days on which a service opens, indexed by [`Weekday::index`].
+pub type OpenDays = [bool; 7];
+
+/// Every day of the week.
+pub const EVERY_DAY: OpenDays = [true; 7];
+
+/// Whether `day` is in `days`.
+pub fn opens_on(days: &OpenDays, day: Weekday) -> bool {
+    days[day.index()]
+}
+
+#[derive(Clone, Debug)]
+pub struct Pru {
+    pub cars: u32,
+    pub open: ClockWindow,
+    pub days: OpenDays,
+    pub eligible_share: f64,
+    pub visit: Dist,
+    pub treated_at_home: f64,
+    pub community_follow_up: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct FrailtyUnit {
+    pub slots: u32,
+    pub open: ClockWindow,
+    pub days: OpenDays,
+    pub assessment: Dist,
+    pub discharged_same_day: f64,
+    pub community_follow_up: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Ed {
+    pub frail_admit_share: f64,
+    pub other_admit_share: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Acute {
+    pub beds: u32,
+    pub discharge_hours: ClockWindow,
+    /// Same as `discharge_hours` when the file omits it.
+    pub weekend_discharge_hours: ClockWindow,
+    pub los_frail: Dist,
+    pub los_other: Dist,
+    /// In file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
+}
+
+/// Beds from 00:00 on `from` to 24:00 on `to` (`from <= to`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapacityChange {
+    pub from: Date,
+    pub to: Date,
+    pub beds: u32,
+}
+
+/// Discharge pathways after an acute stay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Pathway {
+    /// Home with no new support.
+    P0,
+    /// Home with community nursing support.
+    P1,
+    /// A rehab / intermediate care bed.
+    P2,
+    /// A care home bed.
+    P3,
+}
+
+impl Pathway {
+    pub const ALL: [Pathway; 4] = [Pathway::P0, Pathway::P1, Pathway::P2, Pathway::P3];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        ["p0", "p1", "p2", "p3"][self.index()]
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Pathways {
+    /// Shares of P0..P3 for frail patients; they sum to 1 (within 1e-6).
+    pub frail: [f64; 4],
+    /// Shares of P0..P3 for other patients; they sum to 1 (within 1e-6).
+    pub other: [f64; 4],
+    /// Process delay for P1, P2, P3 (index 0, 1, 2); `None` means zero.
+    pub process_delay: [Option<Dist>; 3],
+}
+
+/// Classes of community nursing referral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReferralClass {
+    /// From an acute discharge (P1) or after rehab.
+    Discharge,
+    /// After an avoided admission (PRU treated at home, FAU discharged).
+    Avoidance,
+    /// Referred by a GP from the community.
+    Community,
+}
+
+impl ReferralClass {
+    pub const ALL: [ReferralClass; 3] = [
+        ReferralClass::Discharge,
+        ReferralClass::Avoidance,
+        ReferralClass::Community,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        ["discharge", "avoidance", "community"][self.index()]
+    }
+
+    pub fn parse(s: &str) -> Option<ReferralClass> {
+        ReferralClass::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Community {
+    pub teams: u32,
+    pub caseload_per_team: u32,
+    pub referrals_per_day: f64,
+    /// A permutation of the three classes, highest priority first.
+    pub priority: [ReferralClass; 3],
+    /// Episode duration by class, indexed by [`ReferralClass::index`].
+    pub episode: [Dist; 3],
+}
+
+#[derive(Clone, Debug)]
+pub struct Rehab {
+    pub beds: u32,
+    pub stay: Dist,
+    pub community_follow_up: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CareHomes {
+    pub beds: u32,
+    pub initial_occupancy: f64,
+    pub stay: Dist,
+    pub community_placements_per_day: f64,
+    pub hospital_first: bool,
+    pub crises_per_resident_year: f64,
+    /// `None` when the red bag scheme is disabled.
+    pub red_bag: Option<RedBag>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RedBag {
+    pub los_reduction_hours: f64,
+    pub min_los_hours: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Readmission {
+    pub window_hours: f64,
+    /// Probability of readmission after leaving on P0, P1, P2.
+    pub p0: f64,
+    pub p1: f64,
+    pub p2: f64,
+}
+
+impl Scenario {
+    /// Community nursing caseload places.
+    pub fn community_places(&self) -> u64 {
+        u64::from(self.community.teams) * u64::from(self.community.caseload_per_team)
+    }
+}
