@@ -1,1 +1,8 @@
+//! The patient flow model of `MODEL.md`: services, routing and what is
+//! recorded. It knows nothing of files or the command line.
 pub mod metrics;
+mod observe;
+mod schedule;
+mod sim;
+
+pub use sim::{Census, Prepared, Source};

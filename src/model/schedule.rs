@@ -1,0 +1,229 @@
+//! Calendars turned into simulated time: opening hours, the crisis arrival
+//! rate and the acute bed count, all precomputed once per scenario.
+//!
+//! Simulated time is hours after 00:00 on the scenario's start date.
+
+use crate::scenario::calendar::{ClockWindow, Date, Weekday};
+use crate::scenario::{Acute, Demand, OpenDays};
+
+const WEEK_HOURS: f64 = 168.0;
+
+/// Weekly opening hours as sorted, disjoint intervals within one week that
+/// starts at 00:00 on the scenario's start date (so the weekday of that date
+/// comes first). `is_open` and `next_open` are O(intervals), at most 14.
+#[derive(Clone, Debug)]
+pub struct WeeklySchedule {
+    /// `[start, end)` hours since the week start, merged where they touch.
+    intervals: Vec<(f64, f64)>,
+    open_hours_per_week: f64,
+}
+
+impl WeeklySchedule {
+    /// Opening hours from the window that applies to each calendar date:
+    /// `window_for(weekday)`. A window that crosses midnight contributes the
+    /// early part and the late part of the same date, per `MODEL.md`.
+    pub fn new(start: Date, window_for: impl Fn(Weekday) -> ClockWindow) -> WeeklySchedule {
+        let mut intervals: Vec<(f64, f64)> = Vec::new();
+        for day in 0..7 {
+            let weekday = start.add_days(day).weekday();
+            let base = day as f64 * 24.0;
+            for (a, b) in window_for(weekday).intervals() {
+                let (a, b) = (base + f64::from(a) / 60.0, base + f64::from(b) / 60.0);
+                match intervals.last_mut() {
+                    Some(last) if last.1 == a => last.1 = b,
+                    _ => intervals.push((a, b)),
+                }
+            }
+        }
+        let open_hours_per_week = intervals.iter().map(|(a, b)| b - a).sum();
+        WeeklySchedule {
+            intervals,
+            open_hours_per_week,
+        }
+    }
+
+    /// A service open in `window` on `days`.
+    pub fn service(start: Date, window: ClockWindow, days: &OpenDays) -> WeeklySchedule {
+        WeeklySchedule::new(start, |d| {
+            if days[d.index()] {
+                window
+            } else {
+                ClockWindow::Never
+            }
+        })
+    }
+
+    /// Discharge hours: `weekday` on Monday to Friday, `weekend` on Saturday and Sunday.
+    pub fn discharge(start: Date, weekday: ClockWindow, weekend: ClockWindow) -> WeeklySchedule {
+        WeeklySchedule::new(start, |d| if d.is_weekend() { weekend } else { weekday })
+    }
+
+    fn split(t: f64) -> (f64, f64) {
+        let weeks = (t / WEEK_HOURS).floor();
+        (weeks * WEEK_HOURS, t - weeks * WEEK_HOURS)
+    }
+
+    /// Whether the service is open at `t`.
+    #[inline]
+    pub fn is_open(&self, t: f64) -> bool {
+        let (_, w) = Self::split(t);
+        self.intervals.iter().any(|&(a, b)| a <= w && w < b)
+    }
+
+    /// The first instant `>= t` at which the service is open (`t` itself when
+    /// open now), or `None` if it never opens.
+    #[inline]
+    pub fn next_open(&self, t: f64) -> Option<f64> {
+        let (week_start, w) = Self::split(t);
+        for &(a, b) in &self.intervals {
+            if w < b {
+                return Some(if w >= a { t } else { week_start + a });
+            }
+        }
+        self.intervals
+            .first()
+            .map(|&(a, _)| week_start + WEEK_HOURS + a)
+    }
+
+    /// Open hours in `[0, t)`.
+    fn open_hours_before(&self, t: f64) -> f64 {
+        let (week_start, w) = Self::split(t);
+        let partial: f64 = self
+            .intervals
+            .iter()
+            .map(|&(a, b)| (b.min(w) - a).max(0.0))
+            .sum();
+        week_start / WEEK_HOURS * self.open_hours_per_week + partial
+    }
+
+    /// Open hours in `[from, to)`.
+    pub fn open_hours_between(&self, from: f64, to: f64) -> f64 {
+        (self.open_hours_before(to) - self.open_hours_before(from)).max(0.0)
+    }
+}
+
+/// The crisis arrival rate, constant within each clock hour:
+/// `crises_per_day / 24 x hour weight x weekday weight x month weight`,
+/// each list divided by the simple mean of its entries.
+#[derive(Clone, Debug)]
+pub struct ArrivalProfile {
+    hour_factor: [f64; 24],
+    /// Crises per hour before the hour factor, for each simulated day.
+    per_day_factor: Vec<f64>,
+}
+
+impl ArrivalProfile {
+    /// The profile for `days` simulated days from `start`.
+    pub fn new(demand: &Demand, start: Date, days: usize) -> ArrivalProfile {
+        fn normalised<const N: usize>(w: &[f64; N]) -> [f64; N] {
+            let mean = w.iter().sum::<f64>() / N as f64;
+            w.map(|x| x / mean)
+        }
+        let hour_factor = normalised(&demand.hour_of_day);
+        let weekday = normalised(&demand.day_of_week);
+        let month = normalised(&demand.month_of_year);
+        let base = demand.crises_per_day / 24.0;
+        let per_day_factor = (0..days)
+            .map(|d| {
+                let date = start.add_days(d as i64);
+                base * weekday[date.weekday().index()] * month[date.month() as usize - 1]
+            })
+            .collect();
+        ArrivalProfile {
+            hour_factor,
+            per_day_factor,
+        }
+    }
+
+    /// Crises per hour in the clock hour containing `t`.
+    #[inline]
+    pub fn rate(&self, t: f64) -> f64 {
+        let hour = t.floor() as usize;
+        let day = hour / 24;
+        match self.per_day_factor.get(day) {
+            Some(f) => f * self.hour_factor[hour % 24],
+            None => 0.0,
+        }
+    }
+
+    /// The next arrival after `t` given a unit-exponential draw `e`, by
+    /// inverting the integrated rate hour by hour; `None` if it falls at or
+    /// after `end`.
+    #[inline]
+    pub fn next_arrival(&self, mut t: f64, mut e: f64, end: f64) -> Option<f64> {
+        while t < end {
+            let cell_end = t.floor() + 1.0;
+            let rate = self.rate(t);
+            let mass = rate * (cell_end - t);
+            if mass > e {
+                let next = t + e / rate;
+                return (next < end).then_some(next);
+            }
+            e -= mass;
+            t = cell_end;
+        }
+        None
+    }
+}
+
+/// Acute beds available on each simulated day (capacity changes applied: from
+/// 00:00 on `from` to 24:00 on `to`, the last listed change winning).
+pub fn beds_by_day(acute: &Acute, start: Date, days: usize) -> Vec<u32> {
+    (0..days)
+        .map(|d| {
+            let date = start.add_days(d as i64);
+            acute
+                .capacity_changes
+                .iter()
+                .rev()
+                .find(|c| c.from <= date && date <= c.to)
+                .map_or(acute.beds, |c| c.beds)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::EVERY_DAY;
+
+    fn tuesday() -> Date {
+        Date::parse("2025-04-01").unwrap()
+    }
+
+    #[test]
+    fn service_hours_and_next_opening() {
+        let w = ClockWindow::parse("08:00-20:00").unwrap();
+        let s = WeeklySchedule::service(tuesday(), w, &EVERY_DAY);
+        assert!(!s.is_open(7.99));
+        assert!(s.is_open(8.0));
+        assert!(!s.is_open(20.0));
+        assert_eq!(s.next_open(3.0), Some(8.0));
+        assert_eq!(s.next_open(21.0), Some(32.0));
+        assert_eq!(s.next_open(10.0), Some(10.0));
+        assert!((s.open_hours_between(0.0, 24.0 * 10.0) - 120.0).abs() < 1e-9);
+        assert!((s.open_hours_between(9.0, 33.0) - 12.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn weekday_only_and_crossing_midnight() {
+        // Start Tuesday; open Mon-Fri 20:00-08:00 by the calendar date rule.
+        let mut days = [false; 7];
+        for d in 0..5 {
+            days[d] = true;
+        }
+        let w = ClockWindow::parse("20:00-08:00").unwrap();
+        let s = WeeklySchedule::service(tuesday(), w, &days);
+        // Saturday 2025-04-05 02:00 is day 4 -> t = 4*24+2: closed (Saturday).
+        assert!(!s.is_open(4.0 * 24.0 + 2.0));
+        // Friday 23:00 open.
+        assert!(s.is_open(3.0 * 24.0 + 23.0));
+        // From Saturday 02:00 the next opening is Monday 00:00 (day 6).
+        assert_eq!(s.next_open(4.0 * 24.0 + 2.0), Some(6.0 * 24.0));
+        let never = WeeklySchedule::service(tuesday(), ClockWindow::Never, &EVERY_DAY);
+        assert_eq!(never.next_open(5.0), None);
+        let always = WeeklySchedule::service(tuesday(), ClockWindow::Always, &EVERY_DAY);
+        assert_eq!(always.next_open(1234.5), Some(1234.5));
+        assert!((always.open_hours_between(10.0, 1000.0) - 990.0).abs() < 1e-9);
+    }
+}

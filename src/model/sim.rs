@@ -1,0 +1,1177 @@
+//! One replication of the patient flow model of `MODEL.md`.
+//!
+//! The simulation is a single loop over a future-event list of small `Copy`
+//! events that name patients and care home beds by index into arenas
+//! (`Vec`s with free lists), so the hot path allocates nothing once the
+//! arenas and queues have reached their working size.
+
+use std::collections::VecDeque;
+
+use super::metrics::{Metric, Metrics, ReplicationResult, Series};
+use super::observe::{Level, WaitMean, Window};
+use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
+use crate::engine::{EventQueue, StreamKey, StreamRng};
+use crate::scenario::{Pathway, ReferralClass, Scenario};
+
+/// Demand sources and other named stream families (part of each stream key).
+///
+/// Arrival times come from one stream per source (`*Times`); every patient
+/// has a stream of its own keyed by (source, arrival index).
+#[derive(Clone, Copy, Debug)]
+#[repr(u32)]
+pub enum Source {
+    CrisisTimes = 0,
+    Crisis = 1,
+    ReferralTimes = 2,
+    Referral = 3,
+    PlacementTimes = 4,
+    Placement = 5,
+    /// Residents in their care home bed at time zero.
+    InitialResident = 6,
+}
+
+/// Tag for the stream of a readmission, derived from its patient's key.
+const READMISSION_TAG: u64 = 0x5245_4144_4d49_5400;
+
+/// Everything about a scenario that every replication shares: schedules,
+/// the arrival profile, the bed calendar. Built once per run.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub scenario: Scenario,
+    pru_hours: WeeklySchedule,
+    fau_hours: WeeklySchedule,
+    discharge_hours: WeeklySchedule,
+    arrivals: ArrivalProfile,
+    /// Beds available on each simulated day.
+    beds_by_day: Vec<u32>,
+    window: Window,
+    /// Simulated hours of the first midnight inside the window.
+    first_midnight: f64,
+    /// Midnights inside the window: the length of each daily series.
+    days_in_window: usize,
+    /// Open car-hours of the PRU inside the window (cars x opening hours).
+    pru_open_car_hours: f64,
+}
+
+impl Prepared {
+    pub fn new(scenario: Scenario) -> Prepared {
+        let start = scenario.start_date;
+        let window = Window {
+            start: scenario.warm_up_hours,
+            end: scenario.warm_up_hours + scenario.horizon_hours,
+        };
+        let days = (window.end / 24.0).ceil() as usize + 1;
+        let first_midnight = (window.start / 24.0).ceil() * 24.0;
+        let days_in_window = if first_midnight < window.end {
+            ((window.end - first_midnight) / 24.0).ceil() as usize
+        } else {
+            0
+        };
+        let pru_hours = WeeklySchedule::service(start, scenario.pru.open, &scenario.pru.days);
+        let pru_open_car_hours =
+            f64::from(scenario.pru.cars) * pru_hours.open_hours_between(window.start, window.end);
+        Prepared {
+            fau_hours: WeeklySchedule::service(
+                start,
+                scenario.frailty_unit.open,
+                &scenario.frailty_unit.days,
+            ),
+            discharge_hours: WeeklySchedule::discharge(
+                start,
+                scenario.acute.discharge_hours,
+                scenario.acute.weekend_discharge_hours,
+            ),
+            arrivals: ArrivalProfile::new(&scenario.demand, start, days),
+            beds_by_day: beds_by_day(&scenario.acute, start, days),
+            pru_hours,
+            window,
+            first_midnight,
+            days_in_window,
+            pru_open_car_hours,
+            scenario,
+        }
+    }
+
+    /// The date of day 0 of the daily series.
+    pub fn first_day(&self) -> crate::scenario::calendar::Date {
+        self.scenario
+            .start_date
+            .add_days((self.first_midnight / 24.0) as i64)
+    }
+
+    /// Midnights in the window (the length of every daily series).
+    pub fn days_in_window(&self) -> usize {
+        self.days_in_window
+    }
+
+    /// Runs replication `replication` to the end of the window.
+    pub fn simulate(&self, replication: u32) -> ReplicationResult {
+        let mut sim = Sim::new(self, replication);
+        sim.run();
+        sim.finish()
+    }
+
+    /// Runs replication `replication` and also returns where every patient
+    /// is at the end, for conservation checks.
+    pub fn simulate_with_census(&self, replication: u32) -> (ReplicationResult, Census) {
+        let mut sim = Sim::new(self, replication);
+        sim.run();
+        let census = sim.census;
+        (sim.finish(), census)
+    }
+}
+
+/// Where the crisis patients are (counts over the whole run, warm-up included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Crisis patients created (new, residents', readmissions).
+    pub arrived: u64,
+    pub in_pru: u64,
+    pub in_fau: u64,
+    pub waiting_for_bed: u64,
+    pub in_bed: u64,
+    /// Left the crisis pathway: home (from the PRU, ED or FAU, or after a
+    /// hospital stay, to rehab or to a care home).
+    pub left: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    NextCrisis,
+    NextReferral,
+    NextPlacement,
+    Readmission { key: StreamKey, frail: bool },
+    ResidentCrisis { bed: u32, generation: u32 },
+    ResidentStayEnd { bed: u32, generation: u32 },
+    PruVisitEnd { patient: u32 },
+    FauAssessmentEnd { patient: u32 },
+    MedicallyFit { patient: u32 },
+    ProcessDelayEnd { patient: u32 },
+    LeaveHospital { patient: u32 },
+    RehabStayEnd { patient: u32 },
+    CommunityEpisodeEnd,
+    BedCapacity { day: u32 },
+    Midnight,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A patient on the crisis pathway (and on to rehab).
+#[derive(Clone, Debug)]
+struct Patient {
+    rng: StreamRng,
+    key: StreamKey,
+    frail: bool,
+    /// The care home bed of a resident in crisis, or `NONE`.
+    home_bed: u32,
+    pathway: Pathway,
+    /// Decision to admit.
+    admitted_at: f64,
+    /// When the patient asked for the downstream place.
+    requested_at: f64,
+    /// Whether the patient is counted as in a capacity wait.
+    capacity_waiting: bool,
+    /// Community episode length (P1), drawn at referral.
+    episode_hours: f64,
+    /// Care home bed granted (P3), or `NONE`.
+    care_home_bed: u32,
+}
+
+/// A care home bed and its resident.
+#[derive(Clone, Debug)]
+struct CareHomeBed {
+    held: bool,
+    /// Bumped when a resident leaves, so their pending events go stale.
+    generation: u32,
+    /// The resident is in the bed (not away in a crisis or still in hospital).
+    in_bed: bool,
+    /// The stay has ended while the resident was away: leave on return.
+    stay_over: bool,
+    key: StreamKey,
+    rng: StreamRng,
+    crises: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct CommunityRequest {
+    at: f64,
+    episode_hours: f64,
+    /// The patient waiting in hospital, or `NONE` for one at home.
+    patient: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Placement {
+    at: f64,
+    key: StreamKey,
+}
+
+struct Sim<'p> {
+    p: &'p Prepared,
+    sc: &'p Scenario,
+    replication: u32,
+    queue: EventQueue<Event>,
+    now: f64,
+    end: f64,
+    events: u64,
+
+    crisis_times: StreamRng,
+    crisis_count: u64,
+    referral_times: StreamRng,
+    referral_count: u64,
+    placement_times: StreamRng,
+    placement_count: u64,
+
+    patients: Vec<Patient>,
+    free_patients: Vec<u32>,
+
+    pru_busy: u32,
+    fau_busy: u32,
+    beds_available: u32,
+    beds_occupied: u32,
+    bed_queue: VecDeque<u32>,
+
+    community_places: u64,
+    community_held: u64,
+    community_queues: [VecDeque<CommunityRequest>; 3],
+    rehab_held: u32,
+    rehab_queue: VecDeque<u32>,
+    care_home_beds: Vec<CareHomeBed>,
+    care_home_free: Vec<u32>,
+    care_home_held: u32,
+    care_home_hospital_queue: VecDeque<u32>,
+    care_home_community_queue: VecDeque<Placement>,
+
+    // Observations.
+    counts: Metrics,
+    occupied: Level,
+    beds_full: Level,
+    pru_busy_level: Level,
+    process_level: Level,
+    capacity_level: [Level; 3],
+    community_held_level: Level,
+    community_waiting_level: Level,
+    rehab_level: Level,
+    care_home_level: Level,
+    bed_waits: Vec<f64>,
+    community_waits: [WaitMean; 3],
+    rehab_waits: WaitMean,
+    care_home_waits: WaitMean,
+    daily: [Vec<f64>; 3],
+    census: Census,
+}
+
+impl<'p> Sim<'p> {
+    fn new(p: &'p Prepared, replication: u32) -> Sim<'p> {
+        let sc = &p.scenario;
+        let stream =
+            |source: Source| StreamRng::new(StreamKey::new(sc.seed, replication, source as u32, 0));
+        let places = sc.community_places();
+        let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
+        let mut sim = Sim {
+            p,
+            sc,
+            replication,
+            queue: EventQueue::with_capacity(4096),
+            now: 0.0,
+            end: p.window.end,
+            events: 0,
+            crisis_times: stream(Source::CrisisTimes),
+            crisis_count: 0,
+            referral_times: stream(Source::ReferralTimes),
+            referral_count: 0,
+            placement_times: stream(Source::PlacementTimes),
+            placement_count: 0,
+            patients: Vec::with_capacity(2048),
+            free_patients: Vec::with_capacity(2048),
+            pru_busy: 0,
+            fau_busy: 0,
+            beds_available: p.beds_by_day.first().copied().unwrap_or(sc.acute.beds),
+            beds_occupied: 0,
+            bed_queue: VecDeque::with_capacity(256),
+            community_places: places,
+            community_held: 0,
+            community_queues: Default::default(),
+            rehab_held: 0,
+            rehab_queue: VecDeque::with_capacity(64),
+            care_home_beds: Vec::with_capacity(sc.care_homes.beds as usize),
+            care_home_free: Vec::with_capacity(sc.care_homes.beds as usize),
+            care_home_held: 0,
+            care_home_hospital_queue: VecDeque::with_capacity(64),
+            care_home_community_queue: VecDeque::with_capacity(64),
+            counts: Metrics::default(),
+            occupied: Level::default(),
+            beds_full: Level::default(),
+            pru_busy_level: Level::default(),
+            process_level: Level::default(),
+            capacity_level: [Level::default(); 3],
+            community_held_level: Level::default(),
+            community_waiting_level: Level::default(),
+            rehab_level: Level::default(),
+            care_home_level: Level::default(),
+            bed_waits: Vec::with_capacity(expected_admissions.clamp(0.0, 1e6) as usize),
+            community_waits: [WaitMean::default(); 3],
+            rehab_waits: WaitMean::default(),
+            care_home_waits: WaitMean::default(),
+            daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
+            census: Census::default(),
+        };
+        sim.start();
+        sim
+    }
+
+    // ----- the event list -------------------------------------------------
+
+    /// Schedules `event` at `t` unless it falls at or after the end of the run.
+    #[inline]
+    fn at(&mut self, t: f64, event: Event) {
+        if t < self.end {
+            self.queue.schedule(t, event);
+        }
+    }
+
+    fn start(&mut self) {
+        let sc = self.sc;
+        // Empty acute beds, ED, PRU, FAU, community caseload and rehab;
+        // care homes with their initial residents.
+        self.beds_full
+            .set(0.0, self.full_indicator(), &self.p.window);
+        let beds = sc.care_homes.beds;
+        let initial =
+            ((f64::from(beds) * sc.care_homes.initial_occupancy).round() as u32).min(beds);
+        for b in 0..beds {
+            let key = StreamKey::new(
+                sc.seed,
+                self.replication,
+                Source::InitialResident as u32,
+                u64::from(b),
+            );
+            self.care_home_beds.push(CareHomeBed {
+                held: false,
+                generation: 0,
+                in_bed: false,
+                stay_over: false,
+                key,
+                rng: StreamRng::new(key),
+                crises: 0,
+            });
+        }
+        // Free beds are taken lowest index first.
+        self.care_home_free.extend((initial..beds).rev());
+        for b in 0..initial {
+            let stay = sc
+                .care_homes
+                .stay
+                .sample(&mut self.care_home_beds[b as usize].rng);
+            self.resident_moves_in(0.0, b, stay);
+        }
+        self.care_home_held = initial;
+        self.care_home_level
+            .set(0.0, f64::from(initial), &self.p.window);
+
+        // Bed capacity changes, on the days the count changes.
+        for day in 1..self.p.beds_by_day.len() {
+            if self.p.beds_by_day[day] != self.p.beds_by_day[day - 1] {
+                self.at(day as f64 * 24.0, Event::BedCapacity { day: day as u32 });
+            }
+        }
+        if self.p.days_in_window > 0 {
+            self.at(self.p.first_midnight, Event::Midnight);
+        }
+        self.schedule_next_crisis(0.0);
+        self.schedule_next_referral(0.0);
+        self.schedule_next_placement(0.0);
+    }
+
+    fn run(&mut self) {
+        while let Some((t, event)) = self.queue.pop() {
+            // `at` never schedules past the end.
+            self.now = t;
+            self.events += 1;
+            match event {
+                Event::NextCrisis => self.on_next_crisis(t),
+                Event::NextReferral => self.on_next_referral(t),
+                Event::NextPlacement => self.on_next_placement(t),
+                Event::Readmission { key, frail } => {
+                    let patient = self.new_patient(key, StreamRng::new(key), frail, NONE);
+                    self.count(t, Metric::Readmissions);
+                    self.crisis(t, patient);
+                }
+                Event::ResidentCrisis { bed, generation } => {
+                    self.on_resident_crisis(t, bed, generation)
+                }
+                Event::ResidentStayEnd { bed, generation } => {
+                    self.on_resident_stay_end(t, bed, generation)
+                }
+                Event::PruVisitEnd { patient } => self.on_pru_visit_end(t, patient),
+                Event::FauAssessmentEnd { patient } => self.on_fau_end(t, patient),
+                Event::MedicallyFit { patient } => self.on_medically_fit(t, patient),
+                Event::ProcessDelayEnd { patient } => self.request_place(t, patient),
+                Event::LeaveHospital { patient } => self.leave_hospital(t, patient),
+                Event::RehabStayEnd { patient } => self.on_rehab_stay_end(t, patient),
+                Event::CommunityEpisodeEnd => self.on_community_episode_end(t),
+                Event::BedCapacity { day } => self.on_bed_capacity(t, day),
+                Event::Midnight => self.on_midnight(t),
+            }
+        }
+    }
+
+    // ----- observation helpers ------------------------------------------------
+
+    #[inline]
+    fn count(&mut self, t: f64, metric: Metric) {
+        if self.p.window.contains(t) {
+            self.counts[metric] += 1.0;
+        }
+    }
+
+    fn full_indicator(&self) -> f64 {
+        if self.beds_occupied >= self.beds_available {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    fn set_beds(&mut self, t: f64, occupied: u32, available: u32) {
+        self.beds_occupied = occupied;
+        self.beds_available = available;
+        let w = &self.p.window;
+        self.occupied.set(t, f64::from(occupied), w);
+        self.beds_full.set(t, self.full_indicator(), w);
+    }
+
+    // ----- patients -----------------------------------------------------------
+
+    fn new_patient(&mut self, key: StreamKey, rng: StreamRng, frail: bool, home_bed: u32) -> u32 {
+        self.census.arrived += 1;
+        let patient = Patient {
+            rng,
+            key,
+            frail,
+            home_bed,
+            pathway: Pathway::P0,
+            admitted_at: 0.0,
+            requested_at: 0.0,
+            capacity_waiting: false,
+            episode_hours: 0.0,
+            care_home_bed: NONE,
+        };
+        match self.free_patients.pop() {
+            Some(i) => {
+                self.patients[i as usize] = patient;
+                i
+            }
+            None => {
+                self.patients.push(patient);
+                (self.patients.len() - 1) as u32
+            }
+        }
+    }
+
+    fn release_patient(&mut self, patient: u32) {
+        self.free_patients.push(patient);
+    }
+
+    #[inline]
+    fn pt(&mut self, patient: u32) -> &mut Patient {
+        &mut self.patients[patient as usize]
+    }
+
+    // ----- demand -------------------------------------------------------------
+
+    fn schedule_next_crisis(&mut self, t: f64) {
+        let e = self.crisis_times.exp1();
+        if let Some(next) = self.p.arrivals.next_arrival(t, e, self.end) {
+            self.at(next, Event::NextCrisis);
+        }
+    }
+
+    fn on_next_crisis(&mut self, t: f64) {
+        let sc = self.sc;
+        let key = StreamKey::new(
+            sc.seed,
+            self.replication,
+            Source::Crisis as u32,
+            self.crisis_count,
+        );
+        self.crisis_count += 1;
+        let mut rng = StreamRng::new(key);
+        let frail = rng.chance(sc.demand.frail_share);
+        let patient = self.new_patient(key, rng, frail, NONE);
+        self.crisis(t, patient);
+        self.schedule_next_crisis(t);
+    }
+
+    fn schedule_next_referral(&mut self, t: f64) {
+        let rate = self.sc.community.referrals_per_day / 24.0;
+        if rate > 0.0 {
+            let next = t + self.referral_times.exp1() / rate;
+            self.at(next, Event::NextReferral);
+        }
+    }
+
+    fn on_next_referral(&mut self, t: f64) {
+        let sc = self.sc;
+        let key = StreamKey::new(
+            sc.seed,
+            self.replication,
+            Source::Referral as u32,
+            self.referral_count,
+        );
+        self.referral_count += 1;
+        let mut rng = StreamRng::new(key);
+        let class = ReferralClass::Community;
+        let episode = sc.community.episode[class.index()].sample(&mut rng);
+        self.refer_to_community(t, class, episode, NONE);
+        self.schedule_next_referral(t);
+    }
+
+    fn schedule_next_placement(&mut self, t: f64) {
+        let rate = self.sc.care_homes.community_placements_per_day / 24.0;
+        if rate > 0.0 {
+            let next = t + self.placement_times.exp1() / rate;
+            self.at(next, Event::NextPlacement);
+        }
+    }
+
+    fn on_next_placement(&mut self, t: f64) {
+        let sc = self.sc;
+        let key = StreamKey::new(
+            sc.seed,
+            self.replication,
+            Source::Placement as u32,
+            self.placement_count,
+        );
+        self.placement_count += 1;
+        self.care_home_community_queue
+            .push_back(Placement { at: t, key });
+        self.fill_care_home_beds(t);
+        self.schedule_next_placement(t);
+    }
+
+    // ----- the crisis pathway -----------------------------------------------
+
+    /// A crisis from any source: the PRU if eligible and able, else the ED.
+    fn crisis(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        self.count(t, Metric::Crises);
+        if !self.pt(patient).rng.chance(sc.pru.eligible_share) {
+            return self.emergency_department(t, patient);
+        }
+        self.count(t, Metric::PruEligible);
+        if !self.p.pru_hours.is_open(t) {
+            self.count(t, Metric::PruMissedClosed);
+            return self.emergency_department(t, patient);
+        }
+        if self.pru_busy >= sc.pru.cars {
+            self.count(t, Metric::PruMissedBusy);
+            return self.emergency_department(t, patient);
+        }
+        self.count(t, Metric::PruVisits);
+        self.pru_busy += 1;
+        self.pru_busy_level.add(t, 1.0, &self.p.window);
+        self.census.in_pru += 1;
+        let visit = sc.pru.visit.sample(&mut self.pt(patient).rng);
+        self.at(t + visit, Event::PruVisitEnd { patient });
+    }
+
+    fn on_pru_visit_end(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        self.pru_busy -= 1;
+        self.pru_busy_level.add(t, -1.0, &self.p.window);
+        self.census.in_pru -= 1;
+        if self.pt(patient).rng.chance(sc.pru.treated_at_home) {
+            self.count(t, Metric::PruTreatedAtHome);
+            self.count(t, Metric::AdmissionsAvoidedDirect);
+            self.avoided_admission(t, patient, sc.pru.community_follow_up);
+        } else {
+            self.emergency_department(t, patient);
+        }
+    }
+
+    /// Resolved without admission by the PRU or the FAU: maybe a community
+    /// follow-up, then home.
+    fn avoided_admission(&mut self, t: f64, patient: u32, follow_up: f64) {
+        let sc = self.sc;
+        let class = ReferralClass::Avoidance;
+        let p = &mut self.patients[patient as usize];
+        if p.rng.chance(follow_up) {
+            let episode = sc.community.episode[class.index()].sample(&mut p.rng);
+            self.refer_to_community(t, class, episode, NONE);
+        }
+        self.go_home(t, patient);
+    }
+
+    /// Leaves the crisis pathway without a hospital stay.
+    fn go_home(&mut self, t: f64, patient: u32) {
+        self.census.left += 1;
+        let home_bed = self.pt(patient).home_bed;
+        if home_bed != NONE {
+            self.resident_returns(t, home_bed);
+        }
+        self.release_patient(patient);
+    }
+
+    fn emergency_department(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        self.count(t, Metric::EdAttendances);
+        let frail = self.pt(patient).frail;
+        let admit_share = if frail {
+            let fau = &sc.frailty_unit;
+            if self.fau_busy < fau.slots && self.p.fau_hours.is_open(t) {
+                self.count(t, Metric::FauAssessed);
+                self.fau_busy += 1;
+                self.census.in_fau += 1;
+                let d = fau.assessment.sample(&mut self.pt(patient).rng);
+                self.at(t + d, Event::FauAssessmentEnd { patient });
+                return;
+            }
+            self.count(t, Metric::FauMissed);
+            sc.ed.frail_admit_share
+        } else {
+            sc.ed.other_admit_share
+        };
+        if self.pt(patient).rng.chance(admit_share) {
+            self.admit(t, patient);
+        } else {
+            self.go_home(t, patient);
+        }
+    }
+
+    fn on_fau_end(&mut self, t: f64, patient: u32) {
+        let fau = &self.sc.frailty_unit;
+        self.fau_busy -= 1;
+        self.census.in_fau -= 1;
+        if self.pt(patient).rng.chance(fau.discharged_same_day) {
+            self.count(t, Metric::FauDischarged);
+            self.count(t, Metric::AdmissionsAvoidedDirect);
+            self.avoided_admission(t, patient, fau.community_follow_up);
+        } else {
+            self.admit(t, patient);
+        }
+    }
+
+    // ----- acute beds -----------------------------------------------------------
+
+    /// The decision to admit: a free bed now, or a first-come-first-served wait.
+    fn admit(&mut self, t: f64, patient: u32) {
+        self.count(t, Metric::Admissions);
+        self.pt(patient).admitted_at = t;
+        self.census.waiting_for_bed += 1;
+        self.bed_queue.push_back(patient);
+        self.fill_acute_beds(t);
+    }
+
+    fn fill_acute_beds(&mut self, t: f64) {
+        while self.beds_occupied < self.beds_available {
+            let Some(patient) = self.bed_queue.pop_front() else {
+                break;
+            };
+            self.take_bed(t, patient);
+        }
+    }
+
+    fn take_bed(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        self.census.waiting_for_bed -= 1;
+        self.census.in_bed += 1;
+        self.set_beds(t, self.beds_occupied + 1, self.beds_available);
+        let p = &mut self.patients[patient as usize];
+        let wait = t - p.admitted_at;
+        let los_dist = if p.frail {
+            &sc.acute.los_frail
+        } else {
+            &sc.acute.los_other
+        };
+        let mut los = los_dist.sample(&mut p.rng);
+        if p.home_bed != NONE {
+            if let Some(red_bag) = &sc.care_homes.red_bag {
+                // A stay already shorter than the floor is unchanged.
+                if los >= red_bag.min_los_hours {
+                    los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
+                }
+            }
+        }
+        if self.p.window.contains(t) {
+            self.bed_waits.push(wait);
+            if wait > 4.0 {
+                self.counts[Metric::BedWaitsOver4h] += 1.0;
+            }
+            if wait > 12.0 {
+                self.counts[Metric::BedWaitsOver12h] += 1.0;
+            }
+        }
+        self.at(t + los, Event::MedicallyFit { patient });
+    }
+
+    fn on_bed_capacity(&mut self, t: f64, day: u32) {
+        let available = self.p.beds_by_day[day as usize];
+        self.set_beds(t, self.beds_occupied, available);
+        // A rise fills at once; a fall evicts nobody.
+        self.fill_acute_beds(t);
+    }
+
+    /// Medically fit: residents go back to their bed, others draw a pathway.
+    fn on_medically_fit(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        self.process_level.add(t, 1.0, &self.p.window);
+        let p = &mut self.patients[patient as usize];
+        if p.home_bed != NONE {
+            return self.await_discharge_hours(t, patient);
+        }
+        let shares = if p.frail {
+            &sc.pathways.frail
+        } else {
+            &sc.pathways.other
+        };
+        let u = p.rng.uniform();
+        let mut acc = 0.0;
+        let mut pathway = Pathway::P3;
+        for pw in Pathway::ALL {
+            acc += shares[pw.index()];
+            if u < acc {
+                pathway = pw;
+                break;
+            }
+        }
+        // Shares of zero are never chosen, even at the top of the range.
+        while shares[pathway.index()] == 0.0 && pathway != Pathway::P0 {
+            pathway = Pathway::ALL[pathway.index() - 1];
+        }
+        p.pathway = pathway;
+        if pathway == Pathway::P0 {
+            return self.await_discharge_hours(t, patient);
+        }
+        let delay = match &sc.pathways.process_delay[pathway.index() - 1] {
+            Some(d) => d.sample(&mut p.rng),
+            None => 0.0,
+        };
+        if delay > 0.0 {
+            self.at(t + delay, Event::ProcessDelayEnd { patient });
+        } else {
+            self.request_place(t, patient);
+        }
+    }
+
+    /// Leaves now if inside the discharge hours, else at the next opening.
+    fn await_discharge_hours(&mut self, t: f64, patient: u32) {
+        match self.p.discharge_hours.next_open(t) {
+            Some(open) if open <= t => self.leave_hospital(t, patient),
+            Some(open) => self.at(open, Event::LeaveHospital { patient }),
+            // Discharge hours "none" every day: the patient never leaves.
+            None => {}
+        }
+    }
+
+    /// After the process delay: ask for the place the pathway needs.
+    fn request_place(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        let window = self.p.window;
+        let pathway = {
+            let p = self.pt(patient);
+            p.requested_at = t;
+            p.capacity_waiting = true;
+            p.pathway
+        };
+        // Counted as a capacity wait until granted (maybe at once, below).
+        self.process_level.add(t, -1.0, &window);
+        self.capacity_level[pathway.index() - 1].add(t, 1.0, &window);
+        match pathway {
+            Pathway::P1 => {
+                let class = ReferralClass::Discharge;
+                let p = &mut self.patients[patient as usize];
+                let episode = sc.community.episode[class.index()].sample(&mut p.rng);
+                p.episode_hours = episode;
+                self.refer_to_community(t, class, episode, patient);
+            }
+            Pathway::P2 => {
+                self.rehab_queue.push_back(patient);
+                self.fill_rehab_beds(t);
+            }
+            Pathway::P3 => {
+                self.care_home_hospital_queue.push_back(patient);
+                self.fill_care_home_beds(t);
+            }
+            Pathway::P0 => unreachable!("P0 asks for no place"),
+        }
+    }
+
+    /// The downstream place is granted to a patient in hospital.
+    fn place_granted(&mut self, t: f64, patient: u32) {
+        let window = self.p.window;
+        let (pathway, wait) = {
+            let p = self.pt(patient);
+            p.capacity_waiting = false;
+            (p.pathway, t - p.requested_at)
+        };
+        self.capacity_level[pathway.index() - 1].add(t, -1.0, &window);
+        self.process_level.add(t, 1.0, &window);
+        if wait > 0.0 {
+            let metric = match pathway {
+                Pathway::P1 => Metric::DelayedPatientsP1,
+                Pathway::P2 => Metric::DelayedPatientsP2,
+                _ => Metric::DelayedPatientsP3,
+            };
+            self.count(t, metric);
+        }
+        self.await_discharge_hours(t, patient);
+    }
+
+    fn leave_hospital(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        let window = self.p.window;
+        self.process_level.add(t, -1.0, &window);
+        self.census.in_bed -= 1;
+        let home_bed = self.pt(patient).home_bed;
+        let mut keep = false;
+        if home_bed != NONE {
+            self.resident_returns(t, home_bed);
+        } else {
+            let pathway = self.pt(patient).pathway;
+            match pathway {
+                Pathway::P0 => {}
+                Pathway::P1 => {
+                    let episode = self.pt(patient).episode_hours;
+                    self.at(t + episode, Event::CommunityEpisodeEnd);
+                }
+                Pathway::P2 => {
+                    let stay = sc.rehab.stay.sample(&mut self.pt(patient).rng);
+                    self.at(t + stay, Event::RehabStayEnd { patient });
+                    keep = true;
+                }
+                Pathway::P3 => {
+                    let bed = self.pt(patient).care_home_bed;
+                    let p = &mut self.patients[patient as usize];
+                    let stay = sc.care_homes.stay.sample(&mut p.rng);
+                    let ch = &mut self.care_home_beds[bed as usize];
+                    ch.key = p.key;
+                    ch.rng = p.rng.clone();
+                    ch.crises = 0;
+                    self.resident_moves_in(t, bed, stay);
+                }
+            }
+            if let Some(r) = &sc.readmission {
+                let p = match pathway {
+                    Pathway::P0 => r.p0,
+                    Pathway::P1 => r.p1,
+                    Pathway::P2 => r.p2,
+                    Pathway::P3 => 0.0,
+                };
+                let pt = &mut self.patients[patient as usize];
+                if p > 0.0 && pt.rng.chance(p) {
+                    let when = t + pt.rng.uniform() * r.window_hours;
+                    let event = Event::Readmission {
+                        key: pt.key.child(READMISSION_TAG),
+                        frail: pt.frail,
+                    };
+                    self.at(when, event);
+                }
+            }
+        }
+        self.census.left += 1;
+        if !keep {
+            self.release_patient(patient);
+        }
+        self.set_beds(t, self.beds_occupied - 1, self.beds_available);
+        self.fill_acute_beds(t);
+    }
+
+    // ----- community nursing ----------------------------------------------------
+
+    /// A referral of `class`; `patient` is the one waiting in hospital, or `NONE`.
+    fn refer_to_community(
+        &mut self,
+        t: f64,
+        class: ReferralClass,
+        episode_hours: f64,
+        patient: u32,
+    ) {
+        self.community_queues[class.index()].push_back(CommunityRequest {
+            at: t,
+            episode_hours,
+            patient,
+        });
+        self.community_waiting_level.add(t, 1.0, &self.p.window);
+        self.fill_community_places(t);
+    }
+
+    fn fill_community_places(&mut self, t: f64) {
+        let window = self.p.window;
+        while self.community_held < self.community_places {
+            let Some(class) = self
+                .sc
+                .community
+                .priority
+                .into_iter()
+                .find(|c| !self.community_queues[c.index()].is_empty())
+            else {
+                break;
+            };
+            let Some(req) = self.community_queues[class.index()].pop_front() else {
+                break;
+            };
+            self.community_waiting_level.add(t, -1.0, &window);
+            self.community_held += 1;
+            self.community_held_level.add(t, 1.0, &window);
+            if window.contains(t) {
+                self.community_waits[class.index()].record((t - req.at) / 24.0);
+            }
+            if req.patient == NONE {
+                self.at(t + req.episode_hours, Event::CommunityEpisodeEnd);
+            } else {
+                self.place_granted(t, req.patient);
+            }
+        }
+    }
+
+    fn on_community_episode_end(&mut self, t: f64) {
+        self.community_held -= 1;
+        self.community_held_level.add(t, -1.0, &self.p.window);
+        self.fill_community_places(t);
+    }
+
+    // ----- rehab ------------------------------------------------------------------
+
+    fn fill_rehab_beds(&mut self, t: f64) {
+        let window = self.p.window;
+        while self.rehab_held < self.sc.rehab.beds {
+            let Some(patient) = self.rehab_queue.pop_front() else {
+                break;
+            };
+            self.rehab_held += 1;
+            self.rehab_level.add(t, 1.0, &window);
+            if window.contains(t) {
+                let wait = t - self.pt(patient).requested_at;
+                self.rehab_waits.record(wait / 24.0);
+            }
+            self.place_granted(t, patient);
+        }
+    }
+
+    fn on_rehab_stay_end(&mut self, t: f64, patient: u32) {
+        let sc = self.sc;
+        self.rehab_held -= 1;
+        self.rehab_level.add(t, -1.0, &self.p.window);
+        let class = ReferralClass::Discharge;
+        let p = &mut self.patients[patient as usize];
+        if p.rng.chance(sc.rehab.community_follow_up) {
+            let episode = sc.community.episode[class.index()].sample(&mut p.rng);
+            self.refer_to_community(t, class, episode, NONE);
+        }
+        self.release_patient(patient);
+        self.fill_rehab_beds(t);
+    }
+
+    // ----- care homes ---------------------------------------------------------------
+
+    /// Grants free care home beds to the waiting hospital and community
+    /// placements: hospital first when `hospital_first`, else first come
+    /// first served (hospital first on a tie).
+    fn fill_care_home_beds(&mut self, t: f64) {
+        let window = self.p.window;
+        let hospital_first = self.sc.care_homes.hospital_first;
+        while let Some(&bed) = self.care_home_free.last() {
+            let from_hospital = match (
+                self.care_home_hospital_queue.front(),
+                self.care_home_community_queue.front(),
+            ) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(&h), Some(c)) => {
+                    hospital_first || self.patients[h as usize].requested_at <= c.at
+                }
+            };
+            self.care_home_free.pop();
+            self.care_home_held += 1;
+            self.care_home_level.add(t, 1.0, &window);
+            let ch = &mut self.care_home_beds[bed as usize];
+            // Held from now; the resident arrives from hospital later.
+            ch.held = true;
+            ch.in_bed = false;
+            ch.stay_over = false;
+            if from_hospital {
+                let Some(patient) = self.care_home_hospital_queue.pop_front() else {
+                    unreachable!("the hospital queue has a front")
+                };
+                let wait = t - self.pt(patient).requested_at;
+                if window.contains(t) {
+                    self.care_home_waits.record(wait / 24.0);
+                }
+                self.pt(patient).care_home_bed = bed;
+                self.place_granted(t, patient);
+            } else {
+                let Some(placement) = self.care_home_community_queue.pop_front() else {
+                    unreachable!("the community queue has a front")
+                };
+                if window.contains(t) {
+                    self.care_home_waits.record((t - placement.at) / 24.0);
+                }
+                let ch = &mut self.care_home_beds[bed as usize];
+                ch.key = placement.key;
+                ch.rng = StreamRng::new(placement.key);
+                ch.crises = 0;
+                let stay = self.sc.care_homes.stay.sample(&mut ch.rng);
+                self.resident_moves_in(t, bed, stay);
+            }
+        }
+    }
+
+    /// A new resident takes up `bed` at `t` for `stay` hours (fixed now).
+    fn resident_moves_in(&mut self, t: f64, bed: u32, stay: f64) {
+        let ch = &mut self.care_home_beds[bed as usize];
+        ch.held = true;
+        ch.in_bed = true;
+        ch.stay_over = false;
+        let generation = ch.generation;
+        self.at(t + stay, Event::ResidentStayEnd { bed, generation });
+        self.schedule_resident_crisis(t, bed);
+    }
+
+    fn schedule_resident_crisis(&mut self, t: f64, bed: u32) {
+        let per_hour = self.sc.care_homes.crises_per_resident_year / (365.0 * 24.0);
+        if per_hour > 0.0 {
+            let ch = &mut self.care_home_beds[bed as usize];
+            let next = t + ch.rng.exp1() / per_hour;
+            let generation = ch.generation;
+            self.at(next, Event::ResidentCrisis { bed, generation });
+        }
+    }
+
+    fn on_resident_crisis(&mut self, t: f64, bed: u32, generation: u32) {
+        let ch = &mut self.care_home_beds[bed as usize];
+        if ch.generation != generation || !ch.in_bed {
+            return;
+        }
+        ch.in_bed = false;
+        let key = ch.key.child(ch.crises);
+        ch.crises += 1;
+        let patient = self.new_patient(key, StreamRng::new(key), true, bed);
+        self.crisis(t, patient);
+    }
+
+    /// A resident is back in their bed after a crisis.
+    fn resident_returns(&mut self, t: f64, bed: u32) {
+        let ch = &mut self.care_home_beds[bed as usize];
+        ch.in_bed = true;
+        if ch.stay_over {
+            self.resident_leaves(t, bed);
+        } else {
+            self.schedule_resident_crisis(t, bed);
+        }
+    }
+
+    fn on_resident_stay_end(&mut self, t: f64, bed: u32, generation: u32) {
+        let ch = &mut self.care_home_beds[bed as usize];
+        if ch.generation != generation {
+            return;
+        }
+        if ch.in_bed {
+            self.resident_leaves(t, bed);
+        } else {
+            // Away in a crisis: the bed is kept until they return.
+            ch.stay_over = true;
+        }
+    }
+
+    fn resident_leaves(&mut self, t: f64, bed: u32) {
+        let ch = &mut self.care_home_beds[bed as usize];
+        ch.generation = ch.generation.wrapping_add(1);
+        ch.held = false;
+        ch.in_bed = false;
+        ch.stay_over = false;
+        self.care_home_free.push(bed);
+        self.care_home_held -= 1;
+        self.care_home_level.add(t, -1.0, &self.p.window);
+        self.fill_care_home_beds(t);
+    }
+
+    // ----- daily series ---------------------------------------------------------------
+
+    fn on_midnight(&mut self, t: f64) {
+        let delayed: f64 = self.capacity_level.iter().map(Level::value).sum();
+        self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds_occupied));
+        self.daily[Series::DelayedPatients.index()].push(delayed);
+        self.daily[Series::CommunityWaitingList.index()].push(self.community_waiting_level.value());
+        let next = t + 24.0;
+        self.at(next, Event::Midnight);
+    }
+
+    // ----- results ----------------------------------------------------------------------
+
+    fn finish(mut self) -> ReplicationResult {
+        let w = self.p.window;
+        let hours = w.hours();
+        let mut m = self.counts;
+        let mean_level = |l: &Level| l.area_at_end(&w) / hours;
+        let bed_days = |l: &Level| l.area_at_end(&w) / 24.0;
+
+        m[Metric::AdmissionsAvoidedDirect] = m[Metric::PruTreatedAtHome] + m[Metric::FauDischarged];
+        m[Metric::PruUtilisation] = if self.p.pru_open_car_hours > 0.0 {
+            self.pru_busy_level.area_at_end(&w) / self.p.pru_open_car_hours
+        } else {
+            0.0
+        };
+        m[Metric::BedOccupancyMean] = mean_level(&self.occupied);
+        m[Metric::BedsFullShare] = mean_level(&self.beds_full);
+
+        let census = &self.daily[Series::MidnightCensus.index()];
+        let mut sorted = census.clone();
+        sorted.sort_by(f64::total_cmp);
+        m[Metric::MidnightCensusMean] = if census.is_empty() {
+            0.0
+        } else {
+            census.iter().sum::<f64>() / census.len() as f64
+        };
+        m[Metric::MidnightCensusP95] = percentile_or_zero(&sorted, 0.95);
+
+        self.bed_waits.sort_by(f64::total_cmp);
+        m[Metric::BedWaitMeanHours] = if self.bed_waits.is_empty() {
+            0.0
+        } else {
+            self.bed_waits.iter().sum::<f64>() / self.bed_waits.len() as f64
+        };
+        m[Metric::BedWaitP95Hours] = percentile_or_zero(&self.bed_waits, 0.95);
+
+        m[Metric::DelayedBedDaysP1] = bed_days(&self.capacity_level[0]);
+        m[Metric::DelayedBedDaysP2] = bed_days(&self.capacity_level[1]);
+        m[Metric::DelayedBedDaysP3] = bed_days(&self.capacity_level[2]);
+        m[Metric::DelayedBedDays] =
+            m[Metric::DelayedBedDaysP1] + m[Metric::DelayedBedDaysP2] + m[Metric::DelayedBedDaysP3];
+        m[Metric::ProcessDelayBedDays] = bed_days(&self.process_level);
+
+        m[Metric::CommunityUtilisation] = if self.community_places > 0 {
+            mean_level(&self.community_held_level) / self.community_places as f64
+        } else {
+            0.0
+        };
+        m[Metric::CommunityWaitingMean] = mean_level(&self.community_waiting_level);
+        m[Metric::CommunityWaitMeanDaysDischarge] =
+            self.community_waits[ReferralClass::Discharge.index()].mean();
+        m[Metric::CommunityWaitMeanDaysAvoidance] =
+            self.community_waits[ReferralClass::Avoidance.index()].mean();
+        m[Metric::CommunityWaitMeanDaysCommunity] =
+            self.community_waits[ReferralClass::Community.index()].mean();
+        m[Metric::RehabOccupancyMean] = mean_level(&self.rehab_level);
+        m[Metric::RehabWaitMeanDays] = self.rehab_waits.mean();
+        m[Metric::CareHomeOccupancyMean] = mean_level(&self.care_home_level);
+        m[Metric::CareHomeWaitMeanDays] = self.care_home_waits.mean();
+
+        ReplicationResult {
+            replication: self.replication,
+            metrics: m,
+            daily: self.daily,
+            events: self.events,
+        }
+    }
+}
+
+/// R-7 percentile of sorted values, 0 for none (as for a mean over no waits).
+fn percentile_or_zero(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        0.0
+    } else {
+        crate::stats::percentile_r7(sorted, p)
+    }
+}
