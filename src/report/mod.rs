@@ -1,1 +1,296 @@
-//! Output writers.
+//! Output writers: `summary.csv`, `replications.csv`, `daily.csv`, `run.json`
+//! and the terminal summary table.
+//!
+//! Every figure comes from [`summarise_metrics`] or [`summarise_daily`], so
+//! the CSV files and the terminal table cannot disagree.
+//!
+//! Files are written for Excel (`STACK.md`): see [`number_cell`] and
+//! [`text_cell`] for the cell rules. In short: numbers in full precision,
+//! never in exponent notation; an undefined value (NaN, e.g. the sd of a
+//! single replication, or a mean wait when nobody waited) is an empty cell;
+//! text that would start with `= + - @` gets a leading `'`; `\n` line
+//! endings; ISO dates.
+//!
+//! The CSV files are byte-identical for identical inputs. `run.json` is not
+//! (it records the thread count and wall time).
+
+mod atomic;
+mod cells;
+mod table;
+
+pub use atomic::replace_dir_with;
+pub use cells::{number_cell, text_cell};
+pub use table::format_summary_table;
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::metrics::{Metric, ReplicationResult, Series};
+use crate::scenario::calendar::Date;
+use crate::stats::{Summary, summarise};
+use cells::push_record;
+
+/// What was run, how, and by what: enough to reproduce a run and to check
+/// that a set of outputs belongs to a given scenario file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunManifest {
+    /// `patientflow` version (`CARGO_PKG_VERSION`).
+    pub software_version: String,
+    /// The scenario file as given on the command line.
+    pub scenario_path: String,
+    /// The scenario's own name. Kept verbatim here: JSON is not opened as a
+    /// spreadsheet, and the name must match the scenario file.
+    pub scenario_name: String,
+    /// The scenario after defaults and overrides, as TOML.
+    pub resolved_toml: String,
+    /// SHA-256 of the scenario file's bytes, lowercase hex.
+    pub sha256: String,
+    pub seed: u64,
+    pub replications: u32,
+    /// Worker threads (does not change the results).
+    pub threads: usize,
+    /// Random number generator, e.g. `"ChaCha8Rng (rand 0.10)"`.
+    pub generator: String,
+    /// How streams are given to replications and processes.
+    pub stream_allocation: String,
+    pub warm_up_hours: f64,
+    pub horizon_hours: f64,
+    /// Simulation start (ISO date).
+    pub start_date: String,
+    /// First day of the results window, day 0 of `daily.csv` (ISO date).
+    pub first_day_date: String,
+    pub wall_time_seconds: f64,
+    pub command_line: Vec<String>,
+}
+
+/// `run.json`: the manifest plus a description of the output files, so a
+/// reader years later knows which interval is which.
+#[derive(Serialize)]
+struct RunJson<'a> {
+    #[serde(flatten)]
+    manifest: &'a RunManifest,
+    outputs: OutputNotes,
+}
+
+#[derive(Serialize)]
+struct OutputNotes {
+    files: [&'static str; 3],
+    percentiles: &'static str,
+    confidence_interval: &'static str,
+    empty_cell: &'static str,
+    text_cells: &'static str,
+    daily_row_order: &'static str,
+}
+
+const OUTPUT_NOTES: OutputNotes = OutputNotes {
+    files: ["summary.csv", "replications.csv", "daily.csv"],
+    percentiles: "p5, p50, p95 are R-7 percentiles (Excel PERCENTILE.INC) of the \
+                  replication values: a band of outcomes",
+    confidence_interval: "ci95_low, ci95_high are the 95% confidence interval of the mean \
+                          over replications (Student t, n-1 df): uncertainty about the \
+                          mean, not a range of outcomes",
+    empty_cell: "an empty cell is an undefined value (e.g. sd or CI with one \
+                 replication; a mean wait when nobody waited)",
+    text_cells: "text starting with = + - @ is prefixed with ' so Excel does not \
+                 evaluate it",
+    daily_row_order: "day-major: for each day, one row per series \
+                      (midnight_census, delayed_patients, community_waiting_list)",
+};
+
+/// Across-replication summary of every metric, in [`Metric::ALL`] order.
+///
+/// Values are taken in the order of `results`; non-finite values are left
+/// out (see [`crate::stats`]).
+pub fn summarise_metrics(results: &[ReplicationResult]) -> Vec<(Metric, Summary)> {
+    Metric::ALL
+        .iter()
+        .map(|&m| {
+            let values: Vec<f64> = results.iter().map(|r| r.metrics[m]).collect();
+            (m, summarise(&values))
+        })
+        .collect()
+}
+
+/// One row of `daily.csv`: a series on a day, summarised over replications.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DailySummary {
+    /// 0-based day of the window; day 0 is the first day.
+    pub day: usize,
+    pub series: Series,
+    pub summary: Summary,
+}
+
+/// Number of days in the daily series: the longest series of any
+/// replication (they are all the same length unless something upstream is
+/// wrong, in which case the missing days count as missing values).
+pub fn daily_len(results: &[ReplicationResult]) -> usize {
+    results
+        .iter()
+        .flat_map(|r| r.daily.iter().map(Vec::len))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Across-replication summary of each daily series, day-major: all series
+/// for day 0, then day 1, and so on. Day-major keeps a day's figures
+/// together and lets a planner chart one series with a filter on `series`.
+pub fn summarise_daily(results: &[ReplicationResult]) -> Vec<DailySummary> {
+    let days = daily_len(results);
+    let mut rows = Vec::with_capacity(days * Series::ALL.len());
+    let mut values = Vec::with_capacity(results.len());
+    for day in 0..days {
+        for &series in &Series::ALL {
+            values.clear();
+            values.extend(results.iter().map(|r| {
+                r.daily[series.index()]
+                    .get(day)
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            }));
+            rows.push(DailySummary {
+                day,
+                series,
+                summary: summarise(&values),
+            });
+        }
+    }
+    rows
+}
+
+/// Header of `summary.csv`.
+pub const SUMMARY_HEADER: &str = "metric,unit,mean,sd,ci95_low,ci95_high,p5,p50,p95,n";
+/// Header of `daily.csv`.
+pub const DAILY_HEADER: &str = "day,date,series,mean,p5,p50,p95";
+
+/// The text of `summary.csv`: one row per metric, [`Metric::ALL`] order.
+pub fn render_summary_csv(summaries: &[(Metric, Summary)]) -> String {
+    let mut out = String::new();
+    out.push_str(SUMMARY_HEADER);
+    out.push('\n');
+    for (m, s) in summaries {
+        push_record(
+            &mut out,
+            &[
+                text_cell(m.name()),
+                text_cell(m.unit()),
+                number_cell(s.mean),
+                number_cell(s.sd),
+                number_cell(s.ci95_low),
+                number_cell(s.ci95_high),
+                number_cell(s.p5),
+                number_cell(s.p50),
+                number_cell(s.p95),
+                s.n.to_string(),
+            ],
+        );
+    }
+    out
+}
+
+/// The text of `replications.csv`: `replication` (the replication's own
+/// 0-based index, which identifies its random streams) then one column per
+/// metric; rows in the order of `results`.
+pub fn render_replications_csv(results: &[ReplicationResult]) -> String {
+    let mut out = String::new();
+    let mut header = vec![text_cell("replication")];
+    header.extend(Metric::ALL.iter().map(|m| text_cell(m.name())));
+    push_record(&mut out, &header);
+    for r in results {
+        let mut row = Vec::with_capacity(1 + Metric::ALL.len());
+        row.push(r.replication.to_string());
+        row.extend(Metric::ALL.iter().map(|&m| number_cell(r.metrics[m])));
+        push_record(&mut out, &row);
+    }
+    out
+}
+
+/// The text of `daily.csv`, rows as given (day-major from
+/// [`summarise_daily`]); `date` is `first_day` + `day`.
+pub fn render_daily_csv(rows: &[DailySummary], first_day: Date) -> String {
+    let mut out = String::new();
+    out.push_str(DAILY_HEADER);
+    out.push('\n');
+    for row in rows {
+        let s = &row.summary;
+        push_record(
+            &mut out,
+            &[
+                row.day.to_string(),
+                text_cell(&first_day.add_days(row.day as i64).to_string()),
+                text_cell(row.series.name()),
+                number_cell(s.mean),
+                number_cell(s.p5),
+                number_cell(s.p50),
+                number_cell(s.p95),
+            ],
+        );
+    }
+    out
+}
+
+/// The text of `run.json` (pretty-printed, trailing newline).
+pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
+    let doc = RunJson {
+        manifest,
+        outputs: OUTPUT_NOTES,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Writes `summary.csv`, `replications.csv`, `daily.csv` and `run.json` into
+/// `out_dir`, replacing it as a whole (see [`replace_dir_with`]): readers
+/// see either the previous outputs or all of the new ones.
+///
+/// Creates missing parent directories. To avoid deleting something that is
+/// not ours, an existing `out_dir` is replaced only if it is empty or holds a
+/// `run.json` (i.e. it is a previous run's output); otherwise this returns
+/// an `AlreadyExists` error and writes nothing.
+pub fn write_run_outputs(
+    out_dir: &Path,
+    results: &[ReplicationResult],
+    first_day: Date,
+    manifest: &RunManifest,
+) -> io::Result<()> {
+    check_replaceable(out_dir)?;
+    // Render before touching the disk: a failure here leaves no trace.
+    let summary = render_summary_csv(&summarise_metrics(results));
+    let replications = render_replications_csv(results);
+    let daily = render_daily_csv(&summarise_daily(results), first_day);
+    let run_json = render_run_json(manifest)?;
+    replace_dir_with(out_dir, |tmp| {
+        fs::write(tmp.join("summary.csv"), &summary)?;
+        fs::write(tmp.join("replications.csv"), &replications)?;
+        fs::write(tmp.join("daily.csv"), &daily)?;
+        fs::write(tmp.join("run.json"), &run_json)
+    })
+}
+
+/// Refuses to replace a directory that is neither empty nor a previous run's
+/// output (pointing `--out` at a home directory must not delete it).
+fn check_replaceable(out_dir: &Path) -> io::Result<()> {
+    match fs::metadata(out_dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        // A file: replace_dir_with reports it.
+        Ok(m) if !m.is_dir() => return Ok(()),
+        Ok(_) => {}
+    }
+    let mut entries = fs::read_dir(out_dir)?;
+    if entries.next().is_none() || out_dir.join("run.json").is_file() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists and is not a patientflow output directory (no run.json); \
+                 refusing to replace it",
+                out_dir.display()
+            ),
+        ))
+    }
+}

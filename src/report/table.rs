@@ -1,0 +1,152 @@
+//! The terminal summary of a run: headline metrics, mean and 95% CI.
+
+use crate::model::metrics::{Metric, ReplicationResult};
+use crate::stats::Summary;
+
+use super::summarise_metrics;
+
+/// The metrics shown in the terminal table, in display order.
+pub const HEADLINE_METRICS: [Metric; 17] = [
+    Metric::Admissions,
+    Metric::AdmissionsAvoidedDirect,
+    Metric::EdAttendances,
+    Metric::PruVisits,
+    Metric::PruMissedBusy,
+    Metric::FauAssessed,
+    Metric::BedOccupancyMean,
+    Metric::BedsFullShare,
+    Metric::BedWaitsOver12h,
+    Metric::DelayedBedDays,
+    Metric::DelayedBedDaysP1,
+    Metric::DelayedBedDaysP2,
+    Metric::DelayedBedDaysP3,
+    Metric::ProcessDelayBedDays,
+    Metric::CommunityWaitingMean,
+    Metric::CommunityWaitMeanDaysDischarge,
+    Metric::CareHomeWaitMeanDays,
+];
+
+/// A fixed-width table of the headline metrics: metric, unit, mean and the
+/// 95% confidence interval of the mean, with a footer saying what the
+/// interval is (a board paper must not present it as a range of outcomes).
+///
+/// Rounding: the mean and both ends of its interval share one number of
+/// decimals, enough for 3 significant figures of the mean and 2 of the
+/// interval's half-width (at most 6), so `1234` is shown as a whole number
+/// and `0.0123` keeps its digits. Undefined values show as `n/a`.
+pub fn format_summary_table(results: &[ReplicationResult]) -> String {
+    let n_reps = results.len();
+    if n_reps == 0 {
+        return "No replications: nothing to summarise.\n".to_string();
+    }
+    let all = summarise_metrics(results);
+
+    let header = [
+        "metric".to_string(),
+        "unit".to_string(),
+        "mean".to_string(),
+        "95% CI of mean".to_string(),
+    ];
+    let mut rows: Vec<[String; 4]> = Vec::with_capacity(HEADLINE_METRICS.len());
+    for m in HEADLINE_METRICS {
+        let s = &all[m.index()].1;
+        rows.push(row(m, s, n_reps));
+    }
+
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String; 4]| {
+        let text = format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+        );
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut out, &header);
+    let rule = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+    out.push_str(&"-".repeat(rule));
+    out.push('\n');
+    for r in &rows {
+        line(&mut out, r);
+    }
+    out.push_str(&"-".repeat(rule));
+    out.push('\n');
+    let plural = if n_reps == 1 { "" } else { "s" };
+    out.push_str(&format!(
+        "95% CI: confidence interval of the mean over {n_reps} replication{plural} \
+         (Student t), not a range of outcomes.\n"
+    ));
+    if n_reps == 1 {
+        out.push_str("One replication gives no interval; run more replications.\n");
+    }
+    out.push_str("Ranges of outcomes (p5-p95 across replications) are in summary.csv.\n");
+    out
+}
+
+fn row(m: Metric, s: &Summary, n_reps: usize) -> [String; 4] {
+    let half = (s.ci95_high - s.ci95_low) / 2.0;
+    let d = decimals(s.mean, 3).max(decimals(half, 2));
+    let mean = fixed(s.mean, d);
+    let mut ci = if s.ci95_low.is_finite() && s.ci95_high.is_finite() {
+        format!("{} to {}", fixed(s.ci95_low, d), fixed(s.ci95_high, d))
+    } else {
+        "n/a".to_string()
+    };
+    if s.n != n_reps {
+        // Some replications had no value (e.g. nobody waited): say so.
+        ci.push_str(&format!(" (n={})", s.n));
+    }
+    [m.name().to_string(), m.unit().to_string(), mean, ci]
+}
+
+/// Decimals needed to show `sig` significant figures of `x` (0 to 6).
+fn decimals(x: f64, sig: i32) -> usize {
+    if !x.is_finite() || x == 0.0 {
+        return 0;
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    (sig - 1 - magnitude).clamp(0, 6) as usize
+}
+
+/// `x` with `d` decimals; `n/a` when undefined; never `-0` or `-0.00`.
+fn fixed(x: f64, d: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    let s = format!("{x:.d$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding() {
+        assert_eq!(decimals(1234.5, 3), 0);
+        assert_eq!(decimals(12.345, 3), 1);
+        assert_eq!(decimals(0.0123, 3), 4);
+        assert_eq!(decimals(1e-12, 3), 6);
+        assert_eq!(fixed(1234.4, 0), "1234");
+        assert_eq!(fixed(-0.0004, 2), "0.00");
+        assert_eq!(fixed(-1.5, 1), "-1.5");
+        assert_eq!(fixed(f64::NAN, 2), "n/a");
+    }
+}
