@@ -3,6 +3,7 @@
 //! A discrete-event simulator of discharge-to-community patient flow for a
 //! borough health and care partnership (reference case: Tower Hamlets
 //! Together). See `docs/model.md` and the README.
+pub mod cli;
 pub mod engine;
 pub mod experiment;
 pub mod model;

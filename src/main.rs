@@ -1,1 +1,4 @@
-fn main() {}
+//! The `patientflow` command: see `patientflow --help`.
+fn main() -> std::process::ExitCode {
+    patientflow::cli::main()
+}

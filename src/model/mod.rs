@@ -6,3 +6,6 @@ mod schedule;
 mod sim;
 
 pub use sim::{Census, Prepared, Source};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+//! The command line: subcommands and flags, and the mapping of failures to
+//! exit codes (2: the input is wrong; 1: something else failed).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use crate::experiment::{self, Progress};
+use crate::model::Prepared;
+use crate::report::{self, RunManifest};
+use crate::scenario::{self, ScenarioError};
+
+/// Discharge-to-community patient flow: what a capacity plan does to
+/// emergency admissions and delayed transfers of care.
+#[derive(Debug, Parser)]
+#[command(name = "patientflow", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the replications of a scenario and write summary.csv,
+    /// replications.csv, daily.csv and run.json.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Replications to run (overrides `scenario.replications`).
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// Random seed (overrides `scenario.seed`).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Output directory (default: outputs/<scenario file stem>/). Replaced
+    /// whole and atomically when the run finishes.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Change one scenario key for this run, checked as a file value is
+    /// (`--set pru.cars=2`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// A failure, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Threads(#[from] experiment::ThreadPoolError),
+}
+
+impl CliError {
+    /// 2 for anything the user typed or wrote; 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Io { .. } | CliError::Threads(_) => 1,
+        }
+    }
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run_command(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", error_text(&e));
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn error_text(e: &CliError) -> String {
+    let text = e.to_string();
+    if text.starts_with("error") {
+        text
+    } else {
+        format!("error: {text}")
+    }
+}
+
+fn run_command(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Run(args) => run(args),
+    }
+}
+
+/// `--replications` and `--seed` go in as `--set`s, so the resolved scenario
+/// recorded in run.json is exactly what ran.
+fn overrides(args: &RunArgs) -> Vec<String> {
+    let mut sets = args.sets.clone();
+    if let Some(n) = args.replications {
+        sets.push(format!("scenario.replications={n}"));
+    }
+    if let Some(s) = args.seed {
+        sets.push(format!("scenario.seed={s}"));
+    }
+    sets
+}
+
+/// The default output directory: `outputs/<file stem>/`.
+pub fn default_out_dir(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".to_string());
+    PathBuf::from("outputs").join(stem)
+}
+
+fn run(args: RunArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let loaded = scenario::load(&args.scenario, &overrides(&args))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&args.scenario));
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    let sc = &loaded.scenario;
+    eprintln!(
+        "patientflow {}: {} ({} replications, seed {}, {} threads)",
+        env!("CARGO_PKG_VERSION"),
+        sc.name,
+        sc.replications,
+        sc.seed,
+        threads
+    );
+    let prepared = Prepared::new(loaded.scenario.clone());
+    let replications: Vec<u32> = (0..sc.replications).collect();
+    let progress = if args.quiet {
+        Progress::Hidden
+    } else {
+        Progress::Auto
+    };
+    let results = experiment::run_replications(&prepared, &replications, threads, progress)?;
+    let manifest = RunManifest {
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_path: args.scenario.display().to_string(),
+        scenario_name: sc.name.clone(),
+        resolved_toml: loaded.resolved_toml.clone(),
+        sha256: loaded.sha256.clone(),
+        seed: sc.seed,
+        replications: sc.replications,
+        threads,
+        generator: experiment::GENERATOR.to_string(),
+        stream_allocation: experiment::STREAM_ALLOCATION.to_string(),
+        warm_up_hours: sc.warm_up_hours,
+        horizon_hours: sc.horizon_hours,
+        start_date: sc.start_date.to_string(),
+        first_day_date: prepared.first_day().to_string(),
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        command_line: std::env::args().collect(),
+    };
+    report::write_run_outputs(&out, &results, prepared.first_day(), &manifest).map_err(
+        |source| CliError::Io {
+            context: format!("could not write the outputs to {}", out.display()),
+            source,
+        },
+    )?;
+    println!("{}", report::format_summary_table(&results));
+    println!("Outputs written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Model tests on scenarios built in code (the file format has its own tests).
+
+use super::metrics::{Metric, Series};
+use super::{Census, Prepared};
+use crate::scenario::calendar::{ClockWindow, Date};
+use crate::scenario::dist::{Dist, DistSpec};
+use crate::scenario::*;
+
+fn d(days: f64) -> f64 {
+    days * 24.0
+}
+
+fn gamma(mean_h: f64, sd_h: f64) -> Dist {
+    Dist::new(DistSpec::Gamma {
+        mean: mean_h,
+        sd: sd_h,
+    })
+    .unwrap()
+}
+
+fn lognormal(mean_h: f64, sd_h: f64) -> Dist {
+    Dist::new(DistSpec::LogNormal {
+        mean: mean_h,
+        sd: sd_h,
+    })
+    .unwrap()
+}
+
+/// A borough-sized scenario close to the shipped baseline.
+pub(crate) fn borough() -> Scenario {
+    let w = |s: &str| ClockWindow::parse(s).unwrap();
+    Scenario {
+        name: "test borough".into(),
+        description: String::new(),
+        start_date: Date::parse("2025-04-01").unwrap(),
+        warm_up_hours: d(90.0),
+        horizon_hours: d(365.0),
+        replications: 4,
+        seed: 20251122,
+        demand: Demand {
+            crises_per_day: 250.0,
+            frail_share: 0.15,
+            hour_of_day: [1.0; 24],
+            day_of_week: [1.0; 7],
+            month_of_year: [1.0; 12],
+        },
+        pru: Pru {
+            cars: 1,
+            open: w("08:00-20:00"),
+            days: EVERY_DAY,
+            eligible_share: 0.04,
+            visit: lognormal(1.7, 0.7),
+            treated_at_home: 0.67,
+            community_follow_up: 0.3,
+        },
+        frailty_unit: FrailtyUnit {
+            slots: 6,
+            open: w("08:00-20:00"),
+            days: [true, true, true, true, true, false, false],
+            assessment: gamma(6.0, 3.0),
+            discharged_same_day: 0.45,
+            community_follow_up: 0.6,
+        },
+        ed: Ed {
+            frail_admit_share: 0.6,
+            other_admit_share: 0.28,
+        },
+        acute: Acute {
+            beds: 560,
+            discharge_hours: w("08:00-18:00"),
+            weekend_discharge_hours: w("10:00-14:00"),
+            los_frail: lognormal(d(11.0), d(13.0)),
+            los_other: lognormal(d(4.0), d(6.0)),
+            capacity_changes: vec![],
+        },
+        pathways: Pathways {
+            frail: [0.50, 0.40, 0.06, 0.04],
+            other: [0.88, 0.10, 0.015, 0.005],
+            process_delay: [
+                Some(gamma(d(1.0), d(1.0))),
+                Some(gamma(d(2.0), d(1.5))),
+                Some(gamma(d(3.0), d(2.0))),
+            ],
+        },
+        community: Community {
+            teams: 16,
+            caseload_per_team: 50,
+            referrals_per_day: 25.0,
+            priority: [
+                ReferralClass::Discharge,
+                ReferralClass::Avoidance,
+                ReferralClass::Community,
+            ],
+            episode: [
+                gamma(d(14.0), d(10.0)),
+                gamma(d(10.0), d(7.0)),
+                gamma(d(21.0), d(15.0)),
+            ],
+        },
+        rehab: Rehab {
+            beds: 30,
+            stay: gamma(d(21.0), d(10.0)),
+            community_follow_up: 0.7,
+        },
+        care_homes: CareHomes {
+            beds: 340,
+            initial_occupancy: 0.9,
+            stay: Dist::new(DistSpec::Exponential { mean: d(730.0) }).unwrap(),
+            community_placements_per_day: 0.3,
+            hospital_first: true,
+            crises_per_resident_year: 0.7,
+            red_bag: Some(RedBag {
+                los_reduction_hours: d(4.0),
+                min_los_hours: d(1.0),
+            }),
+        },
+        readmission: Some(Readmission {
+            window_hours: d(30.0),
+            p0: 0.1,
+            p1: 0.1,
+            p2: 0.08,
+        }),
+    }
+}
+
+#[test]
+fn borough_runs_and_reports_every_metric() {
+    let p = Prepared::new(borough());
+    let r = p.simulate(0);
+    for m in Metric::ALL {
+        assert!(r.metrics[m].is_finite(), "{} is not finite", m.name());
+    }
+    for s in Series::ALL {
+        assert_eq!(r.daily[s.index()].len(), 365, "{}", s.name());
+    }
+    assert!(r.metrics[Metric::Admissions] > 0.0);
+    eprintln!("events {}", r.events);
+    for m in Metric::ALL {
+        eprintln!("{:40} {:>12.3}", m.name(), r.metrics[m]);
+    }
+}
+
+#[test]
+fn conservation_every_patient_is_somewhere() {
+    let p = Prepared::new(borough());
+    let (_, c): (_, Census) = p.simulate_with_census(1);
+    assert!(c.arrived > 100_000);
+    assert_eq!(
+        c.arrived,
+        c.in_pru + c.in_fau + c.waiting_for_bed + c.in_bed + c.left
+    );
+}
+
+#[test]
+fn same_replication_same_result_different_replication_differs() {
+    let p = Prepared::new(borough());
+    assert_eq!(p.simulate(3), p.simulate(3));
+    assert_ne!(p.simulate(3).metrics, p.simulate(4).metrics);
+}
