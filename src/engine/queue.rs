@@ -1,56 +1,68 @@
-//! A future-event list: a binary min-heap keyed on (time, sequence number).
+//! A future-event list keyed on (time, sequence number).
 //!
 //! The sequence number is the order of scheduling, so events at the same
 //! instant are processed first-scheduled first, the same way on every run.
 //! Times are hours as `f64`, checked finite and non-negative when scheduled;
 //! for such values the IEEE bit pattern orders like the number, so the key is
-//! a plain integer comparison.
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+//! one `u128`, `time bits << 64 | sequence`, compared as an integer.
+//!
+//! # Structure
+//! Two parts, popped as one:
+//! - **Timers**: a few fixed slots, each holding at most one pending event.
+//!   A recurring process whose next event is always known (an arrival
+//!   stream) lives in a slot instead of the heap, so the heap does not carry
+//!   half of all events. Popping compares the heap's top with each slot.
+//! - **A 4-ary min-heap** for everything else: half the depth of a binary
+//!   heap, and the four children of a node share one or two cache lines.
+//!   Push and pop are O(log n); neither allocates once the heap has grown to
+//!   its working size.
 
 /// One scheduled event.
 #[derive(Clone, Copy, Debug)]
 struct Entry<E> {
-    /// `time.to_bits()`: orders like `time` for finite `time >= 0`.
-    time_bits: u64,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time_bits == other.time_bits && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time_bits, other.seq).cmp(&(self.time_bits, self.seq))
-    }
-}
+/// The key of an empty timer slot: larger than any real key.
+const EMPTY: u128 = u128::MAX;
 
-/// The future-event list. `schedule` and `pop` are O(log n); neither
-/// allocates once the heap has grown to its working size.
+/// The future-event list.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Vec<Entry<E>>,
+    timers: Vec<Entry<E>>,
     next_seq: u64,
 }
 
 impl<E: Copy> EventQueue<E> {
-    /// An empty queue with room for `capacity` pending events.
-    pub fn with_capacity(capacity: usize) -> Self {
+    /// An empty queue with room for `capacity` pending events in the heap and
+    /// `timers` timer slots, each holding `idle` (never returned) until set.
+    pub fn new(capacity: usize, timers: usize, idle: E) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
+            heap: Vec::with_capacity(capacity),
+            timers: vec![
+                Entry {
+                    key: EMPTY,
+                    event: idle
+                };
+                timers
+            ],
             next_seq: 0,
         }
+    }
+
+    #[inline]
+    fn key(&mut self, time: f64) -> u128 {
+        assert!(
+            time.is_finite() && time >= 0.0,
+            "event scheduled at invalid time {time}"
+        );
+        // +0.0 and -0.0 compare equal but have different bits: normalise.
+        let bits = (time + 0.0).to_bits();
+        let key = (u128::from(bits) << 64) | u128::from(self.next_seq);
+        self.next_seq += 1;
+        key
     }
 
     /// Schedules `event` at `time` hours.
@@ -60,41 +72,103 @@ impl<E: Copy> EventQueue<E> {
     /// a time from validated input, so this is a bug, not a user error.
     #[inline]
     pub fn schedule(&mut self, time: f64, event: E) {
-        assert!(
-            time.is_finite() && time >= 0.0,
-            "event scheduled at invalid time {time}"
-        );
-        // +0.0 and -0.0 compare equal but have different bits: normalise.
-        let time = time + 0.0;
-        self.heap.push(Entry {
-            time_bits: time.to_bits(),
-            seq: self.next_seq,
-            event,
-        });
-        self.next_seq += 1;
+        let key = self.key(time);
+        self.heap.push(Entry { key, event });
+        self.sift_up(self.heap.len() - 1);
+    }
+
+    /// Sets timer slot `slot` to fire `event` at `time`, replacing what it held.
+    /// It takes its place in the (time, sequence) order as if scheduled now.
+    #[inline]
+    pub fn set_timer(&mut self, slot: usize, time: f64, event: E) {
+        let key = self.key(time);
+        self.timers[slot] = Entry { key, event };
     }
 
     /// Removes and returns the earliest event with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, E)> {
-        self.heap
-            .pop()
-            .map(|e| (f64::from_bits(e.time_bits), e.event))
+        let mut best = EMPTY;
+        let mut best_slot = usize::MAX;
+        for (i, t) in self.timers.iter().enumerate() {
+            if t.key < best {
+                best = t.key;
+                best_slot = i;
+            }
+        }
+        let heap_key = self.heap.first().map_or(EMPTY, |e| e.key);
+        if best_slot != usize::MAX && best < heap_key {
+            let entry = self.timers[best_slot];
+            self.timers[best_slot].key = EMPTY;
+            return Some((time_of(entry.key), entry.event));
+        }
+        let last = self.heap.pop()?;
+        let top = if self.heap.is_empty() {
+            last
+        } else {
+            let top = self.heap[0];
+            self.heap[0] = last;
+            self.sift_down(0);
+            top
+        };
+        Some((time_of(top.key), top.event))
     }
 
-    /// The time of the earliest event, if any.
-    pub fn peek_time(&self) -> Option<f64> {
-        self.heap.peek().map(|e| f64::from_bits(e.time_bits))
-    }
-
-    /// Pending events.
+    /// Pending events (heap and timers).
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.timers.iter().filter(|t| t.key != EMPTY).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
+
+    #[inline]
+    fn sift_up(&mut self, mut i: usize) {
+        let entry = self.heap[i];
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            if self.heap[parent].key <= entry.key {
+                break;
+            }
+            self.heap[i] = self.heap[parent];
+            i = parent;
+        }
+        self.heap[i] = entry;
+    }
+
+    #[inline]
+    fn sift_down(&mut self, mut i: usize) {
+        let n = self.heap.len();
+        let entry = self.heap[i];
+        loop {
+            let first = 4 * i + 1;
+            if first >= n {
+                break;
+            }
+            // The smallest of up to four children.
+            let mut child = first;
+            let mut child_key = self.heap[first].key;
+            for c in first + 1..(first + 4).min(n) {
+                let k = self.heap[c].key;
+                if k < child_key {
+                    child = c;
+                    child_key = k;
+                }
+            }
+            if entry.key <= child_key {
+                break;
+            }
+            self.heap[i] = self.heap[child];
+            i = child;
+        }
+        self.heap[i] = entry;
+    }
+}
+
+#[inline]
+fn time_of(key: u128) -> f64 {
+    f64::from_bits((key >> 64) as u64)
 }
 
 #[cfg(test)]
@@ -103,21 +177,42 @@ mod tests {
 
     #[test]
     fn pops_in_time_then_schedule_order() {
-        let mut q = EventQueue::with_capacity(8);
+        let mut q = EventQueue::new(8, 1, ' ');
         q.schedule(2.0, 'c');
         q.schedule(1.0, 'a');
-        q.schedule(2.0, 'd');
+        q.set_timer(0, 2.0, 'd');
         q.schedule(1.0, 'b');
         q.schedule(0.0, 'z');
-        q.schedule(-0.0 + 0.0, 'y');
+        q.schedule(-0.0, 'y');
+        q.schedule(2.0, 'e');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
-        assert_eq!(order, vec!['z', 'y', 'a', 'b', 'c', 'd']);
+        assert_eq!(order, vec!['z', 'y', 'a', 'b', 'c', 'd', 'e']);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn matches_a_sort_on_many_random_times() {
+        let mut q = EventQueue::new(0, 2, usize::MAX);
+        let mut x: u64 = 12345;
+        let mut expected = Vec::new();
+        for i in 0..5000usize {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Coarse times so that ties are common.
+            let t = ((x >> 40) % 500) as f64;
+            q.schedule(t, i);
+            expected.push((t, i));
+        }
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let got: Vec<(f64, usize)> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(got, expected);
     }
 
     #[test]
     #[should_panic(expected = "invalid time")]
     fn refuses_nan() {
-        let mut q = EventQueue::with_capacity(1);
+        let mut q = EventQueue::new(1, 0, ());
         q.schedule(f64::NAN, ());
     }
 }

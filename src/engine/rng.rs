@@ -99,10 +99,12 @@ impl StreamRng {
         self.uniform() < p
     }
 
-    /// An exponential draw with mean 1.
+    /// An exponential draw with mean 1 (ziggurat: a logarithm only in the
+    /// rare tail case).
     #[inline]
     pub fn exp1(&mut self) -> f64 {
-        -(1.0 - self.uniform()).ln()
+        use rand_distr::Distribution;
+        rand_distr::Exp1.sample(self)
     }
 }
 

@@ -154,6 +154,19 @@ enum Event {
     Midnight,
 }
 
+/// Recurring processes whose next event sits in a timer slot of the queue.
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    Crisis,
+    Referral,
+    Placement,
+    Midnight,
+}
+
+impl Timer {
+    const COUNT: usize = 4;
+}
+
 const NONE: u32 = u32::MAX;
 
 /// A patient on the crisis pathway (and on to rehab).
@@ -272,7 +285,7 @@ impl<'p> Sim<'p> {
             p,
             sc,
             replication,
-            queue: EventQueue::with_capacity(4096),
+            queue: EventQueue::new(4096, Timer::COUNT, Event::Midnight),
             now: 0.0,
             end: p.window.end,
             events: 0,
@@ -330,6 +343,14 @@ impl<'p> Sim<'p> {
         }
     }
 
+    /// Sets a recurring process's next event, unless it falls at or after the end.
+    #[inline]
+    fn at_timer(&mut self, timer: Timer, t: f64, event: Event) {
+        if t < self.end {
+            self.queue.set_timer(timer as usize, t, event);
+        }
+    }
+
     fn start(&mut self) {
         let sc = self.sc;
         // Empty acute beds, ED, PRU, FAU, community caseload and rehab;
@@ -376,7 +397,7 @@ impl<'p> Sim<'p> {
             }
         }
         if self.p.days_in_window > 0 {
-            self.at(self.p.first_midnight, Event::Midnight);
+            self.at_timer(Timer::Midnight, self.p.first_midnight, Event::Midnight);
         }
         self.schedule_next_crisis(0.0);
         self.schedule_next_referral(0.0);
@@ -483,7 +504,7 @@ impl<'p> Sim<'p> {
     fn schedule_next_crisis(&mut self, t: f64) {
         let e = self.crisis_times.exp1();
         if let Some(next) = self.p.arrivals.next_arrival(t, e, self.end) {
-            self.at(next, Event::NextCrisis);
+            self.at_timer(Timer::Crisis, next, Event::NextCrisis);
         }
     }
 
@@ -507,7 +528,7 @@ impl<'p> Sim<'p> {
         let rate = self.sc.community.referrals_per_day / 24.0;
         if rate > 0.0 {
             let next = t + self.referral_times.exp1() / rate;
-            self.at(next, Event::NextReferral);
+            self.at_timer(Timer::Referral, next, Event::NextReferral);
         }
     }
 
@@ -531,7 +552,7 @@ impl<'p> Sim<'p> {
         let rate = self.sc.care_homes.community_placements_per_day / 24.0;
         if rate > 0.0 {
             let next = t + self.placement_times.exp1() / rate;
-            self.at(next, Event::NextPlacement);
+            self.at_timer(Timer::Placement, next, Event::NextPlacement);
         }
     }
 
@@ -1094,8 +1115,7 @@ impl<'p> Sim<'p> {
         self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds_occupied));
         self.daily[Series::DelayedPatients.index()].push(delayed);
         self.daily[Series::CommunityWaitingList.index()].push(self.community_waiting_level.value());
-        let next = t + 24.0;
-        self.at(next, Event::Midnight);
+        self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
 
     // ----- results ----------------------------------------------------------------------
