@@ -2,7 +2,7 @@
 //! recorded. It knows nothing of files or the command line.
 pub mod metrics;
 mod observe;
-mod schedule;
+pub(crate) mod schedule;
 mod sim;
 
 pub use sim::{Census, Prepared, Source};

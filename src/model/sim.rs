@@ -41,7 +41,7 @@ pub struct Prepared {
     pru_hours: WeeklySchedule,
     fau_hours: WeeklySchedule,
     discharge_hours: WeeklySchedule,
-    arrivals: ArrivalProfile,
+    pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
     beds_by_day: Vec<u32>,
     window: Window,

@@ -157,3 +157,93 @@ fn same_replication_same_result_different_replication_differs() {
     assert_eq!(p.simulate(3), p.simulate(3));
     assert_ne!(p.simulate(3).metrics, p.simulate(4).metrics);
 }
+
+/// Crisis counts by hour of day and by weekday follow the weights: each
+/// bucket's count is Poisson with mean the integrated rate, checked within 4
+/// standard errors (sqrt of the mean).
+#[test]
+fn arrival_profile_follows_the_weights() {
+    use super::schedule::ArrivalProfile;
+    use crate::engine::{StreamKey, StreamRng};
+    let mut demand = borough().demand;
+    demand.hour_of_day = [
+        0.7, 0.55, 0.45, 0.4, 0.35, 0.35, 0.45, 0.65, 0.95, 1.25, 1.45, 1.5, 1.5, 1.45, 1.4, 1.4,
+        1.35, 1.35, 1.3, 1.25, 1.15, 1.05, 0.95, 0.8,
+    ];
+    demand.day_of_week = [1.3, 1.0, 1.0, 1.0, 1.0, 0.6, 0.6];
+    demand.month_of_year = [1.2, 1.1, 1.0, 1.0, 0.9, 0.9, 0.9, 0.8, 1.0, 1.0, 1.1, 1.2];
+    let start = Date::parse("2025-04-01").unwrap();
+    let days = 2 * 365;
+    let end = days as f64 * 24.0;
+    let profile = ArrivalProfile::new(&demand, start, days + 1);
+    let mut by_hour = [0.0f64; 24];
+    let mut by_weekday = [0.0f64; 7];
+    let mut expected_hour = [0.0f64; 24];
+    let mut expected_weekday = [0.0f64; 7];
+    for h in 0..(days * 24) {
+        let rate = profile.rate(h as f64 + 0.5);
+        expected_hour[h % 24] += rate;
+        expected_weekday[start.add_days((h / 24) as i64).weekday().index()] += rate;
+    }
+    let mut rng = StreamRng::new(StreamKey::new(5, 0, 0, 0));
+    let mut t = 0.0;
+    let mut total = 0.0;
+    while let Some(next) = profile.next_arrival(t, rng.exp1(), end) {
+        t = next;
+        total += 1.0;
+        let hour = t.floor() as usize;
+        by_hour[hour % 24] += 1.0;
+        by_weekday[start.add_days((hour / 24) as i64).weekday().index()] += 1.0;
+    }
+    let expected_total: f64 = expected_hour.iter().sum();
+    assert!((total - expected_total).abs() < 4.0 * expected_total.sqrt());
+    for h in 0..24 {
+        let e = expected_hour[h];
+        assert!(
+            (by_hour[h] - e).abs() < 4.0 * e.sqrt(),
+            "hour {h}: {} vs {e}",
+            by_hour[h]
+        );
+    }
+    for d in 0..7 {
+        let e = expected_weekday[d];
+        assert!(
+            (by_weekday[d] - e).abs() < 4.0 * e.sqrt(),
+            "weekday {d}: {} vs {e}",
+            by_weekday[d]
+        );
+    }
+    // The weights shape the rate exactly: Monday 11:00 in January against
+    // Saturday 04:00 in August.
+    let monday_jan = Date::parse("2026-01-05").unwrap();
+    let saturday_aug = Date::parse("2025-08-02").unwrap();
+    let at = |date: Date, hour: f64| profile.rate(start.days_until(date) as f64 * 24.0 + hour);
+    let ratio = at(monday_jan, 11.2) / at(saturday_aug, 4.7);
+    let want = (1.5 / 0.35) * (1.3 / 0.6) * (1.2 / 0.8);
+    assert!((ratio - want).abs() < 1e-9 * want, "{ratio} vs {want}");
+}
+
+/// With only new crises, the whole-model crisis count over the window is
+/// Poisson with mean the integrated rate (4 standard errors).
+#[test]
+fn crisis_count_matches_the_integrated_rate() {
+    let mut sc = borough();
+    sc.demand.month_of_year = [1.2, 1.1, 1.0, 1.0, 0.9, 0.9, 0.9, 0.8, 1.0, 1.0, 1.1, 1.2];
+    sc.care_homes.crises_per_resident_year = 0.0;
+    sc.readmission = None;
+    let p = Prepared::new(sc);
+    let mut expected = 0.0;
+    let (from, to) = (
+        p.scenario.warm_up_hours as usize,
+        (p.scenario.warm_up_hours + p.scenario.horizon_hours) as usize,
+    );
+    for h in from..to {
+        expected += p.arrivals.rate(h as f64 + 0.5);
+    }
+    let r = p.simulate(0);
+    let got = r.metrics[Metric::Crises];
+    assert!(
+        (got - expected).abs() < 4.0 * f64::sqrt(expected),
+        "{got} vs {expected}"
+    );
+}
