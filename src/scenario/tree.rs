@@ -281,7 +281,7 @@ pub(crate) fn from_de_value(
                     ErrorKind::InvalidValue,
                     origin,
                     None,
-                    format!("cannot read the number {}", f.as_str()),
+                    format!("the number {} is out of range for a 64-bit float", f.as_str()),
                 ));
             }
         },
@@ -319,7 +319,8 @@ fn parse_toml_float(s: &str) -> Option<f64> {
             };
             Some(if neg { -v } else { v })
         }
-        _ => cleaned.parse().ok(),
+        // An overflow to infinity is out of range, not `inf`.
+        _ => cleaned.parse().ok().filter(|x: &f64| x.is_finite()),
     }
 }
 
