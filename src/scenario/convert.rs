@@ -266,7 +266,10 @@ impl Converter<'_> {
             if seen.contains(&class) {
                 return Err(self.invalid(
                     item,
-                    format!("\"{}\" is listed twice; each class appears once", class.name()),
+                    format!(
+                        "\"{}\" is listed twice; each class appears once",
+                        class.name()
+                    ),
                 ));
             }
             seen.push(class);
@@ -396,7 +399,8 @@ impl Converter<'_> {
             });
         }
         let spec = (family.build)(&got);
-        Dist::new(spec).map_err(|e| self.invalid(raw, format!("invalid `{name}` distribution: {e}")))
+        Dist::new(spec)
+            .map_err(|e| self.invalid(raw, format!("invalid `{name}` distribution: {e}")))
     }
 
     fn param(&self, kind: ParamKind, v: &Located<Param>) -> Result<ParamValue> {
@@ -411,7 +415,11 @@ impl Converter<'_> {
                         &v.path,
                         format!(
                             "expected an array of {}, found {}",
-                            if kind == ParamKind::Durations { "durations" } else { "numbers" },
+                            if kind == ParamKind::Durations {
+                                "durations"
+                            } else {
+                                "numbers"
+                            },
                             describe_param(&v.value)
                         ),
                     ));
@@ -433,7 +441,9 @@ impl Converter<'_> {
         match &v.value {
             Param::Str(s) => parse_duration(s).map_err(|m| self.invalid(v, m)),
             Param::Int(i) => Err(self.invalid(v, bare_number_message(&i.to_string()))),
-            Param::Float(f) => Err(self.invalid(v, bare_number_message(&super::tree::format_float(*f)))),
+            Param::Float(f) => {
+                Err(self.invalid(v, bare_number_message(&super::tree::format_float(*f))))
+            }
             other => Err(self.err(
                 ErrorKind::WrongType,
                 v.origin,

@@ -57,8 +57,14 @@ pub(crate) struct Snippet {
 }
 
 /// A scenario that could not be loaded, with where and why.
+///
+/// Boxed so that `Result<_, ScenarioError>` stays one pointer wide on the
+/// success path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
+pub struct ScenarioError(pub(crate) Box<Details>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Details {
     pub(crate) kind: ErrorKind,
     pub(crate) origin: ErrorOrigin,
     pub(crate) line: Option<usize>,
@@ -73,7 +79,7 @@ impl std::error::Error for ScenarioError {}
 impl ScenarioError {
     /// An error with no source position (used for I/O problems on the given file).
     pub(crate) fn unlocated(kind: ErrorKind, origin: ErrorOrigin, message: String) -> Self {
-        ScenarioError {
+        ScenarioError(Box::new(Details {
             kind,
             origin,
             line: None,
@@ -81,17 +87,17 @@ impl ScenarioError {
             key: None,
             message,
             snippet: None,
-        }
+        }))
     }
 
     /// The class of problem.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The file the error is in, if it is in a file (not in a `--set`).
     pub fn file(&self) -> Option<&Path> {
-        match &self.origin {
+        match &self.0.origin {
             ErrorOrigin::File(p) => Some(p),
             _ => None,
         }
@@ -99,7 +105,7 @@ impl ScenarioError {
 
     /// The `--set` assignment the error is in, if any.
     pub fn set_text(&self) -> Option<&str> {
-        match &self.origin {
+        match &self.0.origin {
             ErrorOrigin::Set(s) => Some(s),
             _ => None,
         }
@@ -107,50 +113,50 @@ impl ScenarioError {
 
     /// File or `--set` the error is in.
     pub fn origin(&self) -> &ErrorOrigin {
-        &self.origin
+        &self.0.origin
     }
 
     /// 1-based line in [`file`](Self::file), when known.
     pub fn line(&self) -> Option<usize> {
-        self.line
+        self.0.line
     }
 
     /// 1-based column (in characters), when known. For a `--set` it counts
     /// characters of the assignment text.
     pub fn column(&self) -> Option<usize> {
-        self.column
+        self.0.column
     }
 
     /// Dotted key path such as `acute.los.frail.mean`, when the error concerns a key.
     pub fn key(&self) -> Option<&str> {
-        self.key.as_deref()
+        self.0.key.as_deref()
     }
 
     /// What was expected and what was found, without location.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: ")?;
-        match &self.origin {
+        match &self.0.origin {
             ErrorOrigin::None => {}
             ErrorOrigin::File(p) => {
                 write!(f, "{}", p.display())?;
-                if let (Some(l), Some(c)) = (self.line, self.column) {
+                if let (Some(l), Some(c)) = (self.0.line, self.0.column) {
                     write!(f, ":{l}:{c}")?;
                 }
                 write!(f, ": ")?;
             }
             ErrorOrigin::Set(s) => write!(f, "--set {s}: ")?,
         }
-        if let Some(k) = &self.key {
+        if let Some(k) = &self.0.key {
             write!(f, "key `{k}`: ")?;
         }
-        write!(f, "{}", self.message)?;
-        if let Some(s) = &self.snippet {
+        write!(f, "{}", self.0.message)?;
+        if let Some(s) = &self.0.snippet {
             let (label, text, start) = match s.line_no {
                 Some(n) => (n.to_string(), s.text.clone(), s.start_col),
                 // Show the assignment as it was typed, `--set` included.
@@ -170,7 +176,7 @@ mod tests {
 
     #[test]
     fn renders_like_rustc() {
-        let e = ScenarioError {
+        let e = ScenarioError(Box::new(Details {
             kind: ErrorKind::InvalidValue,
             origin: ErrorOrigin::File(PathBuf::from("scenarios/plan.toml")),
             line: Some(12),
@@ -183,7 +189,7 @@ mod tests {
                 start_col: 7,
                 width: 2,
             }),
-        };
+        }));
         assert_eq!(
             e.to_string(),
             "error: scenarios/plan.toml:12:8: key `pru.cars`: expected a whole number >= 0, found -1\n   |\n12 | cars = -1\n   |        ^^"
@@ -192,7 +198,7 @@ mod tests {
 
     #[test]
     fn renders_set_origin() {
-        let e = ScenarioError {
+        let e = ScenarioError(Box::new(Details {
             kind: ErrorKind::InvalidValue,
             origin: ErrorOrigin::Set("pru.cars=-1".into()),
             line: None,
@@ -205,9 +211,12 @@ mod tests {
                 start_col: 9,
                 width: 2,
             }),
-        };
+        }));
         let shown = e.to_string();
         assert!(shown.starts_with("error: --set pru.cars=-1: key `pru.cars`: expected"));
-        assert!(shown.ends_with("\n  | --set pru.cars=-1\n  |                ^^"), "{shown}");
+        assert!(
+            shown.ends_with("\n | --set pru.cars=-1\n |                ^^"),
+            "{shown}"
+        );
     }
 }

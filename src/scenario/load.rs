@@ -109,7 +109,7 @@ impl ScenarioDoc {
     /// Parses a document from text, as if read from `path` (no `extends`
     /// allowed, as there is no directory to resolve it against). For tests
     /// and tools that build scenarios in memory.
-    pub fn from_str(text: &str, path: &Path) -> Result<ScenarioDoc, ScenarioError> {
+    pub fn parse_str(text: &str, path: &Path) -> Result<ScenarioDoc, ScenarioError> {
         let mut sources = Sources::default();
         let id = sources.add(SourceKind::File(path.to_path_buf()), text);
         let mut root = parse_source(&sources, id)?;
@@ -193,7 +193,12 @@ impl ScenarioDoc {
 
     /// Sets `key` (dotted, such as `community.teams`) to `value`, merging as
     /// an override does. For sweeps, whose values come from their own table.
-    pub fn set_node(&mut self, key: &str, key_origin: Origin, value: Node) -> Result<(), ScenarioError> {
+    pub fn set_node(
+        &mut self,
+        key: &str,
+        key_origin: Origin,
+        value: Node,
+    ) -> Result<(), ScenarioError> {
         let parts = split_key(key).map_err(|m| {
             self.sources
                 .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
@@ -236,7 +241,13 @@ impl ScenarioDoc {
     }
 
     /// An error located at `origin` (from a node or entry of this document).
-    pub fn error_at(&self, kind: ErrorKind, origin: Origin, key: &str, message: String) -> ScenarioError {
+    pub fn error_at(
+        &self,
+        kind: ErrorKind,
+        origin: Origin,
+        key: &str,
+        message: String,
+    ) -> ScenarioError {
         self.sources
             .error(kind, origin, Some(key.to_string()), message)
     }
@@ -261,11 +272,9 @@ impl ScenarioDoc {
     fn de_error(&self, e: DeError) -> ScenarioError {
         match e.located {
             Some((origin, path)) => self.sources.error(e.kind, origin, Some(path), e.message),
-            None => ScenarioError::unlocated(
-                e.kind,
-                ErrorOrigin::File(self.path.clone()),
-                e.message,
-            ),
+            None => {
+                ScenarioError::unlocated(e.kind, ErrorOrigin::File(self.path.clone()), e.message)
+            }
         }
     }
 
@@ -411,7 +420,10 @@ fn read_chain(
     // Identity for cycle detection: the canonical path when it exists.
     let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if let Some(pos) = chain.iter().position(|p| *p == identity) {
-        let mut names: Vec<String> = files[pos..].iter().map(|p| p.display().to_string()).collect();
+        let mut names: Vec<String> = files[pos..]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         names.push(path.display().to_string());
         let origin = via.unwrap_or_else(|| Origin::new(0, 0..0));
         return Err(sources.error(

@@ -226,7 +226,9 @@ impl<'de> Deserialize<'de> for DistTable {
         impl<'de> Visitor<'de> for V {
             type Value = DistTable;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a distribution table such as { dist = \"gamma\", mean = \"2d\", sd = \"1d\" }")
+                f.write_str(
+                    "a distribution table such as { dist = \"gamma\", mean = \"2d\", sd = \"1d\" }",
+                )
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DistTable, A::Error> {
                 let mut entries = Vec::new();
@@ -371,7 +373,9 @@ impl<'de> Deserialize<'de> for Hours {
                 Err(E::custom(bare_number_message(&v.to_string())))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Hours, E> {
-                Err(E::custom(bare_number_message(&super::tree::format_float(v))))
+                Err(E::custom(bare_number_message(&super::tree::format_float(
+                    v,
+                ))))
             }
         }
         d.deserialize_any(V)
@@ -536,7 +540,9 @@ impl<'de> Deserialize<'de> for Day {
         impl Visitor<'_> for V {
             type Value = Day;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a day name \"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\" or \"Sun\"")
+                f.write_str(
+                    "a day name \"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\" or \"Sun\"",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Day, E> {
                 if let Some(d) = Weekday::parse(v) {
@@ -546,7 +552,10 @@ impl<'de> Deserialize<'de> for Day {
                 // Accept nothing else, but help with "Monday" or "mon".
                 let hint = Weekday::ALL
                     .iter()
-                    .find(|d| v.to_ascii_lowercase().starts_with(&d.name().to_ascii_lowercase()))
+                    .find(|d| {
+                        v.to_ascii_lowercase()
+                            .starts_with(&d.name().to_ascii_lowercase())
+                    })
                     .map(|d| format!(", did you mean `{}`?", d.name()))
                     .unwrap_or_else(|| did_you_mean(v, &names));
                 let mut shown = format!("{v:?}");

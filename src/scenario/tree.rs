@@ -80,7 +80,7 @@ impl Sources {
         message: String,
     ) -> ScenarioError {
         let mut err = ScenarioError::unlocated(kind, ErrorOrigin::None, message);
-        err.key = key.filter(|k| !k.is_empty());
+        err.0.key = key.filter(|k| !k.is_empty());
         let Some(src) = self.list.get(origin.source as usize) else {
             return err;
         };
@@ -99,10 +99,10 @@ impl Sources {
         match &src.kind {
             SourceKind::File(path) => {
                 let line = text[..start].matches('\n').count() + 1;
-                err.origin = ErrorOrigin::File(path.clone());
-                err.line = Some(line);
-                err.column = Some(col + 1);
-                err.snippet = Some(Snippet {
+                err.0.origin = ErrorOrigin::File(path.clone());
+                err.0.line = Some(line);
+                err.0.column = Some(col + 1);
+                err.0.snippet = Some(Snippet {
                     line_no: Some(line),
                     text: shown,
                     start_col: col,
@@ -110,9 +110,9 @@ impl Sources {
                 });
             }
             SourceKind::Set => {
-                err.origin = ErrorOrigin::Set(text.to_string());
-                err.column = Some(col + 1);
-                err.snippet = Some(Snippet {
+                err.0.origin = ErrorOrigin::Set(text.to_string());
+                err.0.column = Some(col + 1);
+                err.0.snippet = Some(Snippet {
                     line_no: None,
                     text: shown,
                     start_col: col,
@@ -281,7 +281,10 @@ pub(crate) fn from_de_value(
                     ErrorKind::InvalidValue,
                     origin,
                     None,
-                    format!("the number {} is out of range for a 64-bit float", f.as_str()),
+                    format!(
+                        "the number {} is out of range for a 64-bit float",
+                        f.as_str()
+                    ),
                 ));
             }
         },
@@ -712,7 +715,8 @@ mod tests {
 
     #[test]
     fn merge_replaces_arrays_and_merges_tables() {
-        let mut base = parse("[a]\nx = 1\ny = [1, 2]\n[a.d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"1d\"\n");
+        let mut base =
+            parse("[a]\nx = 1\ny = [1, 2]\n[a.d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"1d\"\n");
         let over = parse("[a]\ny = [3]\nz = 2\nd = { mean = \"2d\" }\n");
         merge(&mut base, over);
         let doc = write_document(&base);
@@ -725,7 +729,10 @@ mod tests {
     #[test]
     fn a_new_dist_family_replaces_the_old_parameters() {
         let mut base = parse("d = { dist = \"gamma\", mean = \"1d\", sd = \"1d\" }\n");
-        merge(&mut base, parse("d = { dist = \"fixed\", value = \"2d\" }\n"));
+        merge(
+            &mut base,
+            parse("d = { dist = \"fixed\", value = \"2d\" }\n"),
+        );
         assert_eq!(
             write_document(&base),
             "\n[d]\ndist = \"fixed\"\nvalue = \"2d\"\n".trim_start()
