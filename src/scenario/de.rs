@@ -509,3 +509,33 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Located<T> {
         d.deserialize_struct(LOCATED, LOCATED_FIELDS, V(std::marker::PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_lists_render() {
+        let p = [
+            Seg::Key("acute".into()),
+            Seg::Key("capacity_changes".into()),
+            Seg::Index(1),
+            Seg::Key("from".into()),
+        ];
+        assert_eq!(render_path(&p), "acute.capacity_changes[1].from");
+        assert_eq!(list(&["a"]), "`a`");
+        assert_eq!(list(&["a", "b", "c"]), "`a`, `b` and `c`");
+    }
+
+    #[test]
+    fn only_the_innermost_location_sticks() {
+        let inner = Origin::new(0, 5..6);
+        let outer = Origin::new(0, 0..1);
+        let e = DeError::new(ErrorKind::WrongType, "x".into())
+            .at(inner, &[Seg::Key("a".into())])
+            .at(outer, &[]);
+        assert_eq!(e.located, Some((inner, "a".to_string())));
+        let m = <DeError as de::Error>::missing_field("sd").at(outer, &[Seg::Key("d".into())]);
+        assert_eq!(m.located.map(|(_, p)| p).as_deref(), Some("d.sd"));
+    }
+}

@@ -456,3 +456,32 @@ fn read_chain(
     merge(&mut base, table);
     Ok(base)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_str_refuses_extends_and_writes_back() {
+        let e = ScenarioDoc::parse_str("extends = \"x.toml\"\n", Path::new("mem.toml"))
+            .expect_err("no directory to resolve against");
+        assert_eq!((e.line(), e.key()), (Some(1), Some("extends")));
+        let mut doc =
+            ScenarioDoc::parse_str("[pru]\ncars = 1\n", Path::new("mem.toml")).expect("parses");
+        doc.set("pru.open=08:00-22:00").expect("applies");
+        assert_eq!(doc.to_toml(), "[pru]\ncars = 1\nopen = \"08:00-22:00\"\n");
+        let e = doc.to_scenario().expect_err("incomplete");
+        assert_eq!(
+            (e.kind(), e.key()),
+            (ErrorKind::MissingKey, Some("pru.eligible_share"))
+        );
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
