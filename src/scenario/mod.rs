@@ -1,10 +1,23 @@
 //! Scenario files: raw TOML -> validated [`Scenario`].
+//!
+//! Loading runs in two stages. `tree` + `de` + `raw`: each file is parsed
+//! into an owned tree that remembers where every value came from, `extends`
+//! chains are merged and `--set` overrides applied, and the tree is
+//! deserialized into structs mirroring the file (shape and single-value
+//! checks, each error located). `convert`: those structs become a
+//! [`Scenario`], checking what relates several values.
 pub mod calendar;
+mod convert;
+mod de;
 pub mod dist;
 mod error;
 mod load;
+mod raw;
+mod suggest;
+mod tree;
 pub mod types;
 
-pub use error::ScenarioError;
-pub use load::{LoadedScenario, load};
+pub use error::{ErrorKind, ErrorOrigin, ScenarioError};
+pub use load::{DocEntry, LoadedScenario, MAX_FILE_BYTES, ScenarioDoc, load, sha256_hex};
+pub use tree::{Node, Origin};
 pub use types::*;

@@ -1,0 +1,65 @@
+//! "Did you mean" suggestions for misspelt keys and names.
+
+/// Levenshtein distance in characters (two-row dynamic programme).
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate, if it is close enough to be a plausible typo: at
+/// most a third of the longer name's length, and at least one edit allowed.
+/// Ties go to the earlier candidate, so the answer is deterministic.
+pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    // Very long input is not a typo of a short key; also bounds the work.
+    if word.chars().count() > 200 {
+        return None;
+    }
+    let mut best: Option<(&str, usize)> = None;
+    for &c in candidates {
+        let d = edit_distance(word, c);
+        let limit = (word.chars().count().max(c.chars().count()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(_, bd)| d < bd) {
+            best = Some((c, d));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+/// `"; did you mean `x`?"`, or nothing when no candidate is close.
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    match closest(word, candidates) {
+        Some(c) => format!(", did you mean `{c}`?"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("cars", "cars"), 0);
+        assert_eq!(edit_distance("carz", "cars"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggests_only_plausible_typos() {
+        let keys = ["cars", "open", "days", "eligible_share"];
+        assert_eq!(closest("car", &keys), Some("cars"));
+        assert_eq!(closest("eligable_share", &keys), Some("eligible_share"));
+        assert_eq!(closest("zzzzzz", &keys), None);
+    }
+}
