@@ -327,24 +327,38 @@ fn parse_toml_float(s: &str) -> Option<f64> {
     }
 }
 
-/// True when `over` is a distribution whose `dist` differs from `base`'s.
+/// The parameters a distribution family takes (`SCENARIO.md`), or `None` for
+/// a name that is not a family (validation reports it).
+fn dist_parameters(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "fixed" => &["value"],
+        "exponential" => &["mean"],
+        "lognormal" | "gamma" => &["mean", "sd"],
+        "weibull" => &["shape", "scale"],
+        "triangular" => &["min", "mode", "max"],
+        "uniform" => &["min", "max"],
+        "empirical" => &["values", "weights"],
+        _ => return None,
+    })
+}
+
+/// The new family's parameters when `over` names a `dist` different from `base`'s.
 ///
-/// SCENARIO.md merges tables key by key, but for a distribution that would
-/// leave the base's parameters behind when a plan switches family (a
-/// `fixed` `value` beside a lognormal's `mean` and `sd`), an error the plan
-/// could never fix because a key cannot be deleted. So a distribution that
-/// names a different `dist` replaces the base one whole; one with the same
-/// (or no) `dist` still merges key by key, so `--set acute.los.frail.mean=12d`
-/// keeps `sd`.
-fn changes_dist_family(base: &Table, over: &Table) -> bool {
+/// SCENARIO.md merges tables key by key. For a distribution that switches
+/// family, the base's parameters that the new family does not take (a
+/// lognormal's `sd` under a `fixed`) would be an error that the plan could
+/// never fix, because a key cannot be deleted. So the merge keeps key-by-key
+/// semantics (`{ dist = "gamma" }` over a lognormal keeps its `mean` and `sd`)
+/// and then drops only the inherited keys the new family does not take.
+fn new_dist_family(base: &Table, over: &Table) -> Option<&'static [&'static str]> {
     let name = |t: &Table| match t.get("dist").map(|e| &e.node.value) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
     match (name(base), name(over)) {
-        (Some(a), Some(b)) => a != b,
-        (None, Some(_)) => true,
-        _ => false,
+        (Some(a), Some(b)) if a != b => dist_parameters(&b),
+        (None, Some(b)) => dist_parameters(&b),
+        _ => None,
     }
 }
 
@@ -363,8 +377,12 @@ pub(crate) fn merge(base: &mut Table, over: Table) {
 
 pub(crate) fn merge_entry(existing: &mut Entry, entry: Entry) {
     match (&mut existing.node.value, entry.node.value) {
-        (Value::Table(b), Value::Table(o)) if !changes_dist_family(b, &o) => {
+        (Value::Table(b), Value::Table(o)) => {
+            let family = new_dist_family(b, &o);
             merge(b, o);
+            if let Some(params) = family {
+                b.retain(|k, _| k == "dist" || params.contains(&k.as_str()));
+            }
             // The overriding file is the one the user is working on: point there.
             existing.node.origin = entry.node.origin;
             existing.key_origin = entry.key_origin;
@@ -723,6 +741,22 @@ mod tests {
         assert_eq!(
             doc,
             "[a]\nd = { dist = \"gamma\", mean = \"2d\", sd = \"1d\" }\nx = 1\ny = [3]\nz = 2\n"
+        );
+    }
+
+    #[test]
+    fn a_new_dist_family_keeps_only_its_own_inherited_parameters() {
+        let mut base = parse("d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n");
+        merge(&mut base, parse("d = { dist = \"gamma\" }\n"));
+        assert_eq!(
+            write_document(&base),
+            "\n[d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"2d\"\n".trim_start()
+        );
+        let mut base = parse("d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n");
+        merge(&mut base, parse("d = { dist = \"exponential\" }\n"));
+        assert_eq!(
+            write_document(&base),
+            "\n[d]\ndist = \"exponential\"\nmean = \"1d\"\n".trim_start()
         );
     }
 
