@@ -208,10 +208,7 @@ mod tests {
     #[test]
     fn weekday_only_and_crossing_midnight() {
         // Start Tuesday; open Mon-Fri 20:00-08:00 by the calendar date rule.
-        let mut days = [false; 7];
-        for d in 0..5 {
-            days[d] = true;
-        }
+        let days = [true, true, true, true, true, false, false];
         let w = ClockWindow::parse("20:00-08:00").unwrap();
         let s = WeeklySchedule::service(tuesday(), w, &days);
         // Saturday 2025-04-05 02:00 is day 4 -> t = 4*24+2: closed (Saturday).

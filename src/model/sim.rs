@@ -706,13 +706,12 @@ impl<'p> Sim<'p> {
             &sc.acute.los_other
         };
         let mut los = los_dist.sample(&mut p.rng);
-        if p.home_bed != NONE {
-            if let Some(red_bag) = &sc.care_homes.red_bag {
-                // A stay already shorter than the floor is unchanged.
-                if los >= red_bag.min_los_hours {
-                    los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
-                }
-            }
+        if p.home_bed != NONE
+            && let Some(red_bag) = &sc.care_homes.red_bag
+            // A stay already shorter than the floor is unchanged.
+            && los >= red_bag.min_los_hours
+        {
+            los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
         }
         if self.p.window.contains(t) {
             self.bed_waits.push(wait);
