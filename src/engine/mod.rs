@@ -4,4 +4,4 @@ pub mod queue;
 pub mod rng;
 
 pub use queue::EventQueue;
-pub use rng::{StreamKey, StreamRng};
+pub use rng::{StreamFamily, StreamKey, StreamRng};

@@ -33,13 +33,31 @@ const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StreamKey(pub u64);
 
+/// The streams of one (seed, replication, source), with the part of the hash
+/// they share computed once: naming a stream is then one mixing round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamFamily(u64);
+
+impl StreamFamily {
+    pub fn new(seed: u64, replication: u32, source: u32) -> StreamFamily {
+        let h = mix64(seed.wrapping_add(GOLDEN));
+        StreamFamily(mix64(
+            h ^ (u64::from(replication) << 32 | u64::from(source)),
+        ))
+    }
+
+    /// The key of stream `index` of this family.
+    #[inline]
+    pub fn key(self, index: u64) -> StreamKey {
+        StreamKey(mix64(self.0.wrapping_add(index.wrapping_mul(GOLDEN))))
+    }
+}
+
 impl StreamKey {
     /// The key of stream (`seed`, `replication`, `source`, `index`).
     #[inline]
     pub fn new(seed: u64, replication: u32, source: u32, index: u64) -> StreamKey {
-        let h = mix64(seed.wrapping_add(GOLDEN));
-        let h = mix64(h ^ (u64::from(replication) << 32 | u64::from(source)));
-        StreamKey(mix64(h.wrapping_add(index.wrapping_mul(GOLDEN))))
+        StreamFamily::new(seed, replication, source).key(index)
     }
 
     /// A key derived from this one (a readmission from its patient, a care

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, WaitMean, Window};
 use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
-use crate::engine::{EventQueue, StreamKey, StreamRng};
+use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
 use crate::scenario::{Pathway, ReferralClass, Scenario};
 
 /// Demand sources and other named stream families (part of each stream key).
@@ -28,6 +28,10 @@ pub enum Source {
     Placement = 5,
     /// Residents in their care home bed at time zero.
     InitialResident = 6,
+}
+
+impl Source {
+    const COUNT: usize = 7;
 }
 
 /// Tag for the stream of a readmission, derived from its patient's key.
@@ -228,6 +232,8 @@ struct Sim<'p> {
     end: f64,
     events: u64,
 
+    /// Per-source stream families, indexed by `Source as usize`.
+    families: [StreamFamily; Source::COUNT],
     crisis_times: StreamRng,
     crisis_count: u64,
     referral_times: StreamRng,
@@ -277,8 +283,9 @@ struct Sim<'p> {
 impl<'p> Sim<'p> {
     fn new(p: &'p Prepared, replication: u32) -> Sim<'p> {
         let sc = &p.scenario;
-        let stream =
-            |source: Source| StreamRng::new(StreamKey::new(sc.seed, replication, source as u32, 0));
+        let stream = |source: Source| {
+            StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
+        };
         let places = sc.community_places();
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
         let mut sim = Sim {
@@ -289,6 +296,7 @@ impl<'p> Sim<'p> {
             now: 0.0,
             end: p.window.end,
             events: 0,
+            families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
             crisis_times: stream(Source::CrisisTimes),
             crisis_count: 0,
             referral_times: stream(Source::ReferralTimes),
@@ -361,12 +369,7 @@ impl<'p> Sim<'p> {
         let initial =
             ((f64::from(beds) * sc.care_homes.initial_occupancy).round() as u32).min(beds);
         for b in 0..beds {
-            let key = StreamKey::new(
-                sc.seed,
-                self.replication,
-                Source::InitialResident as u32,
-                u64::from(b),
-            );
+            let key = self.families[Source::InitialResident as usize].key(u64::from(b));
             self.care_home_beds.push(CareHomeBed {
                 held: false,
                 generation: 0,
@@ -510,12 +513,7 @@ impl<'p> Sim<'p> {
 
     fn on_next_crisis(&mut self, t: f64) {
         let sc = self.sc;
-        let key = StreamKey::new(
-            sc.seed,
-            self.replication,
-            Source::Crisis as u32,
-            self.crisis_count,
-        );
+        let key = self.families[Source::Crisis as usize].key(self.crisis_count);
         self.crisis_count += 1;
         let mut rng = StreamRng::new(key);
         let frail = rng.chance(sc.demand.frail_share);
@@ -534,12 +532,7 @@ impl<'p> Sim<'p> {
 
     fn on_next_referral(&mut self, t: f64) {
         let sc = self.sc;
-        let key = StreamKey::new(
-            sc.seed,
-            self.replication,
-            Source::Referral as u32,
-            self.referral_count,
-        );
+        let key = self.families[Source::Referral as usize].key(self.referral_count);
         self.referral_count += 1;
         let mut rng = StreamRng::new(key);
         let class = ReferralClass::Community;
@@ -557,13 +550,7 @@ impl<'p> Sim<'p> {
     }
 
     fn on_next_placement(&mut self, t: f64) {
-        let sc = self.sc;
-        let key = StreamKey::new(
-            sc.seed,
-            self.replication,
-            Source::Placement as u32,
-            self.placement_count,
-        );
+        let key = self.families[Source::Placement as usize].key(self.placement_count);
         self.placement_count += 1;
         self.care_home_community_queue
             .push_back(Placement { at: t, key });
@@ -1136,22 +1123,10 @@ impl<'p> Sim<'p> {
         m[Metric::BedsFullShare] = mean_level(&self.beds_full);
 
         let census = &self.daily[Series::MidnightCensus.index()];
-        let mut sorted = census.clone();
-        sorted.sort_by(f64::total_cmp);
-        m[Metric::MidnightCensusMean] = if census.is_empty() {
-            0.0
-        } else {
-            census.iter().sum::<f64>() / census.len() as f64
-        };
-        m[Metric::MidnightCensusP95] = percentile_or_zero(&sorted, 0.95);
-
-        self.bed_waits.sort_by(f64::total_cmp);
-        m[Metric::BedWaitMeanHours] = if self.bed_waits.is_empty() {
-            0.0
-        } else {
-            self.bed_waits.iter().sum::<f64>() / self.bed_waits.len() as f64
-        };
-        m[Metric::BedWaitP95Hours] = percentile_or_zero(&self.bed_waits, 0.95);
+        m[Metric::MidnightCensusMean] = mean_or_zero(census);
+        m[Metric::MidnightCensusP95] = percentile_or_zero(&mut census.clone(), 0.95);
+        m[Metric::BedWaitMeanHours] = mean_or_zero(&self.bed_waits);
+        m[Metric::BedWaitP95Hours] = percentile_or_zero(&mut self.bed_waits, 0.95);
 
         m[Metric::DelayedBedDaysP1] = bed_days(&self.capacity_level[0]);
         m[Metric::DelayedBedDaysP2] = bed_days(&self.capacity_level[1]);
@@ -1186,11 +1161,20 @@ impl<'p> Sim<'p> {
     }
 }
 
-/// R-7 percentile of sorted values, 0 for none (as for a mean over no waits).
-fn percentile_or_zero(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
+/// R-7 percentile, 0 for no values (as for a mean over no waits). Reorders
+/// `values`; selection, not a full sort.
+fn percentile_or_zero(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
         0.0
     } else {
-        crate::stats::percentile_r7(sorted, p)
+        crate::stats::percentile_r7_unsorted(values, p)
+    }
+}
+
+fn mean_or_zero(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
     }
 }
