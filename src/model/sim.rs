@@ -234,11 +234,11 @@ struct Sim<'p> {
 
     /// Per-source stream families, indexed by `Source as usize`.
     families: [StreamFamily; Source::COUNT],
-    crisis_times: StreamRng,
+    /// Arrival-time streams of the crisis, referral and placement sources,
+    /// indexed by their `Timer`.
+    arrival_times: [StreamRng; 3],
     crisis_count: u64,
-    referral_times: StreamRng,
     referral_count: u64,
-    placement_times: StreamRng,
     placement_count: u64,
 
     patients: Vec<Patient>,
@@ -297,11 +297,13 @@ impl<'p> Sim<'p> {
             end: p.window.end,
             events: 0,
             families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
-            crisis_times: stream(Source::CrisisTimes),
+            arrival_times: [
+                stream(Source::CrisisTimes),
+                stream(Source::ReferralTimes),
+                stream(Source::PlacementTimes),
+            ],
             crisis_count: 0,
-            referral_times: stream(Source::ReferralTimes),
             referral_count: 0,
-            placement_times: stream(Source::PlacementTimes),
             placement_count: 0,
             patients: Vec::with_capacity(2048),
             free_patients: Vec::with_capacity(2048),
@@ -505,7 +507,7 @@ impl<'p> Sim<'p> {
     // ----- demand -------------------------------------------------------------
 
     fn schedule_next_crisis(&mut self, t: f64) {
-        let e = self.crisis_times.exp1();
+        let e = self.arrival_times[Timer::Crisis as usize].exp1();
         if let Some(next) = self.p.arrivals.next_arrival(t, e, self.end) {
             self.at_timer(Timer::Crisis, next, Event::NextCrisis);
         }
@@ -522,12 +524,17 @@ impl<'p> Sim<'p> {
         self.schedule_next_crisis(t);
     }
 
-    fn schedule_next_referral(&mut self, t: f64) {
-        let rate = self.sc.community.referrals_per_day / 24.0;
-        if rate > 0.0 {
-            let next = t + self.referral_times.exp1() / rate;
-            self.at_timer(Timer::Referral, next, Event::NextReferral);
+    /// The next arrival of a homogeneous Poisson source after `t`.
+    fn schedule_next_poisson(&mut self, t: f64, per_day: f64, timer: Timer, event: Event) {
+        if per_day > 0.0 {
+            let next = t + self.arrival_times[timer as usize].exp1() / (per_day / 24.0);
+            self.at_timer(timer, next, event);
         }
+    }
+
+    fn schedule_next_referral(&mut self, t: f64) {
+        let per_day = self.sc.community.referrals_per_day;
+        self.schedule_next_poisson(t, per_day, Timer::Referral, Event::NextReferral);
     }
 
     fn on_next_referral(&mut self, t: f64) {
@@ -542,11 +549,8 @@ impl<'p> Sim<'p> {
     }
 
     fn schedule_next_placement(&mut self, t: f64) {
-        let rate = self.sc.care_homes.community_placements_per_day / 24.0;
-        if rate > 0.0 {
-            let next = t + self.placement_times.exp1() / rate;
-            self.at_timer(Timer::Placement, next, Event::NextPlacement);
-        }
+        let per_day = self.sc.care_homes.community_placements_per_day;
+        self.schedule_next_poisson(t, per_day, Timer::Placement, Event::NextPlacement);
     }
 
     fn on_next_placement(&mut self, t: f64) {

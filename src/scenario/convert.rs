@@ -551,6 +551,15 @@ use ParamKind::{Duration as D, Durations as DS, Number as N, Numbers as NS};
 
 /// The table of SCENARIO.md. `build` only runs after every required
 /// parameter was read, so indexing `p` is within bounds; `get` keeps it total.
+/// Whether `param` is a parameter of the distribution family `family`;
+/// `None` when `family` is not a family name.
+pub(crate) fn is_dist_parameter(family: &str, param: &str) -> Option<bool> {
+    FAMILIES
+        .iter()
+        .find(|f| f.name == family)
+        .map(|f| f.params.iter().any(|p| p.name == param))
+}
+
 const FAMILIES: &[Family] = &[
     Family {
         name: "fixed",

@@ -8,6 +8,7 @@
 //! while converting to a [`Scenario`](super::Scenario), can still point at the
 //! exact text.
 
+use super::convert::is_dist_parameter;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -327,22 +328,7 @@ fn parse_toml_float(s: &str) -> Option<f64> {
     }
 }
 
-/// The parameters a distribution family takes (`SCENARIO.md`), or `None` for
-/// a name that is not a family (validation reports it).
-fn dist_parameters(name: &str) -> Option<&'static [&'static str]> {
-    Some(match name {
-        "fixed" => &["value"],
-        "exponential" => &["mean"],
-        "lognormal" | "gamma" => &["mean", "sd"],
-        "weibull" => &["shape", "scale"],
-        "triangular" => &["min", "mode", "max"],
-        "uniform" => &["min", "max"],
-        "empirical" => &["values", "weights"],
-        _ => return None,
-    })
-}
-
-/// The new family's parameters when `over` names a `dist` different from `base`'s.
+/// The new family's name when `over` names a known `dist` different from `base`'s.
 ///
 /// SCENARIO.md merges tables key by key. For a distribution that switches
 /// family, the base's parameters that the new family does not take (a
@@ -350,16 +336,14 @@ fn dist_parameters(name: &str) -> Option<&'static [&'static str]> {
 /// never fix, because a key cannot be deleted. So the merge keeps key-by-key
 /// semantics (`{ dist = "gamma" }` over a lognormal keeps its `mean` and `sd`)
 /// and then drops only the inherited keys the new family does not take.
-fn new_dist_family(base: &Table, over: &Table) -> Option<&'static [&'static str]> {
+fn new_dist_family(base: &Table, over: &Table) -> Option<String> {
     let name = |t: &Table| match t.get("dist").map(|e| &e.node.value) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
-    match (name(base), name(over)) {
-        (Some(a), Some(b)) if a != b => dist_parameters(&b),
-        (None, Some(b)) => dist_parameters(&b),
-        _ => None,
-    }
+    let new = name(over)?;
+    let known = is_dist_parameter(&new, "").is_some();
+    (known && name(base).as_ref() != Some(&new)).then_some(new)
 }
 
 /// Merges `over` into `base`: tables key by key (over winning), everything
@@ -380,8 +364,8 @@ pub(crate) fn merge_entry(existing: &mut Entry, entry: Entry) {
         (Value::Table(b), Value::Table(o)) => {
             let family = new_dist_family(b, &o);
             merge(b, o);
-            if let Some(params) = family {
-                b.retain(|k, _| k == "dist" || params.contains(&k.as_str()));
+            if let Some(family) = family {
+                b.retain(|k, _| k == "dist" || is_dist_parameter(&family, k) == Some(true));
             }
             // The overriding file is the one the user is working on: point there.
             existing.node.origin = entry.node.origin;
