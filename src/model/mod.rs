@@ -5,7 +5,7 @@ mod observe;
 pub(crate) mod schedule;
 mod sim;
 
-pub use sim::{Census, Prepared, Source};
+pub use sim::{Census, Prepared, Source, TraceEvent, Tracer};
 
 #[cfg(test)]
 mod tests;

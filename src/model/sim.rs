@@ -110,18 +110,66 @@ impl Prepared {
 
     /// Runs replication `replication` to the end of the window.
     pub fn simulate(&self, replication: u32) -> ReplicationResult {
-        let mut sim = Sim::new(self, replication);
+        let mut sim = Sim::new(self, replication, ());
         sim.run();
-        sim.finish()
+        sim.finish().0
     }
 
     /// Runs replication `replication` and also returns where every patient
     /// is at the end, for conservation checks.
     pub fn simulate_with_census(&self, replication: u32) -> (ReplicationResult, Census) {
-        let mut sim = Sim::new(self, replication);
+        let mut sim = Sim::new(self, replication, ());
         sim.run();
         let census = sim.census;
-        (sim.finish(), census)
+        (sim.finish().0, census)
+    }
+
+    /// Runs replication `replication`, telling `tracer` of each [`TraceEvent`]
+    /// (for verification: the order of service, bed counts over time).
+    pub fn simulate_traced<T: Tracer>(
+        &self,
+        replication: u32,
+        tracer: T,
+    ) -> (ReplicationResult, T) {
+        let mut sim = Sim::new(self, replication, tracer);
+        sim.run();
+        sim.finish()
+    }
+}
+
+/// Moments of a run that verification needs to see (whole run, warm-up
+/// included). Times are simulated hours.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TraceEvent {
+    /// A community nursing place granted to a referral of `class` that asked
+    /// at `requested_at`.
+    CommunityGranted {
+        at: f64,
+        class: ReferralClass,
+        requested_at: f64,
+    },
+    /// Occupied acute beds or beds available changed (each change, in order).
+    Beds {
+        at: f64,
+        occupied: u32,
+        available: u32,
+    },
+}
+
+/// Receives [`TraceEvent`]s. The unit type ignores them, and a normal run
+/// compiles to no tracing at all.
+pub trait Tracer {
+    fn trace(&mut self, event: TraceEvent);
+}
+
+impl Tracer for () {
+    #[inline(always)]
+    fn trace(&mut self, _: TraceEvent) {}
+}
+
+impl Tracer for Vec<TraceEvent> {
+    fn trace(&mut self, event: TraceEvent) {
+        self.push(event);
     }
 }
 
@@ -223,8 +271,9 @@ struct Placement {
     key: StreamKey,
 }
 
-struct Sim<'p> {
+struct Sim<'p, T: Tracer> {
     p: &'p Prepared,
+    tracer: T,
     sc: &'p Scenario,
     replication: u32,
     queue: EventQueue<Event>,
@@ -280,8 +329,8 @@ struct Sim<'p> {
     census: Census,
 }
 
-impl<'p> Sim<'p> {
-    fn new(p: &'p Prepared, replication: u32) -> Sim<'p> {
+impl<'p, T: Tracer> Sim<'p, T> {
+    fn new(p: &'p Prepared, replication: u32, tracer: T) -> Sim<'p, T> {
         let sc = &p.scenario;
         let stream = |source: Source| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
@@ -290,6 +339,7 @@ impl<'p> Sim<'p> {
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
         let mut sim = Sim {
             p,
+            tracer,
             sc,
             replication,
             queue: EventQueue::new(4096, Timer::COUNT, Event::Midnight),
@@ -465,6 +515,11 @@ impl<'p> Sim<'p> {
         let w = &self.p.window;
         self.occupied.set(t, f64::from(occupied), w);
         self.beds_full.set(t, self.full_indicator(), w);
+        self.tracer.trace(TraceEvent::Beds {
+            at: t,
+            occupied,
+            available,
+        });
     }
 
     // ----- patients -----------------------------------------------------------
@@ -928,6 +983,11 @@ impl<'p> Sim<'p> {
             if window.contains(t) {
                 self.community_waits[class.index()].record((t - req.at) / 24.0);
             }
+            self.tracer.trace(TraceEvent::CommunityGranted {
+                at: t,
+                class,
+                requested_at: req.at,
+            });
             if req.patient == NONE {
                 self.at(t + req.episode_hours, Event::CommunityEpisodeEnd);
             } else {
@@ -1110,7 +1170,7 @@ impl<'p> Sim<'p> {
 
     // ----- results ----------------------------------------------------------------------
 
-    fn finish(mut self) -> ReplicationResult {
+    fn finish(mut self) -> (ReplicationResult, T) {
         let w = self.p.window;
         let hours = w.hours();
         let mut m = self.counts;
@@ -1156,12 +1216,13 @@ impl<'p> Sim<'p> {
         m[Metric::CareHomeOccupancyMean] = mean_level(&self.care_home_level);
         m[Metric::CareHomeWaitMeanDays] = self.care_home_waits.mean();
 
-        ReplicationResult {
+        let result = ReplicationResult {
             replication: self.replication,
             metrics: m,
             daily: self.daily,
             events: self.events,
-        }
+        };
+        (result, self.tracer)
     }
 }
 
