@@ -35,6 +35,13 @@ impl Level {
         self.set(t, self.value + delta, window);
     }
 
+    /// Adds one unit over `[from, to)` to the integral without changing the
+    /// value: for a stay whose start and end are both known in advance.
+    #[inline]
+    pub fn add_interval(&mut self, from: f64, to: f64, window: &Window) {
+        self.area += window.overlap(from, to);
+    }
+
     /// The integral over the window up to its end (value x hours).
     pub fn area_at_end(&self, window: &Window) -> f64 {
         self.area + self.value * window.overlap(self.since, window.end)
