@@ -13,7 +13,8 @@
 //!   stream) lives in a slot instead of the heap, so the heap does not carry
 //!   half of all events. Popping compares the heap's top with each slot.
 //! - **A 4-ary min-heap** for everything else: half the depth of a binary
-//!   heap, and the four children of a node share one or two cache lines.
+//!   heap. Keys and events sit in separate arrays, so the four children's
+//!   keys that a step compares are 64 contiguous bytes.
 //!   Push and pop are O(log n); neither allocates once the heap has grown to
 //!   its working size.
 
@@ -30,7 +31,9 @@ const EMPTY: u128 = u128::MAX;
 /// The future-event list.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: Vec<Entry<E>>,
+    /// Heap-ordered keys; `events[i]` belongs to `keys[i]`.
+    keys: Vec<u128>,
+    events: Vec<E>,
     timers: Vec<Entry<E>>,
     next_seq: u64,
 }
@@ -40,7 +43,8 @@ impl<E: Copy> EventQueue<E> {
     /// `timers` timer slots, each holding `idle` (never returned) until set.
     pub fn new(capacity: usize, timers: usize, idle: E) -> Self {
         EventQueue {
-            heap: Vec::with_capacity(capacity),
+            keys: Vec::with_capacity(capacity),
+            events: Vec::with_capacity(capacity),
             timers: vec![
                 Entry {
                     key: EMPTY,
@@ -73,8 +77,9 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn schedule(&mut self, time: f64, event: E) {
         let key = self.key(time);
-        self.heap.push(Entry { key, event });
-        self.sift_up(self.heap.len() - 1);
+        self.keys.push(key);
+        self.events.push(event);
+        self.sift_up(self.keys.len() - 1);
     }
 
     /// Sets timer slot `slot` to fire `event` at `time`, replacing what it held.
@@ -96,27 +101,25 @@ impl<E: Copy> EventQueue<E> {
                 best_slot = i;
             }
         }
-        let heap_key = self.heap.first().map_or(EMPTY, |e| e.key);
+        let heap_key = self.keys.first().copied().unwrap_or(EMPTY);
         if best_slot != usize::MAX && best < heap_key {
             let entry = self.timers[best_slot];
             self.timers[best_slot].key = EMPTY;
             return Some((time_of(entry.key), entry.event));
         }
-        let last = self.heap.pop()?;
-        let top = if self.heap.is_empty() {
-            last
-        } else {
-            let top = self.heap[0];
-            self.heap[0] = last;
-            self.sift_down(0);
-            top
-        };
-        Some((time_of(top.key), top.event))
+        let last_key = self.keys.pop()?;
+        let last_event = self.events.pop()?;
+        if self.keys.is_empty() {
+            return Some((time_of(last_key), last_event));
+        }
+        let top = (self.keys[0], self.events[0]);
+        self.sift_down(last_key, last_event);
+        Some((time_of(top.0), top.1))
     }
 
     /// Pending events (heap and timers).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.timers.iter().filter(|t| t.key != EMPTY).count()
+        self.keys.len() + self.timers.iter().filter(|t| t.key != EMPTY).count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -125,45 +128,73 @@ impl<E: Copy> EventQueue<E> {
 
     #[inline]
     fn sift_up(&mut self, mut i: usize) {
-        let entry = self.heap[i];
+        let key = self.keys[i];
+        let event = self.events[i];
         while i > 0 {
             let parent = (i - 1) / 4;
-            if self.heap[parent].key <= entry.key {
+            if self.keys[parent] <= key {
                 break;
             }
-            self.heap[i] = self.heap[parent];
+            self.keys[i] = self.keys[parent];
+            self.events[i] = self.events[parent];
             i = parent;
         }
-        self.heap[i] = entry;
+        self.keys[i] = key;
+        self.events[i] = event;
     }
 
+    /// Puts (`key`, `event`) at the root, replacing it, and restores the heap.
     #[inline]
-    fn sift_down(&mut self, mut i: usize) {
-        let n = self.heap.len();
-        let entry = self.heap[i];
+    fn sift_down(&mut self, key: u128, event: E) {
+        let n = self.keys.len();
+        let mut i = 0;
         loop {
             let first = 4 * i + 1;
             if first >= n {
                 break;
             }
-            // The smallest of up to four children.
-            let mut child = first;
-            let mut child_key = self.heap[first].key;
-            for c in first + 1..(first + 4).min(n) {
-                let k = self.heap[c].key;
-                if k < child_key {
-                    child = c;
-                    child_key = k;
+            // The smallest of up to four children. With all four present (the
+            // usual case) a tournament of independent comparisons, written so
+            // that it compiles to conditional moves: which child is smallest
+            // is a coin toss, and branches on it would mostly mispredict.
+            let (child, child_key) = if first + 3 < n {
+                let k = &self.keys[first..first + 4];
+                let (a, ka) = pick(first, k[0], first + 1, k[1]);
+                let (b, kb) = pick(first + 2, k[2], first + 3, k[3]);
+                pick(a, ka, b, kb)
+            } else {
+                let mut child = first;
+                let mut child_key = self.keys[first];
+                for c in first + 1..n {
+                    let k = self.keys[c];
+                    if k < child_key {
+                        child = c;
+                        child_key = k;
+                    }
                 }
-            }
-            if entry.key <= child_key {
+                (child, child_key)
+            };
+            if key <= child_key {
                 break;
             }
-            self.heap[i] = self.heap[child];
+            self.keys[i] = child_key;
+            self.events[i] = self.events[child];
             i = child;
         }
-        self.heap[i] = entry;
+        self.keys[i] = key;
+        self.events[i] = event;
     }
+}
+
+/// The smaller of two keyed children (the first on a tie, which cannot
+/// happen: keys are unique), without a data-dependent branch.
+#[inline(always)]
+fn pick(i: usize, ki: u128, j: usize, kj: u128) -> (usize, u128) {
+    let j_smaller = kj < ki;
+    (
+        std::hint::select_unpredictable(j_smaller, j, i),
+        std::hint::select_unpredictable(j_smaller, kj, ki),
+    )
 }
 
 #[inline]

@@ -65,7 +65,11 @@ impl Window {
     /// Length of `[a, b)` inside the window.
     #[inline]
     pub fn overlap(&self, a: f64, b: f64) -> f64 {
-        (b.min(self.end) - a.max(self.start)).max(0.0)
+        // Plain comparisons, not f64::min/max: times are never NaN, and this
+        // compiles to bare minsd/maxsd on the hot path.
+        let lo = if a > self.start { a } else { self.start };
+        let hi = if b < self.end { b } else { self.end };
+        if hi > lo { hi - lo } else { 0.0 }
     }
 
     pub fn hours(&self) -> f64 {
