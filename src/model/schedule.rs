@@ -58,8 +58,11 @@ impl WeeklySchedule {
         WeeklySchedule::new(start, |d| if d.is_weekend() { weekend } else { weekday })
     }
 
+    /// (start of the week containing `t`, hours into that week), `t >= 0`.
+    #[inline]
     fn split(t: f64) -> (f64, f64) {
-        let weeks = (t / WEEK_HOURS).floor();
+        // Truncation is floor for t >= 0, and avoids a libm call.
+        let weeks = ((t / WEEK_HOURS) as u64) as f64;
         (weeks * WEEK_HOURS, t - weeks * WEEK_HOURS)
     }
 
