@@ -26,6 +26,26 @@ pub enum Command {
     /// Run the replications of a scenario and write summary.csv,
     /// replications.csv, daily.csv and run.json.
     Run(RunArgs),
+    /// Verify the engine against queueing theory: run the cases in
+    /// scenarios/validation/ and print theory against simulation. Exit code
+    /// 1 if any check fails.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Replications for every case (default: each case file's own).
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Directory of the case scenarios (default: scenarios/validation).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Do not draw progress on stderr.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +88,8 @@ pub enum CliError {
     },
     #[error("{0}")]
     Threads(#[from] experiment::ThreadPoolError),
+    #[error("{failed} of {total} verification checks failed")]
+    VerificationFailed { failed: usize, total: usize },
 }
 
 impl CliError {
@@ -75,7 +97,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
-            CliError::Io { .. } | CliError::Threads(_) => 1,
+            CliError::Io { .. } | CliError::Threads(_) | CliError::VerificationFailed { .. } => 1,
         }
     }
 }
@@ -104,7 +126,57 @@ fn error_text(e: &CliError) -> String {
 fn run_command(command: Command) -> Result<(), CliError> {
     match command {
         Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
     }
+}
+
+fn validate(args: ValidateArgs) -> Result<(), CliError> {
+    if args.replications == Some(0) {
+        return Err(CliError::Usage(
+            "--replications: expected at least 1 replication, found 0".into(),
+        ));
+    }
+    let options = crate::validate::Options {
+        dir: args
+            .dir
+            .clone()
+            .unwrap_or_else(crate::validate::default_dir),
+        replications: args.replications,
+        threads: args.threads,
+        progress: if args.quiet {
+            Progress::Hidden
+        } else {
+            Progress::Auto
+        },
+    };
+    let started = Instant::now();
+    let quiet = args.quiet;
+    let checks = crate::validate::run_all(&options, |case| {
+        if !quiet {
+            eprintln!("case {case}");
+        }
+    })
+    .map_err(|e| match e {
+        crate::validate::ValidateError::Scenario(s) => CliError::Scenario(s),
+        crate::validate::ValidateError::Threads(t) => CliError::Threads(t),
+    })?;
+    print!("{}", crate::validate::format_table(&checks));
+    let failed = checks.iter().filter(|c| !c.passed()).count();
+    println!(
+        "{} of {} checks passed ({:.1} s). Mean checks pass when |theory - mean| <= {} standard errors \
+         of the mean over replications.",
+        checks.len() - failed,
+        checks.len(),
+        started.elapsed().as_secs_f64(),
+        crate::validate::STANDARD_ERRORS
+    );
+    if failed > 0 {
+        return Err(CliError::VerificationFailed {
+            failed,
+            total: checks.len(),
+        });
+    }
+    Ok(())
 }
 
 /// `--replications` and `--seed` go in as `--set`s, so the resolved scenario

@@ -8,8 +8,8 @@ use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, Progr
 use rayon::prelude::*;
 use std::io::IsTerminal;
 
-use crate::model::Prepared;
 use crate::model::metrics::ReplicationResult;
+use crate::model::{Prepared, Tracer};
 
 /// The name of the generator and its stream allocation, for manifests.
 pub const GENERATOR: &str = "Xoshiro256++ seeded by SplitMix64 (patientflow::engine::rng)";
@@ -54,6 +54,36 @@ pub fn run_replications(
             .par_iter()
             .progress_with(bar.clone())
             .map(|&r| prepared.simulate(r))
+            .collect()
+    });
+    bar.finish_and_clear();
+    Ok(results)
+}
+
+/// As [`run_replications`], also handing each replication a fresh tracer
+/// from `new_tracer` and returning it with the result (for verification:
+/// the same runs, watched).
+pub fn run_replications_traced<T, F>(
+    prepared: &Prepared,
+    replications: &[u32],
+    threads: usize,
+    progress: Progress,
+    new_tracer: F,
+) -> Result<Vec<(ReplicationResult, T)>, ThreadPoolError>
+where
+    T: Tracer + Send,
+    F: Fn() -> T + Sync,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|source| ThreadPoolError { threads, source })?;
+    let bar = progress_bar(replications.len() as u64, progress);
+    let results = pool.install(|| {
+        replications
+            .par_iter()
+            .progress_with(bar.clone())
+            .map(|&r| prepared.simulate_traced(r, new_tracer()))
             .collect()
     });
     bar.finish_and_clear();

@@ -5,7 +5,7 @@ mod observe;
 pub(crate) mod schedule;
 mod sim;
 
-pub use sim::{Census, Prepared, Source, TraceEvent, Tracer};
+pub use sim::{Census, Prepared, Resource, Source, TraceEvent, Tracer};
 
 #[cfg(test)]
 mod tests;

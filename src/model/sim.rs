@@ -154,6 +154,32 @@ pub enum TraceEvent {
         occupied: u32,
         available: u32,
     },
+    /// A crisis from any source (new, care home resident's, readmission).
+    Crisis { at: f64 },
+    /// A referral of `class` joined the community nursing waiting list.
+    CommunityReferred { at: f64, class: ReferralClass },
+    /// `patient` (an arena index, reused only after the patient has left
+    /// every traced resource) started to hold one unit of `resource`.
+    Took {
+        at: f64,
+        resource: Resource,
+        patient: u32,
+    },
+    /// `patient` gave back the unit of `resource` it held.
+    Released {
+        at: f64,
+        resource: Resource,
+        patient: u32,
+    },
+}
+
+/// Resources whose holding times [`TraceEvent::Took`] and
+/// [`TraceEvent::Released`] report (for Little's law).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    PruCar,
+    AcuteBed,
+    RehabBed,
 }
 
 /// Receives [`TraceEvent`]s. The unit type ignores them, and a normal run
@@ -524,6 +550,24 @@ impl<'p, T: Tracer> Sim<'p, T> {
         });
     }
 
+    #[inline]
+    fn trace_took(&mut self, at: f64, resource: Resource, patient: u32) {
+        self.tracer.trace(TraceEvent::Took {
+            at,
+            resource,
+            patient,
+        });
+    }
+
+    #[inline]
+    fn trace_released(&mut self, at: f64, resource: Resource, patient: u32) {
+        self.tracer.trace(TraceEvent::Released {
+            at,
+            resource,
+            patient,
+        });
+    }
+
     // ----- patients -----------------------------------------------------------
 
     fn new_patient(&mut self, key: StreamKey, rng: StreamRng, frail: bool, home_bed: u32) -> u32 {
@@ -626,6 +670,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn crisis(&mut self, t: f64, patient: u32) {
         let sc = self.sc;
         self.count(t, Metric::Crises);
+        self.tracer.trace(TraceEvent::Crisis { at: t });
         if !self.pt(patient).rng.chance(sc.pru.eligible_share) {
             return self.emergency_department(t, patient);
         }
@@ -642,6 +687,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.pru_busy += 1;
         self.pru_busy_level.add(t, 1.0, &self.p.window);
         self.census.in_pru += 1;
+        self.trace_took(t, Resource::PruCar, patient);
         let visit = sc.pru.visit.sample(&mut self.pt(patient).rng);
         self.at(t + visit, Event::PruVisitEnd { patient });
     }
@@ -651,6 +697,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.pru_busy -= 1;
         self.pru_busy_level.add(t, -1.0, &self.p.window);
         self.census.in_pru -= 1;
+        self.trace_released(t, Resource::PruCar, patient);
         if self.pt(patient).rng.chance(sc.pru.treated_at_home) {
             self.count(t, Metric::PruTreatedAtHome);
             self.count(t, Metric::AdmissionsAvoidedDirect);
@@ -747,6 +794,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.census.waiting_for_bed -= 1;
         self.census.in_bed += 1;
         self.set_beds(t, self.beds_occupied + 1, self.beds_available);
+        self.trace_took(t, Resource::AcuteBed, patient);
         let p = &mut self.patients[patient as usize];
         let wait = t - p.admitted_at;
         let los_dist = if p.frail {
@@ -896,6 +944,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             self.process_level.add(t, -1.0, &window);
         }
         self.census.in_bed -= 1;
+        self.trace_released(t, Resource::AcuteBed, patient);
         let home_bed = self.pt(patient).home_bed;
         let mut keep = false;
         if home_bed != NONE {
@@ -966,6 +1015,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             patient,
         });
         self.community_waiting_level.add(t, 1.0, &self.p.window);
+        self.tracer
+            .trace(TraceEvent::CommunityReferred { at: t, class });
         self.fill_community_places(t);
     }
 
@@ -1019,6 +1070,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             };
             self.rehab_held += 1;
             self.rehab_level.add(t, 1.0, &window);
+            self.trace_took(t, Resource::RehabBed, patient);
             if window.contains(t) {
                 let wait = t - self.pt(patient).requested_at;
                 self.rehab_waits.record(wait / 24.0);
@@ -1031,6 +1083,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let sc = self.sc;
         self.rehab_held -= 1;
         self.rehab_level.add(t, -1.0, &self.p.window);
+        self.trace_released(t, Resource::RehabBed, patient);
         let class = ReferralClass::Discharge;
         let p = &mut self.patients[patient as usize];
         if p.rng.chance(sc.rehab.community_follow_up) {
