@@ -120,14 +120,14 @@ fn a_run_writes_every_metric_and_its_provenance() {
         Some("day,date,series,mean,p5,p50,p95")
     );
     // 365 days x 3 series, after the header; the baseline's window opens
-    // 90 days after 2025-04-01.
+    // 180 days after 2025-04-01.
     assert_eq!(daily.lines().count(), 1 + 365 * 3);
     assert!(
         daily
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("0,2025-06-30,midnight_census,")
+            .starts_with("0,2025-09-28,midnight_census,")
     );
 
     let manifest: serde_json::Value = serde_json::from_str(&read(&dir, "run.json")).unwrap();
