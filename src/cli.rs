@@ -72,6 +72,12 @@ pub struct RunArgs {
     /// Do not draw a progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Stop a replication when any queue (acute beds, community nursing,
+    /// rehab, care homes) holds more than N patients: the sign of a plan whose
+    /// demand exceeds its capacity. Default: ten times that service's
+    /// capacity, at least 1,000.
+    #[arg(long, value_name = "N")]
+    pub max_queue: Option<usize>,
 }
 
 /// A failure, with the exit code it maps to.
@@ -87,17 +93,29 @@ pub enum CliError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Threads(#[from] experiment::ThreadPoolError),
+    Run(#[from] experiment::RunError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
 }
 
 impl CliError {
-    /// 2 for anything the user typed or wrote; 1 otherwise.
+    /// 2 for anything the user typed or wrote; 3 for a plan whose demand
+    /// exceeds a service's capacity; 130 when cancelled (as a shell reports
+    /// Ctrl-C); 1 otherwise.
     pub fn exit_code(&self) -> u8 {
+        use crate::model::Stopped;
+        use experiment::RunError;
         match self {
             CliError::Scenario(_) | CliError::Usage(_) => 2,
-            CliError::Io { .. } | CliError::Threads(_) | CliError::VerificationFailed { .. } => 1,
+            CliError::Run(RunError::Stopped {
+                reason: Stopped::Overloaded { .. },
+                ..
+            }) => 3,
+            CliError::Run(RunError::Stopped {
+                reason: Stopped::Cancelled,
+                ..
+            }) => 130,
+            CliError::Io { .. } | CliError::Run(_) | CliError::VerificationFailed { .. } => 1,
         }
     }
 }
@@ -158,7 +176,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
     })
     .map_err(|e| match e {
         crate::validate::ValidateError::Scenario(s) => CliError::Scenario(s),
-        crate::validate::ValidateError::Threads(t) => CliError::Threads(t),
+        crate::validate::ValidateError::Run(r) => CliError::Run(r),
     })?;
     print!("{}", crate::validate::format_table(&checks));
     let failed = checks.iter().filter(|c| !c.passed()).count();
@@ -222,7 +240,10 @@ fn run(args: RunArgs) -> Result<(), CliError> {
         sc.seed,
         threads
     );
-    let prepared = Prepared::new(loaded.scenario.clone());
+    let mut prepared = Prepared::new(loaded.scenario.clone());
+    if let Some(limit) = args.max_queue {
+        prepared = prepared.with_queue_limit(limit);
+    }
     let replications: Vec<u32> = (0..sc.replications).collect();
     let progress = if args.quiet {
         Progress::Hidden

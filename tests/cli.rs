@@ -281,3 +281,26 @@ fn a_missing_scenario_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.toml"));
 }
+
+#[test]
+fn an_overloaded_plan_exits_3_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = run(&[
+        "run",
+        baseline().to_str().unwrap(),
+        "--replications",
+        "4",
+        "--set",
+        "acute.beds=100",
+        "--max-queue",
+        "2000",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("acute beds"), "{stderr}");
+    assert!(stderr.contains("demand exceeds the capacity"), "{stderr}");
+    assert!(!out_dir.exists());
+}

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use std::io::IsTerminal;
 
 use crate::model::metrics::ReplicationResult;
-use crate::model::{Prepared, Tracer};
+use crate::model::{Prepared, Stopped, Tracer};
 
 /// The name of the generator and its stream allocation, for manifests.
 pub const GENERATOR: &str = "Xoshiro256++ seeded by SplitMix64 (patientflow::engine::rng)";
@@ -28,12 +28,25 @@ pub enum Progress {
     Hidden,
 }
 
-/// Errors starting the worker threads.
+/// Why a run produced no results.
 #[derive(Debug, thiserror::Error)]
-#[error("could not start {threads} worker threads: {source}")]
-pub struct ThreadPoolError {
-    threads: usize,
-    source: rayon::ThreadPoolBuildError,
+pub enum RunError {
+    #[error("could not start {threads} worker threads: {source}")]
+    Threads {
+        threads: usize,
+        source: rayon::ThreadPoolBuildError,
+    },
+    /// A replication stopped early: an overloaded service, or cancellation.
+    /// No replication's numbers are returned, so none can look fine.
+    #[error("replication {replication} stopped: {reason}. No results were written")]
+    Stopped { replication: u32, reason: Stopped },
+}
+
+fn pool(threads: usize) -> Result<rayon::ThreadPool, RunError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|source| RunError::Threads { threads, source })
 }
 
 /// Runs the given replications on `threads` threads (0: one per core) and
@@ -43,21 +56,25 @@ pub fn run_replications(
     replications: &[u32],
     threads: usize,
     progress: Progress,
-) -> Result<Vec<ReplicationResult>, ThreadPoolError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|source| ThreadPoolError { threads, source })?;
+) -> Result<Vec<ReplicationResult>, RunError> {
+    let pool = pool(threads)?;
     let bar = progress_bar(replications.len() as u64, progress);
     let results = pool.install(|| {
         replications
             .par_iter()
             .progress_with(bar.clone())
-            .map(|&r| prepared.simulate(r))
+            .map(|&replication| {
+                prepared
+                    .simulate(replication)
+                    .map_err(|reason| RunError::Stopped {
+                        replication,
+                        reason,
+                    })
+            })
             .collect()
     });
     bar.finish_and_clear();
-    Ok(results)
+    results
 }
 
 /// As [`run_replications`], also handing each replication a fresh tracer
@@ -69,25 +86,29 @@ pub fn run_replications_traced<T, F>(
     threads: usize,
     progress: Progress,
     new_tracer: F,
-) -> Result<Vec<(ReplicationResult, T)>, ThreadPoolError>
+) -> Result<Vec<(ReplicationResult, T)>, RunError>
 where
     T: Tracer + Send,
     F: Fn() -> T + Sync,
 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|source| ThreadPoolError { threads, source })?;
+    let pool = pool(threads)?;
     let bar = progress_bar(replications.len() as u64, progress);
     let results = pool.install(|| {
         replications
             .par_iter()
             .progress_with(bar.clone())
-            .map(|&r| prepared.simulate_traced(r, new_tracer()))
+            .map(|&replication| {
+                prepared
+                    .simulate_traced(replication, new_tracer())
+                    .map_err(|reason| RunError::Stopped {
+                        replication,
+                        reason,
+                    })
+            })
             .collect()
     });
     bar.finish_and_clear();
-    Ok(results)
+    results
 }
 
 fn progress_bar(len: u64, progress: Progress) -> ProgressBar {

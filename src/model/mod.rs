@@ -5,7 +5,9 @@ mod observe;
 pub(crate) mod schedule;
 mod sim;
 
-pub use sim::{Census, Prepared, Resource, Source, TraceEvent, Tracer};
+pub use sim::{
+    Census, Prepared, Resource, Source, Stopped, TraceEvent, Tracer, default_queue_limit,
+};
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,8 @@
 //! arenas and queues have reached their working size.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, WaitMean, Window};
@@ -55,6 +57,47 @@ pub struct Prepared {
     days_in_window: usize,
     /// Open car-hours of the PRU inside the window (cars x opening hours).
     pru_open_car_hours: f64,
+    /// A replication stops when any queue holds more than this many; `None`:
+    /// [`default_queue_limit`] of each service's capacity.
+    queue_limit: Option<usize>,
+    /// Set from outside (Ctrl-C) to stop every replication soon.
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The default bound on a service's queue (patients waiting for an acute bed,
+/// community nursing, rehab, a care home): ten times its capacity, and at
+/// least 1,000. A stable queue essentially never holds ten times the
+/// service's capacity; an unstable one (demand above capacity) reaches it
+/// within weeks, so the run stops instead of reporting a system that never
+/// settles.
+pub fn default_queue_limit(capacity: u64) -> usize {
+    usize::try_from(capacity.saturating_mul(10))
+        .unwrap_or(usize::MAX)
+        .max(1000)
+}
+
+/// How often (in events) a replication looks at the cancel flag: about a
+/// millisecond of simulation, so a cancelled run stops promptly.
+const CANCEL_CHECK_EVENTS: u64 = 4096;
+
+/// Why a replication stopped before the end of its window.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Stopped {
+    /// A queue grew past the bound: the plan's demand exceeds the service's
+    /// capacity, and its numbers would describe a system that never settles.
+    #[error(
+        "the queue for {service} reached {waiting} patients on day {day:.0} (the bound is {limit}): \
+         demand exceeds the capacity of {service}, so the queue grows without bound"
+    )]
+    Overloaded {
+        service: &'static str,
+        waiting: usize,
+        day: f64,
+        limit: usize,
+    },
+    /// The run was cancelled (Ctrl-C).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Prepared {
@@ -93,7 +136,21 @@ impl Prepared {
             days_in_window,
             pru_open_car_hours,
             scenario,
+            queue_limit: None,
+            cancel: None,
         }
+    }
+
+    /// Stops a replication when any queue holds more than `limit` patients.
+    pub fn with_queue_limit(mut self, limit: usize) -> Prepared {
+        self.queue_limit = Some(limit);
+        self
+    }
+
+    /// Stops every replication soon after `flag` is set.
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Prepared {
+        self.cancel = Some(flag);
+        self
     }
 
     /// The date of day 0 of the daily series.
@@ -109,19 +166,20 @@ impl Prepared {
     }
 
     /// Runs replication `replication` to the end of the window.
-    pub fn simulate(&self, replication: u32) -> ReplicationResult {
-        let mut sim = Sim::new(self, replication, ());
-        sim.run();
-        sim.finish().0
+    pub fn simulate(&self, replication: u32) -> Result<ReplicationResult, Stopped> {
+        Ok(self.simulate_traced(replication, ())?.0)
     }
 
     /// Runs replication `replication` and also returns where every patient
     /// is at the end, for conservation checks.
-    pub fn simulate_with_census(&self, replication: u32) -> (ReplicationResult, Census) {
+    pub fn simulate_with_census(
+        &self,
+        replication: u32,
+    ) -> Result<(ReplicationResult, Census), Stopped> {
         let mut sim = Sim::new(self, replication, ());
-        sim.run();
+        sim.run()?;
         let census = sim.census;
-        (sim.finish().0, census)
+        Ok((sim.finish().0, census))
     }
 
     /// Runs replication `replication`, telling `tracer` of each [`TraceEvent`]
@@ -130,10 +188,10 @@ impl Prepared {
         &self,
         replication: u32,
         tracer: T,
-    ) -> (ReplicationResult, T) {
+    ) -> Result<(ReplicationResult, T), Stopped> {
         let mut sim = Sim::new(self, replication, tracer);
-        sim.run();
-        sim.finish()
+        sim.run()?;
+        Ok(sim.finish())
     }
 }
 
@@ -355,6 +413,8 @@ struct Sim<'p, T: Tracer> {
     care_home_waits: WaitMean,
     daily: [Vec<f64>; 3],
     census: Census,
+    /// Set when the replication must stop early.
+    stopped: Option<Stopped>,
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
@@ -416,6 +476,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             care_home_waits: WaitMean::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
+            stopped: None,
         };
         sim.start();
         sim
@@ -487,11 +548,20 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.schedule_next_placement(0.0);
     }
 
-    fn run(&mut self) {
+    fn run(&mut self) -> Result<(), Stopped> {
         while let Some((t, event)) = self.queue.pop() {
             // `at` never schedules past the end.
             self.now = t;
             self.events += 1;
+            if self.events.is_multiple_of(CANCEL_CHECK_EVENTS)
+                && let Some(flag) = &self.p.cancel
+                && flag.load(Ordering::Relaxed)
+            {
+                return Err(Stopped::Cancelled);
+            }
+            if self.stopped.is_some() {
+                break;
+            }
             match event {
                 Event::NextCrisis => self.on_next_crisis(t),
                 Event::NextReferral => self.on_next_referral(t),
@@ -517,6 +587,25 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::BedCapacity { day } => self.on_bed_capacity(t, day),
                 Event::Midnight => self.on_midnight(t),
             }
+        }
+        self.stopped.take().map_or(Ok(()), Err)
+    }
+
+    /// Stops the replication if the queue of a service with `capacity`
+    /// places has grown past the bound.
+    #[inline]
+    fn check_queue(&mut self, t: f64, service: &'static str, capacity: u64, waiting: usize) {
+        let limit = self
+            .p
+            .queue_limit
+            .unwrap_or_else(|| default_queue_limit(capacity));
+        if waiting > limit && self.stopped.is_none() {
+            self.stopped = Some(Stopped::Overloaded {
+                service,
+                waiting,
+                day: (t / 24.0).floor(),
+                limit,
+            });
         }
     }
 
@@ -660,6 +749,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.placement_count += 1;
         self.care_home_community_queue
             .push_back(Placement { at: t, key });
+        let waiting = self.care_home_community_queue.len();
+        let beds = u64::from(self.sc.care_homes.beds);
+        self.check_queue(t, "care home beds (community placements)", beds, waiting);
         self.fill_care_home_beds(t);
         self.schedule_next_placement(t);
     }
@@ -777,6 +869,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.pt(patient).admitted_at = t;
         self.census.waiting_for_bed += 1;
         self.bed_queue.push_back(patient);
+        let beds = u64::from(self.sc.acute.beds);
+        self.check_queue(t, "acute beds", beds, self.bed_queue.len());
         self.fill_acute_beds(t);
     }
 
@@ -906,10 +1000,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
             Pathway::P2 => {
                 self.rehab_queue.push_back(patient);
+                let beds = u64::from(sc.rehab.beds);
+                self.check_queue(t, "rehab beds", beds, self.rehab_queue.len());
                 self.fill_rehab_beds(t);
             }
             Pathway::P3 => {
                 self.care_home_hospital_queue.push_back(patient);
+                let waiting = self.care_home_hospital_queue.len();
+                let beds = u64::from(sc.care_homes.beds);
+                self.check_queue(t, "care home beds (from hospital)", beds, waiting);
                 self.fill_care_home_beds(t);
             }
             Pathway::P0 => unreachable!("P0 asks for no place"),
@@ -1014,6 +1113,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
             episode_hours,
             patient,
         });
+        let waiting: usize = self.community_queues.iter().map(VecDeque::len).sum();
+        let places = self.community_places;
+        self.check_queue(t, "community nursing", places, waiting);
         self.community_waiting_level.add(t, 1.0, &self.p.window);
         self.tracer
             .trace(TraceEvent::CommunityReferred { at: t, class });

@@ -26,7 +26,8 @@ fn lognormal(mean_h: f64, sd_h: f64) -> Dist {
     .unwrap()
 }
 
-/// A borough-sized scenario close to the shipped baseline.
+/// A borough-sized scenario close to the shipped baseline, every service
+/// stable (offered load below capacity).
 pub(crate) fn borough() -> Scenario {
     let w = |s: &str| ClockWindow::parse(s).unwrap();
     Scenario {
@@ -74,8 +75,8 @@ pub(crate) fn borough() -> Scenario {
             capacity_changes: vec![],
         },
         pathways: Pathways {
-            frail: [0.50, 0.40, 0.06, 0.04],
-            other: [0.88, 0.10, 0.015, 0.005],
+            frail: [0.50, 0.42, 0.07, 0.01],
+            other: [0.88, 0.10, 0.02, 0.0],
             process_delay: [
                 Some(gamma(d(1.0), d(1.0))),
                 Some(gamma(d(2.0), d(1.5))),
@@ -98,7 +99,7 @@ pub(crate) fn borough() -> Scenario {
             ],
         },
         rehab: Rehab {
-            beds: 30,
+            beds: 70,
             stay: gamma(d(21.0), d(10.0)),
             community_follow_up: 0.7,
         },
@@ -106,7 +107,7 @@ pub(crate) fn borough() -> Scenario {
             beds: 340,
             initial_occupancy: 0.9,
             stay: Dist::new(DistSpec::Exponential { mean: d(730.0) }).unwrap(),
-            community_placements_per_day: 0.3,
+            community_placements_per_day: 0.1,
             hospital_first: true,
             crises_per_resident_year: 0.7,
             red_bag: Some(RedBag {
@@ -126,7 +127,7 @@ pub(crate) fn borough() -> Scenario {
 #[test]
 fn borough_runs_and_reports_every_metric() {
     let p = Prepared::new(borough());
-    let r = p.simulate(0);
+    let r = p.simulate(0).expect("a stable scenario");
     for m in Metric::ALL {
         assert!(r.metrics[m].is_finite(), "{} is not finite", m.name());
     }
@@ -143,7 +144,7 @@ fn borough_runs_and_reports_every_metric() {
 #[test]
 fn conservation_every_patient_is_somewhere() {
     let p = Prepared::new(borough());
-    let (_, c): (_, Census) = p.simulate_with_census(1);
+    let (_, c): (_, Census) = p.simulate_with_census(1).expect("a stable scenario");
     assert!(c.arrived > 100_000);
     assert_eq!(
         c.arrived,
@@ -154,8 +155,11 @@ fn conservation_every_patient_is_somewhere() {
 #[test]
 fn same_replication_same_result_different_replication_differs() {
     let p = Prepared::new(borough());
-    assert_eq!(p.simulate(3), p.simulate(3));
-    assert_ne!(p.simulate(3).metrics, p.simulate(4).metrics);
+    assert_eq!(p.simulate(3).ok(), p.simulate(3).ok());
+    assert_ne!(
+        p.simulate(3).map(|r| r.metrics).ok(),
+        p.simulate(4).map(|r| r.metrics).ok()
+    );
 }
 
 /// Crisis counts by hour of day and by weekday follow the weights: each
@@ -240,10 +244,47 @@ fn crisis_count_matches_the_integrated_rate() {
     for h in from..to {
         expected += p.arrivals.rate(h as f64 + 0.5);
     }
-    let r = p.simulate(0);
+    let r = p.simulate(0).expect("a stable scenario");
     let got = r.metrics[Metric::Crises];
     assert!(
         (got - expected).abs() < 4.0 * f64::sqrt(expected),
         "{got} vs {expected}"
     );
+}
+
+/// A plan whose demand far exceeds its beds stops with the service named,
+/// long before the end of its window, instead of returning numbers.
+#[test]
+fn an_overloaded_service_stops_the_replication() {
+    use super::Stopped;
+    let mut sc = borough();
+    sc.acute.beds = 20;
+    let p = Prepared::new(sc).with_queue_limit(500);
+    match p.simulate(0) {
+        Err(Stopped::Overloaded {
+            service,
+            waiting,
+            day,
+            limit,
+        }) => {
+            assert_eq!(service, "acute beds");
+            assert_eq!(limit, 500);
+            assert_eq!(waiting, 501);
+            // About 80 admissions a day beyond 20 beds: the bound of 500 is
+            // reached within the first two weeks.
+            assert!(day < 14.0, "day {day}");
+        }
+        other => panic!("expected an overload, got {other:?}"),
+    }
+    // The same plan with the default bound on a stable borough runs through.
+    assert!(Prepared::new(borough()).simulate(0).is_ok());
+}
+
+#[test]
+fn a_cancelled_replication_stops() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let flag = Arc::new(AtomicBool::new(true));
+    let p = Prepared::new(borough()).with_cancel(flag);
+    assert_eq!(p.simulate(0).err(), Some(super::Stopped::Cancelled));
 }

@@ -24,7 +24,7 @@ pub mod theory;
 
 use std::path::{Path, PathBuf};
 
-use crate::experiment::{self, Progress, ThreadPoolError};
+use crate::experiment::{self, Progress, RunError};
 use crate::model::metrics::{Metric, ReplicationResult, Series};
 use crate::model::schedule::WeeklySchedule;
 use crate::model::{Prepared, Resource, TraceEvent};
@@ -86,7 +86,7 @@ pub enum ValidateError {
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
-    Threads(#[from] ThreadPoolError),
+    Run(#[from] RunError),
 }
 
 /// How to run the cases.
