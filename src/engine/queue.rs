@@ -35,6 +35,9 @@ pub struct EventQueue<E> {
     keys: Vec<u128>,
     events: Vec<E>,
     timers: Vec<Entry<E>>,
+    /// The timer slot with the smallest key (any slot when all are empty),
+    /// kept up to date so that a pop does not scan the slots.
+    first_timer: usize,
     next_seq: u64,
 }
 
@@ -52,8 +55,21 @@ impl<E: Copy> EventQueue<E> {
                 };
                 timers
             ],
+            first_timer: 0,
             next_seq: 0,
         }
+    }
+
+    /// Finds the timer slot with the smallest key.
+    #[inline]
+    fn refresh_first_timer(&mut self) {
+        let mut best = 0;
+        for i in 1..self.timers.len() {
+            if self.timers[i].key < self.timers[best].key {
+                best = i;
+            }
+        }
+        self.first_timer = best;
     }
 
     #[inline]
@@ -88,24 +104,23 @@ impl<E: Copy> EventQueue<E> {
     pub fn set_timer(&mut self, slot: usize, time: f64, event: E) {
         let key = self.key(time);
         self.timers[slot] = Entry { key, event };
+        if slot == self.first_timer {
+            self.refresh_first_timer();
+        } else if key < self.timers[self.first_timer].key {
+            self.first_timer = slot;
+        }
     }
 
     /// Removes and returns the earliest event with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, E)> {
-        let mut best = EMPTY;
-        let mut best_slot = usize::MAX;
-        for (i, t) in self.timers.iter().enumerate() {
-            if t.key < best {
-                best = t.key;
-                best_slot = i;
-            }
-        }
         let heap_key = self.keys.first().copied().unwrap_or(EMPTY);
-        if best_slot != usize::MAX && best < heap_key {
-            let entry = self.timers[best_slot];
-            self.timers[best_slot].key = EMPTY;
-            return Some((time_of(entry.key), entry.event));
+        if let Some(&timer) = self.timers.get(self.first_timer)
+            && timer.key < heap_key
+        {
+            self.timers[self.first_timer].key = EMPTY;
+            self.refresh_first_timer();
+            return Some((time_of(timer.key), timer.event));
         }
         let last_key = self.keys.pop()?;
         let last_event = self.events.pop()?;

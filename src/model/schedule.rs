@@ -113,6 +113,9 @@ impl WeeklySchedule {
 pub struct ArrivalProfile {
     /// Crises per hour in each simulated clock hour.
     per_hour: Vec<f64>,
+    /// Their reciprocals (infinite for a rate of 0, never used then), so an
+    /// arrival costs a multiplication, not a division.
+    hours_per_crisis: Vec<f64>,
 }
 
 impl ArrivalProfile {
@@ -132,7 +135,11 @@ impl ArrivalProfile {
             let day = base * weekday[date.weekday().index()] * month[date.month() as usize - 1];
             per_hour.extend(hour.iter().map(|h| day * h));
         }
-        ArrivalProfile { per_hour }
+        let hours_per_crisis = per_hour.iter().map(|r| 1.0 / r).collect();
+        ArrivalProfile {
+            per_hour,
+            hours_per_crisis,
+        }
     }
 
     /// Crises per hour in the clock hour containing `t` (`t >= 0`).
@@ -153,7 +160,7 @@ impl ArrivalProfile {
             let cell_end = (hour + 1) as f64;
             let mass = rate * (cell_end - t);
             if mass > e {
-                let next = t + e / rate;
+                let next = t + e * self.hours_per_crisis[hour];
                 return (next < end).then_some(next);
             }
             e -= mass;
