@@ -73,11 +73,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Stop a replication when any queue (acute beds, community nursing,
-    /// rehab, care homes) holds more than N patients: the sign of a plan whose
-    /// demand exceeds its capacity. Default: ten times that service's
-    /// capacity, at least 1,000.
-    #[arg(long, value_name = "N")]
-    pub max_queue: Option<usize>,
+    /// rehab, care homes) holds more than N patients, to bound memory and
+    /// time when a plan's demand far exceeds a service's capacity.
+    #[arg(long, value_name = "N", default_value_t = crate::model::DEFAULT_QUEUE_LIMIT)]
+    pub max_queue: usize,
 }
 
 /// A failure, with the exit code it maps to.
@@ -240,10 +239,7 @@ fn run(args: RunArgs) -> Result<(), CliError> {
         sc.seed,
         threads
     );
-    let mut prepared = Prepared::new(loaded.scenario.clone());
-    if let Some(limit) = args.max_queue {
-        prepared = prepared.with_queue_limit(limit);
-    }
+    let prepared = Prepared::new(loaded.scenario.clone()).with_queue_limit(args.max_queue);
     let replications: Vec<u32> = (0..sc.replications).collect();
     let progress = if args.quiet {
         Progress::Hidden

@@ -301,6 +301,9 @@ fn an_overloaded_plan_exits_3_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("acute beds"), "{stderr}");
-    assert!(stderr.contains("demand exceeds the capacity"), "{stderr}");
+    assert!(
+        stderr.contains("demand far exceeds the capacity"),
+        "{stderr}"
+    );
     assert!(!out_dir.exists());
 }

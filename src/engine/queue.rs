@@ -132,6 +132,12 @@ impl<E: Copy> EventQueue<E> {
         Some((time_of(top.0), top.1))
     }
 
+    /// The time of the heap's earliest event (timers not included).
+    #[inline]
+    pub fn heap_time(&self) -> Option<f64> {
+        self.keys.first().map(|&k| time_of(k))
+    }
+
     /// Pending events (heap and timers).
     pub fn len(&self) -> usize {
         self.keys.len() + self.timers.iter().filter(|t| t.key != EMPTY).count()

@@ -6,7 +6,7 @@ pub(crate) mod schedule;
 mod sim;
 
 pub use sim::{
-    Census, Prepared, Resource, Source, Stopped, TraceEvent, Tracer, default_queue_limit,
+    Census, DEFAULT_QUEUE_LIMIT, Prepared, Resource, Source, Stopped, TraceEvent, Tracer,
 };
 
 #[cfg(test)]

@@ -61,8 +61,13 @@ impl WeeklySchedule {
     /// (start of the week containing `t`, hours into that week), `t >= 0`.
     #[inline]
     fn split(t: f64) -> (f64, f64) {
-        // Truncation is floor for t >= 0, and avoids a libm call.
-        let weeks = ((t / WEEK_HOURS) as u64) as f64;
+        // Truncation is floor for t >= 0, and avoids a libm call. Just below
+        // a week boundary the quotient can round up to the next whole week:
+        // step back so that the offset is never negative.
+        let mut weeks = ((t / WEEK_HOURS) as u64) as f64;
+        if t < weeks * WEEK_HOURS {
+            weeks -= 1.0;
+        }
         (weeks * WEEK_HOURS, t - weeks * WEEK_HOURS)
     }
 

@@ -57,24 +57,19 @@ pub struct Prepared {
     days_in_window: usize,
     /// Open car-hours of the PRU inside the window (cars x opening hours).
     pru_open_car_hours: f64,
-    /// A replication stops when any queue holds more than this many; `None`:
-    /// [`default_queue_limit`] of each service's capacity.
-    queue_limit: Option<usize>,
+    /// A replication stops when any queue holds more than this many.
+    queue_limit: usize,
     /// Set from outside (Ctrl-C) to stop every replication soon.
     cancel: Option<Arc<AtomicBool>>,
 }
 
-/// The default bound on a service's queue (patients waiting for an acute bed,
-/// community nursing, rehab, a care home): ten times its capacity, and at
-/// least 1,000. A stable queue essentially never holds ten times the
-/// service's capacity; an unstable one (demand above capacity) reaches it
-/// within weeks, so the run stops instead of reporting a system that never
-/// settles.
-pub fn default_queue_limit(capacity: u64) -> usize {
-    usize::try_from(capacity.saturating_mul(10))
-        .unwrap_or(usize::MAX)
-        .max(1000)
-}
+/// The default bound on any one queue (patients waiting for an acute bed,
+/// community nursing, rehab, a care home). It guards memory and time, not
+/// stability: a service switched off (capacity 0) or overloaded is a valid
+/// plan whose queue grows, and its run still reports numbers (with `check`
+/// warning about the overload). Only a queue of this size, far beyond any
+/// borough's patients in a run, stops the replication.
+pub const DEFAULT_QUEUE_LIMIT: usize = 1_000_000;
 
 /// How often (in events) a replication looks at the cancel flag: about a
 /// millisecond of simulation, so a cancelled run stops promptly.
@@ -86,8 +81,8 @@ pub enum Stopped {
     /// A queue grew past the bound: the plan's demand exceeds the service's
     /// capacity, and its numbers would describe a system that never settles.
     #[error(
-        "the queue for {service} reached {waiting} patients on day {day:.0} (the bound is {limit}): \
-         demand exceeds the capacity of {service}, so the queue grows without bound"
+        "the queue for {service} reached {waiting} patients on day {day:.0} (the bound is {limit}, \
+         --max-queue): demand far exceeds the capacity of {service}"
     )]
     Overloaded {
         service: &'static str,
@@ -136,14 +131,14 @@ impl Prepared {
             days_in_window,
             pru_open_car_hours,
             scenario,
-            queue_limit: None,
+            queue_limit: DEFAULT_QUEUE_LIMIT,
             cancel: None,
         }
     }
 
     /// Stops a replication when any queue holds more than `limit` patients.
     pub fn with_queue_limit(mut self, limit: usize) -> Prepared {
-        self.queue_limit = Some(limit);
+        self.queue_limit = limit;
         self
     }
 
@@ -591,14 +586,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.stopped.take().map_or(Ok(()), Err)
     }
 
-    /// Stops the replication if the queue of a service with `capacity`
-    /// places has grown past the bound.
+    /// Stops the replication if a queue has grown past the bound.
     #[inline]
-    fn check_queue(&mut self, t: f64, service: &'static str, capacity: u64, waiting: usize) {
-        let limit = self
-            .p
-            .queue_limit
-            .unwrap_or_else(|| default_queue_limit(capacity));
+    fn check_queue(&mut self, t: f64, service: &'static str, waiting: usize) {
+        let limit = self.p.queue_limit;
         if waiting > limit && self.stopped.is_none() {
             self.stopped = Some(Stopped::Overloaded {
                 service,
@@ -750,8 +741,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.care_home_community_queue
             .push_back(Placement { at: t, key });
         let waiting = self.care_home_community_queue.len();
-        let beds = u64::from(self.sc.care_homes.beds);
-        self.check_queue(t, "care home beds (community placements)", beds, waiting);
+        self.check_queue(t, "care home beds (community placements)", waiting);
         self.fill_care_home_beds(t);
         self.schedule_next_placement(t);
     }
@@ -869,8 +859,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.pt(patient).admitted_at = t;
         self.census.waiting_for_bed += 1;
         self.bed_queue.push_back(patient);
-        let beds = u64::from(self.sc.acute.beds);
-        self.check_queue(t, "acute beds", beds, self.bed_queue.len());
+        self.check_queue(t, "acute beds", self.bed_queue.len());
         self.fill_acute_beds(t);
     }
 
@@ -1000,15 +989,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
             Pathway::P2 => {
                 self.rehab_queue.push_back(patient);
-                let beds = u64::from(sc.rehab.beds);
-                self.check_queue(t, "rehab beds", beds, self.rehab_queue.len());
+                self.check_queue(t, "rehab beds", self.rehab_queue.len());
                 self.fill_rehab_beds(t);
             }
             Pathway::P3 => {
                 self.care_home_hospital_queue.push_back(patient);
                 let waiting = self.care_home_hospital_queue.len();
-                let beds = u64::from(sc.care_homes.beds);
-                self.check_queue(t, "care home beds (from hospital)", beds, waiting);
+                self.check_queue(t, "care home beds (from hospital)", waiting);
                 self.fill_care_home_beds(t);
             }
             Pathway::P0 => unreachable!("P0 asks for no place"),
@@ -1114,8 +1101,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             patient,
         });
         let waiting: usize = self.community_queues.iter().map(VecDeque::len).sum();
-        let places = self.community_places;
-        self.check_queue(t, "community nursing", places, waiting);
+        self.check_queue(t, "community nursing", waiting);
         self.community_waiting_level.add(t, 1.0, &self.p.window);
         self.tracer
             .trace(TraceEvent::CommunityReferred { at: t, class });
@@ -1323,6 +1309,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
     // ----- daily series ---------------------------------------------------------------
 
     fn on_midnight(&mut self, t: f64) {
+        // The snapshot is taken after every other event due at 00:00 (a
+        // discharge opening at midnight, a bed change), whenever those were
+        // scheduled: set the timer again at the same instant, behind them.
+        if self.queue.heap_time() == Some(t) {
+            self.at_timer(Timer::Midnight, t, Event::Midnight);
+            return;
+        }
         let delayed: f64 = self.capacity_level.iter().map(Level::value).sum();
         self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds_occupied));
         self.daily[Series::DelayedPatients.index()].push(delayed);
