@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::experiment::{
     self, ExperimentError, PrecisionRule, Progress, Settings, Shard, WarmupOptions,
 };
+use crate::model::metrics::Metric;
 use crate::scenario::ScenarioError;
 
 /// Discharge-to-community patient flow: what a capacity plan does to
@@ -167,6 +168,11 @@ pub struct ControlArgs {
     /// The most replications --precision may use.
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub max_replications: u32,
+    /// A metric whose mean --precision checks (repeatable; default: the
+    /// comparison headlines admissions, delayed_bed_days,
+    /// bed_waits_over_12h, bed_occupancy_mean, community_waiting_mean).
+    #[arg(long = "precision-metric", value_name = "METRIC", value_parser = parse_metric)]
+    pub precision_metrics: Vec<Metric>,
     /// Replications added at a time by --precision.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub batch: u32,
@@ -190,11 +196,19 @@ impl CommonArgs {
                     relative_half_width: p,
                     batch: c.batch,
                     max_replications: c.max_replications,
+                    metrics: c.precision_metrics.clone(),
                 })
             }),
             command_line: std::env::args().collect(),
         }
     }
+}
+
+/// A metric by its output name, for `--precision-metric`.
+fn parse_metric(name: &str) -> Result<Metric, String> {
+    Metric::from_name(name).ok_or_else(|| {
+        format!("no metric `{name}`; metric names are those of summary.csv, such as admissions")
+    })
 }
 
 /// A failure, with the exit code it maps to.

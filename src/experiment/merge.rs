@@ -85,12 +85,8 @@ fn read_run_manifest(dir: &Path) -> Result<RunManifest, ExperimentError> {
 
 /// Says how two manifests differ in what they ran, if they do.
 fn run_mismatch(a: &RunManifest, b: &RunManifest) -> Option<String> {
+    // Most telling first: a different seed also changes the SHA-256.
     let checks: [(&str, String, String); 7] = [
-        (
-            "resolved scenario SHA-256",
-            a.sha256.clone(),
-            b.sha256.clone(),
-        ),
         ("seed", a.seed.to_string(), b.seed.to_string()),
         (
             "replications",
@@ -116,6 +112,11 @@ fn run_mismatch(a: &RunManifest, b: &RunManifest) -> Option<String> {
             "horizon hours",
             a.horizon_hours.to_string(),
             b.horizon_hours.to_string(),
+        ),
+        (
+            "resolved scenario SHA-256",
+            a.sha256.clone(),
+            b.sha256.clone(),
         ),
     ];
     checks

@@ -89,6 +89,11 @@ impl Settings {
                     p.relative_half_width
                 )));
             }
+            if p.batch == 0 {
+                return Err(ExperimentError::Usage(
+                    "--batch: expected at least 1 replication a batch".into(),
+                ));
+            }
             if p.max_replications < 2 {
                 return Err(ExperimentError::Usage(
                     "--max-replications: expected at least 2".into(),
@@ -172,7 +177,7 @@ fn execute(arms: &[Arm], settings: &Settings) -> Result<Executed, ExperimentErro
         .collect();
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
-    if let Some(rule) = settings.precision {
+    if let Some(rule) = &settings.precision {
         let (results, record) = run_to_precision(prepared.len(), rule, |arm, reps| {
             simulate(&prepared[arm], reps, threads, progress)
         })?;

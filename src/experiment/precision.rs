@@ -18,13 +18,27 @@ use crate::stats::summarise;
 use super::compare::HEADLINES;
 
 /// The stopping rule.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PrecisionRule {
     /// Target relative half-width (0.05: the 95% CI within ±5% of the mean).
     pub relative_half_width: f64,
     /// Replications simulated at a time (the first batch included).
     pub batch: u32,
     pub max_replications: u32,
+    /// The metrics whose means must reach the precision, in every scenario
+    /// run; empty for the comparison headlines ([`default_metrics`]).
+    pub metrics: Vec<Metric>,
+}
+
+impl PrecisionRule {
+    /// The metrics checked.
+    pub fn checked_metrics(&self) -> Vec<Metric> {
+        if self.metrics.is_empty() {
+            default_metrics()
+        } else {
+            self.metrics.clone()
+        }
+    }
 }
 
 /// Fewest replications at which the rule is checked (Hoad et al. start at 3).
@@ -35,19 +49,23 @@ pub fn look_ahead(n: usize) -> usize {
     if n <= 100 { 5 } else { (5 * n).div_ceil(100) }
 }
 
-/// The metrics the rule checks: the comparison headlines.
-pub fn checked_metrics() -> Vec<Metric> {
+/// The metrics checked by default: the comparison headlines.
+pub fn default_metrics() -> Vec<Metric> {
     HEADLINES.iter().map(|h| h.metric).collect()
 }
 
-/// The worst relative half-width over `arms` and [`checked_metrics`], using
+/// The worst relative half-width over `arms` and `metrics`, using
 /// the first `n` results of each arm. A mean of 0 with a zero-width
 /// interval counts as 0 (nothing to estimate); an undefined interval as
 /// infinite.
-pub fn worst_relative_half_width(arms: &[Vec<ReplicationResult>], n: usize) -> f64 {
+pub fn worst_relative_half_width(
+    arms: &[Vec<ReplicationResult>],
+    metrics: &[Metric],
+    n: usize,
+) -> f64 {
     let mut worst: f64 = 0.0;
     for results in arms {
-        for m in checked_metrics() {
+        for &m in metrics {
             let values: Vec<f64> = results[..n].iter().map(|r| r.metrics[m]).collect();
             let s = summarise(&values);
             let half = (s.ci95_high - s.ci95_low) / 2.0;
@@ -69,12 +87,13 @@ pub fn worst_relative_half_width(arms: &[Vec<ReplicationResult>], n: usize) -> f
 /// record of how `N` was chosen.
 pub fn run_to_precision<E>(
     arms: usize,
-    rule: PrecisionRule,
+    rule: &PrecisionRule,
     mut simulate: impl FnMut(usize, &[u32]) -> Result<Vec<ReplicationResult>, E>,
 ) -> Result<(Vec<Vec<ReplicationResult>>, PrecisionRecord), E> {
     let batch = rule.batch.max(1);
     let max = rule.max_replications.max(1);
     let target = rule.relative_half_width;
+    let metrics = rule.checked_metrics();
     let mut results: Vec<Vec<ReplicationResult>> = vec![Vec::new(); arms];
     // `met[n]`: the rule holds with the first n replications (cached: a
     // prefix's results never change).
@@ -90,7 +109,9 @@ pub fn run_to_precision<E>(
         let d = done as usize;
         while met.len() <= d {
             let n = met.len();
-            met.push(n >= MIN_REPLICATIONS && worst_relative_half_width(&results, n) <= target);
+            met.push(
+                n >= MIN_REPLICATIONS && worst_relative_half_width(&results, &metrics, n) <= target,
+            );
         }
         let stop = (MIN_REPLICATIONS..=d).find(|&n| {
             let end = n + look_ahead(n);
@@ -111,11 +132,8 @@ pub fn run_to_precision<E>(
             replications_used: used as u32,
             replications_simulated: done,
             stopped_because: reason.to_string(),
-            metrics: checked_metrics()
-                .iter()
-                .map(|m| m.name().to_string())
-                .collect(),
-            worst_relative_half_width: worst_relative_half_width(&results, used),
+            metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
+            worst_relative_half_width: worst_relative_half_width(&results, &metrics, used),
         };
         return Ok((results, record));
     }
