@@ -34,6 +34,17 @@ pub fn merge(
             "merge: give the shard directories".into(),
         ));
     }
+    // Writing over a shard would destroy an input: refuse before reading.
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    if let Some(d) = dirs.iter().find(|d| same(d, out)) {
+        return Err(ExperimentError::Usage(format!(
+            "merge: --out {} is one of the shard directories; choose another",
+            d.display()
+        )));
+    }
     let experiment: Vec<bool> = dirs
         .iter()
         .map(|d| d.join(report::EXPERIMENT_FILE).is_file())
