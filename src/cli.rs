@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use crate::experiment::{self, Progress};
-use crate::model::Prepared;
-use crate::report::{self, RunManifest};
-use crate::scenario::{self, ScenarioError};
+use crate::experiment::{
+    self, ExperimentError, PrecisionRule, Progress, Settings, Shard, WarmupOptions,
+};
+use crate::model::metrics::Metric;
+use crate::scenario::ScenarioError;
 
 /// Discharge-to-community patient flow: what a capacity plan does to
 /// emergency admissions and delayed transfers of care.
@@ -26,6 +27,20 @@ pub enum Command {
     /// Run the replications of a scenario and write summary.csv,
     /// replications.csv, daily.csv and run.json.
     Run(RunArgs),
+    /// Run a baseline and plans with the same seed and replications and
+    /// report paired differences (admissions avoided, delayed bed days
+    /// saved, ...): comparison.csv and each scenario's outputs.
+    Compare(CompareArgs),
+    /// Run every combination of a sweep file's values, each compared with
+    /// the unswept scenario: sweep.csv and each plan's outputs.
+    Sweep(SweepArgs),
+    /// Warm-up analysis: run from empty, write the daily series averaged
+    /// over replications with Welch's moving average, suggest a warm-up by
+    /// MSER-5.
+    Warmup(WarmupArgs),
+    /// Combine the shard directories of a --shard run into the outputs of
+    /// a single run (checked: same scenario, every replication once).
+    Merge(MergeArgs),
     /// Verify the engine against queueing theory: run the cases in
     /// scenarios/validation/ and print theory against simulation. Exit code
     /// 1 if any check fails.
@@ -52,6 +67,79 @@ pub struct ValidateArgs {
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Output directory (default: outputs/<scenario file stem>/). Replaced
+    /// whole and atomically when the run finishes.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline scenario file.
+    pub baseline: PathBuf,
+    /// One or more plan files; each runs with the baseline's seed and
+    /// replications and is compared with it replication by replication.
+    #[arg(required = true)]
+    pub plans: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Output directory (default: outputs/compare-<baseline file stem>/):
+    /// comparison.csv, experiment.json and one run directory per scenario.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The sweep file: a scenario with a [sweep] table of dotted keys and
+    /// the values to try.
+    pub sweep: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Output directory (default: outputs/<sweep file stem>/): sweep.csv,
+    /// experiment.json and one run directory per plan.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WarmupArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Days to simulate from empty (the scenario's warm-up is set to 0).
+    #[arg(long, value_name = "DAYS", default_value_t = 1095)]
+    pub days: u32,
+    /// Welch moving-average window: days either side of each day.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub window: usize,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output directory (default: outputs/<scenario file stem>-warmup/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shard directories (of one `run`, `compare` or `sweep`).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged outputs.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+}
+
+/// Flags of every command that runs scenarios.
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
     /// Replications to run (overrides `scenario.replications`).
     #[arg(long, value_name = "N")]
     pub replications: Option<u32>,
@@ -61,12 +149,8 @@ pub struct RunArgs {
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
-    /// Output directory (default: outputs/<scenario file stem>/). Replaced
-    /// whole and atomically when the run finishes.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// Change one scenario key for this run, checked as a file value is
-    /// (`--set pru.cars=2`). Repeatable.
+    /// (`--set pru.cars=2`). Repeatable; applies to every scenario run.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Do not draw a progress bar.
@@ -77,6 +161,60 @@ pub struct RunArgs {
     /// time when a plan's demand far exceeds a service's capacity.
     #[arg(long, value_name = "N", default_value_t = crate::model::DEFAULT_QUEUE_LIMIT)]
     pub max_queue: usize,
+}
+
+/// How many replications, and which.
+#[derive(Debug, clap::Args)]
+pub struct ControlArgs {
+    /// Add replications in batches until the 95% CI half-width of every
+    /// headline metric is within this share of its mean (0.05: ±5%).
+    #[arg(long, value_name = "P")]
+    pub precision: Option<f64>,
+    /// The most replications --precision may use.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_replications: u32,
+    /// A metric whose mean --precision checks (repeatable; default: the
+    /// comparison headlines admissions, delayed_bed_days,
+    /// bed_waits_over_12h, bed_occupancy_mean, community_waiting_mean).
+    #[arg(long = "precision-metric", value_name = "METRIC", value_parser = parse_metric)]
+    pub precision_metrics: Vec<Metric>,
+    /// Replications added at a time by --precision.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub batch: u32,
+    /// Run only shard K of N (replications K, K+N, K+2N, ...) and write the
+    /// per-replication values for `patientflow merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+}
+
+impl CommonArgs {
+    fn settings(&self, control: Option<&ControlArgs>) -> Settings {
+        Settings {
+            replications: self.replications,
+            seed: self.seed,
+            sets: self.sets.clone(),
+            threads: self.threads,
+            quiet: self.quiet,
+            shard: control.and_then(|c| c.shard),
+            max_queue: Some(self.max_queue),
+            precision: control.and_then(|c| {
+                c.precision.map(|p| PrecisionRule {
+                    relative_half_width: p,
+                    batch: c.batch,
+                    max_replications: c.max_replications,
+                    metrics: c.precision_metrics.clone(),
+                })
+            }),
+            command_line: std::env::args().collect(),
+        }
+    }
+}
+
+/// A metric by its output name, for `--precision-metric`.
+fn parse_metric(name: &str) -> Result<Metric, String> {
+    Metric::from_name(name).ok_or_else(|| {
+        format!("no metric `{name}`; metric names are those of summary.csv, such as admissions")
+    })
 }
 
 /// A failure, with the exit code it maps to.
@@ -93,6 +231,8 @@ pub enum CliError {
     },
     #[error("{0}")]
     Run(#[from] experiment::RunError),
+    #[error("{0}")]
+    Experiment(#[from] ExperimentError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
 }
@@ -114,6 +254,7 @@ impl CliError {
                 reason: Stopped::Cancelled,
                 ..
             }) => 130,
+            CliError::Experiment(e) => e.exit_code(),
             CliError::Io { .. } | CliError::Run(_) | CliError::VerificationFailed { .. } => 1,
         }
     }
@@ -142,7 +283,49 @@ fn error_text(e: &CliError) -> String {
 
 fn run_command(command: Command) -> Result<(), CliError> {
     match command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => {
+            let settings = args.common.settings(Some(&args.control));
+            finish(experiment::run_scenario(
+                &args.scenario,
+                args.out.as_deref(),
+                &settings,
+            )?)
+        }
+        Command::Compare(args) => {
+            let settings = args.common.settings(Some(&args.control));
+            finish(experiment::compare(
+                &args.baseline,
+                &args.plans,
+                args.out.as_deref(),
+                &settings,
+            )?)
+        }
+        Command::Sweep(args) => {
+            let settings = args.common.settings(Some(&args.control));
+            finish(experiment::sweep(
+                &args.sweep,
+                args.out.as_deref(),
+                &settings,
+            )?)
+        }
+        Command::Warmup(args) => {
+            let settings = args.common.settings(None);
+            let options = WarmupOptions {
+                days: args.days,
+                window: args.window,
+            };
+            finish(experiment::warmup(
+                &args.scenario,
+                args.out.as_deref(),
+                &options,
+                &settings,
+            )?)
+        }
+        Command::Merge(args) => finish(experiment::merge(
+            &args.dirs,
+            &args.out,
+            std::env::args().collect(),
+        )?),
         Command::Validate(args) => validate(args),
     }
 }
@@ -196,82 +379,13 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `--replications` and `--seed` go in as `--set`s, so the resolved scenario
-/// recorded in run.json is exactly what ran.
-fn overrides(args: &RunArgs) -> Vec<String> {
-    let mut sets = args.sets.clone();
-    if let Some(n) = args.replications {
-        sets.push(format!("scenario.replications={n}"));
-    }
-    if let Some(s) = args.seed {
-        sets.push(format!("scenario.seed={s}"));
-    }
-    sets
+/// Prints what a command returned for standard output.
+fn finish(done: experiment::Finished) -> Result<(), CliError> {
+    print!("{}", done.stdout);
+    Ok(())
 }
 
 /// The default output directory: `outputs/<file stem>/`.
 pub fn default_out_dir(scenario: &Path) -> PathBuf {
-    let stem = scenario
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".to_string());
-    PathBuf::from("outputs").join(stem)
-}
-
-fn run(args: RunArgs) -> Result<(), CliError> {
-    let started = Instant::now();
-    let loaded = scenario::load(&args.scenario, &overrides(&args))?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&args.scenario));
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
-    let sc = &loaded.scenario;
-    eprintln!(
-        "patientflow {}: {} ({} replications, seed {}, {} threads)",
-        env!("CARGO_PKG_VERSION"),
-        sc.name,
-        sc.replications,
-        sc.seed,
-        threads
-    );
-    let prepared = Prepared::new(loaded.scenario.clone()).with_queue_limit(args.max_queue);
-    let replications: Vec<u32> = (0..sc.replications).collect();
-    let progress = if args.quiet {
-        Progress::Hidden
-    } else {
-        Progress::Auto
-    };
-    let results = experiment::run_replications(&prepared, &replications, threads, progress)?;
-    let manifest = RunManifest {
-        software_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_path: args.scenario.display().to_string(),
-        scenario_name: sc.name.clone(),
-        resolved_toml: loaded.resolved_toml.clone(),
-        sha256: loaded.sha256.clone(),
-        seed: sc.seed,
-        replications: sc.replications,
-        threads,
-        generator: experiment::GENERATOR.to_string(),
-        stream_allocation: experiment::STREAM_ALLOCATION.to_string(),
-        warm_up_hours: sc.warm_up_hours,
-        horizon_hours: sc.horizon_hours,
-        start_date: sc.start_date.to_string(),
-        first_day_date: prepared.first_day().to_string(),
-        wall_time_seconds: started.elapsed().as_secs_f64(),
-        command_line: std::env::args().collect(),
-    };
-    report::write_run_outputs(&out, &results, prepared.first_day(), &manifest).map_err(
-        |source| CliError::Io {
-            context: format!("could not write the outputs to {}", out.display()),
-            source,
-        },
-    )?;
-    println!("{}", report::format_summary_table(&results));
-    println!("Outputs written to {}", out.display());
-    Ok(())
+    experiment::default_out_dir(scenario)
 }

@@ -10,6 +10,67 @@ use std::io::IsTerminal;
 
 use crate::model::metrics::ReplicationResult;
 use crate::model::{Prepared, Stopped, Tracer};
+use crate::scenario::ScenarioError;
+
+pub mod compare;
+pub mod merge;
+pub mod plans;
+pub mod precision;
+pub mod shard;
+pub mod warmup;
+
+pub use merge::merge;
+pub use plans::{
+    Finished, Settings, compare, default_out_dir, resolve_threads, run_scenario, sweep,
+};
+pub use precision::PrecisionRule;
+pub use shard::Shard;
+pub use warmup::{WarmupOptions, warmup};
+
+/// A failure of a command of this module, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// A scenario or sweep file, or a `--set`, is wrong (exit 2).
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    /// Options that make no sense together (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Shard directories that cannot be merged (exit 2).
+    #[error("{0}")]
+    Merge(String),
+    /// Writing the outputs failed (exit 1).
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    /// The worker threads could not start, or a replication stopped: an
+    /// overloaded plan (exit 3) or a cancelled run (exit 130).
+    #[error("{0}")]
+    Run(#[from] RunError),
+}
+
+impl ExperimentError {
+    /// 2 for anything the user typed, wrote or pointed at; 3 for a plan
+    /// whose queue passed the bound; 130 when cancelled; 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ExperimentError::Scenario(_)
+            | ExperimentError::Usage(_)
+            | ExperimentError::Merge(_) => 2,
+            ExperimentError::Run(RunError::Stopped {
+                reason: Stopped::Overloaded { .. },
+                ..
+            }) => 3,
+            ExperimentError::Run(RunError::Stopped {
+                reason: Stopped::Cancelled,
+                ..
+            }) => 130,
+            ExperimentError::Io { .. } | ExperimentError::Run(_) => 1,
+        }
+    }
+}
 
 /// The name of the generator and its stream allocation, for manifests.
 pub const GENERATOR: &str = "Xoshiro256++ seeded by SplitMix64 (patientflow::engine::rng)";

@@ -16,10 +16,12 @@
 
 mod atomic;
 mod cells;
+mod plans;
 mod table;
 
 pub use atomic::replace_dir_with;
 pub use cells::{number_cell, text_cell};
+pub use plans::*;
 pub use table::format_summary_table;
 
 use std::fs;
@@ -64,6 +66,16 @@ pub struct RunManifest {
     pub first_day_date: String,
     pub wall_time_seconds: f64,
     pub command_line: Vec<String>,
+    /// Set when this directory holds one shard of a run (see [`ShardRecord`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// Set when the number of replications was chosen by `--precision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionRecord>,
+    /// The shard directories this run was merged from (empty when it ran
+    /// in one piece).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// `run.json`: the manifest plus a description of the output files, so a
@@ -77,7 +89,7 @@ struct RunJson<'a> {
 
 #[derive(Serialize)]
 struct OutputNotes {
-    files: [&'static str; 3],
+    files: &'static [&'static str],
     percentiles: &'static str,
     confidence_interval: &'static str,
     empty_cell: &'static str,
@@ -86,7 +98,7 @@ struct OutputNotes {
 }
 
 const OUTPUT_NOTES: OutputNotes = OutputNotes {
-    files: ["summary.csv", "replications.csv", "daily.csv"],
+    files: &["summary.csv", "replications.csv", "daily.csv"],
     percentiles: "p5, p50, p95 are R-7 percentiles (Excel PERCENTILE.INC) of the \
                   replication values: a band of outcomes",
     confidence_interval: "ci95_low, ci95_high are the 95% confidence interval of the mean \
@@ -231,11 +243,21 @@ pub fn render_daily_csv(rows: &[DailySummary], first_day: Date) -> String {
     out
 }
 
+/// The notes of a shard's `run.json`: which files it holds.
+const SHARD_NOTES: OutputNotes = OutputNotes {
+    files: &["replications.csv", "daily_replications.csv"],
+    ..OUTPUT_NOTES
+};
+
 /// The text of `run.json` (pretty-printed, trailing newline).
 pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
     let doc = RunJson {
         manifest,
-        outputs: OUTPUT_NOTES,
+        outputs: if manifest.shard.is_some() {
+            SHARD_NOTES
+        } else {
+            OUTPUT_NOTES
+        },
     };
     let mut s = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
     s.push('\n');
@@ -256,22 +278,65 @@ pub fn write_run_outputs(
     first_day: Date,
     manifest: &RunManifest,
 ) -> io::Result<()> {
-    check_replaceable(out_dir)?;
     // Render before touching the disk: a failure here leaves no trace.
-    let summary = render_summary_csv(&summarise_metrics(results));
-    let replications = render_replications_csv(results);
-    let daily = render_daily_csv(&summarise_daily(results), first_day);
-    let run_json = render_run_json(manifest)?;
+    let files = render_run_files(results, first_day, manifest)?;
+    write_output_files(out_dir, &files)
+}
+
+/// The files of a run directory, rendered: `(file name, text)`. A shard
+/// (`manifest.shard` set) holds the per-replication values only, from
+/// which `merge` recomputes every statistic: `replications.csv`,
+/// `daily_replications.csv` and `run.json`. A whole run holds
+/// `summary.csv`, `replications.csv`, `daily.csv` and `run.json`.
+pub fn render_run_files(
+    results: &[ReplicationResult],
+    first_day: Date,
+    manifest: &RunManifest,
+) -> io::Result<Vec<(String, String)>> {
+    let mut files = Vec::with_capacity(4);
+    if manifest.shard.is_some() {
+        files.push(("replications.csv".into(), render_replications_csv(results)));
+        files.push((
+            DAILY_REPLICATIONS_FILE.into(),
+            render_daily_replications_csv(results, first_day),
+        ));
+    } else {
+        files.push((
+            "summary.csv".into(),
+            render_summary_csv(&summarise_metrics(results)),
+        ));
+        files.push(("replications.csv".into(), render_replications_csv(results)));
+        files.push((
+            "daily.csv".into(),
+            render_daily_csv(&summarise_daily(results), first_day),
+        ));
+    }
+    files.push(("run.json".into(), render_run_json(manifest)?));
+    Ok(files)
+}
+
+/// Writes rendered files (paths relative to `out_dir`, `/`-separated,
+/// subdirectories created) into `out_dir`, replacing it whole and
+/// atomically as [`write_run_outputs`] does, with the same refusal to
+/// replace a directory that is not a patientflow output.
+pub fn write_output_files(out_dir: &Path, files: &[(String, String)]) -> io::Result<()> {
+    check_replaceable(out_dir)?;
     replace_dir_with(out_dir, |tmp| {
-        fs::write(tmp.join("summary.csv"), &summary)?;
-        fs::write(tmp.join("replications.csv"), &replications)?;
-        fs::write(tmp.join("daily.csv"), &daily)?;
-        fs::write(tmp.join("run.json"), &run_json)
+        for (name, text) in files {
+            let path = tmp.join(name);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(path, text)?;
+        }
+        Ok(())
     })
 }
 
-/// Refuses to replace a directory that is neither empty nor a previous run's
-/// output (pointing `--out` at a home directory must not delete it).
+/// Refuses to replace a directory that is neither empty nor a previous
+/// output of patientflow, a run (`run.json`) or a comparison or sweep
+/// (`experiment.json`): pointing `--out` at a home directory must not
+/// delete it.
 fn check_replaceable(out_dir: &Path) -> io::Result<()> {
     match fs::metadata(out_dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -281,14 +346,17 @@ fn check_replaceable(out_dir: &Path) -> io::Result<()> {
         Ok(_) => {}
     }
     let mut entries = fs::read_dir(out_dir)?;
-    if entries.next().is_none() || out_dir.join("run.json").is_file() {
+    if entries.next().is_none()
+        || out_dir.join("run.json").is_file()
+        || out_dir.join(EXPERIMENT_FILE).is_file()
+    {
         Ok(())
     } else {
         Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!(
-                "{} exists and is not a patientflow output directory (no run.json); \
-                 refusing to replace it",
+                "{} exists and is not a patientflow output directory (no run.json \
+                 or {EXPERIMENT_FILE}); refusing to replace it",
                 out_dir.display()
             ),
         ))

@@ -114,7 +114,7 @@ fn row(m: Metric, s: &Summary, n_reps: usize) -> [String; 4] {
 }
 
 /// Decimals needed to show `sig` significant figures of `x` (0 to 6).
-fn decimals(x: f64, sig: i32) -> usize {
+pub(super) fn decimals(x: f64, sig: i32) -> usize {
     if !x.is_finite() || x == 0.0 {
         return 0;
     }
@@ -123,7 +123,7 @@ fn decimals(x: f64, sig: i32) -> usize {
 }
 
 /// `x` with `d` decimals; `n/a` when undefined; never `-0` or `-0.00`.
-fn fixed(x: f64, d: usize) -> String {
+pub(super) fn fixed(x: f64, d: usize) -> String {
     if !x.is_finite() {
         return "n/a".to_string();
     }

@@ -12,6 +12,10 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+pub mod warmup;
+
+pub use warmup::{MserResult, mser, welch_moving_average};
+
 /// R-7 percentile (Excel `PERCENTILE.INC`) of an ascending slice.
 ///
 /// With `n` values and `h = (n - 1) p`, the result interpolates linearly
@@ -202,6 +206,47 @@ pub fn paired_differences(a: &[f64], b: &[f64]) -> Summary {
     summarise(&diffs)
 }
 
+/// A 95% confidence interval for the difference of two means.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Difference {
+    /// Mean of `b` minus mean of `a`.
+    pub mean: f64,
+    /// Half-width of the 95% interval: `mean ± half_width`.
+    pub half_width: f64,
+    /// Degrees of freedom of the t multiplier.
+    pub df: f64,
+    /// Estimated variance of `mean` (its squared standard error).
+    pub variance: f64,
+}
+
+/// The 95% interval for `mean(b) - mean(a)` when `a` and `b` are
+/// independent samples (different random numbers): Welch's t interval,
+/// with the Welch-Satterthwaite degrees of freedom. This is what a
+/// comparison would give without common random numbers; set against
+/// [`paired_differences`] it shows what pairing gains.
+///
+/// Non-finite values are left out. NaN fields when either sample has fewer
+/// than two values.
+pub fn independent_difference(a: &[f64], b: &[f64]) -> Difference {
+    let sa = summarise(a);
+    let sb = summarise(b);
+    let (na, nb) = (sa.n as f64, sb.n as f64);
+    let va = sa.sd * sa.sd / na;
+    let vb = sb.sd * sb.sd / nb;
+    let variance = va + vb;
+    let df = variance * variance / (va * va / (na - 1.0) + vb * vb / (nb - 1.0));
+    let t = match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) if df.is_finite() => t.inverse_cdf(0.975),
+        _ => f64::NAN,
+    };
+    Difference {
+        mean: sb.mean - sa.mean,
+        half_width: t * variance.sqrt(),
+        df,
+        variance,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +366,23 @@ mod tests {
         assert_eq!(d.n, 3);
         assert!(close(d.mean, -2.0, 1e-12));
         assert!(close(d.sd, 1.0, 1e-12));
+    }
+
+    #[test]
+    fn welch_interval() {
+        // Equal sizes and variances: df = 2(n-1), variance = 2 s^2 / n.
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let b = [3.0, 4.0, 5.0, 6.0];
+        let d = independent_difference(&a, &b);
+        assert!(close(d.mean, 2.0, 1e-12));
+        assert!(close(d.df, 6.0, 1e-9));
+        assert!(close(d.variance, 2.0 * (5.0 / 3.0) / 4.0, 1e-12));
+        // t(6, 0.975) = 2.446911851144969.
+        assert!(close(
+            d.half_width,
+            2.446_911_851_144_969 * d.variance.sqrt(),
+            1e-9
+        ));
+        assert!(independent_difference(&[1.0], &b).half_width.is_nan());
     }
 }

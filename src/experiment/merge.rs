@@ -1,0 +1,304 @@
+//! `patientflow merge`: shards back into one run.
+//!
+//! Every statistic is recomputed from the per-replication values the shards
+//! wrote, in replication order, by the same code as a run in one piece, so
+//! the merged CSV files are byte-identical to that run's. Before anything
+//! is computed, the shards must agree on what they ran (the resolved
+//! scenario's SHA-256, seed, replications, version, window), and every
+//! replication must be present exactly once.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::model::metrics::ReplicationResult;
+use crate::report::{self, ExperimentManifest, RunManifest};
+
+use super::ExperimentError;
+use super::plans::{ArmRun, Finished, write_experiment};
+
+fn read(path: &Path) -> Result<String, ExperimentError> {
+    fs::read_to_string(path)
+        .map_err(|e| ExperimentError::Merge(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Merges the shard directories `dirs` (all of a run, or all of a
+/// comparison or sweep) into `out`.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    command_line: Vec<String>,
+) -> Result<Finished, ExperimentError> {
+    if dirs.is_empty() {
+        return Err(ExperimentError::Usage(
+            "merge: give the shard directories".into(),
+        ));
+    }
+    // Writing over a shard would destroy an input: refuse before reading.
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    if let Some(d) = dirs.iter().find(|d| same(d, out)) {
+        return Err(ExperimentError::Usage(format!(
+            "merge: --out {} is one of the shard directories; choose another",
+            d.display()
+        )));
+    }
+    let experiment: Vec<bool> = dirs
+        .iter()
+        .map(|d| d.join(report::EXPERIMENT_FILE).is_file())
+        .collect();
+    if experiment.iter().all(|&e| e) {
+        merge_experiment(dirs, out, command_line)
+    } else if experiment.iter().any(|&e| e) {
+        Err(ExperimentError::Merge(
+            "merge: some directories are comparison or sweep shards (experiment.json) and \
+             some are not; merge shards of one command at a time"
+                .into(),
+        ))
+    } else {
+        let (manifest, results) = merge_runs(dirs, command_line)?;
+        let first_day = crate::scenario::calendar::Date::parse(&manifest.first_day_date)
+            .ok_or_else(|| {
+                ExperimentError::Merge(format!(
+                    "{}: first_day_date `{}` is not a date",
+                    dirs[0].join("run.json").display(),
+                    manifest.first_day_date
+                ))
+            })?;
+        let io = |source| ExperimentError::Io {
+            context: format!("could not write the outputs to {}", out.display()),
+            source,
+        };
+        let files = report::render_run_files(&results, first_day, &manifest).map_err(io)?;
+        report::write_output_files(out, &files).map_err(io)?;
+        Ok(Finished {
+            out: out.to_path_buf(),
+            stdout: format!(
+                "{}\nMerged {} shards ({} replications). Outputs written to {}\n",
+                report::format_summary_table(&results),
+                dirs.len(),
+                results.len(),
+                out.display()
+            ),
+        })
+    }
+}
+
+/// Reads a shard's `run.json`.
+fn read_run_manifest(dir: &Path) -> Result<RunManifest, ExperimentError> {
+    let path = dir.join("run.json");
+    let text = read(&path)?;
+    serde_json::from_str(&text)
+        .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))
+}
+
+/// Says how two manifests differ in what they ran, if they do.
+fn run_mismatch(a: &RunManifest, b: &RunManifest) -> Option<String> {
+    // Most telling first: a different seed also changes the SHA-256.
+    let checks: [(&str, String, String); 7] = [
+        ("seed", a.seed.to_string(), b.seed.to_string()),
+        (
+            "replications",
+            a.replications.to_string(),
+            b.replications.to_string(),
+        ),
+        (
+            "software version",
+            a.software_version.clone(),
+            b.software_version.clone(),
+        ),
+        (
+            "first day",
+            a.first_day_date.clone(),
+            b.first_day_date.clone(),
+        ),
+        (
+            "warm-up hours",
+            a.warm_up_hours.to_string(),
+            b.warm_up_hours.to_string(),
+        ),
+        (
+            "horizon hours",
+            a.horizon_hours.to_string(),
+            b.horizon_hours.to_string(),
+        ),
+        (
+            "resolved scenario SHA-256",
+            a.sha256.clone(),
+            b.sha256.clone(),
+        ),
+    ];
+    checks
+        .into_iter()
+        .find(|(_, x, y)| x != y)
+        .map(|(what, x, y)| format!("{what} {x} against {y}"))
+}
+
+/// Merges run shards: their manifests must match, and together they must
+/// hold replications `0..N` exactly once. Returns the merged manifest and
+/// the results in replication order.
+pub(crate) fn merge_runs(
+    dirs: &[PathBuf],
+    command_line: Vec<String>,
+) -> Result<(RunManifest, Vec<ReplicationResult>), ExperimentError> {
+    let manifests = dirs
+        .iter()
+        .map(|d| read_run_manifest(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = &manifests[0];
+    let mut by_rep: BTreeMap<u32, (usize, ReplicationResult)> = BTreeMap::new();
+    for (i, (dir, m)) in dirs.iter().zip(&manifests).enumerate() {
+        let Some(shard) = &m.shard else {
+            return Err(ExperimentError::Merge(format!(
+                "{}: not a shard (its run.json has no shard); merge combines the outputs of \
+                 runs with --shard K/N",
+                dir.display()
+            )));
+        };
+        if let Some(diff) = run_mismatch(first, m) {
+            return Err(ExperimentError::Merge(format!(
+                "{} and {} are shards of different runs: {diff}",
+                dirs[0].display(),
+                dir.display()
+            )));
+        }
+        let reps_path = dir.join("replications.csv");
+        let rows = report::parse_replications_csv(&read(&reps_path)?)
+            .map_err(|e| ExperimentError::Merge(format!("{}: {e}", reps_path.display())))?;
+        let daily_path = dir.join(report::DAILY_REPLICATIONS_FILE);
+        let mut daily = report::parse_daily_replications_csv(&read(&daily_path)?)
+            .map_err(|e| ExperimentError::Merge(format!("{}: {e}", daily_path.display())))?;
+        let listed: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
+        if listed != shard.replications {
+            return Err(ExperimentError::Merge(format!(
+                "{}: holds replications {} but its run.json lists {}",
+                reps_path.display(),
+                list(&listed),
+                list(&shard.replications)
+            )));
+        }
+        for (rep, metrics) in rows {
+            let Some(series) = daily.remove(&rep) else {
+                return Err(ExperimentError::Merge(format!(
+                    "{}: no daily values for replication {rep}",
+                    daily_path.display()
+                )));
+            };
+            let result = ReplicationResult {
+                replication: rep,
+                metrics,
+                daily: series,
+                // Not an output: the event count is only for speed figures.
+                events: 0,
+            };
+            if let Some((j, _)) = by_rep.insert(rep, (i, result)) {
+                return Err(ExperimentError::Merge(format!(
+                    "replication {rep} is in both {} and {}",
+                    dirs[j].display(),
+                    dir.display()
+                )));
+            }
+        }
+        if let Some(extra) = daily.keys().next() {
+            return Err(ExperimentError::Merge(format!(
+                "{}: daily values for replication {extra}, which replications.csv does not hold",
+                daily_path.display()
+            )));
+        }
+    }
+    let missing: Vec<u32> = (0..first.replications)
+        .filter(|r| !by_rep.contains_key(r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ExperimentError::Merge(format!(
+            "{} of {} replications are missing: {} (is a shard directory left out?)",
+            missing.len(),
+            first.replications,
+            list(&missing)
+        )));
+    }
+    if let Some(extra) = by_rep.keys().find(|&&r| r >= first.replications) {
+        return Err(ExperimentError::Merge(format!(
+            "replication {extra} is beyond the run's {} replications",
+            first.replications
+        )));
+    }
+    let results: Vec<ReplicationResult> = by_rep.into_values().map(|(_, r)| r).collect();
+    let mut merged = first.clone();
+    merged.shard = None;
+    merged.merged_from = dirs.iter().map(|d| d.display().to_string()).collect();
+    merged.wall_time_seconds = manifests.iter().map(|m| m.wall_time_seconds).sum();
+    merged.threads = manifests.iter().map(|m| m.threads).max().unwrap_or(1);
+    merged.command_line = command_line;
+    Ok((merged, results))
+}
+
+/// `0, 2, 4` (at most 20 shown).
+fn list(reps: &[u32]) -> String {
+    let mut s: Vec<String> = reps.iter().take(20).map(u32::to_string).collect();
+    if reps.len() > 20 {
+        s.push(format!("... ({} in all)", reps.len()));
+    }
+    if s.is_empty() {
+        "none".to_string()
+    } else {
+        s.join(", ")
+    }
+}
+
+fn merge_experiment(
+    dirs: &[PathBuf],
+    out: &Path,
+    command_line: Vec<String>,
+) -> Result<Finished, ExperimentError> {
+    let manifests = dirs
+        .iter()
+        .map(|d| {
+            let path = d.join(report::EXPERIMENT_FILE);
+            serde_json::from_str::<ExperimentManifest>(&read(&path)?)
+                .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = &manifests[0];
+    for (dir, m) in dirs.iter().zip(&manifests) {
+        if m.shard.is_none() {
+            return Err(ExperimentError::Merge(format!(
+                "{}: not a shard (its {} has no shard)",
+                dir.display(),
+                report::EXPERIMENT_FILE
+            )));
+        }
+        let same = m.kind == first.kind
+            && m.seed == first.seed
+            && m.replications == first.replications
+            && m.software_version == first.software_version
+            && m.swept_keys == first.swept_keys
+            && m.arms == first.arms;
+        if !same {
+            return Err(ExperimentError::Merge(format!(
+                "{} and {} are shards of different {}s (scenarios, seed, replications or \
+                 version differ; compare their {} files)",
+                dirs[0].display(),
+                dir.display(),
+                first.kind,
+                report::EXPERIMENT_FILE
+            )));
+        }
+    }
+    let mut runs = Vec::with_capacity(first.arms.len());
+    for arm in &first.arms {
+        let arm_dirs: Vec<PathBuf> = dirs.iter().map(|d| d.join(&arm.name)).collect();
+        let (manifest, results) = merge_runs(&arm_dirs, command_line.clone())?;
+        runs.push(ArmRun { manifest, results });
+    }
+    let mut merged = first.clone();
+    merged.shard = None;
+    merged.merged_from = dirs.iter().map(|d| d.display().to_string()).collect();
+    merged.wall_time_seconds = manifests.iter().map(|m| m.wall_time_seconds).sum();
+    merged.command_line = command_line;
+    let mut finished = write_experiment(&merged, &runs, out)?;
+    finished.stdout = format!("Merged {} shards.\n{}", dirs.len(), finished.stdout);
+    Ok(finished)
+}

@@ -1,0 +1,728 @@
+//! The commands that run scenarios and write their outputs: `run`,
+//! `compare` and `sweep`, each optionally sharded or run to a precision.
+//!
+//! Every scenario of a comparison or sweep runs with the same seed and the
+//! same replication indices (common random numbers), and every value a
+//! sweep sets goes through the scenario document, so it is checked exactly
+//! as a value in a file.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::model::Prepared;
+use crate::model::metrics::ReplicationResult;
+use crate::report::{
+    self, ArmRecord, ExperimentManifest, PlanRows, PrecisionRecord, RunManifest, ShardRecord,
+};
+use crate::scenario::{self, ErrorKind, LoadedScenario, ScenarioDoc};
+
+use super::compare::compare_results;
+use super::precision::{PrecisionRule, run_to_precision};
+use super::shard::Shard;
+use super::{ExperimentError, Progress};
+use crate::model::DEFAULT_QUEUE_LIMIT;
+
+/// What every command shares: overrides, threads, and how many replications.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Overrides `scenario.replications`.
+    pub replications: Option<u32>,
+    /// Overrides `scenario.seed`.
+    pub seed: Option<u64>,
+    /// `KEY=VALUE` overrides, applied to every scenario run.
+    pub sets: Vec<String>,
+    /// Worker threads; 0 for one per core.
+    pub threads: usize,
+    pub quiet: bool,
+    pub shard: Option<Shard>,
+    pub precision: Option<PrecisionRule>,
+    /// The bound on any one queue (`None`: [`DEFAULT_QUEUE_LIMIT`]).
+    pub max_queue: Option<usize>,
+    /// Recorded in the manifests.
+    pub command_line: Vec<String>,
+}
+
+impl Settings {
+    /// The `--set`s, then `--replications` and `--seed` as `--set`s too, so
+    /// the resolved scenario recorded in run.json is exactly what ran.
+    pub fn overrides(&self) -> Vec<String> {
+        let mut sets = self.sets.clone();
+        if let Some(n) = self.replications {
+            sets.push(format!("scenario.replications={n}"));
+        }
+        if let Some(s) = self.seed {
+            sets.push(format!("scenario.seed={s}"));
+        }
+        sets
+    }
+
+    /// The scenario ready to run under these settings.
+    pub(crate) fn prepare(&self, scenario: crate::scenario::Scenario) -> Prepared {
+        Prepared::new(scenario).with_queue_limit(self.max_queue.unwrap_or(DEFAULT_QUEUE_LIMIT))
+    }
+
+    fn progress(&self) -> Progress {
+        if self.quiet {
+            Progress::Hidden
+        } else {
+            Progress::Auto
+        }
+    }
+
+    /// Refuses combinations that cannot mean anything.
+    fn check(&self) -> Result<(), ExperimentError> {
+        if self.replications == Some(0) {
+            return Err(ExperimentError::Usage(
+                "--replications: expected at least 1 replication, found 0".into(),
+            ));
+        }
+        if let Some(p) = &self.precision {
+            if self.shard.is_some() {
+                return Err(ExperimentError::Usage(
+                    "--precision cannot be combined with --shard: the number of replications \
+                     is decided as results come in, which needs them all in one place"
+                        .into(),
+                ));
+            }
+            if self.replications.is_some() {
+                return Err(ExperimentError::Usage(
+                    "--precision chooses the number of replications: give --max-replications \
+                     instead of --replications"
+                        .into(),
+                ));
+            }
+            if !(p.relative_half_width > 0.0 && p.relative_half_width.is_finite()) {
+                return Err(ExperimentError::Usage(format!(
+                    "--precision: expected a share above 0 such as 0.05, found {}",
+                    p.relative_half_width
+                )));
+            }
+            if p.batch == 0 {
+                return Err(ExperimentError::Usage(
+                    "--batch: expected at least 1 replication a batch".into(),
+                ));
+            }
+            if p.max_replications < 2 {
+                return Err(ExperimentError::Usage(
+                    "--max-replications: expected at least 2".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The worker threads `threads` stands for (0: one per core).
+pub fn resolve_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+}
+
+/// The default output directory of a scenario: `outputs/<file stem>/`.
+pub fn default_out_dir(scenario: &Path) -> PathBuf {
+    PathBuf::from("outputs").join(file_stem(scenario))
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".to_string())
+}
+
+/// What a command did: where its outputs are and what to print.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub out: PathBuf,
+    /// The tables and messages for standard output.
+    pub stdout: String,
+}
+
+/// One scenario of a run, comparison or sweep.
+#[derive(Clone, Debug)]
+pub struct Arm {
+    /// Subdirectory and `plan` column.
+    pub name: String,
+    pub role: &'static str,
+    /// The file it was read from, for the manifest.
+    pub scenario_path: PathBuf,
+    pub swept_values: Vec<String>,
+    pub loaded: LoadedScenario,
+}
+
+/// The results of the arms: replications `0..N` (or a shard's share),
+/// the same indices in every arm.
+struct Executed {
+    results: Vec<Vec<ReplicationResult>>,
+    prepared: Vec<Prepared>,
+    threads: usize,
+    shard: Option<ShardRecord>,
+    precision: Option<PrecisionRecord>,
+}
+
+/// The one place replications are run for these commands.
+fn simulate(
+    prepared: &Prepared,
+    replications: &[u32],
+    threads: usize,
+    progress: Progress,
+) -> Result<Vec<ReplicationResult>, ExperimentError> {
+    Ok(super::run_replications(
+        prepared,
+        replications,
+        threads,
+        progress,
+    )?)
+}
+
+fn execute(arms: &[Arm], settings: &Settings) -> Result<Executed, ExperimentError> {
+    let threads = resolve_threads(settings.threads);
+    let prepared: Vec<Prepared> = arms
+        .iter()
+        .map(|a| settings.prepare(a.loaded.scenario.clone()))
+        .collect();
+    let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
+    let progress = settings.progress();
+    if let Some(rule) = &settings.precision {
+        let (results, record) = run_to_precision(prepared.len(), rule, |arm, reps| {
+            simulate(&prepared[arm], reps, threads, progress)
+        })?;
+        return Ok(Executed {
+            results,
+            prepared,
+            threads,
+            shard: None,
+            precision: Some(record),
+        });
+    }
+    let (indices, shard) = match settings.shard {
+        Some(s) => (s.replications(total), Some(s.record(total))),
+        None => ((0..total).collect(), None),
+    };
+    let results = prepared
+        .iter()
+        .map(|p| simulate(p, &indices, threads, progress))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Executed {
+        results,
+        prepared,
+        threads,
+        shard,
+        precision: None,
+    })
+}
+
+/// The manifest of one scenario's run directory.
+fn run_manifest(
+    arm: &Arm,
+    prepared: &Prepared,
+    executed: &Executed,
+    replications: u32,
+    started: Instant,
+    settings: &Settings,
+) -> RunManifest {
+    let sc = &arm.loaded.scenario;
+    RunManifest {
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_path: arm.scenario_path.display().to_string(),
+        scenario_name: sc.name.clone(),
+        resolved_toml: arm.loaded.resolved_toml.clone(),
+        sha256: arm.loaded.sha256.clone(),
+        seed: sc.seed,
+        replications,
+        threads: executed.threads,
+        generator: super::GENERATOR.to_string(),
+        stream_allocation: super::STREAM_ALLOCATION.to_string(),
+        warm_up_hours: sc.warm_up_hours,
+        horizon_hours: sc.horizon_hours,
+        start_date: sc.start_date.to_string(),
+        first_day_date: prepared.first_day().to_string(),
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        command_line: settings.command_line.clone(),
+        shard: executed.shard.clone(),
+        precision: executed.precision.clone(),
+        merged_from: Vec::new(),
+    }
+}
+
+/// Replications of the run: those used under `--precision`, else the
+/// scenario's (a shard records the total, and its share in `shard`).
+fn replications_of(arms: &[Arm], executed: &Executed) -> u32 {
+    match &executed.precision {
+        Some(p) => p.replications_used,
+        None => arms.first().map_or(0, |a| a.loaded.scenario.replications),
+    }
+}
+
+fn io_error(out: &Path) -> impl Fn(std::io::Error) -> ExperimentError + '_ {
+    move |source| ExperimentError::Io {
+        context: format!("could not write the outputs to {}", out.display()),
+        source,
+    }
+}
+
+/// `patientflow run`: one scenario.
+pub fn run_scenario(
+    path: &Path,
+    out: Option<&Path>,
+    settings: &Settings,
+) -> Result<Finished, ExperimentError> {
+    settings.check()?;
+    let started = Instant::now();
+    let loaded = scenario::load(path, &settings.overrides())?;
+    let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
+    announce(&loaded, settings);
+    let arm = Arm {
+        name: file_stem(path),
+        role: "baseline",
+        scenario_path: path.to_path_buf(),
+        swept_values: Vec::new(),
+        loaded,
+    };
+    let arms = [arm];
+    let executed = execute(&arms, settings)?;
+    let replications = replications_of(&arms, &executed);
+    let manifest = run_manifest(
+        &arms[0],
+        &executed.prepared[0],
+        &executed,
+        replications,
+        started,
+        settings,
+    );
+    let results = &executed.results[0];
+    let files = report::render_run_files(results, executed.prepared[0].first_day(), &manifest)
+        .map_err(io_error(&out))?;
+    report::write_output_files(&out, &files).map_err(io_error(&out))?;
+    let mut stdout = String::new();
+    if let Some(shard) = &executed.shard {
+        stdout.push_str(&shard_note(shard, replications));
+    } else {
+        stdout.push_str(&report::format_summary_table(results));
+        stdout.push('\n');
+    }
+    if let Some(p) = &executed.precision {
+        stdout.push_str(&precision_note(p));
+    }
+    stdout.push_str(&format!("Outputs written to {}\n", out.display()));
+    Ok(Finished { out, stdout })
+}
+
+fn announce(loaded: &LoadedScenario, settings: &Settings) {
+    let sc = &loaded.scenario;
+    let how_many = match &settings.precision {
+        Some(p) => format!(
+            "replications until the 95% CI is within {} of the mean, at most {}",
+            p.relative_half_width, p.max_replications
+        ),
+        None => format!("{} replications", sc.replications),
+    };
+    let shard = settings
+        .shard
+        .map(|s| format!(", shard {s}"))
+        .unwrap_or_default();
+    eprintln!(
+        "patientflow {}: {} ({how_many}, seed {}{shard}, {} threads)",
+        env!("CARGO_PKG_VERSION"),
+        sc.name,
+        sc.seed,
+        resolve_threads(settings.threads)
+    );
+}
+
+fn shard_note(shard: &ShardRecord, total: u32) -> String {
+    format!(
+        "Shard {}/{}: {} of {} replications. Combine the shards with `patientflow merge`.\n",
+        shard.index,
+        shard.count,
+        shard.replications.len(),
+        total
+    )
+}
+
+fn precision_note(p: &PrecisionRecord) -> String {
+    format!(
+        "Replications: {} ({}; {} simulated). Target: 95% CI half-width within {} of the mean \
+         for {}; worst at {}: {:.4}.\n",
+        p.replications_used,
+        p.stopped_because,
+        p.replications_simulated,
+        p.target_relative_half_width,
+        p.metrics.join(", "),
+        p.replications_used,
+        p.worst_relative_half_width
+    )
+}
+
+/// `patientflow compare`: a baseline and plans, paired.
+pub fn compare(
+    baseline: &Path,
+    plans: &[PathBuf],
+    out: Option<&Path>,
+    settings: &Settings,
+) -> Result<Finished, ExperimentError> {
+    settings.check()?;
+    let started = Instant::now();
+    let overrides = settings.overrides();
+    let base = scenario::load(baseline, &overrides)?;
+    // Every plan runs with the baseline's seed and replications, whatever
+    // its file says: pairing needs the same patients and indices.
+    let mut plan_sets = overrides.clone();
+    plan_sets.push(format!("scenario.seed={}", base.scenario.seed));
+    plan_sets.push(format!(
+        "scenario.replications={}",
+        base.scenario.replications
+    ));
+    let mut arms = vec![Arm {
+        name: file_stem(baseline),
+        role: "baseline",
+        scenario_path: baseline.to_path_buf(),
+        swept_values: Vec::new(),
+        loaded: base,
+    }];
+    for p in plans {
+        let name = file_stem(p);
+        if arms.iter().any(|a| a.name == name) {
+            return Err(ExperimentError::Usage(format!(
+                "two scenarios are named `{name}` (their outputs would share a directory): \
+                 give them different file names"
+            )));
+        }
+        arms.push(Arm {
+            name,
+            role: "plan",
+            scenario_path: p.clone(),
+            swept_values: Vec::new(),
+            loaded: scenario::load(p, &plan_sets)?,
+        });
+    }
+    let out = out.map_or_else(
+        || PathBuf::from("outputs").join(format!("compare-{}", file_stem(baseline))),
+        Path::to_path_buf,
+    );
+    announce(&arms[0].loaded, settings);
+    finish_experiment("compare", None, Vec::new(), arms, &out, started, settings)
+}
+
+/// Keys a sweep may not vary: they are how the plans are paired.
+const UNSWEEPABLE: [&str; 2] = ["scenario.seed", "scenario.replications"];
+
+/// `patientflow sweep`: the cartesian product of a sweep file's values,
+/// each compared with the unswept scenario.
+pub fn sweep(
+    path: &Path,
+    out: Option<&Path>,
+    settings: &Settings,
+) -> Result<Finished, ExperimentError> {
+    settings.check()?;
+    let started = Instant::now();
+    let mut doc = ScenarioDoc::read(path)?;
+    let entries = doc.take_table("sweep")?.ok_or_else(|| {
+        ExperimentError::Usage(format!(
+            "{}: no [sweep] table: a sweep file names the keys to vary, such as \
+             [sweep] \"community.teams\" = [14, 16, 18]",
+            path.display()
+        ))
+    })?;
+    for s in settings.overrides() {
+        doc.set(&s)?;
+    }
+    // Validate the unswept scenario and every combination before running
+    // anything: a mistake in the last combination must not waste the rest.
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    for e in &entries {
+        if UNSWEEPABLE.contains(&e.key.as_str()) {
+            return Err(doc
+                .error_at(
+                    ErrorKind::InvalidValue,
+                    e.key_origin,
+                    &e.key,
+                    "cannot be swept: every plan of a sweep runs with the same seed and \
+                     replications (use --seed and --replications)"
+                        .to_string(),
+                )
+                .into());
+        }
+        let items = match e.value.array_items() {
+            Some(items) if !items.is_empty() => items.to_vec(),
+            Some(_) => {
+                return Err(doc
+                    .error_at(
+                        ErrorKind::InvalidValue,
+                        e.value.origin(),
+                        &e.key,
+                        "expected at least one value to sweep".to_string(),
+                    )
+                    .into());
+            }
+            None => {
+                return Err(doc
+                    .error_at(
+                        ErrorKind::WrongType,
+                        e.value.origin(),
+                        &e.key,
+                        format!(
+                            "expected an array of values to sweep, such as [14, 16], found {}",
+                            e.value.to_toml_value()
+                        ),
+                    )
+                    .into());
+            }
+        };
+        keys.push(e.key.clone());
+        values.push(items);
+    }
+    if keys.is_empty() {
+        return Err(ExperimentError::Usage(format!(
+            "{}: the [sweep] table names no keys to vary",
+            path.display()
+        )));
+    }
+    let base_scenario = doc.to_scenario()?;
+    let arm_of = |name: String, role, doc: &ScenarioDoc, scenario, swept_values| {
+        let resolved_toml = doc.to_toml();
+        Arm {
+            name,
+            role,
+            scenario_path: path.to_path_buf(),
+            swept_values,
+            loaded: LoadedScenario {
+                scenario,
+                path: path.to_path_buf(),
+                files: doc.files().to_vec(),
+                sha256: scenario::sha256_hex(resolved_toml.as_bytes()),
+                resolved_toml,
+            },
+        }
+    };
+    let mut arms = vec![arm_of(
+        "baseline".to_string(),
+        "baseline",
+        &doc,
+        base_scenario,
+        Vec::new(),
+    )];
+    for combination in cartesian(&values.iter().map(Vec::len).collect::<Vec<_>>()) {
+        let mut point = doc.clone();
+        let mut labels = Vec::with_capacity(keys.len());
+        let mut texts = Vec::with_capacity(keys.len());
+        for ((e, items), &i) in entries.iter().zip(&values).zip(&combination) {
+            point.set_node(&e.key, e.key_origin, items[i].clone())?;
+            let text = value_text(&items[i].to_toml_value());
+            labels.push(format!("{}={}", e.key, text));
+            texts.push(text);
+        }
+        let scenario = point.to_scenario()?;
+        let mut name = sanitise(&labels.join("+"));
+        if arms.iter().any(|a| a.name == name) {
+            name = format!("{name}-{}", arms.len());
+        }
+        arms.push(arm_of(name, "plan", &point, scenario, texts));
+    }
+    let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
+    eprintln!(
+        "sweep: {} plans ({}) against the unswept scenario",
+        arms.len() - 1,
+        keys.join(" x ")
+    );
+    announce(&arms[0].loaded, settings);
+    finish_experiment(
+        "sweep",
+        Some(path.display().to_string()),
+        keys,
+        arms,
+        &out,
+        started,
+        settings,
+    )
+}
+
+/// Every index combination of lists of the given lengths, the first list
+/// varying slowest.
+fn cartesian(lens: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new()];
+    for &len in lens {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                (0..len).map(move |i| {
+                    let mut v = prefix.clone();
+                    v.push(i);
+                    v
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// A swept value as a planner would write it: strings without their TOML
+/// quotes (`08:00-22:00`), everything else as in the file.
+fn value_text(toml: &str) -> String {
+    match toml.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains(['\\', '"']) => inner.to_string(),
+        _ => toml.to_string(),
+    }
+}
+
+/// A directory name that is valid on every common file system.
+fn sanitise(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '=' | '-' | '+' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Runs the arms of a comparison or sweep and writes everything.
+fn finish_experiment(
+    kind: &str,
+    sweep_file: Option<String>,
+    swept_keys: Vec<String>,
+    arms: Vec<Arm>,
+    out: &Path,
+    started: Instant,
+    settings: &Settings,
+) -> Result<Finished, ExperimentError> {
+    let executed = execute(&arms, settings)?;
+    let replications = replications_of(&arms, &executed);
+    let runs: Vec<ArmRun> = arms
+        .iter()
+        .zip(&executed.prepared)
+        .zip(&executed.results)
+        .map(|((arm, prepared), results)| ArmRun {
+            manifest: run_manifest(arm, prepared, &executed, replications, started, settings),
+            results: results.clone(),
+        })
+        .collect();
+    let manifest = ExperimentManifest {
+        kind: kind.to_string(),
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: arms.first().map_or(0, |a| a.loaded.scenario.seed),
+        replications,
+        sweep_file,
+        swept_keys,
+        arms: arms
+            .iter()
+            .map(|a| ArmRecord {
+                name: a.name.clone(),
+                role: a.role.to_string(),
+                scenario_path: a.scenario_path.display().to_string(),
+                sha256: a.loaded.sha256.clone(),
+                swept_values: a.swept_values.clone(),
+            })
+            .collect(),
+        shard: executed.shard.clone(),
+        precision: executed.precision.clone(),
+        merged_from: Vec::new(),
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        command_line: settings.command_line.clone(),
+    };
+    write_experiment(&manifest, &runs, out)
+}
+
+/// One scenario's run within an experiment, ready to write.
+pub(crate) struct ArmRun {
+    pub manifest: RunManifest,
+    pub results: Vec<ReplicationResult>,
+}
+
+/// Writes a comparison or sweep directory (each scenario's run directory,
+/// the comparison table unless sharded, and `experiment.json`) and returns
+/// what to print. Shared by the commands and by `merge`, so a merged
+/// directory is written by the same code as a single run.
+pub(crate) fn write_experiment(
+    manifest: &ExperimentManifest,
+    runs: &[ArmRun],
+    out: &Path,
+) -> Result<Finished, ExperimentError> {
+    let mut files = Vec::new();
+    for (arm, run) in manifest.arms.iter().zip(runs) {
+        let first_day =
+            scenario::calendar::Date::parse(&run.manifest.first_day_date).ok_or_else(|| {
+                ExperimentError::Merge(format!(
+                    "{}: `{}` is not a date",
+                    arm.name, run.manifest.first_day_date
+                ))
+            })?;
+        for (file, text) in report::render_run_files(&run.results, first_day, &run.manifest)
+            .map_err(io_error(out))?
+        {
+            files.push((format!("{}/{file}", arm.name), text));
+        }
+    }
+    let mut stdout = String::new();
+    if let Some(shard) = &manifest.shard {
+        stdout.push_str(&shard_note(shard, manifest.replications));
+    } else {
+        let (Some(base), Some(base_arm)) = (runs.first(), manifest.arms.first()) else {
+            return Err(ExperimentError::Usage("nothing to compare".into()));
+        };
+        let mut compared = Vec::with_capacity(runs.len().saturating_sub(1));
+        for (arm, run) in manifest.arms.iter().zip(runs).skip(1) {
+            let rows = compare_results(&base.results, &run.results).map_err(|e| {
+                ExperimentError::Merge(format!("{} against {}: {e}", arm.name, base_arm.name))
+            })?;
+            compared.push((arm, rows));
+        }
+        let plans: Vec<PlanRows> = compared
+            .iter()
+            .map(|(arm, rows)| PlanRows {
+                name: &arm.name,
+                swept_values: &arm.swept_values,
+                rows,
+            })
+            .collect();
+        files.push((
+            manifest.table_file().to_string(),
+            report::render_comparison_csv(&manifest.swept_keys, &plans),
+        ));
+        stdout.push_str(&format!("Baseline: {}\n", base_arm.name));
+        stdout.push_str(&report::format_comparison_table(&plans, base.results.len()));
+    }
+    if let Some(p) = &manifest.precision {
+        stdout.push_str(&precision_note(p));
+    }
+    files.push((
+        report::EXPERIMENT_FILE.to_string(),
+        report::render_experiment_json(manifest).map_err(io_error(out))?,
+    ));
+    report::write_output_files(out, &files).map_err(io_error(out))?;
+    stdout.push_str(&format!("Outputs written to {}\n", out.display()));
+    Ok(Finished {
+        out: out.to_path_buf(),
+        stdout,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cartesian_product() {
+        assert_eq!(
+            cartesian(&[2, 3]),
+            vec![
+                vec![0, 0],
+                vec![0, 1],
+                vec![0, 2],
+                vec![1, 0],
+                vec![1, 1],
+                vec![1, 2]
+            ]
+        );
+        assert_eq!(cartesian(&[]), vec![Vec::<usize>::new()]);
+        assert_eq!(value_text("\"08:00-22:00\""), "08:00-22:00");
+        assert_eq!(value_text("14"), "14");
+        assert_eq!(sanitise("pru.open=08:00-22:00"), "pru.open=08_00-22_00");
+    }
+}

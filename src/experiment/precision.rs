@@ -1,0 +1,140 @@
+//! Replication control: add replications until the confidence intervals
+//! are narrow enough.
+//!
+//! The sequential procedure of Hoad, Robinson and Davies (2010, "Automated
+//! selection of the number of replications for a discrete-event
+//! simulation", JORS 61(11)): the smallest `N` at which the 95% CI
+//! half-width of every checked mean is within a share `P` of the mean, and
+//! stays so for a look-ahead of `k(N)` further replications (`k = 5` up to
+//! `N = 100`, then `ceil(5 N / 100)`), so that a lucky narrow interval early
+//! on does not stop the run. Replications are simulated in batches; the
+//! kept results are always replications `0..N`, so a run that stops at `N`
+//! is identical, byte for byte, to a fixed run of `N`.
+
+use crate::model::metrics::{Metric, ReplicationResult};
+use crate::report::PrecisionRecord;
+use crate::stats::summarise;
+
+use super::compare::HEADLINES;
+
+/// The stopping rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrecisionRule {
+    /// Target relative half-width (0.05: the 95% CI within ±5% of the mean).
+    pub relative_half_width: f64,
+    /// Replications simulated at a time (the first batch included).
+    pub batch: u32,
+    pub max_replications: u32,
+    /// The metrics whose means must reach the precision, in every scenario
+    /// run; empty for the comparison headlines ([`default_metrics`]).
+    pub metrics: Vec<Metric>,
+}
+
+impl PrecisionRule {
+    /// The metrics checked.
+    pub fn checked_metrics(&self) -> Vec<Metric> {
+        if self.metrics.is_empty() {
+            default_metrics()
+        } else {
+            self.metrics.clone()
+        }
+    }
+}
+
+/// Fewest replications at which the rule is checked (Hoad et al. start at 3).
+pub const MIN_REPLICATIONS: usize = 3;
+
+/// Look-ahead after a candidate `n` (Hoad et al.'s `kLimit`).
+pub fn look_ahead(n: usize) -> usize {
+    if n <= 100 { 5 } else { (5 * n).div_ceil(100) }
+}
+
+/// The metrics checked by default: the comparison headlines.
+pub fn default_metrics() -> Vec<Metric> {
+    HEADLINES.iter().map(|h| h.metric).collect()
+}
+
+/// The worst relative half-width over `arms` and `metrics`, using
+/// the first `n` results of each arm. A mean of 0 with a zero-width
+/// interval counts as 0 (nothing to estimate); an undefined interval as
+/// infinite.
+pub fn worst_relative_half_width(
+    arms: &[Vec<ReplicationResult>],
+    metrics: &[Metric],
+    n: usize,
+) -> f64 {
+    let mut worst: f64 = 0.0;
+    for results in arms {
+        for &m in metrics {
+            let values: Vec<f64> = results[..n].iter().map(|r| r.metrics[m]).collect();
+            let s = summarise(&values);
+            let half = (s.ci95_high - s.ci95_low) / 2.0;
+            let rel = if half == 0.0 {
+                0.0
+            } else if half.is_finite() && s.mean != 0.0 {
+                half / s.mean.abs()
+            } else {
+                f64::INFINITY
+            };
+            worst = worst.max(rel);
+        }
+    }
+    worst
+}
+
+/// Runs batches through `simulate(arm, replications)` until the rule
+/// stops, and returns each arm's results for replications `0..N` and the
+/// record of how `N` was chosen.
+pub fn run_to_precision<E>(
+    arms: usize,
+    rule: &PrecisionRule,
+    mut simulate: impl FnMut(usize, &[u32]) -> Result<Vec<ReplicationResult>, E>,
+) -> Result<(Vec<Vec<ReplicationResult>>, PrecisionRecord), E> {
+    let batch = rule.batch.max(1);
+    let max = rule.max_replications.max(1);
+    let target = rule.relative_half_width;
+    let metrics = rule.checked_metrics();
+    let mut results: Vec<Vec<ReplicationResult>> = vec![Vec::new(); arms];
+    // `met[n]`: the rule holds with the first n replications (cached: a
+    // prefix's results never change).
+    let mut met: Vec<bool> = Vec::new();
+    let mut done: u32 = 0;
+    loop {
+        let next = done.saturating_add(batch).min(max);
+        let indices: Vec<u32> = (done..next).collect();
+        for (arm, r) in results.iter_mut().enumerate() {
+            r.extend(simulate(arm, &indices)?);
+        }
+        done = next;
+        let d = done as usize;
+        while met.len() <= d {
+            let n = met.len();
+            met.push(
+                n >= MIN_REPLICATIONS && worst_relative_half_width(&results, &metrics, n) <= target,
+            );
+        }
+        let stop = (MIN_REPLICATIONS..=d).find(|&n| {
+            let end = n + look_ahead(n);
+            end <= d && (n..=end).all(|k| met[k])
+        });
+        let (used, reason) = match stop {
+            Some(n) => (n, "reached the precision"),
+            None if done >= max => (d, "hit the maximum number of replications"),
+            None => continue,
+        };
+        for r in &mut results {
+            r.truncate(used);
+        }
+        let record = PrecisionRecord {
+            target_relative_half_width: target,
+            batch,
+            max_replications: max,
+            replications_used: used as u32,
+            replications_simulated: done,
+            stopped_because: reason.to_string(),
+            metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
+            worst_relative_half_width: worst_relative_half_width(&results, &metrics, used),
+        };
+        return Ok((results, record));
+    }
+}

@@ -1,0 +1,191 @@
+//! `patientflow warmup`: evidence for the warm-up length.
+//!
+//! The scenario runs from empty with no warm-up over a long horizon; each
+//! daily series is averaged over replications and smoothed with Welch's
+//! moving average (for the modeller's eye), and MSER-5 on the averaged
+//! series suggests how many days to discard (for a number to cite). The
+//! STRESS-DES checklist (Monks et al. 2019, item 4.1) asks a model's report
+//! to justify its warm-up in this way.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::model::metrics::Series;
+use crate::report::{self, RunManifest, WarmupRow};
+use crate::scenario;
+use crate::stats::{mser, welch_moving_average};
+
+use super::plans::{Finished, Settings, resolve_threads};
+use super::{ExperimentError, run_replications};
+
+/// Days per batch in MSER (MSER-5).
+pub const MSER_BATCH: usize = 5;
+
+/// Options of the warm-up analysis.
+#[derive(Clone, Debug)]
+pub struct WarmupOptions {
+    /// Days to simulate from empty.
+    pub days: u32,
+    /// Welch window: days either side.
+    pub window: usize,
+}
+
+/// The suggestion for one series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Suggestion {
+    pub series: Series,
+    /// Days to discard, by MSER-5; `None` if the series is too short.
+    pub days: Option<usize>,
+    /// True when the minimum lies at the end of the searched half: the run
+    /// is too short to show the end of the transient.
+    pub at_search_limit: bool,
+}
+
+/// Runs the analysis and writes `warmup.csv` and `run.json`.
+pub fn warmup(
+    path: &Path,
+    out: Option<&Path>,
+    options: &WarmupOptions,
+    settings: &Settings,
+) -> Result<Finished, ExperimentError> {
+    if options.days < 2 * MSER_BATCH as u32 {
+        return Err(ExperimentError::Usage(format!(
+            "--days: expected at least {} days for MSER-{MSER_BATCH}, found {}",
+            2 * MSER_BATCH,
+            options.days
+        )));
+    }
+    if settings.replications == Some(0) {
+        return Err(ExperimentError::Usage(
+            "--replications: expected at least 1 replication, found 0".into(),
+        ));
+    }
+    let started = Instant::now();
+    let mut sets = settings.overrides();
+    // From empty, no warm-up, over the analysis horizon: the transient is
+    // what we want to see.
+    sets.push("scenario.warm_up=0d".to_string());
+    sets.push(format!("scenario.horizon={}d", options.days));
+    let loaded = scenario::load(path, &sets)?;
+    let configured_warm_up_days = scenario::load(path, &settings.overrides())?
+        .scenario
+        .warm_up_hours
+        / 24.0;
+    let out = out.map_or_else(
+        || {
+            let stem = path
+                .file_stem()
+                .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+            PathBuf::from("outputs").join(format!("{stem}-warmup"))
+        },
+        Path::to_path_buf,
+    );
+    let threads = resolve_threads(settings.threads);
+    let sc = &loaded.scenario;
+    eprintln!(
+        "warm-up analysis: {} ({} replications x {} days from empty, seed {}, {} threads)",
+        sc.name, sc.replications, options.days, sc.seed, threads
+    );
+    let prepared = settings.prepare(loaded.scenario.clone());
+    let reps: Vec<u32> = (0..sc.replications).collect();
+    let progress = if settings.quiet {
+        super::Progress::Hidden
+    } else {
+        super::Progress::Auto
+    };
+    let results = run_replications(&prepared, &reps, threads, progress)?;
+
+    // Mean over replications, by the same code as daily.csv.
+    let daily = report::summarise_daily(&results);
+    let days = report::daily_len(&results);
+    let mut means = vec![vec![f64::NAN; days]; Series::ALL.len()];
+    for row in &daily {
+        means[row.series.index()][row.day] = row.summary.mean;
+    }
+    let smoothed: Vec<Vec<f64>> = means
+        .iter()
+        .map(|m| welch_moving_average(m, options.window))
+        .collect();
+    let mut rows = Vec::with_capacity(days * Series::ALL.len());
+    for day in 0..days {
+        for s in Series::ALL {
+            rows.push(WarmupRow {
+                day,
+                series: s,
+                mean: means[s.index()][day],
+                moving_average: smoothed[s.index()][day],
+            });
+        }
+    }
+    let suggestions: Vec<Suggestion> = Series::ALL
+        .iter()
+        .map(|&s| {
+            let r = mser(&means[s.index()], MSER_BATCH);
+            Suggestion {
+                series: s,
+                days: r.map(|r| r.truncate),
+                at_search_limit: r.is_some_and(|r| r.truncate == (r.batches / 2) * MSER_BATCH),
+            }
+        })
+        .collect();
+
+    let manifest = RunManifest {
+        software_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_path: path.display().to_string(),
+        scenario_name: sc.name.clone(),
+        resolved_toml: loaded.resolved_toml.clone(),
+        sha256: loaded.sha256.clone(),
+        seed: sc.seed,
+        replications: sc.replications,
+        threads,
+        generator: super::GENERATOR.to_string(),
+        stream_allocation: super::STREAM_ALLOCATION.to_string(),
+        warm_up_hours: sc.warm_up_hours,
+        horizon_hours: sc.horizon_hours,
+        start_date: sc.start_date.to_string(),
+        first_day_date: prepared.first_day().to_string(),
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        command_line: settings.command_line.clone(),
+        ..RunManifest::default()
+    };
+    let io = |source| ExperimentError::Io {
+        context: format!("could not write the outputs to {}", out.display()),
+        source,
+    };
+    let files = vec![
+        (
+            "warmup.csv".to_string(),
+            report::render_warmup_csv(&rows, prepared.first_day()),
+        ),
+        (
+            "run.json".to_string(),
+            report::render_run_json(&manifest).map_err(io)?,
+        ),
+    ];
+    report::write_output_files(&out, &files).map_err(io)?;
+
+    let mut stdout = format!(
+        "MSER-{MSER_BATCH} on the daily series averaged over {} replications ({} days from \
+         empty; Welch moving average, window {} days either side, in warmup.csv):\n",
+        sc.replications, options.days, options.window
+    );
+    for s in &suggestions {
+        let text = match s.days {
+            Some(d) if s.at_search_limit => format!(
+                "{d} days or more: the minimum is at the end of the searched first half; \
+                 run longer (--days)"
+            ),
+            Some(d) => format!("{d} days"),
+            None => "too short to tell".to_string(),
+        };
+        stdout.push_str(&format!("  {:<24} {text}\n", s.series.name()));
+    }
+    if let Some(longest) = suggestions.iter().filter_map(|s| s.days).max() {
+        stdout.push_str(&format!(
+            "Suggested warm-up: at least {longest} days (the longest of the series); the \
+             scenario sets {configured_warm_up_days} days.\n"
+        ));
+    }
+    stdout.push_str(&format!("Outputs written to {}\n", out.display()));
+    Ok(Finished { out, stdout })
+}

@@ -1,0 +1,407 @@
+//! Writers (and, for `merge`, readers) of the capacity-plan outputs:
+//! `comparison.csv` and `sweep.csv`, `experiment.json`, a shard's
+//! `daily_replications.csv`, `warmup.csv`, and the terminal tables.
+//!
+//! The per-replication files are the lossless record of a run: numbers are
+//! written with [`number_cell`], Rust's shortest representation that reads
+//! back to the same `f64`, so a statistic recomputed from them by `merge` is
+//! the same to the bit as one computed in memory.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use super::cells::push_record;
+use super::{number_cell, text_cell};
+use crate::experiment::compare::{ComparisonRow, HEADLINES};
+use crate::model::metrics::{METRIC_COUNT, Metric, Metrics, ReplicationResult, Series};
+use crate::scenario::calendar::Date;
+
+/// The manifest of a comparison or sweep directory (beside one run
+/// directory per scenario).
+pub const EXPERIMENT_FILE: &str = "experiment.json";
+/// Per-replication daily series of a shard.
+pub const DAILY_REPLICATIONS_FILE: &str = "daily_replications.csv";
+
+/// Which replications a shard ran: `index` of `count`, that is
+/// replications `index`, `index + count`, `index + 2 count`, ...
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    pub index: u32,
+    pub count: u32,
+    /// The replication indices this shard holds, ascending.
+    pub replications: Vec<u32>,
+}
+
+/// How `--precision` chose the number of replications.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionRecord {
+    /// The target: 95% CI half-width within this share of the mean.
+    pub target_relative_half_width: f64,
+    /// Replications added at a time.
+    pub batch: u32,
+    pub max_replications: u32,
+    /// Replications kept: the results are those of a fixed run of this many.
+    pub replications_used: u32,
+    /// Replications simulated (the look-ahead may run a few more than kept).
+    pub replications_simulated: u32,
+    /// `"reached the precision"` or `"hit the maximum number of replications"`.
+    pub stopped_because: String,
+    /// The metrics checked, in every scenario run.
+    pub metrics: Vec<String>,
+    /// The largest relative half-width among them at the replications used.
+    pub worst_relative_half_width: f64,
+}
+
+/// One scenario of a comparison or sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmRecord {
+    /// Its subdirectory, and its name in the `plan` column.
+    pub name: String,
+    /// `"baseline"` or `"plan"`.
+    pub role: String,
+    /// The scenario file it came from.
+    pub scenario_path: String,
+    /// SHA-256 of its resolved scenario.
+    pub sha256: String,
+    /// For a sweep: the value of each swept key (as in `sweep.csv`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swept_values: Vec<String>,
+}
+
+/// `experiment.json`: what a comparison or sweep ran.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentManifest {
+    /// `"compare"` or `"sweep"`.
+    pub kind: String,
+    pub software_version: String,
+    pub seed: u64,
+    pub replications: u32,
+    /// For a sweep: the sweep file and the keys it varies (columns of
+    /// `sweep.csv`, in this order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swept_keys: Vec<String>,
+    /// The baseline first, then the plans.
+    pub arms: Vec<ArmRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    pub wall_time_seconds: f64,
+    pub command_line: Vec<String>,
+}
+
+impl ExperimentManifest {
+    /// The name of the table file: `comparison.csv` or `sweep.csv`.
+    pub fn table_file(&self) -> &'static str {
+        if self.kind == "sweep" {
+            "sweep.csv"
+        } else {
+            "comparison.csv"
+        }
+    }
+}
+
+/// The text of `experiment.json` (pretty, trailing newline).
+pub fn render_experiment_json(manifest: &ExperimentManifest) -> io::Result<String> {
+    let mut s = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// The header of `comparison.csv` (no swept keys) or `sweep.csv`.
+pub fn comparison_header(swept_keys: &[String]) -> String {
+    let mut cells = vec![text_cell("plan")];
+    cells.extend(swept_keys.iter().map(|k| text_cell(k)));
+    for c in [
+        "metric",
+        "unit",
+        "baseline_mean",
+        "plan_mean",
+        "diff_mean",
+        "diff_ci95_low",
+        "diff_ci95_high",
+        "n",
+    ] {
+        cells.push(c.to_string());
+    }
+    let mut out = String::new();
+    push_record(&mut out, &cells);
+    out
+}
+
+/// One plan's rows for [`render_comparison_csv`].
+pub struct PlanRows<'a> {
+    pub name: &'a str,
+    /// Values of the swept keys, in the order of the header (empty for
+    /// `compare`).
+    pub swept_values: &'a [String],
+    pub rows: &'a [ComparisonRow],
+}
+
+/// The text of `comparison.csv` / `sweep.csv`: one row per plan and
+/// metric, plans in the order given, metrics in [`Metric::ALL`] order.
+/// `diff` is plan minus baseline; `n` counts the pairs.
+pub fn render_comparison_csv(swept_keys: &[String], plans: &[PlanRows]) -> String {
+    let mut out = comparison_header(swept_keys);
+    for p in plans {
+        for r in p.rows {
+            let mut cells = vec![text_cell(p.name)];
+            cells.extend(p.swept_values.iter().map(|v| text_cell(v)));
+            cells.extend([
+                text_cell(r.metric.name()),
+                text_cell(r.metric.unit()),
+                number_cell(r.baseline.mean),
+                number_cell(r.plan.mean),
+                number_cell(r.diff.mean),
+                number_cell(r.diff.ci95_low),
+                number_cell(r.diff.ci95_high),
+                r.diff.n.to_string(),
+            ]);
+            push_record(&mut out, &cells);
+        }
+    }
+    out
+}
+
+/// The terminal table of a comparison: for each plan, the [`HEADLINES`] in
+/// plain words with the paired effect and its 95% CI.
+pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> String {
+    let header = [
+        "plan",
+        "headline",
+        "unit",
+        "baseline",
+        "plan",
+        "effect",
+        "95% CI of effect",
+    ]
+    .map(String::from);
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    for p in plans {
+        for h in HEADLINES {
+            let r = &p.rows[h.metric.index()];
+            // A "saved" headline is baseline minus plan: flip the interval.
+            let (lo, hi) = if h.sign < 0.0 {
+                (-r.diff.ci95_high, -r.diff.ci95_low)
+            } else {
+                (r.diff.ci95_low, r.diff.ci95_high)
+            };
+            let effect = h.sign * r.diff.mean;
+            let half = (hi - lo) / 2.0;
+            let d = super::table::decimals(r.baseline.mean, 3).max(super::table::decimals(half, 2));
+            let f = |x: f64| super::table::fixed(x, d);
+            let ci = if lo.is_finite() && hi.is_finite() {
+                format!("{} to {}", f(lo), f(hi))
+            } else {
+                "n/a".to_string()
+            };
+            rows.push([
+                p.name.to_string(),
+                h.label.to_string(),
+                h.metric.unit().to_string(),
+                f(r.baseline.mean),
+                f(r.plan.mean),
+                f(effect),
+                ci,
+            ]);
+        }
+    }
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String; 7]| {
+        let mut text = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            if i < 3 {
+                text.push_str(&format!("{c:<w$}"));
+            } else {
+                text.push_str(&format!("{c:>w$}"));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut out, &header);
+    let rule = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+    out.push_str(&"-".repeat(rule));
+    out.push('\n');
+    for r in &rows {
+        line(&mut out, r);
+    }
+    out.push_str(&"-".repeat(rule));
+    out.push('\n');
+    out.push_str(&format!(
+        "Effect: paired over {replications} replications with the same seed (common random \
+         numbers); \"avoided\" and \"saved\" are baseline minus plan, \"change\" is plan minus \
+         baseline.\n95% CI: confidence interval of the mean effect (Student t on the paired \
+         differences), not a range of outcomes. Every metric is in the comparison CSV.\n"
+    ));
+    out
+}
+
+/// The text of `daily_replications.csv`: for each replication (in the
+/// order of `results`) and each day, the value of every daily series.
+/// Long format, so it stays a plain table in Excel at any horizon.
+pub fn render_daily_replications_csv(results: &[ReplicationResult], first_day: Date) -> String {
+    let mut out = String::new();
+    let mut header = vec!["replication".to_string(), "day".into(), "date".into()];
+    header.extend(Series::ALL.iter().map(|s| text_cell(s.name())));
+    push_record(&mut out, &header);
+    for r in results {
+        let days = r.daily.iter().map(Vec::len).max().unwrap_or(0);
+        for day in 0..days {
+            let mut row = vec![
+                r.replication.to_string(),
+                day.to_string(),
+                text_cell(&first_day.add_days(day as i64).to_string()),
+            ];
+            row.extend(
+                Series::ALL
+                    .iter()
+                    .map(|s| number_cell(r.daily[s.index()].get(day).copied().unwrap_or(f64::NAN))),
+            );
+            push_record(&mut out, &row);
+        }
+    }
+    out
+}
+
+/// A number cell read back: empty is NaN (how undefined values are written).
+fn parse_number(cell: &str) -> Option<f64> {
+    if cell.is_empty() {
+        Some(f64::NAN)
+    } else {
+        cell.parse().ok()
+    }
+}
+
+/// Reads `replications.csv` back: `(replication, metrics)` rows in file
+/// order. The header must be this version's exactly (a file from a version
+/// with other metrics cannot be merged). Errors name the line.
+pub fn parse_replications_csv(text: &str) -> Result<Vec<(u32, Metrics)>, String> {
+    let mut lines = text.lines();
+    let expected = {
+        let mut h = vec![text_cell("replication")];
+        h.extend(Metric::ALL.iter().map(|m| text_cell(m.name())));
+        h.join(",")
+    };
+    if lines.next() != Some(expected.as_str()) {
+        return Err(
+            "line 1: the header is not this version's (replication, then every metric)".into(),
+        );
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let lineno = i + 2;
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != 1 + METRIC_COUNT {
+            return Err(format!(
+                "line {lineno}: expected {} cells, found {}",
+                1 + METRIC_COUNT,
+                cells.len()
+            ));
+        }
+        let rep: u32 = cells[0]
+            .parse()
+            .map_err(|_| format!("line {lineno}: `{}` is not a replication index", cells[0]))?;
+        let mut metrics = Metrics::default();
+        for (m, cell) in Metric::ALL.iter().zip(&cells[1..]) {
+            metrics[*m] = parse_number(cell)
+                .ok_or_else(|| format!("line {lineno}: `{cell}` is not a number ({})", m.name()))?;
+        }
+        rows.push((rep, metrics));
+    }
+    Ok(rows)
+}
+
+/// Reads `daily_replications.csv` back: each replication's daily series,
+/// days 0, 1, 2, ... in order. Errors name the line.
+pub fn parse_daily_replications_csv(text: &str) -> Result<BTreeMap<u32, [Vec<f64>; 3]>, String> {
+    let mut lines = text.lines();
+    let expected = {
+        let mut h = vec!["replication".to_string(), "day".into(), "date".into()];
+        h.extend(Series::ALL.iter().map(|s| text_cell(s.name())));
+        h.join(",")
+    };
+    if lines.next() != Some(expected.as_str()) {
+        return Err(format!("line 1: expected the header `{expected}`"));
+    }
+    let mut out: BTreeMap<u32, [Vec<f64>; 3]> = BTreeMap::new();
+    for (i, line) in lines.enumerate() {
+        let lineno = i + 2;
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != 3 + Series::ALL.len() {
+            return Err(format!(
+                "line {lineno}: expected {} cells, found {}",
+                3 + Series::ALL.len(),
+                cells.len()
+            ));
+        }
+        let rep: u32 = cells[0]
+            .parse()
+            .map_err(|_| format!("line {lineno}: `{}` is not a replication index", cells[0]))?;
+        let day: usize = cells[1]
+            .parse()
+            .map_err(|_| format!("line {lineno}: `{}` is not a day", cells[1]))?;
+        let series = out.entry(rep).or_default();
+        if series[0].len() != day {
+            return Err(format!(
+                "line {lineno}: replication {rep} day {day} is out of order (expected day {})",
+                series[0].len()
+            ));
+        }
+        for (s, cell) in Series::ALL.iter().zip(&cells[3..]) {
+            let v = parse_number(cell)
+                .ok_or_else(|| format!("line {lineno}: `{cell}` is not a number ({})", s.name()))?;
+            series[s.index()].push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// One row of `warmup.csv`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WarmupRow {
+    pub day: usize,
+    pub series: Series,
+    /// Mean over replications of the value at 00:00.
+    pub mean: f64,
+    /// Welch's moving average of `mean` (NaN where no centred window fits).
+    pub moving_average: f64,
+}
+
+/// Header of `warmup.csv`.
+pub const WARMUP_HEADER: &str = "day,date,series,mean,moving_average";
+
+/// The text of `warmup.csv`, rows as given; `date` is `first_day + day`.
+pub fn render_warmup_csv(rows: &[WarmupRow], first_day: Date) -> String {
+    let mut out = String::new();
+    out.push_str(WARMUP_HEADER);
+    out.push('\n');
+    for r in rows {
+        push_record(
+            &mut out,
+            &[
+                r.day.to_string(),
+                text_cell(&first_day.add_days(r.day as i64).to_string()),
+                text_cell(r.series.name()),
+                number_cell(r.mean),
+                number_cell(r.moving_average),
+            ],
+        );
+    }
+    out
+}
