@@ -24,12 +24,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the replications of a scenario and write summary.csv,
-    /// replications.csv, daily.csv and run.json.
+    /// replications.csv, daily.csv, run.json and the report (report.html,
+    /// report.md, charts/*.svg).
     Run(RunArgs),
+    /// Rebuild the report of an output directory from its saved files
+    /// (run.json, summary.csv, daily.csv), without running anything.
+    Report(ReportArgs),
     /// Verify the engine against queueing theory: run the cases in
     /// scenarios/validation/ and print theory against simulation. Exit code
     /// 1 if any check fails.
     Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// An output directory written by `patientflow run`.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,6 +104,8 @@ pub enum CliError {
     },
     #[error("{0}")]
     Run(#[from] experiment::RunError),
+    #[error("{0}")]
+    Report(#[from] report::RebuildError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
 }
@@ -106,7 +118,9 @@ impl CliError {
         use crate::model::Stopped;
         use experiment::RunError;
         match self {
-            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Scenario(_)
+            | CliError::Usage(_)
+            | CliError::Report(report::RebuildError::Input(_)) => 2,
             CliError::Run(RunError::Stopped {
                 reason: Stopped::Overloaded { .. },
                 ..
@@ -115,7 +129,10 @@ impl CliError {
                 reason: Stopped::Cancelled,
                 ..
             }) => 130,
-            CliError::Io { .. } | CliError::Run(_) | CliError::VerificationFailed { .. } => 1,
+            CliError::Io { .. }
+            | CliError::Run(_)
+            | CliError::Report(report::RebuildError::Write(_))
+            | CliError::VerificationFailed { .. } => 1,
         }
     }
 }
@@ -145,6 +162,11 @@ fn run_command(command: Command) -> Result<(), CliError> {
     match command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
+        Command::Report(args) => {
+            report::rebuild_report(&args.dir)?;
+            println!("Report rebuilt in {}", args.dir.display());
+            Ok(())
+        }
     }
 }
 
@@ -221,13 +243,15 @@ pub fn default_out_dir(scenario: &Path) -> PathBuf {
 
 fn run(args: RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    let started_utc = report::utc_timestamp(std::time::SystemTime::now());
     let loaded = scenario::load(&args.scenario, &overrides(&args))?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.scenario));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        cores
     } else {
         args.threads
     };
@@ -253,7 +277,14 @@ fn run(args: RunArgs) -> Result<(), CliError> {
     let results = experiment::run_replications(&prepared, &replications, threads, progress)?;
     let manifest = RunManifest {
         software_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: RunManifest::build_commit(),
+        rustc_version: RunManifest::build_rustc(),
         scenario_path: args.scenario.display().to_string(),
+        scenario_files: loaded
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         scenario_name: sc.name.clone(),
         resolved_toml: loaded.resolved_toml.clone(),
         sha256: loaded.sha256.clone(),
@@ -268,6 +299,9 @@ fn run(args: RunArgs) -> Result<(), CliError> {
         first_day_date: prepared.first_day().to_string(),
         wall_time_seconds: started.elapsed().as_secs_f64(),
         command_line: std::env::args().collect(),
+        run_started_utc: started_utc,
+        machine: RunManifest::this_machine(),
+        machine_cores: cores,
     };
     report::write_run_outputs(&out, &results, prepared.first_day(), &manifest).map_err(
         |source| CliError::Io {

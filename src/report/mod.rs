@@ -13,13 +13,23 @@
 //!
 //! The CSV files are byte-identical for identical inputs. `run.json` is not
 //! (it records the thread count and wall time).
+//!
+//! The report (`report.html`, `report.md`, `charts/*.svg`) is built from the
+//! text of `run.json`, `summary.csv` and `daily.csv` only ([`RunData`]), both
+//! by a run and by [`rebuild_report`], so the two give the same bytes.
 
 mod atomic;
 mod cells;
+pub mod charts;
+pub mod data;
+pub mod document;
+pub mod prose;
+pub mod run_report;
 mod table;
 
 pub use atomic::replace_dir_with;
 pub use cells::{number_cell, text_cell};
+pub use data::{ReportError, RunData};
 pub use table::format_summary_table;
 
 use std::fs;
@@ -30,17 +40,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::metrics::{Metric, ReplicationResult, Series};
 use crate::scenario::calendar::Date;
-use crate::stats::{Summary, summarise};
+use crate::stats::{Summary, percentile_r7, summarise};
 use cells::push_record;
 
 /// What was run, how, and by what: enough to reproduce a run and to check
 /// that a set of outputs belongs to a given scenario file.
+///
+/// Fields added after the first release default when absent, so the report
+/// of an older output directory can still be rebuilt (with those facts
+/// shown as not recorded).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunManifest {
     /// `patientflow` version (`CARGO_PKG_VERSION`).
     pub software_version: String,
+    /// Git commit the binary was built from, when known at build time.
+    pub git_commit: Option<String>,
+    /// `rustc --version` of the compiler that built the binary.
+    pub rustc_version: Option<String>,
     /// The scenario file as given on the command line.
     pub scenario_path: String,
+    /// The `extends` chain, the given file first.
+    pub scenario_files: Vec<String>,
     /// The scenario's own name. Kept verbatim here: JSON is not opened as a
     /// spreadsheet, and the name must match the scenario file.
     pub scenario_name: String,
@@ -64,6 +85,47 @@ pub struct RunManifest {
     pub first_day_date: String,
     pub wall_time_seconds: f64,
     pub command_line: Vec<String>,
+    /// When the run started, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub run_started_utc: String,
+    /// Operating system and architecture (`linux x86_64`).
+    pub machine: String,
+    /// Logical cores the machine offered (`available_parallelism`).
+    pub machine_cores: usize,
+}
+
+impl RunManifest {
+    /// The commit the running binary was built from, if git was available
+    /// at build time (see `build.rs`).
+    pub fn build_commit() -> Option<String> {
+        option_env!("PATIENTFLOW_GIT_COMMIT").map(str::to_string)
+    }
+
+    /// The compiler that built the running binary, if known.
+    pub fn build_rustc() -> Option<String> {
+        option_env!("PATIENTFLOW_RUSTC_VERSION").map(str::to_string)
+    }
+
+    /// This machine's operating system and architecture.
+    pub fn this_machine() -> String {
+        format!("{} {}", std::env::consts::OS, std::env::consts::ARCH)
+    }
+}
+
+/// `t` (seconds since 1970-01-01 UTC) as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc_timestamp(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rest = secs % 86_400;
+    let date =
+        Date::from_ymd(1970, 1, 1).map_or_else(String::new, |d| d.add_days(days).to_string());
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// `run.json`: the manifest plus a description of the output files, so a
@@ -77,7 +139,7 @@ struct RunJson<'a> {
 
 #[derive(Serialize)]
 struct OutputNotes {
-    files: [&'static str; 3],
+    files: [&'static str; 6],
     percentiles: &'static str,
     confidence_interval: &'static str,
     empty_cell: &'static str,
@@ -86,8 +148,15 @@ struct OutputNotes {
 }
 
 const OUTPUT_NOTES: OutputNotes = OutputNotes {
-    files: ["summary.csv", "replications.csv", "daily.csv"],
-    percentiles: "p5, p50, p95 are R-7 percentiles (Excel PERCENTILE.INC) of the \
+    files: [
+        "summary.csv",
+        "replications.csv",
+        "daily.csv",
+        "report.html",
+        "report.md",
+        "charts/",
+    ],
+    percentiles: "p5, p25, p50, p75, p95 are R-7 percentiles (Excel PERCENTILE.INC) of the \
                   replication values: a band of outcomes",
     confidence_interval: "ci95_low, ci95_high are the 95% confidence interval of the mean \
                           over replications (Student t, n-1 df): uncertainty about the \
@@ -121,6 +190,10 @@ pub struct DailySummary {
     pub day: usize,
     pub series: Series,
     pub summary: Summary,
+    /// 25th and 75th percentiles (R-7) of the replication values: with p5
+    /// and p95 they give the 50% and 90% bands of the report's fan charts.
+    pub p25: f64,
+    pub p75: f64,
 }
 
 /// Number of days in the daily series: the longest series of any
@@ -150,10 +223,14 @@ pub fn summarise_daily(results: &[ReplicationResult]) -> Vec<DailySummary> {
                     .copied()
                     .unwrap_or(f64::NAN)
             }));
+            let mut sorted: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+            sorted.sort_by(f64::total_cmp);
             rows.push(DailySummary {
                 day,
                 series,
                 summary: summarise(&values),
+                p25: percentile_r7(&sorted, 0.25),
+                p75: percentile_r7(&sorted, 0.75),
             });
         }
     }
@@ -163,7 +240,7 @@ pub fn summarise_daily(results: &[ReplicationResult]) -> Vec<DailySummary> {
 /// Header of `summary.csv`.
 pub const SUMMARY_HEADER: &str = "metric,unit,mean,sd,ci95_low,ci95_high,p5,p50,p95,n";
 /// Header of `daily.csv`.
-pub const DAILY_HEADER: &str = "day,date,series,mean,p5,p50,p95";
+pub const DAILY_HEADER: &str = "day,date,series,mean,p5,p25,p50,p75,p95";
 
 /// The text of `summary.csv`: one row per metric, [`Metric::ALL`] order.
 pub fn render_summary_csv(summaries: &[(Metric, Summary)]) -> String {
@@ -223,7 +300,9 @@ pub fn render_daily_csv(rows: &[DailySummary], first_day: Date) -> String {
                 text_cell(row.series.name()),
                 number_cell(s.mean),
                 number_cell(s.p5),
+                number_cell(row.p25),
                 number_cell(s.p50),
+                number_cell(row.p75),
                 number_cell(s.p95),
             ],
         );
@@ -262,12 +341,49 @@ pub fn write_run_outputs(
     let replications = render_replications_csv(results);
     let daily = render_daily_csv(&summarise_daily(results), first_day);
     let run_json = render_run_json(manifest)?;
+    // The report reads the same text the files will hold.
+    let data = RunData::from_texts(&run_json, &summary, &daily).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("could not build the report: {e}"),
+        )
+    })?;
+    let report = run_report::run_document(&data)?;
     replace_dir_with(out_dir, |tmp| {
         fs::write(tmp.join("summary.csv"), &summary)?;
         fs::write(tmp.join("replications.csv"), &replications)?;
         fs::write(tmp.join("daily.csv"), &daily)?;
-        fs::write(tmp.join("run.json"), &run_json)
+        fs::write(tmp.join("run.json"), &run_json)?;
+        document::write_report_into(tmp, &report)
     })
+}
+
+/// Why `patientflow report DIR` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The directory or its files are not a run's output (exit code 2).
+    #[error("{0}")]
+    Input(#[from] ReportError),
+    /// Writing the report failed (exit code 1).
+    #[error("could not write the report: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// Rebuilds the report of the output directory `dir` from its saved files,
+/// without running anything: the same bytes as the run wrote, for the same
+/// files and the same version of patientflow.
+pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
+    if !dir.is_dir() {
+        return Err(ReportError::Read {
+            path: dir.to_path_buf(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such directory"),
+        }
+        .into());
+    }
+    let data = RunData::read(dir)?;
+    let report = run_report::run_document(&data)?;
+    document::replace_report_in(dir, &report)?;
+    Ok(())
 }
 
 /// Refuses to replace a directory that is neither empty nor a previous run's
