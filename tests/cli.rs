@@ -117,7 +117,7 @@ fn a_run_writes_every_metric_and_its_provenance() {
     let daily = read(&dir, "daily.csv");
     assert_eq!(
         daily.lines().next(),
-        Some("day,date,series,mean,p5,p50,p95")
+        Some("day,date,series,mean,p5,p25,p50,p75,p95")
     );
     // 365 days x 3 series, after the header; the baseline's window opens
     // 180 days after 2025-04-01.

@@ -262,7 +262,8 @@ fn month_label(first_day: Date, day: f64) -> String {
         .get((m as usize).wrapping_sub(1))
         .copied()
         .unwrap_or("?");
-    let first_tick = month_starts(first_day, usize::MAX.min(400))
+    // The first month start is within 31 days of any window's start.
+    let first_tick = month_starts(first_day, 32)
         .first()
         .is_some_and(|&f| (f - day).abs() < 0.5);
     if d != 1 {
