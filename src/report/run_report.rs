@@ -378,7 +378,7 @@ fn results_section(data: &RunData) -> Section {
         title: "All results".into(),
         blocks: vec![
             Block::Paragraph(format!(
-                "Every metric of summary.csv over the window ({}). The 95% CI is the confidence \
+                "Every metric of summary.csv over the window, {}. The 95% CI is the confidence \
                  interval of the mean over replications; the 5th to 95th percentile is the band \
                  in which 90% of replications' outcomes fall. Values are rounded to the \
                  precision of their CI; summary.csv has them in full.",
