@@ -11,6 +11,7 @@ use crate::experiment::{
     self, ExperimentError, PrecisionRule, Progress, Settings, Shard, WarmupOptions,
 };
 use crate::model::metrics::Metric;
+use crate::report;
 use crate::scenario::ScenarioError;
 
 /// Discharge-to-community patient flow: what a capacity plan does to
@@ -25,7 +26,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the replications of a scenario and write summary.csv,
-    /// replications.csv, daily.csv and run.json.
+    /// replications.csv, daily.csv, run.json and the report (report.html,
+    /// report.md, charts/*.svg).
     Run(RunArgs),
     /// Run a baseline and plans with the same seed and replications and
     /// report paired differences (admissions avoided, delayed bed days
@@ -41,10 +43,19 @@ pub enum Command {
     /// Combine the shard directories of a --shard run into the outputs of
     /// a single run (checked: same scenario, every replication once).
     Merge(MergeArgs),
+    /// Rebuild the report of an output directory from its saved files
+    /// (run.json, summary.csv, daily.csv), without running anything.
+    Report(ReportArgs),
     /// Verify the engine against queueing theory: run the cases in
     /// scenarios/validation/ and print theory against simulation. Exit code
     /// 1 if any check fails.
     Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// An output directory written by `patientflow run`.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -233,6 +244,8 @@ pub enum CliError {
     Run(#[from] experiment::RunError),
     #[error("{0}")]
     Experiment(#[from] ExperimentError),
+    #[error("{0}")]
+    Report(#[from] report::RebuildError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
 }
@@ -245,7 +258,9 @@ impl CliError {
         use crate::model::Stopped;
         use experiment::RunError;
         match self {
-            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Scenario(_)
+            | CliError::Usage(_)
+            | CliError::Report(report::RebuildError::Input(_)) => 2,
             CliError::Run(RunError::Stopped {
                 reason: Stopped::Overloaded { .. },
                 ..
@@ -255,7 +270,10 @@ impl CliError {
                 ..
             }) => 130,
             CliError::Experiment(e) => e.exit_code(),
-            CliError::Io { .. } | CliError::Run(_) | CliError::VerificationFailed { .. } => 1,
+            CliError::Io { .. }
+            | CliError::Run(_)
+            | CliError::Report(report::RebuildError::Write(_))
+            | CliError::VerificationFailed { .. } => 1,
         }
     }
 }
@@ -327,6 +345,11 @@ fn run_command(command: Command) -> Result<(), CliError> {
             std::env::args().collect(),
         )?),
         Command::Validate(args) => validate(args),
+        Command::Report(args) => {
+            report::rebuild_report(&args.dir)?;
+            println!("Report rebuilt in {}", args.dir.display());
+            Ok(())
+        }
     }
 }
 

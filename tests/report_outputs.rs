@@ -43,8 +43,13 @@ fn synthetic() -> Vec<ReplicationResult> {
         .collect()
 }
 
+/// A manifest as a run writes it; the resolved scenario (which the report
+/// needs) is the minimal test fixture's.
 fn manifest(name: &str) -> RunManifest {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");
+    let loaded = patientflow::scenario::load(&fixture, &[]).expect("fixture loads");
     RunManifest {
+        resolved_toml: loaded.resolved_toml,
         software_version: "0.1.0".into(),
         scenario_path: "scenarios/test.toml".into(),
         scenario_name: name.into(),
@@ -91,7 +96,16 @@ fn writes_the_four_files_with_exact_headers_and_rows() {
     names.sort();
     assert_eq!(
         names,
-        ["daily.csv", "replications.csv", "run.json", "summary.csv"]
+        [
+            "charts",
+            "daily.csv",
+            "daily_bands.csv",
+            "replications.csv",
+            "report.html",
+            "report.md",
+            "run.json",
+            "summary.csv"
+        ]
     );
 
     let summary = read(&out, "summary.csv");
@@ -120,9 +134,21 @@ fn writes_the_four_files_with_exact_headers_and_rows() {
     assert!(rlines[1].starts_with("0,0,100,200,1,"));
     assert!(rlines[10].starts_with("9,9,109,209,10,"));
 
-    let daily = read(&out, "daily.csv");
+    // daily.csv keeps the header the format fixes; daily_bands.csv adds the
+    // quartiles for the fan charts.
+    let plain = read(&out, "daily.csv");
+    assert_eq!(
+        plain.lines().next(),
+        Some("day,date,series,mean,p5,p50,p95")
+    );
+    let daily = read(&out, "daily_bands.csv");
     let dlines: Vec<&str> = daily.lines().collect();
-    assert_eq!(dlines[0], "day,date,series,mean,p5,p50,p95");
+    assert_eq!(dlines[0], "day,date,series,mean,p5,p25,p50,p75,p95");
+    // The same days, series, means and p5/p50/p95 in both files.
+    for (p, b) in plain.lines().zip(daily.lines()).skip(1) {
+        let (p, b): (Vec<&str>, Vec<&str>) = (p.split(',').collect(), b.split(',').collect());
+        assert_eq!(p, [b[0], b[1], b[2], b[3], b[4], b[6], b[8]]);
+    }
     assert_eq!(dlines.len(), 1 + DAYS * Series::ALL.len());
     // Day-major: day 0's three series, then day 1's.
     assert!(dlines[1].starts_with("0,2025-04-01,midnight_census,"));
@@ -130,15 +156,17 @@ fn writes_the_four_files_with_exact_headers_and_rows() {
     assert!(dlines[3].starts_with("0,2025-04-01,community_waiting_list,"));
     assert!(dlines[4].starts_with("1,2025-04-02,midnight_census,"));
     // Series 2 on day 4 across replications: 24..=33, mean 28.5,
-    // R-7 p5 = 24.45, p50 = 28.5, p95 = 32.55.
+    // R-7 p5 = 24.45, p25 = 26.25, p50 = 28.5, p75 = 30.75, p95 = 32.55.
     let last: Vec<&str> = dlines[DAYS * 3].split(',').collect();
-    assert_eq!(last.len(), 7);
+    assert_eq!(last.len(), 9);
     assert_eq!(last[..3], ["4", "2025-04-05", "community_waiting_list"]);
     let num = |i: usize| -> f64 { last[i].parse().expect("number") };
     assert_eq!(num(3), 28.5);
     assert!((num(4) - 24.45).abs() < 1e-12);
-    assert_eq!(num(5), 28.5);
-    assert!((num(6) - 32.55).abs() < 1e-12);
+    assert!((num(5) - 26.25).abs() < 1e-12);
+    assert_eq!(num(6), 28.5);
+    assert!((num(7) - 30.75).abs() < 1e-12);
+    assert!((num(8) - 32.55).abs() < 1e-12);
 
     let json: serde_json::Value =
         serde_json::from_str(&read(&out, "run.json")).expect("run.json parses");

@@ -937,3 +937,95 @@ fn non_utf8_reports_the_position() {
     let e = load(&path, &[]).expect_err("not utf-8");
     assert!(e.message().contains("line 2, column 6"), "{e}");
 }
+
+// ---------------------------------------------------------------------------
+// `[sources]`: citations for values, checked against the format's keys.
+
+#[test]
+fn sources_are_read_and_written_back() {
+    let text = format!(
+        "{}\n[sources]\n\"pru.treated_at_home\" = \"Joy et al. 2020, EMJ\"\n\"acute.los.frail.sd\" = \"Derived\"\n",
+        minimal_text()
+    );
+    let (_dir, r) = load_text(&text, &[]);
+    let loaded = r.expect("valid");
+    assert_eq!(
+        loaded
+            .sources
+            .get("pru.treated_at_home")
+            .map(String::as_str),
+        Some("Joy et al. 2020, EMJ")
+    );
+    assert_eq!(loaded.sources.len(), 2);
+    assert!(
+        loaded
+            .resolved_toml
+            .contains("[sources]\n\"acute.los.frail.sd\" = \"Derived\"\n"),
+        "{}",
+        loaded.resolved_toml
+    );
+    // The resolved document reads back with the same citations.
+    let doc = ScenarioDoc::parse_str(&loaded.resolved_toml, Path::new("run.json"))
+        .expect("resolved TOML parses");
+    let (_, sources) = doc.to_scenario_with_sources().expect("converts");
+    assert_eq!(sources, loaded.sources);
+}
+
+#[test]
+fn a_source_for_an_unknown_key_is_located_with_a_suggestion() {
+    let text = format!(
+        "{}\n[sources]\n\"pru.treated_at_hom\" = \"Joy et al. 2020\"\n",
+        minimal_text()
+    );
+    let line = text.lines().count();
+    let (_dir, r) = load_text(&text, &[]);
+    let e = r.expect_err("unknown key");
+    assert_eq!(e.kind(), ErrorKind::UnknownKey, "{e}");
+    assert_eq!((e.line(), e.column()), (Some(line), Some(1)), "{e}");
+    assert!(
+        e.message().contains("did you mean `pru.treated_at_home`?"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_source_must_be_a_non_empty_string() {
+    let text = format!("{}\n[sources]\n\"pru.cars\" = 2\n", minimal_text());
+    let (_dir, r) = load_text(&text, &[]);
+    let e = r.expect_err("not a string");
+    assert_eq!(e.kind(), ErrorKind::WrongType, "{e}");
+    let text = format!("{}\n[sources]\n\"pru.cars\" = \" \"\n", minimal_text());
+    let (_dir, r) = load_text(&text, &[]);
+    assert_eq!(r.expect_err("empty").kind(), ErrorKind::InvalidValue);
+}
+
+#[test]
+fn sources_merge_through_extends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = format!(
+        "{}\n[sources]\n\"pru.cars\" = \"Base\"\n\"acute.beds\" = \"Base beds\"\n",
+        minimal_text()
+    );
+    std::fs::write(dir.path().join("base.toml"), base).expect("write");
+    let plan = "extends = \"base.toml\"\n[pru]\ncars = 2\n[sources]\n\"pru.cars\" = \"Plan\"\n";
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, plan).expect("write");
+    let loaded = load(&path, &[]).expect("valid");
+    assert_eq!(loaded.sources["pru.cars"], "Plan");
+    assert_eq!(loaded.sources["acute.beds"], "Base beds");
+}
+
+#[test]
+fn the_baseline_cites_a_source_for_every_value() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tower-hamlets-baseline.toml");
+    let loaded = load(&path, &[]).expect("baseline loads");
+    let doc = ScenarioDoc::parse_str(&loaded.resolved_toml, Path::new("run.json")).expect("parses");
+    let uncited: Vec<String> = doc
+        .parameters()
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| !k.starts_with("scenario.name") && !k.starts_with("scenario.description"))
+        .filter(|k| !loaded.sources.contains_key(k))
+        .collect();
+    assert!(uncited.is_empty(), "no source for {uncited:?}");
+}

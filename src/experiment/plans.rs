@@ -224,9 +224,23 @@ fn run_manifest(
     settings: &Settings,
 ) -> RunManifest {
     let sc = &arm.loaded.scenario;
+    let run_started = std::time::SystemTime::now()
+        .checked_sub(started.elapsed())
+        .unwrap_or(std::time::UNIX_EPOCH);
     RunManifest {
         software_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: RunManifest::build_commit(),
+        rustc_version: RunManifest::build_rustc(),
         scenario_path: arm.scenario_path.display().to_string(),
+        scenario_files: arm
+            .loaded
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        run_started_utc: crate::report::utc_timestamp(run_started),
+        machine: RunManifest::this_machine(),
+        machine_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         scenario_name: sc.name.clone(),
         resolved_toml: arm.loaded.resolved_toml.clone(),
         sha256: arm.loaded.sha256.clone(),
@@ -481,8 +495,9 @@ pub fn sweep(
             path.display()
         )));
     }
-    let base_scenario = doc.to_scenario()?;
-    let arm_of = |name: String, role, doc: &ScenarioDoc, scenario, swept_values| {
+    let base_scenario = doc.to_scenario_with_sources()?;
+    let arm_of = |name: String, role, doc: &ScenarioDoc, with_sources, swept_values| {
+        let (scenario, sources) = with_sources;
         let resolved_toml = doc.to_toml();
         Arm {
             name,
@@ -495,6 +510,7 @@ pub fn sweep(
                 files: doc.files().to_vec(),
                 sha256: scenario::sha256_hex(resolved_toml.as_bytes()),
                 resolved_toml,
+                sources,
             },
         }
     };
@@ -515,12 +531,12 @@ pub fn sweep(
             labels.push(format!("{}={}", e.key, text));
             texts.push(text);
         }
-        let scenario = point.to_scenario()?;
+        let with_sources = point.to_scenario_with_sources()?;
         let mut name = sanitise(&labels.join("+"));
         if arms.iter().any(|a| a.name == name) {
             name = format!("{name}-{}", arms.len());
         }
-        arms.push(arm_of(name, "plan", &point, scenario, texts));
+        arms.push(arm_of(name, "plan", &point, with_sources, texts));
     }
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
     eprintln!(

@@ -13,14 +13,24 @@
 //!
 //! The CSV files are byte-identical for identical inputs. `run.json` is not
 //! (it records the thread count and wall time).
+//!
+//! The report (`report.html`, `report.md`, `charts/*.svg`) is built from the
+//! text of `run.json`, `summary.csv` and `daily_bands.csv` only ([`RunData`]), both
+//! by a run and by [`rebuild_report`], so the two give the same bytes.
 
 mod atomic;
 mod cells;
+pub mod charts;
+pub mod data;
+pub mod document;
 mod plans;
+pub mod prose;
+pub mod run_report;
 mod table;
 
 pub use atomic::replace_dir_with;
 pub use cells::{number_cell, text_cell};
+pub use data::{ReportError, RunData};
 pub use plans::*;
 pub use table::format_summary_table;
 
@@ -32,17 +42,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::metrics::{Metric, ReplicationResult, Series};
 use crate::scenario::calendar::Date;
-use crate::stats::{Summary, summarise};
+use crate::stats::{Summary, percentile_r7, summarise};
 use cells::push_record;
 
 /// What was run, how, and by what: enough to reproduce a run and to check
 /// that a set of outputs belongs to a given scenario file.
+///
+/// Fields added after the first release default when absent, so the report
+/// of an older output directory can still be rebuilt (with those facts
+/// shown as not recorded).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunManifest {
     /// `patientflow` version (`CARGO_PKG_VERSION`).
     pub software_version: String,
+    /// Git commit the binary was built from, when known at build time.
+    pub git_commit: Option<String>,
+    /// `rustc --version` of the compiler that built the binary.
+    pub rustc_version: Option<String>,
     /// The scenario file as given on the command line.
     pub scenario_path: String,
+    /// The `extends` chain, the given file first.
+    pub scenario_files: Vec<String>,
     /// The scenario's own name. Kept verbatim here: JSON is not opened as a
     /// spreadsheet, and the name must match the scenario file.
     pub scenario_name: String,
@@ -76,6 +97,47 @@ pub struct RunManifest {
     /// in one piece).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// When the run started, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub run_started_utc: String,
+    /// Operating system and architecture (`linux x86_64`).
+    pub machine: String,
+    /// Logical cores the machine offered (`available_parallelism`).
+    pub machine_cores: usize,
+}
+
+impl RunManifest {
+    /// The commit the running binary was built from, if git was available
+    /// at build time (see `build.rs`).
+    pub fn build_commit() -> Option<String> {
+        option_env!("PATIENTFLOW_GIT_COMMIT").map(str::to_string)
+    }
+
+    /// The compiler that built the running binary, if known.
+    pub fn build_rustc() -> Option<String> {
+        option_env!("PATIENTFLOW_RUSTC_VERSION").map(str::to_string)
+    }
+
+    /// This machine's operating system and architecture.
+    pub fn this_machine() -> String {
+        format!("{} {}", std::env::consts::OS, std::env::consts::ARCH)
+    }
+}
+
+/// `t` (seconds since 1970-01-01 UTC) as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc_timestamp(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rest = secs % 86_400;
+    let date =
+        Date::from_ymd(1970, 1, 1).map_or_else(String::new, |d| d.add_days(days).to_string());
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// `run.json`: the manifest plus a description of the output files, so a
@@ -98,8 +160,16 @@ struct OutputNotes {
 }
 
 const OUTPUT_NOTES: OutputNotes = OutputNotes {
-    files: &["summary.csv", "replications.csv", "daily.csv"],
-    percentiles: "p5, p50, p95 are R-7 percentiles (Excel PERCENTILE.INC) of the \
+    files: &[
+        "summary.csv",
+        "replications.csv",
+        "daily.csv",
+        "daily_bands.csv",
+        "report.html",
+        "report.md",
+        "charts/",
+    ],
+    percentiles: "p5, p50, p95 (and p25, p75 in daily_bands.csv) are R-7 percentiles (Excel PERCENTILE.INC) of the \
                   replication values: a band of outcomes",
     confidence_interval: "ci95_low, ci95_high are the 95% confidence interval of the mean \
                           over replications (Student t, n-1 df): uncertainty about the \
@@ -133,6 +203,10 @@ pub struct DailySummary {
     pub day: usize,
     pub series: Series,
     pub summary: Summary,
+    /// 25th and 75th percentiles (R-7) of the replication values: with p5
+    /// and p95 they give the 50% and 90% bands of the report's fan charts.
+    pub p25: f64,
+    pub p75: f64,
 }
 
 /// Number of days in the daily series: the longest series of any
@@ -162,10 +236,14 @@ pub fn summarise_daily(results: &[ReplicationResult]) -> Vec<DailySummary> {
                     .copied()
                     .unwrap_or(f64::NAN)
             }));
+            let mut sorted: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+            sorted.sort_by(f64::total_cmp);
             rows.push(DailySummary {
                 day,
                 series,
                 summary: summarise(&values),
+                p25: percentile_r7(&sorted, 0.25),
+                p75: percentile_r7(&sorted, 0.75),
             });
         }
     }
@@ -176,6 +254,9 @@ pub fn summarise_daily(results: &[ReplicationResult]) -> Vec<DailySummary> {
 pub const SUMMARY_HEADER: &str = "metric,unit,mean,sd,ci95_low,ci95_high,p5,p50,p95,n";
 /// Header of `daily.csv`.
 pub const DAILY_HEADER: &str = "day,date,series,mean,p5,p50,p95";
+/// The header of `daily_bands.csv`: the fan charts' data, with the quartiles
+/// that `daily.csv` (whose header is fixed) does not carry.
+pub const DAILY_BANDS_HEADER: &str = "day,date,series,mean,p5,p25,p50,p75,p95";
 
 /// The text of `summary.csv`: one row per metric, [`Metric::ALL`] order.
 pub fn render_summary_csv(summaries: &[(Metric, Summary)]) -> String {
@@ -222,23 +303,40 @@ pub fn render_replications_csv(results: &[ReplicationResult]) -> String {
 /// The text of `daily.csv`, rows as given (day-major from
 /// [`summarise_daily`]); `date` is `first_day` + `day`.
 pub fn render_daily_csv(rows: &[DailySummary], first_day: Date) -> String {
+    render_daily(rows, first_day, false)
+}
+
+/// The text of `daily_bands.csv`: as `daily.csv`, with p25 and p75.
+pub fn render_daily_bands_csv(rows: &[DailySummary], first_day: Date) -> String {
+    render_daily(rows, first_day, true)
+}
+
+fn render_daily(rows: &[DailySummary], first_day: Date, quartiles: bool) -> String {
     let mut out = String::new();
-    out.push_str(DAILY_HEADER);
+    out.push_str(if quartiles {
+        DAILY_BANDS_HEADER
+    } else {
+        DAILY_HEADER
+    });
     out.push('\n');
     for row in rows {
         let s = &row.summary;
-        push_record(
-            &mut out,
-            &[
-                row.day.to_string(),
-                text_cell(&first_day.add_days(row.day as i64).to_string()),
-                text_cell(row.series.name()),
-                number_cell(s.mean),
-                number_cell(s.p5),
-                number_cell(s.p50),
-                number_cell(s.p95),
-            ],
-        );
+        let mut cells = vec![
+            row.day.to_string(),
+            text_cell(&first_day.add_days(row.day as i64).to_string()),
+            text_cell(row.series.name()),
+            number_cell(s.mean),
+            number_cell(s.p5),
+        ];
+        if quartiles {
+            cells.push(number_cell(row.p25));
+        }
+        cells.push(number_cell(s.p50));
+        if quartiles {
+            cells.push(number_cell(row.p75));
+        }
+        cells.push(number_cell(s.p95));
+        push_record(&mut out, &cells);
     }
     out
 }
@@ -287,7 +385,8 @@ pub fn write_run_outputs(
 /// (`manifest.shard` set) holds the per-replication values only, from
 /// which `merge` recomputes every statistic: `replications.csv`,
 /// `daily_replications.csv` and `run.json`. A whole run holds
-/// `summary.csv`, `replications.csv`, `daily.csv` and `run.json`.
+/// `summary.csv`, `replications.csv`, `daily.csv`, `run.json` and its report
+/// (`report.html`, `report.md`, `charts/*.svg`).
 pub fn render_run_files(
     results: &[ReplicationResult],
     first_day: Date,
@@ -300,18 +399,29 @@ pub fn render_run_files(
             DAILY_REPLICATIONS_FILE.into(),
             render_daily_replications_csv(results, first_day),
         ));
+        files.push(("run.json".into(), render_run_json(manifest)?));
     } else {
-        files.push((
-            "summary.csv".into(),
-            render_summary_csv(&summarise_metrics(results)),
-        ));
+        let summary = render_summary_csv(&summarise_metrics(results));
+        let daily_rows = summarise_daily(results);
+        let daily = render_daily_csv(&daily_rows, first_day);
+        let bands = render_daily_bands_csv(&daily_rows, first_day);
+        let run_json = render_run_json(manifest)?;
+        // The report reads the same text the files will hold, so that
+        // `patientflow report DIR` rebuilds it byte for byte.
+        let data = RunData::from_texts(&run_json, &summary, &bands).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("could not build the report: {e}"),
+            )
+        })?;
+        let report = run_report::run_document(&data)?;
+        files.push(("summary.csv".into(), summary));
         files.push(("replications.csv".into(), render_replications_csv(results)));
-        files.push((
-            "daily.csv".into(),
-            render_daily_csv(&summarise_daily(results), first_day),
-        ));
+        files.push(("daily.csv".into(), daily));
+        files.push(("daily_bands.csv".into(), bands));
+        files.push(("run.json".into(), run_json));
+        files.extend(document::report_files(&report));
     }
-    files.push(("run.json".into(), render_run_json(manifest)?));
     Ok(files)
 }
 
@@ -331,6 +441,34 @@ pub fn write_output_files(out_dir: &Path, files: &[(String, String)]) -> io::Res
         }
         Ok(())
     })
+}
+
+/// Why `patientflow report DIR` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The directory or its files are not a run's output (exit code 2).
+    #[error("{0}")]
+    Input(#[from] ReportError),
+    /// Writing the report failed (exit code 1).
+    #[error("could not write the report: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// Rebuilds the report of the output directory `dir` from its saved files,
+/// without running anything: the same bytes as the run wrote, for the same
+/// files and the same version of patientflow.
+pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
+    if !dir.is_dir() {
+        return Err(ReportError::Read {
+            path: dir.to_path_buf(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such directory"),
+        }
+        .into());
+    }
+    let data = RunData::read(dir)?;
+    let report = run_report::run_document(&data)?;
+    document::replace_report_in(dir, &report)?;
+    Ok(())
 }
 
 /// Refuses to replace a directory that is neither empty nor a previous

@@ -10,10 +10,12 @@ use super::calendar::{ClockWindow, Date, Weekday};
 use super::de::{Located, list};
 use super::dist::{Dist, DistSpec};
 use super::error::{ErrorKind, ScenarioError};
+use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
 use super::suggest::did_you_mean;
 use super::tree::{Origin, Sources};
 use super::types::*;
+use std::collections::BTreeMap;
 
 /// Shares of a pathway group must sum to 1 within this.
 const SUM_TOLERANCE: f64 = 1e-6;
@@ -38,6 +40,43 @@ impl Converter<'_> {
 
     fn invalid<T>(&self, at: &Located<T>, message: String) -> ScenarioError {
         self.err(ErrorKind::InvalidValue, at.origin, &at.path, message)
+    }
+
+    /// The `[sources]` table: every key must be a key of the format (a
+    /// citation for a misspelt key would silently cite nothing), every
+    /// citation a non-empty string.
+    pub fn sources(&self, raw: Option<&SourcesTable>) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        let Some(raw) = raw else {
+            return Ok(out);
+        };
+        let known = all_known_keys();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        for (key, citation) in &raw.0 {
+            if !is_known_key(&key.value) {
+                return Err(self.err(
+                    ErrorKind::UnknownKey,
+                    key.origin,
+                    &key.path,
+                    format!(
+                        "`[sources]` cites `{}`, which is not a scenario key{}",
+                        key.value,
+                        did_you_mean(&key.value, &known)
+                    ),
+                ));
+            }
+            if citation.value.trim().is_empty() {
+                return Err(self.invalid(
+                    citation,
+                    format!(
+                        "expected a citation for `{}`, found an empty string",
+                        key.value
+                    ),
+                ));
+            }
+            out.insert(key.value.clone(), citation.value.clone());
+        }
+        Ok(out)
     }
 
     pub fn scenario(&self, raw: RawFile) -> Result<Scenario> {
@@ -551,6 +590,17 @@ use ParamKind::{Duration as D, Durations as DS, Number as N, Numbers as NS};
 
 /// The table of SCENARIO.md. `build` only runs after every required
 /// parameter was read, so indexing `p` is within bounds; `get` keeps it total.
+/// Every parameter name of any family, each once, in table order.
+pub(crate) fn dist_parameter_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for p in FAMILIES.iter().flat_map(|f| f.params) {
+        if !names.contains(&p.name) {
+            names.push(p.name);
+        }
+    }
+    names
+}
+
 /// Whether `param` is a parameter of the distribution family `family`;
 /// `None` when `family` is not a family name.
 pub(crate) fn is_dist_parameter(family: &str, param: &str) -> Option<bool> {

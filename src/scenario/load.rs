@@ -4,6 +4,7 @@
 //! down, for callers (sweeps) that edit the merged document several times
 //! before converting it.
 
+use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,8 @@ pub struct LoadedScenario {
     pub resolved_toml: String,
     /// Lowercase hex SHA-256 of `resolved_toml`.
     pub sha256: String,
+    /// The `[sources]` table after `extends`: dotted key to citation.
+    pub sources: BTreeMap<String, String>,
 }
 
 /// Reads `path` (following `extends`), applies `sets` (`"KEY=VALUE"`, in
@@ -47,7 +50,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioErro
     for s in sets {
         doc.set(s)?;
     }
-    let scenario = doc.to_scenario()?;
+    let (scenario, sources) = doc.to_scenario_with_sources()?;
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
     Ok(LoadedScenario {
@@ -56,6 +59,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioErro
         files: doc.files.clone(),
         resolved_toml,
         sha256,
+        sources,
     })
 }
 
@@ -254,19 +258,41 @@ impl ScenarioDoc {
 
     /// Converts the document into a validated [`Scenario`].
     pub fn to_scenario(&self) -> Result<Scenario, ScenarioError> {
-        let root = Node {
-            value: Value::Table(self.root.clone()),
-            origin: self.root_origin,
-        };
+        self.to_scenario_with_sources().map(|(s, _)| s)
+    }
+
+    /// As [`ScenarioDoc::to_scenario`], also returning the checked
+    /// `[sources]` table (dotted key to citation). The citations are not
+    /// part of [`Scenario`]: they document a plan but never change a run.
+    pub fn to_scenario_with_sources(
+        &self,
+    ) -> Result<(Scenario, BTreeMap<String, String>), ScenarioError> {
+        let root = self.root_node();
         let raw = RawFile::deserialize(NodeDe {
             node: &root,
             path: Vec::new(),
         })
         .map_err(|e| self.de_error(e))?;
-        Converter {
+        let converter = Converter {
             sources: &self.sources,
+        };
+        let cited = converter.sources(raw.sources.as_ref())?;
+        Ok((converter.scenario(raw)?, cited))
+    }
+
+    /// The merged document as one node.
+    pub(crate) fn root_node(&self) -> Node {
+        Node {
+            value: Value::Table(self.root.clone()),
+            origin: self.root_origin,
         }
-        .scenario(raw)
+    }
+
+    /// Every value of the document as (dotted key, TOML text), in the order
+    /// the resolved TOML is written: distribution tables, arrays and inline
+    /// tables of shares are one value each. For the report's parameter table.
+    pub fn parameters(&self) -> Vec<(String, String)> {
+        tree::flatten_values(&self.root)
     }
 
     fn de_error(&self, e: DeError) -> ScenarioError {

@@ -11,6 +11,7 @@ mod convert;
 mod de;
 pub mod dist;
 mod error;
+mod keys;
 mod load;
 mod raw;
 mod suggest;

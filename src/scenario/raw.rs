@@ -35,6 +35,38 @@ pub(crate) struct RawFile {
     pub rehab: RawRehab,
     pub care_homes: RawCareHomes,
     pub readmission: Option<RawReadmission>,
+    /// `[sources]`: where each value comes from (checked in the conversion).
+    pub sources: Option<SourcesTable>,
+}
+
+/// The `[sources]` table: dotted scenario keys to citations, each located.
+#[derive(Debug)]
+pub(crate) struct SourcesTable(pub Vec<(Located<String>, Located<String>)>);
+
+impl<'de> Deserialize<'de> for SourcesTable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SourcesTable;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a table of sources such as { \"pru.treated_at_home\" = \"Joy et al. 2020, EMJ\" }",
+                )
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SourcesTable, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Located<String>>()? {
+                    let value = map.next_value::<Located<String>>()?;
+                    entries.push((key, value));
+                }
+                Ok(SourcesTable(entries))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

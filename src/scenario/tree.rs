@@ -439,6 +439,7 @@ fn key_order(path: &[&str], table: &Table) -> &'static [&'static str] {
             "rehab",
             "care_homes",
             "readmission",
+            "sources",
         ],
         ["scenario"] => &[
             "name",
@@ -622,6 +623,41 @@ fn write_dotted<'t>(
             }
         }
     }
+}
+
+/// Every value of the document as (dotted key, inline TOML), one per line
+/// of [`write_document`]'s output and in its order: a table is opened up
+/// only where the writer would write dotted keys, so a distribution, an
+/// inline table of shares or an array is one value. `[sources]` is left
+/// out: it describes the values rather than being one.
+pub(crate) fn flatten_values(root: &Table) -> Vec<(String, String)> {
+    fn walk(path: &mut Vec<String>, t: &Table, depth: usize, out: &mut Vec<(String, String)>) {
+        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+        for (k, n) in ordered(&keys, t) {
+            path.push(k.to_string());
+            match &n.value {
+                // Sections (depth 0) always open; deeper tables open when
+                // they hold tables, as `write_dotted` does.
+                Value::Table(sub)
+                    if depth == 0 || (has_table_child(sub) && !sub.contains_key("dist")) =>
+                {
+                    walk(path, sub, depth + 1, out);
+                }
+                _ => {
+                    let mut text = String::new();
+                    write_inline(&mut text, n);
+                    out.push((path.join("."), text));
+                }
+            }
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    let mut body = root.clone();
+    body.remove("sources");
+    walk(&mut path, &body, 0, &mut out);
+    out
 }
 
 fn write_key(out: &mut String, k: &str) {

@@ -1,0 +1,557 @@
+//! Charts as SVG text, drawn with plotters from plain data.
+//!
+//! Each function takes numbers and labels only (no run, no file), so the
+//! reports of runs, comparisons and sweeps can share them. Every chart
+//! carries its own title, axis labels with units, a legend and a caption
+//! saying which interval is which, so it still reads on a slide on its own.
+//!
+//! Text is written as SVG `<text>` in the generic `sans-serif` family: the
+//! viewer's own font draws it, so nothing is embedded or fetched. Plotters'
+//! built-in metrics (no font files needed) only place the labels.
+
+use std::io;
+
+use plotters::prelude::*;
+
+use crate::scenario::calendar::Date;
+
+use super::prose::{precision_exponent, prose_number};
+
+/// Size of every chart, in SVG pixels (16:9, reads on a slide and at
+/// A4 text width).
+pub const WIDTH: u32 = 900;
+pub const HEIGHT: u32 = 506;
+
+/// NHS identity colours: blue for estimates, dark red for capacity.
+const NHS_BLUE: RGBColor = RGBColor(0, 94, 184);
+const DARK_BLUE: RGBColor = RGBColor(0, 48, 135);
+const CAPACITY_RED: RGBColor = RGBColor(174, 37, 115);
+const GREY: RGBColor = RGBColor(66, 84, 98);
+
+const FONT: &str = "sans-serif";
+/// Captions are wrapped at this many characters a line (about the chart
+/// width at the caption's size).
+const CAPTION_CHARS: usize = 125;
+
+/// A series over the days of the window, summarised across replications.
+#[derive(Clone, Debug)]
+pub struct FanChart<'a> {
+    pub title: &'a str,
+    /// Y axis label, with its unit.
+    pub y_label: &'a str,
+    pub caption: &'a str,
+    /// Date of day 0.
+    pub first_day: Date,
+    pub p5: &'a [f64],
+    pub p25: &'a [f64],
+    pub p50: &'a [f64],
+    pub p75: &'a [f64],
+    pub p95: &'a [f64],
+    /// A step line drawn over the fan (bed capacity by day), with its label.
+    pub capacity: Option<(&'a str, &'a [f64])>,
+    /// Start the y axis at 0 (counts of patients) rather than near the data.
+    pub zero_based: bool,
+}
+
+/// One estimate with its interval, for bar and forest charts.
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    pub label: String,
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Bars of means with error bars for their 95% confidence intervals.
+#[derive(Clone, Debug)]
+pub struct IntervalBars<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    /// Y axis label, with its unit.
+    pub y_label: &'a str,
+    pub caption: &'a str,
+    /// Legend text for the bars and for the error bars.
+    pub bar_legend: &'a str,
+    pub interval_legend: &'a str,
+    pub estimates: &'a [Estimate],
+}
+
+/// A linear axis whose ticks are exactly the given points (month starts on
+/// a date axis, one per bar on a category axis); labels come from the
+/// chart's formatter.
+#[derive(Clone, Debug)]
+struct KeyedAxis {
+    lo: f64,
+    hi: f64,
+    keys: Vec<f64>,
+}
+
+impl Ranged for KeyedAxis {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.hi - self.lo;
+        if span <= 0.0 {
+            return limit.0;
+        }
+        let f = (value - self.lo) / span;
+        limit.0 + (f * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.keys.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+fn draw_error<E: std::error::Error + Send + Sync + 'static>(
+    e: DrawingAreaErrorKind<E>,
+) -> io::Error {
+    io::Error::other(format!("drawing a chart: {e}"))
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A legend entry, drawn below the plot so it never hides data.
+#[derive(Clone, Copy, Debug)]
+enum Key {
+    /// A filled swatch (bands, bars).
+    Swatch(RGBAColor),
+    /// A line (median, capacity).
+    Line(RGBColor),
+    /// An error bar (a confidence interval).
+    Whisker,
+}
+
+/// Font sizes in plotters' units (it draws SVG text at size / 1.24).
+const TITLE_SIZE: u32 = 27;
+const AXIS_DESC_SIZE: u32 = 19;
+const LABEL_SIZE: u32 = 17;
+const FOOTER_SIZE: u32 = 18;
+/// Approximate width of a footer character, in pixels, for laying out
+/// legend entries (the viewer's sans-serif font averages about this).
+const FOOTER_CHAR_PX: i32 = 8;
+const LINE_PX: i32 = 22;
+
+/// Legend entries placed left to right, wrapping; returns each entry's
+/// row and x offset.
+fn legend_layout(keys: &[(Key, &str)]) -> Vec<(i32, i32)> {
+    let mut out = Vec::with_capacity(keys.len());
+    let (mut row, mut x) = (0, 0);
+    for (_, label) in keys {
+        let w = 30 + FOOTER_CHAR_PX * label.chars().count() as i32 + 24;
+        if x > 0 && x + w > WIDTH as i32 - 24 {
+            row += 1;
+            x = 0;
+        }
+        out.push((row, x));
+        x += w;
+    }
+    out
+}
+
+/// Height in pixels of the legend and caption below the plot.
+fn footer_height(keys: &[(Key, &str)], caption: &str) -> u32 {
+    let legend_rows = legend_layout(keys).last().map_or(0, |(r, _)| r + 1);
+    let lines = legend_rows + wrap(caption, CAPTION_CHARS).len() as i32;
+    (12 + LINE_PX * lines) as u32
+}
+
+/// Draws the legend, then the caption lines, into `area`, left-aligned.
+fn draw_footer<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    keys: &[(Key, &str)],
+    caption: &str,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let layout = legend_layout(keys);
+    let text = TextStyle::from((FONT, FOOTER_SIZE).into_font()).color(&BLACK);
+    for ((key, label), (row, x)) in keys.iter().zip(&layout) {
+        let (x, y) = (16 + x, 4 + LINE_PX * row);
+        let mid = y + 8;
+        match *key {
+            Key::Swatch(c) => {
+                area.draw(&Rectangle::new(
+                    [(x, mid - 7), (x + 22, mid + 7)],
+                    c.filled(),
+                ))?;
+            }
+            Key::Line(c) => {
+                area.draw(&PathElement::new(
+                    vec![(x, mid), (x + 22, mid)],
+                    c.stroke_width(3),
+                ))?;
+            }
+            Key::Whisker => {
+                let style = BLACK.stroke_width(2);
+                area.draw(&PathElement::new(
+                    vec![(x + 11, mid - 8), (x + 11, mid + 8)],
+                    style,
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(x + 6, mid - 8), (x + 16, mid - 8)],
+                    style,
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(x + 6, mid + 8), (x + 16, mid + 8)],
+                    style,
+                ))?;
+            }
+        }
+        area.draw(&Text::new(label.to_string(), (x + 30, y), text.clone()))?;
+    }
+    let rows = layout.last().map_or(0, |(r, _)| r + 1);
+    let grey = TextStyle::from((FONT, FOOTER_SIZE).into_font()).color(&GREY);
+    for (i, line) in wrap(caption, CAPTION_CHARS).iter().enumerate() {
+        area.draw(&Text::new(
+            line.clone(),
+            (16, 8 + LINE_PX * (rows + i as i32)),
+            grey.clone(),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Key points for a date axis: the first day of each month in the window
+/// (the window's first day too, if it is not one), as day offsets.
+fn month_starts(first_day: Date, days: usize) -> Vec<f64> {
+    let starts: Vec<f64> = (0..days)
+        .filter(|&d| first_day.add_days(d as i64).ymd().2 == 1)
+        .map(|d| d as f64)
+        .collect();
+    // A window shorter than a month, or one starting more than three weeks
+    // before the first month start, also gets a tick on its first day (a
+    // tick closer than that would collide with the next label).
+    match starts.first() {
+        Some(&f) if f < 21.0 => starts,
+        _ => std::iter::once(0.0).chain(starts).collect(),
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `Oct 2025` for the first tick (the window's first month start) and every
+/// January, `Nov` otherwise; `28 Sep 2025` for a tick that is not a month
+/// start.
+fn month_label(first_day: Date, day: f64) -> String {
+    let date = first_day.add_days(day.round() as i64);
+    let (y, m, d) = date.ymd();
+    let name = MONTHS
+        .get((m as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or("?");
+    // The first month start is within 31 days of any window's start.
+    let first_tick = month_starts(first_day, 32)
+        .first()
+        .is_some_and(|&f| (f - day).abs() < 0.5);
+    if d != 1 {
+        format!("{d} {name} {y}")
+    } else if first_tick || m == 1 {
+        format!("{name} {y}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// (min, max) of the finite values, or None.
+fn finite_range<'a>(values: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
+    values
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, &v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+}
+
+/// A closed band between `lower` and `upper` over the days where both are
+/// defined.
+fn band(lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
+    let days: Vec<usize> = (0..lower.len().min(upper.len()))
+        .filter(|&d| lower[d].is_finite() && upper[d].is_finite())
+        .collect();
+    let mut pts: Vec<(f64, f64)> = days.iter().map(|&d| (d as f64, upper[d])).collect();
+    pts.extend(days.iter().rev().map(|&d| (d as f64, lower[d])));
+    pts
+}
+
+/// A fan chart: the median over days, the 50% and 90% bands of outcomes
+/// around it, and optionally a capacity step line.
+pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
+    let days = c.p50.len();
+    let outer = NHS_BLUE.mix(0.18);
+    let inner = NHS_BLUE.mix(0.42);
+    let mut keys: Vec<(Key, &str)> = vec![
+        (
+            Key::Swatch(outer),
+            "90% of outcomes (5th to 95th percentile)",
+        ),
+        (
+            Key::Swatch(inner),
+            "50% of outcomes (25th to 75th percentile)",
+        ),
+        (Key::Line(DARK_BLUE), "Median"),
+    ];
+    if let Some((label, _)) = c.capacity {
+        keys.push((Key::Line(CAPACITY_RED), label));
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+
+        let capacity = c.capacity.map(|(_, v)| v).unwrap_or(&[]);
+        let (lo, hi) = finite_range(
+            c.p5.iter()
+                .chain(c.p95.iter())
+                .chain(c.p50.iter())
+                .chain(capacity.iter()),
+        )
+        .unwrap_or((0.0, 1.0));
+        let pad = ((hi - lo) * 0.08).max(1.0);
+        let y0 = if c.zero_based {
+            0.0
+        } else {
+            (lo - pad).max(0.0)
+        };
+        let y1 = hi + pad;
+        let x_end = days.max(1) as f64;
+
+        let mut chart = ChartBuilder::on(&main)
+            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
+            .margin(14)
+            .x_label_area_size(56)
+            .y_label_area_size(76)
+            .build_cartesian_2d(
+                KeyedAxis {
+                    lo: 0.0,
+                    hi: x_end,
+                    keys: month_starts(c.first_day, days),
+                },
+                y0..y1,
+            )
+            .map_err(draw_error)?;
+        let first = c.first_day;
+        chart
+            .configure_mesh()
+            .x_desc("Date (value at midnight, 00:00)")
+            .y_desc(c.y_label)
+            .x_label_formatter(&|x| month_label(first, *x))
+            .y_label_formatter(&|y| prose_number(*y, 0))
+            .axis_desc_style((FONT, AXIS_DESC_SIZE))
+            .label_style((FONT, LABEL_SIZE))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(216, 221, 224))
+            .draw()
+            .map_err(draw_error)?;
+
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(c.p5, c.p95),
+                outer.filled(),
+            )))
+            .map_err(draw_error)?;
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(c.p25, c.p75),
+                inner.filled(),
+            )))
+            .map_err(draw_error)?;
+        let median: Vec<(f64, f64)> = c
+            .p50
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(d, &v)| (d as f64, v))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(median, DARK_BLUE.stroke_width(2)))
+            .map_err(draw_error)?;
+        if let Some((_, beds)) = c.capacity {
+            // A step line: each day's capacity holds from 00:00 to 24:00.
+            let mut steps = Vec::with_capacity(2 * beds.len());
+            for (d, &b) in beds.iter().enumerate() {
+                steps.push((d as f64, b));
+                steps.push(((d + 1) as f64, b));
+            }
+            chart
+                .draw_series(LineSeries::new(steps, CAPACITY_RED.stroke_width(3)))
+                .map_err(draw_error)?;
+        }
+        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+/// Bars of means with 95% confidence intervals as error bars, each bar
+/// labelled with its rounded mean.
+pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
+    let n = c.estimates.len();
+    let bar_colour = NHS_BLUE.mix(0.75);
+    let keys: Vec<(Key, &str)> = vec![
+        (Key::Swatch(bar_colour), c.bar_legend),
+        (Key::Whisker, c.interval_legend),
+    ];
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+        let (lo, hi) = finite_range(c.estimates.iter().flat_map(|e| [&e.mean, &e.low, &e.high]))
+            .unwrap_or((0.0, 1.0));
+        // Bars start at zero, so the axis includes it.
+        let y0 = lo.min(0.0);
+        let y1 = hi.max(0.0) + (hi - y0).abs().max(1.0) * 0.15;
+        let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let labels: Vec<String> = c.estimates.iter().map(|e| e.label.clone()).collect();
+
+        let mut chart = ChartBuilder::on(&main)
+            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
+            .margin(14)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(
+                KeyedAxis {
+                    lo: -0.5,
+                    hi: (n as f64 - 0.5).max(0.5),
+                    keys: ticks,
+                },
+                y0..y1,
+            )
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(c.x_label)
+            .y_desc(c.y_label)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if i >= 0.0 && (x - i).abs() < 1e-6 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| prose_number(*y, 0))
+            .axis_desc_style((FONT, AXIS_DESC_SIZE))
+            .label_style((FONT, LABEL_SIZE))
+            .disable_x_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(216, 221, 224))
+            .draw()
+            .map_err(draw_error)?;
+
+        let finite: Vec<(usize, &Estimate)> = c
+            .estimates
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.mean.is_finite())
+            .collect();
+        chart
+            .draw_series(finite.iter().map(|&(i, e)| {
+                let x = i as f64;
+                Rectangle::new([(x - 0.3, 0.0), (x + 0.3, e.mean)], bar_colour.filled())
+            }))
+            .map_err(draw_error)?;
+        chart
+            .draw_series(
+                finite
+                    .iter()
+                    .filter(|(_, e)| e.low.is_finite() && e.high.is_finite())
+                    .flat_map(|&(i, e)| {
+                        let x = i as f64;
+                        let style = BLACK.stroke_width(2);
+                        [
+                            PathElement::new(vec![(x, e.low), (x, e.high)], style),
+                            PathElement::new(vec![(x - 0.06, e.low), (x + 0.06, e.low)], style),
+                            PathElement::new(vec![(x - 0.06, e.high), (x + 0.06, e.high)], style),
+                        ]
+                    }),
+            )
+            .map_err(draw_error)?;
+        // The rounded mean beside each error bar's top, to the precision of
+        // its interval.
+        chart
+            .draw_series(finite.iter().map(|&(i, e)| {
+                let e_exp = precision_exponent(e.mean, (e.high - e.low) / 2.0);
+                let top = if e.high.is_finite() {
+                    e.high.max(e.mean)
+                } else {
+                    e.mean
+                };
+                Text::new(
+                    prose_number(e.mean, e_exp),
+                    (i as f64 + 0.09, top + (y1 - y0) * 0.06),
+                    (FONT, LABEL_SIZE + 2).into_font().color(&BLACK),
+                )
+            }))
+            .map_err(draw_error)?;
+        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_wrap_at_spaces() {
+        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert!(wrap("", 10).is_empty());
+    }
+
+    #[test]
+    fn fan_chart_has_title_legend_and_no_fetches() {
+        let v: Vec<f64> = (0..100).map(|d| 400.0 + d as f64 * 0.1).collect();
+        let beds = vec![485.0; 100];
+        let svg = fan_chart(&FanChart {
+            title: "Occupied beds",
+            y_label: "Occupied beds (beds)",
+            caption: "Bands are outcomes.",
+            first_day: Date::from_ymd(2025, 9, 28).expect("date"),
+            p5: &v,
+            p25: &v,
+            p50: &v,
+            p75: &v,
+            p95: &v,
+            capacity: Some(("Beds available", &beds)),
+            zero_based: false,
+        })
+        .expect("draws");
+        assert!(svg.starts_with("<svg"));
+        for text in [
+            "Occupied beds",
+            "Beds available",
+            "Median",
+            "Oct 2025",
+            "Bands are outcomes.",
+        ] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        assert!(!svg.contains("<image") && !svg.contains("href"));
+    }
+}

@@ -1,0 +1,866 @@
+//! The report of one run: headline sentences, charts, the results table,
+//! provenance, parameters with their sources and the STRESS-DES appendix,
+//! all built from [`RunData`] (the saved files) alone.
+
+use std::io;
+
+use crate::model::metrics::{Metric, Series};
+use crate::scenario::Scenario;
+
+use super::charts::{self, Estimate, FanChart, IntervalBars};
+use super::data::{RunData, SummaryRow};
+use super::document::{Block, Chart, Document, Section, Table};
+use super::prose::{estimate_parts, precision_exponent, prose_count, prose_date, prose_number};
+
+/// One headline sentence and the `summary.csv` metrics whose mean and 95%
+/// CI appear in it, in the order they appear: every number in the sentence
+/// is one of them (tests hold the sentences to this).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Headline {
+    pub text: String,
+    pub metrics: Vec<&'static str>,
+}
+
+/// The caveat printed under every set of headline figures.
+pub const CAVEAT: &str = "These figures compare capacity plans under the assumptions stated in \
+this report (the scenario's parameters and their sources, and the model described in the \
+appendix). They are not a forecast: they say what the model expects under this plan, with the \
+uncertainty that comes from running a finite number of replications, not the uncertainty in the \
+assumptions themselves.";
+
+/// How long the window is, for prose: "a year" or "over the 90-day window".
+fn per_window(days: usize) -> String {
+    if days == 365 {
+        "a year".to_string()
+    } else {
+        format!("over the {days}-day window")
+    }
+}
+
+/// The rounded mean of a metric and its interval (`95% CI a to b`, empty
+/// when undefined); `n/a` when the metric is missing.
+fn est(data: &RunData, metric: Metric) -> (String, String) {
+    match data.metric(metric.name()) {
+        Some(r) => estimate_parts(r.mean, r.ci95_low, r.ci95_high),
+        None => ("n/a".to_string(), String::new()),
+    }
+}
+
+/// ` (95% CI a to b)`, or nothing.
+fn paren(ci: &str) -> String {
+    if ci.is_empty() {
+        String::new()
+    } else {
+        format!(" ({ci})")
+    }
+}
+
+/// `; 95% CI a to b` inside a parenthesis that has other text, or nothing.
+fn semi(ci: &str) -> String {
+    if ci.is_empty() {
+        String::new()
+    } else {
+        format!("; {ci}")
+    }
+}
+
+/// The headline sentences of a run, from `summary.csv`.
+pub fn run_headlines(data: &RunData) -> Vec<Headline> {
+    let per = per_window(window_days(data));
+    let h = |text: String, metrics: &[Metric]| Headline {
+        text,
+        metrics: metrics.iter().map(|m| m.name()).collect(),
+    };
+    let (adm, adm_ci) = est(data, Metric::Admissions);
+    let (avoided, avoided_ci) = est(data, Metric::AdmissionsAvoidedDirect);
+    let (dbd, dbd_ci) = est(data, Metric::DelayedBedDays);
+    let (p1, p1_ci) = est(data, Metric::DelayedBedDaysP1);
+    let (p2, p2_ci) = est(data, Metric::DelayedBedDaysP2);
+    let (p3, p3_ci) = est(data, Metric::DelayedBedDaysP3);
+    let (waits, waits_ci) = est(data, Metric::BedWaitsOver12h);
+    let (census, census_ci) = est(data, Metric::MidnightCensusMean);
+    vec![
+        h(
+            format!(
+                "Under this plan the borough sees an estimated {adm} emergency admissions \
+                 {per}{}.",
+                paren(&adm_ci)
+            ),
+            &[Metric::Admissions],
+        ),
+        h(
+            format!(
+                "The physician response unit and the frailty unit avoid an estimated {avoided} \
+                 admissions {per}{} by treating patients at home or discharging them the same \
+                 day.",
+                paren(&avoided_ci)
+            ),
+            &[Metric::AdmissionsAvoidedDirect],
+        ),
+        h(
+            format!(
+                "Patients who are medically fit to leave hospital but wait for community \
+                 nursing, a rehab bed or a care home bed lose an estimated {dbd} delayed bed \
+                 days {per}{}.",
+                paren(&dbd_ci)
+            ),
+            &[Metric::DelayedBedDays],
+        ),
+        h(
+            format!(
+                "Of these, an estimated {p1} are spent waiting for community nursing (pathway \
+                 P1{}), {p2} for a rehab bed (P2{}) and {p3} for a care home bed (P3{}).",
+                semi(&p1_ci),
+                semi(&p2_ci),
+                semi(&p3_ci)
+            ),
+            &[
+                Metric::DelayedBedDaysP1,
+                Metric::DelayedBedDaysP2,
+                Metric::DelayedBedDaysP3,
+            ],
+        ),
+        h(
+            format!(
+                "An estimated {waits} patients {per}{} wait more than 12 hours in the emergency \
+                 department for a bed after the decision to admit.",
+                paren(&waits_ci)
+            ),
+            &[Metric::BedWaitsOver12h],
+        ),
+        h(
+            format!(
+                "On average {census} acute beds are occupied at midnight{}.",
+                paren(&census_ci)
+            ),
+            &[Metric::MidnightCensusMean],
+        ),
+    ]
+}
+
+/// Days in the statistics window (the length of the daily series).
+fn window_days(data: &RunData) -> usize {
+    data.daily.first().map_or(0, |d| d.p50.len())
+}
+
+fn days_text(hours: f64) -> String {
+    let days = hours / 24.0;
+    if (days - days.round()).abs() < 1e-9 {
+        format!("{} days", prose_count(days.round() as u64))
+    } else {
+        format!("{} hours", prose_number(hours, -1))
+    }
+}
+
+/// The window in words: `28 September 2025 to 27 September 2026 (365 days)`.
+fn window_text(data: &RunData) -> String {
+    let days = window_days(data);
+    let last = data.first_day.add_days(days.saturating_sub(1) as i64);
+    format!(
+        "{} to {} ({} days)",
+        prose_date(data.first_day),
+        prose_date(last),
+        prose_count(days as u64)
+    )
+}
+
+/// Builds the whole report of a run.
+pub fn run_document(data: &RunData) -> io::Result<Document> {
+    let m = &data.manifest;
+    let reps = m.replications;
+    let summary_section = Section {
+        id: "summary".into(),
+        title: "Summary".into(),
+        blocks: vec![
+            Block::Paragraph(format!(
+                "Scenario \u{201c}{}\u{201d}: {}",
+                data.scenario.name,
+                if data.scenario.description.is_empty() {
+                    "no description given.".to_string()
+                } else {
+                    data.scenario.description.clone()
+                }
+            )),
+            Block::Paragraph(format!(
+                "Figures are totals or averages over the statistics window, {}, after {} of \
+                 warm-up. Each is the mean of {} replications with the 95% confidence interval \
+                 (CI) of that mean: the range within which the model's long-run average lies, \
+                 not the range of outcomes a year could bring. Numbers are rounded to the \
+                 precision the replications support.",
+                window_text(data),
+                days_text(m.warm_up_hours),
+                prose_count(u64::from(reps))
+            )),
+            Block::Headlines(run_headlines(data).into_iter().map(|h| h.text).collect()),
+            Block::Caveat(CAVEAT.to_string()),
+        ],
+    };
+    Ok(Document {
+        title: format!("{}: patient flow report", data.scenario.name),
+        subtitle: format!(
+            "patientflow {} \u{b7} {} replications \u{b7} window {} \u{b7} run {}",
+            m.software_version,
+            prose_count(u64::from(reps)),
+            window_text(data),
+            if m.run_started_utc.is_empty() {
+                "date not recorded".to_string()
+            } else {
+                m.run_started_utc.clone()
+            }
+        ),
+        sections: vec![
+            summary_section,
+            charts_section(data)?,
+            results_section(data),
+            provenance_section(data),
+            parameters_section(data),
+            stress_des_section(data),
+        ],
+    })
+}
+
+fn band_caption(reps: u32, what: &str) -> String {
+    format!(
+        "{what} at each midnight across {} replications. Shaded bands hold the middle 50% and \
+         90% of outcomes (a band of outcomes across replications, not a confidence interval); \
+         the line is the median.",
+        prose_count(u64::from(reps))
+    )
+}
+
+fn charts_section(data: &RunData) -> io::Result<Section> {
+    let reps = data.manifest.replications;
+    let mut blocks = Vec::new();
+    let beds: Vec<f64> = data.beds_by_day.iter().map(|&b| f64::from(b)).collect();
+    let fans: [(Series, &str, &str, &str, &str, bool); 3] = [
+        (
+            Series::MidnightCensus,
+            "midnight-census.svg",
+            "Occupied acute beds at midnight, with beds available",
+            "Occupied acute beds (beds)",
+            "Occupied acute beds",
+            false,
+        ),
+        (
+            Series::DelayedPatients,
+            "delayed-patients.svg",
+            "Patients delayed in hospital waiting for a place (P1 to P3)",
+            "Delayed patients (patients)",
+            "Patients medically fit and waiting for community nursing, a rehab bed or a care home bed,",
+            true,
+        ),
+        (
+            Series::CommunityWaitingList,
+            "community-waiting-list.svg",
+            "Community nursing waiting list",
+            "Waiting list (patients)",
+            "Patients waiting for community nursing (every referral class, hospital patients included)",
+            true,
+        ),
+    ];
+    for (series, file, title, y_label, what, zero_based) in fans {
+        let Some(b) = data.series(series) else {
+            continue;
+        };
+        let capacity_label = if data.beds_by_day.windows(2).any(|w| w[0] != w[1]) {
+            "Beds available (dated changes applied)"
+        } else {
+            "Beds available"
+        };
+        let caption = if series == Series::MidnightCensus {
+            format!(
+                "{} The red line is the number of acute beds available each day.",
+                band_caption(reps, what)
+            )
+        } else {
+            band_caption(reps, what)
+        };
+        let svg = charts::fan_chart(&FanChart {
+            title,
+            y_label,
+            caption: &caption,
+            first_day: data.first_day,
+            p5: &b.p5,
+            p25: &b.p25,
+            p50: &b.p50,
+            p75: &b.p75,
+            p95: &b.p95,
+            capacity: (series == Series::MidnightCensus).then_some((capacity_label, &beds[..])),
+            zero_based,
+        })?;
+        blocks.push(Block::Chart(Chart {
+            file: file.into(),
+            title: title.into(),
+            caption,
+            svg,
+        }));
+    }
+    let pathways = [
+        (Metric::DelayedBedDaysP1, "P1: community nursing"),
+        (Metric::DelayedBedDaysP2, "P2: rehab bed"),
+        (Metric::DelayedBedDaysP3, "P3: care home bed"),
+    ];
+    let estimates: Vec<Estimate> = pathways
+        .iter()
+        .filter_map(|(metric, label)| {
+            data.metric(metric.name()).map(|r| Estimate {
+                label: label.to_string(),
+                mean: r.mean,
+                low: r.ci95_low,
+                high: r.ci95_high,
+            })
+        })
+        .collect();
+    let per = per_window(window_days(data));
+    let title = format!("Delayed bed days {per} by discharge pathway");
+    let caption = format!(
+        "Bed days lost by medically fit patients waiting for a place, {per}. Bars: mean of {} \
+         replications; error bars: 95% confidence interval of the mean (uncertainty about the \
+         average, not a range of outcomes).",
+        prose_count(u64::from(reps))
+    );
+    let svg = charts::interval_bars(&IntervalBars {
+        title: &title,
+        x_label: "Discharge pathway (the place waited for)",
+        y_label: "Delayed bed days (bed days)",
+        caption: &caption,
+        bar_legend: "Mean delayed bed days",
+        interval_legend: "95% CI of the mean",
+        estimates: &estimates,
+    })?;
+    blocks.push(Block::Chart(Chart {
+        file: "delayed-bed-days-by-pathway.svg".into(),
+        title,
+        caption,
+        svg,
+    }));
+    Ok(Section {
+        id: "charts".into(),
+        title: "Charts".into(),
+        blocks,
+    })
+}
+
+fn unit_text(unit: &str) -> String {
+    match unit {
+        "share" => "share (0 to 1)".to_string(),
+        u => u.replace('_', " "),
+    }
+}
+
+/// A value of a results table, rounded to its interval's precision.
+fn rounded(row: &SummaryRow, x: f64) -> String {
+    prose_number(
+        x,
+        precision_exponent(row.mean, (row.ci95_high - row.ci95_low) / 2.0),
+    )
+}
+
+fn results_section(data: &RunData) -> Section {
+    let rows = data
+        .summary
+        .iter()
+        .map(|r| {
+            let description = Metric::from_name(&r.metric)
+                .map_or_else(|| r.metric.clone(), |m| m.def().description.to_string());
+            vec![
+                description,
+                r.metric.clone(),
+                unit_text(&r.unit),
+                rounded(r, r.mean),
+                format!("{} to {}", rounded(r, r.ci95_low), rounded(r, r.ci95_high)),
+                format!("{} to {}", rounded(r, r.p5), rounded(r, r.p95)),
+            ]
+        })
+        .collect();
+    Section {
+        id: "results".into(),
+        title: "All results".into(),
+        blocks: vec![
+            Block::Paragraph(format!(
+                "Every metric of summary.csv over the window, {}. The 95% CI is the confidence \
+                 interval of the mean over replications; the 5th to 95th percentile is the band \
+                 in which 90% of replications' outcomes fall. Values are rounded to the \
+                 precision of their CI; summary.csv has them in full.",
+                window_text(data)
+            )),
+            Block::Table(Table {
+                header: vec![
+                    "Measure".into(),
+                    "Name in summary.csv".into(),
+                    "Unit".into(),
+                    "Mean".into(),
+                    "95% CI of the mean".into(),
+                    "5th to 95th percentile of outcomes".into(),
+                ],
+                rows,
+                numeric: vec![false, false, false, true, true, true],
+            }),
+        ],
+    }
+}
+
+fn or_unrecorded(s: &str) -> String {
+    if s.is_empty() {
+        "not recorded".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn provenance_rows(data: &RunData) -> Vec<Vec<String>> {
+    let m = &data.manifest;
+    let files = if m.scenario_files.is_empty() {
+        m.scenario_path.clone()
+    } else {
+        m.scenario_files.join(", extending ")
+    };
+    let days = window_days(data);
+    let last = data.first_day.add_days(days.saturating_sub(1) as i64);
+    let row = |k: &str, v: String| vec![k.to_string(), v];
+    vec![
+        row(
+            "Software",
+            format!(
+                "patientflow {}{}",
+                m.software_version,
+                m.rustc_version
+                    .as_ref()
+                    .map(|r| format!(", built with {r}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        row(
+            "Commit",
+            m.git_commit
+                .clone()
+                .unwrap_or_else(|| "not recorded (built without git)".to_string()),
+        ),
+        row("Scenario", data.scenario.name.clone()),
+        row("Scenario files", files),
+        row("SHA-256 of the resolved scenario", or_unrecorded(&m.sha256)),
+        row("Seed", m.seed.to_string()),
+        row("Replications", prose_count(u64::from(m.replications))),
+        row(
+            "Warm-up",
+            format!(
+                "{} from {} (results discarded)",
+                days_text(m.warm_up_hours),
+                m.start_date
+            ),
+        ),
+        row(
+            "Statistics window",
+            format!(
+                "{} to {} ({}; day 0 of daily.csv is {})",
+                data.first_day,
+                last,
+                days_text(m.horizon_hours),
+                data.first_day
+            ),
+        ),
+        row("Random number generator", or_unrecorded(&m.generator)),
+        row("Stream allocation", or_unrecorded(&m.stream_allocation)),
+        row("Run started (UTC)", or_unrecorded(&m.run_started_utc)),
+        row(
+            "Machine",
+            if m.machine.is_empty() {
+                "not recorded".to_string()
+            } else {
+                format!(
+                    "{}, {} cores; {} worker threads",
+                    m.machine, m.machine_cores, m.threads
+                )
+            },
+        ),
+        row(
+            "Wall time",
+            format!("{} s", prose_number(m.wall_time_seconds, -1)),
+        ),
+        row("Command", m.command_line.join(" ")),
+    ]
+}
+
+fn provenance_section(data: &RunData) -> Section {
+    Section {
+        id: "provenance".into(),
+        title: "How these numbers were made".into(),
+        blocks: vec![
+            Block::Paragraph(
+                "Running the same software on the same resolved scenario with the same seed and \
+                 number of replications gives the same numbers, whatever the machine or thread \
+                 count. The resolved scenario (after extends and command-line overrides) is \
+                 recorded in full in run.json."
+                    .to_string(),
+            ),
+            Block::Table(Table {
+                header: vec!["Item".into(), "Value".into()],
+                rows: provenance_rows(data),
+                numeric: vec![false, false],
+            }),
+        ],
+    }
+}
+
+/// The citation for a parameter row: its own, else those of keys below it
+/// (`acute.los.frail.sd` on the row `acute.los.frail`), else its nearest
+/// cited ancestor's.
+fn source_for(data: &RunData, key: &str) -> String {
+    if let Some(s) = data.sources.get(key) {
+        return s.clone();
+    }
+    let prefix = format!("{key}.");
+    let below: Vec<String> = data
+        .sources
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, v)| format!("{}: {v}", &k[prefix.len()..]))
+        .collect();
+    if !below.is_empty() {
+        return below.join("; ");
+    }
+    let mut k = key;
+    while let Some((head, _)) = k.rsplit_once('.') {
+        if let Some(s) = data.sources.get(head) {
+            return s.clone();
+        }
+        k = head;
+    }
+    String::new()
+}
+
+fn parameters_section(data: &RunData) -> Section {
+    let rows: Vec<Vec<String>> = data
+        .parameters
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.clone(), source_for(data, k)])
+        .collect();
+    let cited = rows.iter().filter(|r| !r[2].is_empty()).count();
+    Section {
+        id: "parameters".into(),
+        title: "Parameters and sources".into(),
+        blocks: vec![
+            Block::Paragraph(format!(
+                "Every value of the resolved scenario, as written in the scenario format \
+                 (durations carry their unit: m, h, d, w), with its source from the scenario's \
+                 [sources] table. {} of {} values cite a source; a source beginning \
+                 \u{201c}Assumption\u{201d} is the modeller's judgement, not a published figure.",
+                prose_count(cited as u64),
+                prose_count(rows.len() as u64)
+            )),
+            Block::Table(Table {
+                header: vec!["Key".into(), "Value".into(), "Source".into()],
+                rows,
+                numeric: vec![false, false, false],
+            }),
+        ],
+    }
+}
+
+/// Resources of the scenario in words, for STRESS-DES 2.5.
+fn resources_text(s: &Scenario) -> String {
+    format!(
+        "physician response unit: {} car(s); frailty assessment unit: {} place(s); acute beds: \
+         {} (dated changes: {}); community nursing: {} teams x {} caseload places; rehab beds: \
+         {}; care home beds: {}",
+        s.pru.cars,
+        s.frailty_unit.slots,
+        s.acute.beds,
+        if s.acute.capacity_changes.is_empty() {
+            "none".to_string()
+        } else {
+            s.acute
+                .capacity_changes
+                .iter()
+                .map(|c| format!("{} beds from {} to {}", c.beds, c.from, c.to))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+        s.community.teams,
+        s.community.caseload_per_team,
+        s.rehab.beds,
+        s.care_homes.beds
+    )
+}
+
+fn stress_des_section(data: &RunData) -> Section {
+    let m = &data.manifest;
+    let s = &data.scenario;
+    let cite = |key: &str, missing: &str| {
+        data.sources.get(key).map_or_else(
+            || format!("[author to complete: {missing}]"),
+            |c| format!("Source: {c}."),
+        )
+    };
+    let assumptions = data
+        .sources
+        .values()
+        .filter(|v| v.starts_with("Assumption"))
+        .count();
+    let admissions_precision = data.metric(Metric::Admissions.name()).map_or_else(
+        || "n/a".to_string(),
+        |r| {
+            let half = (r.ci95_high - r.ci95_low) / 2.0;
+            if half.is_finite() && r.mean != 0.0 {
+                format!(
+                    "the 95% CI half-width of mean admissions is {} ({}% of the mean)",
+                    prose_number(half, precision_exponent(half, f64::NAN)),
+                    prose_number(100.0 * half / r.mean, -2)
+                )
+            } else {
+                "no confidence interval (one replication)".to_string()
+            }
+        },
+    );
+    let item = |id: &str, name: &str, text: String| vec![id.to_string(), name.to_string(), text];
+    let table = |rows: Vec<Vec<String>>| {
+        Block::Table(Table {
+            header: vec!["Item".into(), "Topic".into(), "This study".into()],
+            rows,
+            numeric: vec![false, false, false],
+        })
+    };
+    let blocks = vec![
+        Block::Paragraph(
+            "Strengthening the Reporting of Empirical Simulation Studies (STRESS-DES; Monks et al. \
+             2019, Journal of Simulation 13(1)). Filled in from the scenario, the model \
+             documentation (docs/model.md) and the run manifest (run.json); items marked for the \
+             author need knowledge the software does not have."
+                .to_string(),
+        ),
+        Block::Subheading("1. Objectives".into()),
+        table(vec![
+            item(
+                "1.1",
+                "Purpose of the model",
+                format!(
+                    "Estimate what a capacity plan for discharge-to-community patient flow in a \
+                     borough does to emergency admissions, admissions avoided and delayed \
+                     transfers of care. This run: \u{201c}{}\u{201d}. [author to complete: the \
+                     decision this study informs and who asked for it]",
+                    s.name
+                ),
+            ),
+            item(
+                "1.2",
+                "Model outputs",
+                "The metrics of summary.csv (mean, standard deviation, 95% CI of the mean, 5th, \
+                 50th and 95th percentiles across replications), daily series of the midnight \
+                 bed census, delayed patients and the community waiting list (daily.csv), and \
+                 per-replication values (replications.csv)."
+                    .to_string(),
+            ),
+            item(
+                "1.3",
+                "Experimentation aims",
+                "[author to complete: the plans compared and the question each answers]"
+                    .to_string(),
+            ),
+        ]),
+        Block::Subheading("2. Logic".into()),
+        table(vec![
+            item(
+                "2.1",
+                "Base model overview diagram",
+                "Crisis (999/111/GP, care home residents, readmissions) -> physician response \
+                 unit (treated at home or conveyed) -> emergency department -> frailty \
+                 assessment unit (frail patients) or admission decision -> acute bed (waiting \
+                 in the ED when none is free) -> medically fit -> discharge pathway P0 (home), \
+                 P1 (community nursing), P2 (rehab bed), P3 (care home) -> leaves within \
+                 discharge hours. [author to complete: a diagram, if the paper needs one]"
+                    .to_string(),
+            ),
+            item(
+                "2.2",
+                "Base model logic",
+                "Discrete-event simulation in continuous time with a calendar (opening hours, \
+                 weekends, dated bed changes). PRU and frailty unit are loss systems (no queue); \
+                 acute beds, rehab and care homes queue first come first served (care homes \
+                 hospital first when set); community nursing queues by strict priority of \
+                 referral class. The full statement is MODEL.md (v1) and docs/model.md."
+                    .to_string(),
+            ),
+            item(
+                "2.3",
+                "Scenario logic",
+                format!(
+                    "This run's scenario: {}. Plans are scenario files that extend the \
+                     baseline and change a few values; the parameter table lists every value \
+                     used. [author to complete: how this plan differs from the baseline, if it \
+                     is one]",
+                    if m.scenario_files.is_empty() {
+                        m.scenario_path.clone()
+                    } else {
+                        m.scenario_files.join(", extending ")
+                    }
+                ),
+            ),
+            item(
+                "2.4",
+                "Algorithms",
+                "Crises: non-homogeneous Poisson process sampled exactly by inverting the \
+                 integrated hourly rate; other sources Poisson. Durations from the distributions \
+                 named in the parameter table (lognormal and gamma by mean and sd). Percentiles \
+                 by R-7 (Excel PERCENTILE.INC); confidence intervals by Student t with n-1 \
+                 degrees of freedom."
+                    .to_string(),
+            ),
+            item(
+                "2.5",
+                "Components",
+                format!(
+                    "Entities: patients (frail or other, care home resident or not), each with \
+                     its own random stream. Activities: PRU visit, frailty assessment, acute \
+                     stay, process delay, community episode, rehab and care home stays. \
+                     Resources: {}. Queues: decision-to-admit wait for a bed; community nursing \
+                     waiting list (priority {}); rehab and care home queues. Entry: the demand \
+                     sources; exit: home, community nursing, rehab, care home, end of stay.",
+                    resources_text(s),
+                    s.community
+                        .priority
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", then ")
+                ),
+            ),
+        ]),
+        Block::Subheading("3. Data".into()),
+        table(vec![
+            item(
+                "3.1",
+                "Data sources",
+                format!(
+                    "Each value's source is in the parameter table ({} values cite a source in \
+                     the scenario's [sources] table). [author to complete: data extraction \
+                     dates and any local data used]",
+                    prose_count(data.sources.len() as u64)
+                ),
+            ),
+            item(
+                "3.2",
+                "Pre-processing",
+                "[author to complete: how published or local figures were turned into \
+                 parameters; see docs/calibration.md for the baseline's hand calculation]"
+                    .to_string(),
+            ),
+            item(
+                "3.3",
+                "Input parameters",
+                "See the parameter table: every value of the resolved scenario with its unit."
+                    .to_string(),
+            ),
+            item(
+                "3.4",
+                "Assumptions",
+                format!(
+                    "{} values are cited as assumptions (source beginning \u{201c}Assumption\u{201d}). \
+                     Model assumptions are stated in docs/model.md (calendar rules, tie order, \
+                     what daily series sample). [author to complete: assumptions the \
+                     conclusions are most sensitive to]",
+                    prose_count(assumptions as u64)
+                ),
+            ),
+        ]),
+        Block::Subheading("4. Experimentation".into()),
+        table(vec![
+            item(
+                "4.1",
+                "Initialisation",
+                format!(
+                    "The model starts empty (care homes at their initial occupancy) and runs a \
+                     warm-up of {} whose results are discarded. {}",
+                    days_text(m.warm_up_hours),
+                    cite("scenario.warm_up", "how the warm-up length was chosen")
+                ),
+            ),
+            item(
+                "4.2",
+                "Run length",
+                format!(
+                    "{} of statistics: {}. {}",
+                    days_text(m.horizon_hours),
+                    window_text(data),
+                    cite("scenario.horizon", "why this run length")
+                ),
+            ),
+            item(
+                "4.3",
+                "Estimation approach",
+                format!(
+                    "{} independent replications (seed {}); {}. {}",
+                    prose_count(u64::from(m.replications)),
+                    m.seed,
+                    admissions_precision,
+                    cite("scenario.replications", "how the number of replications was chosen")
+                ),
+            ),
+        ]),
+        Block::Subheading("5. Implementation".into()),
+        table(vec![
+            item(
+                "5.1",
+                "Software or programming language",
+                format!(
+                    "patientflow {} (Rust{}), commit {}.",
+                    m.software_version,
+                    m.rustc_version
+                        .as_ref()
+                        .map(|r| format!("; {r}"))
+                        .unwrap_or_default(),
+                    m.git_commit.as_deref().unwrap_or("not recorded")
+                ),
+            ),
+            item(
+                "5.2",
+                "Random sampling",
+                format!(
+                    "{}. Streams: {}. Plans run with the same seed see the same patients \
+                     (common random numbers).",
+                    or_unrecorded(&m.generator),
+                    or_unrecorded(&m.stream_allocation)
+                ),
+            ),
+            item(
+                "5.3",
+                "Model execution",
+                format!(
+                    "Event list keyed on (time, sequence number), so simultaneous events keep a \
+                     fixed order; replications run in parallel on {} threads and are collected \
+                     in replication order, so results do not depend on the thread count.",
+                    m.threads
+                ),
+            ),
+            item(
+                "5.4",
+                "System specification",
+                format!(
+                    "{}; wall time {} s; run started {} (UTC).",
+                    if m.machine.is_empty() {
+                        "machine not recorded".to_string()
+                    } else {
+                        format!("{}, {} cores", m.machine, m.machine_cores)
+                    },
+                    prose_number(m.wall_time_seconds, -1),
+                    or_unrecorded(&m.run_started_utc)
+                ),
+            ),
+        ]),
+        Block::Subheading("6. Code access".into()),
+        table(vec![item(
+            "6",
+            "Computer model sharing statement",
+            format!(
+                "Source code: patientflow {}, commit {}. [author to complete: repository \
+                 location, licence and how to obtain the scenario files]",
+                m.software_version,
+                m.git_commit.as_deref().unwrap_or("not recorded")
+            ),
+        )]),
+    ];
+    Section {
+        id: "stress-des".into(),
+        title: "Appendix: STRESS-DES reporting checklist".into(),
+        blocks,
+    }
+}

@@ -1,0 +1,179 @@
+//! `report.html` in a real browser: headless Chromium loads it without
+//! errors, fetches nothing, and lays every chart out at a non-zero size.
+//!
+//! The shipped report has no scripts, so the measuring script is added to a
+//! copy in the test's temporary directory only. Chromium is installed by
+//! `.ci/run`; without it the test is skipped with a message, except under
+//! CI (`CI` set), where a missing browser is a failure.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Chromium, from `PATIENTFLOW_CHROMIUM` or the distribution's path.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATIENTFLOW_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    path.is_file().then_some(path)
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Headless Chromium with everything that might reach the network off.
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut c = Command::new(browser);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--window-size=1000,1400",
+        "--virtual-time-budget=5000",
+    ]);
+    c.arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+/// Records, into the DOM, the laid-out size of every chart, any script
+/// error, and how many resources the page fetched.
+const PROBE: &str = r#"<script>
+window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); }, true);
+window.addEventListener('load', function () {
+  var out = [];
+  document.querySelectorAll('svg.chart').forEach(function (s) {
+    var r = s.getBoundingClientRect();
+    out.push(Math.round(r.width) + 'x' + Math.round(r.height));
+  });
+  var p = document.createElement('pre');
+  p.id = 'probe';
+  p.textContent = 'charts=' + out.join(',') + ';errors=' + window.__errors.length +
+    ';resources=' + performance.getEntriesByType('resource').length + ';';
+  document.body.appendChild(p);
+});
+</script>
+"#;
+
+#[test]
+fn the_report_loads_in_chromium_with_charts_laid_out() {
+    let Some(browser) = chromium() else {
+        if in_ci() {
+            panic!(
+                "Chromium is not installed at /usr/bin/chromium and CI is set: .ci/run installs it"
+            );
+        }
+        eprintln!(
+            "SKIPPED the_report_loads_in_chromium_with_charts_laid_out: Chromium not found at \
+             /usr/bin/chromium (install it with `apt-get install chromium`, or set \
+             PATIENTFLOW_CHROMIUM)"
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_patientflow"))
+        .args([
+            "run",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios/tower-hamlets-baseline.toml")
+                .to_str()
+                .expect("utf8"),
+            "--replications",
+            "3",
+            "--quiet",
+            "--out",
+            dir.to_str().expect("utf8"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
+    let probed = tmp.path().join("probed.html");
+    fs::write(
+        &probed,
+        html.replacen("</body>", &format!("{PROBE}</body>"), 1),
+    )
+    .expect("write");
+
+    let profile = tmp.path().join("profile");
+    let dom = headless(&browser, &profile)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", probed.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert!(
+        dom.contains("<title>Tower Hamlets baseline: patient flow report</title>"),
+        "no title in the DOM ({} bytes)",
+        dom.len()
+    );
+    let probe = dom
+        .split("<pre id=\"probe\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "the probe did not run; DOM starts {:?}",
+                &dom[..dom.len().min(300)]
+            )
+        });
+    assert!(probe.contains("errors=0;"), "script errors: {probe}");
+    assert!(
+        probe.contains("resources=0;"),
+        "the page fetched something: {probe}"
+    );
+    let sizes: Vec<(f64, f64)> = probe
+        .trim_start_matches("charts=")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let (w, h) = s.split_once('x').expect("WxH");
+            (w.parse().expect("width"), h.parse().expect("height"))
+        })
+        .collect();
+    assert_eq!(sizes.len(), 4, "{probe}");
+    for (w, h) in &sizes {
+        assert!(
+            *w > 300.0 && *h > 150.0,
+            "a chart is laid out at {w}x{h}: {probe}"
+        );
+    }
+
+    // The real page (no probe) renders to a screenshot.
+    let shot = tmp.path().join("report.png");
+    let status = headless(&browser, &profile)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", dir.join("report.html").display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let png = fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+}
