@@ -1,8 +1,12 @@
 //! The command line: subcommands and flags, and the mapping of failures to
-//! exit codes (2: the input is wrong; 1: something else failed).
+//! exit codes (0: done; 1: something else failed; 2: the input is wrong or
+//! the run too large; 3: a plan whose demand exceeds a service's capacity;
+//! 130: interrupted).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +30,10 @@ pub enum Command {
     /// Run the replications of a scenario and write summary.csv,
     /// replications.csv, daily.csv and run.json.
     Run(RunArgs),
+    /// Offered load per service from the scenario alone (arrivals x mean
+    /// time holding a place, against capacity), without running it. Exit
+    /// code 3 if a queueing service is overloaded.
+    Check(CheckArgs),
     /// Verify the engine against queueing theory: run the cases in
     /// scenarios/validation/ and print theory against simulation. Exit code
     /// 1 if any check fails.
@@ -46,6 +54,15 @@ pub struct ValidateArgs {
     /// Do not draw progress on stderr.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Change one scenario key, as for `run` (`--set pru.cars=2`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,7 +95,19 @@ pub struct RunArgs {
     /// capacity, at least 1,000.
     #[arg(long, value_name = "N")]
     pub max_queue: Option<usize>,
+    /// On Ctrl-C, write the replications that finished, marked as partial
+    /// (run.json "partial": true, and PARTIAL.txt). Without it an
+    /// interrupted run writes nothing.
+    #[arg(long)]
+    pub keep_partial: bool,
+    /// Replace the output directory even if it is not a previous run's
+    /// output (not empty and no run.json). Never the current directory.
+    #[arg(long)]
+    pub force: bool,
 }
+
+/// Most worker threads: more only costs memory (a stack each).
+const MAX_THREADS: usize = 1024;
 
 /// A failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +125,15 @@ pub enum CliError {
     Run(#[from] experiment::RunError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
+    /// A run too large for memory or time, refused before it started.
+    #[error("{0}")]
+    TooLarge(String),
+    /// `check` found a queueing service overloaded.
+    #[error("{0}")]
+    Overloaded(String),
+    /// Ctrl-C.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -106,7 +144,9 @@ impl CliError {
         use crate::model::Stopped;
         use experiment::RunError;
         match self {
-            CliError::Scenario(_) | CliError::Usage(_) => 2,
+            CliError::Scenario(_) | CliError::Usage(_) | CliError::TooLarge(_) => 2,
+            CliError::Overloaded(_) => 3,
+            CliError::Interrupted(_) => 130,
             CliError::Run(RunError::Stopped {
                 reason: Stopped::Overloaded { .. },
                 ..
@@ -144,6 +184,7 @@ fn error_text(e: &CliError) -> String {
 fn run_command(command: Command) -> Result<(), CliError> {
     match command {
         Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
         Command::Validate(args) => validate(args),
     }
 }
@@ -219,9 +260,82 @@ pub fn default_out_dir(scenario: &Path) -> PathBuf {
     PathBuf::from("outputs").join(stem)
 }
 
+/// The offered-load check: its table on stdout, exit 3 when overloaded.
+fn check(args: CheckArgs) -> Result<(), CliError> {
+    let loaded = scenario::load(&args.scenario, &args.sets)?;
+    let result = experiment::check::offered_load(&loaded.scenario);
+    println!("{}: {}\n", args.scenario.display(), loaded.scenario.name);
+    print!("{}", experiment::check::format_check(&result));
+    let overloaded: Vec<&str> = result.overloaded().map(|s| s.service).collect();
+    if overloaded.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Overloaded(format!(
+            "overloaded: {}: demand exceeds capacity, so a run would stop when the queue \
+             reaches its bound (exit code 3)",
+            overloaded.join(", ")
+        )))
+    }
+}
+
+/// Warnings, before a run, for services the check finds overloaded or high.
+fn warn_about_load(result: &experiment::check::Check) {
+    use experiment::check::Verdict;
+    for s in &result.services {
+        let note = match s.verdict() {
+            Verdict::Overloaded => {
+                "demand exceeds capacity: its queue will grow without \
+                                    bound, and the run will stop at the queue bound (exit 3)"
+            }
+            Verdict::High => "near capacity: expect long queues",
+            Verdict::Ok | Verdict::Busy => continue,
+        };
+        eprintln!(
+            "warning: {}: offered load {:.1} against a capacity of {:.0} (utilisation {:.2}): {note} \
+             (see `patientflow check`)",
+            s.service,
+            s.offered,
+            s.capacity,
+            s.utilisation()
+        );
+    }
+}
+
+/// Sets the returned flag on the first Ctrl-C; a second one exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    // If a handler cannot be installed (one already is, in a test harness),
+    // Ctrl-C keeps its default action: the process ends and writes nothing.
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: stopping the replications (Ctrl-C again to quit at once)");
+    });
+    flag
+}
+
 fn run(args: RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
+    if args.threads > MAX_THREADS {
+        return Err(CliError::Usage(format!(
+            "--threads: expected at most {MAX_THREADS} threads, found {}",
+            args.threads
+        )));
+    }
+    let cancel = interrupt_flag();
     let loaded = scenario::load(&args.scenario, &overrides(&args))?;
+    let load_check = experiment::check::offered_load(&loaded.scenario);
+    experiment::check::size_limits(&loaded.scenario, &load_check).map_err(|t| {
+        CliError::TooLarge(format!(
+            "error: {}: key `{}`: run refused before starting: {}",
+            args.scenario.display(),
+            t.key,
+            t.message
+        ))
+    })?;
+    warn_about_load(&load_check);
     let out = args
         .out
         .clone()
@@ -240,7 +354,7 @@ fn run(args: RunArgs) -> Result<(), CliError> {
         sc.seed,
         threads
     );
-    let mut prepared = Prepared::new(loaded.scenario.clone());
+    let mut prepared = Prepared::new(loaded.scenario.clone()).with_cancel(Arc::clone(&cancel));
     if let Some(limit) = args.max_queue {
         prepared = prepared.with_queue_limit(limit);
     }
@@ -250,7 +364,34 @@ fn run(args: RunArgs) -> Result<(), CliError> {
     } else {
         Progress::Auto
     };
-    let results = experiment::run_replications(&prepared, &replications, threads, progress)?;
+    let finished = experiment::run_replications_interruptible(
+        &prepared,
+        &replications,
+        threads,
+        progress,
+        &cancel,
+    )?;
+    // A Ctrl-C after the last replication but before writing still counts:
+    // the user asked for the run to stop.
+    let interrupted = finished.interrupted || cancel.load(Ordering::SeqCst);
+    let results = finished.results;
+    if interrupted && !(args.keep_partial && !results.is_empty()) {
+        return Err(CliError::Interrupted(format!(
+            "interrupted: {} of {} replications had finished; nothing was written to {}{}",
+            results.len(),
+            sc.replications,
+            out.display(),
+            if args.keep_partial {
+                ""
+            } else {
+                " (--keep-partial writes the finished replications, marked as partial)"
+            }
+        )));
+    }
+    let partial = interrupted.then(|| report::Partial {
+        requested: sc.replications,
+        completed: results.iter().map(|r| r.replication).collect(),
+    });
     let manifest = RunManifest {
         software_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_path: args.scenario.display().to_string(),
@@ -269,13 +410,27 @@ fn run(args: RunArgs) -> Result<(), CliError> {
         wall_time_seconds: started.elapsed().as_secs_f64(),
         command_line: std::env::args().collect(),
     };
-    report::write_run_outputs(&out, &results, prepared.first_day(), &manifest).map_err(
-        |source| CliError::Io {
+    let options = report::WriteOptions {
+        force: args.force,
+        partial,
+    };
+    report::write_run_outputs_with(&out, &results, prepared.first_day(), &manifest, &options)
+        .map_err(|source| CliError::Io {
             context: format!("could not write the outputs to {}", out.display()),
             source,
-        },
-    )?;
+        })?;
     println!("{}", report::format_summary_table(&results));
+    if let Some(p) = &options.partial {
+        let message = format!(
+            "interrupted: PARTIAL results of {} of {} replications written to {} (marked in \
+             run.json and {})",
+            p.completed.len(),
+            p.requested,
+            out.display(),
+            report::PARTIAL_FILE
+        );
+        return Err(CliError::Interrupted(message));
+    }
     println!("Outputs written to {}", out.display());
     Ok(())
 }

@@ -72,7 +72,52 @@ pub struct RunManifest {
 struct RunJson<'a> {
     #[serde(flatten)]
     manifest: &'a RunManifest,
+    /// True when the run was interrupted and only some replications finished.
+    partial: bool,
+    /// The replications the figures cover, when partial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completed_replications: Option<&'a [u32]>,
     outputs: OutputNotes,
+}
+
+/// How [`write_run_outputs_with`] treats the target and what it notes.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Replace an existing directory even when it does not look like a
+    /// previous run's output (`--force`). Never the current directory or
+    /// one containing it.
+    pub force: bool,
+    /// `Some` when the run was interrupted: the replications that finished.
+    pub partial: Option<Partial>,
+}
+
+/// An interrupted run's finished replications (`--keep-partial`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partial {
+    /// Replications asked for.
+    pub requested: u32,
+    /// Indices of the replications that finished, ascending.
+    pub completed: Vec<u32>,
+}
+
+/// The name of the file that marks a partial run's outputs.
+pub const PARTIAL_FILE: &str = "PARTIAL.txt";
+
+fn partial_note(p: &Partial) -> String {
+    format!(
+        "PARTIAL RESULTS: this run was interrupted. {} of {} replications finished; every \
+         figure in these files is over those {} only, so intervals are wider than a full \
+         run's and the figures are not those of the scenario's full run.\n\
+         Finished replications: {}\n",
+        p.completed.len(),
+        p.requested,
+        p.completed.len(),
+        p.completed
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
 }
 
 #[derive(Serialize)]
@@ -233,8 +278,14 @@ pub fn render_daily_csv(rows: &[DailySummary], first_day: Date) -> String {
 
 /// The text of `run.json` (pretty-printed, trailing newline).
 pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
+    render_run_json_with(manifest, None)
+}
+
+fn render_run_json_with(manifest: &RunManifest, partial: Option<&Partial>) -> io::Result<String> {
     let doc = RunJson {
         manifest,
+        partial: partial.is_some(),
+        completed_replications: partial.map(|p| p.completed.as_slice()),
         outputs: OUTPUT_NOTES,
     };
     let mut s = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
@@ -256,13 +307,36 @@ pub fn write_run_outputs(
     first_day: Date,
     manifest: &RunManifest,
 ) -> io::Result<()> {
-    check_replaceable(out_dir)?;
+    write_run_outputs_with(
+        out_dir,
+        results,
+        first_day,
+        manifest,
+        &WriteOptions::default(),
+    )
+}
+
+/// As [`write_run_outputs`], with `--force` and partial results: a partial
+/// run's `run.json` has `"partial": true` and the finished replications,
+/// and a [`PARTIAL_FILE`] says so in words.
+pub fn write_run_outputs_with(
+    out_dir: &Path,
+    results: &[ReplicationResult],
+    first_day: Date,
+    manifest: &RunManifest,
+    options: &WriteOptions,
+) -> io::Result<()> {
+    check_replaceable(out_dir, options.force)?;
     // Render before touching the disk: a failure here leaves no trace.
     let summary = render_summary_csv(&summarise_metrics(results));
     let replications = render_replications_csv(results);
     let daily = render_daily_csv(&summarise_daily(results), first_day);
-    let run_json = render_run_json(manifest)?;
+    let run_json = render_run_json_with(manifest, options.partial.as_ref())?;
+    let note = options.partial.as_ref().map(partial_note);
     replace_dir_with(out_dir, |tmp| {
+        if let Some(note) = &note {
+            fs::write(tmp.join(PARTIAL_FILE), note)?;
+        }
         fs::write(tmp.join("summary.csv"), &summary)?;
         fs::write(tmp.join("replications.csv"), &replications)?;
         fs::write(tmp.join("daily.csv"), &daily)?;
@@ -271,8 +345,10 @@ pub fn write_run_outputs(
 }
 
 /// Refuses to replace a directory that is neither empty nor a previous run's
-/// output (pointing `--out` at a home directory must not delete it).
-fn check_replaceable(out_dir: &Path) -> io::Result<()> {
+/// output (pointing `--out` at a home directory must not delete it), unless
+/// `force`. Even with `force`, never the current directory or one that
+/// contains it: that would delete the scenarios being run.
+fn check_replaceable(out_dir: &Path, force: bool) -> io::Result<()> {
     match fs::metadata(out_dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
@@ -282,15 +358,29 @@ fn check_replaceable(out_dir: &Path) -> io::Result<()> {
     }
     let mut entries = fs::read_dir(out_dir)?;
     if entries.next().is_none() || out_dir.join("run.json").is_file() {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!(
-                "{} exists and is not a patientflow output directory (no run.json); \
-                 refusing to replace it",
-                out_dir.display()
-            ),
-        ))
+        return Ok(());
     }
+    if force {
+        let target = fs::canonicalize(out_dir)?;
+        let here = std::env::current_dir().and_then(fs::canonicalize)?;
+        if here.starts_with(&target) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is the current directory or contains it; refusing to replace it, \
+                     even with --force",
+                    out_dir.display()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{} exists and is not a patientflow output directory (no run.json); \
+             refusing to replace it (use --force to replace it anyway)",
+            out_dir.display()
+        ),
+    ))
 }
