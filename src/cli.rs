@@ -278,27 +278,33 @@ fn check(args: CheckArgs) -> Result<(), CliError> {
     }
 }
 
-/// Warnings, before a run, for services the check finds overloaded or high.
-fn warn_about_load(result: &experiment::check::Check) {
+/// Warnings, before a run, for services the check finds overloaded or high;
+/// printed and returned for run.json.
+fn warn_about_load(result: &experiment::check::Check) -> Vec<String> {
     use experiment::check::Verdict;
+    let mut warnings = Vec::new();
     for s in &result.services {
         let note = match s.verdict() {
             Verdict::Overloaded => {
-                "demand exceeds capacity: its queue will grow without \
-                                    bound, and the run will stop at the queue bound (exit 3)"
+                "demand exceeds capacity: its queue grows without bound, so a \
+                 replication stops when the queue reaches its bound (exit 3), and \
+                 figures from a shorter run describe a system that never settles"
             }
             Verdict::High => "near capacity: expect long queues",
             Verdict::Ok | Verdict::Busy => continue,
         };
-        eprintln!(
-            "warning: {}: offered load {:.1} against a capacity of {:.0} (utilisation {:.2}): {note} \
+        let warning = format!(
+            "{}: offered load {:.1} against a capacity of {:.0} (utilisation {:.2}): {note} \
              (see `patientflow check`)",
             s.service,
             s.offered,
             s.capacity,
             s.utilisation()
         );
+        eprintln!("warning: {warning}");
+        warnings.push(warning);
     }
+    warnings
 }
 
 /// Sets the returned flag on the first Ctrl-C; a second one exits at once.
@@ -335,7 +341,7 @@ fn run(args: RunArgs) -> Result<(), CliError> {
             t.message
         ))
     })?;
-    warn_about_load(&load_check);
+    let warnings = warn_about_load(&load_check);
     let out = args
         .out
         .clone()
@@ -413,6 +419,7 @@ fn run(args: RunArgs) -> Result<(), CliError> {
     let options = report::WriteOptions {
         force: args.force,
         partial,
+        warnings,
     };
     report::write_run_outputs_with(&out, &results, prepared.first_day(), &manifest, &options)
         .map_err(|source| CliError::Io {

@@ -77,6 +77,9 @@ struct RunJson<'a> {
     /// The replications the figures cover, when partial.
     #[serde(skip_serializing_if = "Option::is_none")]
     completed_replications: Option<&'a [u32]>,
+    /// Warnings printed before the run (a service the offered-load check
+    /// found overloaded or near capacity), kept with the figures they qualify.
+    warnings: &'a [String],
     outputs: OutputNotes,
 }
 
@@ -89,6 +92,8 @@ pub struct WriteOptions {
     pub force: bool,
     /// `Some` when the run was interrupted: the replications that finished.
     pub partial: Option<Partial>,
+    /// Recorded in run.json under `warnings`.
+    pub warnings: Vec<String>,
 }
 
 /// An interrupted run's finished replications (`--keep-partial`).
@@ -278,14 +283,19 @@ pub fn render_daily_csv(rows: &[DailySummary], first_day: Date) -> String {
 
 /// The text of `run.json` (pretty-printed, trailing newline).
 pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
-    render_run_json_with(manifest, None)
+    render_run_json_with(manifest, None, &[])
 }
 
-fn render_run_json_with(manifest: &RunManifest, partial: Option<&Partial>) -> io::Result<String> {
+fn render_run_json_with(
+    manifest: &RunManifest,
+    partial: Option<&Partial>,
+    warnings: &[String],
+) -> io::Result<String> {
     let doc = RunJson {
         manifest,
         partial: partial.is_some(),
         completed_replications: partial.map(|p| p.completed.as_slice()),
+        warnings,
         outputs: OUTPUT_NOTES,
     };
     let mut s = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
@@ -331,7 +341,7 @@ pub fn write_run_outputs_with(
     let summary = render_summary_csv(&summarise_metrics(results));
     let replications = render_replications_csv(results);
     let daily = render_daily_csv(&summarise_daily(results), first_day);
-    let run_json = render_run_json_with(manifest, options.partial.as_ref())?;
+    let run_json = render_run_json_with(manifest, options.partial.as_ref(), &options.warnings)?;
     let note = options.partial.as_ref().map(partial_note);
     replace_dir_with(out_dir, |tmp| {
         if let Some(note) = &note {
