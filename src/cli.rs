@@ -381,7 +381,8 @@ fn run(args: RunArgs) -> Result<(), CliError> {
     // the user asked for the run to stop.
     let interrupted = finished.interrupted || cancel.load(Ordering::SeqCst);
     let results = finished.results;
-    if interrupted && !(args.keep_partial && !results.is_empty()) {
+    let keep = args.keep_partial && !results.is_empty();
+    if interrupted && !keep {
         return Err(CliError::Interrupted(format!(
             "interrupted: {} of {} replications had finished; nothing was written to {}{}",
             results.len(),

@@ -34,8 +34,16 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken")
 }
 
-/// Cases that cannot carry comments: (file, key, message fragment, line:column).
-const UNHEADED: &[(&str, &str, &str, Option<(usize, usize)>)] = &[(
+/// A case that cannot carry comments: (file, key, message fragment, line:column).
+type Unheaded = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(usize, usize)>,
+);
+
+/// Cases that cannot carry comments.
+const UNHEADED: &[Unheaded] = &[(
     "099-empty.toml",
     "scenario",
     "missing key `scenario`",

@@ -386,7 +386,8 @@ pub fn offered_load(sc: &Scenario) -> Check {
         readm_frail = next_frail;
         readm_other = next_other;
         residents = next_residents;
-        if !(crises < DIVERGED) {
+        // NaN (a broken balance) stops the iteration too.
+        if crises.is_nan() || crises >= DIVERGED {
             break;
         }
         if change <= 1e-9 * (1.0 + crises) {
@@ -464,7 +465,7 @@ pub struct TooLarge {
 /// replication).
 pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
     let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
-    if !(days <= MAX_SIMULATED_DAYS) {
+    if days.is_nan() || days > MAX_SIMULATED_DAYS {
         return Err(TooLarge {
             key: "scenario.horizon",
             message: format!(
@@ -484,7 +485,7 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
         });
     }
     let crises = check.flows.crises * days;
-    if !(crises <= MAX_CRISES_PER_REPLICATION) {
+    if crises.is_nan() || crises > MAX_CRISES_PER_REPLICATION {
         return Err(TooLarge {
             key: "demand.crises_per_day",
             message: format!(
