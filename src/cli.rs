@@ -1,8 +1,12 @@
 //! The command line: subcommands and flags, and the mapping of failures to
-//! exit codes (2: the input is wrong; 1: something else failed).
+//! exit codes (0: done; 1: something else failed; 2: the input is wrong or
+//! the run too large; 3: a plan whose demand exceeds a service's capacity;
+//! 130: interrupted).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -12,6 +16,7 @@ use crate::experiment::{
 };
 use crate::model::metrics::Metric;
 use crate::report;
+use crate::scenario;
 use crate::scenario::ScenarioError;
 
 /// Discharge-to-community patient flow: what a capacity plan does to
@@ -46,6 +51,10 @@ pub enum Command {
     /// Rebuild the report of an output directory from its saved files
     /// (run.json, summary.csv, daily.csv), without running anything.
     Report(ReportArgs),
+    /// Offered load per service from the scenario alone (arrivals x mean
+    /// time holding a place, against capacity), without running it. Exit
+    /// code 3 if a queueing service is overloaded.
+    Check(CheckArgs),
     /// Verify the engine against queueing theory: run the cases in
     /// scenarios/validation/ and print theory against simulation. Exit code
     /// 1 if any check fails.
@@ -75,6 +84,15 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Change one scenario key, as for `run` (`--set pru.cars=2`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
@@ -86,6 +104,11 @@ pub struct RunArgs {
     /// whole and atomically when the run finishes.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// On Ctrl-C, write the replications that finished, marked as partial
+    /// (run.json "partial": true, and PARTIAL.txt). Without it an
+    /// interrupted run writes nothing.
+    #[arg(long)]
+    pub keep_partial: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -172,6 +195,11 @@ pub struct CommonArgs {
     /// time when a plan's demand far exceeds a service's capacity.
     #[arg(long, value_name = "N", default_value_t = crate::model::DEFAULT_QUEUE_LIMIT)]
     pub max_queue: usize,
+    /// Replace the output directory even if it is not a previous output of
+    /// patientflow (not empty, no run.json or experiment.json). Never the
+    /// current directory or one containing it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How many replications, and which.
@@ -208,6 +236,9 @@ impl CommonArgs {
             quiet: self.quiet,
             shard: control.and_then(|c| c.shard),
             max_queue: Some(self.max_queue),
+            cancel: Some(interrupt_flag()),
+            force: self.force,
+            keep_partial: false,
             precision: control.and_then(|c| {
                 c.precision.map(|p| PrecisionRule {
                     relative_half_width: p,
@@ -248,6 +279,15 @@ pub enum CliError {
     Report(#[from] report::RebuildError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
+    /// A run too large for memory or time, refused before it started.
+    #[error("{0}")]
+    TooLarge(String),
+    /// `check` found a queueing service overloaded.
+    #[error("{0}")]
+    Overloaded(String),
+    /// Ctrl-C.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -260,7 +300,10 @@ impl CliError {
         match self {
             CliError::Scenario(_)
             | CliError::Usage(_)
+            | CliError::TooLarge(_)
             | CliError::Report(report::RebuildError::Input(_)) => 2,
+            CliError::Overloaded(_) => 3,
+            CliError::Interrupted(_) => 130,
             CliError::Run(RunError::Stopped {
                 reason: Stopped::Overloaded { .. },
                 ..
@@ -302,7 +345,8 @@ fn error_text(e: &CliError) -> String {
 fn run_command(command: Command) -> Result<(), CliError> {
     match command {
         Command::Run(args) => {
-            let settings = args.common.settings(Some(&args.control));
+            let mut settings = args.common.settings(Some(&args.control));
+            settings.keep_partial = args.keep_partial;
             finish(experiment::run_scenario(
                 &args.scenario,
                 args.out.as_deref(),
@@ -344,6 +388,7 @@ fn run_command(command: Command) -> Result<(), CliError> {
             &args.out,
             std::env::args().collect(),
         )?),
+        Command::Check(args) => check(args),
         Command::Validate(args) => validate(args),
         Command::Report(args) => {
             report::rebuild_report(&args.dir)?;
@@ -411,4 +456,37 @@ fn finish(done: experiment::Finished) -> Result<(), CliError> {
 /// The default output directory: `outputs/<file stem>/`.
 pub fn default_out_dir(scenario: &Path) -> PathBuf {
     experiment::default_out_dir(scenario)
+}
+
+/// The offered-load check: its table on stdout, exit 3 when overloaded.
+fn check(args: CheckArgs) -> Result<(), CliError> {
+    let loaded = scenario::load(&args.scenario, &args.sets)?;
+    let result = experiment::check::offered_load(&loaded.scenario);
+    println!("{}: {}\n", args.scenario.display(), loaded.scenario.name);
+    print!("{}", experiment::check::format_check(&result));
+    let overloaded: Vec<&str> = result.overloaded().map(|s| s.service).collect();
+    if overloaded.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Overloaded(format!(
+            "overloaded: {}: demand exceeds capacity, so a run would stop when the queue \
+             reaches its bound (exit code 3)",
+            overloaded.join(", ")
+        )))
+    }
+}
+
+/// Sets the returned flag on the first Ctrl-C; a second one exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    // If a handler cannot be installed (one already is, in a test harness),
+    // Ctrl-C keeps its default action: the process ends and writes nothing.
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: stopping the replications (Ctrl-C again to quit at once)");
+    });
+    flag
 }

@@ -1029,3 +1029,48 @@ fn the_baseline_cites_a_source_for_every_value() {
         .collect();
     assert!(uncited.is_empty(), "no source for {uncited:?}");
 }
+
+// Regressions found by the broken corpus and the fuzz target's properties.
+
+#[test]
+fn a_parameter_written_beside_a_new_family_is_refused_not_dropped() {
+    // Changing the family drops *inherited* parameters the family does not
+    // take; one written in the same table must be reported.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "extends = {:?}\n[pru]\nvisit = {{ dist = \"exponential\", mean = \"90m\", sd = \"30m\" }}\n",
+            fixture("minimal.toml").display().to_string()
+        ),
+    )
+    .expect("write");
+    let e = load(&plan, &[]).expect_err("sd is not a parameter of exponential");
+    check(
+        &e,
+        ErrorKind::UnknownKey,
+        3,
+        47,
+        "pru.visit.sd",
+        "unknown key `sd` for `exponential`",
+    );
+}
+
+#[test]
+fn load_bytes_matches_load_and_its_resolved_toml_loads_again() {
+    let bytes = std::fs::read(fixture("full.toml")).expect("fixture");
+    let sets = vec!["pru.cars=3".to_string()];
+    let from_bytes = load_bytes(&bytes, Path::new("full.toml"), &sets).expect("valid");
+    let from_file = load(&fixture("full.toml"), &sets).expect("valid");
+    assert_eq!(from_bytes.resolved_toml, from_file.resolved_toml);
+    let again = load_bytes(
+        from_bytes.resolved_toml.as_bytes(),
+        Path::new("resolved.toml"),
+        &[],
+    )
+    .expect("the resolved document loads");
+    assert_eq!(again.resolved_toml, from_bytes.resolved_toml);
+    let e = load_bytes(b"\xff\xfe", Path::new("x.toml"), &[]).expect_err("not UTF-8");
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+}

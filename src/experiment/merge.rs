@@ -298,7 +298,7 @@ fn merge_experiment(
     merged.merged_from = dirs.iter().map(|d| d.display().to_string()).collect();
     merged.wall_time_seconds = manifests.iter().map(|m| m.wall_time_seconds).sum();
     merged.command_line = command_line;
-    let mut finished = write_experiment(&merged, &runs, out)?;
+    let mut finished = write_experiment(&merged, &runs, out, false)?;
     finished.stdout = format!("Merged {} shards.\n{}", dirs.len(), finished.stdout);
     Ok(finished)
 }

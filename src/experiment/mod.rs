@@ -4,6 +4,8 @@
 //! collected in replication order, so every statistic computed from them is
 //! the same to the bit whatever the thread count.
 
+pub mod check;
+
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
@@ -49,6 +51,12 @@ pub enum ExperimentError {
     /// overloaded plan (exit 3) or a cancelled run (exit 130).
     #[error("{0}")]
     Run(#[from] RunError),
+    /// A run too large for memory or time, refused before it started (exit 2).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Ctrl-C (exit 130): what was written, if anything.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl ExperimentError {
@@ -58,7 +66,9 @@ impl ExperimentError {
         match self {
             ExperimentError::Scenario(_)
             | ExperimentError::Usage(_)
-            | ExperimentError::Merge(_) => 2,
+            | ExperimentError::Merge(_)
+            | ExperimentError::TooLarge(_) => 2,
+            ExperimentError::Interrupted(_) => 130,
             ExperimentError::Run(RunError::Stopped {
                 reason: Stopped::Overloaded { .. },
                 ..
@@ -188,4 +198,76 @@ fn progress_bar(len: u64, progress: Progress) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// What [`run_replications_interruptible`] finished.
+#[derive(Debug)]
+pub struct Completed {
+    /// Results of the replications that ran to the end, in the order of the
+    /// replications asked for (with gaps where some did not finish).
+    pub results: Vec<ReplicationResult>,
+    /// True when `cancel` was set before every replication had finished.
+    pub interrupted: bool,
+}
+
+/// As [`run_replications`], but stops soon after `cancel` is set (Ctrl-C)
+/// and returns the replications that had finished instead of an error.
+///
+/// `cancel` must be the flag given to `prepared` with
+/// [`Prepared::with_cancel`], so that replications in progress stop within
+/// a few thousand events; replications not yet started are skipped. An
+/// overloaded replication is still an error (no results): it sets `cancel`
+/// so that the others stop at once rather than run to no purpose.
+pub fn run_replications_interruptible(
+    prepared: &Prepared,
+    replications: &[u32],
+    threads: usize,
+    progress: Progress,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Completed, RunError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
+    let pool = pool(threads)?;
+    let bar = progress_bar(replications.len() as u64, progress);
+    let failure: Mutex<Option<RunError>> = Mutex::new(None);
+    let results: Vec<Option<ReplicationResult>> = pool.install(|| {
+        replications
+            .par_iter()
+            .progress_with(bar.clone())
+            .map(|&replication| {
+                if cancel.load(Ordering::Relaxed) {
+                    return None;
+                }
+                match prepared.simulate(replication) {
+                    Ok(r) => Some(r),
+                    Err(Stopped::Cancelled) => None,
+                    Err(reason) => {
+                        if let Ok(mut slot) = failure.lock() {
+                            slot.get_or_insert(RunError::Stopped {
+                                replication,
+                                reason,
+                            });
+                        }
+                        cancel.store(true, Ordering::Relaxed);
+                        None
+                    }
+                }
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    // A poisoned lock means a worker panicked while holding it, which the
+    // pool has already propagated; taking the value is still sound.
+    let failure = match failure.into_inner() {
+        Ok(f) => f,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let interrupted = results.iter().any(Option::is_none);
+    Ok(Completed {
+        results: results.into_iter().flatten().collect(),
+        interrupted,
+    })
 }

@@ -17,10 +17,16 @@ use crate::report::{
 use crate::scenario::{self, ErrorKind, LoadedScenario, ScenarioDoc};
 
 use super::compare::compare_results;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::precision::{PrecisionRule, run_to_precision};
 use super::shard::Shard;
 use super::{ExperimentError, Progress};
 use crate::model::DEFAULT_QUEUE_LIMIT;
+
+/// Most worker threads: more only costs memory (a stack each).
+const MAX_THREADS: usize = 1024;
 
 /// What every command shares: overrides, threads, and how many replications.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +44,12 @@ pub struct Settings {
     pub precision: Option<PrecisionRule>,
     /// The bound on any one queue (`None`: [`DEFAULT_QUEUE_LIMIT`]).
     pub max_queue: Option<usize>,
+    /// Set on Ctrl-C: replications stop within a few thousand events.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Replace an output directory that is not a patientflow output.
+    pub force: bool,
+    /// `run` only: on Ctrl-C, write the finished replications marked partial.
+    pub keep_partial: bool,
     /// Recorded in the manifests.
     pub command_line: Vec<String>,
 }
@@ -58,7 +70,18 @@ impl Settings {
 
     /// The scenario ready to run under these settings.
     pub(crate) fn prepare(&self, scenario: crate::scenario::Scenario) -> Prepared {
-        Prepared::new(scenario).with_queue_limit(self.max_queue.unwrap_or(DEFAULT_QUEUE_LIMIT))
+        let prepared =
+            Prepared::new(scenario).with_queue_limit(self.max_queue.unwrap_or(DEFAULT_QUEUE_LIMIT));
+        match &self.cancel {
+            Some(flag) => prepared.with_cancel(Arc::clone(flag)),
+            None => prepared,
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
     fn progress(&self) -> Progress {
@@ -71,6 +94,12 @@ impl Settings {
 
     /// Refuses combinations that cannot mean anything.
     fn check(&self) -> Result<(), ExperimentError> {
+        if self.threads > MAX_THREADS {
+            return Err(ExperimentError::Usage(format!(
+                "--threads: expected at most {MAX_THREADS} threads, found {}",
+                self.threads
+            )));
+        }
         if self.replications == Some(0) {
             return Err(ExperimentError::Usage(
                 "--replications: expected at least 1 replication, found 0".into(),
@@ -153,8 +182,10 @@ pub struct Arm {
 }
 
 /// The results of the arms: replications `0..N` (or a shard's share),
-/// the same indices in every arm.
+/// the same indices in every arm (fewer when `interrupted`).
 struct Executed {
+    /// Ctrl-C stopped the run: `results` hold the replications that finished.
+    interrupted: bool,
     results: Vec<Vec<ReplicationResult>>,
     prepared: Vec<Prepared>,
     threads: usize,
@@ -162,19 +193,78 @@ struct Executed {
     precision: Option<PrecisionRecord>,
 }
 
-/// The one place replications are run for these commands.
+/// The one place replications are run for these commands: the results, and
+/// whether Ctrl-C stopped them early (then only the finished ones).
 fn simulate(
     prepared: &Prepared,
     replications: &[u32],
     threads: usize,
     progress: Progress,
-) -> Result<Vec<ReplicationResult>, ExperimentError> {
-    Ok(super::run_replications(
-        prepared,
-        replications,
-        threads,
-        progress,
-    )?)
+    settings: &Settings,
+) -> Result<(Vec<ReplicationResult>, bool), ExperimentError> {
+    match &settings.cancel {
+        Some(cancel) => {
+            let done = super::run_replications_interruptible(
+                prepared,
+                replications,
+                threads,
+                progress,
+                cancel,
+            )?;
+            Ok((done.results, done.interrupted))
+        }
+        None => Ok((
+            super::run_replications(prepared, replications, threads, progress)?,
+            false,
+        )),
+    }
+}
+
+/// The error for a run stopped by Ctrl-C with nothing written.
+fn interrupted(out: &Path) -> ExperimentError {
+    ExperimentError::Interrupted(format!(
+        "interrupted: nothing was written to {}",
+        out.display()
+    ))
+}
+
+/// Before anything runs: refuses a run too large for memory or time, and
+/// warns (on stderr, and returned for run.json) about services whose offered
+/// load is near or above capacity.
+fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Vec<String>, ExperimentError> {
+    use super::check::{Verdict, offered_load, size_limits};
+    let check = offered_load(&loaded.scenario);
+    size_limits(&loaded.scenario, &check).map_err(|t| {
+        ExperimentError::TooLarge(format!(
+            "error: {}: key `{}`: run refused before starting: {}",
+            path.display(),
+            t.key,
+            t.message
+        ))
+    })?;
+    let mut warnings = Vec::new();
+    for s in &check.services {
+        let note = match s.verdict() {
+            Verdict::Overloaded => {
+                "demand exceeds capacity: its queue grows through the run, so the figures \
+                 describe a system that never settles"
+            }
+            Verdict::High => "near capacity: expect long queues",
+            Verdict::Ok | Verdict::Busy => continue,
+        };
+        let warning = format!(
+            "{}: {}: offered load {:.1} against a capacity of {:.0} (utilisation {:.2}): {note} \
+             (see `patientflow check`)",
+            path.display(),
+            s.service,
+            s.offered,
+            s.capacity,
+            s.utilisation()
+        );
+        eprintln!("warning: {warning}");
+        warnings.push(warning);
+    }
+    Ok(warnings)
 }
 
 fn execute(arms: &[Arm], settings: &Settings) -> Result<Executed, ExperimentError> {
@@ -186,10 +276,19 @@ fn execute(arms: &[Arm], settings: &Settings) -> Result<Executed, ExperimentErro
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
     if let Some(rule) = &settings.precision {
-        let (results, record) = run_to_precision(prepared.len(), rule, |arm, reps| {
-            simulate(&prepared[arm], reps, threads, progress)
-        })?;
+        let (results, record) =
+            run_to_precision(prepared.len(), rule, |arm, reps| {
+                match simulate(&prepared[arm], reps, threads, progress, settings)? {
+                    (results, false) => Ok(results),
+                    (_, true) => Err(ExperimentError::Interrupted(
+                        "interrupted: nothing was written (a --precision run keeps no partial \
+                     results)"
+                            .into(),
+                    )),
+                }
+            })?;
         return Ok(Executed {
+            interrupted: false,
             results,
             prepared,
             threads,
@@ -201,11 +300,18 @@ fn execute(arms: &[Arm], settings: &Settings) -> Result<Executed, ExperimentErro
         Some(s) => (s.replications(total), Some(s.record(total))),
         None => ((0..total).collect(), None),
     };
-    let results = prepared
-        .iter()
-        .map(|p| simulate(p, &indices, threads, progress))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut results = Vec::with_capacity(prepared.len());
+    let mut interrupted = false;
+    for p in &prepared {
+        let (r, stopped) = simulate(p, &indices, threads, progress, settings)?;
+        results.push(r);
+        if stopped {
+            interrupted = true;
+            break;
+        }
+    }
     Ok(Executed {
+        interrupted,
         results,
         prepared,
         threads,
@@ -287,6 +393,7 @@ pub fn run_scenario(
     let started = Instant::now();
     let loaded = scenario::load(path, &settings.overrides())?;
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
+    let warnings = preflight(path, &loaded)?;
     announce(&loaded, settings);
     let arm = Arm {
         name: file_stem(path),
@@ -307,9 +414,48 @@ pub fn run_scenario(
         settings,
     );
     let results = &executed.results[0];
-    let files = report::render_run_files(results, executed.prepared[0].first_day(), &manifest)
-        .map_err(io_error(&out))?;
-    report::write_output_files(&out, &files).map_err(io_error(&out))?;
+    // Ctrl-C after the last replication but before writing still counts.
+    let interrupted_run = executed.interrupted || settings.cancelled();
+    let keep = interrupted_run && settings.keep_partial && !results.is_empty();
+    if interrupted_run && !keep {
+        return Err(ExperimentError::Interrupted(format!(
+            "interrupted: {} of {} replications had finished; nothing was written to {}{}",
+            results.len(),
+            replications,
+            out.display(),
+            if settings.keep_partial {
+                ""
+            } else {
+                " (--keep-partial writes the finished replications, marked as partial)"
+            }
+        )));
+    }
+    let options = report::WriteOptions {
+        force: settings.force,
+        partial: keep.then(|| report::Partial {
+            requested: replications,
+            completed: results.iter().map(|r| r.replication).collect(),
+        }),
+        warnings,
+    };
+    let files = report::render_run_files_with(
+        results,
+        executed.prepared[0].first_day(),
+        &manifest,
+        &options,
+    )
+    .map_err(io_error(&out))?;
+    report::write_output_files_with(&out, &files, settings.force).map_err(io_error(&out))?;
+    if let Some(p) = &options.partial {
+        return Err(ExperimentError::Interrupted(format!(
+            "interrupted: PARTIAL results of {} of {} replications written to {} (marked in \
+             run.json and {})",
+            p.completed.len(),
+            p.requested,
+            out.display(),
+            report::PARTIAL_FILE
+        )));
+    }
     let mut stdout = String::new();
     if let Some(shard) = &executed.shard {
         stdout.push_str(&shard_note(shard, replications));
@@ -608,7 +754,13 @@ fn finish_experiment(
     started: Instant,
     settings: &Settings,
 ) -> Result<Finished, ExperimentError> {
+    for arm in &arms {
+        preflight(&arm.scenario_path, &arm.loaded)?;
+    }
     let executed = execute(&arms, settings)?;
+    if executed.interrupted || settings.cancelled() {
+        return Err(interrupted(out));
+    }
     let replications = replications_of(&arms, &executed);
     let runs: Vec<ArmRun> = arms
         .iter()
@@ -642,7 +794,7 @@ fn finish_experiment(
         wall_time_seconds: started.elapsed().as_secs_f64(),
         command_line: settings.command_line.clone(),
     };
-    write_experiment(&manifest, &runs, out)
+    write_experiment(&manifest, &runs, out, settings.force)
 }
 
 /// One scenario's run within an experiment, ready to write.
@@ -659,6 +811,7 @@ pub(crate) fn write_experiment(
     manifest: &ExperimentManifest,
     runs: &[ArmRun],
     out: &Path,
+    force: bool,
 ) -> Result<Finished, ExperimentError> {
     let mut files = Vec::new();
     for (arm, run) in manifest.arms.iter().zip(runs) {
@@ -711,7 +864,7 @@ pub(crate) fn write_experiment(
         report::EXPERIMENT_FILE.to_string(),
         report::render_experiment_json(manifest).map_err(io_error(out))?,
     ));
-    report::write_output_files(out, &files).map_err(io_error(out))?;
+    report::write_output_files_with(out, &files, force).map_err(io_error(out))?;
     stdout.push_str(&format!("Outputs written to {}\n", out.display()));
     Ok(Finished {
         out: out.to_path_buf(),

@@ -146,7 +146,57 @@ pub fn utc_timestamp(t: std::time::SystemTime) -> String {
 struct RunJson<'a> {
     #[serde(flatten)]
     manifest: &'a RunManifest,
+    /// True when the run was interrupted and only some replications finished.
+    partial: bool,
+    /// The replications the figures cover, when partial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completed_replications: Option<&'a [u32]>,
+    /// Warnings printed before the run (a service the offered-load check
+    /// found overloaded or near capacity), kept with the figures they qualify.
+    warnings: &'a [String],
     outputs: OutputNotes,
+}
+
+/// How [`write_run_outputs_with`] treats the target and what it notes.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Replace an existing directory even when it does not look like a
+    /// previous run's output (`--force`). Never the current directory or
+    /// one containing it.
+    pub force: bool,
+    /// `Some` when the run was interrupted: the replications that finished.
+    pub partial: Option<Partial>,
+    /// Recorded in run.json under `warnings`.
+    pub warnings: Vec<String>,
+}
+
+/// An interrupted run's finished replications (`--keep-partial`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partial {
+    /// Replications asked for.
+    pub requested: u32,
+    /// Indices of the replications that finished, ascending.
+    pub completed: Vec<u32>,
+}
+
+/// The name of the file that marks a partial run's outputs.
+pub const PARTIAL_FILE: &str = "PARTIAL.txt";
+
+fn partial_note(p: &Partial) -> String {
+    format!(
+        "PARTIAL RESULTS: this run was interrupted. {} of {} replications finished; every \
+         figure in these files is over those {} only, so intervals are wider than a full \
+         run's and the figures are not those of the scenario's full run.\n\
+         Finished replications: {}\n",
+        p.completed.len(),
+        p.requested,
+        p.completed.len(),
+        p.completed
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
 }
 
 #[derive(Serialize)]
@@ -349,8 +399,19 @@ const SHARD_NOTES: OutputNotes = OutputNotes {
 
 /// The text of `run.json` (pretty-printed, trailing newline).
 pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
+    render_run_json_with(manifest, None, &[])
+}
+
+fn render_run_json_with(
+    manifest: &RunManifest,
+    partial: Option<&Partial>,
+    warnings: &[String],
+) -> io::Result<String> {
     let doc = RunJson {
         manifest,
+        partial: partial.is_some(),
+        completed_replications: partial.map(|p| p.completed.as_slice()),
+        warnings,
         outputs: if manifest.shard.is_some() {
             SHARD_NOTES
         } else {
@@ -376,9 +437,28 @@ pub fn write_run_outputs(
     first_day: Date,
     manifest: &RunManifest,
 ) -> io::Result<()> {
+    write_run_outputs_with(
+        out_dir,
+        results,
+        first_day,
+        manifest,
+        &WriteOptions::default(),
+    )
+}
+
+/// As [`write_run_outputs`], with `--force` and partial results: a partial
+/// run's `run.json` has `"partial": true` and the finished replications,
+/// and a [`PARTIAL_FILE`] says so in words.
+pub fn write_run_outputs_with(
+    out_dir: &Path,
+    results: &[ReplicationResult],
+    first_day: Date,
+    manifest: &RunManifest,
+    options: &WriteOptions,
+) -> io::Result<()> {
     // Render before touching the disk: a failure here leaves no trace.
-    let files = render_run_files(results, first_day, manifest)?;
-    write_output_files(out_dir, &files)
+    let files = render_run_files_with(results, first_day, manifest, options)?;
+    write_output_files_with(out_dir, &files, options.force)
 }
 
 /// The files of a run directory, rendered: `(file name, text)`. A shard
@@ -392,20 +472,34 @@ pub fn render_run_files(
     first_day: Date,
     manifest: &RunManifest,
 ) -> io::Result<Vec<(String, String)>> {
-    let mut files = Vec::with_capacity(4);
+    render_run_files_with(results, first_day, manifest, &WriteOptions::default())
+}
+
+/// As [`render_run_files`], with a partial run's marker and the check's
+/// warnings in `run.json`.
+pub fn render_run_files_with(
+    results: &[ReplicationResult],
+    first_day: Date,
+    manifest: &RunManifest,
+    options: &WriteOptions,
+) -> io::Result<Vec<(String, String)>> {
+    let mut files = Vec::with_capacity(12);
+    let run_json = render_run_json_with(manifest, options.partial.as_ref(), &options.warnings)?;
+    if let Some(partial) = &options.partial {
+        files.push((PARTIAL_FILE.into(), partial_note(partial)));
+    }
     if manifest.shard.is_some() {
         files.push(("replications.csv".into(), render_replications_csv(results)));
         files.push((
             DAILY_REPLICATIONS_FILE.into(),
             render_daily_replications_csv(results, first_day),
         ));
-        files.push(("run.json".into(), render_run_json(manifest)?));
+        files.push(("run.json".into(), run_json));
     } else {
         let summary = render_summary_csv(&summarise_metrics(results));
         let daily_rows = summarise_daily(results);
         let daily = render_daily_csv(&daily_rows, first_day);
         let bands = render_daily_bands_csv(&daily_rows, first_day);
-        let run_json = render_run_json(manifest)?;
         // The report reads the same text the files will hold, so that
         // `patientflow report DIR` rebuilds it byte for byte.
         let data = RunData::from_texts(&run_json, &summary, &bands).map_err(|e| {
@@ -430,7 +524,17 @@ pub fn render_run_files(
 /// atomically as [`write_run_outputs`] does, with the same refusal to
 /// replace a directory that is not a patientflow output.
 pub fn write_output_files(out_dir: &Path, files: &[(String, String)]) -> io::Result<()> {
-    check_replaceable(out_dir)?;
+    write_output_files_with(out_dir, files, false)
+}
+
+/// As [`write_output_files`]; `force` replaces a directory that is not a
+/// patientflow output (never the current directory or one containing it).
+pub fn write_output_files_with(
+    out_dir: &Path,
+    files: &[(String, String)],
+    force: bool,
+) -> io::Result<()> {
+    check_replaceable(out_dir, force)?;
     replace_dir_with(out_dir, |tmp| {
         for (name, text) in files {
             let path = tmp.join(name);
@@ -474,8 +578,9 @@ pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
 /// Refuses to replace a directory that is neither empty nor a previous
 /// output of patientflow, a run (`run.json`) or a comparison or sweep
 /// (`experiment.json`): pointing `--out` at a home directory must not
-/// delete it.
-fn check_replaceable(out_dir: &Path) -> io::Result<()> {
+/// delete it, unless `force`. Even with `force`, never the current directory
+/// or one that contains it: that would delete the scenarios being run.
+fn check_replaceable(out_dir: &Path, force: bool) -> io::Result<()> {
     match fs::metadata(out_dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
@@ -488,15 +593,29 @@ fn check_replaceable(out_dir: &Path) -> io::Result<()> {
         || out_dir.join("run.json").is_file()
         || out_dir.join(EXPERIMENT_FILE).is_file()
     {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!(
-                "{} exists and is not a patientflow output directory (no run.json \
-                 or {EXPERIMENT_FILE}); refusing to replace it",
-                out_dir.display()
-            ),
-        ))
+        return Ok(());
     }
+    if force {
+        let target = fs::canonicalize(out_dir)?;
+        let here = std::env::current_dir().and_then(fs::canonicalize)?;
+        if here.starts_with(&target) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is the current directory or contains it; refusing to replace it, \
+                     even with --force",
+                    out_dir.display()
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{} exists and is not a patientflow output directory (no run.json \
+             or {EXPERIMENT_FILE}); refusing to replace it (use --force to replace it anyway)",
+            out_dir.display()
+        ),
+    ))
 }

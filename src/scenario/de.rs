@@ -120,6 +120,15 @@ fn describe_unexpected(u: de::Unexpected<'_>) -> String {
     s
 }
 
+/// serde's names for what a list or a map is, in the words of a TOML file.
+fn plain_expected(exp: &str) -> String {
+    match exp {
+        "a sequence" => "an array such as [1, 2, 3]".to_string(),
+        "a map" => "a table".to_string(),
+        other => other.to_string(),
+    }
+}
+
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         DeError::new(ErrorKind::InvalidValue, msg.to_string())
@@ -128,7 +137,11 @@ impl de::Error for DeError {
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError::new(
             ErrorKind::WrongType,
-            format!("expected {exp}, found {}", describe_unexpected(unexp)),
+            format!(
+                "expected {}, found {}",
+                plain_expected(&exp.to_string()),
+                describe_unexpected(unexp)
+            ),
         )
     }
 

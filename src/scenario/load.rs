@@ -370,6 +370,35 @@ fn shift_origins(node: &mut Node, by: usize) {
     }
 }
 
+/// Loads a scenario from the bytes of a file that does not `extends`
+/// another, as [`load`] would if those bytes were the file at `path` (which is
+/// only used to name it in errors; nothing is read from disk). For the fuzz
+/// target and for tools that hold a scenario in memory.
+pub fn load_bytes(
+    bytes: &[u8],
+    path: &Path,
+    sets: &[String],
+) -> Result<LoadedScenario, ScenarioError> {
+    let text = text_from_bytes(bytes.to_vec()).map_err(|(kind, msg)| {
+        ScenarioError::unlocated(kind, ErrorOrigin::File(path.into()), msg)
+    })?;
+    let mut doc = ScenarioDoc::parse_str(&text, path)?;
+    for s in sets {
+        doc.set(s)?;
+    }
+    let (scenario, sources) = doc.to_scenario_with_sources()?;
+    let resolved_toml = doc.to_toml();
+    let sha256 = sha256_hex(resolved_toml.as_bytes());
+    Ok(LoadedScenario {
+        scenario,
+        path: path.to_path_buf(),
+        files: doc.files.clone(),
+        resolved_toml,
+        sha256,
+        sources,
+    })
+}
+
 /// Reads the text of one input, refusing oversized and non-UTF-8 files.
 fn read_text(path: &Path) -> Result<String, (ErrorKind, String)> {
     let file = std::fs::File::open(path).map_err(|e| (ErrorKind::Io, e.to_string()))?;
@@ -377,6 +406,11 @@ fn read_text(path: &Path) -> Result<String, (ErrorKind, String)> {
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| (ErrorKind::Io, e.to_string()))?;
+    text_from_bytes(bytes)
+}
+
+/// The text of a file's bytes: refused when too large or not UTF-8.
+fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (ErrorKind, String)> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err((
             ErrorKind::Io,

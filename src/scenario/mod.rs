@@ -19,6 +19,8 @@ mod tree;
 pub mod types;
 
 pub use error::{ErrorKind, ErrorOrigin, ScenarioError};
-pub use load::{DocEntry, LoadedScenario, MAX_FILE_BYTES, ScenarioDoc, load, sha256_hex};
+pub use load::{
+    DocEntry, LoadedScenario, MAX_FILE_BYTES, ScenarioDoc, load, load_bytes, sha256_hex,
+};
 pub use tree::{Node, Origin};
 pub use types::*;

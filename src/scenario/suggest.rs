@@ -1,16 +1,25 @@
 //! "Did you mean" suggestions for misspelt keys and names.
 
-/// Levenshtein distance in characters (two-row dynamic programme).
+/// Edit distance in characters where swapping two neighbours counts as one
+/// edit ("maen" for "mean"), the commonest typing slip: optimal string
+/// alignment, three-row dynamic programme.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        for j in 0..b.len() {
+            let substitute = prev[j] + usize::from(a[i] != b[j]);
+            let mut d = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                d = d.min(before[j - 1] + 1);
+            }
+            cur[j + 1] = d;
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -32,7 +41,17 @@ pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str>
             best = Some((c, d));
         }
     }
-    best.map(|(c, _)| c)
+    // A shortened name ("frailty" for "frailty_unit"): the only candidate
+    // it starts, when it is long enough to mean something.
+    best.map(|(c, _)| c).or_else(|| {
+        let mut starting = candidates
+            .iter()
+            .filter(|c| word.chars().count() >= 4 && c.starts_with(word));
+        match (starting.next(), starting.next()) {
+            (Some(c), None) => Some(*c),
+            _ => None,
+        }
+    })
 }
 
 /// `"; did you mean `x`?"`, or nothing when no candidate is close.
@@ -53,6 +72,8 @@ mod tests {
         assert_eq!(edit_distance("carz", "cars"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("maen", "mean"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
     }
 
     #[test]
@@ -61,5 +82,11 @@ mod tests {
         assert_eq!(closest("car", &keys), Some("cars"));
         assert_eq!(closest("eligable_share", &keys), Some("eligible_share"));
         assert_eq!(closest("zzzzzz", &keys), None);
+        assert_eq!(closest("maen", &["mean", "sd"]), Some("mean"));
+        assert_eq!(
+            closest("frailty", &["frailty_unit", "pru"]),
+            Some("frailty_unit")
+        );
+        assert_eq!(closest("da", &["days", "dates"]), None);
     }
 }

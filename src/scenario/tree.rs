@@ -363,9 +363,17 @@ pub(crate) fn merge_entry(existing: &mut Entry, entry: Entry) {
     match (&mut existing.node.value, entry.node.value) {
         (Value::Table(b), Value::Table(o)) => {
             let family = new_dist_family(b, &o);
+            // Only inherited parameters are dropped on a change of family:
+            // one written in the overriding table is the user's, and must be
+            // refused (as unknown for the family) rather than silently ignored.
+            let written: Vec<String> = o.keys().cloned().collect();
             merge(b, o);
             if let Some(family) = family {
-                b.retain(|k, _| k == "dist" || is_dist_parameter(&family, k) == Some(true));
+                b.retain(|k, _| {
+                    k == "dist"
+                        || written.contains(k)
+                        || is_dist_parameter(&family, k) == Some(true)
+                });
             }
             // The overriding file is the one the user is working on: point there.
             existing.node.origin = entry.node.origin;

@@ -1,0 +1,622 @@
+//! `patientflow check`: offered load per service from the scenario alone,
+//! before anything runs.
+//!
+//! A queueing service whose demand exceeds its capacity never settles: its
+//! queue grows for as long as the run lasts, and a run of such a plan stops
+//! at the queue bound (exit 3). The check predicts that from the scenario by
+//! a steady-state **flow balance** of the routing in `MODEL.md`: expected
+//! patients per day through each step, times the mean time each holds a
+//! place (Little's law), against the places there are.
+//!
+//! # Remarks: what is exact and what is approximate
+//!
+//! Exact in expectation: the routing shares, the distribution means, the
+//! share of crises arriving while the PRU or the frailty unit is open (from
+//! the hour-of-day and day-of-week weights and the opening hours), the mean
+//! wait for the discharge hours (averaged over the week), the red bag
+//! reduction (estimated from 20,000 draws with a fixed seed).
+//!
+//! Approximations, each stated so a reader can judge the verdicts:
+//! - PRU and frailty unit losses use Erlang B at the *average* load during
+//!   opening hours; demand peaks within the day lose a little more.
+//! - Month-of-year weights are averaged over the year (a winter peak may
+//!   overload a service that is fine on average); bed capacity changes are
+//!   ignored (`acute.beds` is the capacity).
+//! - No capacity waits: the load is what is offered, not what the queues
+//!   would add. So a utilisation >= 1 means "unstable", and one just below 1
+//!   still means long queues.
+//! - Care home residents' crises use the steady-state occupancy
+//!   min(offered load, beds), and ignore the time residents spend away.
+//! - PRU conveyances reach the ED at the crisis time (not after the visit)
+//!   when deciding whether the frailty unit is open.
+//!
+//! Readmissions and residents' crises feed back into demand, so the balance
+//! is solved by fixed-point iteration; when readmissions alone sustain an
+//! ever-growing flow (readmission shares near 1), it does not converge and
+//! every service downstream is reported overloaded.
+
+use std::fmt::Write as _;
+
+use crate::engine::rng::{StreamKey, StreamRng};
+use crate::model::schedule::WeeklySchedule;
+use crate::scenario::dist::Dist;
+use crate::scenario::{OpenDays, Pathway, ReferralClass, Scenario};
+use crate::validate::theory::erlang_b;
+
+/// Utilisation from which a queueing service is reported `high`.
+pub const HIGH_UTILISATION: f64 = 0.95;
+
+/// A flow above this (patients a day) is taken as divergence of the balance.
+const DIVERGED: f64 = 1e12;
+
+/// How a service treats a patient who finds it full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceKind {
+    /// Turns the patient away (PRU, frailty unit): never unstable, only lossy.
+    Loss,
+    /// Makes the patient wait (beds, places): unstable when overloaded.
+    Queue,
+}
+
+/// The verdict on one service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Utilisation below [`HIGH_UTILISATION`].
+    Ok,
+    /// Utilisation at least [`HIGH_UTILISATION`] but below 1: long queues.
+    High,
+    /// Utilisation at least 1 (a queueing service): the queue grows without bound.
+    Overloaded,
+    /// A loss service at or above [`HIGH_UTILISATION`]: it turns many away,
+    /// which is a result, not a failure.
+    Busy,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::High => "high",
+            Verdict::Overloaded => "OVERLOADED",
+            Verdict::Busy => "busy",
+        }
+    }
+}
+
+/// Offered load on one service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceLoad {
+    /// As the run names it when its queue overflows.
+    pub service: &'static str,
+    pub kind: ServiceKind,
+    /// Mean places that demand would hold (erlangs); for a loss service,
+    /// during its opening hours.
+    pub offered: f64,
+    /// Places: cars, slots, beds, caseload places.
+    pub capacity: f64,
+    /// For a loss service: the share of patients arriving while it is open
+    /// whom it turns away (Erlang B).
+    pub loss_share: Option<f64>,
+}
+
+impl ServiceLoad {
+    /// Offered / capacity: 0 for no demand, infinite for demand and no places.
+    pub fn utilisation(&self) -> f64 {
+        if self.offered <= 0.0 {
+            0.0
+        } else if self.capacity <= 0.0 {
+            f64::INFINITY
+        } else {
+            self.offered / self.capacity
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        // NaN (a divergent balance) fails every comparison: overloaded.
+        let u = self.utilisation();
+        match self.kind {
+            ServiceKind::Loss if u >= HIGH_UTILISATION => Verdict::Busy,
+            ServiceKind::Loss => Verdict::Ok,
+            ServiceKind::Queue if u < HIGH_UTILISATION => Verdict::Ok,
+            ServiceKind::Queue if u < 1.0 => Verdict::High,
+            ServiceKind::Queue => Verdict::Overloaded,
+        }
+    }
+}
+
+/// Expected patients per day at each step, in steady state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flows {
+    /// Every source: new crises, residents' crises, readmissions.
+    pub crises: f64,
+    pub residents_crises: f64,
+    pub readmissions: f64,
+    pub pru_visits: f64,
+    pub ed_attendances: f64,
+    pub fau_assessed: f64,
+    pub admissions: f64,
+    /// Non-resident admissions leaving on P0..P3.
+    pub pathway: [f64; 4],
+    /// Community referrals by class, [`ReferralClass::index`] order.
+    pub referrals: [f64; 3],
+    /// Care home placements (from hospital and from the community).
+    pub care_home_placements: f64,
+    /// Mean hours from medically fit to the next discharge opening.
+    pub discharge_wait_hours: f64,
+}
+
+/// The result of [`offered_load`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub services: Vec<ServiceLoad>,
+    pub flows: Flows,
+    /// False when readmissions make the balance diverge.
+    pub converged: bool,
+}
+
+impl Check {
+    /// Queueing services at utilisation >= 1.
+    pub fn overloaded(&self) -> impl Iterator<Item = &ServiceLoad> {
+        self.services
+            .iter()
+            .filter(|s| s.verdict() == Verdict::Overloaded)
+    }
+}
+
+/// Share of a week's demand (hour-of-day x day-of-week weights) arriving
+/// while `schedule` is open, and the mean demand rate per hour, relative to
+/// the weekly average, during the open hours. (0, 0) when never open.
+fn open_demand(sc: &Scenario, schedule: &WeeklySchedule) -> (f64, f64) {
+    let hours = &sc.demand.hour_of_day;
+    let days = &sc.demand.day_of_week;
+    let mean_h = hours.iter().sum::<f64>() / 24.0;
+    let mean_d = days.iter().sum::<f64>() / 7.0;
+    let (mut demand_open, mut demand_all, mut open_hours) = (0.0, 0.0, 0.0);
+    for h in 0..168 {
+        let weekday = sc.start_date.add_days(h / 24).weekday();
+        let w = hours[(h % 24) as usize] / mean_h * days[weekday.index()] / mean_d;
+        let t = h as f64;
+        let open = schedule.open_hours_between(t, t + 1.0);
+        demand_all += w;
+        demand_open += w * open;
+        open_hours += open;
+    }
+    if open_hours <= 0.0 || demand_all <= 0.0 {
+        return (0.0, 0.0);
+    }
+    (demand_open / demand_all, demand_open / open_hours)
+}
+
+/// A loss service: share of its arrivals in open hours, offered erlangs
+/// while open, and the share of those turned away.
+struct LossService {
+    open_share: f64,
+    relative_rate_open: f64,
+    mean_hours: f64,
+    servers: u32,
+}
+
+impl LossService {
+    fn new(
+        sc: &Scenario,
+        open: crate::scenario::calendar::ClockWindow,
+        days: &OpenDays,
+        service: &Dist,
+        servers: u32,
+    ) -> Self {
+        let (open_share, relative_rate_open) =
+            open_demand(sc, &WeeklySchedule::service(sc.start_date, open, days));
+        LossService {
+            open_share,
+            relative_rate_open,
+            mean_hours: service.mean(),
+            servers,
+        }
+    }
+
+    /// (offered erlangs while open, loss share while open) for `per_day` arrivals.
+    fn load(&self, per_day: f64) -> (f64, f64) {
+        let offered = per_day / 24.0 * self.relative_rate_open * self.mean_hours;
+        let loss = if self.servers == 0 || !offered.is_finite() {
+            1.0
+        } else {
+            erlang_b(self.servers, offered)
+        };
+        (offered, loss)
+    }
+
+    /// Share of all arrivals served.
+    fn served_share(&self, per_day: f64) -> f64 {
+        self.open_share * (1.0 - self.load(per_day).1)
+    }
+}
+
+/// Mean hours from an instant uniform over the week to the next discharge
+/// opening (0 inside the hours); infinite when there are none.
+fn mean_discharge_wait(sc: &Scenario) -> f64 {
+    let schedule = WeeklySchedule::discharge(
+        sc.start_date,
+        sc.acute.discharge_hours,
+        sc.acute.weekend_discharge_hours,
+    );
+    // Minute steps: windows are whole minutes, so this is exact to a minute.
+    let steps = 168 * 60;
+    let mut total = 0.0;
+    for i in 0..steps {
+        let t = f64::from(i) / 60.0;
+        match schedule.next_open(t) {
+            Some(open) => total += open - t,
+            None => return f64::INFINITY,
+        }
+    }
+    total / f64::from(steps)
+}
+
+/// Mean acute stay of a care home resident under the red bag scheme (the
+/// model's rule: a stay of at least `min_los` is cut by `los_reduction`, never
+/// below `min_los`), estimated from fixed-seed draws.
+fn resident_los_mean(sc: &Scenario) -> f64 {
+    let los = &sc.acute.los_frail;
+    let Some(rb) = &sc.care_homes.red_bag else {
+        return los.mean();
+    };
+    const DRAWS: u32 = 20_000;
+    let mut rng = StreamRng::new(StreamKey(0x4348_4543_4b00_0001));
+    let mut total = 0.0;
+    for _ in 0..DRAWS {
+        let x = los.sample(&mut rng);
+        total += if x >= rb.min_los_hours {
+            (x - rb.los_reduction_hours).max(rb.min_los_hours)
+        } else {
+            x
+        };
+    }
+    total / f64::from(DRAWS)
+}
+
+/// Offered load per service, from the scenario alone. See the module docs
+/// for what is approximate.
+pub fn offered_load(sc: &Scenario) -> Check {
+    let pru = LossService::new(sc, sc.pru.open, &sc.pru.days, &sc.pru.visit, sc.pru.cars);
+    let fau = LossService::new(
+        sc,
+        sc.frailty_unit.open,
+        &sc.frailty_unit.days,
+        &sc.frailty_unit.assessment,
+        sc.frailty_unit.slots,
+    );
+    let wait = mean_discharge_wait(sc);
+    let los_frail = sc.acute.los_frail.mean();
+    let los_other = sc.acute.los_other.mean();
+    let los_resident = resident_los_mean(sc);
+    let delay = |p: usize| {
+        sc.pathways.process_delay[p]
+            .as_ref()
+            .map_or(0.0, Dist::mean)
+    };
+    let post_fit = |shares: &[f64; 4]| {
+        shares[1] * delay(0) + shares[2] * delay(1) + shares[3] * delay(2) + wait
+    };
+    let readmit = sc.readmission.map_or([0.0; 3], |r| [r.p0, r.p1, r.p2]);
+    let episode = |c: ReferralClass| sc.community.episode[c.index()].mean();
+    let rehab_stay = sc.rehab.stay.mean();
+    let care_stay = sc.care_homes.stay.mean();
+    let care_beds = f64::from(sc.care_homes.beds);
+
+    // Unknowns of the fixed point: readmissions by group, residents in bed.
+    let (mut readm_frail, mut readm_other) = (0.0, 0.0);
+    let mut residents = care_beds * sc.care_homes.initial_occupancy;
+    let mut converged = false;
+    let mut flows = Flows::default();
+    let mut loads = [0.0; 4];
+    let (mut pru_load, mut fau_load) = ((0.0, 0.0), (0.0, 0.0));
+    for _ in 0..500 {
+        let new_frail = sc.demand.crises_per_day * sc.demand.frail_share;
+        let new_other = sc.demand.crises_per_day * (1.0 - sc.demand.frail_share);
+        let resident_crises = residents * sc.care_homes.crises_per_resident_year / 365.0;
+        let frail = new_frail + readm_frail;
+        let other = new_other + readm_other;
+        let crises = frail + other + resident_crises;
+
+        let eligible = crises * sc.pru.eligible_share;
+        pru_load = pru.load(eligible);
+        let pru_visits = eligible * pru.served_share(eligible);
+        // Per crisis of any group: PRU treated at home.
+        let treated = sc.pru.eligible_share * pru.served_share(eligible) * sc.pru.treated_at_home;
+        let ed = crises * (1.0 - treated);
+        let frail_ed = (frail + resident_crises) * (1.0 - treated);
+        fau_load = fau.load(frail_ed);
+        let fau_served = fau.served_share(frail_ed);
+        let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
+            + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
+        let per_crisis_to_ed = 1.0 - treated;
+        let a_frail = frail * per_crisis_to_ed * frail_admit;
+        let a_resident = resident_crises * per_crisis_to_ed * frail_admit;
+        let a_other = other * per_crisis_to_ed * sc.ed.other_admit_share;
+
+        let f = &sc.pathways.frail;
+        let o = &sc.pathways.other;
+        let pathway: [f64; 4] = std::array::from_fn(|k| a_frail * f[k] + a_other * o[k]);
+        let avoidance = crises * treated * sc.pru.community_follow_up
+            + frail_ed
+                * fau_served
+                * sc.frailty_unit.discharged_same_day
+                * sc.frailty_unit.community_follow_up;
+        let p1 = pathway[Pathway::P1.index()];
+        let p2 = pathway[Pathway::P2.index()];
+        let p3 = pathway[Pathway::P3.index()];
+        let after_rehab = p2 * sc.rehab.community_follow_up;
+        let referrals = [p1 + after_rehab, avoidance, sc.community.referrals_per_day];
+        let placements = p3 + sc.care_homes.community_placements_per_day;
+
+        loads = [
+            a_frail * (los_frail + post_fit(f))
+                + a_resident * (los_resident + wait)
+                + a_other * (los_other + post_fit(o)),
+            // A place is held from the grant, so P1 patients hold it while
+            // they wait for the discharge hours.
+            p1 * (episode(ReferralClass::Discharge) + wait)
+                + after_rehab * episode(ReferralClass::Discharge)
+                + avoidance * episode(ReferralClass::Avoidance)
+                + sc.community.referrals_per_day * episode(ReferralClass::Community),
+            p2 * (rehab_stay + wait),
+            placements * care_stay + p3 * wait,
+        ]
+        .map(|hours_per_day| hours_per_day / 24.0);
+
+        let next_frail = a_frail * (f[0] * readmit[0] + f[1] * readmit[1] + f[2] * readmit[2]);
+        let next_other = a_other * (o[0] * readmit[0] + o[1] * readmit[1] + o[2] * readmit[2]);
+        let next_residents = loads[3].min(care_beds);
+        flows = Flows {
+            crises,
+            residents_crises: resident_crises,
+            readmissions: readm_frail + readm_other,
+            pru_visits,
+            ed_attendances: ed,
+            fau_assessed: frail_ed * fau_served,
+            admissions: a_frail + a_resident + a_other,
+            pathway,
+            referrals,
+            care_home_placements: placements,
+            discharge_wait_hours: wait,
+        };
+        let change = (next_frail - readm_frail).abs()
+            + (next_other - readm_other).abs()
+            + (next_residents - residents).abs();
+        readm_frail = next_frail;
+        readm_other = next_other;
+        residents = next_residents;
+        // NaN (a broken balance) stops the iteration too.
+        if crises.is_nan() || crises >= DIVERGED {
+            break;
+        }
+        if change <= 1e-9 * (1.0 + crises) {
+            converged = true;
+            break;
+        }
+    }
+    if !converged {
+        // Demand that feeds itself without bound: every downstream service
+        // is overloaded (NaN utilisation is reported as such).
+        loads = [f64::INFINITY; 4];
+    }
+    let queue = |service, offered, capacity: f64| ServiceLoad {
+        service,
+        kind: ServiceKind::Queue,
+        offered,
+        capacity,
+        loss_share: None,
+    };
+    let services = vec![
+        ServiceLoad {
+            service: "physician response unit",
+            kind: ServiceKind::Loss,
+            offered: pru_load.0,
+            capacity: f64::from(sc.pru.cars),
+            loss_share: Some(pru_load.1),
+        },
+        ServiceLoad {
+            service: "frailty unit",
+            kind: ServiceKind::Loss,
+            offered: fau_load.0,
+            capacity: f64::from(sc.frailty_unit.slots),
+            loss_share: Some(fau_load.1),
+        },
+        queue("acute beds", loads[0], f64::from(sc.acute.beds)),
+        queue("community nursing", loads[1], sc.community_places() as f64),
+        queue("rehab beds", loads[2], f64::from(sc.rehab.beds)),
+        queue("care home beds", loads[3], care_beds),
+    ];
+    Check {
+        services,
+        flows,
+        converged,
+    }
+}
+
+/// Longest simulated time, warm-up included: 100 years. Several per-day
+/// tables are built before a run (8 bytes a simulated hour for the arrival
+/// rate), so an absurd horizon must be refused before it is allocated.
+pub const MAX_SIMULATED_DAYS: f64 = 36_500.0;
+
+/// Most crises expected in one replication (warm-up included): 20 million,
+/// about 400 times the baseline's. Each admission keeps its bed wait for
+/// the 95th percentile (8 bytes), and a replication takes about 0.4 s per
+/// million crises, so this bounds a replication at about 160 MB and 10 s.
+pub const MAX_CRISES_PER_REPLICATION: f64 = 20e6;
+
+/// Most care home beds: every bed is simulated with its resident.
+pub const MAX_CARE_HOME_BEDS: u32 = 1_000_000;
+
+/// Most memory for the replications' results kept for the summary (their
+/// metrics and daily series, 8 bytes a value): 2 GiB.
+pub const MAX_RESULTS_BYTES: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// Why a run was refused before starting: the key to change and the reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TooLarge {
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// Refuses, up front, a run that would take unbounded time or memory;
+/// anything within these limits runs with memory flat in replications
+/// except for the results kept (about 24 bytes per day of the window per
+/// replication).
+pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
+    let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
+    if days.is_nan() || days > MAX_SIMULATED_DAYS {
+        return Err(TooLarge {
+            key: "scenario.horizon",
+            message: format!(
+                "warm_up + horizon is {days:.0} days; the most a run simulates is \
+                 {MAX_SIMULATED_DAYS:.0} days (100 years)"
+            ),
+        });
+    }
+    if sc.care_homes.beds > MAX_CARE_HOME_BEDS {
+        return Err(TooLarge {
+            key: "care_homes.beds",
+            message: format!(
+                "{} care home beds; the most the simulator takes is {MAX_CARE_HOME_BEDS} \
+                 (each bed is simulated with its resident)",
+                sc.care_homes.beds
+            ),
+        });
+    }
+    let crises = check.flows.crises * days;
+    if crises.is_nan() || crises > MAX_CRISES_PER_REPLICATION {
+        return Err(TooLarge {
+            key: "demand.crises_per_day",
+            message: format!(
+                "about {} crises a day for {days:.0} days is {} crises in each replication; \
+                 the most is {} (each replication would need more than ~160 MB and ~10 s): \
+                 lower the demand or shorten scenario.horizon",
+                number(check.flows.crises),
+                if crises.is_finite() {
+                    format!("{crises:.3e}")
+                } else {
+                    "an unbounded number of".to_string()
+                },
+                MAX_CRISES_PER_REPLICATION
+            ),
+        });
+    }
+    let window_days = sc.horizon_hours / 24.0 + 1.0;
+    let per_replication =
+        (crate::model::metrics::Metric::ALL.len() as f64 + 3.0 * window_days) * 8.0;
+    let results = per_replication * f64::from(sc.replications);
+    if results > MAX_RESULTS_BYTES {
+        return Err(TooLarge {
+            key: "scenario.replications",
+            message: format!(
+                "{} replications of a {:.0}-day window keep about {:.1} GB of results \
+                 ({:.0} KB each); the most is {:.1} GB: run at most {} replications, or a \
+                 shorter horizon",
+                sc.replications,
+                sc.horizon_hours / 24.0,
+                results / 1e9,
+                per_replication / 1e3,
+                MAX_RESULTS_BYTES / 1e9,
+                (MAX_RESULTS_BYTES / per_replication).floor()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn number(x: f64) -> String {
+    if x.is_nan() {
+        "-".to_string()
+    } else if x.is_infinite() {
+        "inf".to_string()
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// The check as a table for the terminal, with the flows behind it.
+pub fn format_check(check: &Check) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<26} {:>12} {:>10} {:>12}  verdict",
+        "service", "offered load", "capacity", "utilisation"
+    );
+    for s in &check.services {
+        let u = s.utilisation();
+        let mut verdict = s.verdict().name().to_string();
+        if let Some(loss) = s.loss_share {
+            let _ = write!(verdict, " (turns away {:.0}% while open)", loss * 100.0);
+        }
+        let _ = writeln!(
+            out,
+            "{:<26} {:>12} {:>10} {:>12}  {}",
+            s.service,
+            number(s.offered),
+            number(s.capacity),
+            if u.is_finite() {
+                format!("{u:.2}")
+            } else {
+                "inf".into()
+            },
+            verdict
+        );
+    }
+    let f = &check.flows;
+    let _ = writeln!(
+        out,
+        "\nExpected flows per day (steady state): crises {} (residents' {}, readmissions {}), \
+         ED attendances {}, admissions {}, leaving on P0/P1/P2/P3 {}/{}/{}/{}, community \
+         referrals {}, care home placements {}; mean wait for discharge hours {} h.",
+        number(f.crises),
+        number(f.residents_crises),
+        number(f.readmissions),
+        number(f.ed_attendances),
+        number(f.admissions),
+        number(f.pathway[0]),
+        number(f.pathway[1]),
+        number(f.pathway[2]),
+        number(f.pathway[3]),
+        number(f.referrals.iter().sum()),
+        number(f.care_home_placements),
+        number(f.discharge_wait_hours),
+    );
+    let _ = writeln!(
+        out,
+        "Offered load = arrivals x mean time holding a place (Little's law), without queueing; \
+         PRU and frailty unit while open. Annual averages: seasonal peaks and bed changes are \
+         not included. A queueing service at utilisation >= 1 is unstable (its queue grows \
+         without bound); >= {HIGH_UTILISATION} means long queues."
+    );
+    if !check.converged {
+        let _ = writeln!(
+            out,
+            "Readmissions feed demand without bound (the flow balance diverges)."
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts() {
+        let q = |offered, capacity| ServiceLoad {
+            service: "x",
+            kind: ServiceKind::Queue,
+            offered,
+            capacity,
+            loss_share: None,
+        };
+        assert_eq!(q(0.0, 0.0).verdict(), Verdict::Ok);
+        assert_eq!(q(1.0, 0.0).verdict(), Verdict::Overloaded);
+        assert_eq!(q(94.0, 100.0).verdict(), Verdict::Ok);
+        assert_eq!(q(95.0, 100.0).verdict(), Verdict::High);
+        assert_eq!(q(100.0, 100.0).verdict(), Verdict::Overloaded);
+        assert_eq!(q(f64::NAN, 100.0).verdict(), Verdict::Overloaded);
+        assert_eq!(q(f64::INFINITY, 100.0).verdict(), Verdict::Overloaded);
+    }
+}
