@@ -11,6 +11,7 @@
 //! # expect-at: 5:8                (line:column; `none` when unlocated)
 //! # expect-file: companions/x.toml (the file named, when not the case itself)
 //! # set: pru.cars=two             (run with this --set; repeatable)
+//! # command: sweep                 (the command to run it with; default `run`)
 //! ```
 //!
 //! Two cases are generated here rather than committed: files of many
@@ -28,6 +29,8 @@ struct Case {
     at: Option<(usize, usize)>,
     file: Option<String>,
     sets: Vec<String>,
+    /// `run`, or `sweep` for a sweep file.
+    command: String,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -66,6 +69,7 @@ fn parse_case(path: &Path) -> Case {
         at: None,
         file: None,
         sets: Vec::new(),
+        command: "run".to_string(),
     };
     if let Some(&(_, key, msg, at)) = UNHEADED.iter().find(|(n, ..)| *n == name) {
         case.key = Some(key.to_string());
@@ -84,6 +88,7 @@ fn parse_case(path: &Path) -> Case {
             "expect-msg" => case.msg = value,
             "expect-file" => case.file = Some(value),
             "set" => case.sets.push(value),
+            "command" => case.command = value,
             "expect-at" => {
                 saw_at = true;
                 if value != "none" {
@@ -106,7 +111,7 @@ fn parse_case(path: &Path) -> Case {
 fn refuse(case: &Case, scratch: &Path) -> String {
     let out_dir = scratch.join(format!("out-{}", case.name));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_patientflow"));
-    cmd.arg("run")
+    cmd.arg(&case.command)
         .arg(&case.path)
         .arg("--out")
         .arg(&out_dir)
@@ -189,6 +194,7 @@ fn every_broken_scenario_is_refused_with_a_located_message() {
         at: None,
         file: None,
         sets: Vec::new(),
+        command: "run".to_string(),
     });
     let big = scratch.path().join("901-eight-megabyte-array.toml");
     let base = corpus_dir().join("../scenarios/minimal.toml");
@@ -209,6 +215,7 @@ fn every_broken_scenario_is_refused_with_a_located_message() {
         at: Some((3, 15)),
         file: None,
         sets: Vec::new(),
+        command: "run".to_string(),
     });
 
     assert!(cases.len() >= 60, "only {} cases", cases.len());
