@@ -128,24 +128,9 @@ pub fn run_replications(
     threads: usize,
     progress: Progress,
 ) -> Result<Vec<ReplicationResult>, RunError> {
-    let pool = pool(threads)?;
-    let bar = progress_bar(replications.len() as u64, progress);
-    let results = pool.install(|| {
-        replications
-            .par_iter()
-            .progress_with(bar.clone())
-            .map(|&replication| {
-                prepared
-                    .simulate(replication)
-                    .map_err(|reason| RunError::Stopped {
-                        replication,
-                        reason,
-                    })
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-    results
+    // The unit tracer compiles to no tracing at all.
+    let traced = run_replications_traced(prepared, replications, threads, progress, || ())?;
+    Ok(traced.into_iter().map(|(result, ())| result).collect())
 }
 
 /// As [`run_replications`], also handing each replication a fresh tracer

@@ -46,7 +46,16 @@ pub struct LoadedScenario {
 /// Reads `path` (following `extends`), applies `sets` (`"KEY=VALUE"`, in
 /// order) and converts the result into a validated [`Scenario`].
 pub fn load(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioError> {
-    let mut doc = ScenarioDoc::read(path)?;
+    loaded(ScenarioDoc::read(path)?, path, sets)
+}
+
+/// Applies `sets` to `doc` and validates it: the shared end of [`load`] and
+/// [`load_bytes`].
+fn loaded(
+    mut doc: ScenarioDoc,
+    path: &Path,
+    sets: &[String],
+) -> Result<LoadedScenario, ScenarioError> {
     for s in sets {
         doc.set(s)?;
     }
@@ -382,21 +391,7 @@ pub fn load_bytes(
     let text = text_from_bytes(bytes.to_vec()).map_err(|(kind, msg)| {
         ScenarioError::unlocated(kind, ErrorOrigin::File(path.into()), msg)
     })?;
-    let mut doc = ScenarioDoc::parse_str(&text, path)?;
-    for s in sets {
-        doc.set(s)?;
-    }
-    let (scenario, sources) = doc.to_scenario_with_sources()?;
-    let resolved_toml = doc.to_toml();
-    let sha256 = sha256_hex(resolved_toml.as_bytes());
-    Ok(LoadedScenario {
-        scenario,
-        path: path.to_path_buf(),
-        files: doc.files.clone(),
-        resolved_toml,
-        sha256,
-        sources,
-    })
+    loaded(ScenarioDoc::parse_str(&text, path)?, path, sets)
 }
 
 /// Reads the text of one input, refusing oversized and non-UTF-8 files.
