@@ -94,6 +94,11 @@ pub struct ExperimentManifest {
     pub merged_from: Vec<String>,
     pub wall_time_seconds: f64,
     pub command_line: Vec<String>,
+    /// Days in the statistics window of every arm (the report says "a
+    /// year" only for 365). Absent in directories written before the
+    /// experiment report existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u64>,
 }
 
 impl ExperimentManifest {
