@@ -709,7 +709,10 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             )
         })
         .collect();
-    keys.push((Key::Swatch(NHS_BLUE.mix(0.18)), "95% CI of the mean effect"));
+    keys.push((
+        Key::Swatch(NHS_BLUE.mix(0.18)),
+        "95% CI of the mean paired difference",
+    ));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();

@@ -386,13 +386,11 @@ fn sweep_charts(
             })
             .collect();
         let title = format!("{} {per}, by {first_key}", capitalise(h.label));
-        let y_label = format!(
-            "{} (baseline minus plan, {})",
-            capitalise(h.label),
-            unit_words(h)
-        );
+        // Short, so it fits the chart's height; the caption says which way
+        // round the difference is.
+        let y_label = format!("{} ({})", capitalise(h.label), unit_words(h));
         let caption = format!(
-            "{CI_CAPTION} {} replications. Other swept keys' values are held as in each plan.",
+            "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour. {} replications.",
             prose_count(u64::from(manifest.replications))
         );
         let svg = charts::sweep_chart(&SweepChart {
