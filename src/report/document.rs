@@ -2,8 +2,8 @@
 //! charts), and its two renderings: one self-contained HTML page and
 //! Markdown for pasting into documents.
 //!
-//! Builders for each kind of output directory (run now; compare and sweep
-//! later) fill a [`Document`]; everything about HTML, Markdown and files
+//! Builders for each kind of output directory (`run_report` for a run,
+//! `plans_report` for a comparison or sweep) fill a [`Document`]; everything about HTML, Markdown and files
 //! lives here, once.
 
 use std::fmt::Write as _;

@@ -16,7 +16,9 @@
 //!
 //! The report (`report.html`, `report.md`, `charts/*.svg`) is built from the
 //! text of `run.json`, `summary.csv` and `daily_bands.csv` only ([`RunData`]), both
-//! by a run and by [`rebuild_report`], so the two give the same bytes.
+//! by a run and by [`rebuild_report`], so the two give the same bytes. A
+//! comparison or sweep's report is built likewise from the text of
+//! `experiment.json` and `comparison.csv` / `sweep.csv` ([`plans_report`]).
 
 mod atomic;
 mod cells;

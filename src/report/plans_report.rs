@@ -685,8 +685,8 @@ mod tests {
             ["a", "b,c", "d\"e", ""]
         );
         assert_eq!(
-            slug("decision-to-admit waits over 12 hours avoided").len(),
-            46
+            slug("decision-to-admit waits over 12 hours avoided"),
+            "decision-to-admit-waits-over-12-hours-avoided"
         );
     }
 }
