@@ -785,6 +785,7 @@ fn finish_experiment(
                 role: a.role.to_string(),
                 scenario_path: a.scenario_path.display().to_string(),
                 sha256: a.loaded.sha256.clone(),
+                scenario_name: a.loaded.scenario.name.clone(),
                 swept_values: a.swept_values.clone(),
             })
             .collect(),

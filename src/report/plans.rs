@@ -65,6 +65,10 @@ pub struct ArmRecord {
     pub scenario_path: String,
     /// SHA-256 of its resolved scenario.
     pub sha256: String,
+    /// The scenario's own name (`scenario.name`), which the report uses
+    /// for a compared plan. Empty in directories written before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scenario_name: String,
     /// For a sweep: the value of each swept key (as in `sweep.csv`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub swept_values: Vec<String>,

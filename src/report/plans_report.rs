@@ -17,7 +17,7 @@ use super::RebuildError;
 use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
 use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
-use super::plans::{EXPERIMENT_FILE, ExperimentManifest};
+use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
 use super::run_report::per_window;
 use super::text_cell;
@@ -45,7 +45,12 @@ pub struct EffectRow {
 /// A plan with its rows, in the order of the table.
 #[derive(Clone, Debug)]
 pub struct PlanEffects {
+    /// Its directory (the `plan` column).
     pub name: String,
+    /// What the report calls it: the scenario's own name for a compared
+    /// plan, the swept values for a sweep's (every plan of a sweep shares
+    /// the sweep file's name).
+    pub label: String,
     pub swept_values: Vec<String>,
     pub rows: Vec<EffectRow>,
 }
@@ -110,6 +115,25 @@ fn number(file: &str, line: usize, cell: &str) -> Result<f64, ReportError> {
     })
 }
 
+/// What the report calls an arm (see [`PlanEffects::label`]).
+fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
+    if !arm.swept_values.is_empty() {
+        manifest
+            .swept_keys
+            .iter()
+            .zip(&arm.swept_values)
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else if arm.scenario_name.is_empty() || manifest.kind == "sweep" {
+        // A sweep's unswept scenario carries the sweep file's name, which
+        // would read as if it were the sweep; its folder says what it is.
+        arm.name.clone()
+    } else {
+        arm.scenario_name.clone()
+    }
+}
+
 /// Reads `comparison.csv` / `sweep.csv` into the plans of `manifest`, in
 /// its order. Plan names are taken from `experiment.json` (the CSV holds
 /// them Excel-escaped) and each must match its rows' `plan` cell.
@@ -138,6 +162,7 @@ pub fn parse_effects(
         .skip(1)
         .map(|a| PlanEffects {
             name: a.name.clone(),
+            label: arm_label(manifest, a),
             swept_values: a.swept_values.clone(),
             rows: Vec::new(),
         })
@@ -213,10 +238,12 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
     let (dbd, dbd_ci) = parts(plan, &HEADLINES[1]);
     let (waits, waits_ci) = parts(plan, &HEADLINES[2]);
     format!(
-        "{} avoids an estimated {adm} emergency admissions {per}{}, saves {dbd} delayed bed \
-         days{} and avoids {waits} decision-to-admit waits over 12 hours{}, compared with the \
+        // "Name: ... avoided" rather than "Name avoids": a plan's name may
+        // be plural ("Four more teams") and the verb must still agree.
+        "{}: an estimated {adm} emergency admissions avoided {per}{}, {dbd} delayed bed days \
+         saved{} and {waits} decision-to-admit waits over 12 hours avoided{}, compared with the \
          baseline.",
-        plan.name,
+        plan.label,
         paren(&adm_ci),
         paren(&dbd_ci),
         paren(&waits_ci)
@@ -240,7 +267,7 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Opt
     Some(format!(
         "Of the {}, {} {what}{}, compared with the baseline.",
         plans_text(plans.len()),
-        best.name,
+        best.label,
         paren(&ci)
     ))
 }
@@ -295,7 +322,7 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
             .map(|p| {
                 let (mean, low, high) = p.effect(h).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
                 Estimate {
-                    label: p.name.clone(),
+                    label: p.label.clone(),
                     mean,
                     low,
                     high,
@@ -417,7 +444,14 @@ fn rounded(x: f64, mean: f64, low: f64, high: f64) -> String {
 }
 
 fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table {
-    let mut header = vec!["Plan".to_string()];
+    // A sweep's plans are named by their swept values, which have their
+    // own columns.
+    let sweep = !manifest.swept_keys.is_empty();
+    let mut header = if sweep {
+        Vec::new()
+    } else {
+        vec!["Plan".to_string()]
+    };
     header.extend(manifest.swept_keys.iter().cloned());
     header.extend(
         [
@@ -430,7 +464,7 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
         ]
         .map(String::from),
     );
-    let mut numeric = vec![false; 3 + manifest.swept_keys.len()];
+    let mut numeric = vec![false; header.len() - 4];
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
@@ -439,7 +473,11 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
             let Some((m, lo, hi)) = p.effect(h) else {
                 continue;
             };
-            let mut row = vec![p.name.clone()];
+            let mut row = if sweep {
+                Vec::new()
+            } else {
+                vec![p.label.clone()]
+            };
             row.extend(p.swept_values.iter().cloned());
             let ci = if lo.is_finite() && hi.is_finite() && hi > lo {
                 format!("{} to {}", rounded(lo, m, lo, hi), rounded(hi, m, lo, hi))
@@ -504,7 +542,7 @@ fn provenance_section(manifest: &ExperimentManifest) -> Section {
             .iter()
             .map(|a| {
                 vec![
-                    a.name.clone(),
+                    arm_label(manifest, a),
                     a.role.clone(),
                     a.scenario_path.clone(),
                     a.sha256.clone(),
@@ -542,7 +580,10 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
     let plans = parse_effects(&manifest, table)?;
     let per = per_window_text(&manifest);
     let sweep = manifest.kind == "sweep";
-    let baseline = manifest.arms.first().map_or("", |a| a.name.as_str());
+    let baseline = manifest
+        .arms
+        .first()
+        .map_or_else(String::new, |a| arm_label(&manifest, a));
 
     let headlines: Vec<String> = if sweep {
         HEADLINES[..2]
@@ -600,7 +641,12 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
                     .iter()
                     .map(|a| {
                         (
-                            format!("{} ({})", a.name, a.role),
+                            format!(
+                                "{} ({}, folder {})",
+                                arm_label(&manifest, a),
+                                a.role,
+                                a.name
+                            ),
                             format!("{}/report.html", a.name),
                         )
                     })
