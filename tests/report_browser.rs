@@ -79,7 +79,7 @@ fn probe_page(
     .expect("write");
 
     let profile = work.join("profile");
-    let dom = headless(&browser, &profile)
+    let dom = headless(browser, &profile)
         .arg("--dump-dom")
         .arg(format!("file://{}", probed.display()))
         .output()
