@@ -725,6 +725,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_year_only_for_365_days_and_the_interval_flips() {
+        let mut m = ExperimentManifest::default();
+        assert_eq!(per_window_text(&m), "over the window");
+        m.window_days = Some(365);
+        assert_eq!(per_window_text(&m), "a year");
+        m.window_days = Some(180);
+        assert_eq!(per_window_text(&m), "over the 180-day window");
+        let row = |metric: Metric, diff: f64, lo: f64, hi: f64| EffectRow {
+            metric: metric.name().to_string(),
+            unit: metric.unit().to_string(),
+            baseline_mean: 1000.0,
+            plan_mean: 1000.0 + diff,
+            diff_mean: diff,
+            diff_low: lo,
+            diff_high: hi,
+        };
+        let plan = PlanEffects {
+            name: "p".into(),
+            label: "Second PRU car".into(),
+            swept_values: Vec::new(),
+            rows: vec![
+                row(Metric::Admissions, -481.3, -491.0, -471.6),
+                row(Metric::DelayedBedDays, -62.0, -98.0, -31.0),
+                row(Metric::BedWaitsOver12h, 4.0, f64::NAN, f64::NAN),
+            ],
+        };
+        assert_eq!(
+            plan_sentence(&plan, "a year"),
+            "Second PRU car: an estimated 481 emergency admissions avoided a year (95% CI 472 \
+             to 491), 60 delayed bed days saved (95% CI 30 to 100) and -4.00 decision-to-admit \
+             waits over 12 hours avoided, compared with the baseline."
+        );
+    }
+
+    #[test]
     fn records_split_with_quotes() {
         assert_eq!(
             split_record("a,\"b,c\",\"d\"\"e\","),
