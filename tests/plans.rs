@@ -363,6 +363,17 @@ fn shards_merged_equal_the_single_run_byte_for_byte() {
         let merged = t.join(format!("{name}-merged"));
         ok(&["merge", s(&shards[0]), s(&shards[1]), "--out", s(&merged)]);
         assert_same_csvs(&whole, &merged);
+        if name == "cmp" {
+            // merge writes the comparison's report; a shard has none (it
+            // holds no statistics to report).
+            assert!(merged.join("report.html").is_file());
+            assert!(
+                merged
+                    .join("charts/forest-admissions-avoided.svg")
+                    .is_file()
+            );
+            assert!(!shards[0].join("report.html").exists());
+        }
         // Shard order on the command line does not matter either.
         let reversed = t.join(format!("{name}-reversed"));
         ok(&["merge", s(&shards[1]), s(&shards[0]), "--out", s(&reversed)]);

@@ -61,6 +61,70 @@ window.addEventListener('load', function () {
 </script>
 "#;
 
+/// Loads a copy of `report` with the probe in headless Chromium and checks
+/// the DOM has `title`, no script error and no fetch; returns the laid-out
+/// size of every chart and the probe's text.
+fn probe_page(
+    browser: &Path,
+    work: &Path,
+    report: &Path,
+    title: &str,
+) -> (Vec<(f64, f64)>, String) {
+    let html = fs::read_to_string(report).expect("report.html");
+    let probed = work.join("probed.html");
+    fs::write(
+        &probed,
+        html.replacen("</body>", &format!("{PROBE}</body>"), 1),
+    )
+    .expect("write");
+
+    let profile = work.join("profile");
+    let dom = headless(browser, &profile)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", probed.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert!(
+        dom.contains(title),
+        "no {title} in the DOM ({} bytes)",
+        dom.len()
+    );
+    let probe = dom
+        .split("<pre id=\"probe\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "the probe did not run; DOM starts {:?}",
+                &dom[..dom.len().min(300)]
+            )
+        });
+    assert!(probe.contains("errors=0;"), "script errors: {probe}");
+    assert!(
+        probe.contains("resources=0;"),
+        "the page fetched something: {probe}"
+    );
+    let sizes: Vec<(f64, f64)> = probe
+        .trim_start_matches("charts=")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let (w, h) = s.split_once('x').expect("WxH");
+            (w.parse().expect("width"), h.parse().expect("height"))
+        })
+        .collect();
+    (sizes, probe.to_string())
+}
+
 #[test]
 fn the_report_loads_in_chromium_with_charts_laid_out() {
     let Some(browser) = chromium() else {
@@ -98,58 +162,12 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
-    let probed = tmp.path().join("probed.html");
-    fs::write(
-        &probed,
-        html.replacen("</body>", &format!("{PROBE}</body>"), 1),
-    )
-    .expect("write");
-
-    let profile = tmp.path().join("profile");
-    let dom = headless(&browser, &profile)
-        .arg("--dump-dom")
-        .arg(format!("file://{}", probed.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
+    let (sizes, probe) = probe_page(
+        &browser,
+        tmp.path(),
+        &dir.join("report.html"),
+        "<title>Tower Hamlets baseline: patient flow report</title>",
     );
-    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
-    assert!(
-        dom.contains("<title>Tower Hamlets baseline: patient flow report</title>"),
-        "no title in the DOM ({} bytes)",
-        dom.len()
-    );
-    let probe = dom
-        .split("<pre id=\"probe\">")
-        .nth(1)
-        .and_then(|s| s.split("</pre>").next())
-        .unwrap_or_else(|| {
-            panic!(
-                "the probe did not run; DOM starts {:?}",
-                &dom[..dom.len().min(300)]
-            )
-        });
-    assert!(probe.contains("errors=0;"), "script errors: {probe}");
-    assert!(
-        probe.contains("resources=0;"),
-        "the page fetched something: {probe}"
-    );
-    let sizes: Vec<(f64, f64)> = probe
-        .trim_start_matches("charts=")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let (w, h) = s.split_once('x').expect("WxH");
-            (w.parse().expect("width"), h.parse().expect("height"))
-        })
-        .collect();
     assert_eq!(sizes.len(), 4, "{probe}");
     for (w, h) in &sizes {
         assert!(
@@ -160,7 +178,7 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
 
     // The real page (no probe) renders to a screenshot.
     let shot = tmp.path().join("report.png");
-    let status = headless(&browser, &profile)
+    let status = headless(&browser, &tmp.path().join("profile"))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", dir.join("report.html").display()))
         .output()
@@ -176,4 +194,61 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
         "{} bytes",
         png.len()
     );
+}
+
+#[test]
+fn the_comparison_report_loads_in_chromium_with_charts_laid_out() {
+    let Some(browser) = chromium() else {
+        if in_ci() {
+            panic!(
+                "Chromium is not installed at /usr/bin/chromium and CI is set: .ci/run installs it"
+            );
+        }
+        eprintln!(
+            "SKIPPED the_comparison_report_loads_in_chromium_with_charts_laid_out: Chromium not \
+             found at /usr/bin/chromium"
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("cmp");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_patientflow"))
+        .args([
+            "compare",
+            root.join("scenarios/tower-hamlets-baseline.toml")
+                .to_str()
+                .expect("utf8"),
+            root.join("scenarios/plans/second-pru-car.toml")
+                .to_str()
+                .expect("utf8"),
+            "--set",
+            "scenario.horizon=60d",
+            "--replications",
+            "3",
+            "--quiet",
+            "--out",
+            dir.to_str().expect("utf8"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (sizes, probe) = probe_page(
+        &browser,
+        tmp.path(),
+        &dir.join("report.html"),
+        "<title>Comparison of capacity plans against Tower Hamlets baseline</title>",
+    );
+    // The three forest plots.
+    assert_eq!(sizes.len(), 3, "{probe}");
+    for (w, h) in &sizes {
+        assert!(
+            *w > 300.0 && *h > 150.0,
+            "a chart is laid out at {w}x{h}: {probe}"
+        );
+    }
 }

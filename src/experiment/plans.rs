@@ -785,6 +785,7 @@ fn finish_experiment(
                 role: a.role.to_string(),
                 scenario_path: a.scenario_path.display().to_string(),
                 sha256: a.loaded.sha256.clone(),
+                scenario_name: a.loaded.scenario.name.clone(),
                 swept_values: a.swept_values.clone(),
             })
             .collect(),
@@ -793,6 +794,8 @@ fn finish_experiment(
         merged_from: Vec::new(),
         wall_time_seconds: started.elapsed().as_secs_f64(),
         command_line: settings.command_line.clone(),
+        // Filled in by write_experiment from the results, so merge gets it too.
+        window_days: None,
     };
     write_experiment(&manifest, &runs, out, settings.force)
 }
@@ -828,6 +831,11 @@ pub(crate) fn write_experiment(
             files.push((format!("{}/{file}", arm.name), text));
         }
     }
+    // The report says "a year" only for a 365-day window: record the
+    // window (the length of the baseline's daily series) for it to read.
+    let mut manifest = manifest.clone();
+    manifest.window_days = runs.first().map(|r| report::daily_len(&r.results) as u64);
+    let manifest = &manifest;
     let mut stdout = String::new();
     if let Some(shard) = &manifest.shard {
         stdout.push_str(&shard_note(shard, manifest.replications));
@@ -860,10 +868,20 @@ pub(crate) fn write_experiment(
     if let Some(p) = &manifest.precision {
         stdout.push_str(&precision_note(p));
     }
-    files.push((
-        report::EXPERIMENT_FILE.to_string(),
-        report::render_experiment_json(manifest).map_err(io_error(out))?,
-    ));
+    let experiment_json = report::render_experiment_json(manifest).map_err(io_error(out))?;
+    if manifest.shard.is_none() {
+        // The report is built from the texts the files will hold, so that
+        // `patientflow report DIR` rebuilds it byte for byte.
+        let table = files
+            .iter()
+            .find(|(name, _)| name == manifest.table_file())
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default();
+        let report =
+            report::experiment_report_files(&experiment_json, &table).map_err(io_error(out))?;
+        files.extend(report);
+    }
+    files.push((report::EXPERIMENT_FILE.to_string(), experiment_json));
     report::write_output_files_with(out, &files, force).map_err(io_error(out))?;
     stdout.push_str(&format!("Outputs written to {}\n", out.display()));
     Ok(Finished {

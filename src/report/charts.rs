@@ -514,6 +514,283 @@ pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
     Ok(svg)
 }
 
+/// A forest plot: one row per estimate, its mean as a dot and its 95%
+/// confidence interval as a horizontal line, with a vertical line at zero
+/// (no effect), so a reader sees at once which intervals exclude it.
+#[derive(Clone, Debug)]
+pub struct ForestPlot<'a> {
+    pub title: &'a str,
+    /// X axis label, with its unit.
+    pub x_label: &'a str,
+    pub caption: &'a str,
+    pub point_legend: &'a str,
+    pub interval_legend: &'a str,
+    /// Top to bottom.
+    pub estimates: &'a [Estimate],
+}
+
+/// Draws a [`ForestPlot`].
+pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
+    let n = c.estimates.len();
+    let keys: Vec<(Key, &str)> = vec![
+        (Key::Swatch(DARK_BLUE.to_rgba()), c.point_legend),
+        (Key::Whisker, c.interval_legend),
+        (Key::Line(GREY), "No effect (0)"),
+    ];
+    // Room for the plan names on the left: they are the row labels.
+    let longest = c
+        .estimates
+        .iter()
+        .map(|e| e.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_area = (24 + 8 * longest as u32).clamp(90, WIDTH / 2);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+        let (lo, hi) = finite_range(c.estimates.iter().flat_map(|e| [&e.mean, &e.low, &e.high]))
+            .unwrap_or((-1.0, 1.0));
+        // Zero is always on the axis: it is the reference line.
+        let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+        let pad = ((hi - lo) * 0.08).max(1.0);
+        let (x0, x1) = (lo - pad, hi + pad);
+        // Row i is drawn at y = n - 1 - i, so the first estimate is on top.
+        let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let labels: Vec<String> = c.estimates.iter().rev().map(|e| e.label.clone()).collect();
+        let mut chart = ChartBuilder::on(&main)
+            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
+            .margin(14)
+            .x_label_area_size(56)
+            .y_label_area_size(label_area)
+            .build_cartesian_2d(
+                x0..x1,
+                KeyedAxis {
+                    lo: -0.6,
+                    hi: (n as f64 - 0.4).max(0.6),
+                    keys: ticks,
+                },
+            )
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(c.x_label)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if i >= 0.0 && (y - i).abs() < 1e-6 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_formatter(&|x| prose_number(*x, precision_exponent(0.0, (x1 - x0) / 10.0)))
+            .axis_desc_style((FONT, AXIS_DESC_SIZE))
+            .label_style((FONT, LABEL_SIZE))
+            .disable_y_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(216, 221, 224))
+            .draw()
+            .map_err(draw_error)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, -0.6), (0.0, (n as f64 - 0.4).max(0.6))],
+                GREY.stroke_width(2),
+            )))
+            .map_err(draw_error)?;
+        let row = |i: usize| (n - 1 - i) as f64;
+        chart
+            .draw_series(
+                c.estimates
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.low.is_finite() && e.high.is_finite())
+                    .flat_map(|(i, e)| {
+                        let y = row(i);
+                        let style = BLACK.stroke_width(2);
+                        [
+                            PathElement::new(vec![(e.low, y), (e.high, y)], style),
+                            PathElement::new(vec![(e.low, y - 0.12), (e.low, y + 0.12)], style),
+                            PathElement::new(vec![(e.high, y - 0.12), (e.high, y + 0.12)], style),
+                        ]
+                    }),
+            )
+            .map_err(draw_error)?;
+        chart
+            .draw_series(
+                c.estimates
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.mean.is_finite())
+                    .map(|(i, e)| Circle::new((e.mean, row(i)), 7, DARK_BLUE.filled())),
+            )
+            .map_err(draw_error)?;
+        // The rounded mean above each dot, to the precision of its interval.
+        chart
+            .draw_series(
+                c.estimates
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.mean.is_finite())
+                    .map(|(i, e)| {
+                        let exp = precision_exponent(e.mean, (e.high - e.low) / 2.0);
+                        Text::new(
+                            prose_number(e.mean, exp),
+                            (e.mean, row(i) + 0.3),
+                            (FONT, LABEL_SIZE + 2).into_font().color(&BLACK),
+                        )
+                    }),
+            )
+            .map_err(draw_error)?;
+        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+/// One line of a [`SweepChart`]: an estimate at each x position.
+#[derive(Clone, Debug)]
+pub struct SweepLine {
+    /// Legend text (the second swept key's value), or empty for one line.
+    pub label: String,
+    /// One per x position, in order; NaN where there is no plan.
+    pub estimates: Vec<Estimate>,
+}
+
+/// An effect against the values of a swept key: a line through the means
+/// with a shaded 95% confidence interval band, one line per value of a
+/// second key.
+#[derive(Clone, Debug)]
+pub struct SweepChart<'a> {
+    pub title: &'a str,
+    /// X axis label (the swept key).
+    pub x_label: &'a str,
+    /// Y axis label, with its unit.
+    pub y_label: &'a str,
+    pub caption: &'a str,
+    /// The swept key's values, left to right, evenly spaced (values may be
+    /// text such as opening hours, so positions are not scaled).
+    pub x_values: &'a [String],
+    pub lines: &'a [SweepLine],
+}
+
+/// Colours for the lines of a sweep chart, NHS palette.
+const LINE_COLOURS: [RGBColor; 6] = [
+    NHS_BLUE,
+    CAPACITY_RED,
+    RGBColor(0, 150, 57),
+    RGBColor(237, 139, 0),
+    RGBColor(51, 0, 114),
+    GREY,
+];
+
+/// Draws a [`SweepChart`].
+pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
+    let n = c.x_values.len();
+    let legends: Vec<String> = c
+        .lines
+        .iter()
+        .map(|l| {
+            if l.label.is_empty() {
+                "Mean effect".to_string()
+            } else {
+                l.label.clone()
+            }
+        })
+        .collect();
+    let mut keys: Vec<(Key, &str)> = c
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            (
+                Key::Line(LINE_COLOURS[i % LINE_COLOURS.len()]),
+                legends[i].as_str(),
+            )
+        })
+        .collect();
+    keys.push((
+        Key::Swatch(NHS_BLUE.mix(0.18)),
+        "95% CI of the mean paired difference",
+    ));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+        let (lo, hi) = finite_range(
+            c.lines
+                .iter()
+                .flat_map(|l| l.estimates.iter())
+                .flat_map(|e| [&e.mean, &e.low, &e.high]),
+        )
+        .unwrap_or((-1.0, 1.0));
+        let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+        let pad = ((hi - lo) * 0.08).max(1.0);
+        let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let mut chart = ChartBuilder::on(&main)
+            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
+            .margin(14)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(
+                KeyedAxis {
+                    lo: -0.3,
+                    hi: (n as f64 - 0.7).max(0.3),
+                    keys: ticks,
+                },
+                (lo - pad)..(hi + pad),
+            )
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc(c.x_label)
+            .y_desc(c.y_label)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if i >= 0.0 && (x - i).abs() < 1e-6 {
+                    c.x_values.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| prose_number(*y, precision_exponent(0.0, (hi - lo) / 10.0)))
+            .axis_desc_style((FONT, AXIS_DESC_SIZE))
+            .label_style((FONT, LABEL_SIZE))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(216, 221, 224))
+            .draw()
+            .map_err(draw_error)?;
+        for (k, line) in c.lines.iter().enumerate() {
+            let colour = LINE_COLOURS[k % LINE_COLOURS.len()];
+            let low: Vec<f64> = line.estimates.iter().map(|e| e.low).collect();
+            let high: Vec<f64> = line.estimates.iter().map(|e| e.high).collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band(&low, &high),
+                    colour.mix(0.18).filled(),
+                )))
+                .map_err(draw_error)?;
+            let points: Vec<(f64, f64)> = line
+                .estimates
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.mean.is_finite())
+                .map(|(i, e)| (i as f64, e.mean))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
+                .map_err(draw_error)?;
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 5, colour.filled())))
+                .map_err(draw_error)?;
+        }
+        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

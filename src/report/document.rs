@@ -2,8 +2,8 @@
 //! charts), and its two renderings: one self-contained HTML page and
 //! Markdown for pasting into documents.
 //!
-//! Builders for each kind of output directory (run now; compare and sweep
-//! later) fill a [`Document`]; everything about HTML, Markdown and files
+//! Builders for each kind of output directory (`run_report` for a run,
+//! `plans_report` for a comparison or sweep) fill a [`Document`]; everything about HTML, Markdown and files
 //! lives here, once.
 
 use std::fmt::Write as _;
@@ -42,6 +42,9 @@ pub enum Block {
     Subheading(String),
     Table(Table),
     Chart(Chart),
+    /// Links as a list: `(text, relative href)`. Only relative links, so
+    /// the page stays self-contained and works from any copy of the folder.
+    Links(Vec<(String, String)>),
 }
 
 #[derive(Clone, Debug)]
@@ -215,6 +218,18 @@ fn block_html(h: &mut String, b: &Block) {
             }
             h.push_str("</tbody>\n</table>\n");
         }
+        Block::Links(items) => {
+            h.push_str("<ul>\n");
+            for (text, href) in items {
+                let _ = writeln!(
+                    h,
+                    "<li><a href=\"{}\">{}</a></li>",
+                    esc(href),
+                    text_html(text)
+                );
+            }
+            h.push_str("</ul>\n");
+        }
         Block::Chart(c) => {
             let _ = writeln!(
                 h,
@@ -283,6 +298,12 @@ pub fn render_markdown(doc: &Document) -> String {
                     let _ = writeln!(m, "| {} |", rule.join(" | "));
                     for r in &t.rows {
                         m.push_str(&row(r));
+                    }
+                    m.push('\n');
+                }
+                Block::Links(items) => {
+                    for (text, href) in items {
+                        let _ = writeln!(m, "- [{}]({})", md(text), href.replace(' ', "%20"));
                     }
                     m.push('\n');
                 }

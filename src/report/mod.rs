@@ -16,7 +16,9 @@
 //!
 //! The report (`report.html`, `report.md`, `charts/*.svg`) is built from the
 //! text of `run.json`, `summary.csv` and `daily_bands.csv` only ([`RunData`]), both
-//! by a run and by [`rebuild_report`], so the two give the same bytes.
+//! by a run and by [`rebuild_report`], so the two give the same bytes. A
+//! comparison or sweep's report is built likewise from the text of
+//! `experiment.json` and `comparison.csv` / `sweep.csv` ([`plans_report`]).
 
 mod atomic;
 mod cells;
@@ -24,6 +26,7 @@ pub mod charts;
 pub mod data;
 pub mod document;
 mod plans;
+pub mod plans_report;
 pub mod prose;
 pub mod run_report;
 mod table;
@@ -32,6 +35,7 @@ pub use atomic::replace_dir_with;
 pub use cells::{number_cell, text_cell};
 pub use data::{ReportError, RunData};
 pub use plans::*;
+pub use plans_report::experiment_report_files;
 pub use table::format_summary_table;
 
 use std::fs;
@@ -569,8 +573,12 @@ pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
         }
         .into());
     }
-    let data = RunData::read(dir)?;
-    let report = run_report::run_document(&data)?;
+    // A comparison or sweep directory is known by its experiment.json.
+    let report = if dir.join(EXPERIMENT_FILE).is_file() {
+        plans_report::read_experiment_document(dir)?
+    } else {
+        run_report::run_document(&RunData::read(dir)?)?
+    };
     document::replace_report_in(dir, &report)?;
     Ok(())
 }

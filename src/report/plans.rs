@@ -65,6 +65,10 @@ pub struct ArmRecord {
     pub scenario_path: String,
     /// SHA-256 of its resolved scenario.
     pub sha256: String,
+    /// The scenario's own name (`scenario.name`), which the report uses
+    /// for a compared plan. Empty in directories written before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scenario_name: String,
     /// For a sweep: the value of each swept key (as in `sweep.csv`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub swept_values: Vec<String>,
@@ -94,6 +98,11 @@ pub struct ExperimentManifest {
     pub merged_from: Vec<String>,
     pub wall_time_seconds: f64,
     pub command_line: Vec<String>,
+    /// Days in the statistics window of every arm (the report says "a
+    /// year" only for 365). Absent in directories written before the
+    /// experiment report existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u64>,
 }
 
 impl ExperimentManifest {

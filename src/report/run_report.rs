@@ -29,7 +29,7 @@ uncertainty that comes from running a finite number of replications, not the unc
 assumptions themselves.";
 
 /// How long the window is, for prose: "a year" or "over the 90-day window".
-fn per_window(days: usize) -> String {
+pub(crate) fn per_window(days: usize) -> String {
     if days == 365 {
         "a year".to_string()
     } else {

@@ -1,0 +1,773 @@
+//! The report of a comparison or sweep directory: headline sentences per
+//! plan, forest plots (compare) or effect-against-value charts (sweep), a
+//! table of every plan and headline, provenance, and links to each
+//! scenario's own run report.
+//!
+//! Built from the texts of `comparison.csv` / `sweep.csv` and
+//! `experiment.json` only, both when the directory is written and by
+//! `patientflow report DIR`, so the two give the same bytes.
+
+use std::io;
+use std::path::Path;
+
+use crate::experiment::compare::{HEADLINES, Headline};
+use crate::model::metrics::Metric;
+
+use super::RebuildError;
+use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
+use super::data::ReportError;
+use super::document::{self, Block, Chart, Document, Section, Table};
+use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
+use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
+use super::run_report::per_window;
+use super::text_cell;
+
+/// The caveat under the headline figures of a comparison.
+pub const PLANS_CAVEAT: &str = "These figures compare capacity plans under the assumptions \
+stated in each scenario file (its parameters and their sources, listed in each scenario's own \
+report). They are not a forecast: they say how the model expects the plans to differ, with the \
+uncertainty that comes from running a finite number of replications, not the uncertainty in the \
+assumptions themselves.";
+
+/// One plan's effect on one metric, as `comparison.csv` has it (diff is
+/// plan minus baseline). Undefined cells are NaN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EffectRow {
+    pub metric: String,
+    pub unit: String,
+    pub baseline_mean: f64,
+    pub plan_mean: f64,
+    pub diff_mean: f64,
+    pub diff_low: f64,
+    pub diff_high: f64,
+}
+
+/// A plan with its rows, in the order of the table.
+#[derive(Clone, Debug)]
+pub struct PlanEffects {
+    /// Its directory (the `plan` column).
+    pub name: String,
+    /// What the report calls it: the scenario's own name for a compared
+    /// plan, the swept values for a sweep's (every plan of a sweep shares
+    /// the sweep file's name).
+    pub label: String,
+    pub swept_values: Vec<String>,
+    pub rows: Vec<EffectRow>,
+}
+
+impl PlanEffects {
+    fn row(&self, metric: Metric) -> Option<&EffectRow> {
+        self.rows.iter().find(|r| r.metric == metric.name())
+    }
+
+    /// A headline's effect, mean and interval, with the headline's sign:
+    /// "avoided" and "saved" are baseline minus plan, so the mean is
+    /// negated and the interval flipped.
+    pub fn effect(&self, h: &Headline) -> Option<(f64, f64, f64)> {
+        self.row(h.metric).map(|r| {
+            if h.sign < 0.0 {
+                (-r.diff_mean, -r.diff_high, -r.diff_low)
+            } else {
+                (r.diff_mean, r.diff_low, r.diff_high)
+            }
+        })
+    }
+}
+
+fn malformed(file: &str, message: String) -> ReportError {
+    ReportError::Malformed {
+        file: file.to_string(),
+        message,
+    }
+}
+
+/// Splits one CSV record as [`text_cell`] writes it (RFC 4180 quotes, no
+/// line breaks inside a cell: names and values never hold one).
+fn split_record(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(std::mem::take(&mut cell)),
+            (c, _) => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
+}
+
+fn number(file: &str, line: usize, cell: &str) -> Result<f64, ReportError> {
+    if cell.is_empty() {
+        return Ok(f64::NAN);
+    }
+    cell.parse::<f64>().map_err(|_| {
+        malformed(
+            file,
+            format!("line {line}: expected a number, found {cell:?}"),
+        )
+    })
+}
+
+/// What the report calls an arm (see [`PlanEffects::label`]).
+fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
+    if !arm.swept_values.is_empty() {
+        manifest
+            .swept_keys
+            .iter()
+            .zip(&arm.swept_values)
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else if arm.scenario_name.is_empty() || manifest.kind == "sweep" {
+        // A sweep's unswept scenario carries the sweep file's name, which
+        // would read as if it were the sweep; its folder says what it is.
+        arm.name.clone()
+    } else {
+        arm.scenario_name.clone()
+    }
+}
+
+/// Reads `comparison.csv` / `sweep.csv` into the plans of `manifest`, in
+/// its order. Plan names are taken from `experiment.json` (the CSV holds
+/// them Excel-escaped) and each must match its rows' `plan` cell.
+pub fn parse_effects(
+    manifest: &ExperimentManifest,
+    text: &str,
+) -> Result<Vec<PlanEffects>, ReportError> {
+    let file = manifest.table_file();
+    let mut lines = text.lines();
+    let header = split_record(
+        lines
+            .next()
+            .ok_or_else(|| malformed(file, "the file is empty".to_string()))?,
+    );
+    let keys = manifest.swept_keys.len();
+    let expected = split_record(super::comparison_header(&manifest.swept_keys).trim_end());
+    if header != expected {
+        return Err(malformed(
+            file,
+            format!("line 1: expected the header `{}`", expected.join(",")),
+        ));
+    }
+    let mut plans: Vec<PlanEffects> = manifest
+        .arms
+        .iter()
+        .skip(1)
+        .map(|a| PlanEffects {
+            name: a.name.clone(),
+            label: arm_label(manifest, a),
+            swept_values: a.swept_values.clone(),
+            rows: Vec::new(),
+        })
+        .collect();
+    for (i, line) in lines.enumerate() {
+        let lineno = i + 2;
+        let cells = split_record(line);
+        if cells.len() != header.len() {
+            return Err(malformed(
+                file,
+                format!(
+                    "line {lineno}: expected {} cells, found {}",
+                    header.len(),
+                    cells.len()
+                ),
+            ));
+        }
+        let plan = plans
+            .iter_mut()
+            .find(|p| split_record(&text_cell(&p.name)).first() == Some(&cells[0]))
+            .ok_or_else(|| {
+                malformed(
+                    file,
+                    format!(
+                        "line {lineno}: plan `{}` is not in {EXPERIMENT_FILE}",
+                        cells[0]
+                    ),
+                )
+            })?;
+        let c = &cells[1 + keys..];
+        plan.rows.push(EffectRow {
+            metric: c[0].clone(),
+            unit: c[1].clone(),
+            baseline_mean: number(file, lineno, &c[2])?,
+            plan_mean: number(file, lineno, &c[3])?,
+            diff_mean: number(file, lineno, &c[4])?,
+            diff_low: number(file, lineno, &c[5])?,
+            diff_high: number(file, lineno, &c[6])?,
+        });
+    }
+    Ok(plans)
+}
+
+/// "a year", "over the N-day window", or "over the window" when the
+/// directory does not record its window.
+fn per_window_text(manifest: &ExperimentManifest) -> String {
+    match manifest.window_days {
+        Some(d) => per_window(d as usize),
+        None => "over the window".to_string(),
+    }
+}
+
+/// ` (95% CI a to b)` or nothing.
+fn paren(ci: &str) -> String {
+    if ci.is_empty() {
+        String::new()
+    } else {
+        format!(" ({ci})")
+    }
+}
+
+/// A headline's rounded effect and interval for a plan.
+fn parts(plan: &PlanEffects, h: &Headline) -> (String, String) {
+    match plan.effect(h) {
+        Some((m, lo, hi)) => estimate_parts(m, lo, hi),
+        None => ("n/a".to_string(), String::new()),
+    }
+}
+
+/// The headline sentence of one plan in a comparison.
+pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
+    let (adm, adm_ci) = parts(plan, &HEADLINES[0]);
+    let (dbd, dbd_ci) = parts(plan, &HEADLINES[1]);
+    let (waits, waits_ci) = parts(plan, &HEADLINES[2]);
+    format!(
+        // "Name: ... avoided" rather than "Name avoids": a plan's name may
+        // be plural ("Four more teams") and the verb must still agree.
+        "{}: an estimated {adm} emergency admissions avoided {per}{}, {dbd} delayed bed days \
+         saved{} and {waits} decision-to-admit waits over 12 hours avoided{}, compared with the \
+         baseline.",
+        plan.label,
+        paren(&adm_ci),
+        paren(&dbd_ci),
+        paren(&waits_ci)
+    )
+}
+
+/// The sweep's sentence for one headline: the plan with the largest effect.
+pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Option<String> {
+    let best = plans
+        .iter()
+        .filter_map(|p| p.effect(h).map(|e| (p, e.0)))
+        .filter(|(_, m)| m.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1))?
+        .0;
+    let (v, ci) = parts(best, h);
+    let what = if h.metric == Metric::Admissions {
+        format!("avoids the most emergency admissions: an estimated {v} {per}")
+    } else {
+        format!("saves the most delayed bed days: an estimated {v} {per}")
+    };
+    Some(format!(
+        "Of the {}, {} {what}{}, compared with the baseline.",
+        plans_text(plans.len()),
+        best.label,
+        paren(&ci)
+    ))
+}
+
+/// "1 plan", "12 plans".
+fn plans_text(n: usize) -> String {
+    if n == 1 {
+        "1 plan".to_string()
+    } else {
+        format!("{} plans", prose_count(n as u64))
+    }
+}
+
+/// The headline metric's unit in words, for axis labels.
+fn unit_words(h: &Headline) -> &'static str {
+    match h.metric {
+        Metric::Admissions => "admissions",
+        Metric::DelayedBedDays => "bed days",
+        _ => "patients",
+    }
+}
+
+fn slug(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+const CI_CAPTION: &str = "Intervals are 95% confidence intervals of the mean paired \
+difference over replications with common random numbers (Student t): uncertainty about the \
+mean effect, not a range of outcomes. \"Avoided\" and \"saved\" are baseline minus plan (the \
+negative of diff_mean in the table file), so positive is good.";
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<Chart>> {
+    let mut out = Vec::new();
+    for h in &HEADLINES[..3] {
+        let estimates: Vec<Estimate> = plans
+            .iter()
+            .map(|p| {
+                let (mean, low, high) = p.effect(h).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+                Estimate {
+                    label: p.label.clone(),
+                    mean,
+                    low,
+                    high,
+                }
+            })
+            .collect();
+        let title = format!("{} {per}, by plan", capitalise(h.label));
+        let x_label = format!(
+            "{} (baseline minus plan, {})",
+            capitalise(h.label),
+            unit_words(h)
+        );
+        let caption = format!(
+            "{CI_CAPTION} {} replications.",
+            prose_count(u64::from(reps))
+        );
+        let svg = charts::forest_plot(&ForestPlot {
+            title: &title,
+            x_label: &x_label,
+            caption: &caption,
+            point_legend: "Mean effect",
+            interval_legend: "95% CI of the mean paired difference",
+            estimates: &estimates,
+        })?;
+        out.push(Chart {
+            file: format!("forest-{}.svg", slug(h.label)),
+            title,
+            caption,
+            svg,
+        });
+    }
+    Ok(out)
+}
+
+fn sweep_charts(
+    manifest: &ExperimentManifest,
+    plans: &[PlanEffects],
+    per: &str,
+) -> io::Result<Vec<Chart>> {
+    let Some(first_key) = manifest.swept_keys.first() else {
+        return Ok(Vec::new());
+    };
+    // Values in the order the sweep ran them (the first key varies slowest).
+    let distinct = |k: usize| {
+        let mut v: Vec<String> = Vec::new();
+        for p in plans {
+            if let Some(x) = p.swept_values.get(k)
+                && !v.contains(x)
+            {
+                v.push(x.clone());
+            }
+        }
+        v
+    };
+    let xs = distinct(0);
+    let seconds = if manifest.swept_keys.len() > 1 {
+        distinct(1)
+    } else {
+        vec![String::new()]
+    };
+    let second_key = manifest.swept_keys.get(1);
+    let mut out = Vec::new();
+    for h in &HEADLINES[..2] {
+        let lines: Vec<SweepLine> = seconds
+            .iter()
+            .map(|s| SweepLine {
+                label: second_key.map_or_else(String::new, |k| format!("{k} = {s}")),
+                estimates: xs
+                    .iter()
+                    .map(|x| {
+                        let plan = plans.iter().find(|p| {
+                            p.swept_values.first() == Some(x)
+                                && (second_key.is_none() || p.swept_values.get(1) == Some(s))
+                        });
+                        let (mean, low, high) = plan.and_then(|p| p.effect(h)).unwrap_or((
+                            f64::NAN,
+                            f64::NAN,
+                            f64::NAN,
+                        ));
+                        Estimate {
+                            label: x.clone(),
+                            mean,
+                            low,
+                            high,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let title = format!("{} {per}, by {first_key}", capitalise(h.label));
+        // Short, so it fits the chart's height; the caption says which way
+        // round the difference is.
+        let y_label = format!("{} ({})", capitalise(h.label), unit_words(h));
+        let caption = format!(
+            "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour. {} replications.",
+            prose_count(u64::from(manifest.replications))
+        );
+        let svg = charts::sweep_chart(&SweepChart {
+            title: &title,
+            x_label: first_key,
+            y_label: &y_label,
+            caption: &caption,
+            x_values: &xs,
+            lines: &lines,
+        })?;
+        out.push(Chart {
+            file: format!("sweep-{}.svg", slug(h.label)),
+            title,
+            caption,
+            svg,
+        });
+    }
+    Ok(out)
+}
+
+/// A value of the table, rounded to the precision of the effect's interval.
+fn rounded(x: f64, mean: f64, low: f64, high: f64) -> String {
+    prose_number(x, precision_exponent(mean, (high - low) / 2.0))
+}
+
+fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table {
+    // A sweep's plans are named by their swept values, which have their
+    // own columns.
+    let sweep = !manifest.swept_keys.is_empty();
+    let mut header = if sweep {
+        Vec::new()
+    } else {
+        vec!["Plan".to_string()]
+    };
+    header.extend(manifest.swept_keys.iter().cloned());
+    header.extend(
+        [
+            "Headline",
+            "Unit",
+            "Baseline mean",
+            "Plan mean",
+            "Effect",
+            "95% CI of effect",
+        ]
+        .map(String::from),
+    );
+    let mut numeric = vec![false; header.len() - 4];
+    numeric.extend([true; 4]);
+    let mut rows = Vec::new();
+    for p in plans {
+        for h in &HEADLINES {
+            let Some(r) = p.row(h.metric) else { continue };
+            let Some((m, lo, hi)) = p.effect(h) else {
+                continue;
+            };
+            let mut row = if sweep {
+                Vec::new()
+            } else {
+                vec![p.label.clone()]
+            };
+            row.extend(p.swept_values.iter().cloned());
+            let ci = if lo.is_finite() && hi.is_finite() && hi > lo {
+                format!("{} to {}", rounded(lo, m, lo, hi), rounded(hi, m, lo, hi))
+            } else {
+                "n/a".to_string()
+            };
+            row.extend([
+                h.label.to_string(),
+                r.unit.replace('_', " "),
+                rounded(r.baseline_mean, m, lo, hi),
+                rounded(r.plan_mean, m, lo, hi),
+                rounded(m, m, lo, hi),
+                ci,
+            ]);
+            rows.push(row);
+        }
+    }
+    Table {
+        header,
+        rows,
+        numeric,
+    }
+}
+
+fn provenance_section(manifest: &ExperimentManifest) -> Section {
+    let kv = |k: &str, v: String| vec![k.to_string(), v];
+    let mut rows = vec![
+        kv("patientflow version", manifest.software_version.clone()),
+        kv("Kind", manifest.kind.clone()),
+        kv("Seed (every scenario)", manifest.seed.to_string()),
+        kv(
+            "Replications (every scenario)",
+            prose_count(u64::from(manifest.replications)),
+        ),
+        kv(
+            "Statistics window",
+            manifest.window_days.map_or_else(
+                || "not recorded".to_string(),
+                |d| format!("{} days", prose_count(d)),
+            ),
+        ),
+    ];
+    if let Some(f) = &manifest.sweep_file {
+        rows.push(kv("Sweep file", f.clone()));
+        rows.push(kv("Swept keys", manifest.swept_keys.join(", ")));
+    }
+    if !manifest.merged_from.is_empty() {
+        rows.push(kv("Merged from", manifest.merged_from.join(", ")));
+    }
+    rows.push(kv("Command line", manifest.command_line.join(" ")));
+    let arms = Table {
+        header: [
+            "Scenario",
+            "Role",
+            "Scenario file",
+            "SHA-256 of the resolved scenario",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: manifest
+            .arms
+            .iter()
+            .map(|a| {
+                vec![
+                    arm_label(manifest, a),
+                    a.role.clone(),
+                    a.scenario_path.clone(),
+                    a.sha256.clone(),
+                ]
+            })
+            .collect(),
+        numeric: vec![false; 4],
+    };
+    Section {
+        id: "provenance".into(),
+        title: "How the numbers were made".into(),
+        blocks: vec![
+            Block::Paragraph(
+                "Every scenario ran with the baseline's seed and replications, so replication r \
+                 of each sees the same patients (common random numbers) and each plan's effect \
+                 is the mean of its paired differences from the baseline."
+                    .into(),
+            ),
+            Block::Table(Table {
+                header: vec!["Item".into(), "Value".into()],
+                rows,
+                numeric: vec![false, false],
+            }),
+            Block::Subheading("Scenarios".into()),
+            Block::Table(arms),
+        ],
+    }
+}
+
+/// Builds the report of a comparison or sweep from the texts of
+/// `experiment.json` and its table file.
+pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Document, RebuildError> {
+    let manifest: ExperimentManifest = serde_json::from_str(experiment_json)
+        .map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
+    let plans = parse_effects(&manifest, table)?;
+    let per = per_window_text(&manifest);
+    let sweep = manifest.kind == "sweep";
+    let baseline = manifest
+        .arms
+        .first()
+        .map_or_else(String::new, |a| arm_label(&manifest, a));
+
+    let headlines: Vec<String> = if sweep {
+        HEADLINES[..2]
+            .iter()
+            .filter_map(|h| best_plan_sentence(&plans, h, &per))
+            .collect()
+    } else {
+        plans.iter().map(|p| plan_sentence(p, &per)).collect()
+    };
+    let charts = if sweep {
+        sweep_charts(&manifest, &plans, &per)?
+    } else {
+        forest_charts(&plans, &per, manifest.replications)?
+    };
+    let table_file = manifest.table_file();
+    let mut sections = vec![
+        Section {
+            id: "summary".into(),
+            title: "Headline findings".into(),
+            blocks: vec![
+                Block::Paragraph(format!(
+                    "Each plan is compared with the baseline, {baseline}, over {} replications \
+                     with the same seed. \"Avoided\" and \"saved\" are baseline minus plan (the \
+                     negative of diff_mean in {table_file}). Figures are rounded to the \
+                     precision of their 95% confidence interval.",
+                    prose_count(u64::from(manifest.replications))
+                )),
+                Block::Headlines(headlines),
+                Block::Caveat(PLANS_CAVEAT.into()),
+            ],
+        },
+        Section {
+            id: "charts".into(),
+            title: "Charts".into(),
+            blocks: charts.into_iter().map(Block::Chart).collect(),
+        },
+        Section {
+            id: "results".into(),
+            title: "Every plan and headline".into(),
+            blocks: vec![
+                Block::Table(effects_table(&manifest, &plans)),
+                Block::Paragraph(format!(
+                    "Effect: \"avoided\" and \"saved\" are baseline minus plan, \"change\" is \
+                     plan minus baseline. 95% CI: confidence interval of the mean paired \
+                     difference, not a range of outcomes. Every metric is in {table_file}."
+                )),
+            ],
+        },
+        Section {
+            id: "runs".into(),
+            title: "Each scenario's own report".into(),
+            blocks: vec![Block::Links(
+                manifest
+                    .arms
+                    .iter()
+                    .map(|a| {
+                        (
+                            format!(
+                                "{} ({}, folder {})",
+                                arm_label(&manifest, a),
+                                a.role,
+                                a.name
+                            ),
+                            format!("{}/report.html", a.name),
+                        )
+                    })
+                    .collect(),
+            )],
+        },
+    ];
+    sections.push(provenance_section(&manifest));
+    let (title, subtitle) = if sweep {
+        (
+            format!(
+                "Sweep of {}",
+                manifest.sweep_file.as_deref().unwrap_or("a scenario")
+            ),
+            format!(
+                "{} against {baseline}; patientflow {}",
+                plans_text(plans.len()),
+                manifest.software_version
+            ),
+        )
+    } else {
+        (
+            format!("Comparison of capacity plans against {baseline}"),
+            format!(
+                "{}; patientflow {}",
+                plans_text(plans.len()),
+                manifest.software_version
+            ),
+        )
+    };
+    Ok(Document {
+        title,
+        subtitle,
+        sections,
+    })
+}
+
+/// The report's files of a comparison or sweep directory, paths relative
+/// to it.
+pub fn experiment_report_files(
+    experiment_json: &str,
+    table: &str,
+) -> io::Result<Vec<(String, String)>> {
+    let doc = experiment_document(experiment_json, table).map_err(|e| match e {
+        RebuildError::Write(e) => e,
+        e => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("could not build the report: {e}"),
+        ),
+    })?;
+    Ok(document::report_files(&doc))
+}
+
+/// Reads `experiment.json` and its table from `dir` and builds the report.
+pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|source| ReportError::Read { path, source })
+    };
+    let json = read(EXPERIMENT_FILE)?;
+    let manifest: ExperimentManifest =
+        serde_json::from_str(&json).map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
+    if manifest.shard.is_some() {
+        return Err(malformed(
+            EXPERIMENT_FILE,
+            "this directory holds one shard; merge the shards first".to_string(),
+        )
+        .into());
+    }
+    let table = read(manifest.table_file())?;
+    experiment_document(&json, &table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_year_only_for_365_days_and_the_interval_flips() {
+        let mut m = ExperimentManifest::default();
+        assert_eq!(per_window_text(&m), "over the window");
+        m.window_days = Some(365);
+        assert_eq!(per_window_text(&m), "a year");
+        m.window_days = Some(180);
+        assert_eq!(per_window_text(&m), "over the 180-day window");
+        let row = |metric: Metric, diff: f64, lo: f64, hi: f64| EffectRow {
+            metric: metric.name().to_string(),
+            unit: metric.unit().to_string(),
+            baseline_mean: 1000.0,
+            plan_mean: 1000.0 + diff,
+            diff_mean: diff,
+            diff_low: lo,
+            diff_high: hi,
+        };
+        let plan = PlanEffects {
+            name: "p".into(),
+            label: "Second PRU car".into(),
+            swept_values: Vec::new(),
+            rows: vec![
+                row(Metric::Admissions, -481.3, -491.0, -471.6),
+                row(Metric::DelayedBedDays, -62.0, -98.0, -31.0),
+                row(Metric::BedWaitsOver12h, 4.0, f64::NAN, f64::NAN),
+            ],
+        };
+        assert_eq!(
+            plan_sentence(&plan, "a year"),
+            "Second PRU car: an estimated 481 emergency admissions avoided a year (95% CI 472 \
+             to 491), 60 delayed bed days saved (95% CI 30 to 100) and -4.00 decision-to-admit \
+             waits over 12 hours avoided, compared with the baseline."
+        );
+    }
+
+    #[test]
+    fn records_split_with_quotes() {
+        assert_eq!(
+            split_record("a,\"b,c\",\"d\"\"e\","),
+            ["a", "b,c", "d\"e", ""]
+        );
+        assert_eq!(
+            slug("decision-to-admit waits over 12 hours avoided"),
+            "decision-to-admit-waits-over-12-hours-avoided"
+        );
+    }
+}

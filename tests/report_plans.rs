@@ -1,0 +1,270 @@
+//! The report of a comparison and of a sweep: written at the top of the
+//! directory, rebuilt byte for byte by `patientflow report DIR`,
+//! self-contained, and with headline numbers that are the numbers of
+//! `comparison.csv` after the stated rounding and sign flip.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use patientflow::report::prose::{precision_exponent, prose_number};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_patientflow"))
+}
+
+fn scenario(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .to_str()
+        .expect("utf8 path")
+        .to_string()
+}
+
+fn ok(out: Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Short runs: the report's logic does not depend on the horizon.
+const SHORT: [&str; 5] = [
+    "--set",
+    "scenario.horizon=60d",
+    "--replications",
+    "5",
+    "--quiet",
+];
+
+fn compare_into(dir: &Path) {
+    let mut args = vec![
+        "compare".to_string(),
+        scenario("scenarios/tower-hamlets-baseline.toml"),
+        scenario("scenarios/plans/second-pru-car.toml"),
+    ];
+    args.extend(SHORT.iter().map(|s| s.to_string()));
+    args.extend(["--out".to_string(), dir.display().to_string()]);
+    ok(bin().args(&args).output().expect("the binary runs"));
+}
+
+/// Every report file of `dir` (relative name, bytes), sorted.
+fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = vec![
+        (
+            "report.html".to_string(),
+            fs::read(dir.join("report.html")).expect("report.html"),
+        ),
+        (
+            "report.md".to_string(),
+            fs::read(dir.join("report.md")).expect("report.md"),
+        ),
+    ];
+    let mut charts: Vec<PathBuf> = fs::read_dir(dir.join("charts"))
+        .expect("charts/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    charts.sort();
+    for c in charts {
+        let name = format!("charts/{}", c.file_name().expect("name").to_string_lossy());
+        files.push((name, fs::read(&c).expect("chart")));
+    }
+    files
+}
+
+/// `(diff_mean, diff_ci95_low, diff_ci95_high)` of `metric` for `plan` in
+/// `comparison.csv` (plain cells: no swept keys, simple names).
+fn diff(csv: &str, plan: &str, metric: &str) -> (f64, f64, f64) {
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let row: Vec<&str> = csv
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|c| c[0] == plan && c[col("metric")] == metric)
+        .expect("row");
+    let num = |name: &str| row[col(name)].parse::<f64>().expect("number");
+    (
+        num("diff_mean"),
+        num("diff_ci95_low"),
+        num("diff_ci95_high"),
+    )
+}
+
+/// The numbers of a sentence in order, as written (`1,234`, `-20`, `5.3`).
+fn numbers_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_digit = chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        let continues = !cur.is_empty() && (c == ',' || c == '.') && next_digit;
+        let starts_negative = cur.is_empty() && c == '-' && next_digit && {
+            // A minus sign, not the hyphen of "60-day" or a plan name.
+            i == 0 || chars[i - 1] == ' '
+        };
+        if c.is_ascii_digit() || continues || starts_negative {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// An effect "baseline minus plan" rounded as the report says: the mean
+/// and the interval flipped, all to the precision of the interval.
+fn flipped(d: (f64, f64, f64)) -> [String; 3] {
+    let (mean, lo, hi) = (-d.0, -d.2, -d.1);
+    let e = precision_exponent(mean, (hi - lo) / 2.0);
+    [
+        prose_number(mean, e),
+        prose_number(lo, e),
+        prose_number(hi, e),
+    ]
+}
+
+#[test]
+fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("cmp");
+    compare_into(&dir);
+
+    let written = report_files(&dir);
+    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "report.html",
+            "report.md",
+            "charts/forest-admissions-avoided.svg",
+            "charts/forest-decision-to-admit-waits-over-12-hours-avoided.svg",
+            "charts/forest-delayed-bed-days-saved.svg",
+        ]
+    );
+
+    // Headline numbers: those of comparison.csv, sign-flipped and rounded.
+    let csv = fs::read_to_string(dir.join("comparison.csv")).expect("comparison.csv");
+    let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+    // The plan is called by its scenario's own name; the numbers in the
+    // name (opening hours) are not estimates, so the check starts after it.
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("- Second PRU car, 08:30-23:00: an estimated"))
+        .expect("the plan's headline sentence");
+    let sentence = &line["- Second PRU car, 08:30-23:00:".len()..];
+    let [a, a_lo, a_hi] = flipped(diff(&csv, "second-pru-car", "admissions"));
+    let [d, d_lo, d_hi] = flipped(diff(&csv, "second-pru-car", "delayed_bed_days"));
+    let [w, w_lo, w_hi] = flipped(diff(&csv, "second-pru-car", "bed_waits_over_12h"));
+    // The "95" of each "95% CI", the window's "60" and the "12" of
+    // "12 hours" are the sentence's own words; every other number is an
+    // estimate.
+    let ci = || "95".to_string();
+    let expected = [
+        a,
+        "60".into(),
+        ci(),
+        a_lo,
+        a_hi,
+        d,
+        ci(),
+        d_lo,
+        d_hi,
+        w,
+        "12".into(),
+        ci(),
+        w_lo,
+        w_hi,
+    ];
+    assert_eq!(numbers_in(sentence), expected, "{sentence}");
+    // A 60-day window is not "a year"; the caveat is there.
+    assert!(sentence.contains("over the 60-day window"), "{sentence}");
+    assert!(!md.contains("a year"));
+    assert!(md.contains("They are not a forecast"));
+    assert!(md.contains("baseline minus plan"));
+
+    // Self-contained, with relative links to each scenario's report.
+    let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
+    assert!(!html.contains("http"), "an absolute URL in the page");
+    assert!(!html.contains("<script"));
+    for arm in ["tower-hamlets-baseline", "second-pru-car"] {
+        assert!(html.contains(&format!("<a href=\"{arm}/report.html\">")));
+        assert!(dir.join(arm).join("report.html").is_file());
+    }
+    // Provenance: each arm's SHA-256 from experiment.json.
+    let json = fs::read_to_string(dir.join("experiment.json")).expect("experiment.json");
+    let manifest: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(manifest["window_days"], 60);
+    for arm in manifest["arms"].as_array().expect("arms") {
+        assert!(html.contains(arm["sha256"].as_str().expect("sha")));
+    }
+
+    // Rebuilt from the saved files alone, byte for byte.
+    fs::remove_dir_all(dir.join("charts")).expect("remove charts");
+    fs::remove_file(dir.join("report.html")).expect("remove html");
+    fs::write(dir.join("report.md"), "stale").expect("stale md");
+    ok(bin()
+        .args(["report", dir.to_str().expect("utf8")])
+        .output()
+        .expect("runs"));
+    assert!(report_files(&dir) == written, "the rebuild differs");
+}
+
+#[test]
+fn report_dir_refuses_a_malformed_comparison() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("cmp");
+    compare_into(&dir);
+    fs::write(dir.join("comparison.csv"), "not,a,comparison\n").expect("write");
+    let out = bin()
+        .args(["report", dir.to_str().expect("utf8")])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("comparison.csv"));
+}
+
+#[test]
+fn a_sweep_writes_its_report_with_the_sweep_charts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("sweep");
+    let mut args = vec![
+        "sweep".to_string(),
+        scenario("scenarios/sweeps/pru-cars-x-hours.toml"),
+    ];
+    args.extend(SHORT.iter().map(|s| s.to_string()));
+    args.extend(["--out".to_string(), dir.display().to_string()]);
+    ok(bin().args(&args).output().expect("the binary runs"));
+
+    let written = report_files(&dir);
+    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "report.html",
+            "report.md",
+            "charts/sweep-admissions-avoided.svg",
+            "charts/sweep-delayed-bed-days-saved.svg",
+        ]
+    );
+    let svg =
+        fs::read_to_string(dir.join("charts/sweep-admissions-avoided.svg")).expect("sweep chart");
+    // The first key on the x axis, one line per value of the second.
+    assert!(svg.contains("pru.cars"));
+    assert!(svg.contains("pru.open = 08:30-23:00"));
+    assert!(svg.contains("95% CI of the mean paired difference"));
+    let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+    assert!(md.contains("avoids the most emergency admissions"));
+    assert!(md.contains("saves the most delayed bed days"));
+    let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
+    assert!(!html.contains("http") && !html.contains("<script"));
+
+    ok(bin()
+        .args(["report", dir.to_str().expect("utf8")])
+        .output()
+        .expect("runs"));
+    assert!(report_files(&dir) == written, "the rebuild differs");
+}
