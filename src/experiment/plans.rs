@@ -329,7 +329,33 @@ fn run_manifest(
     started: Instant,
     settings: &Settings,
 ) -> RunManifest {
-    let sc = &arm.loaded.scenario;
+    RunManifest {
+        shard: executed.shard.clone(),
+        precision: executed.precision.clone(),
+        ..manifest_of(
+            &arm.scenario_path,
+            &arm.loaded,
+            prepared,
+            replications,
+            executed.threads,
+            started,
+            settings,
+        )
+    }
+}
+
+/// The provenance every run directory records (`run`, each arm of
+/// `compare`/`sweep`, `warmup`): the one place a manifest is filled in.
+pub(crate) fn manifest_of(
+    path: &Path,
+    loaded: &LoadedScenario,
+    prepared: &Prepared,
+    replications: u32,
+    threads: usize,
+    started: Instant,
+    settings: &Settings,
+) -> RunManifest {
+    let sc = &loaded.scenario;
     let run_started = std::time::SystemTime::now()
         .checked_sub(started.elapsed())
         .unwrap_or(std::time::UNIX_EPOCH);
@@ -337,9 +363,8 @@ fn run_manifest(
         software_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: RunManifest::build_commit(),
         rustc_version: RunManifest::build_rustc(),
-        scenario_path: arm.scenario_path.display().to_string(),
-        scenario_files: arm
-            .loaded
+        scenario_path: path.display().to_string(),
+        scenario_files: loaded
             .files
             .iter()
             .map(|p| p.display().to_string())
@@ -348,11 +373,11 @@ fn run_manifest(
         machine: RunManifest::this_machine(),
         machine_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         scenario_name: sc.name.clone(),
-        resolved_toml: arm.loaded.resolved_toml.clone(),
-        sha256: arm.loaded.sha256.clone(),
+        resolved_toml: loaded.resolved_toml.clone(),
+        sha256: loaded.sha256.clone(),
         seed: sc.seed,
         replications,
-        threads: executed.threads,
+        threads,
         generator: super::GENERATOR.to_string(),
         stream_allocation: super::STREAM_ALLOCATION.to_string(),
         warm_up_hours: sc.warm_up_hours,
@@ -361,8 +386,8 @@ fn run_manifest(
         first_day_date: prepared.first_day().to_string(),
         wall_time_seconds: started.elapsed().as_secs_f64(),
         command_line: settings.command_line.clone(),
-        shard: executed.shard.clone(),
-        precision: executed.precision.clone(),
+        shard: None,
+        precision: None,
         merged_from: Vec::new(),
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::model::metrics::Series;
-use crate::report::{self, RunManifest, WarmupRow};
+use crate::report::{self, WarmupRow};
 use crate::scenario;
 use crate::stats::{mser, welch_moving_average};
 
@@ -129,25 +129,15 @@ pub fn warmup(
         })
         .collect();
 
-    let manifest = RunManifest {
-        software_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_path: path.display().to_string(),
-        scenario_name: sc.name.clone(),
-        resolved_toml: loaded.resolved_toml.clone(),
-        sha256: loaded.sha256.clone(),
-        seed: sc.seed,
-        replications: sc.replications,
+    let manifest = super::plans::manifest_of(
+        path,
+        &loaded,
+        &prepared,
+        sc.replications,
         threads,
-        generator: super::GENERATOR.to_string(),
-        stream_allocation: super::STREAM_ALLOCATION.to_string(),
-        warm_up_hours: sc.warm_up_hours,
-        horizon_hours: sc.horizon_hours,
-        start_date: sc.start_date.to_string(),
-        first_day_date: prepared.first_day().to_string(),
-        wall_time_seconds: started.elapsed().as_secs_f64(),
-        command_line: settings.command_line.clone(),
-        ..RunManifest::default()
-    };
+        started,
+        settings,
+    );
     let io = |source| ExperimentError::Io {
         context: format!("could not write the outputs to {}", out.display()),
         source,
