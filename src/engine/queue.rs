@@ -3,38 +3,62 @@
 //! The sequence number is the order of scheduling, so events at the same
 //! instant are processed first-scheduled first, the same way on every run.
 //! Times are hours as `f64`, checked finite and non-negative when scheduled;
-//! for such values the IEEE bit pattern orders like the number, so the key is
-//! one `u128`, `time bits << 64 | sequence`, compared as an integer.
+//! for such values the IEEE bit pattern orders like the number, so a time is
+//! compared as a `u64` and (time, sequence) as one `u128`,
+//! `time bits << 64 | sequence`.
 //!
 //! # Structure
-//! Two parts, popped as one:
+//! Three parts, popped as one in (time, sequence) order:
 //! - **Timers**: a few fixed slots, each holding at most one pending event.
 //!   A recurring process whose next event is always known (an arrival
 //!   stream) lives in a slot instead of the heap, so the heap does not carry
-//!   half of all events. Popping compares the heap's top with each slot.
-//! - **A 4-ary min-heap** for everything else: half the depth of a binary
-//!   heap. Keys and events sit in separate arrays, so the four children's
-//!   keys that a step compares are 64 contiguous bytes.
-//!   Push and pop are O(log n); neither allocates once the heap has grown to
-//!   its working size.
+//!   half of all events. Popping compares the heap's top with the earliest slot.
+//! - **A 4-ary min-heap on time alone** for everything else: half the depth
+//!   of a binary heap, and its comparisons are of single `u64`s, the four
+//!   children's times in 32 contiguous bytes. Each time's sequence number
+//!   and event sit in a parallel array, moved but never compared.
+//! - **Ties**: as the heap does not order equal times by sequence, when the
+//!   earliest time in it is shared (by several of its events, or with a
+//!   timer) its events at that time are all taken out at once and sorted by
+//!   full key. Events scheduled later for that same instant have larger
+//!   sequence numbers, so they rightly come after. Ties are rare (openings of
+//!   the discharge hours, capacity changes at midnight), and cost nothing
+//!   when absent but one comparison per pop.
+//!
+//! Push and pop are O(log n); none of them allocates once the arrays have
+//! grown to their working size.
 
-/// One scheduled event.
+/// The sequence number and payload of a scheduled event.
 #[derive(Clone, Copy, Debug)]
 struct Entry<E> {
+    seq: u64,
+    event: E,
+}
+
+/// An event with its (time, sequence) key: a timer slot or a tie.
+#[derive(Clone, Copy, Debug)]
+struct Slot<E> {
     key: u128,
     event: E,
 }
 
-/// The key of an empty timer slot: larger than any real key.
+/// The key of an empty timer slot or an empty part: larger than any real key.
 const EMPTY: u128 = u128::MAX;
+
+/// The bits of +infinity: a time's bits are below this exactly when the time
+/// is finite and not negative (after -0.0 is made +0.0; NaN bits are above).
+const INFINITY_BITS: u64 = 0x7FF0_0000_0000_0000;
 
 /// The future-event list.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// Heap-ordered keys; `events[i]` belongs to `keys[i]`.
-    keys: Vec<u128>,
-    events: Vec<E>,
-    timers: Vec<Entry<E>>,
+    /// Heap-ordered times (as bits); `entries[i]` belongs to `times[i]`.
+    times: Vec<u64>,
+    entries: Vec<Entry<E>>,
+    /// Events taken from the heap because their time is shared, in decreasing
+    /// (time, sequence) order: the next one is the last.
+    ties: Vec<Slot<E>>,
+    timers: Vec<Slot<E>>,
     /// The timer slot with the smallest key (any slot when all are empty),
     /// kept up to date so that a pop does not scan the slots.
     first_timer: usize,
@@ -46,10 +70,11 @@ impl<E: Copy> EventQueue<E> {
     /// `timers` timer slots, each holding `idle` (never returned) until set.
     pub fn new(capacity: usize, timers: usize, idle: E) -> Self {
         EventQueue {
-            keys: Vec::with_capacity(capacity),
-            events: Vec::with_capacity(capacity),
+            times: Vec::with_capacity(capacity),
+            entries: Vec::with_capacity(capacity),
+            ties: Vec::with_capacity(64),
             timers: vec![
-                Entry {
+                Slot {
                     key: EMPTY,
                     event: idle
                 };
@@ -64,25 +89,33 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     fn refresh_first_timer(&mut self) {
         let mut best = 0;
-        for i in 1..self.timers.len() {
-            if self.timers[i].key < self.timers[best].key {
+        let mut best_key = EMPTY;
+        for (i, slot) in self.timers.iter().enumerate() {
+            if slot.key < best_key {
                 best = i;
+                best_key = slot.key;
             }
         }
         self.first_timer = best;
     }
 
+    /// The bits of `time`, which must be finite and not negative.
     #[inline]
-    fn key(&mut self, time: f64) -> u128 {
-        assert!(
-            time.is_finite() && time >= 0.0,
-            "event scheduled at invalid time {time}"
-        );
+    fn time_bits(time: f64) -> u64 {
         // +0.0 and -0.0 compare equal but have different bits: normalise.
         let bits = (time + 0.0).to_bits();
-        let key = (u128::from(bits) << 64) | u128::from(self.next_seq);
+        assert!(
+            bits < INFINITY_BITS,
+            "event scheduled at invalid time {time}"
+        );
+        bits
+    }
+
+    #[inline]
+    fn next_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
         self.next_seq += 1;
-        key
+        seq
     }
 
     /// Schedules `event` at `time` hours.
@@ -92,18 +125,17 @@ impl<E: Copy> EventQueue<E> {
     /// a time from validated input, so this is a bug, not a user error.
     #[inline]
     pub fn schedule(&mut self, time: f64, event: E) {
-        let key = self.key(time);
-        self.keys.push(key);
-        self.events.push(event);
-        self.sift_up(self.keys.len() - 1);
+        let bits = Self::time_bits(time);
+        let seq = self.next_seq();
+        self.sift_up(bits, Entry { seq, event });
     }
 
     /// Sets timer slot `slot` to fire `event` at `time`, replacing what it held.
     /// It takes its place in the (time, sequence) order as if scheduled now.
     #[inline]
     pub fn set_timer(&mut self, slot: usize, time: f64, event: E) {
-        let key = self.key(time);
-        self.timers[slot] = Entry { key, event };
+        let key = key_of(Self::time_bits(time), self.next_seq());
+        self.timers[slot] = Slot { key, event };
         if slot == self.first_timer {
             self.refresh_first_timer();
         } else if key < self.timers[self.first_timer].key {
@@ -114,108 +146,166 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, E)> {
-        let heap_key = self.keys.first().copied().unwrap_or(EMPTY);
-        if let Some(&timer) = self.timers.get(self.first_timer)
-            && timer.key < heap_key
-        {
-            self.timers[self.first_timer].key = EMPTY;
-            self.refresh_first_timer();
-            return Some((time_of(timer.key), timer.event));
+        loop {
+            let timer_key = self.timers.get(self.first_timer).map_or(EMPTY, |s| s.key);
+            let tie_key = self.ties.last().map_or(EMPTY, |t| t.key);
+            if let Some(&time) = self.times.first() {
+                // The earliest time among the timers and ties (u64::MAX for none).
+                let other = (timer_key.min(tie_key) >> 64) as u64;
+                if time < other {
+                    let (time, entry) = self.remove_root()?;
+                    if self.times.first() != Some(&time) {
+                        return Some((f64::from_bits(time), entry.event));
+                    }
+                    // Others in the heap are due at the same instant.
+                    self.push_tie(time, entry);
+                    self.take_ties(time);
+                    continue;
+                }
+                if time == other {
+                    self.take_ties(time);
+                    continue;
+                }
+            }
+            // The heap's earliest is later than the earliest timer or tie.
+            if timer_key < tie_key {
+                let event = self.timers[self.first_timer].event;
+                self.timers[self.first_timer].key = EMPTY;
+                self.refresh_first_timer();
+                return Some((time_of(timer_key), event));
+            }
+            let tie = self.ties.pop()?;
+            return Some((time_of(tie.key), tie.event));
         }
-        let last_key = self.keys.pop()?;
-        let last_event = self.events.pop()?;
-        if self.keys.is_empty() {
-            return Some((time_of(last_key), last_event));
-        }
-        let top = (self.keys[0], self.events[0]);
-        self.sift_down(last_key, last_event);
-        Some((time_of(top.0), top.1))
     }
 
-    /// The time of the heap's earliest event (timers not included).
     #[inline]
-    pub fn heap_time(&self) -> Option<f64> {
-        self.keys.first().map(|&k| time_of(k))
+    fn push_tie(&mut self, time: u64, entry: Entry<E>) {
+        self.ties.push(Slot {
+            key: key_of(time, entry.seq),
+            event: entry.event,
+        });
     }
 
-    /// Pending events (heap and timers).
+    /// Moves every heap event due at `time` to the ties, in (time, sequence)
+    /// order with those already there.
+    #[cold]
+    fn take_ties(&mut self, time: u64) {
+        while self.times.first() == Some(&time) {
+            let Some((_, entry)) = self.remove_root() else {
+                break;
+            };
+            self.push_tie(time, entry);
+        }
+        self.ties.sort_unstable_by_key(|t| std::cmp::Reverse(t.key));
+    }
+
+    /// The time of the next event, without taking it.
+    #[inline]
+    pub fn next_time(&self) -> Option<f64> {
+        let heap = self.times.first().map_or(u64::MAX, |&t| t);
+        let tie = self.ties.last().map_or(EMPTY, |t| t.key);
+        let timer = self.timers.get(self.first_timer).map_or(EMPTY, |s| s.key);
+        let earliest = heap.min((tie.min(timer) >> 64) as u64);
+        (earliest != u64::MAX).then(|| f64::from_bits(earliest))
+    }
+
+    /// Pending events (heap, ties and timers).
     pub fn len(&self) -> usize {
-        self.keys.len() + self.timers.iter().filter(|t| t.key != EMPTY).count()
+        self.times.len() + self.ties.len() + self.timers.iter().filter(|t| t.key != EMPTY).count()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Adds (`time`, `entry`) at the bottom of the heap and restores the order.
     #[inline]
-    fn sift_up(&mut self, mut i: usize) {
-        let key = self.keys[i];
-        let event = self.events[i];
+    fn sift_up(&mut self, time: u64, entry: Entry<E>) {
+        let mut i = self.times.len();
+        self.times.push(time);
+        self.entries.push(entry);
         while i > 0 {
             let parent = (i - 1) / 4;
-            if self.keys[parent] <= key {
+            let parent_time = self.times[parent];
+            if parent_time <= time {
                 break;
             }
-            self.keys[i] = self.keys[parent];
-            self.events[i] = self.events[parent];
+            self.times[i] = parent_time;
+            self.entries[i] = self.entries[parent];
             i = parent;
         }
-        self.keys[i] = key;
-        self.events[i] = event;
+        self.times[i] = time;
+        self.entries[i] = entry;
     }
 
-    /// Puts (`key`, `event`) at the root, replacing it, and restores the heap.
+    /// Removes the root of the heap.
     #[inline]
-    fn sift_down(&mut self, key: u128, event: E) {
-        let n = self.keys.len();
+    fn remove_root(&mut self) -> Option<(u64, Entry<E>)> {
+        let last_time = self.times.pop()?;
+        let last = self.entries.pop()?;
+        if self.times.is_empty() {
+            return Some((last_time, last));
+        }
+        let top = (self.times[0], self.entries[0]);
+        self.sift_down(last_time, last);
+        Some(top)
+    }
+
+    /// Puts (`time`, `entry`) at the root, replacing it, and restores the heap.
+    #[inline]
+    fn sift_down(&mut self, time: u64, entry: Entry<E>) {
+        let times = &mut self.times[..];
+        let entries = &mut self.entries[..times.len()];
+        let n = times.len();
         let mut i = 0;
         loop {
             let first = 4 * i + 1;
-            if first >= n {
-                break;
-            }
             // The smallest of up to four children. With all four present (the
             // usual case) a tournament of independent comparisons, written so
             // that it compiles to conditional moves: which child is smallest
             // is a coin toss, and branches on it would mostly mispredict.
-            let (child, child_key) = if first + 3 < n {
-                let k = &self.keys[first..first + 4];
-                let (a, ka) = pick(first, k[0], first + 1, k[1]);
-                let (b, kb) = pick(first + 2, k[2], first + 3, k[3]);
-                pick(a, ka, b, kb)
-            } else {
+            let (child, child_time) = if let Some(&[t0, t1, t2, t3]) = times.get(first..first + 4) {
+                let (a, ta) = pick(first, t0, first + 1, t1);
+                let (b, tb) = pick(first + 2, t2, first + 3, t3);
+                pick(a, ta, b, tb)
+            } else if first < n {
                 let mut child = first;
-                let mut child_key = self.keys[first];
                 for c in first + 1..n {
-                    let k = self.keys[c];
-                    if k < child_key {
+                    if times[c] < times[child] {
                         child = c;
-                        child_key = k;
                     }
                 }
-                (child, child_key)
+                (child, times[child])
+            } else {
+                break;
             };
-            if key <= child_key {
+            if time <= child_time {
                 break;
             }
-            self.keys[i] = child_key;
-            self.events[i] = self.events[child];
+            times[i] = child_time;
+            entries[i] = entries[child];
             i = child;
         }
-        self.keys[i] = key;
-        self.events[i] = event;
+        times[i] = time;
+        entries[i] = entry;
     }
 }
 
-/// The smaller of two keyed children (the first on a tie, which cannot
-/// happen: keys are unique), without a data-dependent branch.
+/// The smaller of two children by time (the first on a tie), without a
+/// data-dependent branch.
 #[inline(always)]
-fn pick(i: usize, ki: u128, j: usize, kj: u128) -> (usize, u128) {
-    let j_smaller = kj < ki;
+fn pick(i: usize, ti: u64, j: usize, tj: u64) -> (usize, u64) {
+    let j_smaller = tj < ti;
     (
         std::hint::select_unpredictable(j_smaller, j, i),
-        std::hint::select_unpredictable(j_smaller, kj, ki),
+        std::hint::select_unpredictable(j_smaller, tj, ti),
     )
+}
+
+#[inline]
+fn key_of(time_bits: u64, seq: u64) -> u128 {
+    (u128::from(time_bits) << 64) | u128::from(seq)
 }
 
 #[inline]
@@ -259,6 +349,71 @@ mod tests {
         expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let got: Vec<(f64, usize)> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(got, expected);
+    }
+
+    /// Schedules, timer settings and pops interleaved, with coarse times so
+    /// that ties between heap events, and between heap events and timers,
+    /// are common: the order must be that of a sorted reference list.
+    #[test]
+    fn interleaved_operations_match_a_reference() {
+        use std::collections::BTreeMap;
+        let mut x: u64 = 987654321;
+        let mut rand = move |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        let slots = 3;
+        let mut q = EventQueue::new(0, slots, (usize::MAX, usize::MAX));
+        // Reference: (time bits, sequence) -> (slot or none, id).
+        let mut reference: BTreeMap<(u64, u64), (usize, usize)> = BTreeMap::new();
+        let mut slot_entry: Vec<Option<(u64, u64)>> = vec![None; slots];
+        let mut seq = 0u64;
+        let mut now = 0.0f64;
+        let mut popped = 0;
+        for id in 0..20_000usize {
+            match rand(10) {
+                0..=4 => {
+                    let t = now + rand(4) as f64;
+                    q.schedule(t, (usize::MAX, id));
+                    reference.insert((t.to_bits(), seq), (usize::MAX, id));
+                    seq += 1;
+                }
+                5 | 6 => {
+                    let slot = rand(slots as u64) as usize;
+                    let t = now + rand(3) as f64;
+                    q.set_timer(slot, t, (slot, id));
+                    if let Some(old) = slot_entry[slot].take() {
+                        reference.remove(&old);
+                    }
+                    reference.insert((t.to_bits(), seq), (slot, id));
+                    slot_entry[slot] = Some((t.to_bits(), seq));
+                    seq += 1;
+                }
+                _ => {
+                    let got = q.pop();
+                    let expected = reference.pop_first();
+                    match (got, expected) {
+                        (Some((t, e)), Some(((bits, _), r))) => {
+                            assert_eq!((t.to_bits(), e), (bits, r), "pop {popped}");
+                            if e.0 != usize::MAX {
+                                slot_entry[e.0] = None;
+                            }
+                            now = t;
+                        }
+                        (None, None) => {}
+                        other => panic!("pop {popped}: {other:?}"),
+                    }
+                    popped += 1;
+                }
+            }
+            assert_eq!(q.len(), reference.len());
+        }
+        while let Some(((bits, _), r)) = reference.pop_first() {
+            assert_eq!(q.pop().map(|(t, e)| (t.to_bits(), e)), Some((bits, r)));
+        }
+        assert!(q.pop().is_none());
     }
 
     #[test]

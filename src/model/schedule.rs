@@ -93,6 +93,54 @@ impl WeeklySchedule {
             .map(|&(a, _)| week_start + WEEK_HOURS + a)
     }
 
+    /// When the service opens, seen from `t`: now (maybe at the very instant
+    /// of an opening), at a later opening, or never. Openings are numbered from the start of week 0, so that events
+    /// waiting for the same opening can be grouped by its number.
+    #[inline]
+    pub fn opening(&self, t: f64) -> Opening {
+        let (week_start, w) = Self::split(t);
+        let week = (week_start / WEEK_HOURS) as u64;
+        let n = self.intervals.len() as u64;
+        for (i, &(a, b)) in self.intervals.iter().enumerate() {
+            if w < b {
+                let index = week * n + i as u64;
+                if w > a {
+                    return Opening::Now;
+                }
+                if w == a {
+                    // Exactly at an opening instant (a stay of whole days,
+                    // for one): it is that opening, if the time is exactly it.
+                    return match self.opening_time(index) == t {
+                        true => Opening::Starting { index },
+                        false => Opening::Now,
+                    };
+                }
+                return Opening::At {
+                    time: self.opening_time(index),
+                    index,
+                };
+            }
+        }
+        if n == 0 {
+            return Opening::Never;
+        }
+        let index = (week + 1) * n;
+        Opening::At {
+            time: self.opening_time(index),
+            index,
+        }
+    }
+
+    /// The time of opening number `index` (see [`WeeklySchedule::opening`]);
+    /// the schedule must have some opening hours.
+    #[inline]
+    pub fn opening_time(&self, index: u64) -> f64 {
+        let n = self.intervals.len() as u64;
+        let week = index / n;
+        // Whole weeks are exact in f64, as in `split`.
+        week as f64 * WEEK_HOURS + self.intervals[(index % n) as usize].0
+    }
+
     /// Open hours in `[0, t)`.
     fn open_hours_before(&self, t: f64) -> f64 {
         let (week_start, w) = Self::split(t);
@@ -108,6 +156,19 @@ impl WeeklySchedule {
     pub fn open_hours_between(&self, from: f64, to: f64) -> f64 {
         (self.open_hours_before(to) - self.open_hours_before(from)).max(0.0)
     }
+}
+
+/// When a service opens, seen from an instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Opening {
+    /// Open at that instant.
+    Now,
+    /// Open from that very instant: opening number `index` is now.
+    Starting { index: u64 },
+    /// Closed; opens at `time`, its opening number `index`.
+    At { time: f64, index: u64 },
+    /// Never open.
+    Never,
 }
 
 /// The crisis arrival rate, constant within each clock hour:
@@ -213,6 +274,58 @@ mod tests {
         assert_eq!(s.next_open(10.0), Some(10.0));
         assert!((s.open_hours_between(0.0, 24.0 * 10.0) - 120.0).abs() < 1e-9);
         assert!((s.open_hours_between(9.0, 33.0) - 12.0).abs() < 1e-9);
+    }
+
+    /// `opening` agrees with `next_open` to the bit, and its numbers rise
+    /// with the openings' times.
+    #[test]
+    fn openings_are_numbered_in_order() {
+        let weekday = ClockWindow::parse("08:00-20:00").unwrap();
+        let weekend = ClockWindow::parse("09:00-17:00").unwrap();
+        let crossing = ClockWindow::parse("20:00-08:00").unwrap();
+        for s in [
+            WeeklySchedule::discharge(tuesday(), weekday, weekend),
+            WeeklySchedule::discharge(tuesday(), crossing, weekend),
+            WeeklySchedule::discharge(tuesday(), weekday, ClockWindow::Never),
+        ] {
+            let mut last: Option<(f64, u64)> = None;
+            let mut starts = 0;
+            let mut t = 0.0;
+            while t < 24.0 * 60.0 {
+                match s.opening(t) {
+                    Opening::Now => assert_eq!(s.next_open(t), Some(t), "{t}"),
+                    Opening::Starting { index } => {
+                        assert_eq!(s.opening_time(index), t);
+                        assert_eq!(s.next_open(t), Some(t), "{t}");
+                        starts += 1;
+                    }
+                    Opening::At { time, index } => {
+                        assert_eq!(s.next_open(t).map(f64::to_bits), Some(time.to_bits()));
+                        assert!(time > t && !s.is_open(t) && s.is_open(time));
+                        assert_eq!(s.opening_time(index).to_bits(), time.to_bits());
+                        if let Some((last_time, last_index)) = last {
+                            if time == last_time {
+                                assert_eq!(index, last_index);
+                            } else {
+                                // An interval that starts a week where the
+                                // last one ended is no opening: its number
+                                // is skipped.
+                                assert!(time > last_time);
+                                assert!(index > last_index && index <= last_index + 2, "{t}");
+                            }
+                        }
+                        last = Some((time, index));
+                    }
+                    Opening::Never => panic!("opens every week"),
+                }
+                t += 0.25;
+            }
+            // The quarter-hour grid hits every opening instant: five or more a
+            // week for 60 days.
+            assert!(starts >= 40, "{starts}");
+        }
+        let never = WeeklySchedule::service(tuesday(), ClockWindow::Never, &EVERY_DAY);
+        assert_eq!(never.opening(5.0), Opening::Never);
     }
 
     #[test]

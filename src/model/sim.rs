@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, WaitMean, Window};
-use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
+use super::schedule::{ArrivalProfile, Opening, WeeklySchedule, beds_by_day};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
 use crate::scenario::{Pathway, ReferralClass, Scenario};
 
@@ -271,17 +271,42 @@ enum Event {
     NextCrisis,
     NextReferral,
     NextPlacement,
-    Readmission { key: StreamKey, frail: bool },
-    ResidentCrisis { bed: u32, generation: u32 },
-    ResidentStayEnd { bed: u32, generation: u32 },
-    PruVisitEnd { patient: u32 },
-    FauAssessmentEnd { patient: u32 },
-    MedicallyFit { patient: u32 },
-    ProcessDelayEnd { patient: u32 },
-    LeaveHospital { patient: u32 },
-    RehabStayEnd { patient: u32 },
+    Readmission {
+        key: StreamKey,
+        frail: bool,
+    },
+    ResidentCrisis {
+        bed: u32,
+        generation: u32,
+    },
+    ResidentStayEnd {
+        bed: u32,
+        generation: u32,
+    },
+    PruVisitEnd {
+        patient: u32,
+    },
+    FauAssessmentEnd {
+        patient: u32,
+    },
+    MedicallyFit {
+        patient: u32,
+    },
+    ProcessDelayEnd {
+        patient: u32,
+    },
+    LeaveHospital {
+        patient: u32,
+    },
+    RehabStayEnd {
+        patient: u32,
+    },
     CommunityEpisodeEnd,
-    BedCapacity { day: u32 },
+    BedCapacity {
+        day: u32,
+    },
+    /// The discharge hours open and the patients waiting for them leave.
+    DischargeOpening,
     Midnight,
 }
 
@@ -291,11 +316,12 @@ enum Timer {
     Crisis,
     Referral,
     Placement,
+    DischargeOpening,
     Midnight,
 }
 
 impl Timer {
-    const COUNT: usize = 4;
+    const COUNT: usize = 5;
 }
 
 const NONE: u32 = u32::MAX;
@@ -379,6 +405,16 @@ struct Sim<'p, T: Tracer> {
     beds_available: u32,
     beds_occupied: u32,
     bed_queue: VecDeque<u32>,
+    /// Patients in bed who will leave when the discharge hours next open,
+    /// grouped by opening: `discharge_waits[j]` leave at opening number
+    /// `first_opening + j` (`WeeklySchedule::opening`), in the order they
+    /// were added, which is the order their leaving was decided. One timer
+    /// event per opening instead of one event per patient: most patients
+    /// leave at an opening.
+    discharge_waits: VecDeque<Vec<u32>>,
+    first_opening: u64,
+    /// Emptied lists of `discharge_waits`, kept for reuse.
+    spare_waits: Vec<Vec<u32>>,
 
     community_places: u64,
     community_held: u64,
@@ -445,6 +481,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
             beds_available: p.beds_by_day.first().copied().unwrap_or(sc.acute.beds),
             beds_occupied: 0,
             bed_queue: VecDeque::with_capacity(256),
+            discharge_waits: VecDeque::with_capacity(1024),
+            first_opening: 0,
+            spare_waits: Vec::new(),
             community_places: places,
             community_held: 0,
             community_queues: Default::default(),
@@ -580,6 +619,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::RehabStayEnd { patient } => self.on_rehab_stay_end(t, patient),
                 Event::CommunityEpisodeEnd => self.on_community_episode_end(t),
                 Event::BedCapacity { day } => self.on_bed_capacity(t, day),
+                Event::DischargeOpening => self.on_discharge_opening(t),
                 Event::Midnight => self.on_midnight(t),
             }
         }
@@ -920,12 +960,17 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // start of the wait for the discharge hours, whose end is known
             // now: schedule the leaving itself and count the wait's bed days
             // at once (about a quarter of all events saved).
-            let leave = self.p.discharge_hours.next_open(fit);
             let window = self.p.window;
-            self.process_level
-                .add_interval(fit, leave.unwrap_or(f64::INFINITY), &window);
-            if let Some(leave) = leave {
-                self.at(leave, Event::LeaveHospital { patient });
+            match self.p.discharge_hours.opening(fit) {
+                Opening::Now => self.at(fit, Event::LeaveHospital { patient }),
+                // Leaving with the others at this opening, in order.
+                Opening::Starting { index } => self.leave_at_opening(fit, index, patient),
+                Opening::At { time, index } => {
+                    self.process_level.add_interval(fit, time, &window);
+                    self.leave_at_opening(time, index, patient);
+                }
+                // Discharge hours "none" every day: the patient never leaves.
+                Opening::Never => self.process_level.add_interval(fit, f64::INFINITY, &window),
             }
         } else {
             self.at(fit, Event::MedicallyFit { patient });
@@ -958,12 +1003,67 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// Leaves now if inside the discharge hours, else at the next opening.
     fn await_discharge_hours(&mut self, t: f64, patient: u32) {
-        match self.p.discharge_hours.next_open(t) {
-            Some(open) if open <= t => self.leave_hospital(t, patient),
-            Some(open) => self.at(open, Event::LeaveHospital { patient }),
+        match self.p.discharge_hours.opening(t) {
+            Opening::Now | Opening::Starting { .. } => self.leave_hospital(t, patient),
+            Opening::At { time, index } => self.leave_at_opening(time, index, patient),
             // Discharge hours "none" every day: the patient never leaves.
-            None => {}
+            Opening::Never => {}
         }
+    }
+
+    /// `patient` leaves at opening number `index` of the discharge hours, at
+    /// `time` (unless that is after the end of the run).
+    fn leave_at_opening(&mut self, time: f64, index: u64, patient: u32) {
+        if time >= self.end {
+            return;
+        }
+        let earliest_changed = match self.discharge_waits.is_empty() {
+            true => {
+                self.first_opening = index;
+                true
+            }
+            false if index < self.first_opening => {
+                for _ in index..self.first_opening {
+                    let list = self.spare_waits.pop().unwrap_or_default();
+                    self.discharge_waits.push_front(list);
+                }
+                self.first_opening = index;
+                true
+            }
+            false => false,
+        };
+        let j = (index - self.first_opening) as usize;
+        while self.discharge_waits.len() <= j {
+            let list = self.spare_waits.pop().unwrap_or_default();
+            self.discharge_waits.push_back(list);
+        }
+        self.discharge_waits[j].push(patient);
+        if earliest_changed {
+            self.at_timer(Timer::DischargeOpening, time, Event::DischargeOpening);
+        }
+    }
+
+    /// The discharge hours open: the patients waiting for this opening leave,
+    /// in the order their leaving was decided.
+    fn on_discharge_opening(&mut self, t: f64) {
+        let Some(leaving) = self.discharge_waits.pop_front() else {
+            return;
+        };
+        self.first_opening += 1;
+        while let Some(list) = self.discharge_waits.pop_front_if(|l| l.is_empty()) {
+            self.spare_waits.push(list);
+            self.first_opening += 1;
+        }
+        if !self.discharge_waits.is_empty() {
+            let next = self.p.discharge_hours.opening_time(self.first_opening);
+            self.at_timer(Timer::DischargeOpening, next, Event::DischargeOpening);
+        }
+        for &patient in &leaving {
+            self.leave_hospital(t, patient);
+        }
+        let mut list = leaving;
+        list.clear();
+        self.spare_waits.push(list);
     }
 
     /// After the process delay: ask for the place the pathway needs.
@@ -1312,7 +1412,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // The snapshot is taken after every other event due at 00:00 (a
         // discharge opening at midnight, a bed change), whenever those were
         // scheduled: set the timer again at the same instant, behind them.
-        if self.queue.heap_time() == Some(t) {
+        if self.queue.next_time() == Some(t) {
             self.at_timer(Timer::Midnight, t, Event::Midnight);
             return;
         }
