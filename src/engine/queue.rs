@@ -51,36 +51,37 @@ const INFINITY_BITS: u64 = 0x7FF0_0000_0000_0000;
 
 /// The future-event list.
 #[derive(Debug)]
-pub struct EventQueue<E> {
+pub struct EventQueue<E, const TIMERS: usize> {
     /// Heap-ordered times (as bits); `entries[i]` belongs to `times[i]`.
     times: Vec<u64>,
     entries: Vec<Entry<E>>,
     /// Events taken from the heap because their time is shared, in decreasing
     /// (time, sequence) order: the next one is the last.
     ties: Vec<Slot<E>>,
-    timers: Vec<Slot<E>>,
+    timers: [Slot<E>; TIMERS],
     /// The timer slot with the smallest key (any slot when all are empty),
-    /// kept up to date so that a pop does not scan the slots.
+    /// kept up to date so that a pop does not scan the slots; unless
+    /// `timers_stale`, set when a timer is popped: the handler of a timer
+    /// event usually sets that timer again, and the scan is done once then.
     first_timer: usize,
+    timers_stale: bool,
     next_seq: u64,
 }
 
-impl<E: Copy> EventQueue<E> {
+impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     /// An empty queue with room for `capacity` pending events in the heap and
-    /// `timers` timer slots, each holding `idle` (never returned) until set.
-    pub fn new(capacity: usize, timers: usize, idle: E) -> Self {
+    /// `TIMERS` timer slots, each holding `idle` (never returned) until set.
+    pub fn new(capacity: usize, idle: E) -> Self {
         EventQueue {
             times: Vec::with_capacity(capacity),
             entries: Vec::with_capacity(capacity),
             ties: Vec::with_capacity(64),
-            timers: vec![
-                Slot {
-                    key: EMPTY,
-                    event: idle
-                };
-                timers
-            ],
+            timers: [Slot {
+                key: EMPTY,
+                event: idle,
+            }; TIMERS],
             first_timer: 0,
+            timers_stale: false,
             next_seq: 0,
         }
     }
@@ -97,6 +98,7 @@ impl<E: Copy> EventQueue<E> {
             }
         }
         self.first_timer = best;
+        self.timers_stale = false;
     }
 
     /// The bits of `time`, which must be finite and not negative.
@@ -136,7 +138,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn set_timer(&mut self, slot: usize, time: f64, event: E) {
         let key = key_of(Self::time_bits(time), self.next_seq());
         self.timers[slot] = Slot { key, event };
-        if slot == self.first_timer {
+        if self.timers_stale || slot == self.first_timer {
             self.refresh_first_timer();
         } else if key < self.timers[self.first_timer].key {
             self.first_timer = slot;
@@ -146,6 +148,26 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, E)> {
+        if self.timers_stale {
+            self.refresh_first_timer();
+        }
+        // The common case, kept small enough to inline: a timer strictly
+        // before everything in the heap, and no ties.
+        if let Some(slot) = self.timers.get_mut(self.first_timer) {
+            let heap_time = self.times.first().copied().unwrap_or(u64::MAX);
+            if ((slot.key >> 64) as u64) < heap_time && self.ties.is_empty() {
+                let (key, event) = (slot.key, slot.event);
+                slot.key = EMPTY;
+                self.timers_stale = true;
+                return Some((time_of(key), event));
+            }
+        }
+        self.pop_general()
+    }
+
+    /// `pop` in every case.
+    #[inline(never)]
+    fn pop_general(&mut self) -> Option<(f64, E)> {
         loop {
             let timer_key = self.timers.get(self.first_timer).map_or(EMPTY, |s| s.key);
             let tie_key = self.ties.last().map_or(EMPTY, |t| t.key);
@@ -171,7 +193,7 @@ impl<E: Copy> EventQueue<E> {
             if timer_key < tie_key {
                 let event = self.timers[self.first_timer].event;
                 self.timers[self.first_timer].key = EMPTY;
-                self.refresh_first_timer();
+                self.timers_stale = true;
                 return Some((time_of(timer_key), event));
             }
             let tie = self.ties.pop()?;
@@ -205,7 +227,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn next_time(&self) -> Option<f64> {
         let heap = self.times.first().map_or(u64::MAX, |&t| t);
         let tie = self.ties.last().map_or(EMPTY, |t| t.key);
-        let timer = self.timers.get(self.first_timer).map_or(EMPTY, |s| s.key);
+        let timer = self.timers.iter().map(|s| s.key).min().unwrap_or(EMPTY);
         let earliest = heap.min((tie.min(timer) >> 64) as u64);
         (earliest != u64::MAX).then(|| f64::from_bits(earliest))
     }
@@ -255,40 +277,57 @@ impl<E: Copy> EventQueue<E> {
     /// Puts (`time`, `entry`) at the root, replacing it, and restores the heap.
     #[inline]
     fn sift_down(&mut self, time: u64, entry: Entry<E>) {
-        let times = &mut self.times[..];
-        let entries = &mut self.entries[..times.len()];
-        let n = times.len();
-        let mut i = 0;
-        loop {
-            let first = 4 * i + 1;
-            // The smallest of up to four children. With all four present (the
-            // usual case) a tournament of independent comparisons, written so
-            // that it compiles to conditional moves: which child is smallest
-            // is a coin toss, and branches on it would mostly mispredict.
-            let (child, child_time) = if let Some(&[t0, t1, t2, t3]) = times.get(first..first + 4) {
-                let (a, ta) = pick(first, t0, first + 1, t1);
-                let (b, tb) = pick(first + 2, t2, first + 3, t3);
-                pick(a, ta, b, tb)
-            } else if first < n {
-                let mut child = first;
-                for c in first + 1..n {
-                    if times[c] < times[child] {
-                        child = c;
+        let n = self.times.len();
+        // Called with the root's place to fill: never on an empty heap.
+        assert!(n > 0 && n == self.entries.len());
+        let times = self.times.as_mut_ptr();
+        let entries = self.entries.as_mut_ptr();
+        // SAFETY: every index read or written below is less than `n`, the
+        // length of both arrays: `i` is 0 (with `n > 0`) or a `child`, and each `child` is checked
+        // against `n` (`first + 3 < n`, or `first <= c < n`). Nothing else
+        // touches the arrays meanwhile. Unchecked access is worth it here:
+        // this loop is the simulation's single hottest path, and the
+        // tournament's index comes from conditional moves the compiler
+        // cannot see through to drop the checks.
+        unsafe {
+            let mut i = 0;
+            loop {
+                let first = 4 * i + 1;
+                // The smallest of up to four children. With all four present
+                // (the usual case) a tournament of independent comparisons,
+                // written so that it compiles to conditional moves: which
+                // child is smallest is a coin toss, and branches on it would
+                // mostly mispredict.
+                let (child, child_time) = if first + 3 < n {
+                    let (a, ta) = pick(first, *times.add(first), first + 1, *times.add(first + 1));
+                    let (b, tb) = pick(
+                        first + 2,
+                        *times.add(first + 2),
+                        first + 3,
+                        *times.add(first + 3),
+                    );
+                    pick(a, ta, b, tb)
+                } else if first < n {
+                    let mut child = first;
+                    for c in first + 1..n {
+                        if *times.add(c) < *times.add(child) {
+                            child = c;
+                        }
                     }
+                    (child, *times.add(child))
+                } else {
+                    break;
+                };
+                if time <= child_time {
+                    break;
                 }
-                (child, times[child])
-            } else {
-                break;
-            };
-            if time <= child_time {
-                break;
+                *times.add(i) = child_time;
+                *entries.add(i) = *entries.add(child);
+                i = child;
             }
-            times[i] = child_time;
-            entries[i] = entries[child];
-            i = child;
+            *times.add(i) = time;
+            *entries.add(i) = entry;
         }
-        times[i] = time;
-        entries[i] = entry;
     }
 }
 
@@ -319,7 +358,7 @@ mod tests {
 
     #[test]
     fn pops_in_time_then_schedule_order() {
-        let mut q = EventQueue::new(8, 1, ' ');
+        let mut q = EventQueue::<char, 1>::new(8, ' ');
         q.schedule(2.0, 'c');
         q.schedule(1.0, 'a');
         q.set_timer(0, 2.0, 'd');
@@ -334,7 +373,7 @@ mod tests {
 
     #[test]
     fn matches_a_sort_on_many_random_times() {
-        let mut q = EventQueue::new(0, 2, usize::MAX);
+        let mut q = EventQueue::<usize, 2>::new(0, usize::MAX);
         let mut x: u64 = 12345;
         let mut expected = Vec::new();
         for i in 0..5000usize {
@@ -365,7 +404,7 @@ mod tests {
             (x >> 33) % m
         };
         let slots = 3;
-        let mut q = EventQueue::new(0, slots, (usize::MAX, usize::MAX));
+        let mut q = EventQueue::<(usize, usize), 3>::new(0, (usize::MAX, usize::MAX));
         // Reference: (time bits, sequence) -> (slot or none, id).
         let mut reference: BTreeMap<(u64, u64), (usize, usize)> = BTreeMap::new();
         let mut slot_entry: Vec<Option<(u64, u64)>> = vec![None; slots];
@@ -419,7 +458,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "invalid time")]
     fn refuses_nan() {
-        let mut q = EventQueue::new(1, 0, ());
+        let mut q = EventQueue::<(), 0>::new(1, ());
         q.schedule(f64::NAN, ());
     }
 }
