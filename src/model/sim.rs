@@ -289,9 +289,6 @@ enum Event {
     FauAssessmentEnd {
         patient: u32,
     },
-    MedicallyFit {
-        patient: u32,
-    },
     ProcessDelayEnd {
         patient: u32,
     },
@@ -613,7 +610,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 }
                 Event::PruVisitEnd { patient } => self.on_pru_visit_end(t, patient),
                 Event::FauAssessmentEnd { patient } => self.on_fau_end(t, patient),
-                Event::MedicallyFit { patient } => self.on_medically_fit(t, patient),
                 Event::ProcessDelayEnd { patient } => self.request_place(t, patient),
                 Event::LeaveHospital { patient } => self.leave_hospital(t, patient),
                 Event::RehabStayEnd { patient } => self.on_rehab_stay_end(t, patient),
@@ -973,7 +969,21 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Opening::Never => self.process_level.add_interval(fit, f64::INFINITY, &window),
             }
         } else {
-            self.at(fit, Event::MedicallyFit { patient });
+            // P1 to P3: the process delay is drawn now rather than at
+            // medically fit. It comes from the patient's own stream, from
+            // which nothing else draws while they are in bed, so it is the
+            // same number; medically fit then needs no event of its own: the
+            // delay's bed days are counted at once and the request for a
+            // place is the next event.
+            let p = &mut self.patients[patient as usize];
+            let delay = match &sc.pathways.process_delay[p.pathway.index() - 1] {
+                Some(d) => d.sample(&mut p.rng),
+                None => 0.0,
+            };
+            let requested = fit + delay;
+            self.process_level
+                .add_interval(fit, requested, &self.p.window);
+            self.at(requested, Event::ProcessDelayEnd { patient });
         }
     }
 
@@ -982,23 +992,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.set_beds(t, self.beds_occupied, available);
         // A rise fills at once; a fall evicts nobody.
         self.fill_acute_beds(t);
-    }
-
-    /// Medically fit on P1, P2 or P3: the process delay, then ask for a place.
-    fn on_medically_fit(&mut self, t: f64, patient: u32) {
-        let sc = self.sc;
-        self.process_level.add(t, 1.0, &self.p.window);
-        let p = &mut self.patients[patient as usize];
-        let pathway = p.pathway;
-        let delay = match &sc.pathways.process_delay[pathway.index() - 1] {
-            Some(d) => d.sample(&mut p.rng),
-            None => 0.0,
-        };
-        if delay > 0.0 {
-            self.at(t + delay, Event::ProcessDelayEnd { patient });
-        } else {
-            self.request_place(t, patient);
-        }
     }
 
     /// Leaves now if inside the discharge hours, else at the next opening.
@@ -1077,7 +1070,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
             p.pathway
         };
         // Counted as a capacity wait until granted (maybe at once, below).
-        self.process_level.add(t, -1.0, &window);
         self.capacity_level[pathway.index() - 1].add(t, 1.0, &window);
         match pathway {
             Pathway::P1 => {
