@@ -45,7 +45,7 @@ fn hot_path_pieces(c: &mut Criterion) {
         })
     });
     c.bench_function("event_queue_push_pop_1000_pending", |b| {
-        let mut q = EventQueue::<u32, 0>::new(2048, 0u32);
+        let mut q = EventQueue::<u32, 1>::new(2048, 0u32);
         let mut rng = StreamRng::new(StreamKey::new(1, 0, 0, 0));
         let mut t = 0.0;
         for _ in 0..1000 {

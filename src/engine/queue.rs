@@ -58,13 +58,16 @@ pub struct EventQueue<E, const TIMERS: usize> {
     /// Events taken from the heap because their time is shared, in decreasing
     /// (time, sequence) order: the next one is the last.
     ties: Vec<Slot<E>>,
+    /// Slot 0 is for the busiest process: setting or popping it costs one
+    /// comparison, with `other_first`; the other slots are rescanned when one
+    /// of them changes.
     timers: [Slot<E>; TIMERS],
-    /// The timer slot with the smallest key (any slot when all are empty),
-    /// kept up to date so that a pop does not scan the slots; unless
-    /// `timers_stale`, set when a timer is popped: the handler of a timer
-    /// event usually sets that timer again, and the scan is done once then.
+    /// The timer slot with the smallest key (0 when all are empty), kept up
+    /// to date so that a pop does not scan the slots.
     first_timer: usize,
-    timers_stale: bool,
+    /// The slot with the smallest key among slots 1.. (1 when all are empty;
+    /// 0 when there are no others).
+    other_first: usize,
     next_seq: u64,
 }
 
@@ -72,6 +75,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     /// An empty queue with room for `capacity` pending events in the heap and
     /// `TIMERS` timer slots, each holding `idle` (never returned) until set.
     pub fn new(capacity: usize, idle: E) -> Self {
+        const { assert!(TIMERS >= 1, "an event queue needs a timer slot") };
         EventQueue {
             times: Vec::with_capacity(capacity),
             entries: Vec::with_capacity(capacity),
@@ -81,24 +85,34 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
                 event: idle,
             }; TIMERS],
             first_timer: 0,
-            timers_stale: false,
+            other_first: usize::from(TIMERS > 1),
             next_seq: 0,
         }
     }
 
-    /// Finds the timer slot with the smallest key.
+    /// Finds the slot with the smallest key among slots 1.., then the first.
     #[inline]
-    fn refresh_first_timer(&mut self) {
-        let mut best = 0;
+    fn refresh_others(&mut self) {
+        let mut best = self.other_first;
         let mut best_key = EMPTY;
-        for (i, slot) in self.timers.iter().enumerate() {
+        for (i, slot) in self.timers.iter().enumerate().skip(1) {
             if slot.key < best_key {
                 best = i;
                 best_key = slot.key;
             }
         }
-        self.first_timer = best;
-        self.timers_stale = false;
+        self.other_first = best;
+    }
+
+    /// Sets `first_timer` from slot 0 and the first of the others.
+    #[inline]
+    fn update_first_timer(&mut self) {
+        let other = self.other_first;
+        self.first_timer = if other != 0 && self.timers[other].key < self.timers[0].key {
+            other
+        } else {
+            0
+        };
     }
 
     /// The bits of `time`, which must be finite and not negative.
@@ -138,38 +152,42 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     pub fn set_timer(&mut self, slot: usize, time: f64, event: E) {
         let key = key_of(Self::time_bits(time), self.next_seq());
         self.timers[slot] = Slot { key, event };
-        if self.timers_stale || slot == self.first_timer {
-            self.refresh_first_timer();
-        } else if key < self.timers[self.first_timer].key {
-            self.first_timer = slot;
+        if slot != 0 {
+            self.refresh_others();
         }
+        self.update_first_timer();
     }
 
     /// Removes and returns the earliest event with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, E)> {
-        if self.timers_stale {
-            self.refresh_first_timer();
-        }
         // The common case, kept small enough to inline: a timer strictly
         // before everything in the heap, and no ties.
-        if let Some(slot) = self.timers.get_mut(self.first_timer) {
-            let heap_time = self.times.first().copied().unwrap_or(u64::MAX);
-            if ((slot.key >> 64) as u64) < heap_time && self.ties.is_empty() {
-                let (key, event) = (slot.key, slot.event);
-                slot.key = EMPTY;
-                self.timers_stale = true;
-                return Some((time_of(key), event));
-            }
+        let first = self.first_timer;
+        let slot = self.timers[first];
+        let heap_time = self.times.first().copied().unwrap_or(u64::MAX);
+        if ((slot.key >> 64) as u64) < heap_time && self.ties.is_empty() {
+            self.take_timer(first);
+            return Some((time_of(slot.key), slot.event));
         }
         self.pop_general()
+    }
+
+    /// Empties timer slot `slot`, the first.
+    #[inline]
+    fn take_timer(&mut self, slot: usize) {
+        self.timers[slot].key = EMPTY;
+        if slot != 0 {
+            self.refresh_others();
+        }
+        self.update_first_timer();
     }
 
     /// `pop` in every case.
     #[inline(never)]
     fn pop_general(&mut self) -> Option<(f64, E)> {
         loop {
-            let timer_key = self.timers.get(self.first_timer).map_or(EMPTY, |s| s.key);
+            let timer_key = self.timers[self.first_timer].key;
             let tie_key = self.ties.last().map_or(EMPTY, |t| t.key);
             if let Some(&time) = self.times.first() {
                 // The earliest time among the timers and ties (u64::MAX for none).
@@ -192,8 +210,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
             // The heap's earliest is later than the earliest timer or tie.
             if timer_key < tie_key {
                 let event = self.timers[self.first_timer].event;
-                self.timers[self.first_timer].key = EMPTY;
-                self.timers_stale = true;
+                self.take_timer(self.first_timer);
                 return Some((time_of(timer_key), event));
             }
             let tie = self.ties.pop()?;
@@ -227,7 +244,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     pub fn next_time(&self) -> Option<f64> {
         let heap = self.times.first().map_or(u64::MAX, |&t| t);
         let tie = self.ties.last().map_or(EMPTY, |t| t.key);
-        let timer = self.timers.iter().map(|s| s.key).min().unwrap_or(EMPTY);
+        let timer = self.timers[self.first_timer].key;
         let earliest = heap.min((tie.min(timer) >> 64) as u64);
         (earliest != u64::MAX).then(|| f64::from_bits(earliest))
     }
@@ -458,7 +475,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "invalid time")]
     fn refuses_nan() {
-        let mut q = EventQueue::<(), 0>::new(1, ());
+        let mut q = EventQueue::<(), 1>::new(1, ());
         q.schedule(f64::NAN, ());
     }
 }

@@ -174,14 +174,28 @@ pub enum Opening {
 /// The crisis arrival rate, constant within each clock hour:
 /// `crises_per_day / 24 x hour weight x weekday weight x month weight`,
 /// each list divided by the simple mean of its entries. One precomputed rate
-/// per simulated hour (8 bytes an hour: 70 KB a year).
+/// per simulated hour, with its reciprocal (16 bytes an hour: 140 KB a year).
 #[derive(Clone, Debug)]
 pub struct ArrivalProfile {
-    /// Crises per hour in each simulated clock hour.
-    per_hour: Vec<f64>,
-    /// Their reciprocals (infinite for a rate of 0, never used then), so an
-    /// arrival costs a multiplication, not a division.
-    hours_per_crisis: Vec<f64>,
+    /// (crises per hour, hours per crisis) in each simulated clock hour. The
+    /// reciprocal (infinite for a rate of 0, never used then) makes an
+    /// arrival cost a multiplication, not a division.
+    cells: Vec<(f64, f64)>,
+}
+
+/// Where an arrival stream is in the profile: the clock hour of its last
+/// arrival. Successive arrivals mostly fall in the same hour, so the next
+/// one is found without converting a time to an hour.
+#[derive(Clone, Copy, Debug)]
+pub struct ArrivalCursor {
+    hour: usize,
+}
+
+impl ArrivalCursor {
+    /// A stream at time zero.
+    pub fn start() -> ArrivalCursor {
+        ArrivalCursor { hour: 0 }
+    }
 }
 
 impl ArrivalProfile {
@@ -195,38 +209,42 @@ impl ArrivalProfile {
         let weekday = normalised(&demand.day_of_week);
         let month = normalised(&demand.month_of_year);
         let base = demand.crises_per_day / 24.0;
-        let mut per_hour = Vec::with_capacity(days * 24);
+        let mut cells = Vec::with_capacity(days * 24);
         for d in 0..days {
             let date = start.add_days(d as i64);
             let day = base * weekday[date.weekday().index()] * month[date.month() as usize - 1];
-            per_hour.extend(hour.iter().map(|h| day * h));
+            cells.extend(hour.iter().map(|h| (day * h, 1.0 / (day * h))));
         }
-        let hours_per_crisis = per_hour.iter().map(|r| 1.0 / r).collect();
-        ArrivalProfile {
-            per_hour,
-            hours_per_crisis,
-        }
+        ArrivalProfile { cells }
     }
 
     /// Crises per hour in the clock hour containing `t` (`t >= 0`).
     #[cfg(test)]
     pub fn rate(&self, t: f64) -> f64 {
-        self.per_hour.get(t as usize).copied().unwrap_or(0.0)
+        self.cells.get(t as usize).map_or(0.0, |c| c.0)
     }
 
-    /// The next arrival after `t` given a unit-exponential draw `e`, by
-    /// inverting the integrated rate hour by hour; `None` if it falls at or
-    /// after `end`.
+    /// The next arrival after `t`, the time of the stream's last arrival (or
+    /// zero), given a unit-exponential draw `e`, by inverting the integrated
+    /// rate hour by hour; `None` if it falls at or after `end`. `cursor` is
+    /// the stream's, and `t` must lie in (or, rounded, at the end of) its
+    /// hour.
     #[inline]
-    pub fn next_arrival(&self, mut t: f64, mut e: f64, end: f64) -> Option<f64> {
-        // Truncation is floor here: times are never negative.
-        let mut hour = t as usize;
+    pub fn next_arrival(
+        &self,
+        cursor: &mut ArrivalCursor,
+        mut t: f64,
+        mut e: f64,
+        end: f64,
+    ) -> Option<f64> {
+        let mut hour = cursor.hour;
         while t < end {
-            let rate = *self.per_hour.get(hour)?;
+            let (rate, hours_per_crisis) = *self.cells.get(hour)?;
             let cell_end = (hour + 1) as f64;
             let mass = rate * (cell_end - t);
             if mass > e {
-                let next = t + e * self.hours_per_crisis[hour];
+                cursor.hour = hour;
+                let next = t + e * hours_per_crisis;
                 return (next < end).then_some(next);
             }
             e -= mass;

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, WaitMean, Window};
-use super::schedule::{ArrivalProfile, Opening, WeeklySchedule, beds_by_day};
+use super::schedule::{ArrivalCursor, ArrivalProfile, Opening, WeeklySchedule, beds_by_day};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
 use crate::scenario::{Pathway, ReferralClass, Scenario};
 
@@ -310,6 +310,7 @@ enum Event {
 /// Recurring processes whose next event sits in a timer slot of the queue.
 #[derive(Clone, Copy, Debug)]
 enum Timer {
+    /// The busiest process, in the queue's fast slot 0.
     Crisis,
     Referral,
     Placement,
@@ -344,6 +345,37 @@ struct Patient {
     episode_hours: f64,
     /// Care home bed granted (P3), or `NONE`.
     care_home_bed: u32,
+}
+
+/// A patient at the start of a crisis, before (or without ever) taking a
+/// place in the patient arena: most crises end at home within the same event,
+/// drawing from a stream that never leaves the registers.
+#[derive(Clone, Debug)]
+struct Arrival {
+    key: StreamKey,
+    rng: StreamRng,
+    frail: bool,
+    /// The care home bed of a resident in crisis, or `NONE`.
+    home_bed: u32,
+}
+
+impl Arrival {
+    fn new(key: StreamKey, frail: bool, home_bed: u32) -> Arrival {
+        Arrival {
+            key,
+            rng: StreamRng::new(key),
+            frail,
+            home_bed,
+        }
+    }
+}
+
+/// What the emergency department decided.
+enum EdOutcome {
+    /// Assessed on the frailty unit, for this many hours.
+    Fau(f64),
+    Admit,
+    Home,
 }
 
 /// A care home bed and its resident.
@@ -391,6 +423,7 @@ struct Sim<'p, T: Tracer> {
     /// indexed by their `Timer`.
     arrival_times: [StreamRng; 3],
     crisis_count: u64,
+    crisis_cursor: ArrivalCursor,
     referral_count: u64,
     placement_count: u64,
 
@@ -469,6 +502,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 stream(Source::PlacementTimes),
             ],
             crisis_count: 0,
+            crisis_cursor: ArrivalCursor::start(),
             referral_count: 0,
             placement_count: 0,
             patients: Vec::with_capacity(2048),
@@ -598,9 +632,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::NextReferral => self.on_next_referral(t),
                 Event::NextPlacement => self.on_next_placement(t),
                 Event::Readmission { key, frail } => {
-                    let patient = self.new_patient(key, StreamRng::new(key), frail, NONE);
                     self.count(t, Metric::Readmissions);
-                    self.crisis(t, patient);
+                    self.crisis(t, Arrival::new(key, frail, NONE));
                 }
                 Event::ResidentCrisis { bed, generation } => {
                     self.on_resident_crisis(t, bed, generation)
@@ -686,13 +719,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     // ----- patients -----------------------------------------------------------
 
-    fn new_patient(&mut self, key: StreamKey, rng: StreamRng, frail: bool, home_bed: u32) -> u32 {
-        self.census.arrived += 1;
+    /// Gives `a` a place in the patient arena.
+    fn new_patient(&mut self, a: Arrival) -> u32 {
         let patient = Patient {
-            rng,
-            key,
-            frail,
-            home_bed,
+            rng: a.rng,
+            key: a.key,
+            frail: a.frail,
+            home_bed: a.home_bed,
             pathway: Pathway::P0,
             admitted_at: 0.0,
             requested_at: 0.0,
@@ -726,7 +759,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     fn schedule_next_crisis(&mut self, t: f64) {
         let e = self.arrival_times[Timer::Crisis as usize].exp1();
-        if let Some(next) = self.p.arrivals.next_arrival(t, e, self.end) {
+        let cursor = &mut self.crisis_cursor;
+        if let Some(next) = self.p.arrivals.next_arrival(cursor, t, e, self.end) {
             self.at_timer(Timer::Crisis, next, Event::NextCrisis);
         }
     }
@@ -737,8 +771,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.crisis_count += 1;
         let mut rng = StreamRng::new(key);
         let frail = rng.chance(sc.demand.frail_share);
-        let patient = self.new_patient(key, rng, frail, NONE);
-        self.crisis(t, patient);
+        self.crisis(
+            t,
+            Arrival {
+                key,
+                rng,
+                frail,
+                home_bed: NONE,
+            },
+        );
         self.schedule_next_crisis(t);
     }
 
@@ -785,29 +826,42 @@ impl<'p, T: Tracer> Sim<'p, T> {
     // ----- the crisis pathway -----------------------------------------------
 
     /// A crisis from any source: the PRU if eligible and able, else the ED.
-    fn crisis(&mut self, t: f64, patient: u32) {
+    /// The patient takes a place in the arena only if the crisis lasts
+    /// beyond this instant (a PRU visit, the frailty unit, an admission).
+    fn crisis(&mut self, t: f64, mut a: Arrival) {
         let sc = self.sc;
         self.count(t, Metric::Crises);
+        self.census.arrived += 1;
         self.tracer.trace(TraceEvent::Crisis { at: t });
-        if !self.pt(patient).rng.chance(sc.pru.eligible_share) {
-            return self.emergency_department(t, patient);
+        if a.rng.chance(sc.pru.eligible_share) {
+            self.count(t, Metric::PruEligible);
+            if !self.p.pru_hours.is_open(t) {
+                self.count(t, Metric::PruMissedClosed);
+            } else if self.pru_busy >= sc.pru.cars {
+                self.count(t, Metric::PruMissedBusy);
+            } else {
+                self.count(t, Metric::PruVisits);
+                self.pru_busy += 1;
+                self.pru_busy_level.add(t, 1.0, &self.p.window);
+                self.census.in_pru += 1;
+                let visit = sc.pru.visit.sample(&mut a.rng);
+                let patient = self.new_patient(a);
+                self.trace_took(t, Resource::PruCar, patient);
+                self.at(t + visit, Event::PruVisitEnd { patient });
+                return;
+            }
         }
-        self.count(t, Metric::PruEligible);
-        if !self.p.pru_hours.is_open(t) {
-            self.count(t, Metric::PruMissedClosed);
-            return self.emergency_department(t, patient);
+        match self.ed_decision(t, a.frail, &mut a.rng) {
+            EdOutcome::Fau(d) => {
+                let patient = self.new_patient(a);
+                self.at(t + d, Event::FauAssessmentEnd { patient });
+            }
+            EdOutcome::Admit => {
+                let patient = self.new_patient(a);
+                self.admit(t, patient);
+            }
+            EdOutcome::Home => self.leave_crisis(t, a.home_bed),
         }
-        if self.pru_busy >= sc.pru.cars {
-            self.count(t, Metric::PruMissedBusy);
-            return self.emergency_department(t, patient);
-        }
-        self.count(t, Metric::PruVisits);
-        self.pru_busy += 1;
-        self.pru_busy_level.add(t, 1.0, &self.p.window);
-        self.census.in_pru += 1;
-        self.trace_took(t, Resource::PruCar, patient);
-        let visit = sc.pru.visit.sample(&mut self.pt(patient).rng);
-        self.at(t + visit, Event::PruVisitEnd { patient });
     }
 
     fn on_pru_visit_end(&mut self, t: f64, patient: u32) {
@@ -840,37 +894,56 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// Leaves the crisis pathway without a hospital stay.
     fn go_home(&mut self, t: f64, patient: u32) {
-        self.census.left += 1;
         let home_bed = self.pt(patient).home_bed;
-        if home_bed != NONE {
-            self.resident_returns(t, home_bed);
-        }
+        self.leave_crisis(t, home_bed);
         self.release_patient(patient);
     }
 
+    /// Home (to their care home bed, for a resident) without a hospital stay.
+    fn leave_crisis(&mut self, t: f64, home_bed: u32) {
+        self.census.left += 1;
+        if home_bed != NONE {
+            self.resident_returns(t, home_bed);
+        }
+    }
+
+    /// The emergency department for `patient`, in the arena (after a PRU visit).
     fn emergency_department(&mut self, t: f64, patient: u32) {
+        let frail = self.pt(patient).frail;
+        let mut rng = self.pt(patient).rng.clone();
+        let outcome = self.ed_decision(t, frail, &mut rng);
+        self.pt(patient).rng = rng;
+        match outcome {
+            EdOutcome::Fau(d) => self.at(t + d, Event::FauAssessmentEnd { patient }),
+            EdOutcome::Admit => self.admit(t, patient),
+            EdOutcome::Home => self.go_home(t, patient),
+        }
+    }
+
+    /// The emergency department's decision for a patient (`frail` or not,
+    /// drawing from `rng`): the frailty unit (taken here, for the drawn
+    /// assessment time), admission, or home.
+    #[inline]
+    fn ed_decision(&mut self, t: f64, frail: bool, rng: &mut StreamRng) -> EdOutcome {
         let sc = self.sc;
         self.count(t, Metric::EdAttendances);
-        let frail = self.pt(patient).frail;
         let admit_share = if frail {
             let fau = &sc.frailty_unit;
             if self.fau_busy < fau.slots && self.p.fau_hours.is_open(t) {
                 self.count(t, Metric::FauAssessed);
                 self.fau_busy += 1;
                 self.census.in_fau += 1;
-                let d = fau.assessment.sample(&mut self.pt(patient).rng);
-                self.at(t + d, Event::FauAssessmentEnd { patient });
-                return;
+                return EdOutcome::Fau(fau.assessment.sample(rng));
             }
             self.count(t, Metric::FauMissed);
             sc.ed.frail_admit_share
         } else {
             sc.ed.other_admit_share
         };
-        if self.pt(patient).rng.chance(admit_share) {
-            self.admit(t, patient);
+        if rng.chance(admit_share) {
+            EdOutcome::Admit
         } else {
-            self.go_home(t, patient);
+            EdOutcome::Home
         }
     }
 
@@ -1358,8 +1431,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         ch.in_bed = false;
         let key = ch.key.child(ch.crises);
         ch.crises += 1;
-        let patient = self.new_patient(key, StreamRng::new(key), true, bed);
-        self.crisis(t, patient);
+        self.crisis(t, Arrival::new(key, true, bed));
     }
 
     /// A resident is back in their bed after a crisis.

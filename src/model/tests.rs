@@ -192,7 +192,8 @@ fn arrival_profile_follows_the_weights() {
     let mut rng = StreamRng::new(StreamKey::new(5, 0, 0, 0));
     let mut t = 0.0;
     let mut total = 0.0;
-    while let Some(next) = profile.next_arrival(t, rng.exp1(), end) {
+    let mut cursor = super::schedule::ArrivalCursor::start();
+    while let Some(next) = profile.next_arrival(&mut cursor, t, rng.exp1(), end) {
         t = next;
         total += 1.0;
         let hour = t.floor() as usize;
