@@ -58,23 +58,27 @@ impl WeeklySchedule {
         WeeklySchedule::new(start, |d| if d.is_weekend() { weekend } else { weekday })
     }
 
-    /// (start of the week containing `t`, hours into that week), `t >= 0`.
+    /// (whole weeks before `t`, the start of the week containing `t`, hours
+    /// into that week), `t >= 0`.
     #[inline]
-    fn split(t: f64) -> (f64, f64) {
-        // Truncation is floor for t >= 0, and avoids a libm call. Just below
-        // a week boundary the quotient can round up to the next whole week:
-        // step back so that the offset is never negative.
-        let mut weeks = ((t / WEEK_HOURS) as u64) as f64;
-        if t < weeks * WEEK_HOURS {
-            weeks -= 1.0;
+    fn split(t: f64) -> (u64, f64, f64) {
+        // Truncation is floor for t >= 0, and avoids a libm call (signed
+        // conversions are single instructions). Just below a week boundary
+        // the quotient can round up to the next whole week: step back so
+        // that the offset is never negative.
+        let mut weeks = (t / WEEK_HOURS) as i64;
+        let mut week_start = weeks as f64 * WEEK_HOURS;
+        if t < week_start {
+            weeks -= 1;
+            week_start = weeks as f64 * WEEK_HOURS;
         }
-        (weeks * WEEK_HOURS, t - weeks * WEEK_HOURS)
+        (weeks as u64, week_start, t - week_start)
     }
 
     /// Whether the service is open at `t`.
     #[inline]
     pub fn is_open(&self, t: f64) -> bool {
-        let (_, w) = Self::split(t);
+        let (_, _, w) = Self::split(t);
         self.intervals.iter().any(|&(a, b)| a <= w && w < b)
     }
 
@@ -82,7 +86,7 @@ impl WeeklySchedule {
     /// open now), or `None` if it never opens.
     #[inline]
     pub fn next_open(&self, t: f64) -> Option<f64> {
-        let (week_start, w) = Self::split(t);
+        let (_, week_start, w) = Self::split(t);
         for &(a, b) in &self.intervals {
             if w < b {
                 return Some(if w >= a { t } else { week_start + a });
@@ -98,36 +102,33 @@ impl WeeklySchedule {
     /// waiting for the same opening can be grouped by its number.
     #[inline]
     pub fn opening(&self, t: f64) -> Opening {
-        let (week_start, w) = Self::split(t);
-        let week = (week_start / WEEK_HOURS) as u64;
+        let (week, week_start, w) = Self::split(t);
         let n = self.intervals.len() as u64;
         for (i, &(a, b)) in self.intervals.iter().enumerate() {
             if w < b {
-                let index = week * n + i as u64;
                 if w > a {
                     return Opening::Now;
                 }
+                let index = week * n + i as u64;
+                // As `opening_time(index)`, to the bit: whole weeks are exact.
+                let time = week_start + a;
                 if w == a {
                     // Exactly at an opening instant (a stay of whole days,
                     // for one): it is that opening, if the time is exactly it.
-                    return match self.opening_time(index) == t {
+                    return match time == t {
                         true => Opening::Starting { index },
                         false => Opening::Now,
                     };
                 }
-                return Opening::At {
-                    time: self.opening_time(index),
-                    index,
-                };
+                return Opening::At { time, index };
             }
         }
-        if n == 0 {
-            return Opening::Never;
-        }
-        let index = (week + 1) * n;
-        Opening::At {
-            time: self.opening_time(index),
-            index,
+        match self.intervals.first() {
+            Some(&(a, _)) => Opening::At {
+                time: week_start + WEEK_HOURS + a,
+                index: (week + 1) * n,
+            },
+            None => Opening::Never,
         }
     }
 
@@ -143,7 +144,7 @@ impl WeeklySchedule {
 
     /// Open hours in `[0, t)`.
     fn open_hours_before(&self, t: f64) -> f64 {
-        let (week_start, w) = Self::split(t);
+        let (_, week_start, w) = Self::split(t);
         let partial: f64 = self
             .intervals
             .iter()
