@@ -190,12 +190,17 @@ pub struct ArrivalProfile {
 #[derive(Clone, Copy, Debug)]
 pub struct ArrivalCursor {
     hour: usize,
+    /// The end of that hour, `hour + 1`.
+    hour_end: f64,
 }
 
 impl ArrivalCursor {
     /// A stream at time zero.
     pub fn start() -> ArrivalCursor {
-        ArrivalCursor { hour: 0 }
+        ArrivalCursor {
+            hour: 0,
+            hour_end: 1.0,
+        }
     }
 }
 
@@ -234,6 +239,26 @@ impl ArrivalProfile {
     pub fn next_arrival(
         &self,
         cursor: &mut ArrivalCursor,
+        t: f64,
+        e: f64,
+        end: f64,
+    ) -> Option<f64> {
+        // Most often the next arrival is in the same hour.
+        if let Some(&(rate, hours_per_crisis)) = self.cells.get(cursor.hour)
+            && t < end
+            && rate * (cursor.hour_end - t) > e
+        {
+            let next = t + e * hours_per_crisis;
+            return (next < end).then_some(next);
+        }
+        self.next_arrival_later(cursor, t, e, end)
+    }
+
+    /// `next_arrival` in general, hour by hour.
+    #[inline(never)]
+    fn next_arrival_later(
+        &self,
+        cursor: &mut ArrivalCursor,
         mut t: f64,
         mut e: f64,
         end: f64,
@@ -245,6 +270,7 @@ impl ArrivalProfile {
             let mass = rate * (cell_end - t);
             if mass > e {
                 cursor.hour = hour;
+                cursor.hour_end = cell_end;
                 let next = t + e * hours_per_crisis;
                 return (next < end).then_some(next);
             }

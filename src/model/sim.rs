@@ -757,6 +757,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     // ----- demand -------------------------------------------------------------
 
+    #[inline]
     fn schedule_next_crisis(&mut self, t: f64) {
         let e = self.arrival_times[Timer::Crisis as usize].exp1();
         let cursor = &mut self.crisis_cursor;
