@@ -766,22 +766,45 @@ impl<'p, T: Tracer> Sim<'p, T> {
         }
     }
 
-    fn on_next_crisis(&mut self, t: f64) {
+    fn on_next_crisis(&mut self, mut t: f64) {
         let sc = self.sc;
-        let key = self.families[Source::Crisis as usize].key(self.crisis_count);
-        self.crisis_count += 1;
-        let mut rng = StreamRng::new(key);
-        let frail = rng.chance(sc.demand.frail_share);
-        self.crisis(
-            t,
-            Arrival {
-                key,
-                rng,
-                frail,
-                home_bed: NONE,
-            },
-        );
-        self.schedule_next_crisis(t);
+        loop {
+            let key = self.families[Source::Crisis as usize].key(self.crisis_count);
+            self.crisis_count += 1;
+            let mut rng = StreamRng::new(key);
+            let frail = rng.chance(sc.demand.frail_share);
+            self.crisis(
+                t,
+                Arrival {
+                    key,
+                    rng,
+                    frail,
+                    home_bed: NONE,
+                },
+            );
+            let e = self.arrival_times[Timer::Crisis as usize].exp1();
+            let cursor = &mut self.crisis_cursor;
+            let Some(next) = self.p.arrivals.next_arrival(cursor, t, e, self.end) else {
+                return;
+            };
+            // With nothing else due before the next crisis, the event list
+            // would return it next: handle it now, without the list (most
+            // crises come between two other events). Through the list when
+            // another event is due at the same instant (it was scheduled
+            // first), at a cancel check point, or when stopping.
+            let due = self.queue.next_time().unwrap_or(f64::INFINITY);
+            if next < due
+                && !(self.events + 1).is_multiple_of(CANCEL_CHECK_EVENTS)
+                && self.stopped.is_none()
+            {
+                t = next;
+                self.now = next;
+                self.events += 1;
+                continue;
+            }
+            self.at_timer(Timer::Crisis, next, Event::NextCrisis);
+            return;
+        }
     }
 
     /// The next arrival of a homogeneous Poisson source after `t`.
