@@ -502,18 +502,18 @@ fn announce(loaded: &LoadedScenario, settings: &Settings) {
             "replications until the 95% CI is within {} of the mean, at most {}",
             p.relative_half_width, p.max_replications
         ),
-        None => format!("{} replications", sc.replications),
+        None => crate::report::prose::counted(u64::from(sc.replications), "replication"),
     };
     let shard = settings
         .shard
         .map(|s| format!(", shard {s}"))
         .unwrap_or_default();
     eprintln!(
-        "patientflow {}: {} ({how_many}, seed {}{shard}, {} threads)",
+        "patientflow {}: {} ({how_many}, seed {}{shard}, {})",
         env!("CARGO_PKG_VERSION"),
         sc.name,
         sc.seed,
-        resolve_threads(settings.threads)
+        crate::report::prose::counted(resolve_threads(settings.threads) as u64, "thread")
     );
 }
 

@@ -83,8 +83,12 @@ pub fn warmup(
     let threads = resolve_threads(settings.threads);
     let sc = &loaded.scenario;
     eprintln!(
-        "warm-up analysis: {} ({} replications x {} days from empty, seed {}, {} threads)",
-        sc.name, sc.replications, options.days, sc.seed, threads
+        "warm-up analysis: {} ({} x {} days from empty, seed {}, {})",
+        sc.name,
+        crate::report::prose::counted(u64::from(sc.replications), "replication"),
+        options.days,
+        sc.seed,
+        crate::report::prose::counted(threads as u64, "thread")
     );
     let prepared = settings.prepare(loaded.scenario.clone());
     let reps: Vec<u32> = (0..sc.replications).collect();

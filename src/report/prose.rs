@@ -66,6 +66,15 @@ pub fn prose_count(value: u64) -> String {
     group_thousands(&value.to_string())
 }
 
+/// A count with its noun, singular for one (`1 thread`, `2 threads`).
+pub fn counted(value: u64, noun: &str) -> String {
+    if value == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", prose_count(value))
+    }
+}
+
 /// Inserts a comma every three digits of the integer part of a plain
 /// decimal string (`-1234.5` -> `-1,234.5`).
 fn group_thousands(plain: &str) -> String {
@@ -151,6 +160,14 @@ pub fn prose_date(date: crate::scenario::calendar::Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_nouns_agree() {
+        assert_eq!(counted(1, "thread"), "1 thread");
+        assert_eq!(counted(2, "thread"), "2 threads");
+        assert_eq!(counted(0, "replication"), "0 replications");
+        assert_eq!(counted(2000, "replication"), "2,000 replications");
+    }
 
     #[test]
     fn thousands() {

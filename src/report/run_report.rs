@@ -826,9 +826,9 @@ fn stress_des_section(data: &RunData) -> Section {
                 "Model execution",
                 format!(
                     "Event list keyed on (time, sequence number), so simultaneous events keep a \
-                     fixed order; replications run in parallel on {} threads and are collected \
+                     fixed order; replications run in parallel on {} and are collected \
                      in replication order, so results do not depend on the thread count.",
-                    m.threads
+                    super::prose::counted(m.threads as u64, "thread")
                 ),
             ),
             item(
