@@ -115,16 +115,32 @@ fn numbers_in(text: &str) -> Vec<String> {
     out
 }
 
-/// An effect "baseline minus plan" rounded as the report says: the mean
-/// and the interval flipped, all to the precision of the interval.
-fn flipped(d: (f64, f64, f64)) -> [String; 3] {
+/// The numbers of one effect's clause, as the plan's sentence words it:
+/// the effect "baseline minus plan" and its interval, rounded to the
+/// interval's precision, with the clause's own numbers (`own`: the window's
+/// days, the 12 of "12 hours") where the wording puts them. An effect above
+/// zero reads "an estimated N avoided ... (95% CI a to b)", one below zero
+/// "an estimated N more ..." (flipped), one whose interval includes zero
+/// "no clear change in ... (an estimated N avoided; 95% CI a to b)".
+fn clause_numbers(d: (f64, f64, f64), own: &[&str]) -> Vec<String> {
     let (mean, lo, hi) = (-d.0, -d.2, -d.1);
-    let e = precision_exponent(mean, (hi - lo) / 2.0);
-    [
-        prose_number(mean, e),
-        prose_number(lo, e),
-        prose_number(hi, e),
-    ]
+    let own: Vec<String> = own.iter().map(|s| s.to_string()).collect();
+    let rounded = |m: f64, l: f64, h: f64| {
+        let e = precision_exponent(m, (h - l) / 2.0);
+        [prose_number(m, e), prose_number(l, e), prose_number(h, e)]
+    };
+    let ci = "95".to_string();
+    if lo > 0.0 || hi < 0.0 {
+        let [m, l, h] = if lo > 0.0 {
+            rounded(mean, lo, hi)
+        } else {
+            rounded(-mean, -hi, -lo)
+        };
+        [vec![m], own, vec![ci, l, h]].concat()
+    } else {
+        let [m, l, h] = rounded(mean, lo, hi);
+        [own, vec![m, ci, l, h]].concat()
+    }
 }
 
 #[test]
@@ -156,29 +172,15 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
         .find(|l| l.starts_with("- Second PRU car, 08:30-23:00: an estimated"))
         .expect("the plan's headline sentence");
     let sentence = &line["- Second PRU car, 08:30-23:00:".len()..];
-    let [a, a_lo, a_hi] = flipped(diff(&csv, "second-pru-car", "admissions"));
-    let [d, d_lo, d_hi] = flipped(diff(&csv, "second-pru-car", "delayed_bed_days"));
-    let [w, w_lo, w_hi] = flipped(diff(&csv, "second-pru-car", "bed_waits_over_12h"));
     // The "95" of each "95% CI", the window's "60" and the "12" of
     // "12 hours" are the sentence's own words; every other number is an
     // estimate.
-    let ci = || "95".to_string();
     let expected = [
-        a,
-        "60".into(),
-        ci(),
-        a_lo,
-        a_hi,
-        d,
-        ci(),
-        d_lo,
-        d_hi,
-        w,
-        "12".into(),
-        ci(),
-        w_lo,
-        w_hi,
-    ];
+        clause_numbers(diff(&csv, "second-pru-car", "admissions"), &["60"]),
+        clause_numbers(diff(&csv, "second-pru-car", "delayed_bed_days"), &[]),
+        clause_numbers(diff(&csv, "second-pru-car", "bed_waits_over_12h"), &["12"]),
+    ]
+    .concat();
     assert_eq!(numbers_in(sentence), expected, "{sentence}");
     // A 60-day window is not "a year"; the caveat is there.
     assert!(sentence.contains("over the 60-day window"), "{sentence}");

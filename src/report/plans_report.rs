@@ -232,21 +232,64 @@ fn parts(plan: &PlanEffects, h: &Headline) -> (String, String) {
     }
 }
 
+/// One effect of a plan's sentence, worded by what its interval shows
+/// (`effect` is the mean and 95% interval with positive meaning `verb`,
+/// `per` the window's words or nothing):
+/// - above zero: `an estimated 481 emergency admissions avoided a year
+///   (95% CI 472 to 491)`;
+/// - below zero: `an estimated 12 more emergency admissions a year (95% CI
+///   5 to 19)`;
+/// - including zero: `no clear change in emergency admissions a year (an
+///   estimated 3 avoided; 95% CI -4 to 10)`.
+///
+/// With no interval (every replication agreed) the sign of the mean decides.
+fn effect_clause(effect: Option<(f64, f64, f64)>, noun: &str, verb: &str, per: &str) -> String {
+    let per = if per.is_empty() {
+        String::new()
+    } else {
+        format!(" {per}")
+    };
+    let Some((m, lo, hi)) = effect else {
+        return format!("n/a {noun} {verb}{per}");
+    };
+    let has_interval = lo.is_finite() && hi.is_finite() && hi > lo;
+    let (above, below) = if has_interval {
+        (lo > 0.0, hi < 0.0)
+    } else {
+        (m > 0.0, m < 0.0)
+    };
+    if above {
+        let (v, ci) = estimate_parts(m, lo, hi);
+        format!("an estimated {v} {noun} {verb}{per}{}", paren(&ci))
+    } else if below {
+        let (v, ci) = estimate_parts(-m, -hi, -lo);
+        format!("an estimated {v} more {noun}{per}{}", paren(&ci))
+    } else if has_interval {
+        let (v, ci) = estimate_parts(m, lo, hi);
+        format!("no clear change in {noun}{per} (an estimated {v} {verb}; {ci})")
+    } else {
+        format!("no change in {noun}{per}")
+    }
+}
+
 /// The headline sentence of one plan in a comparison.
 pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
-    let (adm, adm_ci) = parts(plan, &HEADLINES[0]);
-    let (dbd, dbd_ci) = parts(plan, &HEADLINES[1]);
-    let (waits, waits_ci) = parts(plan, &HEADLINES[2]);
+    let clause = |h: &Headline, noun: &str, verb: &str, per: &str| {
+        effect_clause(plan.effect(h), noun, verb, per)
+    };
+    // "Name: ..." rather than "Name avoids": a plan's name may be plural
+    // ("Four more teams") and a verb must still agree.
     format!(
-        // "Name: ... avoided" rather than "Name avoids": a plan's name may
-        // be plural ("Four more teams") and the verb must still agree.
-        "{}: an estimated {adm} emergency admissions avoided {per}{}, {dbd} delayed bed days \
-         saved{} and {waits} decision-to-admit waits over 12 hours avoided{}, compared with the \
-         baseline.",
+        "{}: {}, {} and {}, compared with the baseline.",
         plan.label,
-        paren(&adm_ci),
-        paren(&dbd_ci),
-        paren(&waits_ci)
+        clause(&HEADLINES[0], "emergency admissions", "avoided", per),
+        clause(&HEADLINES[1], "delayed bed days", "saved", ""),
+        clause(
+            &HEADLINES[2],
+            "decision-to-admit waits over 12 hours",
+            "avoided",
+            ""
+        ),
     )
 }
 
@@ -264,8 +307,16 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Opt
     } else {
         format!("saves the most delayed bed days: an estimated {v} {per}")
     };
+    let unclear = best
+        .effect(h)
+        .is_some_and(|(_, lo, hi)| lo.is_finite() && hi.is_finite() && hi > lo && lo <= 0.0);
+    let caveat = if unclear {
+        ", an interval that includes no change"
+    } else {
+        ""
+    };
     Some(format!(
-        "Of the {}, {} {what}{}, compared with the baseline.",
+        "Of the {}, {} {what}{}{caveat}, compared with the baseline.",
         plans_text(plans.len()),
         best.label,
         paren(&ci)
@@ -754,8 +805,67 @@ mod tests {
         assert_eq!(
             plan_sentence(&plan, "a year"),
             "Second PRU car: an estimated 481 emergency admissions avoided a year (95% CI 472 \
-             to 491), 60 delayed bed days saved (95% CI 30 to 100) and -4.00 decision-to-admit \
-             waits over 12 hours avoided, compared with the baseline."
+             to 491), an estimated 60 delayed bed days saved (95% CI 30 to 100) and an \
+             estimated 4.00 more decision-to-admit waits over 12 hours, compared with the \
+             baseline."
+        );
+        // An interval that includes zero is no clear change, its numbers
+        // kept; one below zero is "more", its interval flipped.
+        let plan = PlanEffects {
+            rows: vec![
+                row(Metric::Admissions, 2.2, -5.0, 9.4),
+                row(Metric::DelayedBedDays, 40.0, 21.0, 59.0),
+                row(Metric::BedWaitsOver12h, 0.0, f64::NAN, f64::NAN),
+            ],
+            ..plan
+        };
+        assert_eq!(
+            plan_sentence(&plan, "over the 90-day window"),
+            "Second PRU car: no clear change in emergency admissions over the 90-day window (an \
+             estimated -2 avoided; 95% CI -9 to 5), an estimated 40 more delayed bed days (95% \
+             CI 21 to 59) and no change in decision-to-admit waits over 12 hours, compared with \
+             the baseline."
+        );
+    }
+
+    #[test]
+    fn the_best_plan_is_named_with_its_numbers_and_a_caveat_when_unclear() {
+        let plan = |label: &str, diff: f64, lo: f64, hi: f64| PlanEffects {
+            name: label.to_lowercase(),
+            label: label.into(),
+            swept_values: Vec::new(),
+            rows: vec![EffectRow {
+                metric: Metric::Admissions.name().to_string(),
+                unit: Metric::Admissions.unit().to_string(),
+                baseline_mean: 1000.0,
+                plan_mean: 1000.0 + diff,
+                diff_mean: diff,
+                diff_low: lo,
+                diff_high: hi,
+            }],
+        };
+        let clear = [
+            plan("One car", -100.0, -110.0, -90.0),
+            plan("Two cars", -180.0, -195.0, -165.0),
+        ];
+        assert_eq!(
+            best_plan_sentence(&clear, &HEADLINES[0], "a year").as_deref(),
+            Some(
+                "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 180 \
+                 a year (95% CI 165 to 195), compared with the baseline."
+            )
+        );
+        let unclear = [
+            plan("One car", 1.0, -3.0, 5.0),
+            plan("Two cars", -2.0, -6.0, 2.0),
+        ];
+        assert_eq!(
+            best_plan_sentence(&unclear, &HEADLINES[0], "a year").as_deref(),
+            Some(
+                "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 2 a \
+                 year (95% CI -2 to 6), an interval that includes no change, compared with the \
+                 baseline."
+            )
         );
     }
 

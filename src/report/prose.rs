@@ -136,6 +136,23 @@ pub fn estimate_parts(mean: f64, low: f64, high: f64) -> (String, String) {
     (prose_number(mean, e), ci)
 }
 
+/// As [`estimate_parts`] for a quantity that cannot be negative (a count, a
+/// mean of bed days): a t-interval reaching below zero is shown from 0
+/// (rounded as the untruncated interval is).
+pub fn estimate_parts_non_negative(mean: f64, low: f64, high: f64) -> (String, String) {
+    let (value, ci) = estimate_parts(mean, low, high);
+    if ci.is_empty() || low >= 0.0 {
+        return (value, ci);
+    }
+    let e = precision_exponent(mean, (high - low) / 2.0);
+    let ci = format!(
+        "95% CI {} to {}",
+        prose_number(0.0, e),
+        prose_number(high, e)
+    );
+    (value, ci)
+}
+
 /// A date for prose: `28 September 2025`.
 pub fn prose_date(date: crate::scenario::calendar::Date) -> String {
     const MONTHS: [&str; 12] = [
@@ -160,6 +177,18 @@ pub fn prose_date(date: crate::scenario::calendar::Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interval_of_a_non_negative_quantity_starts_at_zero() {
+        assert_eq!(
+            estimate_parts_non_negative(0.2, -0.21, 0.61),
+            ("0.2".to_string(), "95% CI 0.0 to 0.6".to_string())
+        );
+        assert_eq!(
+            estimate_parts_non_negative(5.0, 4.0, 6.0),
+            estimate_parts(5.0, 4.0, 6.0)
+        );
+    }
 
     #[test]
     fn counted_nouns_agree() {

@@ -10,7 +10,9 @@ use crate::scenario::Scenario;
 use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
 use super::document::{Block, Chart, Document, Section, Table};
-use super::prose::{estimate_parts, precision_exponent, prose_count, prose_date, prose_number};
+use super::prose::{
+    estimate_parts_non_negative, precision_exponent, prose_count, prose_date, prose_number,
+};
 
 /// One headline sentence and the `summary.csv` metrics whose mean and 95%
 /// CI appear in it, in the order they appear: every number in the sentence
@@ -38,10 +40,11 @@ pub(crate) fn per_window(days: usize) -> String {
 }
 
 /// The rounded mean of a metric and its interval (`95% CI a to b`, empty
-/// when undefined); `n/a` when the metric is missing.
+/// when undefined; from 0 when it reaches below: no metric is negative);
+/// `n/a` when the metric is missing.
 fn est(data: &RunData, metric: Metric) -> (String, String) {
     match data.metric(metric.name()) {
-        Some(r) => estimate_parts(r.mean, r.ci95_low, r.ci95_high),
+        Some(r) => estimate_parts_non_negative(r.mean, r.ci95_low, r.ci95_high),
         None => ("n/a".to_string(), String::new()),
     }
 }
