@@ -757,11 +757,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     // ----- demand -------------------------------------------------------------
 
+    /// The crisis after the one at `t`, unless it falls after the end.
     #[inline]
-    fn schedule_next_crisis(&mut self, t: f64) {
+    fn next_crisis_time(&mut self, t: f64) -> Option<f64> {
         let e = self.arrival_times[Timer::Crisis as usize].exp1();
         let cursor = &mut self.crisis_cursor;
-        if let Some(next) = self.p.arrivals.next_arrival(cursor, t, e, self.end) {
+        self.p.arrivals.next_arrival(cursor, t, e, self.end)
+    }
+
+    fn schedule_next_crisis(&mut self, t: f64) {
+        if let Some(next) = self.next_crisis_time(t) {
             self.at_timer(Timer::Crisis, next, Event::NextCrisis);
         }
     }
@@ -782,9 +787,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     home_bed: NONE,
                 },
             );
-            let e = self.arrival_times[Timer::Crisis as usize].exp1();
-            let cursor = &mut self.crisis_cursor;
-            let Some(next) = self.p.arrivals.next_arrival(cursor, t, e, self.end) else {
+            let Some(next) = self.next_crisis_time(t) else {
                 return;
             };
             // With nothing else due before the next crisis, the event list
