@@ -65,8 +65,8 @@ pub struct EventQueue<E, const TIMERS: usize> {
     /// The timer slot with the smallest key (0 when all are empty), kept up
     /// to date so that a pop does not scan the slots.
     first_timer: usize,
-    /// The slot with the smallest key among slots 1.. (1 when all are empty;
-    /// 0 when there are no others).
+    /// The slot with the smallest key among slots 1.. (any of them when all
+    /// are empty; 0 when there are no others).
     other_first: usize,
     next_seq: u64,
 }
