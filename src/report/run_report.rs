@@ -309,7 +309,8 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
             data.metric(metric.name()).map(|r| Estimate {
                 label: label.to_string(),
                 mean: r.mean,
-                low: r.ci95_low,
+                // Bed days cannot be negative: the interval starts at 0.
+                low: r.ci95_low.max(0.0),
                 high: r.ci95_high,
             })
         })
@@ -371,7 +372,11 @@ fn results_section(data: &RunData) -> Section {
                 r.metric.clone(),
                 unit_text(&r.unit),
                 rounded(r, r.mean),
-                format!("{} to {}", rounded(r, r.ci95_low), rounded(r, r.ci95_high)),
+                format!(
+                    "{} to {}",
+                    rounded(r, r.ci95_low.max(0.0)),
+                    rounded(r, r.ci95_high)
+                ),
                 format!("{} to {}", rounded(r, r.p5), rounded(r, r.p95)),
             ]
         })
@@ -383,7 +388,8 @@ fn results_section(data: &RunData) -> Section {
             Block::Paragraph(format!(
                 "Every metric of summary.csv over the window, {}. The 95% CI is the confidence \
                  interval of the mean over replications; the 5th to 95th percentile is the band \
-                 in which 90% of replications' outcomes fall. Values are rounded to the \
+                 in which 90% of replications' outcomes fall. No measure can be negative, so an \
+                 interval that reaches below zero is shown from 0. Values are rounded to the \
                  precision of their CI; summary.csv has them in full.",
                 window_text(data)
             )),

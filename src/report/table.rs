@@ -30,6 +30,8 @@ pub const HEADLINE_METRICS: [Metric; 17] = [
 /// 95% confidence interval of the mean, with a footer saying what the
 /// interval is (a board paper must not present it as a range of outcomes).
 ///
+/// An interval reaching below zero starts at 0: no metric can be negative.
+///
 /// Rounding: the mean and both ends of its interval share one number of
 /// decimals, enough for 3 significant figures of the mean and 2 of the
 /// interval's half-width (at most 6), so `1234` is shown as a whole number
@@ -102,7 +104,10 @@ fn row(m: Metric, s: &Summary, n_reps: usize) -> [String; 4] {
     let d = decimals(s.mean, 3).max(decimals(half, 2));
     let mean = fixed(s.mean, d);
     let mut ci = if s.ci95_low.is_finite() && s.ci95_high.is_finite() {
-        format!("{} to {}", fixed(s.ci95_low, d), fixed(s.ci95_high, d))
+        // No metric is negative: an interval reaching below zero is shown
+        // from 0 (summary.csv keeps the t-interval as computed).
+        let low = s.ci95_low.max(0.0);
+        format!("{} to {}", fixed(low, d), fixed(s.ci95_high, d))
     } else {
         "n/a".to_string()
     };
@@ -137,6 +142,16 @@ pub(super) fn fixed(x: f64, d: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interval_reaching_below_zero_starts_at_zero() {
+        // Mostly zeros: the t-interval of the mean reaches below zero.
+        let s = crate::stats::summarise(&[0.0, 0.0, 0.0, 0.0, 1.3]);
+        assert!(s.ci95_low < 0.0);
+        let [_, _, mean, ci] = row(Metric::DelayedBedDaysP3, &s, 5);
+        assert_eq!(mean, "0.260");
+        assert!(ci.starts_with("0.000 to "), "{ci}");
+    }
 
     #[test]
     fn rounding() {
