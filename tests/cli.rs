@@ -1,15 +1,10 @@
 //! The `patientflow` command as a user runs it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_patientflow"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{bin, root};
 
 fn baseline() -> PathBuf {
     root().join("scenarios/tower-hamlets-baseline.toml")

@@ -1,7 +1,7 @@
 //! Extreme plans, interruptions and output directories, as a user meets
 //! them: the real binary, real signals, real directories.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,20 +10,8 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::Metric;
 use patientflow::scenario::load;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_patientflow"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn baseline() -> String {
-    root()
-        .join("scenarios/tower-hamlets-baseline.toml")
-        .display()
-        .to_string()
-}
+mod common;
+use common::{baseline, bin};
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")

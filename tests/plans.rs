@@ -14,16 +14,8 @@ use patientflow::model::metrics::Metric;
 use patientflow::scenario::load;
 use patientflow::stats::{independent_difference, paired_differences};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn baseline() -> String {
-    root()
-        .join("scenarios/tower-hamlets-baseline.toml")
-        .display()
-        .to_string()
-}
+mod common;
+use common::{baseline, root};
 
 fn plan(name: &str) -> String {
     root()

@@ -4,14 +4,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use patientflow::report::RunData;
 use patientflow::report::run_report::run_headlines;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_patientflow"))
-}
+mod common;
+use common::{bin, report_files};
 
 fn scenario(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -37,30 +36,6 @@ fn run_into(scenario_rel: &str, dir: &Path, replications: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Every report file of `dir` (relative name, bytes), sorted.
-fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = vec![
-        (
-            "report.html".to_string(),
-            fs::read(dir.join("report.html")).expect("report.html"),
-        ),
-        (
-            "report.md".to_string(),
-            fs::read(dir.join("report.md")).expect("report.md"),
-        ),
-    ];
-    let mut charts: Vec<_> = fs::read_dir(dir.join("charts"))
-        .expect("charts/")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    charts.sort();
-    for c in charts {
-        let name = format!("charts/{}", c.file_name().expect("name").to_string_lossy());
-        files.push((name, fs::read(&c).expect("chart")));
-    }
-    files
 }
 
 const CHARTS: [&str; 4] = [

@@ -4,14 +4,13 @@
 //! `comparison.csv` after the stated rounding and sign flip.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use patientflow::report::prose::{precision_exponent, prose_number};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_patientflow"))
-}
+mod common;
+use common::{bin, report_files};
 
 fn scenario(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,30 +46,6 @@ fn compare_into(dir: &Path) {
     args.extend(SHORT.iter().map(|s| s.to_string()));
     args.extend(["--out".to_string(), dir.display().to_string()]);
     ok(bin().args(&args).output().expect("the binary runs"));
-}
-
-/// Every report file of `dir` (relative name, bytes), sorted.
-fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = vec![
-        (
-            "report.html".to_string(),
-            fs::read(dir.join("report.html")).expect("report.html"),
-        ),
-        (
-            "report.md".to_string(),
-            fs::read(dir.join("report.md")).expect("report.md"),
-        ),
-    ];
-    let mut charts: Vec<PathBuf> = fs::read_dir(dir.join("charts"))
-        .expect("charts/")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    charts.sort();
-    for c in charts {
-        let name = format!("charts/{}", c.file_name().expect("name").to_string_lossy());
-        files.push((name, fs::read(&c).expect("chart")));
-    }
-    files
 }
 
 /// `(diff_mean, diff_ci95_low, diff_ci95_high)` of `metric` for `plan` in

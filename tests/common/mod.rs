@@ -1,0 +1,48 @@
+//! Helpers shared by the integration tests (each test binary uses some).
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `patientflow` binary under test.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_patientflow"))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped baseline scenario's path.
+pub fn baseline() -> String {
+    root()
+        .join("scenarios/tower-hamlets-baseline.toml")
+        .display()
+        .to_string()
+}
+
+/// Every report file of `dir` (relative name, bytes), sorted.
+pub fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = vec![
+        (
+            "report.html".to_string(),
+            fs::read(dir.join("report.html")).expect("report.html"),
+        ),
+        (
+            "report.md".to_string(),
+            fs::read(dir.join("report.md")).expect("report.md"),
+        ),
+    ];
+    let mut charts: Vec<PathBuf> = fs::read_dir(dir.join("charts"))
+        .expect("charts/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    charts.sort();
+    for c in charts {
+        let name = format!("charts/{}", c.file_name().expect("name").to_string_lossy());
+        files.push((name, fs::read(&c).expect("chart")));
+    }
+    files
+}
