@@ -10,11 +10,17 @@ const WEEK_HOURS: f64 = 168.0;
 
 /// Weekly opening hours as sorted, disjoint intervals within one week that
 /// starts at 00:00 on the scenario's start date (so the weekday of that date
-/// comes first). `is_open` and `next_open` are O(intervals), at most 14.
+/// comes first). Finding the interval for an instant starts from a table by
+/// hour of the week, so `is_open`, `next_open` and `opening` look at one or
+/// two intervals instead of scanning (a scan's exit, which depends on the
+/// weekday, is a branch the processor cannot predict).
 #[derive(Clone, Debug)]
 pub struct WeeklySchedule {
     /// `[start, end)` hours since the week start, merged where they touch.
     intervals: Vec<(f64, f64)>,
+    /// For each whole hour `h` of the week, the first interval that ends
+    /// after `h` (`intervals.len()` if none).
+    first_ending_after_hour: [u8; 168],
     open_hours_per_week: f64,
 }
 
@@ -36,10 +42,33 @@ impl WeeklySchedule {
             }
         }
         let open_hours_per_week = intervals.iter().map(|(a, b)| b - a).sum();
+        // At most 14 intervals (two a day), so an index fits in a byte.
+        let first_ending_after_hour = std::array::from_fn(|h| {
+            intervals
+                .iter()
+                .take_while(|&&(_, b)| b <= h as f64)
+                .count() as u8
+        });
         WeeklySchedule {
             intervals,
+            first_ending_after_hour,
             open_hours_per_week,
         }
+    }
+
+    /// The first interval that ends after `w` hours into the week
+    /// (`0 <= w < 168`), or `intervals.len()`: the only one that can contain
+    /// `w` or open after it within the week.
+    #[inline]
+    fn first_ending_after(&self, w: f64) -> usize {
+        let mut i = usize::from(self.first_ending_after_hour[(w as usize).min(167)]);
+        // Intervals can end within the hour: step past those ending by `w`.
+        while let Some(&(_, b)) = self.intervals.get(i)
+            && b <= w
+        {
+            i += 1;
+        }
+        i
     }
 
     /// A service open in `window` on `days`.
@@ -79,7 +108,9 @@ impl WeeklySchedule {
     #[inline]
     pub fn is_open(&self, t: f64) -> bool {
         let (_, _, w) = Self::split(t);
-        self.intervals.iter().any(|&(a, b)| a <= w && w < b)
+        self.intervals
+            .get(self.first_ending_after(w))
+            .is_some_and(|&(a, _)| a <= w)
     }
 
     /// The first instant `>= t` at which the service is open (`t` itself when
@@ -87,10 +118,8 @@ impl WeeklySchedule {
     #[inline]
     pub fn next_open(&self, t: f64) -> Option<f64> {
         let (_, week_start, w) = Self::split(t);
-        for &(a, b) in &self.intervals {
-            if w < b {
-                return Some(if w >= a { t } else { week_start + a });
-            }
+        if let Some(&(a, _)) = self.intervals.get(self.first_ending_after(w)) {
+            return Some(if w >= a { t } else { week_start + a });
         }
         self.intervals
             .first()
@@ -104,24 +133,23 @@ impl WeeklySchedule {
     pub fn opening(&self, t: f64) -> Opening {
         let (week, week_start, w) = Self::split(t);
         let n = self.intervals.len() as u64;
-        for (i, &(a, b)) in self.intervals.iter().enumerate() {
-            if w < b {
-                if w > a {
-                    return Opening::Now;
-                }
-                let index = week * n + i as u64;
-                // As `opening_time(index)`, to the bit: whole weeks are exact.
-                let time = week_start + a;
-                if w == a {
-                    // Exactly at an opening instant (a stay of whole days,
-                    // for one): it is that opening, if the time is exactly it.
-                    return match time == t {
-                        true => Opening::Starting { index },
-                        false => Opening::Now,
-                    };
-                }
-                return Opening::At { time, index };
+        let i = self.first_ending_after(w);
+        if let Some(&(a, _)) = self.intervals.get(i) {
+            if w > a {
+                return Opening::Now;
             }
+            let index = week * n + i as u64;
+            // As `opening_time(index)`, to the bit: whole weeks are exact.
+            let time = week_start + a;
+            if w == a {
+                // Exactly at an opening instant (a stay of whole days, for
+                // one): it is that opening, if the time is exactly it.
+                return match time == t {
+                    true => Opening::Starting { index },
+                    false => Opening::Now,
+                };
+            }
+            return Opening::At { time, index };
         }
         match self.intervals.first() {
             Some(&(a, _)) => Opening::At {
@@ -390,5 +418,62 @@ mod tests {
         let always = WeeklySchedule::service(tuesday(), ClockWindow::Always, &EVERY_DAY);
         assert_eq!(always.next_open(1234.5), Some(1234.5));
         assert!((always.open_hours_between(10.0, 1000.0) - 990.0).abs() < 1e-9);
+    }
+
+    /// The hour table gives what a scan of every interval gives, at
+    /// instants on and near interval ends inside an hour (minute windows)
+    /// and at arbitrary instants over several weeks.
+    #[test]
+    fn hour_table_matches_a_scan() {
+        let days = [true, false, true, true, false, true, true];
+        let windows = [
+            "08:10-19:50",
+            "20:05-08:00",
+            "00:00-00:30",
+            "23:59-00:01",
+            "06:00-24:00",
+        ];
+        let mut x: u64 = 77;
+        for (k, w) in windows.iter().enumerate() {
+            let w = ClockWindow::parse(w).unwrap();
+            let other = ClockWindow::parse(windows[(k + 1) % windows.len()]).unwrap();
+            for s in [
+                WeeklySchedule::service(tuesday(), w, &days),
+                WeeklySchedule::discharge(tuesday(), w, other),
+            ] {
+                let mut times: Vec<f64> = Vec::new();
+                for &(a, b) in &s.intervals {
+                    for week in 0..3 {
+                        let base = week as f64 * WEEK_HOURS;
+                        times.extend(
+                            [a, b]
+                                .iter()
+                                .flat_map(|&e| [base + e, base + e - 1e-9, base + e + 1e-9]),
+                        );
+                    }
+                }
+                for _ in 0..5000 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    times.push((x >> 11) as f64 / (1u64 << 53) as f64 * 4.0 * WEEK_HOURS);
+                }
+                for t in times.into_iter().filter(|&t| t >= 0.0) {
+                    let (_, week_start, w) = WeeklySchedule::split(t);
+                    let scan_open = s.intervals.iter().any(|&(a, b)| a <= w && w < b);
+                    assert_eq!(s.is_open(t), scan_open, "{t}");
+                    let scan_next = s
+                        .intervals
+                        .iter()
+                        .find(|&&(_, b)| w < b)
+                        .map(|&(a, _)| if w >= a { t } else { week_start + a })
+                        .or(s
+                            .intervals
+                            .first()
+                            .map(|&(a, _)| week_start + WEEK_HOURS + a));
+                    assert_eq!(s.next_open(t), scan_next, "{t}");
+                }
+            }
+        }
     }
 }

@@ -633,7 +633,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::NextPlacement => self.on_next_placement(t),
                 Event::Readmission { key, frail } => {
                     self.count(t, Metric::Readmissions);
-                    self.crisis(t, Arrival::new(key, frail, NONE));
+                    self.other_crisis(t, key, frail, NONE);
                 }
                 Event::ResidentCrisis { bed, generation } => {
                     self.on_resident_crisis(t, bed, generation)
@@ -852,9 +852,17 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     // ----- the crisis pathway -----------------------------------------------
 
+    /// A crisis of a readmission or a care home resident (the stream's own
+    /// crises have `crisis` inlined into their loop).
+    #[inline(never)]
+    fn other_crisis(&mut self, t: f64, key: StreamKey, frail: bool, home_bed: u32) {
+        self.crisis(t, Arrival::new(key, frail, home_bed));
+    }
+
     /// A crisis from any source: the PRU if eligible and able, else the ED.
     /// The patient takes a place in the arena only if the crisis lasts
     /// beyond this instant (a PRU visit, the frailty unit, an admission).
+    #[inline(always)]
     fn crisis(&mut self, t: f64, mut a: Arrival) {
         let sc = self.sc;
         self.count(t, Metric::Crises);
@@ -1458,7 +1466,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         ch.in_bed = false;
         let key = ch.key.child(ch.crises);
         ch.crises += 1;
-        self.crisis(t, Arrival::new(key, true, bed));
+        self.other_crisis(t, key, true, bed);
     }
 
     /// A resident is back in their bed after a crisis.
