@@ -139,7 +139,7 @@ fn a_run_writes_every_metric_and_its_provenance() {
         manifest["generator"]
             .as_str()
             .unwrap()
-            .contains("Xoshiro256++")
+            .contains("SplitMix64")
     );
     assert!(manifest["wall_time_seconds"].as_f64().unwrap() > 0.0);
     assert!(manifest["software_version"].is_string());

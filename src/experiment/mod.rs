@@ -83,7 +83,7 @@ impl ExperimentError {
 }
 
 /// The name of the generator and its stream allocation, for manifests.
-pub const GENERATOR: &str = "Xoshiro256++ seeded by SplitMix64 (patientflow::engine::rng)";
+pub const GENERATOR: &str = "SplitMix64, one stream per key (patientflow::engine::rng)";
 
 /// How streams are allocated, for manifests and reports.
 pub const STREAM_ALLOCATION: &str = "one stream per (seed, replication, source, index): \
