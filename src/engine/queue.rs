@@ -68,8 +68,8 @@ const EMPTY: u128 = u128::MAX;
 /// is finite and not negative (after -0.0 is made +0.0; NaN bits are above).
 const INFINITY_BITS: u64 = 0x7FF0_0000_0000_0000;
 
-/// Buckets in the wheel after the open one: 2,048 hours, about twelve
-/// weeks, which holds all but the longest-running events (care home stays,
+/// Buckets in the wheel after the open one: 1,024 hours, about six weeks,
+/// which holds all but the longest-running events (care home stays,
 /// residents' crises, the longest community episodes).
 pub const WHEEL: usize = 1024;
 
@@ -323,11 +323,14 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     }
 }
 
-/// The width of a bucket, hours. Measured on the baseline (instructions per
-/// replication, callgrind): 15 minutes 109.9 M, 30 minutes 105.9 M, one hour
-/// 102.4 M, two hours 101.8 M, four hours 102.7 M: narrow buckets open often
-/// for one or two events, wide ones sort more.
-pub const BUCKET_HOURS: f64 = 2.0;
+/// The width of a bucket, hours. Measured on the baseline: instructions per
+/// replication (callgrind) 15 minutes 109.9 M, 30 minutes 105.9 M, one hour
+/// 102.4 M, two hours 101.8 M, four hours 102.7 M (narrow buckets open often
+/// for one or two events, wide ones sort more); time, in two sittings of
+/// alternating bench runs, one hour 15.5 / 16.7 and 16.0 / 17.2 ms against
+/// two hours 16.2 / 16.8 and 16.8 / 17.7 ms (min / median): smaller sorts
+/// mispredict less.
+pub const BUCKET_HOURS: f64 = 1.0;
 
 /// The bucket of a time given by its bits (finite, not negative).
 /// Truncation is floor here, and a product by a positive constant and floor
