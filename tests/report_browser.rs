@@ -10,6 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::{baseline, bin, root};
+
 /// Chromium, from `PATIENTFLOW_CHROMIUM` or the distribution's path.
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATIENTFLOW_CHROMIUM")
@@ -125,36 +128,31 @@ fn probe_page(
     (sizes, probe.to_string())
 }
 
-#[test]
-fn the_report_loads_in_chromium_with_charts_laid_out() {
-    let Some(browser) = chromium() else {
+/// Chromium, or `None` after saying the test `name` is skipped; under CI a
+/// missing browser is a failure.
+fn browser_or_skip(name: &str) -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
         if in_ci() {
             panic!(
                 "Chromium is not installed at /usr/bin/chromium and CI is set: .ci/run installs it"
             );
         }
         eprintln!(
-            "SKIPPED the_report_loads_in_chromium_with_charts_laid_out: Chromium not found at \
-             /usr/bin/chromium (install it with `apt-get install chromium`, or set \
-             PATIENTFLOW_CHROMIUM)"
+            "SKIPPED {name}: Chromium not found at /usr/bin/chromium (install it with \
+             `apt-get install chromium`, or set PATIENTFLOW_CHROMIUM)"
         );
-        return;
-    };
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    let out = Command::new(env!("CARGO_BIN_EXE_patientflow"))
-        .args([
-            "run",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("scenarios/tower-hamlets-baseline.toml")
-                .to_str()
-                .expect("utf8"),
-            "--replications",
-            "3",
-            "--quiet",
-            "--out",
-            dir.to_str().expect("utf8"),
-        ])
+    }
+    browser
+}
+
+/// Runs `patientflow` with `args` and 3 replications into `out`, which
+/// must succeed.
+fn run_ok(args: &[&str], out: &Path) {
+    let out = bin()
+        .args(args)
+        .args(["--replications", "3", "--quiet", "--out"])
+        .arg(out)
         .output()
         .expect("runs");
     assert!(
@@ -162,19 +160,36 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (sizes, probe) = probe_page(
-        &browser,
-        tmp.path(),
-        &dir.join("report.html"),
-        "<title>Tower Hamlets baseline: patient flow report</title>",
-    );
-    assert_eq!(sizes.len(), 4, "{probe}");
+}
+
+/// `report` loads with `title`, no script error and no fetch, and lays out
+/// `charts` charts, each larger than 300 x 150.
+fn check_charts_laid_out(browser: &Path, work: &Path, report: &Path, title: &str, charts: usize) {
+    let (sizes, probe) = probe_page(browser, work, report, title);
+    assert_eq!(sizes.len(), charts, "{probe}");
     for (w, h) in &sizes {
         assert!(
             *w > 300.0 && *h > 150.0,
             "a chart is laid out at {w}x{h}: {probe}"
         );
     }
+}
+
+#[test]
+fn the_report_loads_in_chromium_with_charts_laid_out() {
+    let Some(browser) = browser_or_skip("the_report_loads_in_chromium_with_charts_laid_out") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    run_ok(&["run", &baseline()], &dir);
+    check_charts_laid_out(
+        &browser,
+        tmp.path(),
+        &dir.join("report.html"),
+        "<title>Tower Hamlets baseline: patient flow report</title>",
+        4,
+    );
 
     // The real page (no probe) renders to a screenshot.
     let shot = tmp.path().join("report.png");
@@ -198,57 +213,30 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
 
 #[test]
 fn the_comparison_report_loads_in_chromium_with_charts_laid_out() {
-    let Some(browser) = chromium() else {
-        if in_ci() {
-            panic!(
-                "Chromium is not installed at /usr/bin/chromium and CI is set: .ci/run installs it"
-            );
-        }
-        eprintln!(
-            "SKIPPED the_comparison_report_loads_in_chromium_with_charts_laid_out: Chromium not \
-             found at /usr/bin/chromium"
-        );
+    let Some(browser) =
+        browser_or_skip("the_comparison_report_loads_in_chromium_with_charts_laid_out")
+    else {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("cmp");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_patientflow"))
-        .args([
+    let plan = root().join("scenarios/plans/second-pru-car.toml");
+    run_ok(
+        &[
             "compare",
-            root.join("scenarios/tower-hamlets-baseline.toml")
-                .to_str()
-                .expect("utf8"),
-            root.join("scenarios/plans/second-pru-car.toml")
-                .to_str()
-                .expect("utf8"),
+            &baseline(),
+            plan.to_str().expect("utf8"),
             "--set",
             "scenario.horizon=60d",
-            "--replications",
-            "3",
-            "--quiet",
-            "--out",
-            dir.to_str().expect("utf8"),
-        ])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &dir,
     );
-    let (sizes, probe) = probe_page(
+    // The three forest plots.
+    check_charts_laid_out(
         &browser,
         tmp.path(),
         &dir.join("report.html"),
         "<title>Comparison of capacity plans against Tower Hamlets baseline</title>",
+        3,
     );
-    // The three forest plots.
-    assert_eq!(sizes.len(), 3, "{probe}");
-    for (w, h) in &sizes {
-        assert!(
-            *w > 300.0 && *h > 150.0,
-            "a chart is laid out at {w}x{h}: {probe}"
-        );
-    }
 }

@@ -127,8 +127,9 @@ impl WeeklySchedule {
     }
 
     /// When the service opens, seen from `t`: now (maybe at the very instant
-    /// of an opening), at a later opening, or never. Openings are numbered from the start of week 0, so that events
-    /// waiting for the same opening can be grouped by its number.
+    /// of an opening), at a later opening, or never. Openings are numbered
+    /// from the start of week 0, so that events waiting for the same opening
+    /// can be grouped by its number.
     #[inline]
     pub fn opening(&self, t: f64) -> Opening {
         let (week, week_start, w) = Self::split(t);

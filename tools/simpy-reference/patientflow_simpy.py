@@ -629,22 +629,12 @@ class PatientFlow:
             place = yield from self.ask_community("discharge", capacity_state)
         elif pathway == "p2":
             place = self.rehab.request(priority=0)
-            if not place.triggered:
-                capacity_state.add(env.now, 1)
-                yield place
-                capacity_state.add(env.now, -1)
-            self.rehab_held.add(env.now, 1)
-            if self.in_window(env.now):
-                self.rehab_waits.append(env.now - asked)
+            yield from self.hold_place(place, capacity_state, self.rehab_held, self.rehab_waits, asked)
         else:
             place = self.care_homes.request(priority=self.placement_priority["hospital"])
-            if not place.triggered:
-                capacity_state.add(env.now, 1)
-                yield place
-                capacity_state.add(env.now, -1)
-            self.care_home_held.add(env.now, 1)
-            if self.in_window(env.now):
-                self.care_home_waits.append(env.now - asked)
+            yield from self.hold_place(
+                place, capacity_state, self.care_home_held, self.care_home_waits, asked
+            )
         if env.now > asked:
             self.tally("delayed_patients_" + pathway)
 
@@ -695,6 +685,18 @@ class PatientFlow:
                 self.env.process(self.readmission(delay, patient.frail))
 
     # ---- community nursing ----
+
+    def hold_place(self, place, capacity_state, held, waits, asked: float):
+        """Wait (in the capacity state) for a requested rehab or care home
+        place asked for at `asked`; count it held and record the wait."""
+        env = self.env
+        if not place.triggered:
+            capacity_state.add(env.now, 1)
+            yield place
+            capacity_state.add(env.now, -1)
+        held.add(env.now, 1)
+        if self.in_window(env.now):
+            waits.append(env.now - asked)
 
     def ask_community(self, cls: str, capacity_state=None):
         """Ask for a caseload place; returns the granted request."""
