@@ -124,6 +124,25 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
         }
     }
 
+    /// Empties the queue, as [`EventQueue::new`] leaves it, keeping the room
+    /// its lists have grown (for the next replication on the same thread).
+    pub fn clear(&mut self) {
+        self.due.clear();
+        self.open = 0;
+        for list in self.wheel.iter_mut() {
+            list.clear();
+        }
+        self.wheel_bits = [0; WHEEL / 64];
+        self.in_wheel = 0;
+        self.distant.clear();
+        for slot in &mut self.timers {
+            slot.key = EMPTY;
+        }
+        self.first_timer = 0;
+        self.other_first = usize::from(TIMERS > 1);
+        self.next_seq = 0;
+    }
+
     /// Finds the slot with the smallest key among slots 1.., then the first.
     #[inline]
     fn refresh_others(&mut self) {
@@ -465,6 +484,41 @@ mod tests {
     fn far_and_near_times_match_a_reference() {
         check_against_reference(13, 20_000, 0.37);
         check_against_reference(14, 3 * WHEEL as u64, BUCKET_HOURS);
+    }
+
+    /// A cleared queue behaves as a new one: the same operations give the
+    /// same pops, whatever it held before.
+    #[test]
+    fn cleared_queue_matches_a_new_one() {
+        let ops = |q: &mut EventQueue<usize, 2>| {
+            let mut out = Vec::new();
+            let mut x: u64 = 99;
+            for i in 0..3000usize {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let t = out.last().map_or(0.0, |&(t, _)| t) + ((x >> 40) % 3000) as f64 * 0.7;
+                match x % 5 {
+                    0 => q.set_timer(1, t, i),
+                    1 | 2 => q.schedule(t, i),
+                    _ => out.extend(q.pop()),
+                }
+            }
+            out.extend(std::iter::from_fn(|| q.pop()));
+            out
+        };
+        let mut fresh = EventQueue::<usize, 2>::new(0, usize::MAX);
+        let expected = ops(&mut fresh);
+        let mut used = EventQueue::<usize, 2>::new(0, usize::MAX);
+        for i in 0..500 {
+            used.schedule(f64::from(i) * 3.3, 7);
+        }
+        used.set_timer(0, 1.0, 8);
+        used.set_timer(1, 2.0, 9);
+        used.pop();
+        used.clear();
+        assert!(used.is_empty());
+        assert_eq!(ops(&mut used), expected);
     }
 
     #[test]

@@ -171,10 +171,12 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
-        let mut sim = Sim::new(self, replication, ());
+        let mut sim = Sim::new(self, replication, (), Workspace::take());
         sim.run()?;
         let census = sim.census;
-        Ok((sim.finish().0, census))
+        let (result, (), workspace) = sim.finish();
+        workspace.keep();
+        Ok((result, census))
     }
 
     /// Runs replication `replication`, telling `tracer` of each [`TraceEvent`]
@@ -184,9 +186,11 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
-        let mut sim = Sim::new(self, replication, tracer);
+        let mut sim = Sim::new(self, replication, tracer, Workspace::take());
         sim.run()?;
-        Ok(sim.finish())
+        let (result, tracer, workspace) = sim.finish();
+        workspace.keep();
+        Ok((result, tracer))
     }
 }
 
@@ -407,6 +411,83 @@ struct Placement {
     key: StreamKey,
 }
 
+/// The storage of a replication that grows as it runs (the event list, the
+/// patient arena, the queues), kept by each thread for its next replication
+/// so that a run does not allocate and fault in the same memory again for
+/// every replication. Emptied before reuse: a replication's results never
+/// depend on what ran before it on the thread. A replication that stops
+/// early (an overloaded plan, a cancel) drops its storage rather than keep
+/// an unusually large one.
+struct Workspace {
+    queue: EventQueue<Event, { Timer::COUNT }>,
+    patients: Vec<Patient>,
+    free_patients: Vec<u32>,
+    bed_queue: VecDeque<u32>,
+    discharge_waits: VecDeque<Vec<u32>>,
+    spare_waits: Vec<Vec<u32>>,
+    community_queues: [VecDeque<CommunityRequest>; 3],
+    rehab_queue: VecDeque<u32>,
+    care_home_beds: Vec<CareHomeBed>,
+    care_home_free: Vec<u32>,
+    care_home_hospital_queue: VecDeque<u32>,
+    care_home_community_queue: VecDeque<Placement>,
+    bed_waits: Vec<f64>,
+}
+
+thread_local! {
+    static WORKSPACE: std::cell::Cell<Option<Workspace>> = const { std::cell::Cell::new(None) };
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        Workspace {
+            queue: EventQueue::new(4096, Event::Midnight),
+            patients: Vec::with_capacity(2048),
+            free_patients: Vec::with_capacity(2048),
+            bed_queue: VecDeque::with_capacity(256),
+            discharge_waits: VecDeque::with_capacity(1024),
+            spare_waits: Vec::new(),
+            community_queues: Default::default(),
+            rehab_queue: VecDeque::with_capacity(64),
+            care_home_beds: Vec::new(),
+            care_home_free: Vec::new(),
+            care_home_hospital_queue: VecDeque::with_capacity(64),
+            care_home_community_queue: VecDeque::with_capacity(64),
+            bed_waits: Vec::new(),
+        }
+    }
+
+    /// This thread's workspace, emptied, or a new one.
+    fn take() -> Workspace {
+        let Some(mut ws) = WORKSPACE.take() else {
+            return Workspace::new();
+        };
+        ws.queue.clear();
+        ws.patients.clear();
+        ws.free_patients.clear();
+        ws.bed_queue.clear();
+        while let Some(mut list) = ws.discharge_waits.pop_front() {
+            list.clear();
+            ws.spare_waits.push(list);
+        }
+        for queue in &mut ws.community_queues {
+            queue.clear();
+        }
+        ws.rehab_queue.clear();
+        ws.care_home_beds.clear();
+        ws.care_home_free.clear();
+        ws.care_home_hospital_queue.clear();
+        ws.care_home_community_queue.clear();
+        ws.bed_waits.clear();
+        ws
+    }
+
+    /// Keeps this workspace for the thread's next replication.
+    fn keep(self) {
+        WORKSPACE.set(Some(self));
+    }
+}
+
 struct Sim<'p, T: Tracer> {
     p: &'p Prepared,
     tracer: T,
@@ -479,19 +560,37 @@ struct Sim<'p, T: Tracer> {
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
-    fn new(p: &'p Prepared, replication: u32, tracer: T) -> Sim<'p, T> {
+    fn new(p: &'p Prepared, replication: u32, tracer: T, ws: Workspace) -> Sim<'p, T> {
         let sc = &p.scenario;
         let stream = |source: Source| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
         let places = sc.community_places();
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
+        let Workspace {
+            queue,
+            patients,
+            free_patients,
+            bed_queue,
+            discharge_waits,
+            spare_waits,
+            community_queues,
+            rehab_queue,
+            mut care_home_beds,
+            mut care_home_free,
+            care_home_hospital_queue,
+            care_home_community_queue,
+            mut bed_waits,
+        } = ws;
+        care_home_beds.reserve(sc.care_homes.beds as usize);
+        care_home_free.reserve(sc.care_homes.beds as usize);
+        bed_waits.reserve(expected_admissions.clamp(0.0, 1e6) as usize);
         let mut sim = Sim {
             p,
             tracer,
             sc,
             replication,
-            queue: EventQueue::new(4096, Event::Midnight),
+            queue,
             now: 0.0,
             end: p.window.end,
             events: 0,
@@ -505,26 +604,26 @@ impl<'p, T: Tracer> Sim<'p, T> {
             crisis_cursor: ArrivalCursor::start(),
             referral_count: 0,
             placement_count: 0,
-            patients: Vec::with_capacity(2048),
-            free_patients: Vec::with_capacity(2048),
+            patients,
+            free_patients,
             pru_busy: 0,
             fau_busy: 0,
             beds_available: p.beds_by_day.first().copied().unwrap_or(sc.acute.beds),
             beds_occupied: 0,
-            bed_queue: VecDeque::with_capacity(256),
-            discharge_waits: VecDeque::with_capacity(1024),
+            bed_queue,
+            discharge_waits,
             first_opening: 0,
-            spare_waits: Vec::new(),
+            spare_waits,
             community_places: places,
             community_held: 0,
-            community_queues: Default::default(),
+            community_queues,
             rehab_held: 0,
-            rehab_queue: VecDeque::with_capacity(64),
-            care_home_beds: Vec::with_capacity(sc.care_homes.beds as usize),
-            care_home_free: Vec::with_capacity(sc.care_homes.beds as usize),
+            rehab_queue,
+            care_home_beds,
+            care_home_free,
             care_home_held: 0,
-            care_home_hospital_queue: VecDeque::with_capacity(64),
-            care_home_community_queue: VecDeque::with_capacity(64),
+            care_home_hospital_queue,
+            care_home_community_queue,
             counts: Metrics::default(),
             occupied: Level::default(),
             beds_full: Level::default(),
@@ -535,7 +634,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             community_waiting_level: Level::default(),
             rehab_level: Level::default(),
             care_home_level: Level::default(),
-            bed_waits: Vec::with_capacity(expected_admissions.clamp(0.0, 1e6) as usize),
+            bed_waits,
             community_waits: [WaitMean::default(); 3],
             rehab_waits: WaitMean::default(),
             care_home_waits: WaitMean::default(),
@@ -1524,7 +1623,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     // ----- results ----------------------------------------------------------------------
 
-    fn finish(mut self) -> (ReplicationResult, T) {
+    fn finish(mut self) -> (ReplicationResult, T, Workspace) {
         let w = self.p.window;
         let hours = w.hours();
         let mut m = self.counts;
@@ -1576,7 +1675,22 @@ impl<'p, T: Tracer> Sim<'p, T> {
             daily: self.daily,
             events: self.events,
         };
-        (result, self.tracer)
+        let workspace = Workspace {
+            queue: self.queue,
+            patients: self.patients,
+            free_patients: self.free_patients,
+            bed_queue: self.bed_queue,
+            discharge_waits: self.discharge_waits,
+            spare_waits: self.spare_waits,
+            community_queues: self.community_queues,
+            rehab_queue: self.rehab_queue,
+            care_home_beds: self.care_home_beds,
+            care_home_free: self.care_home_free,
+            care_home_hospital_queue: self.care_home_hospital_queue,
+            care_home_community_queue: self.care_home_community_queue,
+            bed_waits: self.bed_waits,
+        };
+        (result, self.tracer, workspace)
     }
 }
 

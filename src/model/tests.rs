@@ -162,6 +162,39 @@ fn same_replication_same_result_different_replication_differs() {
     );
 }
 
+/// A thread reuses its replication storage (the event list, the arenas):
+/// a replication run after others on the same thread, of a different
+/// scenario and cut short, gives the same result as one run on a fresh
+/// thread.
+#[test]
+fn a_replication_does_not_depend_on_what_ran_before_it_on_the_thread() {
+    let p = Prepared::new(borough());
+    let fresh = std::thread::spawn({
+        let p = p.clone();
+        move || p.simulate(5).ok()
+    })
+    .join()
+    .expect("the replication thread finished");
+    // Stopped early: the storage is dropped, not kept.
+    let mut tight = borough();
+    tight.acute.beds = 20;
+    assert!(
+        Prepared::new(tight)
+            .with_queue_limit(50)
+            .simulate(0)
+            .is_err()
+    );
+    // Ends with patients waiting for beds and many care home beds free.
+    let mut other = borough();
+    other.care_homes.beds = 2000;
+    other.care_homes.initial_occupancy = 0.5;
+    other.acute.beds = 300;
+    other.demand.crises_per_day *= 1.3;
+    assert!(Prepared::new(other).simulate(2).is_ok());
+    assert!(fresh.is_some());
+    assert_eq!(p.simulate(5).ok(), fresh);
+}
+
 /// Crisis counts by hour of day and by weekday follow the weights: each
 /// bucket's count is Poisson with mean the integrated rate, checked within 4
 /// standard errors (sqrt of the mean).
