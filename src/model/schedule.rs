@@ -115,15 +115,12 @@ impl WeeklySchedule {
 
     /// The first instant `>= t` at which the service is open (`t` itself when
     /// open now), or `None` if it never opens.
-    #[inline]
     pub fn next_open(&self, t: f64) -> Option<f64> {
-        let (_, week_start, w) = Self::split(t);
-        if let Some(&(a, _)) = self.intervals.get(self.first_ending_after(w)) {
-            return Some(if w >= a { t } else { week_start + a });
+        match self.opening(t) {
+            Opening::Now | Opening::Starting { .. } => Some(t),
+            Opening::At { time, .. } => Some(time),
+            Opening::Never => None,
         }
-        self.intervals
-            .first()
-            .map(|&(a, _)| week_start + WEEK_HOURS + a)
     }
 
     /// When the service opens, seen from `t`: now (maybe at the very instant

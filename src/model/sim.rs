@@ -423,7 +423,14 @@ struct Workspace {
     patients: Vec<Patient>,
     free_patients: Vec<u32>,
     bed_queue: VecDeque<u32>,
+    /// Patients in bed who will leave when the discharge hours next open,
+    /// grouped by opening: `discharge_waits[j]` leave at opening number
+    /// `Sim::first_opening + j` (`WeeklySchedule::opening`), in the order they
+    /// were added, which is the order their leaving was decided. One timer
+    /// event per opening instead of one event per patient: most patients
+    /// leave at an opening.
     discharge_waits: VecDeque<Vec<u32>>,
+    /// Emptied lists of `discharge_waits`, kept for reuse.
     spare_waits: Vec<Vec<u32>>,
     community_queues: [VecDeque<CommunityRequest>; 3],
     rehab_queue: VecDeque<u32>,
@@ -493,10 +500,11 @@ struct Sim<'p, T: Tracer> {
     tracer: T,
     sc: &'p Scenario,
     replication: u32,
-    queue: EventQueue<Event, { Timer::COUNT }>,
     now: f64,
     end: f64,
     events: u64,
+    /// The storage that grows as the replication runs.
+    ws: Workspace,
 
     /// Per-source stream families, indexed by `Source as usize`.
     families: [StreamFamily; Source::COUNT],
@@ -508,35 +516,16 @@ struct Sim<'p, T: Tracer> {
     referral_count: u64,
     placement_count: u64,
 
-    patients: Vec<Patient>,
-    free_patients: Vec<u32>,
-
     pru_busy: u32,
     fau_busy: u32,
     beds_available: u32,
     beds_occupied: u32,
-    bed_queue: VecDeque<u32>,
-    /// Patients in bed who will leave when the discharge hours next open,
-    /// grouped by opening: `discharge_waits[j]` leave at opening number
-    /// `first_opening + j` (`WeeklySchedule::opening`), in the order they
-    /// were added, which is the order their leaving was decided. One timer
-    /// event per opening instead of one event per patient: most patients
-    /// leave at an opening.
-    discharge_waits: VecDeque<Vec<u32>>,
     first_opening: u64,
-    /// Emptied lists of `discharge_waits`, kept for reuse.
-    spare_waits: Vec<Vec<u32>>,
 
     community_places: u64,
     community_held: u64,
-    community_queues: [VecDeque<CommunityRequest>; 3],
     rehab_held: u32,
-    rehab_queue: VecDeque<u32>,
-    care_home_beds: Vec<CareHomeBed>,
-    care_home_free: Vec<u32>,
     care_home_held: u32,
-    care_home_hospital_queue: VecDeque<u32>,
-    care_home_community_queue: VecDeque<Placement>,
 
     // Observations.
     counts: Metrics,
@@ -549,7 +538,6 @@ struct Sim<'p, T: Tracer> {
     community_waiting_level: Level,
     rehab_level: Level,
     care_home_level: Level,
-    bed_waits: Vec<f64>,
     community_waits: [WaitMean; 3],
     rehab_waits: WaitMean,
     care_home_waits: WaitMean,
@@ -560,40 +548,26 @@ struct Sim<'p, T: Tracer> {
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
-    fn new(p: &'p Prepared, replication: u32, tracer: T, ws: Workspace) -> Sim<'p, T> {
+    fn new(p: &'p Prepared, replication: u32, tracer: T, mut ws: Workspace) -> Sim<'p, T> {
         let sc = &p.scenario;
         let stream = |source: Source| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
         let places = sc.community_places();
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
-        let Workspace {
-            queue,
-            patients,
-            free_patients,
-            bed_queue,
-            discharge_waits,
-            spare_waits,
-            community_queues,
-            rehab_queue,
-            mut care_home_beds,
-            mut care_home_free,
-            care_home_hospital_queue,
-            care_home_community_queue,
-            mut bed_waits,
-        } = ws;
-        care_home_beds.reserve(sc.care_homes.beds as usize);
-        care_home_free.reserve(sc.care_homes.beds as usize);
-        bed_waits.reserve(expected_admissions.clamp(0.0, 1e6) as usize);
+        ws.care_home_beds.reserve(sc.care_homes.beds as usize);
+        ws.care_home_free.reserve(sc.care_homes.beds as usize);
+        ws.bed_waits
+            .reserve(expected_admissions.clamp(0.0, 1e6) as usize);
         let mut sim = Sim {
             p,
             tracer,
             sc,
             replication,
-            queue,
             now: 0.0,
             end: p.window.end,
             events: 0,
+            ws,
             families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
             arrival_times: [
                 stream(Source::CrisisTimes),
@@ -604,26 +578,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
             crisis_cursor: ArrivalCursor::start(),
             referral_count: 0,
             placement_count: 0,
-            patients,
-            free_patients,
             pru_busy: 0,
             fau_busy: 0,
             beds_available: p.beds_by_day.first().copied().unwrap_or(sc.acute.beds),
             beds_occupied: 0,
-            bed_queue,
-            discharge_waits,
             first_opening: 0,
-            spare_waits,
             community_places: places,
             community_held: 0,
-            community_queues,
             rehab_held: 0,
-            rehab_queue,
-            care_home_beds,
-            care_home_free,
             care_home_held: 0,
-            care_home_hospital_queue,
-            care_home_community_queue,
             counts: Metrics::default(),
             occupied: Level::default(),
             beds_full: Level::default(),
@@ -634,7 +597,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
             community_waiting_level: Level::default(),
             rehab_level: Level::default(),
             care_home_level: Level::default(),
-            bed_waits,
             community_waits: [WaitMean::default(); 3],
             rehab_waits: WaitMean::default(),
             care_home_waits: WaitMean::default(),
@@ -652,7 +614,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     #[inline]
     fn at(&mut self, t: f64, event: Event) {
         if t < self.end {
-            self.queue.schedule(t, event);
+            self.ws.queue.schedule(t, event);
         }
     }
 
@@ -660,7 +622,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     #[inline]
     fn at_timer(&mut self, timer: Timer, t: f64, event: Event) {
         if t < self.end {
-            self.queue.set_timer(timer as usize, t, event);
+            self.ws.queue.set_timer(timer as usize, t, event);
         }
     }
 
@@ -675,7 +637,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             ((f64::from(beds) * sc.care_homes.initial_occupancy).round() as u32).min(beds);
         for b in 0..beds {
             let key = self.families[Source::InitialResident as usize].key(u64::from(b));
-            self.care_home_beds.push(CareHomeBed {
+            self.ws.care_home_beds.push(CareHomeBed {
                 held: false,
                 generation: 0,
                 in_bed: false,
@@ -686,12 +648,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
             });
         }
         // Free beds are taken lowest index first.
-        self.care_home_free.extend((initial..beds).rev());
+        self.ws.care_home_free.extend((initial..beds).rev());
         for b in 0..initial {
             let stay = sc
                 .care_homes
                 .stay
-                .sample(&mut self.care_home_beds[b as usize].rng);
+                .sample(&mut self.ws.care_home_beds[b as usize].rng);
             self.resident_moves_in(0.0, b, stay);
         }
         self.care_home_held = initial;
@@ -713,7 +675,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn run(&mut self) -> Result<(), Stopped> {
-        while let Some((t, event)) = self.queue.pop() {
+        while let Some((t, event)) = self.ws.queue.pop() {
             // `at` never schedules past the end.
             self.now = t;
             self.events += 1;
@@ -833,25 +795,25 @@ impl<'p, T: Tracer> Sim<'p, T> {
             episode_hours: 0.0,
             care_home_bed: NONE,
         };
-        match self.free_patients.pop() {
+        match self.ws.free_patients.pop() {
             Some(i) => {
-                self.patients[i as usize] = patient;
+                self.ws.patients[i as usize] = patient;
                 i
             }
             None => {
-                self.patients.push(patient);
-                (self.patients.len() - 1) as u32
+                self.ws.patients.push(patient);
+                (self.ws.patients.len() - 1) as u32
             }
         }
     }
 
     fn release_patient(&mut self, patient: u32) {
-        self.free_patients.push(patient);
+        self.ws.free_patients.push(patient);
     }
 
     #[inline]
     fn pt(&mut self, patient: u32) -> &mut Patient {
-        &mut self.patients[patient as usize]
+        &mut self.ws.patients[patient as usize]
     }
 
     // ----- demand -------------------------------------------------------------
@@ -894,7 +856,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // crises come between two other events). Through the list when
             // another event is due at the same instant (it was scheduled
             // first), at a cancel check point, or when stopping.
-            let due = self.queue.next_time().unwrap_or(f64::INFINITY);
+            let due = self.ws.queue.next_time().unwrap_or(f64::INFINITY);
             if next < due
                 && !(self.events + 1).is_multiple_of(CANCEL_CHECK_EVENTS)
                 && self.stopped.is_none()
@@ -941,9 +903,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn on_next_placement(&mut self, t: f64) {
         let key = self.families[Source::Placement as usize].key(self.placement_count);
         self.placement_count += 1;
-        self.care_home_community_queue
+        self.ws
+            .care_home_community_queue
             .push_back(Placement { at: t, key });
-        let waiting = self.care_home_community_queue.len();
+        let waiting = self.ws.care_home_community_queue.len();
         self.check_queue(t, "care home beds (community placements)", waiting);
         self.fill_care_home_beds(t);
         self.schedule_next_placement(t);
@@ -1018,7 +981,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn avoided_admission(&mut self, t: f64, patient: u32, follow_up: f64) {
         let sc = self.sc;
         let class = ReferralClass::Avoidance;
-        let p = &mut self.patients[patient as usize];
+        let p = &mut self.ws.patients[patient as usize];
         if p.rng.chance(follow_up) {
             let episode = sc.community.episode[class.index()].sample(&mut p.rng);
             self.refer_to_community(t, class, episode, NONE);
@@ -1101,14 +1064,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.count(t, Metric::Admissions);
         self.pt(patient).admitted_at = t;
         self.census.waiting_for_bed += 1;
-        self.bed_queue.push_back(patient);
-        self.check_queue(t, "acute beds", self.bed_queue.len());
+        self.ws.bed_queue.push_back(patient);
+        self.check_queue(t, "acute beds", self.ws.bed_queue.len());
         self.fill_acute_beds(t);
     }
 
     fn fill_acute_beds(&mut self, t: f64) {
         while self.beds_occupied < self.beds_available {
-            let Some(patient) = self.bed_queue.pop_front() else {
+            let Some(patient) = self.ws.bed_queue.pop_front() else {
                 break;
             };
             self.take_bed(t, patient);
@@ -1121,7 +1084,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.census.in_bed += 1;
         self.set_beds(t, self.beds_occupied + 1, self.beds_available);
         self.trace_took(t, Resource::AcuteBed, patient);
-        let p = &mut self.patients[patient as usize];
+        let p = &mut self.ws.patients[patient as usize];
         let wait = t - p.admitted_at;
         let los_dist = if p.frail {
             &sc.acute.los_frail
@@ -1150,7 +1113,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         };
         p.direct_leave = direct;
         if self.p.window.contains(t) {
-            self.bed_waits.push(wait);
+            self.ws.bed_waits.push(wait);
             if wait > 4.0 {
                 self.counts[Metric::BedWaitsOver4h] += 1.0;
             }
@@ -1182,7 +1145,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // same number; medically fit then needs no event of its own: the
             // delay's bed days are counted at once and the request for a
             // place is the next event.
-            let p = &mut self.patients[patient as usize];
+            let p = &mut self.ws.patients[patient as usize];
             let delay = match &sc.pathways.process_delay[p.pathway.index() - 1] {
                 Some(d) => d.sample(&mut p.rng),
                 None => 0.0,
@@ -1217,15 +1180,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
         if time >= self.end {
             return;
         }
-        let earliest_changed = match self.discharge_waits.is_empty() {
+        let earliest_changed = match self.ws.discharge_waits.is_empty() {
             true => {
                 self.first_opening = index;
                 true
             }
             false if index < self.first_opening => {
                 for _ in index..self.first_opening {
-                    let list = self.spare_waits.pop().unwrap_or_default();
-                    self.discharge_waits.push_front(list);
+                    let list = self.ws.spare_waits.pop().unwrap_or_default();
+                    self.ws.discharge_waits.push_front(list);
                 }
                 self.first_opening = index;
                 true
@@ -1233,11 +1196,11 @@ impl<'p, T: Tracer> Sim<'p, T> {
             false => false,
         };
         let j = (index - self.first_opening) as usize;
-        while self.discharge_waits.len() <= j {
-            let list = self.spare_waits.pop().unwrap_or_default();
-            self.discharge_waits.push_back(list);
+        while self.ws.discharge_waits.len() <= j {
+            let list = self.ws.spare_waits.pop().unwrap_or_default();
+            self.ws.discharge_waits.push_back(list);
         }
-        self.discharge_waits[j].push(patient);
+        self.ws.discharge_waits[j].push(patient);
         if earliest_changed {
             self.at_timer(Timer::DischargeOpening, time, Event::DischargeOpening);
         }
@@ -1246,15 +1209,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// The discharge hours open: the patients waiting for this opening leave,
     /// in the order their leaving was decided.
     fn on_discharge_opening(&mut self, t: f64) {
-        let Some(leaving) = self.discharge_waits.pop_front() else {
+        let Some(leaving) = self.ws.discharge_waits.pop_front() else {
             return;
         };
         self.first_opening += 1;
-        while let Some(list) = self.discharge_waits.pop_front_if(|l| l.is_empty()) {
-            self.spare_waits.push(list);
+        while let Some(list) = self.ws.discharge_waits.pop_front_if(|l| l.is_empty()) {
+            self.ws.spare_waits.push(list);
             self.first_opening += 1;
         }
-        if !self.discharge_waits.is_empty() {
+        if !self.ws.discharge_waits.is_empty() {
             let next = self.p.discharge_hours.opening_time(self.first_opening);
             self.at_timer(Timer::DischargeOpening, next, Event::DischargeOpening);
         }
@@ -1263,7 +1226,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         }
         let mut list = leaving;
         list.clear();
-        self.spare_waits.push(list);
+        self.ws.spare_waits.push(list);
     }
 
     /// After the process delay: ask for the place the pathway needs.
@@ -1281,19 +1244,19 @@ impl<'p, T: Tracer> Sim<'p, T> {
         match pathway {
             Pathway::P1 => {
                 let class = ReferralClass::Discharge;
-                let p = &mut self.patients[patient as usize];
+                let p = &mut self.ws.patients[patient as usize];
                 let episode = sc.community.episode[class.index()].sample(&mut p.rng);
                 p.episode_hours = episode;
                 self.refer_to_community(t, class, episode, patient);
             }
             Pathway::P2 => {
-                self.rehab_queue.push_back(patient);
-                self.check_queue(t, "rehab beds", self.rehab_queue.len());
+                self.ws.rehab_queue.push_back(patient);
+                self.check_queue(t, "rehab beds", self.ws.rehab_queue.len());
                 self.fill_rehab_beds(t);
             }
             Pathway::P3 => {
-                self.care_home_hospital_queue.push_back(patient);
-                let waiting = self.care_home_hospital_queue.len();
+                self.ws.care_home_hospital_queue.push_back(patient);
+                let waiting = self.ws.care_home_hospital_queue.len();
                 self.check_queue(t, "care home beds (from hospital)", waiting);
                 self.fill_care_home_beds(t);
             }
@@ -1349,9 +1312,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 }
                 Pathway::P3 => {
                     let bed = self.pt(patient).care_home_bed;
-                    let p = &mut self.patients[patient as usize];
+                    let p = &mut self.ws.patients[patient as usize];
                     let stay = sc.care_homes.stay.sample(&mut p.rng);
-                    let ch = &mut self.care_home_beds[bed as usize];
+                    let ch = &mut self.ws.care_home_beds[bed as usize];
                     ch.key = p.key;
                     ch.rng = p.rng.clone();
                     ch.crises = 0;
@@ -1365,7 +1328,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     Pathway::P2 => r.p2,
                     Pathway::P3 => 0.0,
                 };
-                let pt = &mut self.patients[patient as usize];
+                let pt = &mut self.ws.patients[patient as usize];
                 if p > 0.0 && pt.rng.chance(p) {
                     let when = t + pt.rng.uniform() * r.window_hours;
                     let event = Event::Readmission {
@@ -1394,12 +1357,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
         episode_hours: f64,
         patient: u32,
     ) {
-        self.community_queues[class.index()].push_back(CommunityRequest {
+        self.ws.community_queues[class.index()].push_back(CommunityRequest {
             at: t,
             episode_hours,
             patient,
         });
-        let waiting: usize = self.community_queues.iter().map(VecDeque::len).sum();
+        let waiting: usize = self.ws.community_queues.iter().map(VecDeque::len).sum();
         self.check_queue(t, "community nursing", waiting);
         self.community_waiting_level.add(t, 1.0, &self.p.window);
         self.tracer
@@ -1415,11 +1378,11 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 .community
                 .priority
                 .into_iter()
-                .find(|c| !self.community_queues[c.index()].is_empty())
+                .find(|c| !self.ws.community_queues[c.index()].is_empty())
             else {
                 break;
             };
-            let Some(req) = self.community_queues[class.index()].pop_front() else {
+            let Some(req) = self.ws.community_queues[class.index()].pop_front() else {
                 break;
             };
             self.community_waiting_level.add(t, -1.0, &window);
@@ -1452,7 +1415,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn fill_rehab_beds(&mut self, t: f64) {
         let window = self.p.window;
         while self.rehab_held < self.sc.rehab.beds {
-            let Some(patient) = self.rehab_queue.pop_front() else {
+            let Some(patient) = self.ws.rehab_queue.pop_front() else {
                 break;
             };
             self.rehab_held += 1;
@@ -1472,7 +1435,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.rehab_level.add(t, -1.0, &self.p.window);
         self.trace_released(t, Resource::RehabBed, patient);
         let class = ReferralClass::Discharge;
-        let p = &mut self.patients[patient as usize];
+        let p = &mut self.ws.patients[patient as usize];
         if p.rng.chance(sc.rehab.community_follow_up) {
             let episode = sc.community.episode[class.index()].sample(&mut p.rng);
             self.refer_to_community(t, class, episode, NONE);
@@ -1489,28 +1452,28 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn fill_care_home_beds(&mut self, t: f64) {
         let window = self.p.window;
         let hospital_first = self.sc.care_homes.hospital_first;
-        while let Some(&bed) = self.care_home_free.last() {
+        while let Some(&bed) = self.ws.care_home_free.last() {
             let from_hospital = match (
-                self.care_home_hospital_queue.front(),
-                self.care_home_community_queue.front(),
+                self.ws.care_home_hospital_queue.front(),
+                self.ws.care_home_community_queue.front(),
             ) {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (Some(&h), Some(c)) => {
-                    hospital_first || self.patients[h as usize].requested_at <= c.at
+                    hospital_first || self.ws.patients[h as usize].requested_at <= c.at
                 }
             };
-            self.care_home_free.pop();
+            self.ws.care_home_free.pop();
             self.care_home_held += 1;
             self.care_home_level.add(t, 1.0, &window);
-            let ch = &mut self.care_home_beds[bed as usize];
+            let ch = &mut self.ws.care_home_beds[bed as usize];
             // Held from now; the resident arrives from hospital later.
             ch.held = true;
             ch.in_bed = false;
             ch.stay_over = false;
             if from_hospital {
-                let Some(patient) = self.care_home_hospital_queue.pop_front() else {
+                let Some(patient) = self.ws.care_home_hospital_queue.pop_front() else {
                     unreachable!("the hospital queue has a front")
                 };
                 let wait = t - self.pt(patient).requested_at;
@@ -1520,13 +1483,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 self.pt(patient).care_home_bed = bed;
                 self.place_granted(t, patient);
             } else {
-                let Some(placement) = self.care_home_community_queue.pop_front() else {
+                let Some(placement) = self.ws.care_home_community_queue.pop_front() else {
                     unreachable!("the community queue has a front")
                 };
                 if window.contains(t) {
                     self.care_home_waits.record((t - placement.at) / 24.0);
                 }
-                let ch = &mut self.care_home_beds[bed as usize];
+                let ch = &mut self.ws.care_home_beds[bed as usize];
                 ch.key = placement.key;
                 ch.rng = StreamRng::new(placement.key);
                 ch.crises = 0;
@@ -1538,7 +1501,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// A new resident takes up `bed` at `t` for `stay` hours (fixed now).
     fn resident_moves_in(&mut self, t: f64, bed: u32, stay: f64) {
-        let ch = &mut self.care_home_beds[bed as usize];
+        let ch = &mut self.ws.care_home_beds[bed as usize];
         ch.held = true;
         ch.in_bed = true;
         ch.stay_over = false;
@@ -1550,7 +1513,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn schedule_resident_crisis(&mut self, t: f64, bed: u32) {
         let per_hour = self.sc.care_homes.crises_per_resident_year / (365.0 * 24.0);
         if per_hour > 0.0 {
-            let ch = &mut self.care_home_beds[bed as usize];
+            let ch = &mut self.ws.care_home_beds[bed as usize];
             let next = t + ch.rng.exp1() / per_hour;
             let generation = ch.generation;
             self.at(next, Event::ResidentCrisis { bed, generation });
@@ -1558,7 +1521,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn on_resident_crisis(&mut self, t: f64, bed: u32, generation: u32) {
-        let ch = &mut self.care_home_beds[bed as usize];
+        let ch = &mut self.ws.care_home_beds[bed as usize];
         if ch.generation != generation || !ch.in_bed {
             return;
         }
@@ -1570,7 +1533,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// A resident is back in their bed after a crisis.
     fn resident_returns(&mut self, t: f64, bed: u32) {
-        let ch = &mut self.care_home_beds[bed as usize];
+        let ch = &mut self.ws.care_home_beds[bed as usize];
         ch.in_bed = true;
         if ch.stay_over {
             self.resident_leaves(t, bed);
@@ -1580,7 +1543,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn on_resident_stay_end(&mut self, t: f64, bed: u32, generation: u32) {
-        let ch = &mut self.care_home_beds[bed as usize];
+        let ch = &mut self.ws.care_home_beds[bed as usize];
         if ch.generation != generation {
             return;
         }
@@ -1593,12 +1556,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn resident_leaves(&mut self, t: f64, bed: u32) {
-        let ch = &mut self.care_home_beds[bed as usize];
+        let ch = &mut self.ws.care_home_beds[bed as usize];
         ch.generation = ch.generation.wrapping_add(1);
         ch.held = false;
         ch.in_bed = false;
         ch.stay_over = false;
-        self.care_home_free.push(bed);
+        self.ws.care_home_free.push(bed);
         self.care_home_held -= 1;
         self.care_home_level.add(t, -1.0, &self.p.window);
         self.fill_care_home_beds(t);
@@ -1610,7 +1573,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // The snapshot is taken after every other event due at 00:00 (a
         // discharge opening at midnight, a bed change), whenever those were
         // scheduled: set the timer again at the same instant, behind them.
-        if self.queue.next_time() == Some(t) {
+        if self.ws.queue.next_time() == Some(t) {
             self.at_timer(Timer::Midnight, t, Event::Midnight);
             return;
         }
@@ -1642,8 +1605,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let census = &self.daily[Series::MidnightCensus.index()];
         m[Metric::MidnightCensusMean] = mean_or_zero(census);
         m[Metric::MidnightCensusP95] = percentile_or_zero(&mut census.clone(), 0.95);
-        m[Metric::BedWaitMeanHours] = mean_or_zero(&self.bed_waits);
-        m[Metric::BedWaitP95Hours] = percentile_or_zero(&mut self.bed_waits, 0.95);
+        m[Metric::BedWaitMeanHours] = mean_or_zero(&self.ws.bed_waits);
+        m[Metric::BedWaitP95Hours] = percentile_or_zero(&mut self.ws.bed_waits, 0.95);
 
         m[Metric::DelayedBedDaysP1] = bed_days(&self.capacity_level[0]);
         m[Metric::DelayedBedDaysP2] = bed_days(&self.capacity_level[1]);
@@ -1675,22 +1638,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             daily: self.daily,
             events: self.events,
         };
-        let workspace = Workspace {
-            queue: self.queue,
-            patients: self.patients,
-            free_patients: self.free_patients,
-            bed_queue: self.bed_queue,
-            discharge_waits: self.discharge_waits,
-            spare_waits: self.spare_waits,
-            community_queues: self.community_queues,
-            rehab_queue: self.rehab_queue,
-            care_home_beds: self.care_home_beds,
-            care_home_free: self.care_home_free,
-            care_home_hospital_queue: self.care_home_hospital_queue,
-            care_home_community_queue: self.care_home_community_queue,
-            bed_waits: self.bed_waits,
-        };
-        (result, self.tracer, workspace)
+        (result, self.tracer, self.ws)
     }
 }
 
