@@ -10,8 +10,7 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::Metric;
 use patientflow::scenario::load;
 
-mod common;
-use common::{baseline, bin};
+use crate::common::{baseline, bin};
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")

@@ -9,8 +9,7 @@ use std::process::Output;
 
 use patientflow::report::prose::{precision_exponent, prose_number};
 
-mod common;
-use common::{bin, report_files};
+use crate::common::{bin, report_files};
 
 fn scenario(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod common;
-use common::{bin, root};
+use crate::common::{bin, root};
 
 fn baseline() -> PathBuf {
     root().join("scenarios/tower-hamlets-baseline.toml")

@@ -14,8 +14,7 @@ use patientflow::model::metrics::Metric;
 use patientflow::scenario::load;
 use patientflow::stats::{independent_difference, paired_differences};
 
-mod common;
-use common::{baseline, root};
+use crate::common::{baseline, root};
 
 fn plan(name: &str) -> String {
     root()

@@ -9,8 +9,7 @@ use std::process::Output;
 use patientflow::report::RunData;
 use patientflow::report::run_report::run_headlines;
 
-mod common;
-use common::{bin, report_files};
+use crate::common::{bin, report_files};
 
 fn scenario(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)

@@ -1,0 +1,18 @@
+//! The integration tests, one binary: each module was once its own test
+//! file. Linking the crate once instead of ten times saves minutes of a clean
+//! `cargo test --release` on two cores. Run one module with
+//! `cargo test --release --test it MODULE::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod broken_corpus;
+mod cli;
+mod distributions;
+mod hostile;
+mod plans;
+mod report;
+mod report_outputs;
+mod report_plans;
+mod scenario_load;
+mod validation;
