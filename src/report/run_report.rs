@@ -686,7 +686,7 @@ fn stress_des_section(data: &RunData) -> Section {
                  weekends, dated bed changes). PRU and frailty unit are loss systems (no queue); \
                  acute beds, rehab and care homes queue first come first served (care homes \
                  hospital first when set); community nursing queues by strict priority of \
-                 referral class. The full statement is MODEL.md (v1) and docs/model.md."
+                 referral class. The full statement is docs/model.md in the source code."
                     .to_string(),
             ),
             item(
@@ -860,8 +860,10 @@ fn stress_des_section(data: &RunData) -> Section {
             "6",
             "Computer model sharing statement",
             format!(
-                "Source code: patientflow {}, commit {}. [author to complete: repository \
-                 location, licence and how to obtain the scenario files]",
+                "Source code: patientflow {}, commit {}, under the MIT licence (LICENSE in \
+                 the source code). The resolved scenario is in run.json; the shipped \
+                 scenario files are in its scenarios/ folder. [author to complete: where \
+                 readers obtain the source code]",
                 m.software_version,
                 m.git_commit.as_deref().unwrap_or("not recorded")
             ),
