@@ -1,55 +1,33 @@
-//! The results of one replication, under the names of `MODEL.md` ("Results").
+//! The results of one replication, under the names of `docs/model.md` ("Metrics").
 //!
 //! This table is the one source of truth for metric names, units and order:
 //! the model fills a [`Metrics`] by [`Metric`], and every writer (CSV, JSON,
 //! summary table) iterates [`Metric::ALL`].
 
-/// Every metric, in the order of `MODEL.md`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Metric {
-    Crises,
-    Readmissions,
-    EdAttendances,
-    Admissions,
-    AdmissionsAvoidedDirect,
-    PruEligible,
-    PruVisits,
-    PruMissedBusy,
-    PruMissedClosed,
-    PruTreatedAtHome,
-    PruUtilisation,
-    FauAssessed,
-    FauDischarged,
-    FauMissed,
-    BedOccupancyMean,
-    MidnightCensusMean,
-    MidnightCensusP95,
-    BedsFullShare,
-    BedWaitMeanHours,
-    BedWaitP95Hours,
-    BedWaitsOver4h,
-    BedWaitsOver12h,
-    DelayedPatientsP1,
-    DelayedPatientsP2,
-    DelayedPatientsP3,
-    DelayedBedDaysP1,
-    DelayedBedDaysP2,
-    DelayedBedDaysP3,
-    DelayedBedDays,
-    ProcessDelayBedDays,
-    CommunityUtilisation,
-    CommunityWaitingMean,
-    CommunityWaitMeanDaysDischarge,
-    CommunityWaitMeanDaysAvoidance,
-    CommunityWaitMeanDaysCommunity,
-    RehabOccupancyMean,
-    RehabWaitMeanDays,
-    CareHomeOccupancyMean,
-    CareHomeWaitMeanDays,
-}
+/// Declares every metric once: the enum variant, its output name, unit and
+/// meaning, in output order. The enum, [`METRIC_COUNT`], [`Metric::ALL`] and
+/// the definitions table are all generated from this one list.
+macro_rules! metrics {
+    ($($variant:ident: $name:literal, $unit:literal, $description:literal;)+) => {
+        /// Every metric, in output order (`docs/model.md`, "Metrics").
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Metric {
+            $($variant,)+
+        }
 
-/// Number of metrics.
-pub const METRIC_COUNT: usize = 39;
+        /// Number of metrics.
+        pub const METRIC_COUNT: usize = [$(Metric::$variant),+].len();
+
+        const DEFS: [MetricDef; METRIC_COUNT] = [
+            $(MetricDef { name: $name, unit: $unit, description: $description },)+
+        ];
+
+        impl Metric {
+            /// Every metric, in output order.
+            pub const ALL: [Metric; METRIC_COUNT] = [$(Metric::$variant),+];
+        }
+    };
+}
 
 /// Name, unit and meaning of a metric.
 #[derive(Clone, Copy, Debug)]
@@ -59,252 +37,88 @@ pub struct MetricDef {
     pub description: &'static str,
 }
 
-const fn def(name: &'static str, unit: &'static str, description: &'static str) -> MetricDef {
-    MetricDef {
-        name,
-        unit,
-        description,
-    }
+metrics! {
+    Crises: "crises", "patients",
+        "Crises from every source (new, care home residents', readmissions)";
+    Readmissions: "readmissions", "patients",
+        "Readmissions arriving as crises";
+    EdAttendances: "ed_attendances", "patients",
+        "Emergency department attendances, PRU conveyances included";
+    Admissions: "admissions", "patients",
+        "Emergency admissions, counted at the decision to admit";
+    AdmissionsAvoidedDirect: "admissions_avoided_direct", "patients",
+        "PRU treated at home plus frailty unit discharged same day";
+    PruEligible: "pru_eligible", "patients",
+        "Crises eligible for the physician response unit";
+    PruVisits: "pru_visits", "patients",
+        "PRU visits, counted when the visit starts";
+    PruMissedBusy: "pru_missed_busy", "patients",
+        "Eligible crises missed because every car was busy";
+    PruMissedClosed: "pru_missed_closed", "patients",
+        "Eligible crises missed because the PRU was closed";
+    PruTreatedAtHome: "pru_treated_at_home", "patients",
+        "PRU visits ending with treatment at home";
+    PruUtilisation: "pru_utilisation", "share",
+        "Busy car-hours / open car-hours";
+    FauAssessed: "fau_assessed", "patients",
+        "Frailty unit assessments, counted when they start";
+    FauDischarged: "fau_discharged", "patients",
+        "Frailty unit patients discharged the same day";
+    FauMissed: "fau_missed", "patients",
+        "Frail ED patients the frailty unit could not take (closed or full)";
+    BedOccupancyMean: "bed_occupancy_mean", "beds",
+        "Time-averaged occupied acute beds";
+    MidnightCensusMean: "midnight_census_mean", "beds",
+        "Mean occupied acute beds at 00:00";
+    MidnightCensusP95: "midnight_census_p95", "beds",
+        "95th percentile of occupied acute beds at 00:00";
+    BedsFullShare: "beds_full_share", "share",
+        "Share of time with occupied beds >= beds available";
+    BedWaitMeanHours: "bed_wait_mean_hours", "hours",
+        "Mean decision-to-admit wait for a bed";
+    BedWaitP95Hours: "bed_wait_p95_hours", "hours",
+        "95th percentile decision-to-admit wait";
+    BedWaitsOver4h: "bed_waits_over_4h", "patients",
+        "Decision-to-admit waits over 4 hours";
+    BedWaitsOver12h: "bed_waits_over_12h", "patients",
+        "Decision-to-admit waits over 12 hours";
+    DelayedPatientsP1: "delayed_patients_p1", "patients",
+        "P1 patients with a capacity wait";
+    DelayedPatientsP2: "delayed_patients_p2", "patients",
+        "P2 patients with a capacity wait";
+    DelayedPatientsP3: "delayed_patients_p3", "patients",
+        "P3 patients with a capacity wait";
+    DelayedBedDaysP1: "delayed_bed_days_p1", "bed_days",
+        "Bed days lost waiting for community nursing";
+    DelayedBedDaysP2: "delayed_bed_days_p2", "bed_days",
+        "Bed days lost waiting for a rehab bed";
+    DelayedBedDaysP3: "delayed_bed_days_p3", "bed_days",
+        "Bed days lost waiting for a care home bed";
+    DelayedBedDays: "delayed_bed_days", "bed_days",
+        "Delayed transfers of care: capacity bed days, all pathways";
+    ProcessDelayBedDays: "process_delay_bed_days", "bed_days",
+        "Bed days from medically fit to leaving that are not capacity waits";
+    CommunityUtilisation: "community_utilisation", "share",
+        "Held community caseload places / places";
+    CommunityWaitingMean: "community_waiting_mean", "patients",
+        "Time-averaged community nursing waiting list";
+    CommunityWaitMeanDaysDischarge: "community_wait_mean_days_discharge", "days",
+        "Mean wait for community nursing, discharge class";
+    CommunityWaitMeanDaysAvoidance: "community_wait_mean_days_avoidance", "days",
+        "Mean wait for community nursing, avoidance class";
+    CommunityWaitMeanDaysCommunity: "community_wait_mean_days_community", "days",
+        "Mean wait for community nursing, community class";
+    RehabOccupancyMean: "rehab_occupancy_mean", "beds",
+        "Time-averaged rehab beds held";
+    RehabWaitMeanDays: "rehab_wait_mean_days", "days",
+        "Mean wait for a rehab bed";
+    CareHomeOccupancyMean: "care_home_occupancy_mean", "beds",
+        "Time-averaged care home beds held";
+    CareHomeWaitMeanDays: "care_home_wait_mean_days", "days",
+        "Mean wait for a care home bed, hospital and community";
 }
 
-const DEFS: [MetricDef; METRIC_COUNT] = [
-    def(
-        "crises",
-        "patients",
-        "Crises from every source (new, care home residents', readmissions)",
-    ),
-    def(
-        "readmissions",
-        "patients",
-        "Readmissions arriving as crises",
-    ),
-    def(
-        "ed_attendances",
-        "patients",
-        "Emergency department attendances, PRU conveyances included",
-    ),
-    def(
-        "admissions",
-        "patients",
-        "Emergency admissions, counted at the decision to admit",
-    ),
-    def(
-        "admissions_avoided_direct",
-        "patients",
-        "PRU treated at home plus frailty unit discharged same day",
-    ),
-    def(
-        "pru_eligible",
-        "patients",
-        "Crises eligible for the physician response unit",
-    ),
-    def(
-        "pru_visits",
-        "patients",
-        "PRU visits, counted when the visit starts",
-    ),
-    def(
-        "pru_missed_busy",
-        "patients",
-        "Eligible crises missed because every car was busy",
-    ),
-    def(
-        "pru_missed_closed",
-        "patients",
-        "Eligible crises missed because the PRU was closed",
-    ),
-    def(
-        "pru_treated_at_home",
-        "patients",
-        "PRU visits ending with treatment at home",
-    ),
-    def(
-        "pru_utilisation",
-        "share",
-        "Busy car-hours / open car-hours",
-    ),
-    def(
-        "fau_assessed",
-        "patients",
-        "Frailty unit assessments, counted when they start",
-    ),
-    def(
-        "fau_discharged",
-        "patients",
-        "Frailty unit patients discharged the same day",
-    ),
-    def(
-        "fau_missed",
-        "patients",
-        "Frail ED patients the frailty unit could not take (closed or full)",
-    ),
-    def(
-        "bed_occupancy_mean",
-        "beds",
-        "Time-averaged occupied acute beds",
-    ),
-    def(
-        "midnight_census_mean",
-        "beds",
-        "Mean occupied acute beds at 00:00",
-    ),
-    def(
-        "midnight_census_p95",
-        "beds",
-        "95th percentile of occupied acute beds at 00:00",
-    ),
-    def(
-        "beds_full_share",
-        "share",
-        "Share of time with occupied beds >= beds available",
-    ),
-    def(
-        "bed_wait_mean_hours",
-        "hours",
-        "Mean decision-to-admit wait for a bed",
-    ),
-    def(
-        "bed_wait_p95_hours",
-        "hours",
-        "95th percentile decision-to-admit wait",
-    ),
-    def(
-        "bed_waits_over_4h",
-        "patients",
-        "Decision-to-admit waits over 4 hours",
-    ),
-    def(
-        "bed_waits_over_12h",
-        "patients",
-        "Decision-to-admit waits over 12 hours",
-    ),
-    def(
-        "delayed_patients_p1",
-        "patients",
-        "P1 patients with a capacity wait",
-    ),
-    def(
-        "delayed_patients_p2",
-        "patients",
-        "P2 patients with a capacity wait",
-    ),
-    def(
-        "delayed_patients_p3",
-        "patients",
-        "P3 patients with a capacity wait",
-    ),
-    def(
-        "delayed_bed_days_p1",
-        "bed_days",
-        "Bed days lost waiting for community nursing",
-    ),
-    def(
-        "delayed_bed_days_p2",
-        "bed_days",
-        "Bed days lost waiting for a rehab bed",
-    ),
-    def(
-        "delayed_bed_days_p3",
-        "bed_days",
-        "Bed days lost waiting for a care home bed",
-    ),
-    def(
-        "delayed_bed_days",
-        "bed_days",
-        "Delayed transfers of care: capacity bed days, all pathways",
-    ),
-    def(
-        "process_delay_bed_days",
-        "bed_days",
-        "Bed days from medically fit to leaving that are not capacity waits",
-    ),
-    def(
-        "community_utilisation",
-        "share",
-        "Held community caseload places / places",
-    ),
-    def(
-        "community_waiting_mean",
-        "patients",
-        "Time-averaged community nursing waiting list",
-    ),
-    def(
-        "community_wait_mean_days_discharge",
-        "days",
-        "Mean wait for community nursing, discharge class",
-    ),
-    def(
-        "community_wait_mean_days_avoidance",
-        "days",
-        "Mean wait for community nursing, avoidance class",
-    ),
-    def(
-        "community_wait_mean_days_community",
-        "days",
-        "Mean wait for community nursing, community class",
-    ),
-    def(
-        "rehab_occupancy_mean",
-        "beds",
-        "Time-averaged rehab beds held",
-    ),
-    def("rehab_wait_mean_days", "days", "Mean wait for a rehab bed"),
-    def(
-        "care_home_occupancy_mean",
-        "beds",
-        "Time-averaged care home beds held",
-    ),
-    def(
-        "care_home_wait_mean_days",
-        "days",
-        "Mean wait for a care home bed, hospital and community",
-    ),
-];
-
 impl Metric {
-    /// Every metric, in output order.
-    pub const ALL: [Metric; METRIC_COUNT] = [
-        Metric::Crises,
-        Metric::Readmissions,
-        Metric::EdAttendances,
-        Metric::Admissions,
-        Metric::AdmissionsAvoidedDirect,
-        Metric::PruEligible,
-        Metric::PruVisits,
-        Metric::PruMissedBusy,
-        Metric::PruMissedClosed,
-        Metric::PruTreatedAtHome,
-        Metric::PruUtilisation,
-        Metric::FauAssessed,
-        Metric::FauDischarged,
-        Metric::FauMissed,
-        Metric::BedOccupancyMean,
-        Metric::MidnightCensusMean,
-        Metric::MidnightCensusP95,
-        Metric::BedsFullShare,
-        Metric::BedWaitMeanHours,
-        Metric::BedWaitP95Hours,
-        Metric::BedWaitsOver4h,
-        Metric::BedWaitsOver12h,
-        Metric::DelayedPatientsP1,
-        Metric::DelayedPatientsP2,
-        Metric::DelayedPatientsP3,
-        Metric::DelayedBedDaysP1,
-        Metric::DelayedBedDaysP2,
-        Metric::DelayedBedDaysP3,
-        Metric::DelayedBedDays,
-        Metric::ProcessDelayBedDays,
-        Metric::CommunityUtilisation,
-        Metric::CommunityWaitingMean,
-        Metric::CommunityWaitMeanDaysDischarge,
-        Metric::CommunityWaitMeanDaysAvoidance,
-        Metric::CommunityWaitMeanDaysCommunity,
-        Metric::RehabOccupancyMean,
-        Metric::RehabWaitMeanDays,
-        Metric::CareHomeOccupancyMean,
-        Metric::CareHomeWaitMeanDays,
-    ];
-
     /// Position in [`Metric::ALL`] and in [`Metrics`].
     pub fn index(self) -> usize {
         self as usize
@@ -352,7 +166,7 @@ impl std::ops::IndexMut<Metric> for Metrics {
     }
 }
 
-/// The daily series of `MODEL.md`: one value per midnight in the window.
+/// The daily series of `docs/model.md`: one value per midnight in the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Series {
     /// Occupied acute beds at 00:00 (patients waiting in the ED excluded).
