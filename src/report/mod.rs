@@ -7,7 +7,8 @@
 //! Files are written for Excel (`STACK.md`): see [`number_cell`] and
 //! [`text_cell`] for the cell rules. In short: numbers in full precision,
 //! never in exponent notation; an undefined value (NaN, e.g. the sd of a
-//! single replication, or a mean wait when nobody waited) is an empty cell;
+//! single replication) is an empty cell (a mean wait over no waits is 0, as
+//! `docs/model.md` defines it, not undefined);
 //! text that would start with `= + - @` gets a leading `'`; `\n` line
 //! endings; ISO dates.
 //!
@@ -73,13 +74,14 @@ pub struct RunManifest {
     pub scenario_name: String,
     /// The scenario after defaults and overrides, as TOML.
     pub resolved_toml: String,
-    /// SHA-256 of the scenario file's bytes, lowercase hex.
+    /// SHA-256 of `resolved_toml` (the scenario after `extends`, defaults and
+    /// `--set`), lowercase hex: the same for any files that resolve alike.
     pub sha256: String,
     pub seed: u64,
     pub replications: u32,
     /// Worker threads (does not change the results).
     pub threads: usize,
-    /// Random number generator, e.g. `"ChaCha8Rng (rand 0.10)"`.
+    /// Random number generator, e.g. `"SplitMix64"` (see `engine::rng`).
     pub generator: String,
     /// How streams are given to replications and processes.
     pub stream_allocation: String,
@@ -229,7 +231,7 @@ const OUTPUT_NOTES: OutputNotes = OutputNotes {
                           over replications (Student t, n-1 df): uncertainty about the \
                           mean, not a range of outcomes",
     empty_cell: "an empty cell is an undefined value (e.g. sd or CI with one \
-                 replication; a mean wait when nobody waited)",
+                 replication); a mean wait over no waits is 0, not empty",
     text_cells: "text starting with = + - @ is prefixed with ' so Excel does not \
                  evaluate it",
     daily_row_order: "day-major: for each day, one row per series \

@@ -112,7 +112,7 @@ fn row(m: Metric, s: &Summary, n_reps: usize) -> [String; 4] {
         "n/a".to_string()
     };
     if s.n != n_reps {
-        // Some replications had no value (e.g. nobody waited): say so.
+        // Some replications had no defined value: say so.
         ci.push_str(&format!(" (n={})", s.n));
     }
     [m.name().to_string(), m.unit().to_string(), mean, ci]

@@ -1,14 +1,15 @@
-//! Statistics across replications (`MODEL.md`, "Results").
+//! Statistics across replications (`docs/model.md`, "Metrics").
 //!
 //! Every percentile is R-7, the definition Excel uses for `PERCENTILE.INC`,
 //! so a planner who recomputes a cell from `replications.csv` in Excel gets
 //! the same number. Every sum runs in slice order, so the same inputs give
 //! the same bits whatever the thread count that produced them.
 //!
-//! Missing values: a replication may legitimately have no value for a metric
-//! (a mean wait when nobody waited is NaN). [`summarise`] ignores non-finite
-//! values and reports how many it used in [`Summary::n`], so an undefined
-//! value neither poisons the mean nor silently counts as zero.
+//! Missing values: the model gives every metric a value (a mean wait over no
+//! waits is 0, as `docs/model.md` defines it), but a paired difference or a
+//! value read back from a file may be undefined. [`summarise`] ignores
+//! non-finite values and reports how many it used in [`Summary::n`], so an
+//! undefined value neither poisons the mean nor silently counts as zero.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
