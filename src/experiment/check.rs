@@ -4,7 +4,7 @@
 //! A queueing service whose demand exceeds its capacity never settles: its
 //! queue grows for as long as the run lasts, and a run of such a plan stops
 //! at the queue bound (exit 3). The check predicts that from the scenario by
-//! a steady-state **flow balance** of the routing in `MODEL.md`: expected
+//! a steady-state **flow balance** of the routing in `docs/model.md`: expected
 //! patients per day through each step, times the mean time each holds a
 //! place (Little's law), against the places there are.
 //!

@@ -3,7 +3,7 @@
 //! Both scenarios run with the same seed and replication indices, so
 //! replication `r` of each sees the same patients with the same needs, and
 //! the difference `plan[r] - baseline[r]` is the effect of the plan with
-//! most of the noise cancelled (`MODEL.md`, "Results").
+//! most of the noise cancelled (`docs/model.md`, "Metrics").
 
 use crate::model::metrics::{Metric, ReplicationResult};
 use crate::stats::{Summary, paired_differences, summarise};

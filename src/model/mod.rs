@@ -1,4 +1,4 @@
-//! The patient flow model of `MODEL.md`: services, routing and what is
+//! The patient flow model of `docs/model.md`: services, routing and what is
 //! recorded. It knows nothing of files or the command line.
 pub mod metrics;
 mod observe;

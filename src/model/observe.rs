@@ -77,7 +77,7 @@ impl Window {
     }
 }
 
-/// Sum and count of waits, for a mean (0 over no waits, per `MODEL.md`).
+/// Sum and count of waits, for a mean (0 over no waits, per `docs/model.md`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WaitMean {
     sum: f64,

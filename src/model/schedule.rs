@@ -27,7 +27,7 @@ pub struct WeeklySchedule {
 impl WeeklySchedule {
     /// Opening hours from the window that applies to each calendar date:
     /// `window_for(weekday)`. A window that crosses midnight contributes the
-    /// early part and the late part of the same date, per `MODEL.md`.
+    /// early part and the late part of the same date, per `docs/model.md`.
     pub fn new(start: Date, window_for: impl Fn(Weekday) -> ClockWindow) -> WeeklySchedule {
         let mut intervals: Vec<(f64, f64)> = Vec::new();
         for day in 0..7 {

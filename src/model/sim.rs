@@ -1,4 +1,4 @@
-//! One replication of the patient flow model of `MODEL.md`.
+//! One replication of the patient flow model of `docs/model.md`.
 //!
 //! The simulation is a single loop over a future-event list of small `Copy`
 //! events that name patients and care home beds by index into arenas

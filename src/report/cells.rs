@@ -1,6 +1,6 @@
 //! CSV cells that open cleanly in Excel.
 //!
-//! Rules (`STACK.md`): `.` decimals, no thousands separators, no exponent
+//! Rules: `.` decimals, no thousands separators, no exponent
 //! notation, ISO dates, and a text cell never starts with `=`, `+`, `-` or
 //! `@` (Excel would evaluate it as a formula: "CSV injection").
 

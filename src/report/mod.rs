@@ -4,7 +4,7 @@
 //! Every figure comes from [`summarise_metrics`] or [`summarise_daily`], so
 //! the CSV files and the terminal table cannot disagree.
 //!
-//! Files are written for Excel (`STACK.md`): see [`number_cell`] and
+//! Files are written for Excel: see [`number_cell`] and
 //! [`text_cell`] for the cell rules. In short: numbers in full precision,
 //! never in exponent notation; an undefined value (NaN, e.g. the sd of a
 //! single replication) is an empty cell (a mean wait over no waits is 0, as

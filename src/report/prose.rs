@@ -2,7 +2,7 @@
 //! the replications support.
 //!
 //! Only the report's sentences and tables use these. CSV files never get
-//! separators (`STACK.md`: Excel in some locales would read `1,150` as 1.15).
+//! separators (Excel in some locales would read `1,150` as 1.15).
 
 /// The rounding unit, as a power of ten, for an estimate whose 95%
 /// confidence interval has half-width `half_width`: one significant figure

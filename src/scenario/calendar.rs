@@ -11,7 +11,7 @@ pub struct Date {
     days_since_epoch: i32,
 }
 
-/// Day of the week, Monday first (as in `SCENARIO.md`'s `day_of_week` list).
+/// Day of the week, Monday first (as in the format's `day_of_week` lists, `docs/scenario-format.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Weekday {
     Mon,

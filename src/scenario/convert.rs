@@ -3,7 +3,7 @@
 //! Everything checked here relates several values or builds an object:
 //! pathway shares summing to 1, weights lists of the right length, no
 //! duplicate days, capacity changes in order, distributions. Defaults for
-//! optional keys are applied here too, as SCENARIO.md lists them. What comes
+//! optional keys are applied here too, as `docs/scenario-format.md` lists them. What comes
 //! out is final: nothing downstream re-checks it.
 
 use super::calendar::{ClockWindow, Date, Weekday};
@@ -509,7 +509,7 @@ impl Converter<'_> {
     }
 }
 
-/// SCENARIO.md's default `start_date`, 2025-04-01.
+/// The format's default `start_date`, 2025-04-01.
 fn default_start_date() -> Date {
     let (y, m, d) = DEFAULT_START;
     // A constant, valid date: not influenced by any input.
@@ -588,7 +588,7 @@ const fn req(name: &'static str, kind: ParamKind) -> ParamSpec {
 
 use ParamKind::{Duration as D, Durations as DS, Number as N, Numbers as NS};
 
-/// The table of SCENARIO.md. `build` only runs after every required
+/// The table of `docs/scenario-format.md`. `build` only runs after every required
 /// parameter was read, so indexing `p` is within bounds; `get` keeps it total.
 /// Every parameter name of any family, each once, in table order.
 pub(crate) fn dist_parameter_names() -> Vec<&'static str> {

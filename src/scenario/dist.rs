@@ -1,4 +1,4 @@
-//! Duration distributions, parameterised as in `SCENARIO.md` and sampled in hours.
+//! Duration distributions, parameterised as in `docs/scenario-format.md` and sampled in hours.
 //!
 //! Each constructor checks its parameters and precomputes what sampling needs,
 //! so drawing is a handful of arithmetic operations and never fails.

@@ -10,7 +10,7 @@
 use super::convert::dist_parameter_names;
 
 /// Every table and value key of format v1 (plus `sources` additions), in
-/// the order of SCENARIO.md. Keys whose value is a distribution table are
+/// the order of `docs/scenario-format.md`. Keys whose value is a distribution table are
 /// in [`DIST_KEYS`] instead; the keys of a distribution (`.dist`, `.mean`,
 /// ...) are derived from the families.
 pub(crate) const SCENARIO_KEYS: &[&str] = &[

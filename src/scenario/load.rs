@@ -314,7 +314,7 @@ impl ScenarioDoc {
     }
 
     /// The document as TOML 1.0 text, deterministic (keys in the order of
-    /// SCENARIO.md, then alphabetical).
+    /// `docs/scenario-format.md`, then alphabetical).
     pub fn to_toml(&self) -> String {
         tree::write_document(&self.root)
     }

@@ -330,7 +330,7 @@ fn parse_toml_float(s: &str) -> Option<f64> {
 
 /// The new family's name when `over` names a known `dist` different from `base`'s.
 ///
-/// SCENARIO.md merges tables key by key. For a distribution that switches
+/// `extends` merges tables key by key. For a distribution that switches
 /// family, the base's parameters that the new family does not take (a
 /// lognormal's `sd` under a `fixed`) would be an error that the plan could
 /// never fix, because a key cannot be deleted. So the merge keeps key-by-key
@@ -424,7 +424,7 @@ fn is_bare_key(k: &str) -> bool {
 // ---------------------------------------------------------------------------
 // Writing the resolved document as TOML 1.0.
 
-/// The order keys are written in: the order of SCENARIO.md where the table is
+/// The order keys are written in: the order of `docs/scenario-format.md` where the table is
 /// known, then the rest alphabetically. Only presentation; any order would
 /// be deterministic, this one reads like the documentation.
 fn key_order(path: &[&str], table: &Table) -> &'static [&'static str] {

@@ -1,7 +1,7 @@
 //! The validated scenario: every value checked, every duration in hours,
 //! every distribution constructed. Nothing downstream re-checks input.
 //!
-//! Field names follow the scenario file (`SCENARIO.md`); durations carry
+//! Field names follow the scenario file (`docs/scenario-format.md`); durations carry
 //! `_hours` where the file has a duration string.
 
 use super::calendar::{ClockWindow, Date, Weekday};

@@ -753,7 +753,7 @@ impl CellCounts {
 
 /// The expected crises of one replication in each cell: the integral of the
 /// rate `crises_per_day / 24 x h x w x m` (each weight list divided by its
-/// simple mean, `MODEL.md`) over `[start, end)`, clock hour by clock hour.
+/// simple mean, `docs/model.md`) over `[start, end)`, clock hour by clock hour.
 /// Written here from the scenario, independently of the model's own table.
 fn integrated_rate(sc: &Scenario, start: f64, end: f64) -> CellCounts {
     fn normalised(w: &[f64]) -> Vec<f64> {

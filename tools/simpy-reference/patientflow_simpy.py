@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""An independent SimPy implementation of the patientflow model (MODEL.md v1).
+"""An independent SimPy implementation of the patientflow model (docs/model.md).
 
 Reads a scenario TOML file (``extends`` chains included), runs N replications
 one after another in this process, and writes one CSV row of results per
-replication under the metric names of MODEL.md. Wall time per replication goes
+replication under the metric names of docs/model.md. Wall time per replication goes
 to stderr.
 
 It is a reference for timing and for a statistical cross-check of the Rust
 simulator, written the way a SimPy modeller would write it: every patient is a
 process (a generator), capacities are ``simpy.Resource`` / ``PriorityResource``,
-and time passes with ``env.timeout``. Where MODEL.md is silent it follows the
-choices of the Rust implementation (docs/model.md), listed in README.md.
+and time passes with ``env.timeout``. Where the version 1 specification was silent it
+follows the choices of the Rust implementation (docs/model.md), listed in
+README.md.
 
 Time is in hours from 00:00 on ``scenario.start_date``.
 
