@@ -969,7 +969,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.trace_released(t, Resource::PruCar, patient);
         if self.pt(patient).rng.chance(sc.pru.treated_at_home) {
             self.count(t, Metric::PruTreatedAtHome);
-            self.count(t, Metric::AdmissionsAvoidedDirect);
             self.avoided_admission(t, patient, sc.pru.community_follow_up);
         } else {
             self.emergency_department(t, patient);
@@ -1050,7 +1049,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.census.in_fau -= 1;
         if self.pt(patient).rng.chance(fau.discharged_same_day) {
             self.count(t, Metric::FauDischarged);
-            self.count(t, Metric::AdmissionsAvoidedDirect);
             self.avoided_admission(t, patient, fau.community_follow_up);
         } else {
             self.admit(t, patient);
@@ -1593,6 +1591,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let mean_level = |l: &Level| l.area_at_end(&w) / hours;
         let bed_days = |l: &Level| l.area_at_end(&w) / 24.0;
 
+        // Defined as the sum of its two parts (docs/model.md), so it is
+        // computed here once rather than counted alongside them.
         m[Metric::AdmissionsAvoidedDirect] = m[Metric::PruTreatedAtHome] + m[Metric::FauDischarged];
         m[Metric::PruUtilisation] = if self.p.pru_open_car_hours > 0.0 {
             self.pru_busy_level.area_at_end(&w) / self.p.pru_open_car_hours
