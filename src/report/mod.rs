@@ -72,7 +72,8 @@ pub struct RunManifest {
     /// The scenario's own name. Kept verbatim here: JSON is not opened as a
     /// spreadsheet, and the name must match the scenario file.
     pub scenario_name: String,
-    /// The scenario after defaults and overrides, as TOML.
+    /// The scenario after `extends` and `--set`, as TOML (defaults are not
+    /// filled in: a key left out keeps its documented default).
     pub resolved_toml: String,
     /// SHA-256 of `resolved_toml` (the scenario after `extends`, defaults and
     /// `--set`), lowercase hex: the same for any files that resolve alike.
