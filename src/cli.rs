@@ -295,7 +295,6 @@ impl CliError {
     /// exceeds a service's capacity; 130 when cancelled (as a shell reports
     /// Ctrl-C); 1 otherwise.
     pub fn exit_code(&self) -> u8 {
-        use crate::model::Stopped;
         use experiment::RunError;
         match self {
             CliError::Scenario(_)
@@ -304,14 +303,7 @@ impl CliError {
             | CliError::Report(report::RebuildError::Input(_)) => 2,
             CliError::Overloaded(_) => 3,
             CliError::Interrupted(_) => 130,
-            CliError::Run(RunError::Stopped {
-                reason: Stopped::Overloaded { .. },
-                ..
-            }) => 3,
-            CliError::Run(RunError::Stopped {
-                reason: Stopped::Cancelled,
-                ..
-            }) => 130,
+            CliError::Run(RunError::Stopped { reason, .. }) => reason.exit_code(),
             CliError::Experiment(e) => e.exit_code(),
             CliError::Io { .. }
             | CliError::Run(_)
