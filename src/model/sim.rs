@@ -79,19 +79,22 @@ pub const DEFAULT_QUEUE_LIMIT: usize = 1_000_000;
 const CANCEL_CHECK_EVENTS: u64 = 4096;
 
 /// Most crises in one replication (warm-up included): 20 million, about 160
-/// times the baseline's. Each admission keeps its bed wait for the 95th
+/// times the baseline's 125,000. Each admission keeps its bed wait for the 95th
 /// percentile (8 bytes), and a replication takes about 0.4 s per million
 /// crises, so this bounds a replication at about 160 MB and 10 s. A run
 /// expected to pass it is refused before it starts (`check::size_limits`);
 /// a replication that passes it anyway stops.
 pub const MAX_CRISES_PER_REPLICATION: u64 = 20_000_000;
 
-/// A replication's budget of events (warm-up included): `multiple` times
-/// the events expected from the flow balance, and at least `floor`. The
-/// expected count is an estimate within tens of percent on any plan the
-/// balance describes; a replication far beyond it is in a loop the balance
-/// does not see (readmissions that come back within minutes, again and
-/// again), and is stopped rather than left to run for hours.
+/// A replication's budget (warm-up included): of events, [`MULTIPLE`] times
+/// the events expected from the flow balance and at least [`FLOOR`]; of
+/// crises, [`MAX_CRISES_PER_REPLICATION`]. The expected count is an estimate
+/// within tens of percent on any plan the balance describes; a replication
+/// far beyond it is in a loop the balance does not see, and is stopped
+/// rather than left to run for hours.
+///
+/// [`MULTIPLE`]: EventBudget::MULTIPLE
+/// [`FLOOR`]: EventBudget::FLOOR
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EventBudget {
     /// Events expected in a replication (NaN or infinite when the balance
@@ -99,6 +102,8 @@ pub struct EventBudget {
     pub expected: f64,
     /// The budget: at least [`EventBudget::FLOOR`], at most [`EventBudget::CAP`].
     pub limit: u64,
+    /// Most crises ([`MAX_CRISES_PER_REPLICATION`]; less in tests).
+    pub crises: u64,
 }
 
 impl EventBudget {
@@ -119,7 +124,11 @@ impl EventBudget {
         } else {
             (scaled.ceil() as u64).max(Self::FLOOR)
         };
-        EventBudget { expected, limit }
+        EventBudget {
+            expected,
+            limit,
+            crises: MAX_CRISES_PER_REPLICATION,
+        }
     }
 
     /// The budget for `scenario`, from its flow balance.
@@ -888,10 +897,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 cause: self.cause(),
             });
         }
-        if self.census.arrived > MAX_CRISES_PER_REPLICATION {
+        if self.census.arrived > budget.crises {
             return Err(Stopped::TooManyCrises {
                 crises: self.census.arrived,
-                limit: MAX_CRISES_PER_REPLICATION,
+                limit: budget.crises,
                 day,
                 cause: self.cause(),
             });
