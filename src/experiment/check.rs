@@ -346,7 +346,9 @@ pub fn offered_load(sc: &Scenario) -> Check {
         sc.demand.crises_per_day * (1.0 - sc.demand.frail_share),
     ];
     // NaN gains (a broken balance) diverge too.
-    let diverges = (0..2).any(|g| new_crises[g] > 0.0 && !(readmission_gain[g] < 1.0));
+    let diverges = (0..2).any(|g| {
+        new_crises[g] > 0.0 && (readmission_gain[g] >= 1.0 || readmission_gain[g].is_nan())
+    });
 
     // Unknowns of the fixed point: readmissions by group, residents in bed.
     let (mut readm_frail, mut readm_other) = (0.0, 0.0);
