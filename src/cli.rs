@@ -1,6 +1,7 @@
 //! The command line: subcommands and flags, and the mapping of failures to
 //! exit codes (0: done; 1: something else failed; 2: the input is wrong or
-//! the run too large; 3: a plan whose demand exceeds a service's capacity;
+//! the run too large; 3: a plan whose demand exceeds a service's capacity,
+//! or a replication past a bound: its queue, event budget or crisis limit;
 //! 130: interrupted).
 
 use std::path::{Path, PathBuf};
@@ -292,7 +293,7 @@ pub enum CliError {
 
 impl CliError {
     /// 2 for anything the user typed or wrote; 3 for a plan whose demand
-    /// exceeds a service's capacity; 130 when cancelled (as a shell reports
+    /// exceeds a service's capacity or a replication past a bound; 130 when cancelled (as a shell reports
     /// Ctrl-C); 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         use experiment::RunError;
