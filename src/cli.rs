@@ -1,6 +1,7 @@
 //! The command line: subcommands and flags, and the mapping of failures to
 //! exit codes (0: done; 1: something else failed; 2: the input is wrong or
-//! the run too large; 3: a plan whose demand exceeds a service's capacity;
+//! the run too large; 3: a plan whose demand exceeds a service's capacity,
+//! or a replication past a bound: its queue, event budget or crisis limit;
 //! 130: interrupted).
 
 use std::path::{Path, PathBuf};
@@ -292,10 +293,9 @@ pub enum CliError {
 
 impl CliError {
     /// 2 for anything the user typed or wrote; 3 for a plan whose demand
-    /// exceeds a service's capacity; 130 when cancelled (as a shell reports
+    /// exceeds a service's capacity or a replication past a bound; 130 when cancelled (as a shell reports
     /// Ctrl-C); 1 otherwise.
     pub fn exit_code(&self) -> u8 {
-        use crate::model::Stopped;
         use experiment::RunError;
         match self {
             CliError::Scenario(_)
@@ -304,14 +304,7 @@ impl CliError {
             | CliError::Report(report::RebuildError::Input(_)) => 2,
             CliError::Overloaded(_) => 3,
             CliError::Interrupted(_) => 130,
-            CliError::Run(RunError::Stopped {
-                reason: Stopped::Overloaded { .. },
-                ..
-            }) => 3,
-            CliError::Run(RunError::Stopped {
-                reason: Stopped::Cancelled,
-                ..
-            }) => 130,
+            CliError::Run(RunError::Stopped { reason, .. }) => reason.exit_code(),
             CliError::Experiment(e) => e.exit_code(),
             CliError::Io { .. }
             | CliError::Run(_)

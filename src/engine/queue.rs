@@ -25,9 +25,21 @@
 //!   heap pays a chain of unpredictable comparisons on every pop. The order
 //!   is exact on the full key: events at the same instant share a bucket
 //!   and are sorted by sequence there.
+//! - **A bound on `due`**: a bucket can hold any number of events (a
+//!   million care home residents in crisis within the hour, or events at one
+//!   instant), and a sorted insertion moves every smaller event. So `due`
+//!   keeps at most [`DUE_MAX`] events: when a bucket opens with more, or
+//!   insertions grow it past that, all but its [`DUE_KEEP`] smallest move to
+//!   a binary heap, `spill`, whose events are all later than every event in
+//!   `due`. An event later than all of `due` joins `spill` while it holds
+//!   any; when `due` runs out, it is refilled with the smallest
+//!   [`DUE_KEEP`] of `spill` before the next bucket opens. The order is the
+//!   same exact (time, sequence) order.
 //!
 //! Scheduling and popping are O(1) amortised for events within the wheel's
-//! reach (O(log n) for the few beyond it, such as care home stays); nothing
+//! reach and buckets of ordinary size, O(log n) for the few beyond the wheel
+//! (care home stays) and for crowded buckets (each event in the open bucket
+//! costs at most a move of [`DUE_MAX`] slots, or a heap operation); nothing
 //! allocates once the lists have grown to their working size.
 
 use std::cmp::{Ordering, Reverse};
@@ -73,11 +85,25 @@ const INFINITY_BITS: u64 = 0x7FF0_0000_0000_0000;
 /// residents' crises, the longest community episodes).
 pub const WHEEL: usize = 1024;
 
+/// Most events `due` holds before the latest of them move to `spill`.
+/// Never reached on the shipped scenarios (an hour's bucket holds a few
+/// dozen events), so their event order and cost are those of a plain sorted
+/// bucket; it bounds the cost of a sorted insertion to moving 256 slots.
+pub const DUE_MAX: usize = 256;
+
+/// Events `due` keeps (the smallest) when it spills, and takes from `spill`
+/// when it runs out.
+pub const DUE_KEEP: usize = 64;
+
 /// The future-event list.
 #[derive(Debug)]
 pub struct EventQueue<E, const TIMERS: usize> {
-    /// The events of buckets up to `open`, sorted by key, latest first.
+    /// The events of buckets up to `open`, sorted by key, latest first; at
+    /// most [`DUE_MAX`] of them.
     due: Vec<Slot<E>>,
+    /// More events of buckets up to `open`, each later than every event in
+    /// `due`, earliest first (empty unless the open bucket is crowded).
+    spill: BinaryHeap<Reverse<Distant<E>>>,
     /// The open bucket.
     open: u64,
     /// `wheel[b % WHEEL]` holds the events of bucket `b`, for
@@ -109,6 +135,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
         const { assert!(TIMERS >= 1, "an event queue needs a timer slot") };
         EventQueue {
             due: Vec::with_capacity(64),
+            spill: BinaryHeap::new(),
             open: 0,
             wheel: Box::new(std::array::from_fn(|_| Vec::new())),
             wheel_bits: [0; WHEEL / 64],
@@ -128,6 +155,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     /// its lists have grown (for the next replication on the same thread).
     pub fn clear(&mut self) {
         self.due.clear();
+        self.spill.clear();
         self.open = 0;
         for list in self.wheel.iter_mut() {
             list.clear();
@@ -212,11 +240,43 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
         }
     }
 
-    /// Adds an event of the open bucket (or an earlier one) to `due`, in order.
+    /// Adds an event of the open bucket (or an earlier one) to `due`, in
+    /// order, or to `spill` when that holds events and this one is later
+    /// than all of `due`.
     #[inline(never)]
     fn insert_due(&mut self, slot: Slot<E>) {
+        if !self.spill.is_empty() && self.due.first().is_none_or(|s| slot.key > s.key) {
+            self.spill.push(Reverse(Distant(slot)));
+            return;
+        }
         let at = self.due.partition_point(|s| s.key > slot.key);
         self.due.insert(at, slot);
+        if self.due.len() > DUE_MAX {
+            self.spill_due();
+        }
+    }
+
+    /// Moves all but the [`DUE_KEEP`] smallest events of `due` (sorted) to
+    /// `spill`: they are later than the ones kept, and earlier than any
+    /// already in `spill`.
+    #[cold]
+    fn spill_due(&mut self) {
+        let moved = self.due.len() - DUE_KEEP;
+        self.spill
+            .extend(self.due.drain(..moved).map(|s| Reverse(Distant(s))));
+    }
+
+    /// With `due` empty, refills it from `spill` with the smallest
+    /// [`DUE_KEEP`] events, latest first.
+    #[cold]
+    fn refill_due(&mut self) -> u128 {
+        while self.due.len() < DUE_KEEP
+            && let Some(Reverse(Distant(slot))) = self.spill.pop()
+        {
+            self.due.push(slot);
+        }
+        self.due.reverse();
+        self.due.last().map_or(EMPTY, |s| s.key)
     }
 
     /// Sets timer slot `slot` to fire `event` at `time`, replacing what it held.
@@ -264,10 +324,14 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
         }
     }
 
-    /// With `due` empty, opens the next bucket that has events and returns
-    /// its smallest key (`EMPTY` when no events are left).
+    /// With `due` empty, refills it from `spill`, or else opens the next
+    /// bucket that has events, and returns its smallest key (`EMPTY` when no
+    /// events are left).
     #[inline(never)]
     fn open_next(&mut self) -> u128 {
+        if !self.spill.is_empty() {
+            return self.refill_due();
+        }
         let in_wheel = (self.in_wheel > 0).then(|| self.next_wheel_bucket());
         let distant = self
             .distant
@@ -296,6 +360,9 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
             self.due.push(slot);
         }
         self.due.sort_unstable_by_key(|s| Reverse(s.key));
+        if self.due.len() > DUE_MAX {
+            self.spill_due();
+        }
         self.due.last().map_or(EMPTY, |s| s.key)
     }
 
@@ -332,6 +399,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
     /// Pending events.
     pub fn len(&self) -> usize {
         self.due.len()
+            + self.spill.len()
             + self.in_wheel
             + self.distant.len()
             + self.timers.iter().filter(|t| t.key != EMPTY).count()
@@ -484,6 +552,43 @@ mod tests {
     fn far_and_near_times_match_a_reference() {
         check_against_reference(13, 20_000, 0.37);
         check_against_reference(14, 3 * WHEEL as u64, BUCKET_HOURS);
+    }
+
+    /// Crowded buckets: thousands of pending events within one bucket (times
+    /// a thousandth of an hour apart, or all at one instant), so that `due`
+    /// spills and is refilled many times, interleaved with timers.
+    #[test]
+    fn crowded_buckets_match_a_reference() {
+        check_against_reference(21, 3, 0.001);
+        check_against_reference(22, 1, 0.0);
+    }
+
+    /// Many events at the same instant, each popped one scheduling another at
+    /// that instant (as a care home resident's crisis that ends at once may
+    /// schedule the next): popped in scheduling order, and `due` never holds
+    /// more than [`DUE_MAX`], so no insertion moves more than that many
+    /// (before the bound, each insertion moved every pending event: 10^5
+    /// events took 10^10 moves).
+    #[test]
+    fn many_same_time_events_pop_in_order_with_due_bounded() {
+        let n = 100_000usize;
+        let mut q = EventQueue::<usize, 1>::new(0, usize::MAX);
+        for i in 0..n {
+            q.schedule(5.0, i);
+        }
+        let mut next = n;
+        let mut expected = 0usize;
+        while let Some((t, e)) = q.pop() {
+            assert_eq!((t, e), (5.0, expected));
+            expected += 1;
+            if next < 2 * n {
+                q.schedule(5.0, next);
+                next += 1;
+            }
+            assert!(q.due.len() <= DUE_MAX, "due holds {}", q.due.len());
+        }
+        assert_eq!(expected, 2 * n);
+        assert!(q.spill.is_empty() && q.is_empty());
     }
 
     /// A cleared queue behaves as a new one: the same operations give the

@@ -31,13 +31,19 @@
 //!   when deciding whether the frailty unit is open.
 //!
 //! Readmissions and residents' crises feed back into demand, so the balance
-//! is solved by fixed-point iteration; when readmissions alone sustain an
-//! ever-growing flow (readmission shares near 1), it does not converge and
-//! every service downstream is reported overloaded.
+//! is solved by fixed-point iteration, with the readmissions of each group
+//! (frail, other) solved in closed form at each step: with `g` the share of
+//! a group's crises that come back as readmissions (the loop gain), `g / (1 -
+//! g)` readmissions for each new crisis. When the gain once the PRU and the
+//! frailty unit are full is 1 or more, readmissions alone sustain an
+//! ever-growing flow: the balance diverges, every service downstream is
+//! reported overloaded and a run is refused ([`size_limits`]).
 
 use std::fmt::Write as _;
 
 use crate::engine::rng::{StreamKey, StreamRng};
+use crate::model::EventBudget;
+pub use crate::model::MAX_CRISES_PER_REPLICATION;
 use crate::model::schedule::WeeklySchedule;
 use crate::scenario::dist::Dist;
 use crate::scenario::{OpenDays, Pathway, ReferralClass, Scenario};
@@ -152,6 +158,11 @@ pub struct Check {
     pub flows: Flows,
     /// False when readmissions make the balance diverge.
     pub converged: bool,
+    /// The readmission loop gain of frail and other patients once the PRU
+    /// and the frailty unit are full: the share of a group's crises that
+    /// come back as readmissions. The balance diverges when one is at least
+    /// 1 (for a group with new crises).
+    pub readmission_gain: [f64; 2],
 }
 
 impl Check {
@@ -225,9 +236,20 @@ impl LossService {
         (offered, loss)
     }
 
-    /// Share of all arrivals served.
-    fn served_share(&self, per_day: f64) -> f64 {
-        self.open_share * (1.0 - self.load(per_day).1)
+    /// Share of all arrivals served, for a loss share while open of `loss`.
+    fn served_share(&self, loss: f64) -> f64 {
+        self.open_share * (1.0 - loss)
+    }
+
+    /// Share of all arrivals served as arrivals grow without bound: none
+    /// when a visit takes time (all places are busy), else every arrival
+    /// while open (a visit of no time holds no place).
+    fn served_share_saturated(&self) -> f64 {
+        if self.servers > 0 && self.mean_hours == 0.0 {
+            self.open_share
+        } else {
+            0.0
+        }
     }
 }
 
@@ -303,6 +325,31 @@ pub fn offered_load(sc: &Scenario) -> Check {
     let care_stay = sc.care_homes.stay.mean();
     let care_beds = f64::from(sc.care_homes.beds);
 
+    // Readmissions per crisis of each group that leaves hospital, and the
+    // loop gain of each group for a PRU and frailty unit serving these shares.
+    let f = &sc.pathways.frail;
+    let o = &sc.pathways.other;
+    let readmitted_frail = f[0] * readmit[0] + f[1] * readmit[1] + f[2] * readmit[2];
+    let readmitted_other = o[0] * readmit[0] + o[1] * readmit[1] + o[2] * readmit[2];
+    let gains = |pru_served: f64, fau_served: f64| {
+        let per_crisis_to_ed = 1.0 - sc.pru.eligible_share * pru_served * sc.pru.treated_at_home;
+        let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
+            + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
+        [
+            per_crisis_to_ed * frail_admit * readmitted_frail,
+            per_crisis_to_ed * sc.ed.other_admit_share * readmitted_other,
+        ]
+    };
+    let readmission_gain = gains(pru.served_share_saturated(), fau.served_share_saturated());
+    let new_crises = [
+        sc.demand.crises_per_day * sc.demand.frail_share,
+        sc.demand.crises_per_day * (1.0 - sc.demand.frail_share),
+    ];
+    // NaN gains (a broken balance) diverge too.
+    let diverges = (0..2).any(|g| {
+        new_crises[g] > 0.0 && (readmission_gain[g] >= 1.0 || readmission_gain[g].is_nan())
+    });
+
     // Unknowns of the fixed point: readmissions by group, residents in bed.
     let (mut readm_frail, mut readm_other) = (0.0, 0.0);
     let mut residents = care_beds * sc.care_homes.initial_occupancy;
@@ -320,13 +367,14 @@ pub fn offered_load(sc: &Scenario) -> Check {
 
         let eligible = crises * sc.pru.eligible_share;
         pru_load = pru.load(eligible);
-        let pru_visits = eligible * pru.served_share(eligible);
+        let pru_served = pru.served_share(pru_load.1);
+        let pru_visits = eligible * pru_served;
         // Per crisis of any group: PRU treated at home.
-        let treated = sc.pru.eligible_share * pru.served_share(eligible) * sc.pru.treated_at_home;
+        let treated = sc.pru.eligible_share * pru_served * sc.pru.treated_at_home;
         let ed = crises * (1.0 - treated);
         let frail_ed = (frail + resident_crises) * (1.0 - treated);
         fau_load = fau.load(frail_ed);
-        let fau_served = fau.served_share(frail_ed);
+        let fau_served = fau.served_share(fau_load.1);
         let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
             + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
         let per_crisis_to_ed = 1.0 - treated;
@@ -334,8 +382,6 @@ pub fn offered_load(sc: &Scenario) -> Check {
         let a_resident = resident_crises * per_crisis_to_ed * frail_admit;
         let a_other = other * per_crisis_to_ed * sc.ed.other_admit_share;
 
-        let f = &sc.pathways.frail;
-        let o = &sc.pathways.other;
         let pathway: [f64; 4] = std::array::from_fn(|k| a_frail * f[k] + a_other * o[k]);
         let avoidance = crises * treated * sc.pru.community_follow_up
             + frail_ed
@@ -364,8 +410,18 @@ pub fn offered_load(sc: &Scenario) -> Check {
         ]
         .map(|hours_per_day| hours_per_day / 24.0);
 
-        let next_frail = a_frail * (f[0] * readmit[0] + f[1] * readmit[1] + f[2] * readmit[2]);
-        let next_other = a_other * (o[0] * readmit[0] + o[1] * readmit[1] + o[2] * readmit[2]);
+        // Readmissions at these PRU and frailty unit shares: the closed form
+        // new x g / (1 - g) for a gain below 1, else one more round of the loop.
+        let gain = gains(pru_served, fau_served);
+        let next = |g: usize, readmitted: f64, gain: f64, admitted: f64| {
+            if gain < 1.0 {
+                new_crises[g] * gain / (1.0 - gain)
+            } else {
+                admitted * readmitted
+            }
+        };
+        let next_frail = next(0, readmitted_frail, gain[0], a_frail);
+        let next_other = next(1, readmitted_other, gain[1], a_other);
         let next_residents = loads[3].min(care_beds);
         flows = Flows {
             crises,
@@ -395,6 +451,10 @@ pub fn offered_load(sc: &Scenario) -> Check {
             break;
         }
     }
+    // A fixed point found at loads where the PRU or the frailty unit turn
+    // readmissions back is not steady: a run of more readmissions fills them,
+    // and from there readmissions grow without bound.
+    converged &= !diverges;
     if !converged {
         // Demand that feeds itself without bound: every downstream service
         // is overloaded (NaN utilisation is reported as such).
@@ -431,6 +491,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
         services,
         flows,
         converged,
+        readmission_gain,
     }
 }
 
@@ -439,11 +500,11 @@ pub fn offered_load(sc: &Scenario) -> Check {
 /// rate), so an absurd horizon must be refused before it is allocated.
 pub const MAX_SIMULATED_DAYS: f64 = 36_500.0;
 
-/// Most crises expected in one replication (warm-up included): 20 million,
-/// about 400 times the baseline's. Each admission keeps its bed wait for
-/// the 95th percentile (8 bytes), and a replication takes about 0.4 s per
-/// million crises, so this bounds a replication at about 160 MB and 10 s.
-pub const MAX_CRISES_PER_REPLICATION: f64 = 20e6;
+/// Most events expected in one replication (warm-up included): 100 million,
+/// about 400 times the baseline's (250,000 expected, 180,000 handled), and
+/// about a quarter of a minute of one core. A replication's budget ([`EventBudget`]) is a multiple of its
+/// expected events, so this bounds every replication's time.
+pub const MAX_EVENTS_PER_REPLICATION: f64 = 100e6;
 
 /// Most care home beds: every bed is simulated with its resident.
 pub const MAX_CARE_HOME_BEDS: u32 = 1_000_000;
@@ -484,21 +545,51 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
-    let crises = check.flows.crises * days;
-    if crises.is_nan() || crises > MAX_CRISES_PER_REPLICATION {
+    if !check.converged {
+        let [frail, other] = check.readmission_gain;
         return Err(TooLarge {
-            key: "demand.crises_per_day",
+            key: "readmission",
+            message: format!(
+                "readmissions feed themselves without bound: once the PRU and the frailty unit \
+                 are full, {} of every 100 frail patients' crises and {} of every 100 others' \
+                 come back as readmissions (readmission shares x admission shares), so each \
+                 crisis brings at least one more and every replication would run until it ran \
+                 out of memory or time: lower readmission.p0/p1/p2 or the admission shares",
+                percent(frail),
+                percent(other),
+            ),
+        });
+    }
+    let sources = Sources::new(sc, check);
+    let crises = sources.crises() * days;
+    if crises.is_nan() || crises > MAX_CRISES_PER_REPLICATION as f64 {
+        return Err(TooLarge {
+            key: sources.largest_crisis_source(),
             message: format!(
                 "about {} crises a day for {days:.0} days is {} crises in each replication; \
                  the most is {} (each replication would need more than ~160 MB and ~10 s): \
                  lower the demand or shorten scenario.horizon",
-                number(check.flows.crises),
+                number(sources.crises()),
                 if crises.is_finite() {
                     format!("{crises:.3e}")
                 } else {
                     "an unbounded number of".to_string()
                 },
-                MAX_CRISES_PER_REPLICATION
+                MAX_CRISES_PER_REPLICATION as f64
+            ),
+        });
+    }
+    let events = expected_events(sc, check);
+    if events.is_nan() || events > MAX_EVENTS_PER_REPLICATION {
+        return Err(TooLarge {
+            key: sources.largest(),
+            message: format!(
+                "about {events:.3e} events are expected in each replication ({days:.0} days), \
+                 most of them from {}; the most is {MAX_EVENTS_PER_REPLICATION:.0e} (a \
+                 replication stops at {} times its expected events): lower it or shorten \
+                 scenario.horizon",
+                sources.largest(),
+                EventBudget::MULTIPLE
             ),
         });
     }
@@ -523,6 +614,116 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
         });
     }
     Ok(())
+}
+
+/// The arrivals a day of each source of work, with the care home
+/// residents' crises at the larger of the initial and the steady-state
+/// occupancy (a run starts with its initial residents, and many more of them
+/// than the steady state would keep take a while to leave).
+struct Sources {
+    new_crises: f64,
+    readmissions: f64,
+    residents_crises: f64,
+    referrals: f64,
+    placements: f64,
+}
+
+impl Sources {
+    fn new(sc: &Scenario, check: &Check) -> Sources {
+        let f = &check.flows;
+        let initial = f64::from(sc.care_homes.beds) * sc.care_homes.initial_occupancy;
+        let initial_crises = initial * sc.care_homes.crises_per_resident_year / 365.0;
+        Sources {
+            new_crises: sc.demand.crises_per_day,
+            readmissions: f.readmissions,
+            residents_crises: f.residents_crises.max(initial_crises),
+            referrals: sc.community.referrals_per_day,
+            placements: sc.care_homes.community_placements_per_day,
+        }
+    }
+
+    /// Crises a day, from every source.
+    fn crises(&self) -> f64 {
+        self.new_crises + self.readmissions + self.residents_crises
+    }
+
+    /// Residents' crises a day beyond those of the flow balance.
+    fn extra_residents_crises(&self, check: &Check) -> f64 {
+        self.residents_crises - check.flows.residents_crises
+    }
+
+    /// The key of the largest source of crises.
+    fn largest_crisis_source(&self) -> &'static str {
+        largest_of(&[
+            (self.new_crises, "demand.crises_per_day"),
+            (self.readmissions, "readmission"),
+            (self.residents_crises, "care_homes.crises_per_resident_year"),
+        ])
+    }
+
+    /// The key of the largest source of work.
+    fn largest(&self) -> &'static str {
+        largest_of(&[
+            (self.new_crises, "demand.crises_per_day"),
+            (self.readmissions, "readmission"),
+            (self.residents_crises, "care_homes.crises_per_resident_year"),
+            (self.referrals, "community.referrals_per_day"),
+            (self.placements, "care_homes.community_placements_per_day"),
+        ])
+    }
+}
+
+/// The key of the largest value (NaN counts as largest; the first on a tie).
+fn largest_of(values: &[(f64, &'static str)]) -> &'static str {
+    let mut best = values[0];
+    for &v in &values[1..] {
+        if v.0 > best.0 || (v.0.is_nan() && !best.0.is_nan()) {
+            best = v;
+        }
+    }
+    best.1
+}
+
+/// Events a replication is expected to handle, warm-up included, from the
+/// flow balance: each arrival (crisis, referral, placement) is an event; a
+/// PRU visit, a frailty unit assessment, a rehab stay, a community episode
+/// and a care home stay end with one; an admission takes at most two (the
+/// end of the process delay and leaving, which for most is shared by all who
+/// leave at one opening of the discharge hours); a care home stay may leave
+/// one stale crisis behind; midnight, the discharge opening and bed changes
+/// are at most three a day. Residents' crises count at the larger of the
+/// initial and the steady-state occupancy, each with the events of an
+/// admission; the initial residents' stays end with two events each.
+/// Infinite or NaN when the balance diverges.
+pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
+    if !check.converged {
+        return f64::INFINITY;
+    }
+    let f = &check.flows;
+    let sources = Sources::new(sc, check);
+    let per_day = f.crises
+        + f.pru_visits
+        + f.fau_assessed
+        + 2.0 * f.admissions
+        + f.referrals.iter().sum::<f64>()
+        + sc.community.referrals_per_day
+        + f.pathway[Pathway::P2.index()]
+        + 2.0 * f.care_home_placements
+        + sc.care_homes.community_placements_per_day
+        + 4.0 * sources.extra_residents_crises(check)
+        + 3.0;
+    let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
+    let initial = f64::from(sc.care_homes.beds) * sc.care_homes.initial_occupancy;
+    per_day * days + 2.0 * initial
+}
+
+/// A share as a percentage for a message (`-` for NaN).
+fn percent(share: f64) -> String {
+    if share.is_nan() {
+        "-".to_string()
+    } else {
+        format!("{:.0}", share * 100.0)
+    }
 }
 
 fn number(x: f64) -> String {
@@ -590,9 +791,14 @@ pub fn format_check(check: &Check) -> String {
          without bound); >= {HIGH_UTILISATION} means long queues."
     );
     if !check.converged {
+        let [frail, other] = check.readmission_gain;
         let _ = writeln!(
             out,
-            "Readmissions feed demand without bound (the flow balance diverges)."
+            "Readmissions feed demand without bound (the flow balance diverges): once the PRU \
+             and the frailty unit are full, {} of every 100 frail patients' crises and {} of \
+             every 100 others' come back as readmissions. A run is refused (exit 2).",
+            percent(frail),
+            percent(other)
         );
     }
     out

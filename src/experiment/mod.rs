@@ -61,7 +61,8 @@ pub enum ExperimentError {
 
 impl ExperimentError {
     /// 2 for anything the user typed, wrote or pointed at; 3 for a plan
-    /// whose queue passed the bound; 130 when cancelled; 1 otherwise.
+    /// whose replication passed a bound (a queue, the event budget, the
+    /// crisis limit); 130 when cancelled; 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             ExperimentError::Scenario(_)
@@ -69,14 +70,7 @@ impl ExperimentError {
             | ExperimentError::Merge(_)
             | ExperimentError::TooLarge(_) => 2,
             ExperimentError::Interrupted(_) => 130,
-            ExperimentError::Run(RunError::Stopped {
-                reason: Stopped::Overloaded { .. },
-                ..
-            }) => 3,
-            ExperimentError::Run(RunError::Stopped {
-                reason: Stopped::Cancelled,
-                ..
-            }) => 130,
+            ExperimentError::Run(RunError::Stopped { reason, .. }) => reason.exit_code(),
             ExperimentError::Io { .. } | ExperimentError::Run(_) => 1,
         }
     }

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::model::Prepared;
 use crate::model::metrics::ReplicationResult;
+use crate::model::{EventBudget, Prepared};
 use crate::report::{
     self, ArmRecord, ExperimentManifest, PlanRows, PrecisionRecord, RunManifest, ShardRecord,
 };
@@ -68,10 +68,15 @@ impl Settings {
         sets
     }
 
-    /// The scenario ready to run under these settings.
-    pub(crate) fn prepare(&self, scenario: crate::scenario::Scenario) -> Prepared {
-        let prepared =
-            Prepared::new(scenario).with_queue_limit(self.max_queue.unwrap_or(DEFAULT_QUEUE_LIMIT));
+    /// The scenario ready to run under these settings, with each
+    /// replication's event budget (from its flow balance).
+    pub(crate) fn prepare(
+        &self,
+        scenario: crate::scenario::Scenario,
+        budget: EventBudget,
+    ) -> Prepared {
+        let prepared = Prepared::with_budget(scenario, budget)
+            .with_queue_limit(self.max_queue.unwrap_or(DEFAULT_QUEUE_LIMIT));
         match &self.cancel {
             Some(flag) => prepared.with_cancel(Arc::clone(flag)),
             None => prepared,
@@ -228,11 +233,18 @@ fn interrupted(out: &Path) -> ExperimentError {
     ))
 }
 
+/// What the check before a run found: its warnings, and each
+/// replication's event budget.
+struct Preflight {
+    warnings: Vec<String>,
+    budget: EventBudget,
+}
+
 /// Before anything runs: refuses a run too large for memory or time, and
 /// warns (on stderr, and returned for run.json) about services whose offered
 /// load is near or above capacity.
-fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Vec<String>, ExperimentError> {
-    use super::check::{Verdict, offered_load, size_limits};
+fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Preflight, ExperimentError> {
+    use super::check::{Verdict, expected_events, offered_load, size_limits};
     let check = offered_load(&loaded.scenario);
     size_limits(&loaded.scenario, &check).map_err(|t| {
         ExperimentError::TooLarge(format!(
@@ -264,14 +276,23 @@ fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Vec<String>, Experi
         eprintln!("warning: {warning}");
         warnings.push(warning);
     }
-    Ok(warnings)
+    Ok(Preflight {
+        warnings,
+        budget: EventBudget::new(expected_events(&loaded.scenario, &check)),
+    })
 }
 
-fn execute(arms: &[Arm], settings: &Settings) -> Result<Executed, ExperimentError> {
+/// Runs `arms`, each with its event budget (`budgets`, in the same order).
+fn execute(
+    arms: &[Arm],
+    budgets: &[EventBudget],
+    settings: &Settings,
+) -> Result<Executed, ExperimentError> {
     let threads = resolve_threads(settings.threads);
     let prepared: Vec<Prepared> = arms
         .iter()
-        .map(|a| settings.prepare(a.loaded.scenario.clone()))
+        .zip(budgets)
+        .map(|(a, &budget)| settings.prepare(a.loaded.scenario.clone(), budget))
         .collect();
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
@@ -418,7 +439,7 @@ pub fn run_scenario(
     let started = Instant::now();
     let loaded = scenario::load(path, &settings.overrides())?;
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
-    let warnings = preflight(path, &loaded)?;
+    let Preflight { warnings, budget } = preflight(path, &loaded)?;
     announce(&loaded, settings);
     let arm = Arm {
         name: file_stem(path),
@@ -428,7 +449,7 @@ pub fn run_scenario(
         loaded,
     };
     let arms = [arm];
-    let executed = execute(&arms, settings)?;
+    let executed = execute(&arms, &[budget], settings)?;
     let replications = replications_of(&arms, &executed);
     let manifest = run_manifest(
         &arms[0],
@@ -779,10 +800,11 @@ fn finish_experiment(
     started: Instant,
     settings: &Settings,
 ) -> Result<Finished, ExperimentError> {
-    for arm in &arms {
-        preflight(&arm.scenario_path, &arm.loaded)?;
-    }
-    let executed = execute(&arms, settings)?;
+    let budgets = arms
+        .iter()
+        .map(|arm| preflight(&arm.scenario_path, &arm.loaded).map(|p| p.budget))
+        .collect::<Result<Vec<_>, _>>()?;
+    let executed = execute(&arms, &budgets, settings)?;
     if executed.interrupted || settings.cancelled() {
         return Err(interrupted(out));
     }

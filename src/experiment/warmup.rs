@@ -90,7 +90,8 @@ pub fn warmup(
         sc.seed,
         crate::report::prose::counted(threads as u64, "thread")
     );
-    let prepared = settings.prepare(loaded.scenario.clone());
+    let budget = crate::model::EventBudget::for_scenario(&loaded.scenario);
+    let prepared = settings.prepare(loaded.scenario.clone(), budget);
     let reps: Vec<u32> = (0..sc.replications).collect();
     let progress = if settings.quiet {
         super::Progress::Hidden

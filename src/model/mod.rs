@@ -6,7 +6,8 @@ pub(crate) mod schedule;
 mod sim;
 
 pub use sim::{
-    Census, DEFAULT_QUEUE_LIMIT, Prepared, Resource, Source, Stopped, TraceEvent, Tracer,
+    Cause, Census, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, Prepared,
+    Resource, Source, Stopped, TraceEvent, Tracer,
 };
 
 #[cfg(test)]

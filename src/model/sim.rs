@@ -59,6 +59,8 @@ pub struct Prepared {
     pru_open_car_hours: f64,
     /// A replication stops when any queue holds more than this many.
     queue_limit: usize,
+    /// A replication stops when it has handled more events than this.
+    event_budget: EventBudget,
     /// Set from outside (Ctrl-C) to stop every replication soon.
     cancel: Option<Arc<AtomicBool>>,
 }
@@ -71,9 +73,109 @@ pub struct Prepared {
 /// borough's patients in a run, stops the replication.
 pub const DEFAULT_QUEUE_LIMIT: usize = 1_000_000;
 
-/// How often (in events) a replication looks at the cancel flag: about a
-/// millisecond of simulation, so a cancelled run stops promptly.
+/// How often (in events) a replication looks at the cancel flag, its event
+/// budget and its crisis count: about a millisecond of simulation, so a
+/// cancelled run stops promptly.
 const CANCEL_CHECK_EVENTS: u64 = 4096;
+
+/// Most crises in one replication (warm-up included): 20 million, about 160
+/// times the baseline's 125,000. Each admission keeps its bed wait for the 95th
+/// percentile (8 bytes), and a replication takes about 0.4 s per million
+/// crises, so this bounds a replication at about 160 MB and 10 s. A run
+/// expected to pass it is refused before it starts (`check::size_limits`);
+/// a replication that passes it anyway stops.
+pub const MAX_CRISES_PER_REPLICATION: u64 = 20_000_000;
+
+/// A replication's budget (warm-up included): of events, [`MULTIPLE`] times
+/// the events expected from the flow balance and at least [`FLOOR`]; of
+/// crises, [`MAX_CRISES_PER_REPLICATION`]. The expected count is an estimate
+/// within tens of percent on any plan the balance describes; a replication
+/// far beyond it is in a loop the balance does not see, and is stopped
+/// rather than left to run for hours.
+///
+/// [`MULTIPLE`]: EventBudget::MULTIPLE
+/// [`FLOOR`]: EventBudget::FLOOR
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EventBudget {
+    /// Events expected in a replication (NaN or infinite when the balance
+    /// diverges; the budget is then its cap).
+    pub expected: f64,
+    /// The budget: at least [`EventBudget::FLOOR`], at most [`EventBudget::CAP`].
+    pub limit: u64,
+    /// Most crises ([`MAX_CRISES_PER_REPLICATION`]; less in tests).
+    pub crises: u64,
+}
+
+impl EventBudget {
+    /// Budget multiple of the expected events.
+    pub const MULTIPLE: f64 = 4.0;
+    /// Least budget: 10 million events, about a second.
+    pub const FLOOR: u64 = 10_000_000;
+    /// Most budget: four times the most events a run may be expected to
+    /// handle (`check::MAX_EVENTS_PER_REPLICATION`, 100 million), about a
+    /// minute of one core.
+    pub const CAP: u64 = 400_000_000;
+
+    /// The budget for `expected` events a replication.
+    pub fn new(expected: f64) -> EventBudget {
+        let scaled = Self::MULTIPLE * expected;
+        let limit = if scaled.is_nan() || scaled >= Self::CAP as f64 {
+            Self::CAP
+        } else {
+            (scaled.ceil() as u64).max(Self::FLOOR)
+        };
+        EventBudget {
+            expected,
+            limit,
+            crises: MAX_CRISES_PER_REPLICATION,
+        }
+    }
+
+    /// The budget for `scenario`, from its flow balance.
+    pub fn for_scenario(scenario: &Scenario) -> EventBudget {
+        let check = crate::experiment::check::offered_load(scenario);
+        EventBudget::new(crate::experiment::check::expected_events(scenario, &check))
+    }
+}
+
+/// Where the crises of a replication came from, to name the cause when a
+/// replication passes a bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    NewCrises,
+    Readmissions,
+    ResidentsCrises,
+    CommunityReferrals,
+    CommunityPlacements,
+}
+
+impl Cause {
+    /// What grew, and the keys that set it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cause::NewCrises => "new crises (demand.crises_per_day)",
+            Cause::Readmissions => {
+                "readmissions, which feed themselves (readmission.window, readmission.p0/p1/p2, \
+                 with the admission shares and stays)"
+            }
+            Cause::ResidentsCrises => {
+                "care home residents' crises (care_homes.crises_per_resident_year, \
+                 care_homes.beds)"
+            }
+            Cause::CommunityReferrals => "community referrals (community.referrals_per_day)",
+            Cause::CommunityPlacements => {
+                "care home placements from the community \
+                 (care_homes.community_placements_per_day)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
 
 /// Why a replication stopped before the end of its window.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -90,13 +192,61 @@ pub enum Stopped {
         day: f64,
         limit: usize,
     },
+    /// The replication handled more events than its budget: something
+    /// feeds itself far beyond what the flow balance expects.
+    #[error(
+        "it handled more than {budget} events by day {day:.0} (its budget: {multiple} times the \
+         {expected:.0} events expected from the flow balance, and at least {floor}); most came \
+         from {cause}"
+    )]
+    EventBudget {
+        budget: u64,
+        expected: f64,
+        multiple: f64,
+        floor: u64,
+        day: f64,
+        cause: Cause,
+    },
+    /// More crises than [`MAX_CRISES_PER_REPLICATION`] (the flow balance
+    /// expected fewer).
+    #[error(
+        "it reached {crises} crises by day {day:.0}, more than the {limit} a replication may \
+         have (each admission's bed wait is kept for the 95th percentile); most came from {cause}"
+    )]
+    TooManyCrises {
+        crises: u64,
+        limit: u64,
+        day: f64,
+        cause: Cause,
+    },
     /// The run was cancelled (Ctrl-C).
     #[error("cancelled")]
     Cancelled,
 }
 
+impl Stopped {
+    /// 130 when cancelled (as a shell reports Ctrl-C); 3 for a bound passed
+    /// (a queue, the event budget, the crisis limit).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Stopped::Cancelled => 130,
+            Stopped::Overloaded { .. }
+            | Stopped::EventBudget { .. }
+            | Stopped::TooManyCrises { .. } => 3,
+        }
+    }
+}
+
 impl Prepared {
+    /// The scenario ready to run, with the event budget of its flow balance.
     pub fn new(scenario: Scenario) -> Prepared {
+        let budget = EventBudget::for_scenario(&scenario);
+        Prepared::with_budget(scenario, budget)
+    }
+
+    /// As [`Prepared::new`], with a replication's event budget given (the
+    /// flow balance already computed, or a budget for a test).
+    pub fn with_budget(scenario: Scenario, event_budget: EventBudget) -> Prepared {
         let start = scenario.start_date;
         let window = Window {
             start: scenario.warm_up_hours,
@@ -130,10 +280,16 @@ impl Prepared {
             first_midnight,
             days_in_window,
             pru_open_car_hours,
-            scenario,
             queue_limit: DEFAULT_QUEUE_LIMIT,
+            event_budget,
+            scenario,
             cancel: None,
         }
+    }
+
+    /// The event budget of each replication.
+    pub fn event_budget(&self) -> EventBudget {
+        self.event_budget
     }
 
     /// Stops a replication when any queue holds more than `limit` patients.
@@ -512,6 +668,10 @@ struct Sim<'p, T: Tracer> {
     /// indexed by their `Timer`.
     arrival_times: [StreamRng; 3],
     crisis_count: u64,
+    /// Readmissions and care home residents' crises so far (to name the
+    /// cause when a replication passes a bound).
+    readmission_count: u64,
+    resident_crisis_count: u64,
     crisis_cursor: ArrivalCursor,
     referral_count: u64,
     placement_count: u64,
@@ -575,6 +735,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 stream(Source::PlacementTimes),
             ],
             crisis_count: 0,
+            readmission_count: 0,
+            resident_crisis_count: 0,
             crisis_cursor: ArrivalCursor::start(),
             referral_count: 0,
             placement_count: 0,
@@ -679,11 +841,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // `at` never schedules past the end.
             self.now = t;
             self.events += 1;
-            if self.events.is_multiple_of(CANCEL_CHECK_EVENTS)
-                && let Some(flag) = &self.p.cancel
-                && flag.load(Ordering::Relaxed)
-            {
-                return Err(Stopped::Cancelled);
+            if self.events.is_multiple_of(CANCEL_CHECK_EVENTS) {
+                self.check_bounds(t)?;
             }
             if self.stopped.is_some() {
                 break;
@@ -693,6 +852,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::NextReferral => self.on_next_referral(t),
                 Event::NextPlacement => self.on_next_placement(t),
                 Event::Readmission { key, frail } => {
+                    self.readmission_count += 1;
                     self.count(t, Metric::Readmissions);
                     self.other_crisis(t, key, frail, NONE);
                 }
@@ -714,6 +874,52 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
+    }
+
+    /// Every [`CANCEL_CHECK_EVENTS`] events: stops on a cancel, past the
+    /// event budget or past the crisis limit.
+    #[cold]
+    fn check_bounds(&self, t: f64) -> Result<(), Stopped> {
+        if let Some(flag) = &self.p.cancel
+            && flag.load(Ordering::Relaxed)
+        {
+            return Err(Stopped::Cancelled);
+        }
+        let budget = self.p.event_budget;
+        let day = (t / 24.0).floor();
+        if self.events > budget.limit {
+            return Err(Stopped::EventBudget {
+                budget: budget.limit,
+                expected: budget.expected,
+                multiple: EventBudget::MULTIPLE,
+                floor: EventBudget::FLOOR,
+                day,
+                cause: self.cause(),
+            });
+        }
+        if self.census.arrived > budget.crises {
+            return Err(Stopped::TooManyCrises {
+                crises: self.census.arrived,
+                limit: budget.crises,
+                day,
+                cause: self.cause(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The source of most arrivals so far.
+    fn cause(&self) -> Cause {
+        [
+            (self.crisis_count, Cause::NewCrises),
+            (self.readmission_count, Cause::Readmissions),
+            (self.resident_crisis_count, Cause::ResidentsCrises),
+            (self.referral_count, Cause::CommunityReferrals),
+            (self.placement_count, Cause::CommunityPlacements),
+        ]
+        .into_iter()
+        .max_by_key(|&(n, _)| n)
+        .map_or(Cause::NewCrises, |(_, cause)| cause)
     }
 
     /// Stops the replication if a queue has grown past the bound.
@@ -1526,6 +1732,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         ch.in_bed = false;
         let key = ch.key.child(ch.crises);
         ch.crises += 1;
+        self.resident_crisis_count += 1;
         self.other_crisis(t, key, true, bed);
     }
 
