@@ -1,14 +1,15 @@
 //! The patient flow model of `docs/model.md`: services, routing and what is
 //! recorded. It knows nothing of files or the command line.
+mod bounds;
 pub mod metrics;
 mod observe;
 pub(crate) mod schedule;
 mod sim;
+mod trace;
 
-pub use sim::{
-    Cause, Census, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, Prepared,
-    Resource, Source, Stopped, TraceEvent, Tracer,
-};
+pub use bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, Stopped};
+pub use sim::{Prepared, Source};
+pub use trace::{Census, Resource, TraceEvent, Tracer};
 
 #[cfg(test)]
 mod tests;

@@ -9,11 +9,33 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
-use super::observe::{Level, WaitMean, Window};
-use super::schedule::{ArrivalCursor, ArrivalProfile, Opening, WeeklySchedule, beds_by_day};
+use super::observe::{Level, Window};
+use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
+use super::trace::{Census, Resource, TraceEvent, Tracer};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
 use crate::scenario::{Pathway, ReferralClass, Scenario};
+
+// One module per service: each owns its state and its event handlers, as
+// `impl Sim` blocks; this file holds the event loop, the dispatch and the
+// results. A new service is one more module here, its state a field of
+// `Sim`, its events variants of `Event`.
+mod acute;
+mod care_homes;
+mod community;
+mod demand;
+mod emergency;
+mod pru;
+mod rehab;
+
+use acute::AcuteBeds;
+use care_homes::{CareHomeBed, CareHomes, Placement};
+use community::{Community, CommunityRequest};
+use demand::Arrivals;
+use emergency::FrailtyUnit;
+use pru::Pru;
+use rehab::Rehab;
 
 /// Demand sources and other named stream families (part of each stream key).
 ///
@@ -65,177 +87,10 @@ pub struct Prepared {
     cancel: Option<Arc<AtomicBool>>,
 }
 
-/// The default bound on any one queue (patients waiting for an acute bed,
-/// community nursing, rehab, a care home). It guards memory and time, not
-/// stability: a service switched off (capacity 0) or overloaded is a valid
-/// plan whose queue grows, and its run still reports numbers (with `check`
-/// warning about the overload). Only a queue of this size, far beyond any
-/// borough's patients in a run, stops the replication.
-pub const DEFAULT_QUEUE_LIMIT: usize = 1_000_000;
-
 /// How often (in events) a replication looks at the cancel flag, its event
 /// budget and its crisis count: about a millisecond of simulation, so a
 /// cancelled run stops promptly.
 const CANCEL_CHECK_EVENTS: u64 = 4096;
-
-/// Most crises in one replication (warm-up included): 20 million, about 160
-/// times the baseline's 125,000. Each admission keeps its bed wait for the 95th
-/// percentile (8 bytes), and a replication takes about 0.4 s per million
-/// crises, so this bounds a replication at about 160 MB and 10 s. A run
-/// expected to pass it is refused before it starts (`check::size_limits`);
-/// a replication that passes it anyway stops.
-pub const MAX_CRISES_PER_REPLICATION: u64 = 20_000_000;
-
-/// A replication's budget (warm-up included): of events, [`MULTIPLE`] times
-/// the events expected from the flow balance and at least [`FLOOR`]; of
-/// crises, [`MAX_CRISES_PER_REPLICATION`]. The expected count is an estimate
-/// within tens of percent on any plan the balance describes; a replication
-/// far beyond it is in a loop the balance does not see, and is stopped
-/// rather than left to run for hours.
-///
-/// [`MULTIPLE`]: EventBudget::MULTIPLE
-/// [`FLOOR`]: EventBudget::FLOOR
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EventBudget {
-    /// Events expected in a replication (NaN or infinite when the balance
-    /// diverges; the budget is then its cap).
-    pub expected: f64,
-    /// The budget: at least [`EventBudget::FLOOR`], at most [`EventBudget::CAP`].
-    pub limit: u64,
-    /// Most crises ([`MAX_CRISES_PER_REPLICATION`]; less in tests).
-    pub crises: u64,
-}
-
-impl EventBudget {
-    /// Budget multiple of the expected events.
-    pub const MULTIPLE: f64 = 4.0;
-    /// Least budget: 10 million events, about a second.
-    pub const FLOOR: u64 = 10_000_000;
-    /// Most budget: four times the most events a run may be expected to
-    /// handle (`check::MAX_EVENTS_PER_REPLICATION`, 100 million), about a
-    /// minute of one core.
-    pub const CAP: u64 = 400_000_000;
-
-    /// The budget for `expected` events a replication.
-    pub fn new(expected: f64) -> EventBudget {
-        let scaled = Self::MULTIPLE * expected;
-        let limit = if scaled.is_nan() || scaled >= Self::CAP as f64 {
-            Self::CAP
-        } else {
-            (scaled.ceil() as u64).max(Self::FLOOR)
-        };
-        EventBudget {
-            expected,
-            limit,
-            crises: MAX_CRISES_PER_REPLICATION,
-        }
-    }
-
-    /// The budget for `scenario`, from its flow balance.
-    pub fn for_scenario(scenario: &Scenario) -> EventBudget {
-        let check = crate::experiment::check::offered_load(scenario);
-        EventBudget::new(crate::experiment::check::expected_events(scenario, &check))
-    }
-}
-
-/// Where the crises of a replication came from, to name the cause when a
-/// replication passes a bound.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause {
-    NewCrises,
-    Readmissions,
-    ResidentsCrises,
-    CommunityReferrals,
-    CommunityPlacements,
-}
-
-impl Cause {
-    /// What grew, and the keys that set it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Cause::NewCrises => "new crises (demand.crises_per_day)",
-            Cause::Readmissions => {
-                "readmissions, which feed themselves (readmission.window, readmission.p0/p1/p2, \
-                 with the admission shares and stays)"
-            }
-            Cause::ResidentsCrises => {
-                "care home residents' crises (care_homes.crises_per_resident_year, \
-                 care_homes.beds)"
-            }
-            Cause::CommunityReferrals => "community referrals (community.referrals_per_day)",
-            Cause::CommunityPlacements => {
-                "care home placements from the community \
-                 (care_homes.community_placements_per_day)"
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for Cause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.describe())
-    }
-}
-
-/// Why a replication stopped before the end of its window.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum Stopped {
-    /// A queue grew past the bound: the plan's demand exceeds the service's
-    /// capacity, and its numbers would describe a system that never settles.
-    #[error(
-        "the queue for {service} reached {waiting} patients on day {day:.0} (the bound is {limit}, \
-         --max-queue): demand far exceeds the capacity of {service}"
-    )]
-    Overloaded {
-        service: &'static str,
-        waiting: usize,
-        day: f64,
-        limit: usize,
-    },
-    /// The replication handled more events than its budget: something
-    /// feeds itself far beyond what the flow balance expects.
-    #[error(
-        "it handled more than {budget} events by day {day:.0} (its budget: {multiple} times the \
-         {expected:.0} events expected from the flow balance, and at least {floor}); most came \
-         from {cause}"
-    )]
-    EventBudget {
-        budget: u64,
-        expected: f64,
-        multiple: f64,
-        floor: u64,
-        day: f64,
-        cause: Cause,
-    },
-    /// More crises than [`MAX_CRISES_PER_REPLICATION`] (the flow balance
-    /// expected fewer).
-    #[error(
-        "it reached {crises} crises by day {day:.0}, more than the {limit} a replication may \
-         have (each admission's bed wait is kept for the 95th percentile); most came from {cause}"
-    )]
-    TooManyCrises {
-        crises: u64,
-        limit: u64,
-        day: f64,
-        cause: Cause,
-    },
-    /// The run was cancelled (Ctrl-C).
-    #[error("cancelled")]
-    Cancelled,
-}
-
-impl Stopped {
-    /// 130 when cancelled (as a shell reports Ctrl-C); 3 for a bound passed
-    /// (a queue, the event budget, the crisis limit).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Stopped::Cancelled => 130,
-            Stopped::Overloaded { .. }
-            | Stopped::EventBudget { .. }
-            | Stopped::TooManyCrises { .. } => 3,
-        }
-    }
-}
 
 impl Prepared {
     /// The scenario ready to run, with the event budget of its flow balance.
@@ -350,82 +205,6 @@ impl Prepared {
     }
 }
 
-/// Moments of a run that verification needs to see (whole run, warm-up
-/// included). Times are simulated hours.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum TraceEvent {
-    /// A community nursing place granted to a referral of `class` that asked
-    /// at `requested_at`.
-    CommunityGranted {
-        at: f64,
-        class: ReferralClass,
-        requested_at: f64,
-    },
-    /// Occupied acute beds or beds available changed (each change, in order).
-    Beds {
-        at: f64,
-        occupied: u32,
-        available: u32,
-    },
-    /// A crisis from any source (new, care home resident's, readmission).
-    Crisis { at: f64 },
-    /// A referral of `class` joined the community nursing waiting list.
-    CommunityReferred { at: f64, class: ReferralClass },
-    /// `patient` (an arena index, reused only after the patient has left
-    /// every traced resource) started to hold one unit of `resource`.
-    Took {
-        at: f64,
-        resource: Resource,
-        patient: u32,
-    },
-    /// `patient` gave back the unit of `resource` it held.
-    Released {
-        at: f64,
-        resource: Resource,
-        patient: u32,
-    },
-}
-
-/// Resources whose holding times [`TraceEvent::Took`] and
-/// [`TraceEvent::Released`] report (for Little's law).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resource {
-    PruCar,
-    AcuteBed,
-    RehabBed,
-}
-
-/// Receives [`TraceEvent`]s. The unit type ignores them, and a normal run
-/// compiles to no tracing at all.
-pub trait Tracer {
-    fn trace(&mut self, event: TraceEvent);
-}
-
-impl Tracer for () {
-    #[inline(always)]
-    fn trace(&mut self, _: TraceEvent) {}
-}
-
-impl Tracer for Vec<TraceEvent> {
-    fn trace(&mut self, event: TraceEvent) {
-        self.push(event);
-    }
-}
-
-/// Where the crisis patients are (counts over the whole run, warm-up included).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Census {
-    /// Crisis patients created (new, residents', readmissions).
-    pub arrived: u64,
-    pub in_pru: u64,
-    pub in_fau: u64,
-    pub waiting_for_bed: u64,
-    pub in_bed: u64,
-    /// Left the crisis pathway: home (from the PRU, ED or FAU, or after a
-    /// hospital stay, to rehab or to a care home).
-    pub left: u64,
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Event {
     NextCrisis,
@@ -530,43 +309,6 @@ impl Arrival {
     }
 }
 
-/// What the emergency department decided.
-enum EdOutcome {
-    /// Assessed on the frailty unit, for this many hours.
-    Fau(f64),
-    Admit,
-    Home,
-}
-
-/// A care home bed and its resident.
-#[derive(Clone, Debug)]
-struct CareHomeBed {
-    held: bool,
-    /// Bumped when a resident leaves, so their pending events go stale.
-    generation: u32,
-    /// The resident is in the bed (not away in a crisis or still in hospital).
-    in_bed: bool,
-    /// The stay has ended while the resident was away: leave on return.
-    stay_over: bool,
-    key: StreamKey,
-    rng: StreamRng,
-    crises: u64,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct CommunityRequest {
-    at: f64,
-    episode_hours: f64,
-    /// The patient waiting in hospital, or `NONE` for one at home.
-    patient: u32,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Placement {
-    at: f64,
-    key: StreamKey,
-}
-
 /// The storage of a replication that grows as it runs (the event list, the
 /// patient arena, the queues), kept by each thread for its next replication
 /// so that a run does not allocate and fault in the same memory again for
@@ -661,46 +403,20 @@ struct Sim<'p, T: Tracer> {
     events: u64,
     /// The storage that grows as the replication runs.
     ws: Workspace,
-
     /// Per-source stream families, indexed by `Source as usize`.
     families: [StreamFamily; Source::COUNT],
-    /// Arrival-time streams of the crisis, referral and placement sources,
-    /// indexed by their `Timer`.
-    arrival_times: [StreamRng; 3],
-    crisis_count: u64,
-    /// Readmissions and care home residents' crises so far (to name the
-    /// cause when a replication passes a bound).
-    readmission_count: u64,
-    resident_crisis_count: u64,
-    crisis_cursor: ArrivalCursor,
-    referral_count: u64,
-    placement_count: u64,
 
-    pru_busy: u32,
-    fau_busy: u32,
-    beds_available: u32,
-    beds_occupied: u32,
-    first_opening: u64,
+    // Each service's state, in its own module.
+    arrivals: Arrivals,
+    pru: Pru,
+    fau: FrailtyUnit,
+    beds: AcuteBeds,
+    community: Community,
+    rehab: Rehab,
+    care_homes: CareHomes,
 
-    community_places: u64,
-    community_held: u64,
-    rehab_held: u32,
-    care_home_held: u32,
-
-    // Observations.
+    // Observations shared by the services.
     counts: Metrics,
-    occupied: Level,
-    beds_full: Level,
-    pru_busy_level: Level,
-    process_level: Level,
-    capacity_level: [Level; 3],
-    community_held_level: Level,
-    community_waiting_level: Level,
-    rehab_level: Level,
-    care_home_level: Level,
-    community_waits: [WaitMean; 3],
-    rehab_waits: WaitMean,
-    care_home_waits: WaitMean,
     daily: [Vec<f64>; 3],
     census: Census,
     /// Set when the replication must stop early.
@@ -729,39 +445,18 @@ impl<'p, T: Tracer> Sim<'p, T> {
             events: 0,
             ws,
             families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
-            arrival_times: [
+            arrivals: Arrivals::new([
                 stream(Source::CrisisTimes),
                 stream(Source::ReferralTimes),
                 stream(Source::PlacementTimes),
-            ],
-            crisis_count: 0,
-            readmission_count: 0,
-            resident_crisis_count: 0,
-            crisis_cursor: ArrivalCursor::start(),
-            referral_count: 0,
-            placement_count: 0,
-            pru_busy: 0,
-            fau_busy: 0,
-            beds_available: p.beds_by_day.first().copied().unwrap_or(sc.acute.beds),
-            beds_occupied: 0,
-            first_opening: 0,
-            community_places: places,
-            community_held: 0,
-            rehab_held: 0,
-            care_home_held: 0,
+            ]),
+            pru: Pru::default(),
+            fau: FrailtyUnit::default(),
+            beds: AcuteBeds::new(p.beds_by_day.first().copied().unwrap_or(sc.acute.beds)),
+            community: Community::new(places),
+            rehab: Rehab::default(),
+            care_homes: CareHomes::default(),
             counts: Metrics::default(),
-            occupied: Level::default(),
-            beds_full: Level::default(),
-            pru_busy_level: Level::default(),
-            process_level: Level::default(),
-            capacity_level: [Level::default(); 3],
-            community_held_level: Level::default(),
-            community_waiting_level: Level::default(),
-            rehab_level: Level::default(),
-            care_home_level: Level::default(),
-            community_waits: [WaitMean::default(); 3],
-            rehab_waits: WaitMean::default(),
-            care_home_waits: WaitMean::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
             stopped: None,
@@ -769,8 +464,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         sim.start();
         sim
     }
-
-    // ----- the event list -------------------------------------------------
 
     /// Schedules `event` at `t` unless it falls at or after the end of the run.
     #[inline]
@@ -789,38 +482,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn start(&mut self) {
-        let sc = self.sc;
         // Empty acute beds, ED, PRU, FAU, community caseload and rehab;
         // care homes with their initial residents.
-        self.beds_full
+        self.beds
+            .full_level
             .set(0.0, self.full_indicator(), &self.p.window);
-        let beds = sc.care_homes.beds;
-        let initial =
-            ((f64::from(beds) * sc.care_homes.initial_occupancy).round() as u32).min(beds);
-        for b in 0..beds {
-            let key = self.families[Source::InitialResident as usize].key(u64::from(b));
-            self.ws.care_home_beds.push(CareHomeBed {
-                held: false,
-                generation: 0,
-                in_bed: false,
-                stay_over: false,
-                key,
-                rng: StreamRng::new(key),
-                crises: 0,
-            });
-        }
-        // Free beds are taken lowest index first.
-        self.ws.care_home_free.extend((initial..beds).rev());
-        for b in 0..initial {
-            let stay = sc
-                .care_homes
-                .stay
-                .sample(&mut self.ws.care_home_beds[b as usize].rng);
-            self.resident_moves_in(0.0, b, stay);
-        }
-        self.care_home_held = initial;
-        self.care_home_level
-            .set(0.0, f64::from(initial), &self.p.window);
+        self.start_care_homes();
 
         // Bed capacity changes, on the days the count changes.
         for day in 1..self.p.beds_by_day.len() {
@@ -852,7 +519,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::NextReferral => self.on_next_referral(t),
                 Event::NextPlacement => self.on_next_placement(t),
                 Event::Readmission { key, frail } => {
-                    self.readmission_count += 1;
+                    self.arrivals.readmissions += 1;
                     self.count(t, Metric::Readmissions);
                     self.other_crisis(t, key, frail, NONE);
                 }
@@ -911,11 +578,11 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// The source of most arrivals so far.
     fn cause(&self) -> Cause {
         [
-            (self.crisis_count, Cause::NewCrises),
-            (self.readmission_count, Cause::Readmissions),
-            (self.resident_crisis_count, Cause::ResidentsCrises),
-            (self.referral_count, Cause::CommunityReferrals),
-            (self.placement_count, Cause::CommunityPlacements),
+            (self.arrivals.crises, Cause::NewCrises),
+            (self.arrivals.readmissions, Cause::Readmissions),
+            (self.arrivals.residents_crises, Cause::ResidentsCrises),
+            (self.arrivals.referrals, Cause::CommunityReferrals),
+            (self.arrivals.placements, Cause::CommunityPlacements),
         ]
         .into_iter()
         .max_by_key(|&(n, _)| n)
@@ -936,34 +603,11 @@ impl<'p, T: Tracer> Sim<'p, T> {
         }
     }
 
-    // ----- observation helpers ------------------------------------------------
-
     #[inline]
     fn count(&mut self, t: f64, metric: Metric) {
         if self.p.window.contains(t) {
             self.counts[metric] += 1.0;
         }
-    }
-
-    fn full_indicator(&self) -> f64 {
-        if self.beds_occupied >= self.beds_available {
-            1.0
-        } else {
-            0.0
-        }
-    }
-
-    fn set_beds(&mut self, t: f64, occupied: u32, available: u32) {
-        self.beds_occupied = occupied;
-        self.beds_available = available;
-        let w = &self.p.window;
-        self.occupied.set(t, f64::from(occupied), w);
-        self.beds_full.set(t, self.full_indicator(), w);
-        self.tracer.trace(TraceEvent::Beds {
-            at: t,
-            occupied,
-            available,
-        });
     }
 
     #[inline]
@@ -983,8 +627,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
             patient,
         });
     }
-
-    // ----- patients -----------------------------------------------------------
 
     /// Gives `a` a place in the patient arena.
     fn new_patient(&mut self, a: Arrival) -> u32 {
@@ -1022,758 +664,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         &mut self.ws.patients[patient as usize]
     }
 
-    // ----- demand -------------------------------------------------------------
-
-    /// The crisis after the one at `t`, unless it falls after the end.
-    #[inline]
-    fn next_crisis_time(&mut self, t: f64) -> Option<f64> {
-        let e = self.arrival_times[Timer::Crisis as usize].exp1();
-        let cursor = &mut self.crisis_cursor;
-        self.p.arrivals.next_arrival(cursor, t, e, self.end)
-    }
-
-    fn schedule_next_crisis(&mut self, t: f64) {
-        if let Some(next) = self.next_crisis_time(t) {
-            self.at_timer(Timer::Crisis, next, Event::NextCrisis);
-        }
-    }
-
-    fn on_next_crisis(&mut self, mut t: f64) {
-        let sc = self.sc;
-        loop {
-            let key = self.families[Source::Crisis as usize].key(self.crisis_count);
-            self.crisis_count += 1;
-            let mut rng = StreamRng::new(key);
-            let frail = rng.chance(sc.demand.frail_share);
-            self.crisis(
-                t,
-                Arrival {
-                    key,
-                    rng,
-                    frail,
-                    home_bed: NONE,
-                },
-            );
-            let Some(next) = self.next_crisis_time(t) else {
-                return;
-            };
-            // With nothing else due before the next crisis, the event list
-            // would return it next: handle it now, without the list (most
-            // crises come between two other events). Through the list when
-            // another event is due at the same instant (it was scheduled
-            // first), at a cancel check point, or when stopping.
-            let due = self.ws.queue.next_time().unwrap_or(f64::INFINITY);
-            if next < due
-                && !(self.events + 1).is_multiple_of(CANCEL_CHECK_EVENTS)
-                && self.stopped.is_none()
-            {
-                t = next;
-                self.now = next;
-                self.events += 1;
-                continue;
-            }
-            self.at_timer(Timer::Crisis, next, Event::NextCrisis);
-            return;
-        }
-    }
-
-    /// The next arrival of a homogeneous Poisson source after `t`.
-    fn schedule_next_poisson(&mut self, t: f64, per_day: f64, timer: Timer, event: Event) {
-        if per_day > 0.0 {
-            let next = t + self.arrival_times[timer as usize].exp1() / (per_day / 24.0);
-            self.at_timer(timer, next, event);
-        }
-    }
-
-    fn schedule_next_referral(&mut self, t: f64) {
-        let per_day = self.sc.community.referrals_per_day;
-        self.schedule_next_poisson(t, per_day, Timer::Referral, Event::NextReferral);
-    }
-
-    fn on_next_referral(&mut self, t: f64) {
-        let sc = self.sc;
-        let key = self.families[Source::Referral as usize].key(self.referral_count);
-        self.referral_count += 1;
-        let mut rng = StreamRng::new(key);
-        let class = ReferralClass::Community;
-        let episode = sc.community.episode[class.index()].sample(&mut rng);
-        self.refer_to_community(t, class, episode, NONE);
-        self.schedule_next_referral(t);
-    }
-
-    fn schedule_next_placement(&mut self, t: f64) {
-        let per_day = self.sc.care_homes.community_placements_per_day;
-        self.schedule_next_poisson(t, per_day, Timer::Placement, Event::NextPlacement);
-    }
-
-    fn on_next_placement(&mut self, t: f64) {
-        let key = self.families[Source::Placement as usize].key(self.placement_count);
-        self.placement_count += 1;
-        self.ws
-            .care_home_community_queue
-            .push_back(Placement { at: t, key });
-        let waiting = self.ws.care_home_community_queue.len();
-        self.check_queue(t, "care home beds (community placements)", waiting);
-        self.fill_care_home_beds(t);
-        self.schedule_next_placement(t);
-    }
-
-    // ----- the crisis pathway -----------------------------------------------
-
-    /// A crisis of a readmission or a care home resident (the stream's own
-    /// crises have `crisis` inlined into their loop).
-    #[inline(never)]
-    fn other_crisis(&mut self, t: f64, key: StreamKey, frail: bool, home_bed: u32) {
-        self.crisis(t, Arrival::new(key, frail, home_bed));
-    }
-
-    /// A crisis from any source: the PRU if eligible and able, else the ED.
-    /// The patient takes a place in the arena only if the crisis lasts
-    /// beyond this instant (a PRU visit, the frailty unit, an admission).
-    #[inline(always)]
-    fn crisis(&mut self, t: f64, mut a: Arrival) {
-        let sc = self.sc;
-        self.count(t, Metric::Crises);
-        self.census.arrived += 1;
-        self.tracer.trace(TraceEvent::Crisis { at: t });
-        if a.rng.chance(sc.pru.eligible_share) {
-            self.count(t, Metric::PruEligible);
-            if !self.p.pru_hours.is_open(t) {
-                self.count(t, Metric::PruMissedClosed);
-            } else if self.pru_busy >= sc.pru.cars {
-                self.count(t, Metric::PruMissedBusy);
-            } else {
-                self.count(t, Metric::PruVisits);
-                self.pru_busy += 1;
-                self.pru_busy_level.add(t, 1.0, &self.p.window);
-                self.census.in_pru += 1;
-                let visit = sc.pru.visit.sample(&mut a.rng);
-                let patient = self.new_patient(a);
-                self.trace_took(t, Resource::PruCar, patient);
-                self.at(t + visit, Event::PruVisitEnd { patient });
-                return;
-            }
-        }
-        match self.ed_decision(t, a.frail, &mut a.rng) {
-            EdOutcome::Fau(d) => {
-                let patient = self.new_patient(a);
-                self.at(t + d, Event::FauAssessmentEnd { patient });
-            }
-            EdOutcome::Admit => {
-                let patient = self.new_patient(a);
-                self.admit(t, patient);
-            }
-            EdOutcome::Home => self.leave_crisis(t, a.home_bed),
-        }
-    }
-
-    fn on_pru_visit_end(&mut self, t: f64, patient: u32) {
-        let sc = self.sc;
-        self.pru_busy -= 1;
-        self.pru_busy_level.add(t, -1.0, &self.p.window);
-        self.census.in_pru -= 1;
-        self.trace_released(t, Resource::PruCar, patient);
-        if self.pt(patient).rng.chance(sc.pru.treated_at_home) {
-            self.count(t, Metric::PruTreatedAtHome);
-            self.avoided_admission(t, patient, sc.pru.community_follow_up);
-        } else {
-            self.emergency_department(t, patient);
-        }
-    }
-
-    /// Resolved without admission by the PRU or the FAU: maybe a community
-    /// follow-up, then home.
-    fn avoided_admission(&mut self, t: f64, patient: u32, follow_up: f64) {
-        let sc = self.sc;
-        let class = ReferralClass::Avoidance;
-        let p = &mut self.ws.patients[patient as usize];
-        if p.rng.chance(follow_up) {
-            let episode = sc.community.episode[class.index()].sample(&mut p.rng);
-            self.refer_to_community(t, class, episode, NONE);
-        }
-        self.go_home(t, patient);
-    }
-
-    /// Leaves the crisis pathway without a hospital stay.
-    fn go_home(&mut self, t: f64, patient: u32) {
-        let home_bed = self.pt(patient).home_bed;
-        self.leave_crisis(t, home_bed);
-        self.release_patient(patient);
-    }
-
-    /// Home (to their care home bed, for a resident) without a hospital stay.
-    fn leave_crisis(&mut self, t: f64, home_bed: u32) {
-        self.census.left += 1;
-        if home_bed != NONE {
-            self.resident_returns(t, home_bed);
-        }
-    }
-
-    /// The emergency department for `patient`, in the arena (after a PRU visit).
-    fn emergency_department(&mut self, t: f64, patient: u32) {
-        let frail = self.pt(patient).frail;
-        let mut rng = self.pt(patient).rng.clone();
-        let outcome = self.ed_decision(t, frail, &mut rng);
-        self.pt(patient).rng = rng;
-        match outcome {
-            EdOutcome::Fau(d) => self.at(t + d, Event::FauAssessmentEnd { patient }),
-            EdOutcome::Admit => self.admit(t, patient),
-            EdOutcome::Home => self.go_home(t, patient),
-        }
-    }
-
-    /// The emergency department's decision for a patient (`frail` or not,
-    /// drawing from `rng`): the frailty unit (taken here, for the drawn
-    /// assessment time), admission, or home.
-    #[inline]
-    fn ed_decision(&mut self, t: f64, frail: bool, rng: &mut StreamRng) -> EdOutcome {
-        let sc = self.sc;
-        self.count(t, Metric::EdAttendances);
-        let admit_share = if frail {
-            let fau = &sc.frailty_unit;
-            if self.fau_busy < fau.slots && self.p.fau_hours.is_open(t) {
-                self.count(t, Metric::FauAssessed);
-                self.fau_busy += 1;
-                self.census.in_fau += 1;
-                return EdOutcome::Fau(fau.assessment.sample(rng));
-            }
-            self.count(t, Metric::FauMissed);
-            sc.ed.frail_admit_share
-        } else {
-            sc.ed.other_admit_share
-        };
-        if rng.chance(admit_share) {
-            EdOutcome::Admit
-        } else {
-            EdOutcome::Home
-        }
-    }
-
-    fn on_fau_end(&mut self, t: f64, patient: u32) {
-        let fau = &self.sc.frailty_unit;
-        self.fau_busy -= 1;
-        self.census.in_fau -= 1;
-        if self.pt(patient).rng.chance(fau.discharged_same_day) {
-            self.count(t, Metric::FauDischarged);
-            self.avoided_admission(t, patient, fau.community_follow_up);
-        } else {
-            self.admit(t, patient);
-        }
-    }
-
-    // ----- acute beds -----------------------------------------------------------
-
-    /// The decision to admit: a free bed now, or a first-come-first-served wait.
-    fn admit(&mut self, t: f64, patient: u32) {
-        self.count(t, Metric::Admissions);
-        self.pt(patient).admitted_at = t;
-        self.census.waiting_for_bed += 1;
-        self.ws.bed_queue.push_back(patient);
-        self.check_queue(t, "acute beds", self.ws.bed_queue.len());
-        self.fill_acute_beds(t);
-    }
-
-    fn fill_acute_beds(&mut self, t: f64) {
-        while self.beds_occupied < self.beds_available {
-            let Some(patient) = self.ws.bed_queue.pop_front() else {
-                break;
-            };
-            self.take_bed(t, patient);
-        }
-    }
-
-    fn take_bed(&mut self, t: f64, patient: u32) {
-        let sc = self.sc;
-        self.census.waiting_for_bed -= 1;
-        self.census.in_bed += 1;
-        self.set_beds(t, self.beds_occupied + 1, self.beds_available);
-        self.trace_took(t, Resource::AcuteBed, patient);
-        let p = &mut self.ws.patients[patient as usize];
-        let wait = t - p.admitted_at;
-        let los_dist = if p.frail {
-            &sc.acute.los_frail
-        } else {
-            &sc.acute.los_other
-        };
-        let mut los = los_dist.sample(&mut p.rng);
-        if p.home_bed != NONE
-            && let Some(red_bag) = &sc.care_homes.red_bag
-            // A stay already shorter than the floor is unchanged.
-            && los >= red_bag.min_los_hours
-        {
-            los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
-        }
-        let fit = t + los;
-        // Residents draw no pathway. The pathway is drawn now rather than at
-        // medically fit: it comes from the patient's own stream either way.
-        let direct = p.home_bed != NONE || {
-            let shares = if p.frail {
-                &sc.pathways.frail
-            } else {
-                &sc.pathways.other
-            };
-            p.pathway = draw_pathway(shares, p.rng.uniform());
-            p.pathway == Pathway::P0
-        };
-        p.direct_leave = direct;
-        if self.p.window.contains(t) {
-            self.ws.bed_waits.push(wait);
-            if wait > 4.0 {
-                self.counts[Metric::BedWaitsOver4h] += 1.0;
-            }
-            if wait > 12.0 {
-                self.counts[Metric::BedWaitsOver12h] += 1.0;
-            }
-        }
-        if direct {
-            // For P0 and residents nothing happens at medically fit but the
-            // start of the wait for the discharge hours, whose end is known
-            // now: schedule the leaving itself and count the wait's bed days
-            // at once (about a quarter of all events saved).
-            let window = self.p.window;
-            match self.p.discharge_hours.opening(fit) {
-                Opening::Now => self.at(fit, Event::LeaveHospital { patient }),
-                // Leaving with the others at this opening, in order.
-                Opening::Starting { index } => self.leave_at_opening(fit, index, patient),
-                Opening::At { time, index } => {
-                    self.process_level.add_interval(fit, time, &window);
-                    self.leave_at_opening(time, index, patient);
-                }
-                // Discharge hours "none" every day: the patient never leaves.
-                Opening::Never => self.process_level.add_interval(fit, f64::INFINITY, &window),
-            }
-        } else {
-            // P1 to P3: the process delay is drawn now rather than at
-            // medically fit. It comes from the patient's own stream, from
-            // which nothing else draws while they are in bed, so it is the
-            // same number; medically fit then needs no event of its own: the
-            // delay's bed days are counted at once and the request for a
-            // place is the next event.
-            let p = &mut self.ws.patients[patient as usize];
-            let delay = match &sc.pathways.process_delay[p.pathway.index() - 1] {
-                Some(d) => d.sample(&mut p.rng),
-                None => 0.0,
-            };
-            let requested = fit + delay;
-            self.process_level
-                .add_interval(fit, requested, &self.p.window);
-            self.at(requested, Event::ProcessDelayEnd { patient });
-        }
-    }
-
-    fn on_bed_capacity(&mut self, t: f64, day: u32) {
-        let available = self.p.beds_by_day[day as usize];
-        self.set_beds(t, self.beds_occupied, available);
-        // A rise fills at once; a fall evicts nobody.
-        self.fill_acute_beds(t);
-    }
-
-    /// Leaves now if inside the discharge hours, else at the next opening.
-    fn await_discharge_hours(&mut self, t: f64, patient: u32) {
-        match self.p.discharge_hours.opening(t) {
-            Opening::Now | Opening::Starting { .. } => self.leave_hospital(t, patient),
-            Opening::At { time, index } => self.leave_at_opening(time, index, patient),
-            // Discharge hours "none" every day: the patient never leaves.
-            Opening::Never => {}
-        }
-    }
-
-    /// `patient` leaves at opening number `index` of the discharge hours, at
-    /// `time` (unless that is after the end of the run).
-    fn leave_at_opening(&mut self, time: f64, index: u64, patient: u32) {
-        if time >= self.end {
-            return;
-        }
-        let earliest_changed = match self.ws.discharge_waits.is_empty() {
-            true => {
-                self.first_opening = index;
-                true
-            }
-            false if index < self.first_opening => {
-                for _ in index..self.first_opening {
-                    let list = self.ws.spare_waits.pop().unwrap_or_default();
-                    self.ws.discharge_waits.push_front(list);
-                }
-                self.first_opening = index;
-                true
-            }
-            false => false,
-        };
-        let j = (index - self.first_opening) as usize;
-        while self.ws.discharge_waits.len() <= j {
-            let list = self.ws.spare_waits.pop().unwrap_or_default();
-            self.ws.discharge_waits.push_back(list);
-        }
-        self.ws.discharge_waits[j].push(patient);
-        if earliest_changed {
-            self.at_timer(Timer::DischargeOpening, time, Event::DischargeOpening);
-        }
-    }
-
-    /// The discharge hours open: the patients waiting for this opening leave,
-    /// in the order their leaving was decided.
-    fn on_discharge_opening(&mut self, t: f64) {
-        let Some(leaving) = self.ws.discharge_waits.pop_front() else {
-            return;
-        };
-        self.first_opening += 1;
-        while let Some(list) = self.ws.discharge_waits.pop_front_if(|l| l.is_empty()) {
-            self.ws.spare_waits.push(list);
-            self.first_opening += 1;
-        }
-        if !self.ws.discharge_waits.is_empty() {
-            let next = self.p.discharge_hours.opening_time(self.first_opening);
-            self.at_timer(Timer::DischargeOpening, next, Event::DischargeOpening);
-        }
-        for &patient in &leaving {
-            self.leave_hospital(t, patient);
-        }
-        let mut list = leaving;
-        list.clear();
-        self.ws.spare_waits.push(list);
-    }
-
-    /// After the process delay: ask for the place the pathway needs.
-    fn request_place(&mut self, t: f64, patient: u32) {
-        let sc = self.sc;
-        let window = self.p.window;
-        let pathway = {
-            let p = self.pt(patient);
-            p.requested_at = t;
-            p.capacity_waiting = true;
-            p.pathway
-        };
-        // Counted as a capacity wait until granted (maybe at once, below).
-        self.capacity_level[pathway.index() - 1].add(t, 1.0, &window);
-        match pathway {
-            Pathway::P1 => {
-                let class = ReferralClass::Discharge;
-                let p = &mut self.ws.patients[patient as usize];
-                let episode = sc.community.episode[class.index()].sample(&mut p.rng);
-                p.episode_hours = episode;
-                self.refer_to_community(t, class, episode, patient);
-            }
-            Pathway::P2 => {
-                self.ws.rehab_queue.push_back(patient);
-                self.check_queue(t, "rehab beds", self.ws.rehab_queue.len());
-                self.fill_rehab_beds(t);
-            }
-            Pathway::P3 => {
-                self.ws.care_home_hospital_queue.push_back(patient);
-                let waiting = self.ws.care_home_hospital_queue.len();
-                self.check_queue(t, "care home beds (from hospital)", waiting);
-                self.fill_care_home_beds(t);
-            }
-            Pathway::P0 => unreachable!("P0 asks for no place"),
-        }
-    }
-
-    /// The downstream place is granted to a patient in hospital.
-    fn place_granted(&mut self, t: f64, patient: u32) {
-        let window = self.p.window;
-        let (pathway, wait) = {
-            let p = self.pt(patient);
-            p.capacity_waiting = false;
-            (p.pathway, t - p.requested_at)
-        };
-        self.capacity_level[pathway.index() - 1].add(t, -1.0, &window);
-        self.process_level.add(t, 1.0, &window);
-        if wait > 0.0 {
-            let metric = match pathway {
-                Pathway::P1 => Metric::DelayedPatientsP1,
-                Pathway::P2 => Metric::DelayedPatientsP2,
-                _ => Metric::DelayedPatientsP3,
-            };
-            self.count(t, metric);
-        }
-        self.await_discharge_hours(t, patient);
-    }
-
-    fn leave_hospital(&mut self, t: f64, patient: u32) {
-        let sc = self.sc;
-        let window = self.p.window;
-        if !self.pt(patient).direct_leave {
-            self.process_level.add(t, -1.0, &window);
-        }
-        self.census.in_bed -= 1;
-        self.trace_released(t, Resource::AcuteBed, patient);
-        let home_bed = self.pt(patient).home_bed;
-        let mut keep = false;
-        if home_bed != NONE {
-            self.resident_returns(t, home_bed);
-        } else {
-            let pathway = self.pt(patient).pathway;
-            match pathway {
-                Pathway::P0 => {}
-                Pathway::P1 => {
-                    let episode = self.pt(patient).episode_hours;
-                    self.at(t + episode, Event::CommunityEpisodeEnd);
-                }
-                Pathway::P2 => {
-                    let stay = sc.rehab.stay.sample(&mut self.pt(patient).rng);
-                    self.at(t + stay, Event::RehabStayEnd { patient });
-                    keep = true;
-                }
-                Pathway::P3 => {
-                    let bed = self.pt(patient).care_home_bed;
-                    let p = &mut self.ws.patients[patient as usize];
-                    let stay = sc.care_homes.stay.sample(&mut p.rng);
-                    let ch = &mut self.ws.care_home_beds[bed as usize];
-                    ch.key = p.key;
-                    ch.rng = p.rng.clone();
-                    ch.crises = 0;
-                    self.resident_moves_in(t, bed, stay);
-                }
-            }
-            if let Some(r) = &sc.readmission {
-                let p = match pathway {
-                    Pathway::P0 => r.p0,
-                    Pathway::P1 => r.p1,
-                    Pathway::P2 => r.p2,
-                    Pathway::P3 => 0.0,
-                };
-                let pt = &mut self.ws.patients[patient as usize];
-                if p > 0.0 && pt.rng.chance(p) {
-                    let when = t + pt.rng.uniform() * r.window_hours;
-                    let event = Event::Readmission {
-                        key: pt.key.child(READMISSION_TAG),
-                        frail: pt.frail,
-                    };
-                    self.at(when, event);
-                }
-            }
-        }
-        self.census.left += 1;
-        if !keep {
-            self.release_patient(patient);
-        }
-        self.set_beds(t, self.beds_occupied - 1, self.beds_available);
-        self.fill_acute_beds(t);
-    }
-
-    // ----- community nursing ----------------------------------------------------
-
-    /// A referral of `class`; `patient` is the one waiting in hospital, or `NONE`.
-    fn refer_to_community(
-        &mut self,
-        t: f64,
-        class: ReferralClass,
-        episode_hours: f64,
-        patient: u32,
-    ) {
-        self.ws.community_queues[class.index()].push_back(CommunityRequest {
-            at: t,
-            episode_hours,
-            patient,
-        });
-        let waiting: usize = self.ws.community_queues.iter().map(VecDeque::len).sum();
-        self.check_queue(t, "community nursing", waiting);
-        self.community_waiting_level.add(t, 1.0, &self.p.window);
-        self.tracer
-            .trace(TraceEvent::CommunityReferred { at: t, class });
-        self.fill_community_places(t);
-    }
-
-    fn fill_community_places(&mut self, t: f64) {
-        let window = self.p.window;
-        while self.community_held < self.community_places {
-            let Some(class) = self
-                .sc
-                .community
-                .priority
-                .into_iter()
-                .find(|c| !self.ws.community_queues[c.index()].is_empty())
-            else {
-                break;
-            };
-            let Some(req) = self.ws.community_queues[class.index()].pop_front() else {
-                break;
-            };
-            self.community_waiting_level.add(t, -1.0, &window);
-            self.community_held += 1;
-            self.community_held_level.add(t, 1.0, &window);
-            if window.contains(t) {
-                self.community_waits[class.index()].record((t - req.at) / 24.0);
-            }
-            self.tracer.trace(TraceEvent::CommunityGranted {
-                at: t,
-                class,
-                requested_at: req.at,
-            });
-            if req.patient == NONE {
-                self.at(t + req.episode_hours, Event::CommunityEpisodeEnd);
-            } else {
-                self.place_granted(t, req.patient);
-            }
-        }
-    }
-
-    fn on_community_episode_end(&mut self, t: f64) {
-        self.community_held -= 1;
-        self.community_held_level.add(t, -1.0, &self.p.window);
-        self.fill_community_places(t);
-    }
-
-    // ----- rehab ------------------------------------------------------------------
-
-    fn fill_rehab_beds(&mut self, t: f64) {
-        let window = self.p.window;
-        while self.rehab_held < self.sc.rehab.beds {
-            let Some(patient) = self.ws.rehab_queue.pop_front() else {
-                break;
-            };
-            self.rehab_held += 1;
-            self.rehab_level.add(t, 1.0, &window);
-            self.trace_took(t, Resource::RehabBed, patient);
-            if window.contains(t) {
-                let wait = t - self.pt(patient).requested_at;
-                self.rehab_waits.record(wait / 24.0);
-            }
-            self.place_granted(t, patient);
-        }
-    }
-
-    fn on_rehab_stay_end(&mut self, t: f64, patient: u32) {
-        let sc = self.sc;
-        self.rehab_held -= 1;
-        self.rehab_level.add(t, -1.0, &self.p.window);
-        self.trace_released(t, Resource::RehabBed, patient);
-        let class = ReferralClass::Discharge;
-        let p = &mut self.ws.patients[patient as usize];
-        if p.rng.chance(sc.rehab.community_follow_up) {
-            let episode = sc.community.episode[class.index()].sample(&mut p.rng);
-            self.refer_to_community(t, class, episode, NONE);
-        }
-        self.release_patient(patient);
-        self.fill_rehab_beds(t);
-    }
-
-    // ----- care homes ---------------------------------------------------------------
-
-    /// Grants free care home beds to the waiting hospital and community
-    /// placements: hospital first when `hospital_first`, else first come
-    /// first served (hospital first on a tie).
-    fn fill_care_home_beds(&mut self, t: f64) {
-        let window = self.p.window;
-        let hospital_first = self.sc.care_homes.hospital_first;
-        while let Some(&bed) = self.ws.care_home_free.last() {
-            let from_hospital = match (
-                self.ws.care_home_hospital_queue.front(),
-                self.ws.care_home_community_queue.front(),
-            ) {
-                (None, None) => break,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some(&h), Some(c)) => {
-                    hospital_first || self.ws.patients[h as usize].requested_at <= c.at
-                }
-            };
-            self.ws.care_home_free.pop();
-            self.care_home_held += 1;
-            self.care_home_level.add(t, 1.0, &window);
-            let ch = &mut self.ws.care_home_beds[bed as usize];
-            // Held from now; the resident arrives from hospital later.
-            ch.held = true;
-            ch.in_bed = false;
-            ch.stay_over = false;
-            if from_hospital {
-                let Some(patient) = self.ws.care_home_hospital_queue.pop_front() else {
-                    unreachable!("the hospital queue has a front")
-                };
-                let wait = t - self.pt(patient).requested_at;
-                if window.contains(t) {
-                    self.care_home_waits.record(wait / 24.0);
-                }
-                self.pt(patient).care_home_bed = bed;
-                self.place_granted(t, patient);
-            } else {
-                let Some(placement) = self.ws.care_home_community_queue.pop_front() else {
-                    unreachable!("the community queue has a front")
-                };
-                if window.contains(t) {
-                    self.care_home_waits.record((t - placement.at) / 24.0);
-                }
-                let ch = &mut self.ws.care_home_beds[bed as usize];
-                ch.key = placement.key;
-                ch.rng = StreamRng::new(placement.key);
-                ch.crises = 0;
-                let stay = self.sc.care_homes.stay.sample(&mut ch.rng);
-                self.resident_moves_in(t, bed, stay);
-            }
-        }
-    }
-
-    /// A new resident takes up `bed` at `t` for `stay` hours (fixed now).
-    fn resident_moves_in(&mut self, t: f64, bed: u32, stay: f64) {
-        let ch = &mut self.ws.care_home_beds[bed as usize];
-        ch.held = true;
-        ch.in_bed = true;
-        ch.stay_over = false;
-        let generation = ch.generation;
-        self.at(t + stay, Event::ResidentStayEnd { bed, generation });
-        self.schedule_resident_crisis(t, bed);
-    }
-
-    fn schedule_resident_crisis(&mut self, t: f64, bed: u32) {
-        let per_hour = self.sc.care_homes.crises_per_resident_year / (365.0 * 24.0);
-        if per_hour > 0.0 {
-            let ch = &mut self.ws.care_home_beds[bed as usize];
-            let next = t + ch.rng.exp1() / per_hour;
-            let generation = ch.generation;
-            self.at(next, Event::ResidentCrisis { bed, generation });
-        }
-    }
-
-    fn on_resident_crisis(&mut self, t: f64, bed: u32, generation: u32) {
-        let ch = &mut self.ws.care_home_beds[bed as usize];
-        if ch.generation != generation || !ch.in_bed {
-            return;
-        }
-        ch.in_bed = false;
-        let key = ch.key.child(ch.crises);
-        ch.crises += 1;
-        self.resident_crisis_count += 1;
-        self.other_crisis(t, key, true, bed);
-    }
-
-    /// A resident is back in their bed after a crisis.
-    fn resident_returns(&mut self, t: f64, bed: u32) {
-        let ch = &mut self.ws.care_home_beds[bed as usize];
-        ch.in_bed = true;
-        if ch.stay_over {
-            self.resident_leaves(t, bed);
-        } else {
-            self.schedule_resident_crisis(t, bed);
-        }
-    }
-
-    fn on_resident_stay_end(&mut self, t: f64, bed: u32, generation: u32) {
-        let ch = &mut self.ws.care_home_beds[bed as usize];
-        if ch.generation != generation {
-            return;
-        }
-        if ch.in_bed {
-            self.resident_leaves(t, bed);
-        } else {
-            // Away in a crisis: the bed is kept until they return.
-            ch.stay_over = true;
-        }
-    }
-
-    fn resident_leaves(&mut self, t: f64, bed: u32) {
-        let ch = &mut self.ws.care_home_beds[bed as usize];
-        ch.generation = ch.generation.wrapping_add(1);
-        ch.held = false;
-        ch.in_bed = false;
-        ch.stay_over = false;
-        self.ws.care_home_free.push(bed);
-        self.care_home_held -= 1;
-        self.care_home_level.add(t, -1.0, &self.p.window);
-        self.fill_care_home_beds(t);
-    }
-
-    // ----- daily series ---------------------------------------------------------------
-
     fn on_midnight(&mut self, t: f64) {
         // The snapshot is taken after every other event due at 00:00 (a
         // discharge opening at midnight, a bed change), whenever those were
@@ -1782,14 +672,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
             self.at_timer(Timer::Midnight, t, Event::Midnight);
             return;
         }
-        let delayed: f64 = self.capacity_level.iter().map(Level::value).sum();
-        self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds_occupied));
+        let delayed: f64 = self.beds.capacity_level.iter().map(Level::value).sum();
+        self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds.occupied));
         self.daily[Series::DelayedPatients.index()].push(delayed);
-        self.daily[Series::CommunityWaitingList.index()].push(self.community_waiting_level.value());
+        self.daily[Series::CommunityWaitingList.index()].push(self.community.waiting_level.value());
         self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
-
-    // ----- results ----------------------------------------------------------------------
 
     fn finish(mut self) -> (ReplicationResult, T, Workspace) {
         let w = self.p.window;
@@ -1802,12 +690,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // computed here once rather than counted alongside them.
         m[Metric::AdmissionsAvoidedDirect] = m[Metric::PruTreatedAtHome] + m[Metric::FauDischarged];
         m[Metric::PruUtilisation] = if self.p.pru_open_car_hours > 0.0 {
-            self.pru_busy_level.area_at_end(&w) / self.p.pru_open_car_hours
+            self.pru.busy_level.area_at_end(&w) / self.p.pru_open_car_hours
         } else {
             0.0
         };
-        m[Metric::BedOccupancyMean] = mean_level(&self.occupied);
-        m[Metric::BedsFullShare] = mean_level(&self.beds_full);
+        m[Metric::BedOccupancyMean] = mean_level(&self.beds.occupied_level);
+        m[Metric::BedsFullShare] = mean_level(&self.beds.full_level);
 
         let census = &self.daily[Series::MidnightCensus.index()];
         m[Metric::MidnightCensusMean] = mean_or_zero(census);
@@ -1815,29 +703,29 @@ impl<'p, T: Tracer> Sim<'p, T> {
         m[Metric::BedWaitMeanHours] = mean_or_zero(&self.ws.bed_waits);
         m[Metric::BedWaitP95Hours] = percentile_or_zero(&mut self.ws.bed_waits, 0.95);
 
-        m[Metric::DelayedBedDaysP1] = bed_days(&self.capacity_level[0]);
-        m[Metric::DelayedBedDaysP2] = bed_days(&self.capacity_level[1]);
-        m[Metric::DelayedBedDaysP3] = bed_days(&self.capacity_level[2]);
+        m[Metric::DelayedBedDaysP1] = bed_days(&self.beds.capacity_level[0]);
+        m[Metric::DelayedBedDaysP2] = bed_days(&self.beds.capacity_level[1]);
+        m[Metric::DelayedBedDaysP3] = bed_days(&self.beds.capacity_level[2]);
         m[Metric::DelayedBedDays] =
             m[Metric::DelayedBedDaysP1] + m[Metric::DelayedBedDaysP2] + m[Metric::DelayedBedDaysP3];
-        m[Metric::ProcessDelayBedDays] = bed_days(&self.process_level);
+        m[Metric::ProcessDelayBedDays] = bed_days(&self.beds.process_level);
 
-        m[Metric::CommunityUtilisation] = if self.community_places > 0 {
-            mean_level(&self.community_held_level) / self.community_places as f64
+        m[Metric::CommunityUtilisation] = if self.community.places > 0 {
+            mean_level(&self.community.held_level) / self.community.places as f64
         } else {
             0.0
         };
-        m[Metric::CommunityWaitingMean] = mean_level(&self.community_waiting_level);
+        m[Metric::CommunityWaitingMean] = mean_level(&self.community.waiting_level);
         m[Metric::CommunityWaitMeanDaysDischarge] =
-            self.community_waits[ReferralClass::Discharge.index()].mean();
+            self.community.waits[ReferralClass::Discharge.index()].mean();
         m[Metric::CommunityWaitMeanDaysAvoidance] =
-            self.community_waits[ReferralClass::Avoidance.index()].mean();
+            self.community.waits[ReferralClass::Avoidance.index()].mean();
         m[Metric::CommunityWaitMeanDaysCommunity] =
-            self.community_waits[ReferralClass::Community.index()].mean();
-        m[Metric::RehabOccupancyMean] = mean_level(&self.rehab_level);
-        m[Metric::RehabWaitMeanDays] = self.rehab_waits.mean();
-        m[Metric::CareHomeOccupancyMean] = mean_level(&self.care_home_level);
-        m[Metric::CareHomeWaitMeanDays] = self.care_home_waits.mean();
+            self.community.waits[ReferralClass::Community.index()].mean();
+        m[Metric::RehabOccupancyMean] = mean_level(&self.rehab.level);
+        m[Metric::RehabWaitMeanDays] = self.rehab.waits.mean();
+        m[Metric::CareHomeOccupancyMean] = mean_level(&self.care_homes.level);
+        m[Metric::CareHomeWaitMeanDays] = self.care_homes.waits.mean();
 
         let result = ReplicationResult {
             replication: self.replication,
@@ -1847,25 +735,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         };
         (result, self.tracer, self.ws)
     }
-}
-
-/// The pathway for a uniform draw `u`: the first whose cumulative share
-/// exceeds `u`; a pathway with share 0 is never chosen, even at the top of
-/// the range (shares summing to slightly under 1).
-fn draw_pathway(shares: &[f64; 4], u: f64) -> Pathway {
-    let mut acc = 0.0;
-    let mut pathway = Pathway::P3;
-    for pw in Pathway::ALL {
-        acc += shares[pw.index()];
-        if u < acc {
-            pathway = pw;
-            break;
-        }
-    }
-    while shares[pathway.index()] == 0.0 && pathway != Pathway::P0 {
-        pathway = Pathway::ALL[pathway.index() - 1];
-    }
-    pathway
 }
 
 /// R-7 percentile, 0 for no values (as for a mean over no waits). Reorders

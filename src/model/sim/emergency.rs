@@ -1,0 +1,106 @@
+//! The emergency department and the frailty assessment unit (FAU): the ED's
+//! decision for a patient (the frailty unit for a frail patient when it is
+//! open and has a place, else admission or home), the unit's assessment and
+//! same-day discharge, and leaving the crisis pathway without a stay.
+
+use super::{Event, NONE, Sim};
+use crate::engine::StreamRng;
+use crate::model::metrics::Metric;
+use crate::model::trace::Tracer;
+use crate::scenario::ReferralClass;
+
+/// What the emergency department decided.
+pub(super) enum EdOutcome {
+    /// Assessed on the frailty unit, for this many hours.
+    Fau(f64),
+    Admit,
+    Home,
+}
+
+/// The frailty unit in a replication: places in use.
+#[derive(Default)]
+pub(super) struct FrailtyUnit {
+    pub(super) busy: u32,
+}
+
+impl<'p, T: Tracer> Sim<'p, T> {
+    /// Resolved without admission by the PRU or the FAU: maybe a community
+    /// follow-up, then home.
+    pub(super) fn avoided_admission(&mut self, t: f64, patient: u32, follow_up: f64) {
+        let sc = self.sc;
+        let class = ReferralClass::Avoidance;
+        let p = &mut self.ws.patients[patient as usize];
+        if p.rng.chance(follow_up) {
+            let episode = sc.community.episode[class.index()].sample(&mut p.rng);
+            self.refer_to_community(t, class, episode, NONE);
+        }
+        self.go_home(t, patient);
+    }
+
+    /// Leaves the crisis pathway without a hospital stay.
+    pub(super) fn go_home(&mut self, t: f64, patient: u32) {
+        let home_bed = self.pt(patient).home_bed;
+        self.leave_crisis(t, home_bed);
+        self.release_patient(patient);
+    }
+
+    /// Home (to their care home bed, for a resident) without a hospital stay.
+    pub(super) fn leave_crisis(&mut self, t: f64, home_bed: u32) {
+        self.census.left += 1;
+        if home_bed != NONE {
+            self.resident_returns(t, home_bed);
+        }
+    }
+
+    /// The emergency department for `patient`, in the arena (after a PRU visit).
+    pub(super) fn emergency_department(&mut self, t: f64, patient: u32) {
+        let frail = self.pt(patient).frail;
+        let mut rng = self.pt(patient).rng.clone();
+        let outcome = self.ed_decision(t, frail, &mut rng);
+        self.pt(patient).rng = rng;
+        match outcome {
+            EdOutcome::Fau(d) => self.at(t + d, Event::FauAssessmentEnd { patient }),
+            EdOutcome::Admit => self.admit(t, patient),
+            EdOutcome::Home => self.go_home(t, patient),
+        }
+    }
+
+    /// The emergency department's decision for a patient (`frail` or not,
+    /// drawing from `rng`): the frailty unit (taken here, for the drawn
+    /// assessment time), admission, or home.
+    #[inline]
+    pub(super) fn ed_decision(&mut self, t: f64, frail: bool, rng: &mut StreamRng) -> EdOutcome {
+        let sc = self.sc;
+        self.count(t, Metric::EdAttendances);
+        let admit_share = if frail {
+            let fau = &sc.frailty_unit;
+            if self.fau.busy < fau.slots && self.p.fau_hours.is_open(t) {
+                self.count(t, Metric::FauAssessed);
+                self.fau.busy += 1;
+                self.census.in_fau += 1;
+                return EdOutcome::Fau(fau.assessment.sample(rng));
+            }
+            self.count(t, Metric::FauMissed);
+            sc.ed.frail_admit_share
+        } else {
+            sc.ed.other_admit_share
+        };
+        if rng.chance(admit_share) {
+            EdOutcome::Admit
+        } else {
+            EdOutcome::Home
+        }
+    }
+
+    pub(super) fn on_fau_end(&mut self, t: f64, patient: u32) {
+        let fau = &self.sc.frailty_unit;
+        self.fau.busy -= 1;
+        self.census.in_fau -= 1;
+        if self.pt(patient).rng.chance(fau.discharged_same_day) {
+            self.count(t, Metric::FauDischarged);
+            self.avoided_admission(t, patient, fau.community_follow_up);
+        } else {
+            self.admit(t, patient);
+        }
+    }
+}
