@@ -16,7 +16,7 @@ use crate::report::{
 };
 use crate::scenario::{self, ErrorKind, LoadedScenario, ScenarioDoc};
 
-use super::compare::compare_results;
+use super::compare::{PAIRING_KEYS, compare_results, unpaired, unpaired_values};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -575,12 +575,18 @@ pub fn compare(
                  give them different file names"
             )));
         }
+        let loaded = scenario::load(p, &plan_sets)?;
+        if let Some(u) = unpaired(&arms[0].loaded.scenario, &loaded.scenario) {
+            return Err(ExperimentError::Usage(
+                u.message(&p.display().to_string(), &baseline.display().to_string()),
+            ));
+        }
         arms.push(Arm {
             name,
             role: "plan",
             scenario_path: p.clone(),
             swept_values: Vec::new(),
-            loaded: scenario::load(p, &plan_sets)?,
+            loaded,
         });
     }
     let out = out.map_or_else(
@@ -591,8 +597,11 @@ pub fn compare(
     finish_experiment("compare", None, Vec::new(), arms, &out, started, settings)
 }
 
-/// Keys a sweep may not vary: they are how the plans are paired.
-const UNSWEEPABLE: [&str; 2] = ["scenario.seed", "scenario.replications"];
+/// Keys a sweep may not vary: they are how the plans are paired (the
+/// seed and replications, and [`PAIRING_KEYS`]).
+fn unsweepable(key: &str) -> bool {
+    ["scenario.seed", "scenario.replications"].contains(&key) || PAIRING_KEYS.contains(&key)
+}
 
 /// `patientflow sweep`: the cartesian product of a sweep file's values,
 /// each compared with the unswept scenario.
@@ -619,14 +628,16 @@ pub fn sweep(
     let mut keys = Vec::new();
     let mut values = Vec::new();
     for e in &entries {
-        if UNSWEEPABLE.contains(&e.key.as_str()) {
+        if unsweepable(&e.key) {
             return Err(doc
                 .error_at(
                     ErrorKind::InvalidValue,
                     e.key_origin,
                     &e.key,
-                    "cannot be swept: every plan of a sweep runs with the same seed and \
-                     replications (use --seed and --replications)"
+                    "cannot be swept: every plan of a sweep is paired with the unswept \
+                     scenario, so it runs with the same seed, replications, start date, \
+                     warm-up and horizon (set them in the file, or with --seed, \
+                     --replications and --set for every plan)"
                         .to_string(),
                 )
                 .into());
@@ -703,6 +714,13 @@ pub fn sweep(
             texts.push(text);
         }
         let with_sources = point.to_scenario_with_sources()?;
+        // A swept table (`"scenario" = [{ ... }]`) could still move them.
+        if let Some(u) = unpaired(&arms[0].loaded.scenario, &with_sources.0) {
+            return Err(ExperimentError::Usage(u.message(
+                &format!("{} ({})", path.display(), labels.join(", ")),
+                "(the unswept scenario)",
+            )));
+        }
         let mut name = sanitise(&labels.join("+"));
         if arms.iter().any(|a| a.name == name) {
             name = format!("{name}-{}", arms.len());
@@ -869,7 +887,16 @@ pub(crate) fn write_experiment(
             return Err(ExperimentError::Usage("nothing to compare".into()));
         };
         let mut compared = Vec::with_capacity(runs.len().saturating_sub(1));
+        let window = |m: &RunManifest| (m.start_date.clone(), m.warm_up_hours, m.horizon_hours);
         for (arm, run) in manifest.arms.iter().zip(runs).skip(1) {
+            // Checked when the scenarios were read; again here for `merge`,
+            // which reads them back from the shards' run.json files.
+            if let Some(u) = unpaired_values(window(&base.manifest), window(&run.manifest)) {
+                return Err(ExperimentError::Merge(u.message(
+                    &format!("{}/run.json", arm.name),
+                    &format!("{}/run.json", base_arm.name),
+                )));
+            }
             let rows = compare_results(&base.results, &run.results).map_err(|e| {
                 ExperimentError::Merge(format!("{} against {}: {e}", arm.name, base_arm.name))
             })?;

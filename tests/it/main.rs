@@ -16,3 +16,4 @@ mod report_outputs;
 mod report_plans;
 mod scenario_load;
 mod validation;
+mod tamper;
