@@ -261,7 +261,7 @@ fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Vec<String>, Experi
             s.capacity,
             s.utilisation()
         );
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", crate::report::escape::terminal(&warning));
         warnings.push(warning);
     }
     Ok(warnings)
@@ -511,7 +511,7 @@ fn announce(loaded: &LoadedScenario, settings: &Settings) {
     eprintln!(
         "patientflow {}: {} ({how_many}, seed {}{shard}, {})",
         env!("CARGO_PKG_VERSION"),
-        sc.name,
+        crate::report::escape::terminal(&sc.name),
         sc.seed,
         crate::report::prose::counted(resolve_threads(settings.threads) as u64, "thread")
     );
@@ -569,6 +569,15 @@ pub fn compare(
     }];
     for p in plans {
         let name = file_stem(p);
+        // The folder of its outputs: `.` or `..` would be the comparison's
+        // own folder or its parent.
+        if name == "." || name == ".." {
+            return Err(ExperimentError::Usage(format!(
+                "{}: a plan's file name (less `.toml`) names the folder of its outputs, and \
+                 `{name}` cannot: rename the file",
+                p.display()
+            )));
+        }
         if arms.iter().any(|a| a.name == name) {
             return Err(ExperimentError::Usage(format!(
                 "two scenarios are named `{name}` (their outputs would share a directory): \
@@ -577,9 +586,10 @@ pub fn compare(
         }
         let loaded = scenario::load(p, &plan_sets)?;
         if let Some(u) = unpaired(&arms[0].loaded.scenario, &loaded.scenario) {
-            return Err(ExperimentError::Usage(
-                u.message(&p.display().to_string(), &baseline.display().to_string()),
-            ));
+            return Err(ExperimentError::Usage(u.message(
+                &p.display().to_string(),
+                &baseline.display().to_string(),
+            )));
         }
         arms.push(Arm {
             name,

@@ -25,6 +25,7 @@ mod cells;
 pub mod charts;
 pub mod data;
 pub mod document;
+pub mod escape;
 mod plans;
 pub mod plans_report;
 pub mod prose;

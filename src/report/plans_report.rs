@@ -698,7 +698,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
                                 a.role,
                                 a.name
                             ),
-                            format!("{}/report.html", a.name),
+                            vec![a.name.clone(), "report.html".to_string()],
                         )
                     })
                     .collect(),

@@ -15,5 +15,5 @@ mod report;
 mod report_outputs;
 mod report_plans;
 mod scenario_load;
-mod validation;
 mod tamper;
+mod validation;

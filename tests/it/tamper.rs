@@ -67,7 +67,10 @@ fn compare_refuses_a_plan_with_another_window_start_or_warm_up() {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{line}: {err}");
         assert!(err.contains(&format!("key `{key}`")), "{err}");
-        assert!(err.contains(plan_value) && err.contains(base_value), "{err}");
+        assert!(
+            err.contains(plan_value) && err.contains(base_value),
+            "{err}"
+        );
         assert!(err.contains(&format!("p{i}.toml")), "{err}");
         assert!(!out_dir.exists(), "nothing is written when refused");
     }
@@ -130,7 +133,192 @@ fn sweep_refuses_to_vary_the_window_start_or_warm_up_with_its_position() {
         ]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(&format!("sweep.toml:5:1: key `{key}`")), "{err}");
+        assert!(
+            err.contains(&format!("sweep.toml:5:1: key `{key}`")),
+            "{err}"
+        );
         assert!(err.contains("cannot be swept"), "{err}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// 6. Markup injection in reports
+
+/// Characters that must never reach an output as they are.
+const RAW: [char; 4] = ['\0', '\u{202E}', '\u{1b}', '\u{7}'];
+
+/// A plan whose name, description and citation hold every kind of markup
+/// and control character, under a file name that is a script URL.
+fn hostile_compare(tmp: &Path) -> (PathBuf, Output) {
+    let plain = plan(tmp, "javascript:alert(document.domain).toml", "", "");
+    let evil = plan(tmp, "evil.toml", "", "");
+    // Replace the plain name with the hostile one (TOML escapes keep the
+    // file itself valid).
+    let body = fs::read_to_string(&evil).expect("read").replace(
+        "name = \"Plan\"",
+        "name = \"Evil [x](javascript:alert(1)) <b>|</b> \\u202Egpj.exe\\u0000 \\u001b[31m\\u0007 & \\n# heading\"\n\
+         description = \"one\\n\\n| a | b |\\n- item [y](javascript:z) <script>x</script>\"",
+    ) + "\n[sources]\n\"pru.cars\" = \"Cite\\u0000 [x](javascript:alert(2)) | cell \\n\\u202E end\"\n";
+    fs::write(&evil, body).expect("write");
+    let out_dir = tmp.join("out");
+    let out = run(&[
+        "compare",
+        &baseline(),
+        s(&plain),
+        s(&evil),
+        "--replications",
+        "2",
+        "--set",
+        "scenario.horizon=20d",
+        "--set",
+        "scenario.warm_up=5d",
+        "--quiet",
+        "--out",
+        s(&out_dir),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    (out_dir, out)
+}
+
+/// Does `pat` occur in `body` other than right after a backslash (a
+/// Markdown escape, which makes it plain text)?
+fn unescaped(body: &str, pat: &str) -> bool {
+    body.match_indices(pat)
+        .any(|(i, _)| !body[..i].ends_with('\\'))
+}
+
+/// Every file under `dir` (relative name, text).
+fn all_files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).expect("inside").display().to_string();
+                out.push((name, fs::read_to_string(&p).expect("utf-8")));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_script_url_file_name_becomes_a_relative_encoded_link() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (dir, _) = hostile_compare(tmp.path());
+    let html = fs::read_to_string(dir.join("report.html")).expect("html");
+    let md = fs::read_to_string(dir.join("report.md")).expect("md");
+    let encoded = "./javascript%3Aalert%28document.domain%29/report.html";
+    assert!(html.contains(&format!("<a href=\"{encoded}\">")), "{html}");
+    assert!(md.contains(&format!("]({encoded})")), "{md}");
+    // Every link of either page is relative, in the page or below it.
+    for href in html.split("href=\"").skip(1) {
+        assert!(href.starts_with("./") || href.starts_with('#'), "{href}");
+    }
+    for (i, _) in md.match_indices("](") {
+        let link = &md[i + 2..];
+        if !md[..i].ends_with('\\') {
+            assert!(
+                link.starts_with("./") || link.starts_with("charts/"),
+                "{link}"
+            );
+        }
+    }
+    assert!(!html.contains("href=\"javascript") && !md.contains("(javascript:alert(document"));
+    // The folder the link points to is there.
+    assert!(
+        dir.join("javascript:alert(document.domain)/report.html")
+            .is_file()
+    );
+}
+
+#[test]
+fn names_descriptions_and_citations_are_escaped_in_every_output() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (dir, out) = hostile_compare(tmp.path());
+    for (name, body) in all_files(&dir) {
+        // JSON keeps the scenario verbatim (escaped as JSON strings): it
+        // must match the scenario file.
+        if name.ends_with(".json") {
+            continue;
+        }
+        assert!(!body.contains(RAW), "{name} holds a raw control character");
+        if name.ends_with(".md") {
+            assert!(!unescaped(&body, "<script"), "{name} holds a script tag");
+            assert!(!unescaped(&body, "](javascript"), "{name}: live link");
+            assert!(!body.contains("\n# heading"), "{name}: a heading injected");
+            // Every table row has as many cells as its header.
+            let mut cells = None;
+            for line in body.lines() {
+                if line.starts_with('|') {
+                    let n = line.replace("\\|", "").matches('|').count();
+                    assert_eq!(*cells.get_or_insert(n), n, "{name}: {line}");
+                } else {
+                    cells = None;
+                }
+            }
+        }
+        if name.ends_with(".html") || name.ends_with(".svg") {
+            assert!(!body.contains("<script"), "{name} holds a script tag");
+            assert!(!body.contains("<b>"), "{name}: markup passed through");
+        }
+        if name.ends_with(".csv") {
+            assert!(
+                body.lines()
+                    .all(|l| !l.starts_with('#') && !l.starts_with("- item")),
+                "{name}: a record broken by a line break"
+            );
+        }
+    }
+    // The plan's own report names it, escaped.
+    let md = fs::read_to_string(dir.join("evil/report.md")).expect("md");
+    assert!(
+        md.contains("Evil \\[x\\](javascript:alert(1)) \\<b\\>\\|\\</b\\>"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Cite\u{FFFD} \\[x\\](javascript:alert(2)) \\| cell"),
+        "{md}"
+    );
+    let html = fs::read_to_string(dir.join("evil/report.html")).expect("html");
+    assert!(html.contains("Evil [x](javascript:alert(1)) &lt;b&gt;|&lt;/b&gt; \u{FFFD}gpj.exe"));
+    // Nothing raw reaches the terminal either.
+    assert!(!text(&out.stdout).contains(RAW) && !text(&out.stderr).contains(RAW));
+}
+
+#[test]
+fn terminal_output_carries_no_escape_sequence_from_a_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = plan(tmp.path(), "p.toml", "", "");
+    let body = fs::read_to_string(&p).expect("read").replace(
+        "name = \"Plan\"",
+        "name = \"x\\u001b]0;owned\\u0007\\u001b[2J\"",
+    );
+    fs::write(&p, body).expect("write");
+    // `check` prints the name on stdout; `run` on stderr.
+    let out = run(&["check", s(&p)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains(RAW), "{stdout:?}");
+    assert!(
+        stdout.contains("x\u{FFFD}]0;owned\u{FFFD}\u{FFFD}[2J"),
+        "{stdout:?}"
+    );
+    let out = run(&[
+        "run",
+        s(&p),
+        "--replications",
+        "1",
+        "--set",
+        "scenario.horizon=3d",
+        "--set",
+        "scenario.warm_up=0d",
+        "--out",
+        s(&tmp.path().join("out")),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(RAW), "{:?}", text(&out.stderr));
 }
