@@ -389,6 +389,7 @@ pub(crate) fn manifest_of(
         shard: None,
         precision: None,
         merged_from: Vec::new(),
+        files: Default::default(),
     }
 }
 
