@@ -850,6 +850,7 @@ fn finish_experiment(
         command_line: settings.command_line.clone(),
         // Filled in by write_experiment from the results, so merge gets it too.
         window_days: None,
+        files: Default::default(),
     };
     write_experiment(&manifest, &runs, out, settings.force)
 }
@@ -931,6 +932,10 @@ pub(crate) fn write_experiment(
     if let Some(p) = &manifest.precision {
         stdout.push_str(&precision_note(p));
     }
+    let manifest = &report::ExperimentManifest {
+        files: report::verify::checksums(&files),
+        ..manifest.clone()
+    };
     let experiment_json = report::render_experiment_json(manifest).map_err(io_error(out))?;
     if manifest.shard.is_none() {
         // The report is built from the texts the files will hold, so that

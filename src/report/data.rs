@@ -99,11 +99,16 @@ struct Head {
     doc: ScenarioDoc,
     scenario: Scenario,
     sources: BTreeMap<String, String>,
-    window: verify::Window,
+    first_day: Date,
+    /// The days every daily series has, when `run.json` was checked.
+    days: Option<usize>,
 }
 
 impl Head {
-    fn parse(run_json: &str) -> Result<Head, ReportError> {
+    /// Reads `run.json`; `check` holds it to the scenario it records (a
+    /// file read back), else only its first day is read (a run's own
+    /// manifest, about to be written).
+    fn parse(run_json: &str, check: bool) -> Result<Head, ReportError> {
         let manifest: RunManifest = serde_json::from_str(run_json)
             .map_err(|e| malformed("run.json", format!("not a run manifest: {e}")))?;
         if manifest.resolved_toml.trim().is_empty() {
@@ -120,21 +125,36 @@ impl Head {
         let (scenario, sources) = doc
             .to_scenario_with_sources()
             .map_err(|e| ReportError::Scenario(Box::new(e)))?;
-        let window = verify::check_run_manifest(&manifest, &scenario)
-            .map_err(|m| malformed("run.json", m))?;
+        let (first_day, days) = if check {
+            let w = verify::check_run_manifest(&manifest, &scenario)
+                .map_err(|m| malformed("run.json", m))?;
+            (w.first_day, Some(w.days))
+        } else {
+            let first_day = Date::parse(&manifest.first_day_date).ok_or_else(|| {
+                malformed(
+                    "run.json",
+                    format!(
+                        "`first_day_date` is not a YYYY-MM-DD date: {:?}",
+                        manifest.first_day_date
+                    ),
+                )
+            })?;
+            (first_day, None)
+        };
         Ok(Head {
             manifest,
             doc,
             scenario,
             sources,
-            window,
+            first_day,
+            days,
         })
     }
 
     fn with(self, summary: Vec<SummaryRow>, daily: Vec<DailyBands>) -> RunData {
         let days = daily.first().map_or(0, |d| d.p50.len());
         let beds_by_day =
-            crate::model::schedule::beds_by_day(&self.scenario.acute, self.window.first_day, days);
+            crate::model::schedule::beds_by_day(&self.scenario.acute, self.first_day, days);
         RunData {
             manifest: self.manifest,
             summary,
@@ -142,7 +162,7 @@ impl Head {
             parameters: self.doc.parameters(),
             scenario: self.scenario,
             sources: self.sources,
-            first_day: self.window.first_day,
+            first_day: self.first_day,
             beds_by_day,
         }
     }
@@ -159,9 +179,9 @@ impl RunData {
     /// it was written, no further than the rows the run wrote.
     pub fn read(dir: &Path) -> Result<RunData, ReportError> {
         let tampered = |file: &str, message: String| malformed(file, message);
-        let run_json = verify::read_json(&dir.join("run.json"))
-            .map_err(|m| tampered("run.json", m))?;
-        let head = Head::parse(&run_json)?;
+        let run_json =
+            verify::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
+        let head = Head::parse(&run_json, true)?;
         let needed = ["summary.csv", "daily_bands.csv"];
         match verify::verify_files(dir, "run.json", &head.manifest.files, &needed)
             .map_err(ReportError::Changed)?
@@ -176,8 +196,8 @@ impl RunData {
                 .map(verify::Lines::new)
                 .map_err(|m| tampered(name, m))
         };
-        let summary = parse_summary(open("summary.csv")?, &head.manifest)?;
-        let daily = parse_daily(open("daily_bands.csv")?, head.window)?;
+        let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;
+        let daily = parse_daily(open("daily_bands.csv")?, head.first_day, head.days)?;
         Ok(head.with(summary, daily))
     }
 
@@ -188,9 +208,17 @@ impl RunData {
         summary_csv: &str,
         daily_csv: &str,
     ) -> Result<RunData, ReportError> {
-        let head = Head::parse(run_json)?;
-        let summary = parse_summary(verify::Lines::new(summary_csv.as_bytes()), &head.manifest)?;
-        let daily = parse_daily(verify::Lines::new(daily_csv.as_bytes()), head.window)?;
+        let head = Head::parse(run_json, false)?;
+        let summary = parse_summary(
+            verify::Lines::new(summary_csv.as_bytes()),
+            &head.manifest,
+            false,
+        )?;
+        let daily = parse_daily(
+            verify::Lines::new(daily_csv.as_bytes()),
+            head.first_day,
+            head.days,
+        )?;
         Ok(head.with(summary, daily))
     }
     /// The `summary.csv` row of `metric`.
@@ -255,9 +283,12 @@ fn column(file: &str, header: &[String], name: &str) -> Result<usize, ReportErro
     })
 }
 
+/// `checked`: hold each value to the range it has when a run writes it (a
+/// file read back); a run's own text, about to be written, is not.
 fn parse_summary<R: BufRead>(
     mut lines: Lines<R>,
     manifest: &RunManifest,
+    checked: bool,
 ) -> Result<Vec<SummaryRow>, ReportError> {
     const FILE: &str = "summary.csv";
     let header = header(FILE, &mut lines)?;
@@ -289,12 +320,20 @@ fn parse_summary<R: BufRead>(
         // most 1); a confidence interval may reach below 0.
         let top = if m.unit() == "share" { 1.0 } else { MAX_VALUE };
         let num = |c: usize, lo: f64, hi: f64| {
+            let (lo, hi) = if checked {
+                (lo, hi)
+            } else {
+                (f64::MIN, f64::MAX)
+            };
             verify::number(r[c], line, &header[c], lo, hi).map_err(|e| malformed(FILE, e))
         };
         let count: usize = r[n].parse().map_err(|_| {
             malformed(
                 FILE,
-                format!("line {line}, column `n`: expected a count, found {:?}", r[n]),
+                format!(
+                    "line {line}, column `n`: expected a count, found {:?}",
+                    r[n]
+                ),
             )
         })?;
         if count > manifest.replications as usize {
@@ -323,9 +362,13 @@ fn parse_summary<R: BufRead>(
     Ok(out)
 }
 
+/// `days`: the days the run's window has, when the file is read back: no
+/// more rows are read, every series must have them all, and every value
+/// is held to its range (at least 0).
 fn parse_daily<R: BufRead>(
     mut lines: Lines<R>,
-    window: verify::Window,
+    first_day: Date,
+    days: Option<usize>,
 ) -> Result<Vec<DailyBands>, ReportError> {
     const FILE: &str = "daily_bands.csv";
     let header = header(FILE, &mut lines)?;
@@ -353,7 +396,7 @@ fn parse_daily<R: BufRead>(
             p95: Vec::new(),
         })
         .collect();
-    let max_rows = window.days * Series::ALL.len();
+    let max_rows = days.map_or(usize::MAX, |d| d * Series::ALL.len());
     while let Some((line, r)) = record(FILE, &mut lines, header.len(), max_rows)? {
         let Some(s) = Series::ALL.iter().position(|s| s.name() == r[series]) else {
             return Err(malformed(
@@ -373,7 +416,7 @@ fn parse_daily<R: BufRead>(
                 ),
             ));
         }
-        let expected_date = window.first_day.add_days(expected_day as i64).to_string();
+        let expected_date = first_day.add_days(expected_day as i64).to_string();
         if r[date] != expected_date {
             return Err(malformed(
                 FILE,
@@ -384,8 +427,13 @@ fn parse_daily<R: BufRead>(
                 ),
             ));
         }
+        let (lo, hi) = if days.is_some() {
+            (0.0, MAX_VALUE)
+        } else {
+            (f64::MIN, f64::MAX)
+        };
         let num = |c: usize| {
-            verify::number(r[c], line, &header[c], 0.0, MAX_VALUE).map_err(|e| malformed(FILE, e))
+            verify::number(r[c], line, &header[c], lo, hi).map_err(|e| malformed(FILE, e))
         };
         bands.mean.push(num(mean)?);
         bands.p5.push(num(p5)?);
@@ -394,14 +442,14 @@ fn parse_daily<R: BufRead>(
         bands.p75.push(num(p75)?);
         bands.p95.push(num(p95)?);
     }
-    if let Some(b) = out.iter().find(|b| b.p50.len() != window.days) {
+    let days = days.unwrap_or(out[0].p50.len());
+    if let Some(b) = out.iter().find(|b| b.p50.len() != days) {
         return Err(malformed(
             FILE,
             format!(
-                "{} has {} days, but the run's window has {}",
+                "{} has {} days, but the run's window has {days}",
                 b.series.name(),
-                b.p50.len(),
-                window.days
+                b.p50.len()
             ),
         ));
     }

@@ -241,7 +241,9 @@ mod tests {
     fn numbers_are_read_as_written() {
         assert_eq!(number("1.5", 2, "x", 0.0, 10.0), Ok(1.5));
         assert!(number("", 2, "x", 0.0, 10.0).unwrap().is_nan());
-        for bad in ["NaN", "nan", "inf", "1e400", "1e3", "+5", "1.50", " 1", "-0"] {
+        for bad in [
+            "NaN", "nan", "inf", "1e400", "1e3", "+5", "1.50", " 1", "-0",
+        ] {
             let e = number(bad, 7, "admissions", -1e15, 1e15).unwrap_err();
             assert!(e.contains("line 7, column `admissions`"), "{bad}: {e}");
         }
@@ -283,8 +285,7 @@ pub fn check_run_manifest(
     use crate::experiment::check::MAX_SIMULATED_DAYS;
     use crate::scenario::calendar::Date;
     let bad = |what: String| Err(format!("{what}; was run.json edited?"));
-    if !m.sha256.is_empty() && m.sha256 != crate::scenario::sha256_hex(m.resolved_toml.as_bytes())
-    {
+    if !m.sha256.is_empty() && m.sha256 != crate::scenario::sha256_hex(m.resolved_toml.as_bytes()) {
         return bad("`sha256` is not the SHA-256 of `resolved_toml`".to_string());
     }
     for (key, hours, own) in [
@@ -323,8 +324,7 @@ pub fn check_run_manifest(
             m.seed, scenario.seed
         ));
     }
-    if m.replications == 0 || (m.precision.is_none() && m.replications != scenario.replications)
-    {
+    if m.replications == 0 || (m.precision.is_none() && m.replications != scenario.replications) {
         return bad(format!(
             "`replications` is {} but the resolved scenario has {}",
             m.replications, scenario.replications
@@ -341,7 +341,9 @@ pub fn check_run_manifest(
             index: s.index,
             count: s.count,
         };
-        if s.count == 0 || s.index >= s.count || s.replications != shard.replications(m.replications)
+        if s.count == 0
+            || s.index >= s.count
+            || s.replications != shard.replications(m.replications)
         {
             return bad(format!(
                 "`shard` {}/{} does not list the replications of that shard of {}",
