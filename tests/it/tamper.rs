@@ -661,3 +661,22 @@ fn report_of_a_comparison_names_an_edited_table() {
         "{err}"
     );
 }
+
+#[test]
+fn a_plan_file_name_cannot_make_its_folder_the_parent() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = plan(tmp.path(), "...toml", "", "");
+    let out_dir = tmp.path().join("sub/out");
+    let out = run(&[
+        "compare",
+        &baseline(),
+        s(&p),
+        "--quiet",
+        "--out",
+        s(&out_dir),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`..` cannot"), "{err}");
+    assert!(!tmp.path().join("sub").exists());
+}
