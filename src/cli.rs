@@ -320,7 +320,7 @@ pub fn main() -> ExitCode {
     match run_command(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", error_text(&e));
+            eprintln!("{}", report::escape::terminal(&error_text(&e)));
             ExitCode::from(e.exit_code())
         }
     }
@@ -385,7 +385,10 @@ fn run_command(command: Command) -> Result<(), CliError> {
         Command::Validate(args) => validate(args),
         Command::Report(args) => {
             report::rebuild_report(&args.dir)?;
-            println!("Report rebuilt in {}", args.dir.display());
+            println!(
+                "{}",
+                report::escape::terminal(&format!("Report rebuilt in {}", args.dir.display()))
+            );
             Ok(())
         }
     }
@@ -442,7 +445,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
 
 /// Prints what a command returned for standard output.
 fn finish(done: experiment::Finished) -> Result<(), CliError> {
-    print!("{}", done.stdout);
+    print!("{}", report::escape::terminal(&done.stdout));
     Ok(())
 }
 
@@ -455,7 +458,8 @@ pub fn default_out_dir(scenario: &Path) -> PathBuf {
 fn check(args: CheckArgs) -> Result<(), CliError> {
     let loaded = scenario::load(&args.scenario, &args.sets)?;
     let result = experiment::check::offered_load(&loaded.scenario);
-    println!("{}: {}\n", args.scenario.display(), loaded.scenario.name);
+    let title = format!("{}: {}", args.scenario.display(), loaded.scenario.name);
+    println!("{}\n", report::escape::terminal(&title));
     print!("{}", experiment::check::format_check(&result));
     let overloaded: Vec<&str> = result.overloaded().map(|s| s.service).collect();
     if overloaded.is_empty() {

@@ -8,18 +8,17 @@
 //! replication must be present exactly once.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::metrics::ReplicationResult;
+use crate::report::verify::{self, Lines, Window};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
 use super::plans::{ArmRun, Finished, write_experiment};
 
 fn read(path: &Path) -> Result<String, ExperimentError> {
-    fs::read_to_string(path)
-        .map_err(|e| ExperimentError::Merge(format!("cannot read {}: {e}", path.display())))
+    verify::read_json(path).map_err(ExperimentError::Merge)
 }
 
 /// Merges the shard directories `dirs` (all of a run, or all of a
@@ -86,12 +85,22 @@ pub fn merge(
     }
 }
 
-/// Reads a shard's `run.json`.
-fn read_run_manifest(dir: &Path) -> Result<RunManifest, ExperimentError> {
+/// Reads a shard's `run.json` and holds it to the scenario it records
+/// (see [`verify::check_run_manifest`]); returns it with the window its
+/// files cover.
+fn read_run_manifest(dir: &Path) -> Result<(RunManifest, Window), ExperimentError> {
     let path = dir.join("run.json");
     let text = read(&path)?;
-    serde_json::from_str(&text)
-        .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))
+    let err = |m: String| ExperimentError::Merge(format!("{}: {m}", path.display()));
+    let manifest: RunManifest = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    let scenario = crate::scenario::ScenarioDoc::parse_str(
+        &manifest.resolved_toml,
+        Path::new("run.json (resolved_toml)"),
+    )
+    .and_then(|doc| doc.to_scenario())
+    .map_err(|e| err(format!("the resolved scenario does not load: {e}")))?;
+    let window = verify::check_run_manifest(&manifest, &scenario).map_err(err)?;
+    Ok((manifest, window))
 }
 
 /// Says how two manifests differ in what they ran, if they do.
@@ -143,10 +152,12 @@ pub(crate) fn merge_runs(
     dirs: &[PathBuf],
     command_line: Vec<String>,
 ) -> Result<(RunManifest, Vec<ReplicationResult>), ExperimentError> {
-    let manifests = dirs
+    let (manifests, windows): (Vec<RunManifest>, Vec<Window>) = dirs
         .iter()
         .map(|d| read_run_manifest(d))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     let first = &manifests[0];
     let mut by_rep: BTreeMap<u32, (usize, ReplicationResult)> = BTreeMap::new();
     for (i, (dir, m)) in dirs.iter().zip(&manifests).enumerate() {
@@ -164,12 +175,31 @@ pub(crate) fn merge_runs(
                 dir.display()
             )));
         }
+        let needed = ["replications.csv", report::DAILY_REPLICATIONS_FILE];
+        match verify::verify_files(dir, "run.json", &m.files, &needed)
+            .map_err(ExperimentError::Merge)?
+        {
+            verify::Verified::Yes => {}
+            verify::Verified::NoChecksums => {
+                eprintln!("{}", verify::unverified_warning(dir, "run.json"))
+            }
+        }
+        let open = |path: &Path| {
+            verify::open(path)
+                .map(Lines::new)
+                .map_err(ExperimentError::Merge)
+        };
         let reps_path = dir.join("replications.csv");
-        let rows = report::parse_replications_csv(&read(&reps_path)?)
+        let rows = report::parse_replications_csv(open(&reps_path)?, shard.replications.len())
             .map_err(|e| ExperimentError::Merge(format!("{}: {e}", reps_path.display())))?;
         let daily_path = dir.join(report::DAILY_REPLICATIONS_FILE);
-        let mut daily = report::parse_daily_replications_csv(&read(&daily_path)?)
-            .map_err(|e| ExperimentError::Merge(format!("{}: {e}", daily_path.display())))?;
+        let mut daily = report::parse_daily_replications_csv(
+            open(&daily_path)?,
+            &shard.replications,
+            windows[i].first_day,
+            windows[i].days,
+        )
+        .map_err(|e| ExperimentError::Merge(format!("{}: {e}", daily_path.display())))?;
         let listed: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
         if listed != shard.replications {
             return Err(ExperimentError::Merge(format!(

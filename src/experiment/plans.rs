@@ -16,7 +16,7 @@ use crate::report::{
 };
 use crate::scenario::{self, ErrorKind, LoadedScenario, ScenarioDoc};
 
-use super::compare::compare_results;
+use super::compare::{PAIRING_KEYS, compare_results, unpaired, unpaired_values};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -273,7 +273,7 @@ fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Preflight, Experime
             s.capacity,
             s.utilisation()
         );
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", crate::report::escape::terminal(&warning));
         warnings.push(warning);
     }
     Ok(Preflight {
@@ -410,6 +410,7 @@ pub(crate) fn manifest_of(
         shard: None,
         precision: None,
         merged_from: Vec::new(),
+        files: Default::default(),
     }
 }
 
@@ -532,7 +533,7 @@ fn announce(loaded: &LoadedScenario, settings: &Settings) {
     eprintln!(
         "patientflow {}: {} ({how_many}, seed {}{shard}, {})",
         env!("CARGO_PKG_VERSION"),
-        sc.name,
+        crate::report::escape::terminal(&sc.name),
         sc.seed,
         crate::report::prose::counted(resolve_threads(settings.threads) as u64, "thread")
     );
@@ -590,10 +591,26 @@ pub fn compare(
     }];
     for p in plans {
         let name = file_stem(p);
+        // The folder of its outputs: `.` or `..` would be the comparison's
+        // own folder or its parent.
+        if name == "." || name == ".." {
+            return Err(ExperimentError::Usage(format!(
+                "{}: a plan's file name (less `.toml`) names the folder of its outputs, and \
+                 `{name}` cannot: rename the file",
+                p.display()
+            )));
+        }
         if arms.iter().any(|a| a.name == name) {
             return Err(ExperimentError::Usage(format!(
                 "two scenarios are named `{name}` (their outputs would share a directory): \
                  give them different file names"
+            )));
+        }
+        let loaded = scenario::load(p, &plan_sets)?;
+        if let Some(u) = unpaired(&arms[0].loaded.scenario, &loaded.scenario) {
+            return Err(ExperimentError::Usage(u.message(
+                &p.display().to_string(),
+                &baseline.display().to_string(),
             )));
         }
         arms.push(Arm {
@@ -601,7 +618,7 @@ pub fn compare(
             role: "plan",
             scenario_path: p.clone(),
             swept_values: Vec::new(),
-            loaded: scenario::load(p, &plan_sets)?,
+            loaded,
         });
     }
     let out = out.map_or_else(
@@ -612,8 +629,11 @@ pub fn compare(
     finish_experiment("compare", None, Vec::new(), arms, &out, started, settings)
 }
 
-/// Keys a sweep may not vary: they are how the plans are paired.
-const UNSWEEPABLE: [&str; 2] = ["scenario.seed", "scenario.replications"];
+/// Keys a sweep may not vary: they are how the plans are paired (the
+/// seed and replications, and [`PAIRING_KEYS`]).
+fn unsweepable(key: &str) -> bool {
+    ["scenario.seed", "scenario.replications"].contains(&key) || PAIRING_KEYS.contains(&key)
+}
 
 /// `patientflow sweep`: the cartesian product of a sweep file's values,
 /// each compared with the unswept scenario.
@@ -640,14 +660,16 @@ pub fn sweep(
     let mut keys = Vec::new();
     let mut values = Vec::new();
     for e in &entries {
-        if UNSWEEPABLE.contains(&e.key.as_str()) {
+        if unsweepable(&e.key) {
             return Err(doc
                 .error_at(
                     ErrorKind::InvalidValue,
                     e.key_origin,
                     &e.key,
-                    "cannot be swept: every plan of a sweep runs with the same seed and \
-                     replications (use --seed and --replications)"
+                    "cannot be swept: every plan of a sweep is paired with the unswept \
+                     scenario, so it runs with the same seed, replications, start date, \
+                     warm-up and horizon (set them in the file, or with --seed, \
+                     --replications and --set for every plan)"
                         .to_string(),
                 )
                 .into());
@@ -724,6 +746,13 @@ pub fn sweep(
             texts.push(text);
         }
         let with_sources = point.to_scenario_with_sources()?;
+        // A swept table (`"scenario" = [{ ... }]`) could still move them.
+        if let Some(u) = unpaired(&arms[0].loaded.scenario, &with_sources.0) {
+            return Err(ExperimentError::Usage(u.message(
+                &format!("{} ({})", path.display(), labels.join(", ")),
+                "(the unswept scenario)",
+            )));
+        }
         let mut name = sanitise(&labels.join("+"));
         if arms.iter().any(|a| a.name == name) {
             name = format!("{name}-{}", arms.len());
@@ -843,6 +872,7 @@ fn finish_experiment(
         command_line: settings.command_line.clone(),
         // Filled in by write_experiment from the results, so merge gets it too.
         window_days: None,
+        files: Default::default(),
     };
     write_experiment(&manifest, &runs, out, settings.force)
 }
@@ -891,7 +921,16 @@ pub(crate) fn write_experiment(
             return Err(ExperimentError::Usage("nothing to compare".into()));
         };
         let mut compared = Vec::with_capacity(runs.len().saturating_sub(1));
+        let window = |m: &RunManifest| (m.start_date.clone(), m.warm_up_hours, m.horizon_hours);
         for (arm, run) in manifest.arms.iter().zip(runs).skip(1) {
+            // Checked when the scenarios were read; again here for `merge`,
+            // which reads them back from the shards' run.json files.
+            if let Some(u) = unpaired_values(window(&base.manifest), window(&run.manifest)) {
+                return Err(ExperimentError::Merge(u.message(
+                    &format!("{}/run.json", arm.name),
+                    &format!("{}/run.json", base_arm.name),
+                )));
+            }
             let rows = compare_results(&base.results, &run.results).map_err(|e| {
                 ExperimentError::Merge(format!("{} against {}: {e}", arm.name, base_arm.name))
             })?;
@@ -915,6 +954,10 @@ pub(crate) fn write_experiment(
     if let Some(p) = &manifest.precision {
         stdout.push_str(&precision_note(p));
     }
+    let manifest = &report::ExperimentManifest {
+        files: report::verify::checksums(&files),
+        ..manifest.clone()
+    };
     let experiment_json = report::render_experiment_json(manifest).map_err(io_error(out))?;
     if manifest.shard.is_none() {
         // The report is built from the texts the files will hold, so that

@@ -84,7 +84,7 @@ pub fn warmup(
     let sc = &loaded.scenario;
     eprintln!(
         "warm-up analysis: {} ({} x {} days from empty, seed {}, {})",
-        sc.name,
+        crate::report::escape::terminal(&sc.name),
         crate::report::prose::counted(u64::from(sc.replications), "replication"),
         options.days,
         sc.seed,

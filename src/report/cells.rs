@@ -35,7 +35,11 @@ pub fn number_cell(x: f64) -> String {
 ///
 /// Quoting: a cell containing a comma, a double quote, CR or LF is wrapped
 /// in double quotes with inner quotes doubled.
+///
+/// Control characters are replaced first ([`super::escape::clean`]): a line
+/// break becomes a space, so every record is one line.
 pub fn text_cell(s: &str) -> String {
+    let s = &*super::escape::clean(s);
     let needs_prefix = matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
     let safe = if needs_prefix {
         format!("'{s}")
@@ -92,7 +96,8 @@ mod tests {
         assert_eq!(text_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(text_cell("a,b"), "\"a,b\"");
         assert_eq!(text_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(text_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(text_cell("two\nlines"), "two lines");
+        assert_eq!(text_cell("nul\u{0}"), "nul\u{FFFD}");
         assert_eq!(
             text_cell("=HYPERLINK(\"x\",\"y\")"),
             "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""

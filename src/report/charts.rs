@@ -403,7 +403,7 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
         draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
-    Ok(svg)
+    Ok(super::escape::svg(&svg))
 }
 
 /// Bars of means with 95% confidence intervals as error bars, each bar
@@ -511,7 +511,7 @@ pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
         draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
-    Ok(svg)
+    Ok(super::escape::svg(&svg))
 }
 
 /// A forest plot: one row per estimate, its mean as a dot and its 95%
@@ -645,7 +645,7 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
         draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
-    Ok(svg)
+    Ok(super::escape::svg(&svg))
 }
 
 /// One line of a [`SweepChart`]: an estimate at each x position.
@@ -788,7 +788,7 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
         draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
         root.present().map_err(draw_error)?;
     }
-    Ok(svg)
+    Ok(super::escape::svg(&svg))
 }
 
 #[cfg(test)]

@@ -7,14 +7,15 @@
 //! not in the CSV files beside it.
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use crate::model::metrics::Series;
+use crate::model::metrics::{METRIC_COUNT, Metric, Series};
 use crate::scenario::calendar::Date;
 use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
 
 use super::RunManifest;
+use super::verify::{self, Lines, MAX_VALUE};
 
 /// Why a report could not be made from a directory: every variant is a
 /// problem with the input (exit code 2).
@@ -29,6 +30,10 @@ pub enum ReportError {
     /// A file is there but not as `patientflow run` writes it.
     #[error("{file}: {message}")]
     Malformed { file: String, message: String },
+    /// A file is not the one its manifest's checksum records, or cannot
+    /// be checked: the message names it.
+    #[error("{0}")]
+    Changed(String),
     /// The resolved scenario recorded in `run.json` does not load.
     #[error("run.json: the resolved scenario does not load: {0}")]
     Scenario(Box<ScenarioError>),
@@ -88,28 +93,22 @@ pub struct RunData {
     pub beds_by_day: Vec<u32>,
 }
 
-/// The files [`RunData::read`] needs.
-pub const INPUT_FILES: [&str; 3] = ["run.json", "summary.csv", "daily_bands.csv"];
+/// `run.json`, read and checked against the scenario it records.
+struct Head {
+    manifest: RunManifest,
+    doc: ScenarioDoc,
+    scenario: Scenario,
+    sources: BTreeMap<String, String>,
+    first_day: Date,
+    /// The days every daily series has, when `run.json` was checked.
+    days: Option<usize>,
+}
 
-impl RunData {
-    /// Reads `run.json`, `summary.csv` and `daily_bands.csv` from `dir`.
-    pub fn read(dir: &Path) -> Result<RunData, ReportError> {
-        let read = |name: &str| {
-            let path = dir.join(name);
-            fs::read_to_string(&path).map_err(|source| ReportError::Read { path, source })
-        };
-        let run_json = read("run.json")?;
-        let summary = read("summary.csv")?;
-        let daily = read("daily_bands.csv")?;
-        RunData::from_texts(&run_json, &summary, &daily)
-    }
-
-    /// As [`RunData::read`], from the files' text.
-    pub fn from_texts(
-        run_json: &str,
-        summary_csv: &str,
-        daily_csv: &str,
-    ) -> Result<RunData, ReportError> {
+impl Head {
+    /// Reads `run.json`; `check` holds it to the scenario it records (a
+    /// file read back), else only its first day is read (a run's own
+    /// manifest, about to be written).
+    fn parse(run_json: &str, check: bool) -> Result<Head, ReportError> {
         let manifest: RunManifest = serde_json::from_str(run_json)
             .map_err(|e| malformed("run.json", format!("not a run manifest: {e}")))?;
         if manifest.resolved_toml.trim().is_empty() {
@@ -126,31 +125,102 @@ impl RunData {
         let (scenario, sources) = doc
             .to_scenario_with_sources()
             .map_err(|e| ReportError::Scenario(Box::new(e)))?;
-        let first_day = Date::parse(&manifest.first_day_date).ok_or_else(|| {
-            malformed(
-                "run.json",
-                format!(
-                    "`first_day_date` is not a YYYY-MM-DD date: {:?}",
-                    manifest.first_day_date
-                ),
-            )
-        })?;
-        let summary = parse_summary(summary_csv)?;
-        let daily = parse_daily(daily_csv)?;
-        let days = daily.first().map_or(0, |d| d.p50.len());
-        let beds_by_day = crate::model::schedule::beds_by_day(&scenario.acute, first_day, days);
-        Ok(RunData {
+        let (first_day, days) = if check {
+            let w = verify::check_run_manifest(&manifest, &scenario)
+                .map_err(|m| malformed("run.json", m))?;
+            (w.first_day, Some(w.days))
+        } else {
+            let first_day = Date::parse(&manifest.first_day_date).ok_or_else(|| {
+                malformed(
+                    "run.json",
+                    format!(
+                        "`first_day_date` is not a YYYY-MM-DD date: {:?}",
+                        manifest.first_day_date
+                    ),
+                )
+            })?;
+            (first_day, None)
+        };
+        Ok(Head {
             manifest,
-            summary,
-            daily,
-            parameters: doc.parameters(),
+            doc,
             scenario,
             sources,
             first_day,
-            beds_by_day,
+            days,
         })
     }
 
+    fn with(self, summary: Vec<SummaryRow>, daily: Vec<DailyBands>) -> RunData {
+        let days = daily.first().map_or(0, |d| d.p50.len());
+        let beds_by_day =
+            crate::model::schedule::beds_by_day(&self.scenario.acute, self.first_day, days);
+        RunData {
+            manifest: self.manifest,
+            summary,
+            daily,
+            parameters: self.doc.parameters(),
+            scenario: self.scenario,
+            sources: self.sources,
+            first_day: self.first_day,
+            beds_by_day,
+        }
+    }
+}
+
+/// The files [`RunData::read`] needs.
+pub const INPUT_FILES: [&str; 3] = ["run.json", "summary.csv", "daily_bands.csv"];
+
+impl RunData {
+    /// Reads `run.json`, `summary.csv` and `daily_bands.csv` from `dir`,
+    /// trusting none of them: `run.json` must agree with the scenario it
+    /// records, every file it lists must have the SHA-256 it records (see
+    /// [`verify`]), and the CSV files are read line by line, each value as
+    /// it was written, no further than the rows the run wrote.
+    pub fn read(dir: &Path) -> Result<RunData, ReportError> {
+        let tampered = |file: &str, message: String| malformed(file, message);
+        let run_json =
+            verify::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
+        let head = Head::parse(&run_json, true)?;
+        let needed = ["summary.csv", "daily_bands.csv"];
+        match verify::verify_files(dir, "run.json", &head.manifest.files, &needed)
+            .map_err(ReportError::Changed)?
+        {
+            verify::Verified::Yes => {}
+            verify::Verified::NoChecksums => {
+                eprintln!("{}", verify::unverified_warning(dir, "run.json"))
+            }
+        }
+        let open = |name: &str| {
+            verify::open(&dir.join(name))
+                .map(verify::Lines::new)
+                .map_err(|m| tampered(name, m))
+        };
+        let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;
+        let daily = parse_daily(open("daily_bands.csv")?, head.first_day, head.days)?;
+        Ok(head.with(summary, daily))
+    }
+
+    /// As [`RunData::read`], from the files' text (checksums aside: a run
+    /// builds its report from the texts it is about to write).
+    pub fn from_texts(
+        run_json: &str,
+        summary_csv: &str,
+        daily_csv: &str,
+    ) -> Result<RunData, ReportError> {
+        let head = Head::parse(run_json, false)?;
+        let summary = parse_summary(
+            verify::Lines::new(summary_csv.as_bytes()),
+            &head.manifest,
+            false,
+        )?;
+        let daily = parse_daily(
+            verify::Lines::new(daily_csv.as_bytes()),
+            head.first_day,
+            head.days,
+        )?;
+        Ok(head.with(summary, daily))
+    }
     /// The `summary.csv` row of `metric`.
     pub fn metric(&self, metric: &str) -> Option<&SummaryRow> {
         self.summary.iter().find(|r| r.metric == metric)
@@ -162,41 +232,46 @@ impl RunData {
     }
 }
 
-/// A CSV file as written by this crate: a header, then records of plain
-/// cells (no cell of `summary.csv` or `daily.csv` needs quoting: names,
-/// units, ISO dates and numbers). Returns the header and the records.
-fn parse_csv<'t>(
+/// The header of a CSV file, split into cells.
+fn header<R: BufRead>(file: &str, lines: &mut Lines<R>) -> Result<Vec<String>, ReportError> {
+    let (_, line) = lines
+        .next_line()
+        .map_err(|m| malformed(file, m))?
+        .ok_or_else(|| malformed(file, "the file is empty".to_string()))?;
+    Ok(line.split(',').map(str::to_string).collect())
+}
+
+/// The next record (no cell of `summary.csv` or `daily_bands.csv` needs
+/// quoting: names, units, ISO dates and numbers), at most `max_rows` in
+/// all.
+fn record<'l, R: BufRead>(
     file: &str,
-    text: &'t str,
-) -> Result<(Vec<&'t str>, Vec<Vec<&'t str>>), ReportError> {
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| malformed(file, "the file is empty".to_string()))?
-        .split(',')
-        .collect();
-    let mut rows = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != header.len() {
-            return Err(malformed(
-                file,
-                format!(
-                    "line {}: expected {} cells, found {}",
-                    i + 2,
-                    header.len(),
-                    cells.len()
-                ),
-            ));
-        }
-        rows.push(cells);
+    lines: &'l mut Lines<R>,
+    cells: usize,
+    max_rows: usize,
+) -> Result<Option<(usize, Vec<&'l str>)>, ReportError> {
+    let Some((n, line)) = lines.next_line().map_err(|m| malformed(file, m))? else {
+        return Ok(None);
+    };
+    let row: Vec<&str> = line.split(',').collect();
+    if n - 1 > max_rows {
+        return Err(malformed(
+            file,
+            format!("line {n}: more rows than the {max_rows} this run wrote"),
+        ));
     }
-    Ok((header, rows))
+    if row.len() != cells {
+        return Err(malformed(
+            file,
+            format!("line {n}: expected {cells} cells, found {}", row.len()),
+        ));
+    }
+    Ok(Some((n, row)))
 }
 
 /// Position of `name` in `header`.
-fn column(file: &str, header: &[&str], name: &str) -> Result<usize, ReportError> {
-    header.iter().position(|h| *h == name).ok_or_else(|| {
+fn column(file: &str, header: &[String], name: &str) -> Result<usize, ReportError> {
+    header.iter().position(|h| h == name).ok_or_else(|| {
         malformed(
             file,
             format!(
@@ -208,22 +283,15 @@ fn column(file: &str, header: &[&str], name: &str) -> Result<usize, ReportError>
     })
 }
 
-/// A number cell; empty means undefined (NaN).
-fn number(file: &str, line: usize, cell: &str) -> Result<f64, ReportError> {
-    if cell.is_empty() {
-        return Ok(f64::NAN);
-    }
-    cell.parse::<f64>().map_err(|_| {
-        malformed(
-            file,
-            format!("line {line}: expected a number, found {cell:?}"),
-        )
-    })
-}
-
-fn parse_summary(text: &str) -> Result<Vec<SummaryRow>, ReportError> {
+/// `checked`: hold each value to the range it has when a run writes it (a
+/// file read back); a run's own text, about to be written, is not.
+fn parse_summary<R: BufRead>(
+    mut lines: Lines<R>,
+    manifest: &RunManifest,
+    checked: bool,
+) -> Result<Vec<SummaryRow>, ReportError> {
     const FILE: &str = "summary.csv";
-    let (header, rows) = parse_csv(FILE, text)?;
+    let header = header(FILE, &mut lines)?;
     let col = |name| column(FILE, &header, name);
     let (metric, unit, mean, sd, low, high, p5, p50, p95, n) = (
         col("metric")?,
@@ -237,38 +305,77 @@ fn parse_summary(text: &str) -> Result<Vec<SummaryRow>, ReportError> {
         col("p95")?,
         col("n")?,
     );
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let line = i + 2;
-            let num = |c: usize| number(FILE, line, r[c]);
-            Ok(SummaryRow {
-                metric: r[metric].to_string(),
-                unit: r[unit].to_string(),
-                mean: num(mean)?,
-                sd: num(sd)?,
-                ci95_low: num(low)?,
-                ci95_high: num(high)?,
-                p5: num(p5)?,
-                p50: num(p50)?,
-                p95: num(p95)?,
-                n: r[n].parse().map_err(|_| {
-                    malformed(
-                        FILE,
-                        format!("line {line}: expected a count, found {:?}", r[n]),
-                    )
-                })?,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(METRIC_COUNT);
+    while let Some((line, r)) = record(FILE, &mut lines, header.len(), METRIC_COUNT)? {
+        let Some(m) = Metric::from_name(r[metric]).filter(|m| m.unit() == r[unit]) else {
+            return Err(malformed(
+                FILE,
+                format!(
+                    "line {line}: {:?} in {:?} is not a metric of this version",
+                    r[metric], r[unit]
+                ),
+            ));
+        };
+        // As written: every value of a metric is at least 0 (a share at
+        // most 1); a confidence interval may reach below 0.
+        let top = if m.unit() == "share" { 1.0 } else { MAX_VALUE };
+        let num = |c: usize, lo: f64, hi: f64| {
+            let (lo, hi) = if checked {
+                (lo, hi)
+            } else {
+                (f64::MIN, f64::MAX)
+            };
+            verify::number(r[c], line, &header[c], lo, hi).map_err(|e| malformed(FILE, e))
+        };
+        let count: usize = r[n].parse().map_err(|_| {
+            malformed(
+                FILE,
+                format!(
+                    "line {line}, column `n`: expected a count, found {:?}",
+                    r[n]
+                ),
+            )
+        })?;
+        if count > manifest.replications as usize {
+            return Err(malformed(
+                FILE,
+                format!(
+                    "line {line}, column `n`: {count} values, more than the run's {} \
+                     replications",
+                    manifest.replications
+                ),
+            ));
+        }
+        out.push(SummaryRow {
+            metric: r[metric].to_string(),
+            unit: r[unit].to_string(),
+            mean: num(mean, 0.0, top)?,
+            sd: num(sd, 0.0, MAX_VALUE)?,
+            ci95_low: num(low, -MAX_VALUE, MAX_VALUE)?,
+            ci95_high: num(high, -MAX_VALUE, MAX_VALUE)?,
+            p5: num(p5, 0.0, top)?,
+            p50: num(p50, 0.0, top)?,
+            p95: num(p95, 0.0, top)?,
+            n: count,
+        });
+    }
+    Ok(out)
 }
 
-fn parse_daily(text: &str) -> Result<Vec<DailyBands>, ReportError> {
+/// `days`: the days the run's window has, when the file is read back: no
+/// more rows are read, every series must have them all, and every value
+/// is held to its range (at least 0).
+fn parse_daily<R: BufRead>(
+    mut lines: Lines<R>,
+    first_day: Date,
+    days: Option<usize>,
+) -> Result<Vec<DailyBands>, ReportError> {
     const FILE: &str = "daily_bands.csv";
-    let (header, rows) = parse_csv(FILE, text)?;
+    let header = header(FILE, &mut lines)?;
     let col = |name| column(FILE, &header, name);
-    let (day, series, mean, p5, p25, p50, p75, p95) = (
+    let (day, date, series, mean, p5, p25, p50, p75, p95) = (
         col("day")?,
+        col("date")?,
         col("series")?,
         col("mean")?,
         col("p5")?,
@@ -289,8 +396,8 @@ fn parse_daily(text: &str) -> Result<Vec<DailyBands>, ReportError> {
             p95: Vec::new(),
         })
         .collect();
-    for (i, r) in rows.iter().enumerate() {
-        let line = i + 2;
+    let max_rows = days.map_or(usize::MAX, |d| d * Series::ALL.len());
+    while let Some((line, r)) = record(FILE, &mut lines, header.len(), max_rows)? {
         let Some(s) = Series::ALL.iter().position(|s| s.name() == r[series]) else {
             return Err(malformed(
                 FILE,
@@ -299,18 +406,35 @@ fn parse_daily(text: &str) -> Result<Vec<DailyBands>, ReportError> {
         };
         let bands = &mut out[s];
         // Rows are day-major and complete; anything else is not our file.
-        if r[day] != bands.p50.len().to_string() {
+        let expected_day = bands.p50.len();
+        if r[day] != expected_day.to_string() {
             return Err(malformed(
                 FILE,
                 format!(
-                    "line {line}: expected day {} of {}, found {:?}",
-                    bands.p50.len(),
-                    r[series],
-                    r[day]
+                    "line {line}: expected day {expected_day} of {}, found {:?}",
+                    r[series], r[day]
                 ),
             ));
         }
-        let num = |c: usize| number(FILE, line, r[c]);
+        let expected_date = first_day.add_days(expected_day as i64).to_string();
+        if r[date] != expected_date {
+            return Err(malformed(
+                FILE,
+                format!(
+                    "line {line}, column `date`: expected {expected_date} (day {expected_day}), \
+                     found {:?}",
+                    r[date]
+                ),
+            ));
+        }
+        let (lo, hi) = if days.is_some() {
+            (0.0, MAX_VALUE)
+        } else {
+            (f64::MIN, f64::MAX)
+        };
+        let num = |c: usize| {
+            verify::number(r[c], line, &header[c], lo, hi).map_err(|e| malformed(FILE, e))
+        };
         bands.mean.push(num(mean)?);
         bands.p5.push(num(p5)?);
         bands.p25.push(num(p25)?);
@@ -318,11 +442,15 @@ fn parse_daily(text: &str) -> Result<Vec<DailyBands>, ReportError> {
         bands.p75.push(num(p75)?);
         bands.p95.push(num(p95)?);
     }
-    let days = out[0].p50.len();
-    if out.iter().any(|b| b.p50.len() != days) {
+    let days = days.unwrap_or(out[0].p50.len());
+    if let Some(b) = out.iter().find(|b| b.p50.len() != days) {
         return Err(malformed(
             FILE,
-            "the series do not cover the same days".to_string(),
+            format!(
+                "{} has {} days, but the run's window has {days}",
+                b.series.name(),
+                b.p50.len()
+            ),
         ));
     }
     Ok(out)

@@ -11,6 +11,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use super::escape;
 use super::replace_dir_with;
 
 /// Text that marks what a generator cannot know; highlighted in HTML.
@@ -42,9 +43,11 @@ pub enum Block {
     Subheading(String),
     Table(Table),
     Chart(Chart),
-    /// Links as a list: `(text, relative href)`. Only relative links, so
-    /// the page stays self-contained and works from any copy of the folder.
-    Links(Vec<(String, String)>),
+    /// Links as a list: `(text, path segments below the report's folder)`.
+    /// Rendered by [`escape::relative_href`] only (`./`, each segment
+    /// percent-encoded), so the page stays self-contained, works from any
+    /// copy of the folder, and a folder's name can never be a scheme.
+    Links(Vec<(String, Vec<String>)>),
 }
 
 #[derive(Clone, Debug)]
@@ -83,18 +86,7 @@ impl Document {
 const CSS: &str = include_str!("report.css");
 
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape::html(s)
 }
 
 /// Escaped text with every `[author to complete: ...]` marked up.
@@ -220,11 +212,11 @@ fn block_html(h: &mut String, b: &Block) {
         }
         Block::Links(items) => {
             h.push_str("<ul>\n");
-            for (text, href) in items {
+            for (text, path) in items {
                 let _ = writeln!(
                     h,
                     "<li><a href=\"{}\">{}</a></li>",
-                    esc(href),
+                    esc(&href(path)),
                     text_html(text)
                 );
             }
@@ -241,19 +233,17 @@ fn block_html(h: &mut String, b: &Block) {
     }
 }
 
+/// The relative, percent-encoded link to `path` (segments).
+fn href(path: &[String]) -> String {
+    let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+    escape::relative_href(&segments)
+}
+
 // ---------------------------------------------------------------------------
 // Markdown
 
-/// Escapes the characters that change meaning in Markdown text and tables.
 fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '*' | '_' | '|' | '<' | '>' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+    escape::markdown(s)
 }
 
 /// The report as Markdown (CommonMark with pipe tables); charts are
@@ -302,8 +292,8 @@ pub fn render_markdown(doc: &Document) -> String {
                     m.push('\n');
                 }
                 Block::Links(items) => {
-                    for (text, href) in items {
-                        let _ = writeln!(m, "- [{}]({})", md(text), href.replace(' ', "%20"));
+                    for (text, path) in items {
+                        let _ = writeln!(m, "- [{}]({})", md(text), href(path));
                     }
                     m.push('\n');
                 }

@@ -26,11 +26,13 @@ mod cells;
 pub mod charts;
 pub mod data;
 pub mod document;
+pub mod escape;
 mod plans;
 pub mod plans_report;
 pub mod prose;
 pub mod run_report;
 mod table;
+pub mod verify;
 
 pub use atomic::replace_dir_with;
 pub use cells::{number_cell, text_cell};
@@ -39,6 +41,7 @@ pub use plans::*;
 pub use plans_report::experiment_report_files;
 pub use table::format_summary_table;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -110,6 +113,11 @@ pub struct RunManifest {
     pub machine: String,
     /// Logical cores the machine offered (`available_parallelism`).
     pub machine_cores: usize,
+    /// SHA-256 (lowercase hex) of each data file written beside this
+    /// `run.json` (see [`verify::checksums`]); `merge` and `report DIR`
+    /// check them. Empty in directories written before checksums were kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
 }
 
 impl RunManifest {
@@ -490,38 +498,56 @@ pub fn render_run_files_with(
     manifest: &RunManifest,
     options: &WriteOptions,
 ) -> io::Result<Vec<(String, String)>> {
-    let mut files = Vec::with_capacity(12);
-    let run_json = render_run_json_with(manifest, options.partial.as_ref(), &options.warnings)?;
+    let mut files: Vec<(String, String)> = Vec::with_capacity(12);
     if let Some(partial) = &options.partial {
         files.push((PARTIAL_FILE.into(), partial_note(partial)));
     }
+    files.push(("replications.csv".into(), render_replications_csv(results)));
+    let mut bands = None;
     if manifest.shard.is_some() {
-        files.push(("replications.csv".into(), render_replications_csv(results)));
         files.push((
             DAILY_REPLICATIONS_FILE.into(),
             render_daily_replications_csv(results, first_day),
         ));
-        files.push(("run.json".into(), run_json));
     } else {
-        let summary = render_summary_csv(&summarise_metrics(results));
         let daily_rows = summarise_daily(results);
-        let daily = render_daily_csv(&daily_rows, first_day);
-        let bands = render_daily_bands_csv(&daily_rows, first_day);
+        files.push((
+            "summary.csv".into(),
+            render_summary_csv(&summarise_metrics(results)),
+        ));
+        files.push(("daily.csv".into(), render_daily_csv(&daily_rows, first_day)));
+        bands = Some(render_daily_bands_csv(&daily_rows, first_day));
+    }
+    if let Some(b) = &bands {
+        files.push(("daily_bands.csv".into(), b.clone()));
+    }
+    // run.json records the checksum of every data file beside it.
+    let manifest = RunManifest {
+        files: verify::checksums(&files),
+        ..manifest.clone()
+    };
+    let run_json = render_run_json_with(&manifest, options.partial.as_ref(), &options.warnings)?;
+    if bands.is_some() {
+        let text = |name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, t)| t.as_str())
+        };
         // The report reads the same text the files will hold, so that
         // `patientflow report DIR` rebuilds it byte for byte.
-        let data = RunData::from_texts(&run_json, &summary, &bands).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("could not build the report: {e}"),
-            )
-        })?;
+        let data = RunData::from_texts(&run_json, text("summary.csv"), text("daily_bands.csv"))
+            .map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("could not build the report: {e}"),
+                )
+            })?;
         let report = run_report::run_document(&data)?;
-        files.push(("summary.csv".into(), summary));
-        files.push(("replications.csv".into(), render_replications_csv(results)));
-        files.push(("daily.csv".into(), daily));
-        files.push(("daily_bands.csv".into(), bands));
         files.push(("run.json".into(), run_json));
         files.extend(document::report_files(&report));
+    } else {
+        files.push(("run.json".into(), run_json));
     }
     Ok(files)
 }

@@ -13,6 +13,7 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use super::cells::push_record;
+use super::verify::{Lines, MAX_VALUE, number};
 use super::{number_cell, text_cell};
 use crate::experiment::compare::{ComparisonRow, HEADLINES};
 use crate::model::metrics::{METRIC_COUNT, Metric, Metrics, ReplicationResult, Series};
@@ -103,6 +104,11 @@ pub struct ExperimentManifest {
     /// experiment report existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_days: Option<u64>,
+    /// SHA-256 of the table file (`comparison.csv` / `sweep.csv`), checked
+    /// by `report DIR`; each scenario's `run.json` records its own files.
+    /// Empty in directories written before checksums were kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
 }
 
 impl ExperimentManifest {
@@ -288,33 +294,42 @@ pub fn render_daily_replications_csv(results: &[ReplicationResult], first_day: D
     out
 }
 
-/// A number cell read back: empty is NaN (how undefined values are written).
-fn parse_number(cell: &str) -> Option<f64> {
-    if cell.is_empty() {
-        Some(f64::NAN)
+/// The largest value a metric takes: 1 for a share, else
+/// [`MAX_VALUE`](super::verify::MAX_VALUE); every metric is at least 0.
+fn metric_top(m: Metric) -> f64 {
+    if m.unit() == "share" {
+        1.0
     } else {
-        cell.parse().ok()
+        super::verify::MAX_VALUE
     }
 }
 
-/// Reads `replications.csv` back: `(replication, metrics)` rows in file
-/// order. The header must be this version's exactly (a file from a version
-/// with other metrics cannot be merged). Errors name the line.
-pub fn parse_replications_csv(text: &str) -> Result<Vec<(u32, Metrics)>, String> {
-    let mut lines = text.lines();
+/// Reads `replications.csv` back, line by line: `(replication, metrics)`
+/// rows in file order, at most `max_rows`. The header must be this
+/// version's exactly (a file from a version with other metrics cannot be
+/// merged), and every value as [`number_cell`] wrote it, in its range.
+/// Errors name the line and column.
+pub fn parse_replications_csv<R: io::BufRead>(
+    mut lines: Lines<R>,
+    max_rows: usize,
+) -> Result<Vec<(u32, Metrics)>, String> {
     let expected = {
         let mut h = vec![text_cell("replication")];
         h.extend(Metric::ALL.iter().map(|m| text_cell(m.name())));
         h.join(",")
     };
-    if lines.next() != Some(expected.as_str()) {
+    if lines.next_line()?.map(|(_, l)| l) != Some(expected.as_str()) {
         return Err(
             "line 1: the header is not this version's (replication, then every metric)".into(),
         );
     }
     let mut rows = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let lineno = i + 2;
+    while let Some((lineno, line)) = lines.next_line()? {
+        if rows.len() == max_rows {
+            return Err(format!(
+                "line {lineno}: more rows than the {max_rows} replications its run.json lists"
+            ));
+        }
         let cells: Vec<&str> = line.split(',').collect();
         if cells.len() != 1 + METRIC_COUNT {
             return Err(format!(
@@ -328,29 +343,34 @@ pub fn parse_replications_csv(text: &str) -> Result<Vec<(u32, Metrics)>, String>
             .map_err(|_| format!("line {lineno}: `{}` is not a replication index", cells[0]))?;
         let mut metrics = Metrics::default();
         for (m, cell) in Metric::ALL.iter().zip(&cells[1..]) {
-            metrics[*m] = parse_number(cell)
-                .ok_or_else(|| format!("line {lineno}: `{cell}` is not a number ({})", m.name()))?;
+            metrics[*m] = number(cell, lineno, m.name(), 0.0, metric_top(*m))?;
         }
         rows.push((rep, metrics));
     }
     Ok(rows)
 }
 
-/// Reads `daily_replications.csv` back: each replication's daily series,
-/// days 0, 1, 2, ... in order. Errors name the line.
-pub fn parse_daily_replications_csv(text: &str) -> Result<BTreeMap<u32, [Vec<f64>; 3]>, String> {
-    let mut lines = text.lines();
+/// Reads `daily_replications.csv` back, line by line: each replication's
+/// daily series, days 0, 1, 2, ... in order with their dates from
+/// `first_day`, `days` of them for each replication of `replications` and
+/// for no other. Values as [`number_cell`] wrote them (at least 0). Errors
+/// name the line and column.
+pub fn parse_daily_replications_csv<R: io::BufRead>(
+    mut lines: Lines<R>,
+    replications: &[u32],
+    first_day: Date,
+    days: usize,
+) -> Result<BTreeMap<u32, [Vec<f64>; 3]>, String> {
     let expected = {
         let mut h = vec!["replication".to_string(), "day".into(), "date".into()];
         h.extend(Series::ALL.iter().map(|s| text_cell(s.name())));
         h.join(",")
     };
-    if lines.next() != Some(expected.as_str()) {
+    if lines.next_line()?.map(|(_, l)| l) != Some(expected.as_str()) {
         return Err(format!("line 1: expected the header `{expected}`"));
     }
     let mut out: BTreeMap<u32, [Vec<f64>; 3]> = BTreeMap::new();
-    for (i, line) in lines.enumerate() {
-        let lineno = i + 2;
+    while let Some((lineno, line)) = lines.next_line()? {
         let cells: Vec<&str> = line.split(',').collect();
         if cells.len() != 3 + Series::ALL.len() {
             return Err(format!(
@@ -362,21 +382,38 @@ pub fn parse_daily_replications_csv(text: &str) -> Result<BTreeMap<u32, [Vec<f64
         let rep: u32 = cells[0]
             .parse()
             .map_err(|_| format!("line {lineno}: `{}` is not a replication index", cells[0]))?;
+        if !replications.contains(&rep) {
+            return Err(format!(
+                "line {lineno}: replication {rep}, which its run.json does not list"
+            ));
+        }
         let day: usize = cells[1]
             .parse()
             .map_err(|_| format!("line {lineno}: `{}` is not a day", cells[1]))?;
         let series = out.entry(rep).or_default();
-        if series[0].len() != day {
+        if series[0].len() != day || day >= days {
             return Err(format!(
-                "line {lineno}: replication {rep} day {day} is out of order (expected day {})",
+                "line {lineno}: replication {rep} day {day} is out of order (expected day {} \
+                 of the window's {days})",
                 series[0].len()
             ));
         }
-        for (s, cell) in Series::ALL.iter().zip(&cells[3..]) {
-            let v = parse_number(cell)
-                .ok_or_else(|| format!("line {lineno}: `{cell}` is not a number ({})", s.name()))?;
-            series[s.index()].push(v);
+        let date = first_day.add_days(day as i64).to_string();
+        if cells[2] != date {
+            return Err(format!(
+                "line {lineno}, column `date`: expected {date} (day {day}), found {:?}",
+                cells[2]
+            ));
         }
+        for (s, cell) in Series::ALL.iter().zip(&cells[3..]) {
+            series[s.index()].push(number(cell, lineno, s.name(), 0.0, MAX_VALUE)?);
+        }
+    }
+    if let Some((rep, s)) = out.iter().find(|(_, s)| s[0].len() != days) {
+        return Err(format!(
+            "replication {rep} has {} days, but the window has {days}",
+            s[0].len()
+        ));
     }
     Ok(out)
 }

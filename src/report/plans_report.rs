@@ -103,16 +103,10 @@ fn split_record(line: &str) -> Vec<String> {
     cells
 }
 
-fn number(file: &str, line: usize, cell: &str) -> Result<f64, ReportError> {
-    if cell.is_empty() {
-        return Ok(f64::NAN);
-    }
-    cell.parse::<f64>().map_err(|_| {
-        malformed(
-            file,
-            format!("line {line}: expected a number, found {cell:?}"),
-        )
-    })
+/// A number cell as written (see [`super::verify::number`]).
+fn number(file: &str, line: usize, column: &str, cell: &str) -> Result<f64, ReportError> {
+    let max = super::verify::MAX_VALUE;
+    super::verify::number(cell, line, column, -max, max).map_err(|e| malformed(file, e))
 }
 
 /// What the report calls an arm (see [`PlanEffects::label`]).
@@ -193,14 +187,16 @@ pub fn parse_effects(
                 )
             })?;
         let c = &cells[1 + keys..];
+        let h = &header[1 + keys..];
+        let num = |i: usize| number(file, lineno, &h[i], &c[i]);
         plan.rows.push(EffectRow {
             metric: c[0].clone(),
             unit: c[1].clone(),
-            baseline_mean: number(file, lineno, &c[2])?,
-            plan_mean: number(file, lineno, &c[3])?,
-            diff_mean: number(file, lineno, &c[4])?,
-            diff_low: number(file, lineno, &c[5])?,
-            diff_high: number(file, lineno, &c[6])?,
+            baseline_mean: num(2)?,
+            plan_mean: num(3)?,
+            diff_mean: num(4)?,
+            diff_low: num(5)?,
+            diff_high: num(6)?,
         });
     }
     Ok(plans)
@@ -698,7 +694,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
                                 a.role,
                                 a.name
                             ),
-                            format!("{}/report.html", a.name),
+                            vec![a.name.clone(), "report.html".to_string()],
                         )
                     })
                     .collect(),
@@ -752,12 +748,12 @@ pub fn experiment_report_files(
 }
 
 /// Reads `experiment.json` and its table from `dir` and builds the report.
+/// The table must have the SHA-256 `experiment.json` records, and is read
+/// line by line, no further than a row per plan and metric.
 pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|source| ReportError::Read { path, source })
-    };
-    let json = read(EXPERIMENT_FILE)?;
+    use super::verify;
+    let json =
+        verify::read_json(&dir.join(EXPERIMENT_FILE)).map_err(|m| malformed(EXPERIMENT_FILE, m))?;
     let manifest: ExperimentManifest =
         serde_json::from_str(&json).map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
     if manifest.shard.is_some() {
@@ -767,7 +763,31 @@ pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
         )
         .into());
     }
-    let table = read(manifest.table_file())?;
+    let file = manifest.table_file();
+    match verify::verify_files(dir, EXPERIMENT_FILE, &manifest.files, &[file])
+        .map_err(ReportError::Changed)?
+    {
+        verify::Verified::Yes => {}
+        verify::Verified::NoChecksums => {
+            eprintln!("{}", verify::unverified_warning(dir, EXPERIMENT_FILE))
+        }
+    }
+    let max_rows = manifest.arms.len().saturating_sub(1) * crate::model::metrics::METRIC_COUNT;
+    let mut lines = verify::open(&dir.join(file))
+        .map(verify::Lines::new)
+        .map_err(|m| malformed(file, m))?;
+    let mut table = String::new();
+    while let Some((n, line)) = lines.next_line().map_err(|m| malformed(file, m))? {
+        if n > max_rows + 1 {
+            return Err(malformed(
+                file,
+                format!("line {n}: more rows than a row per plan and metric ({max_rows})"),
+            )
+            .into());
+        }
+        table.push_str(line);
+        table.push('\n');
+    }
     experiment_document(&json, &table)
 }
 

@@ -16,4 +16,5 @@ mod report;
 mod report_outputs;
 mod report_plans;
 mod scenario_load;
+mod tamper;
 mod validation;

@@ -269,6 +269,12 @@ fn report_of_a_bad_directory_exits_2_and_names_the_problem() {
         })
         .collect();
     fs::write(dir.join("daily_bands.csv"), old).expect("write");
+    // An older version's output: its run.json records no checksums.
+    let json = dir.join("run.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&json).expect("run.json")).expect("json");
+    manifest.as_object_mut().expect("object").remove("files");
+    fs::write(&json, manifest.to_string()).expect("write");
     let out = run(&["report", dir.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();

@@ -167,7 +167,7 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
     assert!(!html.contains("http"), "an absolute URL in the page");
     assert!(!html.contains("<script"));
     for arm in ["tower-hamlets-baseline", "second-pru-car"] {
-        assert!(html.contains(&format!("<a href=\"{arm}/report.html\">")));
+        assert!(html.contains(&format!("<a href=\"./{arm}/report.html\">")));
         assert!(dir.join(arm).join("report.html").is_file());
     }
     // Provenance: each arm's SHA-256 from experiment.json.
