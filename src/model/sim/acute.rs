@@ -322,28 +322,28 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 }
                 Pathway::P3 => {
                     let bed = self.pt(patient).care_home_bed;
-                    let p = &mut self.ws.patients[patient as usize];
-                    let stay = sc.care_homes.stay.sample(&mut p.rng);
+                    let resident = &mut self.ws.patients[patient as usize];
+                    let stay = sc.care_homes.stay.sample(&mut resident.rng);
                     let ch = &mut self.ws.care_home_beds[bed as usize];
-                    ch.key = p.key;
-                    ch.rng = p.rng.clone();
+                    ch.key = resident.key;
+                    ch.rng = resident.rng.clone();
                     ch.crises = 0;
                     self.resident_moves_in(t, bed, stay);
                 }
             }
             if let Some(r) = &sc.readmission {
-                let p = match pathway {
+                let share = match pathway {
                     Pathway::P0 => r.p0,
                     Pathway::P1 => r.p1,
                     Pathway::P2 => r.p2,
                     Pathway::P3 => 0.0,
                 };
-                let pt = &mut self.ws.patients[patient as usize];
-                if p > 0.0 && pt.rng.chance(p) {
-                    let when = t + pt.rng.uniform() * r.window_hours;
+                let leaving = &mut self.ws.patients[patient as usize];
+                if share > 0.0 && leaving.rng.chance(share) {
+                    let when = t + leaving.rng.uniform() * r.window_hours;
                     let event = Event::Readmission {
-                        key: pt.key.child(READMISSION_TAG),
-                        frail: pt.frail,
+                        key: leaving.key.child(READMISSION_TAG),
+                        frail: leaving.frail,
                     };
                     self.at(when, event);
                 }
