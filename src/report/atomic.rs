@@ -361,9 +361,9 @@ fn is_same_file(_file: &fs::File, path: &Path) -> bool {
 /// Removes what writers of `target` that are gone left beside it (see
 /// [`replace_dir_with`]), given its lock:
 ///
-/// - `.<name>.partial-<pid>-<k>`: removed if it holds a [`TEMP_MARKER`]
-///   naming that pid (a directory without one is not provably ours and is
-///   left alone) and that process is gone: no process of this host has its
+/// - `.<name>.partial-<pid>-<k>`: removed if empty, or if it holds a
+///   [`TEMP_MARKER`] naming that pid (a directory with other contents and no
+///   marker is not provably ours and is left alone) and that process is gone: no process of this host has its
 ///   id (a live one, even with a reused pid, keeps it), or, for a writer of
 ///   another host, the marker is over an hour old.
 /// - `.<name>.old-<pid>-<k>`: the previous outputs, moved aside by a writer
@@ -400,6 +400,12 @@ pub fn sweep_leftovers(
         }
         if let Some(pid) = file_name.strip_prefix(&partial).and_then(tag_pid) {
             let Some(writer) = Writer::read(&path.join(TEMP_MARKER), TEMP_FORMAT) else {
+                // A writer killed before its marker was written leaves an
+                // empty directory: removing an empty directory loses nothing,
+                // whoever made it (`remove_dir` refuses a non-empty one).
+                if lock.exclusive {
+                    let _ = fs::remove_dir(&path);
+                }
                 continue;
             };
             // Under the lock no other writer of this target can be at work,
@@ -509,6 +515,10 @@ mod tests {
         // Same name pattern, no marker: not provably ours.
         let foreign = tmp.path().join(".out.partial-4000001-0");
         fs::create_dir(&foreign).unwrap();
+        fs::write(foreign.join("data"), "someone else's").unwrap();
+        // Empty: removing it loses nothing.
+        let empty = tmp.path().join(".out.partial-4000002-0");
+        fs::create_dir(&empty).unwrap();
         // Ours, of a live process on this host (this test's parent, pid 1 or
         // the harness): kept.
         let alive_pid = std::os::unix::process::parent_id();
@@ -523,6 +533,7 @@ mod tests {
         sweep_leftovers(&target, &lock, |_| false).unwrap();
         assert!(!dead.exists());
         assert!(foreign.exists());
+        assert!(!empty.exists());
         assert!(alive.exists() || host_name().is_empty());
     }
 }

@@ -120,11 +120,12 @@ fn large_write(out: &Path) -> Child {
         .expect("spawns")
 }
 
-/// Whether `parent` holds a temporary directory of a write of `out`.
+/// Whether `parent` holds a temporary directory of a write of `out`, with
+/// its marker.
 fn writing(parent: &Path) -> bool {
-    hidden(parent)
-        .iter()
-        .any(|n| n.starts_with(".out.partial-"))
+    hidden(parent).iter().any(|n| {
+        n.starts_with(".out.partial-") && parent.join(n).join(".patientflow-temp").exists()
+    })
 }
 
 /// The pid of a process that has ended (a reaped child).
