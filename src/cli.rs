@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -237,7 +235,7 @@ impl CommonArgs {
             quiet: self.quiet,
             shard: control.and_then(|c| c.shard),
             max_queue: Some(self.max_queue),
-            cancel: Some(interrupt_flag()),
+            cancel: Some(crate::signals::install()),
             force: self.force,
             keep_partial: false,
             precision: control.and_then(|c| {
@@ -380,6 +378,7 @@ fn run_command(command: Command) -> Result<(), CliError> {
             &args.dirs,
             &args.out,
             std::env::args().collect(),
+            Some(&crate::signals::install()),
         )?),
         Command::Check(args) => check(args),
         Command::Validate(args) => validate(args),
@@ -471,19 +470,4 @@ fn check(args: CheckArgs) -> Result<(), CliError> {
             overloaded.join(", ")
         )))
     }
-}
-
-/// Sets the returned flag on the first Ctrl-C; a second one exits at once.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = Arc::clone(&flag);
-    // If a handler cannot be installed (one already is, in a test harness),
-    // Ctrl-C keeps its default action: the process ends and writes nothing.
-    let _ = ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupted: stopping the replications (Ctrl-C again to quit at once)");
-    });
-    flag
 }

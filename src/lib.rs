@@ -56,5 +56,6 @@ pub mod experiment;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod signals;
 pub mod stats;
 pub mod validate;

@@ -9,13 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::metrics::ReplicationResult;
 use crate::report::verify::{self, Lines, Window};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
-use super::plans::{ArmRun, Finished, write_experiment};
+use super::plans::{ArmRun, Finished, claim_out, io_error, write_experiment};
 
 fn read(path: &Path) -> Result<String, ExperimentError> {
     verify::read_json(path).map_err(ExperimentError::Merge)
@@ -23,10 +24,14 @@ fn read(path: &Path) -> Result<String, ExperimentError> {
 
 /// Merges the shard directories `dirs` (all of a run, or all of a
 /// comparison or sweep) into `out`.
+///
+/// `cancel`, when set (an interrupt), stops the write of the outputs: exit
+/// 130, nothing written.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
     command_line: Vec<String>,
+    cancel: Option<&AtomicBool>,
 ) -> Result<Finished, ExperimentError> {
     if dirs.is_empty() {
         return Err(ExperimentError::Usage(
@@ -44,12 +49,14 @@ pub fn merge(
             d.display()
         )));
     }
+    let mut out_dir = claim_out(out, false)?;
+    let stop = || cancel.is_some_and(|c| c.load(Ordering::SeqCst));
     let experiment: Vec<bool> = dirs
         .iter()
         .map(|d| d.join(report::EXPERIMENT_FILE).is_file())
         .collect();
     if experiment.iter().all(|&e| e) {
-        merge_experiment(dirs, out, command_line)
+        merge_experiment(dirs, &mut out_dir, command_line, &stop)
     } else if experiment.iter().any(|&e| e) {
         Err(ExperimentError::Merge(
             "merge: some directories are comparison or sweep shards (experiment.json) and \
@@ -66,12 +73,16 @@ pub fn merge(
                     manifest.first_day_date
                 ))
             })?;
-        let io = |source| ExperimentError::Io {
-            context: format!("could not write the outputs to {}", out.display()),
-            source,
-        };
-        let files = report::render_run_files(&results, first_day, &manifest).map_err(io)?;
-        report::write_output_files(out, &files).map_err(io)?;
+        let io = io_error(out);
+        let files = report::render_run_files_until(
+            &results,
+            first_day,
+            &manifest,
+            &report::WriteOptions::default(),
+            &stop,
+        )
+        .map_err(&io)?;
+        out_dir.write(&files, &stop).map_err(io)?;
         Ok(Finished {
             out: out.to_path_buf(),
             stdout: format!(
@@ -280,8 +291,9 @@ fn list(reps: &[u32]) -> String {
 
 fn merge_experiment(
     dirs: &[PathBuf],
-    out: &Path,
+    out_dir: &mut report::OutputDir,
     command_line: Vec<String>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Finished, ExperimentError> {
     let manifests = dirs
         .iter()
@@ -328,7 +340,7 @@ fn merge_experiment(
     merged.merged_from = dirs.iter().map(|d| d.display().to_string()).collect();
     merged.wall_time_seconds = manifests.iter().map(|m| m.wall_time_seconds).sum();
     merged.command_line = command_line;
-    let mut finished = write_experiment(&merged, &runs, out, false)?;
+    let mut finished = write_experiment(&merged, &runs, out_dir, stop)?;
     finished.stdout = format!("Merged {} shards.\n{}", dirs.len(), finished.stdout);
     Ok(finished)
 }

@@ -83,7 +83,7 @@ impl Settings {
         }
     }
 
-    fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::SeqCst))
@@ -423,11 +423,30 @@ fn replications_of(arms: &[Arm], executed: &Executed) -> u32 {
     }
 }
 
-fn io_error(out: &Path) -> impl Fn(std::io::Error) -> ExperimentError + '_ {
-    move |source| ExperimentError::Io {
-        context: format!("could not write the outputs to {}", out.display()),
-        source,
+/// A failure to claim or write `out`; an interrupted write is
+/// [`ExperimentError::Interrupted`] (exit 130).
+pub(crate) fn io_error(out: &Path) -> impl Fn(std::io::Error) -> ExperimentError + '_ {
+    move |source| {
+        if report::is_interrupted(&source) {
+            ExperimentError::Interrupted(format!(
+                "interrupted while writing the outputs: nothing was written to {} (what was \
+                 there stays as it was)",
+                out.display()
+            ))
+        } else {
+            ExperimentError::Io {
+                context: format!("could not write the outputs to {}", out.display()),
+                source,
+            }
+        }
     }
+}
+
+/// Claims the output directory before anything runs (see
+/// [`report::OutputDir`]): another run writing it, or a directory that is
+/// not patientflow's without `--force`, fails now rather than after the run.
+pub(crate) fn claim_out(out: &Path, force: bool) -> Result<report::OutputDir, ExperimentError> {
+    report::OutputDir::claim(out, force).map_err(io_error(out))
 }
 
 /// `patientflow run`: one scenario.
@@ -441,6 +460,7 @@ pub fn run_scenario(
     let loaded = scenario::load(path, &settings.overrides())?;
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
     let Preflight { warnings, budget } = preflight(path, &loaded)?;
+    let mut out_dir = claim_out(&out, settings.force)?;
     announce(&loaded, settings);
     let arm = Arm {
         name: file_stem(path),
@@ -485,14 +505,25 @@ pub fn run_scenario(
         }),
         warnings,
     };
-    let files = report::render_run_files_with(
+    // A complete run's write stops at an interrupt; a partial one (written
+    // because of one) at the next.
+    let seen = crate::signals::received();
+    let stop = || {
+        if keep {
+            crate::signals::received() > seen
+        } else {
+            settings.cancelled()
+        }
+    };
+    let files = report::render_run_files_until(
         results,
         executed.prepared[0].first_day(),
         &manifest,
         &options,
+        &stop,
     )
     .map_err(io_error(&out))?;
-    report::write_output_files_with(&out, &files, settings.force).map_err(io_error(&out))?;
+    out_dir.write(&files, &stop).map_err(io_error(&out))?;
     if let Some(p) = &options.partial {
         return Err(ExperimentError::Interrupted(format!(
             "interrupted: PARTIAL results of {} of {} replications written to {} (marked in \
@@ -833,6 +864,7 @@ fn finish_experiment(
         .iter()
         .map(|arm| preflight(&arm.scenario_path, &arm.loaded).map(|p| p.budget))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut out_dir = claim_out(out, settings.force)?;
     let executed = execute(&arms, &budgets, settings)?;
     if executed.interrupted || settings.cancelled() {
         return Err(interrupted(out));
@@ -874,7 +906,7 @@ fn finish_experiment(
         window_days: None,
         files: Default::default(),
     };
-    write_experiment(&manifest, &runs, out, settings.force)
+    write_experiment(&manifest, &runs, &mut out_dir, &|| settings.cancelled())
 }
 
 /// One scenario's run within an experiment, ready to write.
@@ -890,9 +922,10 @@ pub(crate) struct ArmRun {
 pub(crate) fn write_experiment(
     manifest: &ExperimentManifest,
     runs: &[ArmRun],
-    out: &Path,
-    force: bool,
+    out_dir: &mut report::OutputDir,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Finished, ExperimentError> {
+    let out = &out_dir.path().to_path_buf();
     let mut files = Vec::new();
     for (arm, run) in manifest.arms.iter().zip(runs) {
         let first_day =
@@ -902,8 +935,14 @@ pub(crate) fn write_experiment(
                     arm.name, run.manifest.first_day_date
                 ))
             })?;
-        for (file, text) in report::render_run_files(&run.results, first_day, &run.manifest)
-            .map_err(io_error(out))?
+        for (file, text) in report::render_run_files_until(
+            &run.results,
+            first_day,
+            &run.manifest,
+            &report::WriteOptions::default(),
+            stop,
+        )
+        .map_err(io_error(out))?
         {
             files.push((format!("{}/{file}", arm.name), text));
         }
@@ -972,7 +1011,7 @@ pub(crate) fn write_experiment(
         files.extend(report);
     }
     files.push((report::EXPERIMENT_FILE.to_string(), experiment_json));
-    report::write_output_files_with(out, &files, force).map_err(io_error(out))?;
+    out_dir.write(&files, stop).map_err(io_error(out))?;
     stdout.push_str(&format!("Outputs written to {}\n", out.display()));
     Ok(Finished {
         out: out.to_path_buf(),

@@ -80,6 +80,7 @@ pub fn warmup(
         },
         Path::to_path_buf,
     );
+    let mut out_dir = super::plans::claim_out(&out, settings.force)?;
     let threads = resolve_threads(settings.threads);
     let sc = &loaded.scenario;
     eprintln!(
@@ -143,10 +144,7 @@ pub fn warmup(
         started,
         settings,
     );
-    let io = |source| ExperimentError::Io {
-        context: format!("could not write the outputs to {}", out.display()),
-        source,
-    };
+    let io = super::plans::io_error(&out);
     let files = vec![
         (
             "warmup.csv".to_string(),
@@ -154,10 +152,12 @@ pub fn warmup(
         ),
         (
             "run.json".to_string(),
-            report::render_run_json(&manifest).map_err(io)?,
+            report::render_run_json(&manifest).map_err(&io)?,
         ),
     ];
-    report::write_output_files(&out, &files).map_err(io)?;
+    out_dir
+        .write(&files, &|| settings.cancelled())
+        .map_err(io)?;
 
     let mut stdout = format!(
         "MSER-{MSER_BATCH} on the daily series averaged over {} replications ({} days from \

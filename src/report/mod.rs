@@ -27,6 +27,7 @@ pub mod charts;
 pub mod data;
 pub mod document;
 pub mod escape;
+mod outdir;
 mod plans;
 pub mod plans_report;
 pub mod prose;
@@ -34,15 +35,17 @@ pub mod run_report;
 mod table;
 pub mod verify;
 
-pub use atomic::replace_dir_with;
+pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
 pub use cells::{number_cell, text_cell};
 pub use data::{ReportError, RunData};
+pub use outdir::{
+    EXPERIMENT_FORMAT, OutputDir, RUN_FORMAT, is_patientflow_output, write_output_files_with,
+};
 pub use plans::*;
 pub use plans_report::experiment_report_files;
 pub use table::format_summary_table;
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -159,6 +162,8 @@ pub fn utc_timestamp(t: std::time::SystemTime) -> String {
 /// reader years later knows which interval is which.
 #[derive(Serialize)]
 struct RunJson<'a> {
+    /// [`RUN_FORMAT`]: says that patientflow wrote this directory.
+    format: &'static str,
     #[serde(flatten)]
     manifest: &'a RunManifest,
     /// True when the run was interrupted and only some replications finished.
@@ -423,6 +428,7 @@ fn render_run_json_with(
     warnings: &[String],
 ) -> io::Result<String> {
     let doc = RunJson {
+        format: RUN_FORMAT,
         manifest,
         partial: partial.is_some(),
         completed_replications: partial.map(|p| p.completed.as_slice()),
@@ -443,9 +449,10 @@ fn render_run_json_with(
 /// see either the previous outputs or all of the new ones.
 ///
 /// Creates missing parent directories. To avoid deleting something that is
-/// not ours, an existing `out_dir` is replaced only if it is empty or holds a
-/// `run.json` (i.e. it is a previous run's output); otherwise this returns
-/// an `AlreadyExists` error and writes nothing.
+/// not ours, an existing `out_dir` is replaced only if it is empty or
+/// [`is_patientflow_output`]; otherwise this returns an `AlreadyExists`
+/// error and writes nothing. Another run writing `out_dir` at the same time
+/// is an error too (see [`OutputDir`]).
 pub fn write_run_outputs(
     out_dir: &Path,
     results: &[ReplicationResult],
@@ -498,25 +505,49 @@ pub fn render_run_files_with(
     manifest: &RunManifest,
     options: &WriteOptions,
 ) -> io::Result<Vec<(String, String)>> {
+    render_run_files_until(results, first_day, manifest, options, &|| false)
+}
+
+/// As [`render_run_files_with`], asking `stop` between files and between
+/// the replications of `daily_replications.csv` (hundreds of megabytes for a
+/// large shard): when it says stop (an interrupt), an error that
+/// [`is_interrupted`] recognises.
+pub fn render_run_files_until(
+    results: &[ReplicationResult],
+    first_day: Date,
+    manifest: &RunManifest,
+    options: &WriteOptions,
+    stop: &dyn Fn() -> bool,
+) -> io::Result<Vec<(String, String)>> {
+    let check = || {
+        if stop() {
+            Err(atomic::interrupted_error())
+        } else {
+            Ok(())
+        }
+    };
     let mut files: Vec<(String, String)> = Vec::with_capacity(12);
     if let Some(partial) = &options.partial {
         files.push((PARTIAL_FILE.into(), partial_note(partial)));
     }
     files.push(("replications.csv".into(), render_replications_csv(results)));
+    check()?;
     let mut bands = None;
     if manifest.shard.is_some() {
         files.push((
             DAILY_REPLICATIONS_FILE.into(),
-            render_daily_replications_csv(results, first_day),
+            plans::render_daily_replications_csv_until(results, first_day, stop)?,
         ));
     } else {
         let daily_rows = summarise_daily(results);
+        check()?;
         files.push((
             "summary.csv".into(),
             render_summary_csv(&summarise_metrics(results)),
         ));
         files.push(("daily.csv".into(), render_daily_csv(&daily_rows, first_day)));
         bands = Some(render_daily_bands_csv(&daily_rows, first_day));
+        check()?;
     }
     if let Some(b) = &bands {
         files.push(("daily_bands.csv".into(), b.clone()));
@@ -544,6 +575,7 @@ pub fn render_run_files_with(
                 )
             })?;
         let report = run_report::run_document(&data)?;
+        check()?;
         files.push(("run.json".into(), run_json));
         files.extend(document::report_files(&report));
     } else {
@@ -558,26 +590,6 @@ pub fn render_run_files_with(
 /// replace a directory that is not a patientflow output.
 pub fn write_output_files(out_dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     write_output_files_with(out_dir, files, false)
-}
-
-/// As [`write_output_files`]; `force` replaces a directory that is not a
-/// patientflow output (never the current directory or one containing it).
-pub fn write_output_files_with(
-    out_dir: &Path,
-    files: &[(String, String)],
-    force: bool,
-) -> io::Result<()> {
-    check_replaceable(out_dir, force)?;
-    replace_dir_with(out_dir, |tmp| {
-        for (name, text) in files {
-            let path = tmp.join(name);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::write(path, text)?;
-        }
-        Ok(())
-    })
 }
 
 /// Why `patientflow report DIR` failed.
@@ -602,6 +614,8 @@ pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
         }
         .into());
     }
+    // No run may replace the directory while its report is rewritten.
+    let _lock = Lock::acquire(dir)?;
     // A comparison or sweep directory is known by its experiment.json.
     let report = if dir.join(EXPERIMENT_FILE).is_file() {
         plans_report::read_experiment_document(dir)?
@@ -610,49 +624,4 @@ pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
     };
     document::replace_report_in(dir, &report)?;
     Ok(())
-}
-
-/// Refuses to replace a directory that is neither empty nor a previous
-/// output of patientflow, a run (`run.json`) or a comparison or sweep
-/// (`experiment.json`): pointing `--out` at a home directory must not
-/// delete it, unless `force`. Even with `force`, never the current directory
-/// or one that contains it: that would delete the scenarios being run.
-fn check_replaceable(out_dir: &Path, force: bool) -> io::Result<()> {
-    match fs::metadata(out_dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-        // A file: replace_dir_with reports it.
-        Ok(m) if !m.is_dir() => return Ok(()),
-        Ok(_) => {}
-    }
-    let mut entries = fs::read_dir(out_dir)?;
-    if entries.next().is_none()
-        || out_dir.join("run.json").is_file()
-        || out_dir.join(EXPERIMENT_FILE).is_file()
-    {
-        return Ok(());
-    }
-    if force {
-        let target = fs::canonicalize(out_dir)?;
-        let here = std::env::current_dir().and_then(fs::canonicalize)?;
-        if here.starts_with(&target) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{} is the current directory or contains it; refusing to replace it, \
-                     even with --force",
-                    out_dir.display()
-                ),
-            ));
-        }
-        return Ok(());
-    }
-    Err(io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!(
-            "{} exists and is not a patientflow output directory (no run.json \
-             or {EXPERIMENT_FILE}); refusing to replace it (use --force to replace it anyway)",
-            out_dir.display()
-        ),
-    ))
 }

@@ -122,9 +122,22 @@ impl ExperimentManifest {
     }
 }
 
+/// `experiment.json` as written: the manifest after its format.
+#[derive(Serialize)]
+struct ExperimentJson<'a> {
+    /// [`EXPERIMENT_FORMAT`]: says that patientflow wrote this directory.
+    format: &'static str,
+    #[serde(flatten)]
+    manifest: &'a ExperimentManifest,
+}
+
 /// The text of `experiment.json` (pretty, trailing newline).
 pub fn render_experiment_json(manifest: &ExperimentManifest) -> io::Result<String> {
-    let mut s = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
+    let doc = ExperimentJson {
+        format: super::EXPERIMENT_FORMAT,
+        manifest,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
     s.push('\n');
     Ok(s)
 }
@@ -271,11 +284,25 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
 /// order of `results`) and each day, the value of every daily series.
 /// Long format, so it stays a plain table in Excel at any horizon.
 pub fn render_daily_replications_csv(results: &[ReplicationResult], first_day: Date) -> String {
+    render_daily_replications_csv_until(results, first_day, &|| false).unwrap_or_default()
+}
+
+/// As [`render_daily_replications_csv`], asking `stop` before each
+/// replication's rows (the file can hold hundreds of megabytes): an
+/// interrupted error when it says stop.
+pub(crate) fn render_daily_replications_csv_until(
+    results: &[ReplicationResult],
+    first_day: Date,
+    stop: &dyn Fn() -> bool,
+) -> io::Result<String> {
     let mut out = String::new();
     let mut header = vec!["replication".to_string(), "day".into(), "date".into()];
     header.extend(Series::ALL.iter().map(|s| text_cell(s.name())));
     push_record(&mut out, &header);
     for r in results {
+        if stop() {
+            return Err(super::atomic::interrupted_error());
+        }
         let days = r.daily.iter().map(Vec::len).max().unwrap_or(0);
         for day in 0..days {
             let mut row = vec![
@@ -291,7 +318,7 @@ pub fn render_daily_replications_csv(results: &[ReplicationResult], first_day: D
             push_record(&mut out, &row);
         }
     }
-    out
+    Ok(out)
 }
 
 /// The largest value a metric takes: 1 for a share, else

@@ -11,6 +11,7 @@ mod broken_corpus;
 mod cli;
 mod distributions;
 mod hostile;
+mod outputs;
 mod plans;
 mod report;
 mod report_outputs;
