@@ -68,10 +68,20 @@ metrics! {
         "Frail ED patients the frailty unit could not take (closed or full)";
     BedOccupancyMean: "bed_occupancy_mean", "beds",
         "Time-averaged occupied acute beds";
+    BedOccupancyShare: "bed_occupancy_share", "share",
+        "Time-averaged occupied acute beds over time-averaged beds available";
     MidnightCensusMean: "midnight_census_mean", "beds",
         "Mean occupied acute beds at 00:00";
     MidnightCensusP95: "midnight_census_p95", "beds",
         "95th percentile of occupied acute beds at 00:00";
+    StrandedCensusMean: "stranded_census_mean", "patients",
+        "Patients in an acute bed for 7 days or more at midnight, mean over midnights";
+    SuperStrandedCensusMean: "super_stranded_census_mean", "patients",
+        "Patients in an acute bed for 21 days or more at midnight, mean over midnights";
+    SuperStrandedBedShare: "super_stranded_bed_share", "share",
+        "Share of occupied beds at midnight held by patients in for 21 days or more";
+    ZeroDayStayShare: "zero_day_stay_share", "share",
+        "Share of acute stays ending in the window that lasted under 24 hours";
     BedsFullShare: "beds_full_share", "share",
         "Share of time with occupied beds >= beds available";
     BedWaitMeanHours: "bed_wait_mean_hours", "hours",
@@ -98,6 +108,10 @@ metrics! {
         "Delayed transfers of care: capacity bed days, all pathways";
     ProcessDelayBedDays: "process_delay_bed_days", "bed_days",
         "Bed days from medically fit to leaving that are not capacity waits";
+    NctrCensusMean: "nctr_census_mean", "patients",
+        "Medically fit patients still in an acute bed at midnight (no criteria to reside), mean";
+    ReadyToLeaveWaitMeanDays: "ready_to_leave_wait_mean_days", "days",
+        "Mean time from medically fit to leaving the acute bed";
     CommunityUtilisation: "community_utilisation", "share",
         "Held community caseload places / places";
     CommunityWaitingMean: "community_waiting_mean", "patients",
@@ -116,6 +130,9 @@ metrics! {
         "Time-averaged care home beds held";
     CareHomeWaitMeanDays: "care_home_wait_mean_days", "days",
         "Mean wait for a care home bed, hospital and community";
+    CareHomeAdmissionsPerResidentYear: "care_home_admissions_per_resident_year",
+        "admissions per resident-year",
+        "Emergency admissions of care home residents per resident-year";
 }
 
 impl Metric {

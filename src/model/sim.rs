@@ -274,6 +274,12 @@ struct Patient {
     pathway: Pathway,
     /// Decision to admit.
     admitted_at: f64,
+    /// Took an acute bed.
+    bed_at: f64,
+    /// Medically fit (the end of the length of stay).
+    fit_at: f64,
+    /// The patient's place in `Workspace::in_bed` while in an acute bed.
+    bed_slot: u32,
     /// When the patient asked for the downstream place.
     requested_at: f64,
     /// Whether the patient is counted as in a capacity wait.
@@ -337,6 +343,8 @@ struct Workspace {
     care_home_hospital_queue: VecDeque<u32>,
     care_home_community_queue: VecDeque<Placement>,
     bed_waits: Vec<f64>,
+    /// The patients in an acute bed, in no order (each knows its slot).
+    in_bed: Vec<u32>,
 }
 
 thread_local! {
@@ -359,6 +367,7 @@ impl Workspace {
             care_home_hospital_queue: VecDeque::with_capacity(64),
             care_home_community_queue: VecDeque::with_capacity(64),
             bed_waits: Vec::new(),
+            in_bed: Vec::with_capacity(1024),
         }
     }
 
@@ -384,6 +393,7 @@ impl Workspace {
         ws.care_home_hospital_queue.clear();
         ws.care_home_community_queue.clear();
         ws.bed_waits.clear();
+        ws.in_bed.clear();
         ws
     }
 
@@ -487,6 +497,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.beds
             .full_level
             .set(0.0, self.full_indicator(), &self.p.window);
+        self.beds
+            .available_level
+            .set(0.0, f64::from(self.beds.available), &self.p.window);
         self.start_care_homes();
 
         // Bed capacity changes, on the days the count changes.
@@ -637,6 +650,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
             home_bed: a.home_bed,
             pathway: Pathway::P0,
             admitted_at: 0.0,
+            bed_at: 0.0,
+            fit_at: 0.0,
+            bed_slot: 0,
             requested_at: 0.0,
             capacity_waiting: false,
             direct_leave: false,
@@ -673,6 +689,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             return;
         }
         let delayed: f64 = self.beds.capacity_level.iter().map(Level::value).sum();
+        self.beds
+            .count_at_midnight(t, &self.ws.in_bed, &self.ws.patients);
         self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds.occupied));
         self.daily[Series::DelayedPatients.index()].push(delayed);
         self.daily[Series::CommunityWaitingList.index()].push(self.community.waiting_level.value());
@@ -696,10 +714,26 @@ impl<'p, T: Tracer> Sim<'p, T> {
         };
         m[Metric::BedOccupancyMean] = mean_level(&self.beds.occupied_level);
         m[Metric::BedsFullShare] = mean_level(&self.beds.full_level);
+        let available = mean_level(&self.beds.available_level);
+        m[Metric::BedOccupancyShare] = ratio_or_zero(m[Metric::BedOccupancyMean], available);
 
         let census = &self.daily[Series::MidnightCensus.index()];
         m[Metric::MidnightCensusMean] = mean_or_zero(census);
         m[Metric::MidnightCensusP95] = percentile_or_zero(&mut census.clone(), 0.95);
+        let midnights = census.len() as f64;
+        m[Metric::StrandedCensusMean] = ratio_or_zero(self.beds.stranded_at_midnight, midnights);
+        m[Metric::SuperStrandedCensusMean] =
+            ratio_or_zero(self.beds.super_stranded_at_midnight, midnights);
+        m[Metric::SuperStrandedBedShare] = ratio_or_zero(
+            m[Metric::SuperStrandedCensusMean],
+            m[Metric::MidnightCensusMean],
+        );
+        m[Metric::ZeroDayStayShare] = ratio_or_zero(
+            self.beds.stays_under_a_day as f64,
+            self.beds.stays_ended as f64,
+        );
+        m[Metric::NctrCensusMean] = ratio_or_zero(self.beds.fit_at_midnight, midnights);
+        m[Metric::ReadyToLeaveWaitMeanDays] = self.beds.ready_to_leave.mean();
         m[Metric::BedWaitMeanHours] = mean_or_zero(&self.ws.bed_waits);
         m[Metric::BedWaitP95Hours] = percentile_or_zero(&mut self.ws.bed_waits, 0.95);
 
@@ -726,6 +760,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         m[Metric::RehabWaitMeanDays] = self.rehab.waits.mean();
         m[Metric::CareHomeOccupancyMean] = mean_level(&self.care_homes.level);
         m[Metric::CareHomeWaitMeanDays] = self.care_homes.waits.mean();
+        let resident_years = m[Metric::CareHomeOccupancyMean] * hours / (24.0 * 365.0);
+        m[Metric::CareHomeAdmissionsPerResidentYear] =
+            ratio_or_zero(self.care_homes.admissions as f64, resident_years);
 
         let result = ReplicationResult {
             replication: self.replication,
@@ -752,5 +789,15 @@ fn mean_or_zero(values: &[f64]) -> f64 {
         0.0
     } else {
         values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+/// `numerator / denominator`, 0 when the denominator is 0 (a share or rate
+/// of nothing, as `docs/model.md` defines it).
+fn ratio_or_zero(numerator: f64, denominator: f64) -> f64 {
+    if denominator > 0.0 {
+        numerator / denominator
+    } else {
+        0.0
     }
 }

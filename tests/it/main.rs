@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod board_metrics;
 mod bounds;
 mod broken_corpus;
 mod cli;

@@ -4,9 +4,9 @@
 //! delay and capacity wait, the discharge hours, leaving hospital, and the
 //! readmission drawn on leaving.
 
-use super::{Event, NONE, READMISSION_TAG, Sim, Timer};
+use super::{Event, NONE, Patient, READMISSION_TAG, Sim, Timer};
 use crate::model::metrics::Metric;
-use crate::model::observe::Level;
+use crate::model::observe::{Level, WaitMean};
 use crate::model::schedule::Opening;
 use crate::model::trace::{Resource, TraceEvent, Tracer};
 use crate::scenario::{Pathway, ReferralClass};
@@ -27,7 +27,23 @@ pub(super) struct AcuteBeds {
     pub(super) process_level: Level,
     /// Patients in a capacity wait, by pathway P1 to P3.
     pub(super) capacity_level: [Level; 3],
+    /// Beds available over time.
+    pub(super) available_level: Level,
+    /// Sums over the window's midnights of the patients medically fit, in
+    /// for 7 days or more, and in for 21 days or more.
+    pub(super) fit_at_midnight: f64,
+    pub(super) stranded_at_midnight: f64,
+    pub(super) super_stranded_at_midnight: f64,
+    /// Waits from medically fit to leaving, over leavings in the window.
+    pub(super) ready_to_leave: WaitMean,
+    /// Stays ending in the window, and those under 24 hours.
+    pub(super) stays_ended: u64,
+    pub(super) stays_under_a_day: u64,
 }
+
+/// Hours in a bed that make a patient stranded, and super-stranded.
+const STRANDED_HOURS: f64 = 7.0 * 24.0;
+const SUPER_STRANDED_HOURS: f64 = 21.0 * 24.0;
 
 impl AcuteBeds {
     pub(super) fn new(available: u32) -> AcuteBeds {
@@ -39,7 +55,34 @@ impl AcuteBeds {
             full_level: Level::default(),
             process_level: Level::default(),
             capacity_level: [Level::default(); 3],
+            available_level: Level::default(),
+            fit_at_midnight: 0.0,
+            stranded_at_midnight: 0.0,
+            super_stranded_at_midnight: 0.0,
+            ready_to_leave: WaitMean::default(),
+            stays_ended: 0,
+            stays_under_a_day: 0,
         }
+    }
+
+    /// Adds the patients in bed at midnight `t` to the sums of the bed
+    /// states: medically fit, in for 7 days or more, in for 21 days or more.
+    /// One pass over the beds' patients (`in_bed`) each midnight costs less
+    /// than keeping counts up to date at every admission and leaving.
+    pub(super) fn count_at_midnight(&mut self, t: f64, in_bed: &[u32], patients: &[Patient]) {
+        let (mut fit, mut stranded, mut super_stranded) = (0u32, 0u32, 0u32);
+        // `t` is a whole number of hours, so these are exact.
+        let stranded_since = t - STRANDED_HOURS;
+        let super_stranded_since = t - SUPER_STRANDED_HOURS;
+        for &i in in_bed {
+            let p = &patients[i as usize];
+            fit += u32::from(p.fit_at <= t);
+            stranded += u32::from(p.bed_at <= stranded_since);
+            super_stranded += u32::from(p.bed_at <= super_stranded_since);
+        }
+        self.fit_at_midnight += f64::from(fit);
+        self.stranded_at_midnight += f64::from(stranded);
+        self.super_stranded_at_midnight += f64::from(super_stranded);
     }
 }
 
@@ -53,10 +96,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     pub(super) fn set_beds(&mut self, t: f64, occupied: u32, available: u32) {
+        let available_changed = available != self.beds.available;
         self.beds.occupied = occupied;
         self.beds.available = available;
         let w = &self.p.window;
         self.beds.occupied_level.set(t, f64::from(occupied), w);
+        if available_changed {
+            self.beds.available_level.set(t, f64::from(available), w);
+        }
         self.beds.full_level.set(t, self.full_indicator(), w);
         self.tracer.trace(TraceEvent::Beds {
             at: t,
@@ -68,6 +115,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// The decision to admit: a free bed now, or a first-come-first-served wait.
     pub(super) fn admit(&mut self, t: f64, patient: u32) {
         self.count(t, Metric::Admissions);
+        if self.pt(patient).home_bed != NONE && self.p.window.contains(t) {
+            self.care_homes.admissions += 1;
+        }
         self.pt(patient).admitted_at = t;
         self.census.waiting_for_bed += 1;
         self.ws.bed_queue.push_back(patient);
@@ -106,6 +156,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
             los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
         }
         let fit = t + los;
+        p.bed_at = t;
+        p.fit_at = fit;
+        p.bed_slot = self.ws.in_bed.len() as u32;
         // Residents draw no pathway. The pathway is drawn now rather than at
         // medically fit: it comes from the patient's own stream either way.
         let direct = p.home_bed != NONE || {
@@ -118,6 +171,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             p.pathway == Pathway::P0
         };
         p.direct_leave = direct;
+        self.ws.in_bed.push(patient);
         if self.p.window.contains(t) {
             self.ws.bed_waits.push(wait);
             if wait > 4.0 {
@@ -303,6 +357,21 @@ impl<'p, T: Tracer> Sim<'p, T> {
         }
         self.census.in_bed -= 1;
         self.trace_released(t, Resource::AcuteBed, patient);
+        let (bed_at, fit_at, slot) = {
+            let p = self.pt(patient);
+            (p.bed_at, p.fit_at, p.bed_slot as usize)
+        };
+        self.ws.in_bed.swap_remove(slot);
+        if let Some(&moved) = self.ws.in_bed.get(slot) {
+            self.ws.patients[moved as usize].bed_slot = slot as u32;
+        }
+        if window.contains(t) {
+            self.beds.ready_to_leave.record((t - fit_at) / 24.0);
+            self.beds.stays_ended += 1;
+            if t - bed_at < 24.0 {
+                self.beds.stays_under_a_day += 1;
+            }
+        }
         let home_bed = self.pt(patient).home_bed;
         let mut keep = false;
         if home_bed != NONE {

@@ -35,6 +35,8 @@ pub(super) struct CareHomes {
     pub(super) held: u32,
     pub(super) level: Level,
     pub(super) waits: WaitMean,
+    /// Decisions to admit residents in crisis inside the window.
+    pub(super) admissions: u64,
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
