@@ -12,6 +12,7 @@
 use std::io;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::scenario::calendar::Date;
 
@@ -25,7 +26,8 @@ pub const HEIGHT: u32 = 506;
 /// NHS identity colours: blue for estimates, dark red for capacity.
 const NHS_BLUE: RGBColor = RGBColor(0, 94, 184);
 const DARK_BLUE: RGBColor = RGBColor(0, 48, 135);
-const CAPACITY_RED: RGBColor = RGBColor(174, 37, 115);
+/// NHS dark red (#8A1538): the captions call it red.
+const CAPACITY_RED: RGBColor = RGBColor(138, 21, 56);
 const GREY: RGBColor = RGBColor(66, 84, 98);
 
 const FONT: &str = "sans-serif";
@@ -625,7 +627,10 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
                     .map(|(i, e)| Circle::new((e.mean, row(i)), 7, DARK_BLUE.filled())),
             )
             .map_err(draw_error)?;
-        // The rounded mean above each dot, to the precision of its interval.
+        // The rounded mean above each dot, to the precision of its interval,
+        // centred on the dot and clear of it, so its sign is never hidden
+        // under the marker.
+        let above = Pos::new(HPos::Center, VPos::Bottom);
         chart
             .draw_series(
                 c.estimates
@@ -634,11 +639,13 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
                     .filter(|(_, e)| e.mean.is_finite())
                     .map(|(i, e)| {
                         let exp = precision_exponent(e.mean, (e.high - e.low) / 2.0);
-                        Text::new(
-                            prose_number(e.mean, exp),
-                            (e.mean, row(i) + 0.3),
-                            (FONT, LABEL_SIZE + 2).into_font().color(&BLACK),
-                        )
+                        // 10 pixels above the centre of the 7-pixel dot.
+                        EmptyElement::at((e.mean, row(i)))
+                            + Text::new(
+                                prose_number(e.mean, exp),
+                                (0, -10),
+                                (FONT, LABEL_SIZE + 2).into_font().color(&BLACK).pos(above),
+                            )
                     }),
             )
             .map_err(draw_error)?;
@@ -830,5 +837,55 @@ mod tests {
             assert!(svg.contains(text), "missing {text}");
         }
         assert!(!svg.contains("<image") && !svg.contains("href"));
+    }
+
+    /// A forest plot's value labels sit centred above their dots, so a
+    /// minus sign is never under the marker (for any number of rows).
+    #[test]
+    fn forest_plot_labels_sit_above_their_dots() {
+        for rows in [1usize, 7, 30] {
+            let estimates: Vec<Estimate> = (0..rows)
+                .map(|i| Estimate {
+                    label: format!("Plan {i}"),
+                    mean: -11.8 + i as f64,
+                    low: -14.0 + i as f64,
+                    high: -9.6 + i as f64,
+                })
+                .collect();
+            let svg = forest_plot(&ForestPlot {
+                title: "Admissions avoided",
+                x_label: "Admissions avoided (patients)",
+                caption: "95% CI.",
+                point_legend: "Mean",
+                interval_legend: "95% CI",
+                estimates: &estimates,
+            })
+            .expect("draws");
+            // The first plan's label: -11.8 rounded to its interval, "-12".
+            let label_at = svg.find(">\n-12\n<").expect("the label of -11.8 is drawn");
+            let text_tag = &svg[svg[..label_at].rfind("<text").expect("a text element")..label_at];
+            assert!(text_tag.contains("text-anchor=\"middle\""), "{text_tag}");
+            let attr = |tag: &str, name: &str| -> f64 {
+                let k = tag.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+                tag[k..k + tag[k..].find('"').expect("closing quote")]
+                    .parse()
+                    .expect("a number")
+            };
+            let circles: Vec<&str> = svg
+                .match_indices("<circle")
+                .map(|(k, _)| &svg[k..])
+                .collect();
+            let label_x = attr(text_tag, "x");
+            let label_y = attr(text_tag, "y");
+            let dot = circles
+                .iter()
+                .find(|c| (attr(c, "cx") - label_x).abs() < 1.0)
+                .expect("a dot under the label");
+            // SVG y grows downwards: the text's baseline is above the dot's top.
+            assert!(
+                label_y <= attr(dot, "cy") - attr(dot, "r"),
+                "{rows} rows: label at y={label_y}, dot at {dot:.80}"
+            );
+        }
     }
 }
