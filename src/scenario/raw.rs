@@ -618,7 +618,8 @@ impl<'de> Deserialize<'de> for DateValue {
                     let mut shown = format!("{v:?}");
                     super::tree::truncate_for_message(&mut shown);
                     E::custom(format!(
-                        "expected a date \"YYYY-MM-DD\" that exists in the calendar, found {shown}"
+                        "expected a date \"YYYY-MM-DD\" that exists in the calendar (years 0001 \
+                         to 9999), found {shown}"
                     ))
                 })
             }

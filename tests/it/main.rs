@@ -10,6 +10,7 @@ mod broken_corpus;
 mod cli;
 mod distributions;
 mod hostile;
+mod limits;
 mod plans;
 mod report;
 mod report_outputs;
