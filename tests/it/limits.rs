@@ -432,7 +432,7 @@ fn a_huge_token_is_quoted_once_and_truncated() {
     for set in [
         format!("pru.open={long}"),
         format!("pru.{long}=1"),
-        format!("{long}"),
+        long.clone(),
     ] {
         let stderr = refused(&run(&["check", &baseline(), "--set", &set]));
         assert!(stderr.len() < 4096, "{} bytes of stderr", stderr.len());
