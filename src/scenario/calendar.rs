@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::error::truncate_token;
+
 /// A calendar date (proleptic Gregorian), stored as days since 1970-01-01.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -194,7 +196,8 @@ impl ClockWindow {
         }
         let bad = || {
             format!(
-                "expected a clock window \"HH:MM-HH:MM\", \"00:00-24:00\" or \"none\", found \"{s}\""
+                "expected a clock window \"HH:MM-HH:MM\", \"00:00-24:00\" or \"none\", found \"{}\"",
+                truncate_token(s)
             )
         };
         let (a, b) = s.split_once('-').ok_or_else(bad)?;

@@ -9,7 +9,7 @@
 use super::calendar::{ClockWindow, Date, Weekday};
 use super::de::{Located, list};
 use super::dist::{Dist, DistSpec};
-use super::error::{ErrorKind, ScenarioError, human_fixed, human_number};
+use super::error::{ErrorKind, ScenarioError, human_fixed, human_number, truncate_token};
 use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
 use super::suggest::did_you_mean;
@@ -415,7 +415,8 @@ impl Converter<'_> {
             return Err(self.invalid(
                 dist_value,
                 format!(
-                    "unknown distribution {name:?}{}; the distributions are {}",
+                    "unknown distribution {:?}{}; the distributions are {}",
+                    truncate_token(name),
                     did_you_mean(name, &families),
                     list_quoted(&families)
                 ),

@@ -198,8 +198,11 @@ impl Dist {
                     })?;
                 }
                 let total: f64 = weights.iter().sum();
-                check(total > 0.0, || {
-                    "expected `weights` to have a positive sum".to_string()
+                check(total > 0.0 && total.is_finite(), || {
+                    format!(
+                        "expected `weights` to have a positive, finite sum, found a sum of {}",
+                        human_number(total)
+                    )
                 })?;
                 let mut acc = 0.0;
                 let mut cumulative: Vec<f64> = weights
@@ -448,5 +451,14 @@ mod tests {
         let e = weibull(0.01).expect_err("infinite variance");
         assert!(e.0.contains("an infinite variance (inf h²)"), "{e}");
         assert!(weibull(0.5).is_ok());
+        let e = Dist::new(DistSpec::Empirical {
+            values: vec![24.0, 48.0],
+            weights: vec![1e308, 1e308],
+        })
+        .expect_err("weights summing past the largest number");
+        assert!(
+            e.0.contains("positive, finite sum, found a sum of inf"),
+            "{e}"
+        );
     }
 }

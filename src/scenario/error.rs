@@ -73,12 +73,25 @@ fn scientific(x: f64) -> String {
     }
 }
 
+/// The most characters of a message (without its location and source
+/// line): the last safety net, after [`shorten_words`].
+const MAX_MESSAGE_CHARS: usize = 1000;
+
 /// Cuts every word (run without whitespace) of a message longer than
-/// [`MAX_WORD_CHARS`], whatever quoted it.
+/// [`MAX_WORD_CHARS`], whatever quoted it, then the whole message to
+/// [`MAX_MESSAGE_CHARS`].
 fn shorten_words(message: String) -> String {
     if message.len() <= MAX_WORD_CHARS {
         return message;
     }
+    let words = shorten_each_word(message);
+    match truncate_to(&words, MAX_MESSAGE_CHARS) {
+        Cow::Borrowed(_) => words,
+        Cow::Owned(cut) => cut,
+    }
+}
+
+fn shorten_each_word(message: String) -> String {
     let long = message
         .split(char::is_whitespace)
         .any(|w| w.chars().nth(MAX_WORD_CHARS).is_some());
@@ -274,6 +287,36 @@ impl fmt::Display for ScenarioError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_and_numbers_are_human_sized() {
+        assert_eq!(truncate_token("pru.cars"), "pru.cars");
+        let long = "é".repeat(100);
+        assert_eq!(
+            truncate_token(&long),
+            format!("{}… (200 bytes)", "é".repeat(MAX_TOKEN_CHARS))
+        );
+        assert_eq!(human_number(1e308), "1e308");
+        assert_eq!(human_number(-6.28e301), "-6.28e301");
+        assert_eq!(human_number(1.23456e20), "1.235e20");
+        assert_eq!(human_number(1234.5), "1234.5");
+        assert_eq!(human_number(1e-300), "1e-300");
+        assert_eq!(human_number(0.0), "0");
+        assert_eq!(human_number(f64::NAN), "NaN");
+        assert_eq!(human_fixed(437.46, 1), "437.5");
+        assert_eq!(human_fixed(7.466e158, 1), "7.466e158");
+        assert_eq!(human_fixed(f64::INFINITY, 2), "inf");
+        // Every word, then the whole message, is cut.
+        let m = shorten_words(format!(
+            "found {} and {}",
+            "x".repeat(5000),
+            "y".repeat(300)
+        ));
+        assert!(m.contains("… (5000 bytes) and "), "{m}");
+        assert!(m.ends_with("… (300 bytes)"), "{m}");
+        let m = shorten_words("word ".repeat(10_000));
+        assert!(m.chars().count() < MAX_MESSAGE_CHARS + 20, "{}", m.len());
+    }
 
     #[test]
     fn renders_like_rustc() {

@@ -342,7 +342,10 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
         return Err(if number.is_empty() {
             format!("expected a duration with a unit, such as \"4d\", found {shown}")
         } else {
-            format!("durations need a unit, such as \"{number}d\"; found {shown}")
+            format!(
+                "durations need a unit, such as \"{}d\"; found {shown}",
+                super::error::truncate_token(number)
+            )
         });
     }
     if number.is_empty() {

@@ -699,3 +699,30 @@ fn report_on_a_file_says_it_is_not_a_directory() {
     let stderr = refused(&run(&["report", tmp.path().join("nope").to_str().unwrap()]));
     assert!(stderr.contains("no such directory"), "{stderr}");
 }
+
+/// Inputs the fuzz target (`fuzz/`) found, replayed as it runs them: mode
+/// byte 1, then `--set` assignments, one a line, on the baseline.
+#[test]
+fn fuzz_findings_give_short_messages() {
+    let dir = root().join("tests/data/fuzz");
+    let baseline = std::fs::read(baseline()).unwrap();
+    for name in ["long-clock-window-with-spaces"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        assert_eq!(bytes.first(), Some(&1), "{name}: a --set input");
+        let sets: Vec<String> = String::from_utf8_lossy(&bytes[1..])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let e = patientflow::scenario::load_bytes(&baseline, Path::new("fuzz.toml"), &sets)
+            .expect_err("refused");
+        let shown = e.to_string();
+        // Was 6,001 bytes: a clock window with spaces was quoted whole.
+        assert!(shown.len() < 1500, "{name}: {} bytes: {shown}", shown.len());
+        assert!(shown.contains("bytes)"), "{shown}");
+    }
+    // The same through the binary: a long window with spaces.
+    let window = format!("pru.open=8:00 -{}", "A b ".repeat(5000));
+    let stderr = refused(&run(&["check", &baseline(), "--set", &window]));
+    assert!(stderr.len() < 1500, "{} bytes: {stderr}", stderr.len());
+    assert!(stderr.contains("expected a clock window"), "{stderr}");
+}
