@@ -700,26 +700,60 @@ fn report_on_a_file_says_it_is_not_a_directory() {
     assert!(stderr.contains("no such directory"), "{stderr}");
 }
 
-/// Inputs the fuzz target (`fuzz/`) found, replayed as it runs them: mode
-/// byte 1, then `--set` assignments, one a line, on the baseline.
+/// Inputs the fuzz target (`fuzz/`) found, each replayed as it runs them
+/// (first byte: 0 a scenario file, 1 `--set` lines on the baseline, 2 a
+/// `[sweep]` body after the baseline): refused with a short message.
 #[test]
 fn fuzz_findings_give_short_messages() {
-    let dir = root().join("tests/data/fuzz");
-    let baseline = std::fs::read(baseline()).unwrap();
-    for name in ["long-clock-window-with-spaces"] {
-        let bytes = std::fs::read(dir.join(name)).unwrap();
-        assert_eq!(bytes.first(), Some(&1), "{name}: a --set input");
-        let sets: Vec<String> = String::from_utf8_lossy(&bytes[1..])
-            .lines()
-            .map(str::to_string)
-            .collect();
-        let e = patientflow::scenario::load_bytes(&baseline, Path::new("fuzz.toml"), &sets)
-            .expect_err("refused");
-        let shown = e.to_string();
-        // Was 6,001 bytes: a clock window with spaces was quoted whole.
-        assert!(shown.len() < 1500, "{name}: {} bytes: {shown}", shown.len());
-        assert!(shown.contains("bytes)"), "{shown}");
+    use patientflow::experiment::{Settings, plans::sweep_plans};
+    use patientflow::scenario::{ScenarioDoc, load_bytes};
+    let path = Path::new("fuzz.toml");
+    let base = std::fs::read_to_string(baseline()).unwrap();
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(root().join("tests/data/fuzz")).unwrap() {
+        let file = entry.unwrap().path();
+        let bytes = std::fs::read(&file).unwrap();
+        let (mode, rest) = bytes.split_first().expect("not empty");
+        let text = String::from_utf8_lossy(rest).into_owned();
+        let sets = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter_map(|l| l.strip_prefix("#set "))
+                .map(str::to_string)
+                .collect()
+        };
+        let shown = match mode % 3 {
+            0 => load_bytes(rest, path, &sets(&text))
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            1 => {
+                let lines: Vec<String> = text.lines().map(str::to_string).collect();
+                load_bytes(base.as_bytes(), path, &lines)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            _ => ScenarioDoc::parse_str(&format!("{base}\n[sweep]\n{text}"), path)
+                .map_err(|e| e.to_string())
+                .and_then(|doc| {
+                    let settings = Settings {
+                        sets: sets(&text),
+                        ..Settings::default()
+                    };
+                    sweep_plans(path, doc, &settings)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }),
+        }
+        .expect_err("refused");
+        // The first was 6,001 bytes: a clock window with spaces, whole.
+        assert!(
+            shown.len() < 1500,
+            "{}: {} bytes: {shown}",
+            file.display(),
+            shown.len()
+        );
+        replayed += 1;
     }
+    assert!(replayed >= 1);
     // The same through the binary: a long window with spaces.
     let window = format!("pru.open=8:00 -{}", "A b ".repeat(5000));
     let stderr = refused(&run(&["check", &baseline(), "--set", &window]));
