@@ -394,10 +394,23 @@ fn run_command(command: Command) -> Result<(), CliError> {
 }
 
 fn validate(args: ValidateArgs) -> Result<(), CliError> {
-    if args.replications == Some(0) {
-        return Err(CliError::Usage(
-            "--replications: expected at least 1 replication, found 0".into(),
-        ));
+    if let Some(n) = args.replications {
+        let range = crate::validate::MIN_REPLICATIONS..=crate::validate::MAX_REPLICATIONS;
+        if !range.contains(&n) {
+            return Err(CliError::Usage(format!(
+                "--replications: expected {} to {} replications, found {n}: the checks compare \
+                 theory with the mean over replications within standard errors, which need at \
+                 least two, and each replication's trace of events is kept for the checks",
+                range.start(),
+                range.end()
+            )));
+        }
+    }
+    if args.threads > 1024 {
+        return Err(CliError::Usage(format!(
+            "--threads: expected at most 1024 threads, found {}",
+            args.threads
+        )));
     }
     let options = crate::validate::Options {
         dir: args
@@ -422,6 +435,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
     .map_err(|e| match e {
         crate::validate::ValidateError::Scenario(s) => CliError::Scenario(s),
         crate::validate::ValidateError::Run(r) => CliError::Run(r),
+        crate::validate::ValidateError::Usage(u) => CliError::Usage(u),
     })?;
     print!("{}", crate::validate::format_table(&checks));
     let failed = checks.iter().filter(|c| !c.passed()).count();

@@ -46,7 +46,7 @@ use crate::model::EventBudget;
 pub use crate::model::MAX_CRISES_PER_REPLICATION;
 use crate::model::schedule::WeeklySchedule;
 use crate::scenario::dist::Dist;
-use crate::scenario::{OpenDays, Pathway, ReferralClass, Scenario};
+use crate::scenario::{OpenDays, Pathway, ReferralClass, Scenario, human_fixed};
 use crate::validate::theory::erlang_b;
 
 /// Utilisation from which a queueing service is reported `high`.
@@ -520,6 +520,13 @@ pub struct TooLarge {
     pub message: String,
 }
 
+/// The bytes of results kept for one replication of `sc`: its metrics and
+/// three daily series of the window, 8 bytes a value.
+pub fn result_bytes_per_replication(sc: &Scenario) -> f64 {
+    let window_days = sc.horizon_hours / 24.0 + 1.0;
+    (crate::model::metrics::Metric::ALL.len() as f64 + 3.0 * window_days) * 8.0
+}
+
 /// Refuses, up front, a run that would take unbounded time or memory;
 /// anything within these limits runs with memory flat in replications
 /// except for the results kept (about 24 bytes per day of the window per
@@ -530,8 +537,9 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
         return Err(TooLarge {
             key: "scenario.horizon",
             message: format!(
-                "warm_up + horizon is {days:.0} days; the most a run simulates is \
-                 {MAX_SIMULATED_DAYS:.0} days (100 years)"
+                "warm_up + horizon is {} days; the most a run simulates is \
+                 {MAX_SIMULATED_DAYS:.0} days (100 years)",
+                human_fixed(days, 0)
             ),
         });
     }
@@ -545,8 +553,10 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
-    if !check.converged {
-        let [frail, other] = check.readmission_gain;
+    let [frail, other] = check.readmission_gain;
+    // Blamed on readmissions only when their gain is the cause; a balance
+    // that overflowed for sheer demand is refused for its crises below.
+    if !check.converged && (frail >= 1.0 || other >= 1.0) {
         return Err(TooLarge {
             key: "readmission",
             message: format!(
@@ -593,9 +603,7 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
-    let window_days = sc.horizon_hours / 24.0 + 1.0;
-    let per_replication =
-        (crate::model::metrics::Metric::ALL.len() as f64 + 3.0 * window_days) * 8.0;
+    let per_replication = result_bytes_per_replication(sc);
     let results = per_replication * f64::from(sc.replications);
     if results > MAX_RESULTS_BYTES {
         return Err(TooLarge {
@@ -729,10 +737,8 @@ fn percent(share: f64) -> String {
 fn number(x: f64) -> String {
     if x.is_nan() {
         "-".to_string()
-    } else if x.is_infinite() {
-        "inf".to_string()
     } else {
-        format!("{x:.1}")
+        human_fixed(x, 1)
     }
 }
 
@@ -757,7 +763,7 @@ pub fn format_check(check: &Check) -> String {
             number(s.offered),
             number(s.capacity),
             if u.is_finite() {
-                format!("{u:.2}")
+                human_fixed(u, 2)
             } else {
                 "inf".into()
             },

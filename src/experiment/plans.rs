@@ -14,9 +14,10 @@ use crate::model::{EventBudget, Prepared};
 use crate::report::{
     self, ArmRecord, ExperimentManifest, PlanRows, PrecisionRecord, RunManifest, ShardRecord,
 };
-use crate::scenario::{self, ErrorKind, LoadedScenario, ScenarioDoc};
+use crate::scenario::{self, ErrorKind, LoadedScenario, ScenarioDoc, human_fixed, split_key};
 
 use super::compare::{PAIRING_KEYS, compare_results, unpaired, unpaired_values};
+use crate::report::prose::prose_count;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -26,7 +27,7 @@ use super::{ExperimentError, Progress};
 use crate::model::DEFAULT_QUEUE_LIMIT;
 
 /// Most worker threads: more only costs memory (a stack each).
-const MAX_THREADS: usize = 1024;
+pub(crate) const MAX_THREADS: usize = 1024;
 
 /// What every command shares: overrides, threads, and how many replications.
 #[derive(Clone, Debug, Default)]
@@ -243,17 +244,27 @@ struct Preflight {
 /// Before anything runs: refuses a run too large for memory or time, and
 /// warns (on stderr, and returned for run.json) about services whose offered
 /// load is near or above capacity.
-fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Preflight, ExperimentError> {
+fn preflight(
+    path: &Path,
+    loaded: &LoadedScenario,
+    settings: &Settings,
+) -> Result<Preflight, ExperimentError> {
     use super::check::{Verdict, expected_events, offered_load, size_limits};
     let check = offered_load(&loaded.scenario);
-    size_limits(&loaded.scenario, &check).map_err(|t| {
-        ExperimentError::TooLarge(format!(
-            "error: {}: key `{}`: run refused before starting: {}",
-            path.display(),
-            t.key,
-            t.message
-        ))
-    })?;
+    // `--precision` may go up to its most replications: the results of
+    // those are what must fit.
+    let most = settings
+        .precision
+        .as_ref()
+        .map_or(0, |p| p.max_replications);
+    let sized = if most > loaded.scenario.replications {
+        let mut sc = loaded.scenario.clone();
+        sc.replications = most;
+        std::borrow::Cow::Owned(sc)
+    } else {
+        std::borrow::Cow::Borrowed(&loaded.scenario)
+    };
+    size_limits(&sized, &check).map_err(|t| refused(loaded, settings, t.key, &t.message))?;
     let mut warnings = Vec::new();
     for s in &check.services {
         let note = match s.verdict() {
@@ -265,13 +276,13 @@ fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Preflight, Experime
             Verdict::Ok | Verdict::Busy => continue,
         };
         let warning = format!(
-            "{}: {}: offered load {:.1} against a capacity of {:.0} (utilisation {:.2}): {note} \
+            "{}: {}: offered load {} against a capacity of {} (utilisation {}): {note} \
              (see `patientflow check`)",
             path.display(),
             s.service,
-            s.offered,
-            s.capacity,
-            s.utilisation()
+            human_fixed(s.offered, 1),
+            human_fixed(s.capacity, 0),
+            human_fixed(s.utilisation(), 2)
         );
         eprintln!("warning: {}", crate::report::escape::terminal(&warning));
         warnings.push(warning);
@@ -280,6 +291,74 @@ fn preflight(path: &Path, loaded: &LoadedScenario) -> Result<Preflight, Experime
         warnings,
         budget: EventBudget::new(expected_events(&loaded.scenario, &check)),
     })
+}
+
+/// A run refused before starting, located at the key to change: its line
+/// and column in the file or `--set`, or the option that set it.
+pub(crate) fn refused(
+    loaded: &LoadedScenario,
+    settings: &Settings,
+    key: &str,
+    message: &str,
+) -> ExperimentError {
+    let text = format!("run refused before starting: {message}");
+    if key == "scenario.replications" {
+        let option = if settings.precision.is_some() {
+            Some("--max-replications")
+        } else {
+            settings.replications.map(|_| "--replications")
+        };
+        if let Some(option) = option {
+            return ExperimentError::TooLarge(format!("error: {option}: {text}"));
+        }
+    }
+    ExperimentError::TooLarge(
+        loaded
+            .doc
+            .error_at_key(ErrorKind::InvalidValue, key, text)
+            .to_string(),
+    )
+}
+
+/// Most plans (combinations of values) in one sweep. Each plan writes a
+/// run directory with its report and charts, and every plan's results are
+/// kept until the sweep's table is written; a sweep of more is a mistake in
+/// its arrays (three keys of 100 values are a million plans).
+pub const MAX_SWEEP_PLANS: u64 = 1_000;
+
+/// Refuses, before anything is built, a comparison or sweep of `arms`
+/// scenarios (the baseline included) whose results together pass
+/// [`MAX_RESULTS_BYTES`](super::check::MAX_RESULTS_BYTES).
+fn check_total_results(
+    arms: u64,
+    loaded: &LoadedScenario,
+    settings: &Settings,
+) -> Result<(), ExperimentError> {
+    use super::check::{MAX_RESULTS_BYTES, result_bytes_per_replication};
+    let sc = &loaded.scenario;
+    let replications = settings
+        .precision
+        .as_ref()
+        .map_or(sc.replications, |p| p.max_replications.max(sc.replications));
+    let per_scenario = result_bytes_per_replication(sc) * f64::from(replications);
+    let total = per_scenario * arms as f64;
+    if total > MAX_RESULTS_BYTES {
+        return Err(refused(
+            loaded,
+            settings,
+            "scenario.replications",
+            &format!(
+                "{} scenarios x {} replications keep about {} GB of results; the most is {:.1} \
+                 GB: run at most {} replications, or fewer plans",
+                arms,
+                replications,
+                human_fixed(total / 1e9, 1),
+                MAX_RESULTS_BYTES / 1e9,
+                (MAX_RESULTS_BYTES / (result_bytes_per_replication(sc) * arms as f64)).floor()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs `arms`, each with its event budget (`budgets`, in the same order).
@@ -459,7 +538,7 @@ pub fn run_scenario(
     let started = Instant::now();
     let loaded = scenario::load(path, &settings.overrides())?;
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
-    let Preflight { warnings, budget } = preflight(path, &loaded)?;
+    let Preflight { warnings, budget } = preflight(path, &loaded, settings)?;
     let mut out_dir = claim_out(&out, settings.force)?;
     announce(&loaded, settings);
     let arm = Arm {
@@ -656,6 +735,7 @@ pub fn compare(
         || PathBuf::from("outputs").join(format!("compare-{}", file_stem(baseline))),
         Path::to_path_buf,
     );
+    check_total_results(arms.len() as u64, &arms[0].loaded, settings)?;
     announce(&arms[0].loaded, settings);
     finish_experiment("compare", None, Vec::new(), arms, &out, started, settings)
 }
@@ -675,7 +755,34 @@ pub fn sweep(
 ) -> Result<Finished, ExperimentError> {
     settings.check()?;
     let started = Instant::now();
-    let mut doc = ScenarioDoc::read(path)?;
+    let (keys, arms) = sweep_plans(path, ScenarioDoc::read(path)?, settings)?;
+    let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
+    eprintln!(
+        "sweep: {} plans ({}) against the unswept scenario",
+        arms.len() - 1,
+        keys.join(" x ")
+    );
+    announce(&arms[0].loaded, settings);
+    finish_experiment(
+        "sweep",
+        Some(path.display().to_string()),
+        keys,
+        arms,
+        &out,
+        started,
+        settings,
+    )
+}
+
+/// The swept keys and the scenarios of a sweep document read from `path`:
+/// the unswept baseline first, then every combination, each checked as a
+/// file's values are, and the sizes counted before any is built. Nothing
+/// runs. For `sweep` and the fuzz target.
+pub fn sweep_plans(
+    path: &Path,
+    mut doc: ScenarioDoc,
+    settings: &Settings,
+) -> Result<(Vec<String>, Vec<Arm>), ExperimentError> {
     let entries = doc.take_table("sweep")?.ok_or_else(|| {
         ExperimentError::Usage(format!(
             "{}: no [sweep] table: a sweep file names the keys to vary, such as \
@@ -725,7 +832,7 @@ pub fn sweep(
                         &e.key,
                         format!(
                             "expected an array of values to sweep, such as [14, 16], found {}",
-                            e.value.to_toml_value()
+                            scenario::truncate_token(&e.value.to_toml_value())
                         ),
                     )
                     .into());
@@ -739,6 +846,65 @@ pub fn sweep(
             "{}: the [sweep] table names no keys to vary",
             path.display()
         )));
+    }
+    // Two keys where one holds the other (`pru` and `pru.cars`) would set
+    // the same value twice, and one would silently win.
+    let parts: Vec<Option<Vec<String>>> = keys
+        .iter()
+        .map(|k| {
+            split_key(k)
+                .ok()
+                .map(|p| p.into_iter().map(|(n, _)| n).collect())
+        })
+        .collect();
+    for (j, later) in parts.iter().enumerate() {
+        for (i, earlier) in parts[..j].iter().enumerate() {
+            let (Some(a), Some(b)) = (earlier, later) else {
+                continue;
+            };
+            if a.starts_with(b) || b.starts_with(a) {
+                return Err(doc
+                    .error_at(
+                        ErrorKind::InvalidValue,
+                        entries[j].key_origin,
+                        &keys[j],
+                        format!(
+                            "overlaps the swept key `{}`: one is inside the other, so the two \
+                             would set the same value; sweep only one of them",
+                            scenario::truncate_token(&keys[i])
+                        ),
+                    )
+                    .into());
+            }
+        }
+    }
+    // Counted before anything is built: each plan is a scenario, a run
+    // directory and results kept until the end.
+    let plans = values
+        .iter()
+        .fold(1u64, |n, v| n.saturating_mul(v.len() as u64));
+    if plans > MAX_SWEEP_PLANS {
+        let (widest, _) = values
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, v)| v.len())
+            .unwrap_or((0, &values[0]));
+        let sizes: Vec<String> = values.iter().map(|v| v.len().to_string()).collect();
+        return Err(ExperimentError::TooLarge(
+            doc.error_at(
+                ErrorKind::InvalidValue,
+                entries[widest].value.origin(),
+                &keys[widest],
+                format!(
+                    "sweep refused before starting: {} plans ({} values); the most is {}: \
+                     sweep fewer values",
+                    prose_count(plans),
+                    sizes.join(" x "),
+                    prose_count(MAX_SWEEP_PLANS)
+                ),
+            )
+            .to_string(),
+        ));
     }
     let base_scenario = doc.to_scenario_with_sources()?;
     let arm_of = |name: String, role, doc: &ScenarioDoc, with_sources, swept_values| {
@@ -756,6 +922,7 @@ pub fn sweep(
                 sha256: scenario::sha256_hex(resolved_toml.as_bytes()),
                 resolved_toml,
                 sources,
+                doc: doc.clone(),
             },
         }
     };
@@ -766,6 +933,7 @@ pub fn sweep(
         base_scenario,
         Vec::new(),
     )];
+    check_total_results(plans + 1, &arms[0].loaded, settings)?;
     for combination in cartesian(&values.iter().map(Vec::len).collect::<Vec<_>>()) {
         let mut point = doc.clone();
         let mut labels = Vec::with_capacity(keys.len());
@@ -785,28 +953,21 @@ pub fn sweep(
             )));
         }
         let mut name = sanitise(&labels.join("+"));
+        // A directory name stays well within every file system's 255 bytes.
+        if name.len() > MAX_PLAN_NAME {
+            name = format!("{}-{}", &name[..MAX_PLAN_NAME], arms.len());
+        }
         if arms.iter().any(|a| a.name == name) {
             name = format!("{name}-{}", arms.len());
         }
         arms.push(arm_of(name, "plan", &point, with_sources, texts));
     }
-    let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
-    eprintln!(
-        "sweep: {} plans ({}) against the unswept scenario",
-        arms.len() - 1,
-        keys.join(" x ")
-    );
-    announce(&arms[0].loaded, settings);
-    finish_experiment(
-        "sweep",
-        Some(path.display().to_string()),
-        keys,
-        arms,
-        &out,
-        started,
-        settings,
-    )
+    Ok((keys, arms))
 }
+
+/// Longest plan directory name kept from the swept values (ASCII after
+/// [`sanitise`]); longer ones are cut and numbered.
+const MAX_PLAN_NAME: usize = 100;
 
 /// Every index combination of lists of the given lengths, the first list
 /// varying slowest.
@@ -862,7 +1023,7 @@ fn finish_experiment(
 ) -> Result<Finished, ExperimentError> {
     let budgets = arms
         .iter()
-        .map(|arm| preflight(&arm.scenario_path, &arm.loaded).map(|p| p.budget))
+        .map(|arm| preflight(&arm.scenario_path, &arm.loaded, settings).map(|p| p.budget))
         .collect::<Result<Vec<_>, _>>()?;
     let mut out_dir = claim_out(out, settings.force)?;
     let executed = execute(&arms, &budgets, settings)?;

@@ -15,8 +15,10 @@ use crate::report::{self, WarmupRow};
 use crate::scenario;
 use crate::stats::{mser, welch_moving_average};
 
+use super::check::{MAX_SIMULATED_DAYS, offered_load, size_limits};
 use super::plans::{Finished, Settings, resolve_threads};
 use super::{ExperimentError, run_replications};
+use crate::report::prose::prose_count;
 
 /// Days per batch in MSER (MSER-5).
 pub const MSER_BATCH: usize = 5;
@@ -55,10 +57,31 @@ pub fn warmup(
             options.days
         )));
     }
+    if f64::from(options.days) > MAX_SIMULATED_DAYS {
+        return Err(ExperimentError::TooLarge(format!(
+            "error: --days: run refused before starting: {} days from empty; the most a run \
+             simulates is {} days (100 years)",
+            prose_count(u64::from(options.days)),
+            prose_count(MAX_SIMULATED_DAYS as u64)
+        )));
+    }
+    if options.window >= options.days as usize {
+        return Err(ExperimentError::Usage(format!(
+            "--window: expected fewer days than --days ({}), found {}",
+            options.days, options.window
+        )));
+    }
     if settings.replications == Some(0) {
         return Err(ExperimentError::Usage(
             "--replications: expected at least 1 replication, found 0".into(),
         ));
+    }
+    if settings.threads > super::plans::MAX_THREADS {
+        return Err(ExperimentError::Usage(format!(
+            "--threads: expected at most {} threads, found {}",
+            super::plans::MAX_THREADS,
+            settings.threads
+        )));
     }
     let started = Instant::now();
     let mut sets = settings.overrides();
@@ -67,6 +90,10 @@ pub fn warmup(
     sets.push("scenario.warm_up=0d".to_string());
     sets.push(format!("scenario.horizon={}d", options.days));
     let loaded = scenario::load(path, &sets)?;
+    // Counted before anything is allocated: days, replications x days of
+    // results, crises a replication.
+    size_limits(&loaded.scenario, &offered_load(&loaded.scenario))
+        .map_err(|t| super::plans::refused(&loaded, settings, t.key, &t.message))?;
     let configured_warm_up_days = scenario::load(path, &settings.overrides())?
         .scenario
         .warm_up_hours

@@ -608,9 +608,15 @@ pub enum RebuildError {
 /// files and the same version of patientflow.
 pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
     if !dir.is_dir() {
+        let why = if dir.exists() {
+            "not a directory: give the output directory of a run, compare or sweep, not a file \
+             in it"
+        } else {
+            "no such directory"
+        };
         return Err(ReportError::Read {
             path: dir.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::NotFound, "no such directory"),
+            source: io::Error::other(why),
         }
         .into());
     }

@@ -149,7 +149,9 @@ fn window_days(data: &RunData) -> usize {
 fn days_text(hours: f64) -> String {
     let days = hours / 24.0;
     if (days - days.round()).abs() < 1e-9 {
-        format!("{} days", prose_count(days.round() as u64))
+        super::prose::counted(days.round() as u64, "day")
+    } else if hours == 1.0 {
+        "1 hour".to_string()
     } else {
         format!("{} hours", prose_number(hours, -1))
     }
@@ -160,10 +162,10 @@ fn window_text(data: &RunData) -> String {
     let days = window_days(data);
     let last = data.first_day.add_days(days.saturating_sub(1) as i64);
     format!(
-        "{} to {} ({} days)",
+        "{} to {} ({})",
         prose_date(data.first_day),
         prose_date(last),
-        prose_count(days as u64)
+        super::prose::counted(days as u64, "day")
     )
 }
 

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::error::truncate_token;
+
 /// A calendar date (proleptic Gregorian), stored as days since 1970-01-01.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -74,7 +76,17 @@ impl Date {
         })
     }
 
-    /// Parses `YYYY-MM-DD` exactly (four-digit year, two-digit month and day).
+    /// The last date a scenario may reach: dates are written with four-digit
+    /// years, 0001-01-01 to 9999-12-31.
+    pub fn last_supported() -> Date {
+        Date {
+            // 9999-12-31, checked by a test.
+            days_since_epoch: 2_932_896,
+        }
+    }
+
+    /// Parses `YYYY-MM-DD` exactly (four-digit year from 0001, two-digit
+    /// month and day).
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -88,7 +100,11 @@ impl Date {
                 None
             }
         };
-        Date::from_ymd(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+        let year = digits(0..4)?;
+        if year == 0 {
+            return None;
+        }
+        Date::from_ymd(year as i32, digits(5..7)?, digits(8..10)?)
     }
 
     /// Days since 1970-01-01 (negative before).
@@ -169,6 +185,8 @@ pub enum ClockWindow {
 
 impl ClockWindow {
     /// Parses `"HH:MM-HH:MM"`, `"none"`; `"24:00"` is allowed only as an end.
+    /// Hours may have one digit (`"8:00"`), minutes have two, and spaces
+    /// around the `-` are allowed (`"08:00 - 20:00"`).
     /// A window whose start equals its end is refused (ambiguous: say
     /// `"00:00-24:00"` or `"none"`).
     pub fn parse(s: &str) -> Result<ClockWindow, String> {
@@ -178,7 +196,8 @@ impl ClockWindow {
         }
         let bad = || {
             format!(
-                "expected a clock window \"HH:MM-HH:MM\", \"00:00-24:00\" or \"none\", found \"{s}\""
+                "expected a clock window \"HH:MM-HH:MM\", \"00:00-24:00\" or \"none\", found \"{}\"",
+                truncate_token(s)
             )
         };
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
@@ -245,7 +264,10 @@ impl fmt::Display for ClockWindow {
 
 fn parse_clock(s: &str, allow_24: bool) -> Option<u16> {
     let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|c| c.is_ascii_digit()) {
+    if !(1..=2).contains(&h.len())
+        || m.len() != 2
+        || !h.bytes().chain(m.bytes()).all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let h: u16 = h.parse().ok()?;
@@ -277,6 +299,9 @@ mod tests {
         );
         assert!(Date::parse("2025-02-29").is_none());
         assert!(Date::parse("2025-4-01").is_none());
+        assert!(Date::parse("0000-01-01").is_none());
+        assert_eq!(Date::parse("9999-12-31"), Some(Date::last_supported()));
+        assert_eq!(Date::parse("0001-01-01").unwrap().to_string(), "0001-01-01");
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
         for k in -1000..1000 {
             let d = Date::parse("2000-01-01").unwrap().add_days(k);
@@ -302,7 +327,16 @@ mod tests {
         );
         assert!(ClockWindow::parse("08:00-08:00").is_err());
         assert!(ClockWindow::parse("24:00-08:00").is_err());
-        assert!(ClockWindow::parse("8:00-20:00").is_err());
+        assert_eq!(
+            ClockWindow::parse("8:00-20:00"),
+            ClockWindow::parse("08:00 - 20:00")
+        );
+        assert_eq!(
+            ClockWindow::parse(" 8:00 -20:00").unwrap().open_minutes(),
+            12 * 60
+        );
+        assert!(ClockWindow::parse("8:0-20:00").is_err());
+        assert!(ClockWindow::parse("008:00-20:00").is_err());
         assert!(ClockWindow::parse("08:60-20:00").is_err());
     }
 }

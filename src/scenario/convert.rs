@@ -9,7 +9,7 @@
 use super::calendar::{ClockWindow, Date, Weekday};
 use super::de::{Located, list};
 use super::dist::{Dist, DistSpec};
-use super::error::{ErrorKind, ScenarioError};
+use super::error::{ErrorKind, ScenarioError, human_fixed, human_number, truncate_token};
 use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
 use super::suggest::did_you_mean;
@@ -93,10 +93,36 @@ impl Converter<'_> {
                 "expected at least 1 replication, found 0".to_string(),
             ));
         }
+        let horizon_days = s.horizon.value.0 / 24.0;
+        if horizon_days.fract() != 0.0 {
+            return Err(self.invalid(
+                &s.horizon,
+                format!(
+                    "expected a whole number of days (such as \"365d\" or \"52w\"), found {} \
+                     days: the daily series and the report count whole days",
+                    human_number(horizon_days)
+                ),
+            ));
+        }
         let start_date = match s.start_date {
             Some(d) => d.0,
             None => default_start_date(),
         };
+        // Every date written (daily.csv, the report) has a four-digit year.
+        let days_to_end = (s.warm_up.0 + s.horizon.value.0) / 24.0;
+        let room = start_date.days_until(Date::last_supported()) as f64 + 1.0;
+        if days_to_end > room {
+            return Err(self.invalid(
+                &s.horizon,
+                format!(
+                    "the run would go past 9999-12-31 (start_date {start_date} + warm_up + \
+                     horizon = {} days; at most {} days from that start): dates are written \
+                     with four-digit years",
+                    human_fixed(days_to_end, 0),
+                    human_fixed(room, 0)
+                ),
+            ));
+        }
         Ok(Scenario {
             name: s.name,
             description: s.description.unwrap_or_default(),
@@ -389,7 +415,8 @@ impl Converter<'_> {
             return Err(self.invalid(
                 dist_value,
                 format!(
-                    "unknown distribution {name:?}{}; the distributions are {}",
+                    "unknown distribution {:?}{}; the distributions are {}",
+                    truncate_token(name),
                     did_you_mean(name, &families),
                     list_quoted(&families)
                 ),

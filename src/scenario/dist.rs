@@ -10,6 +10,8 @@
 //! `m^2/s^2` and scale `s^2/m`.
 
 use rand::Rng;
+
+use super::error::human_number;
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal, StandardUniform};
 
 /// A validated duration distribution; every sample is finite and `>= 0` hours.
@@ -75,13 +77,19 @@ fn check(ok: bool, msg: impl FnOnce() -> String) -> Result<(), DistError> {
 
 fn finite_non_negative(name: &str, v: f64) -> Result<(), DistError> {
     check(v.is_finite() && v >= 0.0, || {
-        format!("expected `{name}` to be a finite duration >= 0, found {v} h")
+        format!(
+            "expected `{name}` to be a finite duration >= 0, found {} h",
+            human_number(v)
+        )
     })
 }
 
 fn positive(name: &str, v: f64) -> Result<(), DistError> {
     check(v.is_finite() && v > 0.0, || {
-        format!("expected `{name}` to be a finite positive duration, found {v} h")
+        format!(
+            "expected `{name}` to be a finite positive duration, found {} h",
+            human_number(v)
+        )
     })
 }
 
@@ -112,13 +120,20 @@ impl Dist {
                 let shape = (mean / sd).powi(2);
                 let scale = sd * sd / mean;
                 let g = Gamma::new(shape, scale).map_err(|e| {
-                    DistError(format!("gamma with mean {mean} h and sd {sd} h: {e}"))
+                    DistError(format!(
+                        "gamma with mean {} h and sd {} h: {e}",
+                        human_number(mean),
+                        human_number(sd)
+                    ))
                 })?;
                 Kind::Gamma(g)
             }
             &DistSpec::Weibull { shape, scale } => {
                 check(shape.is_finite() && shape > 0.0, || {
-                    format!("expected `shape` to be a finite positive number, found {shape}")
+                    format!(
+                        "expected `shape` to be a finite positive number, found {}",
+                        human_number(shape)
+                    )
                 })?;
                 positive("scale", scale)?;
                 Kind::Weibull {
@@ -132,7 +147,10 @@ impl Dist {
                 finite_non_negative("max", max)?;
                 check(min <= mode && mode <= max && min < max, || {
                     format!(
-                        "expected min <= mode <= max with min < max, found min {min} h, mode {mode} h, max {max} h"
+                        "expected min <= mode <= max with min < max, found min {} h, mode {} h, max {} h",
+                        human_number(min),
+                        human_number(mode),
+                        human_number(max)
                     )
                 })?;
                 Kind::Triangular { min, mode, max }
@@ -141,7 +159,11 @@ impl Dist {
                 finite_non_negative("min", min)?;
                 finite_non_negative("max", max)?;
                 check(min < max, || {
-                    format!("expected min < max, found min {min} h, max {max} h")
+                    format!(
+                        "expected min < max, found min {} h, max {} h",
+                        human_number(min),
+                        human_number(max)
+                    )
                 })?;
                 Kind::Uniform {
                     min,
@@ -169,12 +191,18 @@ impl Dist {
                 })?;
                 for &w in &weights {
                     check(w.is_finite() && w >= 0.0, || {
-                        format!("expected `weights` to be finite and >= 0, found {w}")
+                        format!(
+                            "expected `weights` to be finite and >= 0, found {}",
+                            human_number(w)
+                        )
                     })?;
                 }
                 let total: f64 = weights.iter().sum();
-                check(total > 0.0, || {
-                    "expected `weights` to have a positive sum".to_string()
+                check(total > 0.0 && total.is_finite(), || {
+                    format!(
+                        "expected `weights` to have a positive, finite sum, found a sum of {}",
+                        human_number(total)
+                    )
                 })?;
                 let mut acc = 0.0;
                 let mut cumulative: Vec<f64> = weights
@@ -193,7 +221,26 @@ impl Dist {
                 }
             }
         };
-        Ok(Dist { kind, spec })
+        let dist = Dist { kind, spec };
+        // Parameters each finite can still give an infinite mean or
+        // variance (a Weibull of shape 0.001 has mean scale x Γ(1001)): the
+        // offered-load check and the report would show `inf` or NaN, and
+        // samples could overflow. Refused, with the moments by the family's
+        // own formulas.
+        let (mean, sd) = (dist.mean(), dist.sd());
+        let variance = sd * sd;
+        check(mean.is_finite() && variance.is_finite(), || {
+            let given = if mean.is_finite() {
+                format!("an infinite variance ({} h²)", human_number(variance))
+            } else {
+                format!("an infinite mean ({} h)", human_number(mean))
+            };
+            format!(
+                "these parameters give {given}; a distribution's mean and variance must be \
+                 finite numbers of hours"
+            )
+        })?;
+        Ok(dist)
     }
 
     /// A distribution that always gives `hours`.
@@ -270,7 +317,14 @@ impl Dist {
             DistSpec::Weibull { shape, scale } => {
                 let g1 = gamma_fn(1.0 + 1.0 / shape);
                 let g2 = gamma_fn(1.0 + 2.0 / shape);
-                scale * (g2 - g1 * g1).max(0.0).sqrt()
+                // Γ(1 + 2/k) outgrows Γ(1 + 1/k)²: infinite stays infinite
+                // rather than inf - inf.
+                let variance = if g2.is_infinite() {
+                    f64::INFINITY
+                } else {
+                    g2 - g1 * g1
+                };
+                scale * variance.max(0.0).sqrt()
             }
             DistSpec::Triangular { min, mode, max } => {
                 ((min * min + mode * mode + max * max - min * mode - min * max - mode * max) / 18.0)
@@ -332,6 +386,12 @@ fn gamma_fn(x: f64) -> f64 {
     for (i, c) in C.iter().enumerate().skip(1) {
         a += c / (x + i as f64);
     }
+    if x > 140.0 {
+        // t^(x + 1/2) alone would overflow (and x e^-t underflow to NaN):
+        // the same formula in logarithms, infinite past Γ(171.6).
+        let ln = 0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln();
+        return ln.exp();
+    }
     (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
 }
 
@@ -343,6 +403,11 @@ mod tests {
     fn gamma_function_known_values() {
         assert!((gamma_fn(5.0) - 24.0).abs() < 1e-10);
         assert!((gamma_fn(1.5) - std::f64::consts::PI.sqrt() / 2.0).abs() < 1e-12);
+        assert_eq!(gamma_fn(1001.0), f64::INFINITY);
+        assert_eq!(gamma_fn(172.0), f64::INFINITY);
+        // 170! = 7.257415615307994e306
+        assert!((gamma_fn(171.0) / 7.257_415_615_307_994e306 - 1.0).abs() < 1e-12);
+        assert!((gamma_fn(141.0) / 1.346_201_247_571_752_5e241 - 1.0).abs() < 1e-12);
     }
 
     #[test]
@@ -379,5 +444,21 @@ mod tests {
             .is_err()
         );
         assert!(Dist::new(DistSpec::Fixed { value: -1.0 }).is_err());
+        // Finite parameters, moments not finite.
+        let weibull = |shape| Dist::new(DistSpec::Weibull { shape, scale: 96.0 });
+        let e = weibull(0.001).expect_err("infinite mean");
+        assert!(e.0.contains("an infinite mean (inf h)"), "{e}");
+        let e = weibull(0.01).expect_err("infinite variance");
+        assert!(e.0.contains("an infinite variance (inf h²)"), "{e}");
+        assert!(weibull(0.5).is_ok());
+        let e = Dist::new(DistSpec::Empirical {
+            values: vec![24.0, 48.0],
+            weights: vec![1e308, 1e308],
+        })
+        .expect_err("weights summing past the largest number");
+        assert!(
+            e.0.contains("positive, finite sum, found a sum of inf"),
+            "{e}"
+        );
     }
 }

@@ -6,8 +6,111 @@
 //! [`ScenarioError`]; tests and the CLI read its parts through accessors rather
 //! than by matching on the rendered text.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// The most characters of one piece of user text (a key, a value, a
+/// `--set`) that a message quotes; longer text is cut by [`truncate_token`].
+pub const MAX_TOKEN_CHARS: usize = 80;
+
+/// The most characters of a message's word (a run without spaces) that is
+/// kept whatever produced it: the safety net behind [`truncate_token`].
+const MAX_WORD_CHARS: usize = 200;
+
+/// User text as a message quotes it: whole when short, else its first
+/// [`MAX_TOKEN_CHARS`] characters followed by `… (N bytes)`, so a 5 MB token
+/// costs a line of stderr, not megabytes.
+pub fn truncate_token(text: &str) -> Cow<'_, str> {
+    truncate_to(text, MAX_TOKEN_CHARS)
+}
+
+fn truncate_to(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}… ({} bytes)", &text[..cut], text.len())),
+    }
+}
+
+/// A number as a message shows it: as written by Rust's shortest
+/// round-trip form while it is human-sized, in scientific notation with
+/// four significant figures from 1e15 up and below 1e-6 (so `1e308` is
+/// `1e308`, not 309 digits), `inf`, `-inf` or `NaN` when not finite.
+pub fn human_number(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-6..1e15).contains(&a) {
+        scientific(x)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// As [`human_number`], but with `decimals` fixed decimals while
+/// human-sized (for tables that align on the decimal point).
+pub fn human_fixed(x: f64, decimals: usize) -> String {
+    if x.is_finite() && x.abs() < 1e15 {
+        format!("{x:.decimals$}")
+    } else {
+        human_number(x)
+    }
+}
+
+/// `1.235e308`: four significant figures, trailing zeros dropped.
+fn scientific(x: f64) -> String {
+    let s = format!("{x:.3e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => {
+            let m = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{m}e{exp}")
+        }
+        _ => s,
+    }
+}
+
+/// The most characters of a message (without its location and source
+/// line): the last safety net, after [`shorten_words`].
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// Cuts every word (run without whitespace) of a message longer than
+/// [`MAX_WORD_CHARS`], whatever quoted it, then the whole message to
+/// [`MAX_MESSAGE_CHARS`].
+fn shorten_words(message: String) -> String {
+    if message.len() <= MAX_WORD_CHARS {
+        return message;
+    }
+    let words = shorten_each_word(message);
+    match truncate_to(&words, MAX_MESSAGE_CHARS) {
+        Cow::Borrowed(_) => words,
+        Cow::Owned(cut) => cut,
+    }
+}
+
+fn shorten_each_word(message: String) -> String {
+    let long = message
+        .split(char::is_whitespace)
+        .any(|w| w.chars().nth(MAX_WORD_CHARS).is_some());
+    if !long {
+        return message;
+    }
+    let mut out = String::with_capacity(MAX_WORD_CHARS * 4);
+    let mut rest = message.as_str();
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        out.push_str(&truncate_to(&rest[..end], MAX_WORD_CHARS));
+        let ws_end = rest[end..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(rest.len(), |i| end + i);
+        out.push_str(&rest[end..ws_end]);
+        rest = &rest[ws_end..];
+    }
+    out
+}
 
 /// What class of problem a [`ScenarioError`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,9 +188,20 @@ impl ScenarioError {
             line: None,
             column: None,
             key: None,
-            message,
+            message: shorten_words(message),
             snippet: None,
         }))
+    }
+
+    /// The error of a value found below table key `key`: the key path
+    /// gains `key` in front (errors found while copying a document, before
+    /// any key path is known, get theirs this way).
+    pub(crate) fn under_key(mut self, key: &str) -> Self {
+        self.0.key = Some(match self.0.key.take() {
+            Some(below) => format!("{key}.{below}"),
+            None => key.to_string(),
+        });
+        self
     }
 
     /// The class of problem.
@@ -150,10 +264,10 @@ impl fmt::Display for ScenarioError {
                 }
                 write!(f, ": ")?;
             }
-            ErrorOrigin::Set(s) => write!(f, "--set {s}: ")?,
+            ErrorOrigin::Set(s) => write!(f, "--set {}: ", truncate_token(s))?,
         }
         if let Some(k) = &self.0.key {
-            write!(f, "key `{k}`: ")?;
+            write!(f, "key `{}`: ", truncate_token(k))?;
         }
         write!(f, "{}", self.0.message)?;
         if let Some(s) = &self.0.snippet {
@@ -173,6 +287,36 @@ impl fmt::Display for ScenarioError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_and_numbers_are_human_sized() {
+        assert_eq!(truncate_token("pru.cars"), "pru.cars");
+        let long = "é".repeat(100);
+        assert_eq!(
+            truncate_token(&long),
+            format!("{}… (200 bytes)", "é".repeat(MAX_TOKEN_CHARS))
+        );
+        assert_eq!(human_number(1e308), "1e308");
+        assert_eq!(human_number(-6.28e301), "-6.28e301");
+        assert_eq!(human_number(1.23456e20), "1.235e20");
+        assert_eq!(human_number(1234.5), "1234.5");
+        assert_eq!(human_number(1e-300), "1e-300");
+        assert_eq!(human_number(0.0), "0");
+        assert_eq!(human_number(f64::NAN), "NaN");
+        assert_eq!(human_fixed(437.46, 1), "437.5");
+        assert_eq!(human_fixed(7.466e158, 1), "7.466e158");
+        assert_eq!(human_fixed(f64::INFINITY, 2), "inf");
+        // Every word, then the whole message, is cut.
+        let m = shorten_words(format!(
+            "found {} and {}",
+            "x".repeat(5000),
+            "y".repeat(300)
+        ));
+        assert!(m.contains("… (5000 bytes) and "), "{m}");
+        assert!(m.ends_with("… (300 bytes)"), "{m}");
+        let m = shorten_words("word ".repeat(10_000));
+        assert!(m.chars().count() < MAX_MESSAGE_CHARS + 20, "{}", m.len());
+    }
 
     #[test]
     fn renders_like_rustc() {

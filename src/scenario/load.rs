@@ -41,6 +41,9 @@ pub struct LoadedScenario {
     pub sha256: String,
     /// The `[sources]` table after `extends`: dotted key to citation.
     pub sources: BTreeMap<String, String>,
+    /// The document it was converted from, to locate errors found later
+    /// (a run too large is refused at the key's line and column).
+    pub doc: ScenarioDoc,
 }
 
 /// Reads `path` (following `extends`), applies `sets` (`"KEY=VALUE"`, in
@@ -69,6 +72,7 @@ fn loaded(
         resolved_toml,
         sha256,
         sources,
+        doc,
     })
 }
 
@@ -185,12 +189,10 @@ impl ScenarioDoc {
         let trimmed = value_text.trim();
         let span = value_start + lead..value_start + lead + trimmed.len();
         let node = match DeValue::parse(trimmed) {
-            Ok(v) => {
-                let mut node = from_de_value(v.get_ref(), v.span(), id, &self.sources, 1)?;
-                // Spans are relative to the value; make them relative to the assignment.
-                shift_origins(&mut node, span.start);
-                node
-            }
+            // Spans are relative to the value; shifted, they are relative
+            // to the assignment.
+            Ok(v) => from_de_value(v.get_ref(), v.span(), id, span.start, &self.sources, 1)
+                .map_err(|e| e.under_key(key_text.trim()))?,
             Err(_) => Node {
                 value: Value::String(trimmed.to_string()),
                 origin: Origin::new(id, span),
@@ -263,6 +265,26 @@ impl ScenarioDoc {
     ) -> ScenarioError {
         self.sources
             .error(kind, origin, Some(key.to_string()), message)
+    }
+
+    /// An error at the value of dotted `key` where it was written (in a
+    /// file or a `--set`), or at the start of the document when the key is
+    /// absent (a default).
+    pub fn error_at_key(&self, kind: ErrorKind, key: &str, message: String) -> ScenarioError {
+        let mut table = &self.root;
+        let mut origin = self.root_origin;
+        for part in key.split('.') {
+            let Some(entry) = table.get(part) else {
+                origin = self.root_origin;
+                break;
+            };
+            origin = entry.node.origin;
+            match &entry.node.value {
+                Value::Table(t) => table = t,
+                _ => break,
+            }
+        }
+        self.error_at(kind, origin, key, message)
     }
 
     /// Converts the document into a validated [`Scenario`].
@@ -361,24 +383,6 @@ fn put_in(
     ))
 }
 
-/// Moves every origin in `node` `by` bytes later.
-fn shift_origins(node: &mut Node, by: usize) {
-    let by = u32::try_from(by).unwrap_or(u32::MAX);
-    node.origin.start = node.origin.start.saturating_add(by);
-    node.origin.end = node.origin.end.saturating_add(by);
-    match &mut node.value {
-        Value::Array(items) => items.iter_mut().for_each(|n| shift_origins(n, by as usize)),
-        Value::Table(t) => {
-            for e in t.values_mut() {
-                e.key_origin.start = e.key_origin.start.saturating_add(by);
-                e.key_origin.end = e.key_origin.end.saturating_add(by);
-                shift_origins(&mut e.node, by as usize);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Loads a scenario from the bytes of a file that does not `extends`
 /// another, as [`load`] would if those bytes were the file at `path` (which is
 /// only used to name it in errors; nothing is read from disk). For the fuzz
@@ -394,9 +398,40 @@ pub fn load_bytes(
     loaded(ScenarioDoc::parse_str(&text, path)?, path, sets)
 }
 
-/// Reads the text of one input, refusing oversized and non-UTF-8 files.
+/// The most files an `extends` chain may hold, the given file included:
+/// no plan needs more, and it bounds the recursion that reads the chain.
+pub const MAX_EXTENDS_DEPTH: usize = 64;
+
+/// Refuses anything but a regular file (a FIFO would block the read
+/// forever, a device never end): `meta` is of the path, or of the open file.
+fn regular_file(meta: &std::fs::Metadata) -> Result<(), (ErrorKind, String)> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file (a FIFO, socket or device)"
+    };
+    Err((
+        ErrorKind::Io,
+        format!("the path is {what}; a scenario is a regular text file"),
+    ))
+}
+
+/// Reads the text of one input, refusing anything but a regular file, and
+/// oversized and non-UTF-8 files.
 fn read_text(path: &Path) -> Result<String, (ErrorKind, String)> {
+    // Looked at before opening: opening a FIFO blocks until a writer comes.
+    let meta = std::fs::metadata(path).map_err(|e| (ErrorKind::Io, e.to_string()))?;
+    regular_file(&meta)?;
     let file = std::fs::File::open(path).map_err(|e| (ErrorKind::Io, e.to_string()))?;
+    // And after: the path may have been replaced in between.
+    regular_file(
+        &file
+            .metadata()
+            .map_err(|e| (ErrorKind::Io, e.to_string()))?,
+    )?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -431,7 +466,9 @@ fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (ErrorKind, String)> {
 fn parse_source(sources: &Sources, id: usize) -> Result<Table, ScenarioError> {
     let text = sources.list[id].text.clone();
     let parsed = DeTable::parse(&text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
+        // The parser gives no position when its nesting limit stops it:
+        // point at the line that nests deepest.
+        let span = e.span().unwrap_or_else(|| deepest_line(&text));
         let message = e
             .message()
             .lines()
@@ -446,7 +483,23 @@ fn parse_source(sources: &Sources, id: usize) -> Result<Table, ScenarioError> {
             format!("invalid TOML: {message}"),
         )
     })?;
-    from_de_table(parsed.get_ref(), id, sources, 0)
+    from_de_table(parsed.get_ref(), id, 0, sources, 0)
+}
+
+/// The byte range of the line that nests deepest (dotted key parts and
+/// open brackets counted together), for a parser error without a position.
+fn deepest_line(text: &str) -> std::ops::Range<usize> {
+    let mut best = (0, 0..0);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let key = line.split('=').next().unwrap_or("");
+        let score = key.matches('.').count() + line.matches(['[', '{']).count();
+        if score > best.0 {
+            best = (score, start..start + line.trim_end().len());
+        }
+        start += line.len();
+    }
+    best.1
 }
 
 /// Reads `path` and the chain it extends; returns the merged tree.
@@ -486,6 +539,21 @@ fn read_chain(
             origin,
             Some("extends".into()),
             format!("`extends` makes a cycle: {}", names.join(" -> ")),
+        ));
+    }
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        let origin = via.unwrap_or_else(|| Origin::new(0, 0..0));
+        return Err(sources.error(
+            ErrorKind::InvalidValue,
+            origin,
+            Some("extends".into()),
+            format!(
+                "the `extends` chain is more than {MAX_EXTENDS_DEPTH} files long (from {}); \
+                 the most is {MAX_EXTENDS_DEPTH}",
+                files
+                    .first()
+                    .map_or_else(String::new, |p| p.display().to_string())
+            ),
         ));
     }
     chain.push(identity);

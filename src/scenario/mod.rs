@@ -18,9 +18,14 @@ mod suggest;
 mod tree;
 pub mod types;
 
-pub use error::{ErrorKind, ErrorOrigin, ScenarioError};
-pub use load::{
-    DocEntry, LoadedScenario, MAX_FILE_BYTES, ScenarioDoc, load, load_bytes, sha256_hex,
+pub use error::{
+    ErrorKind, ErrorOrigin, MAX_TOKEN_CHARS, ScenarioError, human_fixed, human_number,
+    truncate_token,
 };
+pub use load::{
+    DocEntry, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, ScenarioDoc, load, load_bytes,
+    sha256_hex,
+};
+pub(crate) use tree::split_key;
 pub use tree::{Node, Origin};
 pub use types::*;

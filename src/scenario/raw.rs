@@ -342,7 +342,10 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
         return Err(if number.is_empty() {
             format!("expected a duration with a unit, such as \"4d\", found {shown}")
         } else {
-            format!("durations need a unit, such as \"{number}d\"; found {shown}")
+            format!(
+                "durations need a unit, such as \"{}d\"; found {shown}",
+                super::error::truncate_token(number)
+            )
         });
     }
     if number.is_empty() {
@@ -618,7 +621,8 @@ impl<'de> Deserialize<'de> for DateValue {
                     let mut shown = format!("{v:?}");
                     super::tree::truncate_for_message(&mut shown);
                     E::custom(format!(
-                        "expected a date \"YYYY-MM-DD\" that exists in the calendar, found {shown}"
+                        "expected a date \"YYYY-MM-DD\" that exists in the calendar (years 0001 \
+                         to 9999), found {shown}"
                     ))
                 })
             }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use toml::de::{DeTable, DeValue};
 use toml::value::Datetime;
 
-use super::error::{ErrorKind, ErrorOrigin, ScenarioError, Snippet};
+use super::error::{ErrorKind, ErrorOrigin, ScenarioError, Snippet, truncate_token};
 
 /// Deeper nesting than this is refused: no scenario needs it, and it keeps
 /// every recursive walk over the tree far from the stack limit.
@@ -93,10 +93,7 @@ impl Sources {
         let line_text = text[line_start..line_end].trim_end_matches('\r');
         let col = text[line_start..start].chars().count();
         let width = text[start..end.min(line_end)].chars().count().max(1);
-        let shown: String = line_text
-            .chars()
-            .map(|c| if c == '\t' { ' ' } else { c })
-            .collect();
+        let (shown, start_col, width) = snippet_window(line_text, col, width);
         match &src.kind {
             SourceKind::File(path) => {
                 let line = text[..start].matches('\n').count() + 1;
@@ -106,7 +103,7 @@ impl Sources {
                 err.0.snippet = Some(Snippet {
                     line_no: Some(line),
                     text: shown,
-                    start_col: col,
+                    start_col,
                     width,
                 });
             }
@@ -116,13 +113,43 @@ impl Sources {
                 err.0.snippet = Some(Snippet {
                     line_no: None,
                     text: shown,
-                    start_col: col,
+                    start_col,
                     width,
                 });
             }
         }
         err
     }
+}
+
+/// The most characters of a source line shown under a message.
+const SNIPPET_CHARS: usize = 120;
+
+/// The part of `line` shown under a message, tabs as spaces, with the
+/// underline's start column and width in it: the whole line when short,
+/// else [`SNIPPET_CHARS`] characters from a little before the underline,
+/// `…` marking what was cut, and the underline cut to what is shown.
+fn snippet_window(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let untab = |c: char| if c == '\t' { ' ' } else { c };
+    let total = line.chars().count();
+    if total <= SNIPPET_CHARS {
+        return (line.chars().map(untab).collect(), col, width);
+    }
+    let from = col
+        .saturating_sub(20)
+        .min(total.saturating_sub(SNIPPET_CHARS));
+    let to = (from + SNIPPET_CHARS).min(total);
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(from).take(to - from).map(untab));
+    if to < total {
+        shown.push('…');
+    }
+    let start = col - from + usize::from(from > 0);
+    let width = width.min(to.saturating_sub(col)).max(1);
+    (shown, start, width)
 }
 
 /// The largest char boundary `<= i` (spans from the parser are on
@@ -225,20 +252,31 @@ pub(crate) fn truncate_for_message(s: &mut String) {
 }
 
 /// Copies a parsed document into an owned tree. Integers outside 64 bits are
-/// refused here, with their location, as TOML requires.
+/// refused here, with their location and key, as TOML requires. `shift` is
+/// added to every span (a `--set` value is parsed alone but located in its
+/// assignment).
 pub(crate) fn from_de_table(
     t: &DeTable<'_>,
     source: usize,
+    shift: usize,
     sources: &Sources,
     depth: usize,
 ) -> Result<Table, ScenarioError> {
     let mut out = Table::new();
     for (k, v) in t.iter() {
-        let node = from_de_value(v.get_ref(), v.span(), source, sources, depth + 1)?;
+        // A table made by a dotted key (`a.b.c = 1`) has no text of its
+        // own: it is located at its key.
+        let span = if v.span().is_empty() {
+            k.span()
+        } else {
+            v.span()
+        };
+        let node = from_de_value(v.get_ref(), span, source, shift, sources, depth + 1)
+            .map_err(|e| e.under_key(k.get_ref()))?;
         out.insert(
             k.get_ref().to_string(),
             Entry {
-                key_origin: Origin::new(source, k.span()),
+                key_origin: Origin::new(source, k.span().start + shift..k.span().end + shift),
                 node,
             },
         );
@@ -250,10 +288,11 @@ pub(crate) fn from_de_value(
     v: &DeValue<'_>,
     span: Range<usize>,
     source: usize,
+    shift: usize,
     sources: &Sources,
     depth: usize,
 ) -> Result<Node, ScenarioError> {
-    let origin = Origin::new(source, span);
+    let origin = Origin::new(source, span.start + shift..span.end + shift);
     if depth > MAX_DEPTH {
         return Err(sources.error(
             ErrorKind::Syntax,
@@ -271,7 +310,11 @@ pub(crate) fn from_de_value(
                     ErrorKind::InvalidValue,
                     origin,
                     None,
-                    format!("integer {} does not fit in 64 bits", i.as_str()),
+                    format!(
+                        "the integer {} does not fit in 64 bits (the most is {})",
+                        truncate_token(i.as_str()),
+                        i64::MAX
+                    ),
                 ));
             }
         },
@@ -284,7 +327,7 @@ pub(crate) fn from_de_value(
                     None,
                     format!(
                         "the number {} is out of range for a 64-bit float",
-                        f.as_str()
+                        truncate_token(f.as_str())
                     ),
                 ));
             }
@@ -298,13 +341,14 @@ pub(crate) fn from_de_value(
                     item.get_ref(),
                     item.span(),
                     source,
+                    shift,
                     sources,
                     depth + 1,
                 )?);
             }
             Value::Array(items)
         }
-        DeValue::Table(t) => Value::Table(from_de_table(t, source, sources, depth)?),
+        DeValue::Table(t) => Value::Table(from_de_table(t, source, shift, sources, depth)?),
     };
     Ok(Node { value, origin })
 }
@@ -394,6 +438,14 @@ pub(crate) fn merge_entry(existing: &mut Entry, entry: Entry) {
 /// Splits a dotted key (`pru.cars`, also the keys of a `[sweep]` table) into
 /// its parts, with each part's byte range in `key`. Parts are bare TOML keys.
 pub(crate) fn split_key(key: &str) -> Result<Vec<(String, Range<usize>)>, String> {
+    let count = key.split('.').count();
+    if count > MAX_DEPTH {
+        return Err(format!(
+            "expected a dotted key such as `pru.cars`, found `{}` ({count} parts; the most is \
+             {MAX_DEPTH})",
+            truncate_token(key)
+        ));
+    }
     let mut parts = Vec::new();
     let mut pos = 0;
     for part in key.split('.') {
@@ -402,12 +454,15 @@ pub(crate) fn split_key(key: &str) -> Result<Vec<(String, Range<usize>)>, String
         let trimmed = part.trim();
         if trimmed.is_empty() {
             return Err(format!(
-                "expected a dotted key such as `pru.cars`, found `{key}` (empty part)"
+                "expected a dotted key such as `pru.cars`, found `{}` (empty part)",
+                truncate_token(key)
             ));
         }
         if !is_bare_key(trimmed) {
             return Err(format!(
-                "expected a dotted key such as `pru.cars`, found `{key}` (`{trimmed}` is not a plain key name)"
+                "expected a dotted key such as `pru.cars`, found `{}` (`{}` is not a plain key name)",
+                truncate_token(key),
+                truncate_token(trimmed)
             ));
         }
         parts.push((trimmed.to_string(), range));
@@ -756,7 +811,7 @@ mod tests {
         let mut sources = Sources::default();
         let id = sources.add(SourceKind::File("t.toml".into()), text);
         let de = DeTable::parse(text).expect("valid toml");
-        from_de_table(de.get_ref(), id, &sources, 0).expect("converts")
+        from_de_table(de.get_ref(), id, 0, &sources, 0).expect("converts")
     }
 
     #[test]

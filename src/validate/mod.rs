@@ -87,7 +87,18 @@ pub enum ValidateError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Run(#[from] RunError),
+    /// A case would have too few or too many replications (exit 2).
+    #[error("{0}")]
+    Usage(String),
 }
+
+/// Fewest replications a case runs: the mean checks need a standard error
+/// over replications, which one replication does not have.
+pub const MIN_REPLICATIONS: u32 = 2;
+
+/// Most replications a case runs: the traced cases keep every
+/// replication's events until their checks are computed.
+pub const MAX_REPLICATIONS: u32 = 1_000;
 
 /// How to run the cases.
 #[derive(Clone, Debug)]
@@ -188,8 +199,17 @@ impl Runner<'_> {
             .map(|n| format!("scenario.replications={n}"))
             .into_iter()
             .collect();
-        let loaded = scenario::load(&self.options.dir.join(file), &sets)?;
-        let replications = (0..loaded.scenario.replications).collect();
+        let path = self.options.dir.join(file);
+        let loaded = scenario::load(&path, &sets)?;
+        let n = loaded.scenario.replications;
+        if !(MIN_REPLICATIONS..=MAX_REPLICATIONS).contains(&n) {
+            return Err(ValidateError::Usage(format!(
+                "{}: a verification case needs {MIN_REPLICATIONS} to {MAX_REPLICATIONS} \
+                 replications (a standard error over replications), found {n}",
+                path.display()
+            )));
+        }
+        let replications = (0..n).collect();
         Ok(Loaded {
             prepared: Prepared::new(loaded.scenario),
             replications,

@@ -12,6 +12,7 @@ mod broken_corpus;
 mod cli;
 mod distributions;
 mod hostile;
+mod limits;
 mod outputs;
 mod plans;
 mod report;

@@ -374,7 +374,8 @@ fn pathway_shares_must_sum_to_one() {
 
 #[test]
 fn bad_clock_window() {
-    let e = edit_err("open = \"09:00-17:00\"", "open = \"9:00-17:00\"");
+    // One-digit hours are fine (`9:00`); minutes need two digits.
+    let e = edit_err("open = \"09:00-17:00\"", "open = \"9:0-17:00\"");
     check(
         &e,
         ErrorKind::InvalidValue,
