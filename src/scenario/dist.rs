@@ -14,6 +14,8 @@ use rand::Rng;
 use super::error::human_number;
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal, StandardUniform};
 
+mod residual;
+
 /// A validated duration distribution; every sample is finite and `>= 0` hours.
 #[derive(Clone, Debug)]
 pub struct Dist {
