@@ -99,8 +99,9 @@ pub struct RunArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub control: ControlArgs,
-    /// Output directory (default: outputs/<scenario file stem>/). Replaced
-    /// whole and atomically when the run finishes.
+    /// Output directory (default: outputs/STEM/, STEM being the scenario
+    /// file's name without .toml). Replaced whole and atomically when the run
+    /// finishes.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// On Ctrl-C, write the replications that finished, marked as partial
@@ -122,7 +123,8 @@ pub struct CompareArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub control: ControlArgs,
-    /// Output directory (default: outputs/compare-<baseline file stem>/):
+    /// Output directory (default: outputs/compare-STEM/, STEM being the
+    /// baseline file's name without .toml):
     /// comparison.csv, experiment.json and one run directory per scenario.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -130,14 +132,15 @@ pub struct CompareArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
-    /// The sweep file: a scenario with a [sweep] table of dotted keys and
+    /// The sweep file: a scenario with a `[sweep]` table of dotted keys and
     /// the values to try.
     pub sweep: PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
     pub control: ControlArgs,
-    /// Output directory (default: outputs/<sweep file stem>/): sweep.csv,
+    /// Output directory (default: outputs/STEM/, STEM being the sweep file's
+    /// name without .toml): sweep.csv,
     /// experiment.json and one run directory per plan.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -155,7 +158,8 @@ pub struct WarmupArgs {
     pub window: usize,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Output directory (default: outputs/<scenario file stem>-warmup/).
+    /// Output directory (default: outputs/STEM-warmup/, STEM being the
+    /// scenario file's name without .toml).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -45,7 +45,8 @@ pub fn interrupted_error() -> io::Error {
     io::Error::other(WriteInterrupted)
 }
 
-/// True if `e` is [`interrupted_error`]: the write stopped on a signal.
+/// True if `e` is the error of a write stopped by a signal (see
+/// `interrupted_error`).
 pub fn is_interrupted(e: &io::Error) -> bool {
     e.get_ref()
         .is_some_and(|inner| inner.is::<WriteInterrupted>())

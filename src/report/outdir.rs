@@ -231,7 +231,8 @@ impl OutputDir {
     /// replaceable; with `--force`, says on stderr what it replaced.
     ///
     /// `stop` is asked before each file and every mebibyte written: when it
-    /// says stop (an interrupt), the write ends with [`interrupted_error`],
+    /// says stop (an interrupt), the write ends with the error that
+    /// [`is_interrupted`](super::is_interrupted) recognises,
     /// the temporary directory is removed and the directory is as it was.
     pub fn write(&mut self, files: &[(String, String)], stop: &dyn Fn() -> bool) -> io::Result<()> {
         let replacing = check_replaceable(&self.path, self.force)?;
