@@ -13,11 +13,13 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use super::cells::push_record;
+use super::text_table::{Align, TextTable};
 use super::verify::{Lines, MAX_VALUE, number};
 use super::{number_cell, text_cell};
-use crate::experiment::compare::{ComparisonRow, HEADLINES};
+use crate::model::headlines::COMPARISON;
 use crate::model::metrics::{METRIC_COUNT, Metric, Metrics, ReplicationResult, Series};
 use crate::scenario::calendar::Date;
+use crate::stats::Summary;
 
 /// The manifest of a comparison or sweep directory (beside one run
 /// directory per scenario).
@@ -163,6 +165,19 @@ pub fn comparison_header(swept_keys: &[String]) -> String {
     out
 }
 
+/// One metric of a plan against its baseline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ComparisonRow {
+    pub metric: Metric,
+    /// The baseline's values over replications.
+    pub baseline: Summary,
+    /// The plan's values over replications.
+    pub plan: Summary,
+    /// The paired differences, plan minus baseline, replication by
+    /// replication.
+    pub diff: Summary,
+}
+
 /// One plan's rows for [`render_comparison_csv`].
 pub struct PlanRows<'a> {
     pub name: &'a str,
@@ -197,30 +212,28 @@ pub fn render_comparison_csv(swept_keys: &[String], plans: &[PlanRows]) -> Strin
     out
 }
 
-/// The terminal table of a comparison: for each plan, the [`HEADLINES`] in
+/// The terminal table of a comparison: for each plan, the [`COMPARISON`] headlines in
 /// plain words with the paired effect and its 95% CI.
 pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> String {
-    let header = [
-        "plan",
-        "headline",
-        "unit",
-        "baseline",
-        "plan",
-        "effect",
-        "95% CI of effect",
-    ]
-    .map(String::from);
-    let mut rows: Vec<[String; 7]> = Vec::new();
+    let mut table = TextTable::new(&[
+        ("plan", Align::Left),
+        ("headline", Align::Left),
+        ("unit", Align::Left),
+        ("baseline", Align::Right),
+        ("plan", Align::Right),
+        ("effect", Align::Right),
+        ("95% CI of effect", Align::Right),
+    ]);
     for p in plans {
-        for h in HEADLINES {
+        for h in COMPARISON {
             let r = &p.rows[h.metric.index()];
             // A "saved" headline is baseline minus plan: flip the interval.
-            let (lo, hi) = if h.sign < 0.0 {
+            let (lo, hi) = if h.sign() < 0.0 {
                 (-r.diff.ci95_high, -r.diff.ci95_low)
             } else {
                 (r.diff.ci95_low, r.diff.ci95_high)
             };
-            let effect = h.sign * r.diff.mean;
+            let effect = h.sign() * r.diff.mean;
             let half = (hi - lo) / 2.0;
             let d = super::table::decimals(r.baseline.mean, 3).max(super::table::decimals(half, 2));
             let f = |x: f64| super::table::fixed(x, d);
@@ -229,9 +242,9 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
             } else {
                 "n/a".to_string()
             };
-            rows.push([
+            table.push([
                 p.name.to_string(),
-                h.label.to_string(),
+                h.effect.label.to_string(),
                 h.metric.unit().to_string(),
                 f(r.baseline.mean),
                 f(r.plan.mean),
@@ -240,37 +253,7 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
             ]);
         }
     }
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, cells: &[String; 7]| {
-        let mut text = String::new();
-        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            if i < 3 {
-                text.push_str(&format!("{c:<w$}"));
-            } else {
-                text.push_str(&format!("{c:>w$}"));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&mut out, &header);
-    let rule = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-    out.push_str(&"-".repeat(rule));
-    out.push('\n');
-    for r in &rows {
-        line(&mut out, r);
-    }
-    out.push_str(&"-".repeat(rule));
-    out.push('\n');
+    let mut out = table.render();
     out.push_str(&format!(
         "Effect: paired over {replications} replications with the same seed (common random \
          numbers); \"avoided\" and \"saved\" are baseline minus plan, \"change\" is plan minus \
@@ -477,4 +460,37 @@ pub fn render_warmup_csv(rows: &[WarmupRow], first_day: Date) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparison_table_shows_exactly_the_comparison_headlines() {
+        let s = crate::stats::summarise(&[1.0, 2.0, 3.0]);
+        let rows: Vec<ComparisonRow> = Metric::ALL
+            .iter()
+            .map(|&metric| ComparisonRow {
+                metric,
+                baseline: s,
+                plan: s,
+                diff: s,
+            })
+            .collect();
+        let plans = [PlanRows {
+            name: "p",
+            swept_values: &[],
+            rows: &rows,
+        }];
+        let shown = super::super::table::tests::column_of(&format_comparison_table(&plans, 3), 1);
+        let expected: Vec<String> = crate::model::headlines::HEADLINES
+            .iter()
+            .filter_map(|h| h.comparison)
+            .map(|e| (e.position, e.label.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        assert_eq!(shown, expected);
+    }
 }

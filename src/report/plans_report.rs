@@ -10,7 +10,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::experiment::compare::{HEADLINES, Headline};
+use crate::model::headlines::{COMPARISON, Compared, Direction};
 use crate::model::metrics::Metric;
 
 use super::RebuildError;
@@ -63,9 +63,9 @@ impl PlanEffects {
     /// A headline's effect, mean and interval, with the headline's sign:
     /// "avoided" and "saved" are baseline minus plan, so the mean is
     /// negated and the interval flipped.
-    pub fn effect(&self, h: &Headline) -> Option<(f64, f64, f64)> {
+    pub fn effect(&self, h: &Compared) -> Option<(f64, f64, f64)> {
         self.row(h.metric).map(|r| {
-            if h.sign < 0.0 {
+            if h.sign() < 0.0 {
                 (-r.diff_mean, -r.diff_high, -r.diff_low)
             } else {
                 (r.diff_mean, r.diff_low, r.diff_high)
@@ -221,7 +221,7 @@ fn paren(ci: &str) -> String {
 }
 
 /// A headline's rounded effect and interval for a plan.
-fn parts(plan: &PlanEffects, h: &Headline) -> (String, String) {
+fn parts(plan: &PlanEffects, h: &Compared) -> (String, String) {
     match plan.effect(h) {
         Some((m, lo, hi)) => estimate_parts(m, lo, hi),
         None => ("n/a".to_string(), String::new()),
@@ -268,29 +268,29 @@ fn effect_clause(effect: Option<(f64, f64, f64)>, noun: &str, verb: &str, per: &
     }
 }
 
-/// The headline sentence of one plan in a comparison.
+/// The headline sentence of one plan in a comparison: its effect on the
+/// first three [`COMPARISON`] headlines, the window's words after the first.
 pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
-    let clause = |h: &Headline, noun: &str, verb: &str, per: &str| {
-        effect_clause(plan.effect(h), noun, verb, per)
+    let clause = |h: &Compared, per: &str| {
+        let verb = match h.effect.direction {
+            Direction::Reduction { past, .. } => past,
+            Direction::Change => "changed",
+        };
+        effect_clause(plan.effect(h), h.effect.noun, verb, per)
     };
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
     format!(
         "{}: {}, {} and {}, compared with the baseline.",
         plan.label,
-        clause(&HEADLINES[0], "emergency admissions", "avoided", per),
-        clause(&HEADLINES[1], "delayed bed days", "saved", ""),
-        clause(
-            &HEADLINES[2],
-            "decision-to-admit waits over 12 hours",
-            "avoided",
-            ""
-        ),
+        clause(&COMPARISON[0], per),
+        clause(&COMPARISON[1], ""),
+        clause(&COMPARISON[2], ""),
     )
 }
 
 /// The sweep's sentence for one headline: the plan with the largest effect.
-pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Option<String> {
+pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Option<String> {
     let best = plans
         .iter()
         .filter_map(|p| p.effect(h).map(|e| (p, e.0)))
@@ -298,11 +298,11 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Opt
         .max_by(|a, b| a.1.total_cmp(&b.1))?
         .0;
     let (v, ci) = parts(best, h);
-    let what = if h.metric == Metric::Admissions {
-        format!("avoids the most emergency admissions: an estimated {v} {per}")
-    } else {
-        format!("saves the most delayed bed days: an estimated {v} {per}")
+    let what = match h.effect.direction {
+        Direction::Reduction { present, .. } => format!("{present} the most"),
+        Direction::Change => "changes the most".to_string(),
     };
+    let what = format!("{what} {}: an estimated {v} {per}", h.effect.noun);
     let unclear = best
         .effect(h)
         .is_some_and(|(_, lo, hi)| lo.is_finite() && hi.is_finite() && hi > lo && lo <= 0.0);
@@ -325,15 +325,6 @@ fn plans_text(n: usize) -> String {
         "1 plan".to_string()
     } else {
         format!("{} plans", prose_count(n as u64))
-    }
-}
-
-/// The headline metric's unit in words, for axis labels.
-fn unit_words(h: &Headline) -> &'static str {
-    match h.metric {
-        Metric::Admissions => "admissions",
-        Metric::DelayedBedDays => "bed days",
-        _ => "patients",
     }
 }
 
@@ -363,7 +354,7 @@ fn capitalise(s: &str) -> String {
 
 fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<Chart>> {
     let mut out = Vec::new();
-    for h in &HEADLINES[..3] {
+    for h in &COMPARISON[..3] {
         let estimates: Vec<Estimate> = plans
             .iter()
             .map(|p| {
@@ -376,11 +367,11 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
                 }
             })
             .collect();
-        let title = format!("{} {per}, by plan", capitalise(h.label));
+        let title = format!("{} {per}, by plan", capitalise(h.effect.label));
         let x_label = format!(
             "{} (baseline minus plan, {})",
-            capitalise(h.label),
-            unit_words(h)
+            capitalise(h.effect.label),
+            h.effect.unit_words
         );
         let caption = format!(
             "{CI_CAPTION} {} replications.",
@@ -395,7 +386,7 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
             estimates: &estimates,
         })?;
         out.push(Chart {
-            file: format!("forest-{}.svg", slug(h.label)),
+            file: format!("forest-{}.svg", slug(h.effect.label)),
             title,
             caption,
             svg,
@@ -432,7 +423,7 @@ fn sweep_charts(
     };
     let second_key = manifest.swept_keys.get(1);
     let mut out = Vec::new();
-    for h in &HEADLINES[..2] {
+    for h in &COMPARISON[..2] {
         let lines: Vec<SweepLine> = seconds
             .iter()
             .map(|s| SweepLine {
@@ -459,10 +450,10 @@ fn sweep_charts(
                     .collect(),
             })
             .collect();
-        let title = format!("{} {per}, by {first_key}", capitalise(h.label));
+        let title = format!("{} {per}, by {first_key}", capitalise(h.effect.label));
         // Short, so it fits the chart's height; the caption says which way
         // round the difference is.
-        let y_label = format!("{} ({})", capitalise(h.label), unit_words(h));
+        let y_label = format!("{} ({})", capitalise(h.effect.label), h.effect.unit_words);
         let caption = format!(
             "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour. {} replications.",
             prose_count(u64::from(manifest.replications))
@@ -476,7 +467,7 @@ fn sweep_charts(
             lines: &lines,
         })?;
         out.push(Chart {
-            file: format!("sweep-{}.svg", slug(h.label)),
+            file: format!("sweep-{}.svg", slug(h.effect.label)),
             title,
             caption,
             svg,
@@ -515,7 +506,7 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
-        for h in &HEADLINES {
+        for h in &COMPARISON {
             let Some(r) = p.row(h.metric) else { continue };
             let Some((m, lo, hi)) = p.effect(h) else {
                 continue;
@@ -532,7 +523,7 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
                 "n/a".to_string()
             };
             row.extend([
-                h.label.to_string(),
+                h.effect.label.to_string(),
                 r.unit.replace('_', " "),
                 rounded(r.baseline_mean, m, lo, hi),
                 rounded(r.plan_mean, m, lo, hi),
@@ -633,7 +624,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
         .map_or_else(String::new, |a| arm_label(&manifest, a));
 
     let headlines: Vec<String> = if sweep {
-        HEADLINES[..2]
+        COMPARISON[..2]
             .iter()
             .filter_map(|h| best_plan_sentence(&plans, h, &per))
             .collect()
@@ -849,6 +840,37 @@ mod tests {
     }
 
     #[test]
+    fn the_results_table_shows_exactly_the_comparison_headlines() {
+        let rows = Metric::ALL
+            .iter()
+            .map(|m| EffectRow {
+                metric: m.name().to_string(),
+                unit: m.unit().to_string(),
+                baseline_mean: 10.0,
+                plan_mean: 9.0,
+                diff_mean: -1.0,
+                diff_low: -2.0,
+                diff_high: 0.5,
+            })
+            .collect();
+        let plan = PlanEffects {
+            name: "p".into(),
+            label: "P".into(),
+            swept_values: Vec::new(),
+            rows,
+        };
+        let table = effects_table(&ExperimentManifest::default(), &[plan]);
+        let col = table.header.iter().position(|h| h == "Headline").unwrap();
+        let shown: Vec<&str> = table.rows.iter().map(|r| r[col].as_str()).collect();
+        let mut expected: Vec<(usize, &str)> = crate::model::headlines::HEADLINES
+            .iter()
+            .filter_map(|h| h.comparison.map(|e| (e.position, e.label)))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(shown, expected.into_iter().map(|e| e.1).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn the_best_plan_is_named_with_its_numbers_and_a_caveat_when_unclear() {
         let plan = |label: &str, diff: f64, lo: f64, hi: f64| PlanEffects {
             name: label.to_lowercase(),
@@ -869,7 +891,7 @@ mod tests {
             plan("Two cars", -180.0, -195.0, -165.0),
         ];
         assert_eq!(
-            best_plan_sentence(&clear, &HEADLINES[0], "a year").as_deref(),
+            best_plan_sentence(&clear, &COMPARISON[0], "a year").as_deref(),
             Some(
                 "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 180 \
                  a year (95% CI 165 to 195), compared with the baseline."
@@ -880,7 +902,7 @@ mod tests {
             plan("Two cars", -2.0, -6.0, 2.0),
         ];
         assert_eq!(
-            best_plan_sentence(&unclear, &HEADLINES[0], "a year").as_deref(),
+            best_plan_sentence(&unclear, &COMPARISON[0], "a year").as_deref(),
             Some(
                 "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 2 a \
                  year (95% CI -2 to 6), an interval that includes no change, compared with the \

@@ -20,7 +20,7 @@ use super::prose::{
 #[derive(Clone, Debug, PartialEq)]
 pub struct Headline {
     pub text: String,
-    pub metrics: Vec<&'static str>,
+    pub metrics: Vec<Metric>,
 }
 
 /// The caveat printed under every set of headline figures.
@@ -72,7 +72,7 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
     let per = per_window(window_days(data));
     let h = |text: String, metrics: &[Metric]| Headline {
         text,
-        metrics: metrics.iter().map(|m| m.name()).collect(),
+        metrics: metrics.to_vec(),
     };
     let (adm, adm_ci) = est(data, Metric::Admissions);
     let (avoided, avoided_ci) = est(data, Metric::AdmissionsAvoidedDirect);
