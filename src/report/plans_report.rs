@@ -11,7 +11,9 @@ use std::io;
 use std::path::Path;
 
 use crate::model::headlines::{COMPARISON, Compared, Direction};
-use crate::model::metrics::Metric;
+use crate::model::metrics::{METRIC_COUNT, Metric};
+
+use serde::Deserialize;
 
 use super::RebuildError;
 use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
@@ -21,6 +23,7 @@ use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
 use super::run_report::per_window;
 use super::text_cell;
+use super::verify::{Num, Records};
 
 /// The caveat under the headline figures of a comparison.
 pub const PLANS_CAVEAT: &str = "These figures compare capacity plans under the assumptions \
@@ -33,8 +36,7 @@ assumptions themselves.";
 /// plan minus baseline). Undefined cells are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EffectRow {
-    pub metric: String,
-    pub unit: String,
+    pub metric: Metric,
     pub baseline_mean: f64,
     pub plan_mean: f64,
     pub diff_mean: f64,
@@ -57,7 +59,7 @@ pub struct PlanEffects {
 
 impl PlanEffects {
     fn row(&self, metric: Metric) -> Option<&EffectRow> {
-        self.rows.iter().find(|r| r.metric == metric.name())
+        self.rows.iter().find(|r| r.metric == metric)
     }
 
     /// A headline's effect, mean and interval, with the headline's sign:
@@ -81,34 +83,6 @@ fn malformed(file: &str, message: String) -> ReportError {
     }
 }
 
-/// Splits one CSV record as [`text_cell`] writes it (RFC 4180 quotes, no
-/// line breaks inside a cell: names and values never hold one).
-fn split_record(line: &str) -> Vec<String> {
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => cells.push(std::mem::take(&mut cell)),
-            (c, _) => cell.push(c),
-        }
-    }
-    cells.push(cell);
-    cells
-}
-
-/// A number cell as written (see [`super::verify::number`]).
-fn number(file: &str, line: usize, column: &str, cell: &str) -> Result<f64, ReportError> {
-    let max = super::verify::MAX_VALUE;
-    super::verify::number(cell, line, column, -max, max).map_err(|e| malformed(file, e))
-}
-
 /// What the report calls an arm (see [`PlanEffects::label`]).
 fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
     if !arm.swept_values.is_empty() {
@@ -128,78 +102,103 @@ fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
     }
 }
 
-/// Reads `comparison.csv` / `sweep.csv` into the plans of `manifest`, in
-/// its order. Plan names are taken from `experiment.json` (the CSV holds
-/// them Excel-escaped) and each must match its rows' `plan` cell.
-pub fn parse_effects(
+/// A row of `comparison.csv` / `sweep.csv` as the file holds it (the
+/// swept keys' columns, between `plan` and `metric`, are not read: each
+/// plan's values are in `experiment.json`).
+#[derive(Deserialize)]
+struct EffectRecord {
+    plan: String,
+    metric: Metric,
+    unit: String,
+    baseline_mean: Num,
+    plan_mean: Num,
+    diff_mean: Num,
+    diff_ci95_low: Num,
+    diff_ci95_high: Num,
+}
+
+/// A cell's text as a CSV reader gives it back from [`text_cell`].
+fn read_back(cell: &str) -> String {
+    let text = text_cell(cell);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.get(0).unwrap_or("").to_string(),
+        _ => text,
+    }
+}
+
+/// Reads `comparison.csv` / `sweep.csv` (a stream, no further than a row
+/// per plan and metric) into the plans of `manifest`, in its order. Plan
+/// names are taken from `experiment.json` (the CSV holds them
+/// Excel-escaped) and each must match its rows' `plan` cell.
+pub fn parse_effects<R: io::Read>(
     manifest: &ExperimentManifest,
-    text: &str,
+    reader: R,
 ) -> Result<Vec<PlanEffects>, ReportError> {
     let file = manifest.table_file();
-    let mut lines = text.lines();
-    let header = split_record(
-        lines
-            .next()
-            .ok_or_else(|| malformed(file, "the file is empty".to_string()))?,
-    );
-    let keys = manifest.swept_keys.len();
-    let expected = split_record(super::comparison_header(&manifest.swept_keys).trim_end());
-    if header != expected {
-        return Err(malformed(
-            file,
-            format!("line 1: expected the header `{}`", expected.join(",")),
-        ));
+    let bad = |m: String| malformed(file, m);
+    let max_rows = manifest.arms.len().saturating_sub(1) * METRIC_COUNT;
+    let mut records = Records::new(reader, max_rows)
+        .map_err(bad)?
+        .limit_says(format!("a row per plan and metric ({max_rows})"));
+    let expected = super::comparison_header(&manifest.swept_keys);
+    let expected = Records::new(expected.as_bytes(), 0).map_err(bad)?;
+    if records.header() != expected.header() {
+        let cells: Vec<&str> = expected.header().iter().collect();
+        return Err(bad(format!(
+            "line 1: expected the header `{}`",
+            cells.join(",")
+        )));
     }
-    let mut plans: Vec<PlanEffects> = manifest
+    let mut plans: Vec<(String, PlanEffects)> = manifest
         .arms
         .iter()
         .skip(1)
-        .map(|a| PlanEffects {
-            name: a.name.clone(),
-            label: arm_label(manifest, a),
-            swept_values: a.swept_values.clone(),
-            rows: Vec::new(),
+        .map(|a| {
+            (
+                read_back(&a.name),
+                PlanEffects {
+                    name: a.name.clone(),
+                    label: arm_label(manifest, a),
+                    swept_values: a.swept_values.clone(),
+                    rows: Vec::new(),
+                },
+            )
         })
         .collect();
-    for (i, line) in lines.enumerate() {
-        let lineno = i + 2;
-        let cells = split_record(line);
-        if cells.len() != header.len() {
-            return Err(malformed(
-                file,
-                format!(
-                    "line {lineno}: expected {} cells, found {}",
-                    header.len(),
-                    cells.len()
-                ),
-            ));
-        }
+    let max = super::verify::MAX_VALUE;
+    while let Some((line, r)) = records.next_row::<EffectRecord>().map_err(bad)? {
         let plan = plans
             .iter_mut()
-            .find(|p| split_record(&text_cell(&p.name)).first() == Some(&cells[0]))
+            .find(|(cell, _)| *cell == r.plan)
+            .map(|(_, p)| p)
             .ok_or_else(|| {
-                malformed(
-                    file,
-                    format!(
-                        "line {lineno}: plan `{}` is not in {EXPERIMENT_FILE}",
-                        cells[0]
-                    ),
-                )
+                bad(format!(
+                    "line {line}: plan `{}` is not in {EXPERIMENT_FILE}",
+                    r.plan
+                ))
             })?;
-        let c = &cells[1 + keys..];
-        let h = &header[1 + keys..];
-        let num = |i: usize| number(file, lineno, &h[i], &c[i]);
+        if r.unit != r.metric.unit() {
+            return Err(bad(format!(
+                "line {line}, column `unit`: {:?} is not the unit of {}",
+                r.unit,
+                r.metric.name()
+            )));
+        }
+        let num = |v: Num, column: &str| v.within(line, column, -max, max).map_err(bad);
         plan.rows.push(EffectRow {
-            metric: c[0].clone(),
-            unit: c[1].clone(),
-            baseline_mean: num(2)?,
-            plan_mean: num(3)?,
-            diff_mean: num(4)?,
-            diff_low: num(5)?,
-            diff_high: num(6)?,
+            metric: r.metric,
+            baseline_mean: num(r.baseline_mean, "baseline_mean")?,
+            plan_mean: num(r.plan_mean, "plan_mean")?,
+            diff_mean: num(r.diff_mean, "diff_mean")?,
+            diff_low: num(r.diff_ci95_low, "diff_ci95_low")?,
+            diff_high: num(r.diff_ci95_high, "diff_ci95_high")?,
         });
     }
-    Ok(plans)
+    Ok(plans.into_iter().map(|(_, p)| p).collect())
 }
 
 /// "a year", "over the N-day window", or "over the window" when the
@@ -524,7 +523,7 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
             };
             row.extend([
                 h.effect.label.to_string(),
-                r.unit.replace('_', " "),
+                h.metric.unit().replace('_', " "),
                 rounded(r.baseline_mean, m, lo, hi),
                 rounded(r.plan_mean, m, lo, hi),
                 rounded(m, m, lo, hi),
@@ -615,26 +614,34 @@ fn provenance_section(manifest: &ExperimentManifest) -> Section {
 pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Document, RebuildError> {
     let manifest: ExperimentManifest = serde_json::from_str(experiment_json)
         .map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
-    let plans = parse_effects(&manifest, table)?;
-    let per = per_window_text(&manifest);
+    let plans = parse_effects(&manifest, table.as_bytes())?;
+    document_of(&manifest, &plans)
+}
+
+/// The report of a comparison or sweep from its manifest and effects.
+fn document_of(
+    manifest: &ExperimentManifest,
+    plans: &[PlanEffects],
+) -> Result<Document, RebuildError> {
+    let per = per_window_text(manifest);
     let sweep = manifest.kind == "sweep";
     let baseline = manifest
         .arms
         .first()
-        .map_or_else(String::new, |a| arm_label(&manifest, a));
+        .map_or_else(String::new, |a| arm_label(manifest, a));
 
     let headlines: Vec<String> = if sweep {
         COMPARISON[..2]
             .iter()
-            .filter_map(|h| best_plan_sentence(&plans, h, &per))
+            .filter_map(|h| best_plan_sentence(plans, h, &per))
             .collect()
     } else {
         plans.iter().map(|p| plan_sentence(p, &per)).collect()
     };
     let charts = if sweep {
-        sweep_charts(&manifest, &plans, &per)?
+        sweep_charts(manifest, plans, &per)?
     } else {
-        forest_charts(&plans, &per, manifest.replications)?
+        forest_charts(plans, &per, manifest.replications)?
     };
     let table_file = manifest.table_file();
     let mut sections = vec![
@@ -662,7 +669,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
             id: "results".into(),
             title: "Every plan and headline".into(),
             blocks: vec![
-                Block::Table(effects_table(&manifest, &plans)),
+                Block::Table(effects_table(manifest, plans)),
                 Block::Paragraph(format!(
                     "Effect: \"avoided\" and \"saved\" are baseline minus plan, \"change\" is \
                      plan minus baseline. 95% CI: confidence interval of the mean paired \
@@ -679,12 +686,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
                     .iter()
                     .map(|a| {
                         (
-                            format!(
-                                "{} ({}, folder {})",
-                                arm_label(&manifest, a),
-                                a.role,
-                                a.name
-                            ),
+                            format!("{} ({}, folder {})", arm_label(manifest, a), a.role, a.name),
                             vec![a.name.clone(), "report.html".to_string()],
                         )
                     })
@@ -692,7 +694,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
             )],
         },
     ];
-    sections.push(provenance_section(&manifest));
+    sections.push(provenance_section(manifest));
     let (title, subtitle) = if sweep {
         (
             format!(
@@ -763,23 +765,9 @@ pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
             eprintln!("{}", verify::unverified_warning(dir, EXPERIMENT_FILE))
         }
     }
-    let max_rows = manifest.arms.len().saturating_sub(1) * crate::model::metrics::METRIC_COUNT;
-    let mut lines = verify::open(&dir.join(file))
-        .map(verify::Lines::new)
-        .map_err(|m| malformed(file, m))?;
-    let mut table = String::new();
-    while let Some((n, line)) = lines.next_line().map_err(|m| malformed(file, m))? {
-        if n > max_rows + 1 {
-            return Err(malformed(
-                file,
-                format!("line {n}: more rows than a row per plan and metric ({max_rows})"),
-            )
-            .into());
-        }
-        table.push_str(line);
-        table.push('\n');
-    }
-    experiment_document(&json, &table)
+    let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
+    let plans = parse_effects(&manifest, reader)?;
+    document_of(&manifest, &plans)
 }
 
 #[cfg(test)]
@@ -795,8 +783,7 @@ mod tests {
         m.window_days = Some(180);
         assert_eq!(per_window_text(&m), "over the 180-day window");
         let row = |metric: Metric, diff: f64, lo: f64, hi: f64| EffectRow {
-            metric: metric.name().to_string(),
-            unit: metric.unit().to_string(),
+            metric,
             baseline_mean: 1000.0,
             plan_mean: 1000.0 + diff,
             diff_mean: diff,
@@ -843,9 +830,8 @@ mod tests {
     fn the_results_table_shows_exactly_the_comparison_headlines() {
         let rows = Metric::ALL
             .iter()
-            .map(|m| EffectRow {
-                metric: m.name().to_string(),
-                unit: m.unit().to_string(),
+            .map(|&metric| EffectRow {
+                metric,
                 baseline_mean: 10.0,
                 plan_mean: 9.0,
                 diff_mean: -1.0,
@@ -877,8 +863,7 @@ mod tests {
             label: label.into(),
             swept_values: Vec::new(),
             rows: vec![EffectRow {
-                metric: Metric::Admissions.name().to_string(),
-                unit: Metric::Admissions.unit().to_string(),
+                metric: Metric::Admissions,
                 baseline_mean: 1000.0,
                 plan_mean: 1000.0 + diff,
                 diff_mean: diff,
@@ -912,11 +897,8 @@ mod tests {
     }
 
     #[test]
-    fn records_split_with_quotes() {
-        assert_eq!(
-            split_record("a,\"b,c\",\"d\"\"e\","),
-            ["a", "b,c", "d\"e", ""]
-        );
+    fn names_read_back_and_slugs() {
+        assert_eq!(read_back("=a,\"b\""), "'=a,\"b\"");
         assert_eq!(
             slug("decision-to-admit waits over 12 hours avoided"),
             "decision-to-admit-waits-over-12-hours-avoided"

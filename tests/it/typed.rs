@@ -73,3 +73,99 @@ fn the_terminal_summary_lists_the_summary_headlines() {
         .collect();
     assert_eq!(shown, expected);
 }
+
+/// Removes the checksums of a manifest, as an older version wrote it, so
+/// that an edited file is read (and its values checked) rather than refused.
+fn drop_checksums(json: &Path) {
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).expect("read")).expect("json");
+    m.as_object_mut().expect("object").remove("files");
+    std::fs::write(json, m.to_string()).expect("write");
+}
+
+#[test]
+fn an_unknown_metric_name_is_an_error_with_file_line_and_column() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    short_run(&dir);
+    drop_checksums(&dir.join("run.json"));
+    let path = dir.join("summary.csv");
+    let text = std::fs::read_to_string(&path).expect("read");
+    // Line 5's metric misspelt: was an "n/a" in the report before.
+    let edited: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 4 {
+                format!("x{l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
+    let out = bin().arg("report").arg(&dir).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("summary.csv: line 5, column `metric`: \"x")
+            && err.contains("is not a metric of this version"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_comparison_table_is_read_by_typed_rows() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("cmp");
+    let plan = crate::common::root().join("scenarios/plans/second-pru-car.toml");
+    let out = bin()
+        .args(["compare", &baseline()])
+        .arg(&plan)
+        .args([
+            "--replications",
+            "2",
+            "--quiet",
+            "--set",
+            "scenario.horizon=20d",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read(dir.join("report.md")).expect("md");
+    // Rebuilt from the saved files: the same bytes.
+    let out = bin().arg("report").arg(&dir).output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("report.md")).expect("md"), md);
+    drop_checksums(&dir.join("experiment.json"));
+    let path = dir.join("comparison.csv");
+    let text = std::fs::read_to_string(&path).expect("read");
+    for (find, replace, says) in [
+        (
+            ",admissions,",
+            ",admission,",
+            "comparison.csv: line 5, column `metric`",
+        ),
+        (
+            ",patients,",
+            ",beds,",
+            "comparison.csv: line 2, column `unit`",
+        ),
+    ] {
+        std::fs::write(&path, text.replacen(find, replace, 1)).expect("write");
+        let out = bin().arg("report").arg(&dir).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+}
