@@ -37,6 +37,14 @@ pub struct ShardRecord {
     pub replications: Vec<u32>,
 }
 
+impl ShardRecord {
+    /// The replications of `0..total` that shard `index` of `count` holds,
+    /// ascending: `index`, `index + count`, ... (`count` at least 1).
+    pub fn replications_of(index: u32, count: u32, total: u32) -> Vec<u32> {
+        (index..total).step_by(count.max(1) as usize).collect()
+    }
+}
+
 /// How `--precision` chose the number of replications.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrecisionRecord {

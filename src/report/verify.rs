@@ -571,20 +571,16 @@ pub fn check_run_manifest(
             m.wall_time_seconds
         ));
     }
-    if let Some(s) = &m.shard {
-        let shard = crate::experiment::Shard {
-            index: s.index,
-            count: s.count,
-        };
-        if s.count == 0
+    if let Some(s) = &m.shard
+        && (s.count == 0
             || s.index >= s.count
-            || s.replications != shard.replications(m.replications)
-        {
-            return bad(format!(
-                "`shard` {}/{} does not list the replications of that shard of {}",
-                s.index, s.count, m.replications
-            ));
-        }
+            || s.replications
+                != super::ShardRecord::replications_of(s.index, s.count, m.replications))
+    {
+        return bad(format!(
+            "`shard` {}/{} does not list the replications of that shard of {}",
+            s.index, s.count, m.replications
+        ));
     }
     let prepared = crate::model::Prepared::new(scenario.clone());
     let first_day = date("first_day_date", &m.first_day_date)?;
