@@ -2,27 +2,27 @@
 //! consumers, and the report's typed reading of the files it is built from.
 
 use std::path::Path;
+use std::process::Output;
 
 use patientflow::model::headlines::{COMPARISON, run_sentence_metrics};
 use patientflow::model::metrics::Metric;
 use patientflow::report::RunData;
 use patientflow::report::run_report::run_headlines;
 
-use crate::common::{baseline, bin};
+use crate::common::{baseline, bin, run_ok};
 
-/// A short baseline run (3 replications, 30 days) into `dir`.
-fn short_run(dir: &Path) {
-    let out = bin()
-        .args(["run", &baseline(), "--replications", "3", "--quiet"])
-        .args(["--set", "scenario.horizon=30d", "--out"])
-        .arg(dir)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// A short baseline run (3 replications, 30 days) into `dir`; its output.
+fn short_run(dir: &Path) -> Output {
+    let base = baseline();
+    let args = [
+        "run",
+        &base,
+        "--replications",
+        "3",
+        "--set",
+        "scenario.horizon=30d",
+    ];
+    run_ok(&args, dir)
 }
 
 #[test]
@@ -54,12 +54,7 @@ fn the_precision_help_names_exactly_the_comparison_headlines() {
 #[test]
 fn the_terminal_summary_lists_the_summary_headlines() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = bin()
-        .args(["run", &baseline(), "--replications", "2", "--quiet"])
-        .args(["--set", "scenario.horizon=30d", "--out"])
-        .arg(tmp.path().join("r"))
-        .output()
-        .expect("runs");
+    let out = short_run(&tmp.path().join("r"));
     let text = String::from_utf8_lossy(&out.stdout);
     let shown: Vec<&str> = text
         .lines()
@@ -119,24 +114,11 @@ fn a_comparison_table_is_read_by_typed_rows() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("cmp");
     let plan = crate::common::root().join("scenarios/plans/second-pru-car.toml");
-    let out = bin()
-        .args(["compare", &baseline()])
-        .arg(&plan)
-        .args([
-            "--replications",
-            "2",
-            "--quiet",
-            "--set",
-            "scenario.horizon=20d",
-            "--out",
-        ])
-        .arg(&dir)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (base, plan) = (baseline(), plan.display().to_string());
+    let args = ["compare", &base, &plan, "--replications", "2"];
+    run_ok(
+        &[&args[..], &["--set", "scenario.horizon=20d"]].concat(),
+        &dir,
     );
     let md = std::fs::read(dir.join("report.md")).expect("md");
     // Rebuilt from the saved files: the same bytes.
