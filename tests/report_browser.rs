@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{baseline, bin, root};
+use common::{baseline, root};
 
 /// Chromium, from `PATIENTFLOW_CHROMIUM` or the distribution's path.
 fn chromium() -> Option<PathBuf> {
@@ -140,17 +140,7 @@ fn browser() -> PathBuf {
 /// Runs `patientflow` with `args` and 3 replications into `out`, which
 /// must succeed.
 fn run_ok(args: &[&str], out: &Path) {
-    let out = bin()
-        .args(args)
-        .args(["--replications", "3", "--quiet", "--out"])
-        .arg(out)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_ok(&[args, &["--replications", "3"]].concat(), out);
 }
 
 /// `report` loads with `title`, no script error and no fetch, and lays out

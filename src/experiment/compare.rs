@@ -6,8 +6,9 @@
 //! most of the noise cancelled (`docs/model.md`, "Metrics").
 
 use crate::model::metrics::{Metric, ReplicationResult};
+use crate::report::ComparisonRow;
 use crate::scenario::Scenario;
-use crate::stats::{Summary, paired_differences, summarise};
+use crate::stats::{paired_differences, summarise};
 
 /// The keys that decide what a replication measures rather than the system
 /// it measures: the calendar the run starts on, the warm-up it discards and
@@ -87,61 +88,6 @@ impl Unpaired {
             self.key, self.plan, self.baseline, self.key
         )
     }
-}
-
-/// A headline of a comparison, named in plain words for a board paper.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Headline {
-    /// What the row is called in the printed table.
-    pub label: &'static str,
-    pub metric: Metric,
-    /// `-1` when the headline is "baseline minus plan" (admissions
-    /// avoided, bed days saved: positive is good), `+1` when it is a change
-    /// (plan minus baseline).
-    pub sign: f64,
-}
-
-/// The headlines of a comparison, in display order. They are also the
-/// metrics whose precision `--precision` controls.
-pub const HEADLINES: [Headline; 5] = [
-    Headline {
-        label: "admissions avoided",
-        metric: Metric::Admissions,
-        sign: -1.0,
-    },
-    Headline {
-        label: "delayed bed days saved",
-        metric: Metric::DelayedBedDays,
-        sign: -1.0,
-    },
-    Headline {
-        label: "decision-to-admit waits over 12 hours avoided",
-        metric: Metric::BedWaitsOver12h,
-        sign: -1.0,
-    },
-    Headline {
-        label: "bed occupancy change",
-        metric: Metric::BedOccupancyMean,
-        sign: 1.0,
-    },
-    Headline {
-        label: "community wait change",
-        metric: Metric::CommunityWaitingMean,
-        sign: 1.0,
-    },
-];
-
-/// One metric of a plan against its baseline.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ComparisonRow {
-    pub metric: Metric,
-    /// The baseline's values over replications.
-    pub baseline: Summary,
-    /// The plan's values over replications.
-    pub plan: Summary,
-    /// The paired differences, plan minus baseline, replication by
-    /// replication.
-    pub diff: Summary,
 }
 
 /// Errors pairing two sets of results.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::metrics::ReplicationResult;
-use crate::report::verify::{self, Lines, Window};
+use crate::report::verify::{self, Window};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
@@ -195,11 +195,7 @@ pub(crate) fn merge_runs(
                 eprintln!("{}", verify::unverified_warning(dir, "run.json"))
             }
         }
-        let open = |path: &Path| {
-            verify::open(path)
-                .map(Lines::new)
-                .map_err(ExperimentError::Merge)
-        };
+        let open = |path: &Path| verify::open(path).map_err(ExperimentError::Merge);
         let reps_path = dir.join("replications.csv");
         let rows = report::parse_replications_csv(open(&reps_path)?, shard.replications.len())
             .map_err(|e| ExperimentError::Merge(format!("{}: {e}", reps_path.display())))?;

@@ -11,11 +11,10 @@
 //! kept results are always replications `0..N`, so a run that stops at `N`
 //! is identical, byte for byte, to a fixed run of `N`.
 
+use crate::model::headlines::COMPARISON;
 use crate::model::metrics::{Metric, ReplicationResult};
 use crate::report::PrecisionRecord;
 use crate::stats::summarise;
-
-use super::compare::HEADLINES;
 
 /// The stopping rule.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,7 +50,7 @@ pub fn look_ahead(n: usize) -> usize {
 
 /// The metrics checked by default: the comparison headlines.
 pub fn default_metrics() -> Vec<Metric> {
-    HEADLINES.iter().map(|h| h.metric).collect()
+    COMPARISON.iter().map(|h| h.metric).collect()
 }
 
 /// The worst relative half-width over `arms` and `metrics`, using

@@ -20,7 +20,7 @@ pub struct Shard {
 impl Shard {
     /// The replications of `0..total` that belong to this shard, ascending.
     pub fn replications(self, total: u32) -> Vec<u32> {
-        (self.index..total).step_by(self.count as usize).collect()
+        ShardRecord::replications_of(self.index, self.count, total)
     }
 
     /// The record of this shard for a manifest.

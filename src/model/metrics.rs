@@ -160,6 +160,17 @@ impl Metric {
     }
 }
 
+/// A metric read back from a file by its output name; an unknown name is
+/// an error saying so.
+impl<'de> serde::Deserialize<'de> for Metric {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metric, D::Error> {
+        let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        Metric::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!("{name:?} is not a metric of this version"))
+        })
+    }
+}
+
 /// One replication's value of every metric.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Metrics(pub [f64; METRIC_COUNT]);
@@ -215,6 +226,21 @@ impl Series {
 
     pub fn unit(self) -> &'static str {
         ["beds", "patients", "patients"][self.index()]
+    }
+
+    /// Looks a series up by its output name.
+    pub fn from_name(name: &str) -> Option<Series> {
+        Series::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// A series read back from a file by its output name; an unknown name is
+/// an error saying so.
+impl<'de> serde::Deserialize<'de> for Series {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Series, D::Error> {
+        let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        Series::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown series {name:?}")))
     }
 }
 

@@ -7,7 +7,9 @@
 //! not in the CSV files beside it.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
+use std::io::Read;
+
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 use crate::model::metrics::{METRIC_COUNT, Metric, Series};
@@ -15,7 +17,7 @@ use crate::scenario::calendar::Date;
 use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
 
 use super::RunManifest;
-use super::verify::{self, Lines, MAX_VALUE};
+use super::verify::{self, MAX_VALUE, Num, Records};
 
 /// Why a report could not be made from a directory: every variant is a
 /// problem with the input (exit code 2).
@@ -49,8 +51,7 @@ fn malformed(file: &str, message: String) -> ReportError {
 /// One row of `summary.csv`. Undefined cells are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
-    pub metric: String,
-    pub unit: String,
+    pub metric: Metric,
     pub mean: f64,
     pub sd: f64,
     pub ci95_low: f64,
@@ -191,11 +192,7 @@ impl RunData {
                 eprintln!("{}", verify::unverified_warning(dir, "run.json"))
             }
         }
-        let open = |name: &str| {
-            verify::open(&dir.join(name))
-                .map(verify::Lines::new)
-                .map_err(|m| tampered(name, m))
-        };
+        let open = |name: &str| verify::open(&dir.join(name)).map_err(|m| tampered(name, m));
         let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;
         let daily = parse_daily(open("daily_bands.csv")?, head.first_day, head.days)?;
         Ok(head.with(summary, daily))
@@ -209,20 +206,12 @@ impl RunData {
         daily_csv: &str,
     ) -> Result<RunData, ReportError> {
         let head = Head::parse(run_json, false)?;
-        let summary = parse_summary(
-            verify::Lines::new(summary_csv.as_bytes()),
-            &head.manifest,
-            false,
-        )?;
-        let daily = parse_daily(
-            verify::Lines::new(daily_csv.as_bytes()),
-            head.first_day,
-            head.days,
-        )?;
+        let summary = parse_summary(summary_csv.as_bytes(), &head.manifest, false)?;
+        let daily = parse_daily(daily_csv.as_bytes(), head.first_day, head.days)?;
         Ok(head.with(summary, daily))
     }
     /// The `summary.csv` row of `metric`.
-    pub fn metric(&self, metric: &str) -> Option<&SummaryRow> {
+    pub fn metric(&self, metric: Metric) -> Option<&SummaryRow> {
         self.summary.iter().find(|r| r.metric == metric)
     }
 
@@ -232,158 +221,122 @@ impl RunData {
     }
 }
 
-/// The header of a CSV file, split into cells.
-fn header<R: BufRead>(file: &str, lines: &mut Lines<R>) -> Result<Vec<String>, ReportError> {
-    let (_, line) = lines
-        .next_line()
-        .map_err(|m| malformed(file, m))?
-        .ok_or_else(|| malformed(file, "the file is empty".to_string()))?;
-    Ok(line.split(',').map(str::to_string).collect())
+/// A row of `summary.csv` as the file holds it.
+#[derive(Deserialize)]
+struct SummaryRecord {
+    metric: Metric,
+    unit: String,
+    mean: Num,
+    sd: Num,
+    ci95_low: Num,
+    ci95_high: Num,
+    p5: Num,
+    p50: Num,
+    p95: Num,
+    #[serde(deserialize_with = "verify::count")]
+    n: usize,
 }
 
-/// The next record (no cell of `summary.csv` or `daily_bands.csv` needs
-/// quoting: names, units, ISO dates and numbers), at most `max_rows` in
-/// all.
-fn record<'l, R: BufRead>(
-    file: &str,
-    lines: &'l mut Lines<R>,
-    cells: usize,
-    max_rows: usize,
-) -> Result<Option<(usize, Vec<&'l str>)>, ReportError> {
-    let Some((n, line)) = lines.next_line().map_err(|m| malformed(file, m))? else {
-        return Ok(None);
-    };
-    let row: Vec<&str> = line.split(',').collect();
-    if n - 1 > max_rows {
-        return Err(malformed(
-            file,
-            format!("line {n}: more rows than the {max_rows} this run wrote"),
-        ));
-    }
-    if row.len() != cells {
-        return Err(malformed(
-            file,
-            format!("line {n}: expected {cells} cells, found {}", row.len()),
-        ));
-    }
-    Ok(Some((n, row)))
-}
-
-/// Position of `name` in `header`.
-fn column(file: &str, header: &[String], name: &str) -> Result<usize, ReportError> {
-    header.iter().position(|h| h == name).ok_or_else(|| {
-        malformed(
-            file,
-            format!(
-                "no `{name}` column (header: {}); was it written by an older patientflow? \
-                 Run the scenario again",
-                header.join(",")
-            ),
-        )
-    })
-}
+/// The columns [`SummaryRecord`] reads.
+const SUMMARY_COLUMNS: [&str; 10] = [
+    "metric",
+    "unit",
+    "mean",
+    "sd",
+    "ci95_low",
+    "ci95_high",
+    "p5",
+    "p50",
+    "p95",
+    "n",
+];
 
 /// `checked`: hold each value to the range it has when a run writes it (a
 /// file read back); a run's own text, about to be written, is not.
-fn parse_summary<R: BufRead>(
-    mut lines: Lines<R>,
+fn parse_summary<R: Read>(
+    reader: R,
     manifest: &RunManifest,
     checked: bool,
 ) -> Result<Vec<SummaryRow>, ReportError> {
     const FILE: &str = "summary.csv";
-    let header = header(FILE, &mut lines)?;
-    let col = |name| column(FILE, &header, name);
-    let (metric, unit, mean, sd, low, high, p5, p50, p95, n) = (
-        col("metric")?,
-        col("unit")?,
-        col("mean")?,
-        col("sd")?,
-        col("ci95_low")?,
-        col("ci95_high")?,
-        col("p5")?,
-        col("p50")?,
-        col("p95")?,
-        col("n")?,
-    );
+    let bad = |m: String| malformed(FILE, m);
+    let mut records = Records::new(reader, METRIC_COUNT).map_err(bad)?;
+    records.require(&SUMMARY_COLUMNS).map_err(bad)?;
     let mut out = Vec::with_capacity(METRIC_COUNT);
-    while let Some((line, r)) = record(FILE, &mut lines, header.len(), METRIC_COUNT)? {
-        let Some(m) = Metric::from_name(r[metric]).filter(|m| m.unit() == r[unit]) else {
-            return Err(malformed(
-                FILE,
-                format!(
-                    "line {line}: {:?} in {:?} is not a metric of this version",
-                    r[metric], r[unit]
-                ),
-            ));
-        };
+    while let Some((line, r)) = records.next_row::<SummaryRecord>().map_err(bad)? {
+        let m = r.metric;
+        if m.unit() != r.unit {
+            return Err(bad(format!(
+                "line {line}: {:?} in {:?} is not a metric of this version",
+                m.name(),
+                r.unit
+            )));
+        }
         // As written: every value of a metric is at least 0 (a share at
         // most 1); a confidence interval may reach below 0.
         let top = if m.unit() == "share" { 1.0 } else { MAX_VALUE };
-        let num = |c: usize, lo: f64, hi: f64| {
+        let num = |v: Num, column: &str, lo: f64, hi: f64| {
             let (lo, hi) = if checked {
                 (lo, hi)
             } else {
                 (f64::MIN, f64::MAX)
             };
-            verify::number(r[c], line, &header[c], lo, hi).map_err(|e| malformed(FILE, e))
+            v.within(line, column, lo, hi).map_err(bad)
         };
-        let count: usize = r[n].parse().map_err(|_| {
-            malformed(
-                FILE,
-                format!(
-                    "line {line}, column `n`: expected a count, found {:?}",
-                    r[n]
-                ),
-            )
-        })?;
-        if count > manifest.replications as usize {
-            return Err(malformed(
-                FILE,
-                format!(
-                    "line {line}, column `n`: {count} values, more than the run's {} \
-                     replications",
-                    manifest.replications
-                ),
-            ));
+        if r.n > manifest.replications as usize {
+            return Err(bad(format!(
+                "line {line}, column `n`: {} values, more than the run's {} replications",
+                r.n, manifest.replications
+            )));
         }
         out.push(SummaryRow {
-            metric: r[metric].to_string(),
-            unit: r[unit].to_string(),
-            mean: num(mean, 0.0, top)?,
-            sd: num(sd, 0.0, MAX_VALUE)?,
-            ci95_low: num(low, -MAX_VALUE, MAX_VALUE)?,
-            ci95_high: num(high, -MAX_VALUE, MAX_VALUE)?,
-            p5: num(p5, 0.0, top)?,
-            p50: num(p50, 0.0, top)?,
-            p95: num(p95, 0.0, top)?,
-            n: count,
+            metric: m,
+            mean: num(r.mean, "mean", 0.0, top)?,
+            sd: num(r.sd, "sd", 0.0, MAX_VALUE)?,
+            ci95_low: num(r.ci95_low, "ci95_low", -MAX_VALUE, MAX_VALUE)?,
+            ci95_high: num(r.ci95_high, "ci95_high", -MAX_VALUE, MAX_VALUE)?,
+            p5: num(r.p5, "p5", 0.0, top)?,
+            p50: num(r.p50, "p50", 0.0, top)?,
+            p95: num(r.p95, "p95", 0.0, top)?,
+            n: r.n,
         });
     }
     Ok(out)
 }
 
+/// A row of `daily_bands.csv` as the file holds it.
+#[derive(Deserialize)]
+struct BandsRecord {
+    #[serde(deserialize_with = "verify::count")]
+    day: usize,
+    date: String,
+    series: Series,
+    mean: Num,
+    p5: Num,
+    p25: Num,
+    p50: Num,
+    p75: Num,
+    p95: Num,
+}
+
+/// The columns [`BandsRecord`] reads.
+const BANDS_COLUMNS: [&str; 9] = [
+    "day", "date", "series", "mean", "p5", "p25", "p50", "p75", "p95",
+];
+
 /// `days`: the days the run's window has, when the file is read back: no
 /// more rows are read, every series must have them all, and every value
 /// is held to its range (at least 0).
-fn parse_daily<R: BufRead>(
-    mut lines: Lines<R>,
+fn parse_daily<R: Read>(
+    reader: R,
     first_day: Date,
     days: Option<usize>,
 ) -> Result<Vec<DailyBands>, ReportError> {
     const FILE: &str = "daily_bands.csv";
-    let header = header(FILE, &mut lines)?;
-    let col = |name| column(FILE, &header, name);
-    let (day, date, series, mean, p5, p25, p50, p75, p95) = (
-        col("day")?,
-        col("date")?,
-        col("series")?,
-        col("mean")?,
-        col("p5")?,
-        col("p25")?,
-        col("p50")?,
-        col("p75")?,
-        col("p95")?,
-    );
+    let bad = |m: String| malformed(FILE, m);
+    let max_rows = days.map_or(usize::MAX, |d| d * Series::ALL.len());
+    let mut records = Records::new(reader, max_rows).map_err(bad)?;
+    records.require(&BANDS_COLUMNS).map_err(bad)?;
     let mut out: Vec<DailyBands> = Series::ALL
         .iter()
         .map(|&s| DailyBands {
@@ -396,62 +349,45 @@ fn parse_daily<R: BufRead>(
             p95: Vec::new(),
         })
         .collect();
-    let max_rows = days.map_or(usize::MAX, |d| d * Series::ALL.len());
-    while let Some((line, r)) = record(FILE, &mut lines, header.len(), max_rows)? {
-        let Some(s) = Series::ALL.iter().position(|s| s.name() == r[series]) else {
-            return Err(malformed(
-                FILE,
-                format!("line {line}: unknown series {:?}", r[series]),
-            ));
-        };
-        let bands = &mut out[s];
+    let (lo, hi) = if days.is_some() {
+        (0.0, MAX_VALUE)
+    } else {
+        (f64::MIN, f64::MAX)
+    };
+    while let Some((line, r)) = records.next_row::<BandsRecord>().map_err(bad)? {
+        let bands = &mut out[r.series.index()];
         // Rows are day-major and complete; anything else is not our file.
         let expected_day = bands.p50.len();
-        if r[day] != expected_day.to_string() {
-            return Err(malformed(
-                FILE,
-                format!(
-                    "line {line}: expected day {expected_day} of {}, found {:?}",
-                    r[series], r[day]
-                ),
-            ));
+        if r.day != expected_day {
+            return Err(bad(format!(
+                "line {line}: expected day {expected_day} of {}, found {:?}",
+                r.series.name(),
+                r.day.to_string()
+            )));
         }
         let expected_date = first_day.add_days(expected_day as i64).to_string();
-        if r[date] != expected_date {
-            return Err(malformed(
-                FILE,
-                format!(
-                    "line {line}, column `date`: expected {expected_date} (day {expected_day}), \
-                     found {:?}",
-                    r[date]
-                ),
-            ));
+        if r.date != expected_date {
+            return Err(bad(format!(
+                "line {line}, column `date`: expected {expected_date} (day {expected_day}), \
+                 found {:?}",
+                r.date
+            )));
         }
-        let (lo, hi) = if days.is_some() {
-            (0.0, MAX_VALUE)
-        } else {
-            (f64::MIN, f64::MAX)
-        };
-        let num = |c: usize| {
-            verify::number(r[c], line, &header[c], lo, hi).map_err(|e| malformed(FILE, e))
-        };
-        bands.mean.push(num(mean)?);
-        bands.p5.push(num(p5)?);
-        bands.p25.push(num(p25)?);
-        bands.p50.push(num(p50)?);
-        bands.p75.push(num(p75)?);
-        bands.p95.push(num(p95)?);
+        let num = |v: Num, column: &str| v.within(line, column, lo, hi).map_err(bad);
+        bands.mean.push(num(r.mean, "mean")?);
+        bands.p5.push(num(r.p5, "p5")?);
+        bands.p25.push(num(r.p25, "p25")?);
+        bands.p50.push(num(r.p50, "p50")?);
+        bands.p75.push(num(r.p75, "p75")?);
+        bands.p95.push(num(r.p95, "p95")?);
     }
     let days = days.unwrap_or(out[0].p50.len());
     if let Some(b) = out.iter().find(|b| b.p50.len() != days) {
-        return Err(malformed(
-            FILE,
-            format!(
-                "{} has {} days, but the run's window has {days}",
-                b.series.name(),
-                b.p50.len()
-            ),
-        ));
+        return Err(bad(format!(
+            "{} has {} days, but the run's window has {days}",
+            b.series.name(),
+            b.p50.len()
+        )));
     }
     Ok(out)
 }

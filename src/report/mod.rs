@@ -33,6 +33,7 @@ pub mod plans_report;
 pub mod prose;
 pub mod run_report;
 mod table;
+pub mod text_table;
 pub mod verify;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};

@@ -13,11 +13,13 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use super::cells::push_record;
-use super::verify::{Lines, MAX_VALUE, number};
+use super::text_table::{Align, TextTable};
+use super::verify::{MAX_VALUE, Records, number};
 use super::{number_cell, text_cell};
-use crate::experiment::compare::{ComparisonRow, HEADLINES};
-use crate::model::metrics::{METRIC_COUNT, Metric, Metrics, ReplicationResult, Series};
+use crate::model::headlines::COMPARISON;
+use crate::model::metrics::{Metric, Metrics, ReplicationResult, Series};
 use crate::scenario::calendar::Date;
+use crate::stats::Summary;
 
 /// The manifest of a comparison or sweep directory (beside one run
 /// directory per scenario).
@@ -33,6 +35,14 @@ pub struct ShardRecord {
     pub count: u32,
     /// The replication indices this shard holds, ascending.
     pub replications: Vec<u32>,
+}
+
+impl ShardRecord {
+    /// The replications of `0..total` that shard `index` of `count` holds,
+    /// ascending: `index`, `index + count`, ... (`count` at least 1).
+    pub fn replications_of(index: u32, count: u32, total: u32) -> Vec<u32> {
+        (index..total).step_by(count.max(1) as usize).collect()
+    }
 }
 
 /// How `--precision` chose the number of replications.
@@ -163,6 +173,19 @@ pub fn comparison_header(swept_keys: &[String]) -> String {
     out
 }
 
+/// One metric of a plan against its baseline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ComparisonRow {
+    pub metric: Metric,
+    /// The baseline's values over replications.
+    pub baseline: Summary,
+    /// The plan's values over replications.
+    pub plan: Summary,
+    /// The paired differences, plan minus baseline, replication by
+    /// replication.
+    pub diff: Summary,
+}
+
 /// One plan's rows for [`render_comparison_csv`].
 pub struct PlanRows<'a> {
     pub name: &'a str,
@@ -197,30 +220,28 @@ pub fn render_comparison_csv(swept_keys: &[String], plans: &[PlanRows]) -> Strin
     out
 }
 
-/// The terminal table of a comparison: for each plan, the [`HEADLINES`] in
+/// The terminal table of a comparison: for each plan, the [`COMPARISON`] headlines in
 /// plain words with the paired effect and its 95% CI.
 pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> String {
-    let header = [
-        "plan",
-        "headline",
-        "unit",
-        "baseline",
-        "plan",
-        "effect",
-        "95% CI of effect",
-    ]
-    .map(String::from);
-    let mut rows: Vec<[String; 7]> = Vec::new();
+    let mut table = TextTable::new(&[
+        ("plan", Align::Left),
+        ("headline", Align::Left),
+        ("unit", Align::Left),
+        ("baseline", Align::Right),
+        ("plan", Align::Right),
+        ("effect", Align::Right),
+        ("95% CI of effect", Align::Right),
+    ]);
     for p in plans {
-        for h in HEADLINES {
+        for h in COMPARISON {
             let r = &p.rows[h.metric.index()];
             // A "saved" headline is baseline minus plan: flip the interval.
-            let (lo, hi) = if h.sign < 0.0 {
+            let (lo, hi) = if h.sign() < 0.0 {
                 (-r.diff.ci95_high, -r.diff.ci95_low)
             } else {
                 (r.diff.ci95_low, r.diff.ci95_high)
             };
-            let effect = h.sign * r.diff.mean;
+            let effect = h.sign() * r.diff.mean;
             let half = (hi - lo) / 2.0;
             let d = super::table::decimals(r.baseline.mean, 3).max(super::table::decimals(half, 2));
             let f = |x: f64| super::table::fixed(x, d);
@@ -229,9 +250,9 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
             } else {
                 "n/a".to_string()
             };
-            rows.push([
+            table.push([
                 p.name.to_string(),
-                h.label.to_string(),
+                h.effect.label.to_string(),
                 h.metric.unit().to_string(),
                 f(r.baseline.mean),
                 f(r.plan.mean),
@@ -240,37 +261,7 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
             ]);
         }
     }
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |out: &mut String, cells: &[String; 7]| {
-        let mut text = String::new();
-        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            if i < 3 {
-                text.push_str(&format!("{c:<w$}"));
-            } else {
-                text.push_str(&format!("{c:>w$}"));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&mut out, &header);
-    let rule = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-    out.push_str(&"-".repeat(rule));
-    out.push('\n');
-    for r in &rows {
-        line(&mut out, r);
-    }
-    out.push_str(&"-".repeat(rule));
-    out.push('\n');
+    let mut out = table.render();
     out.push_str(&format!(
         "Effect: paired over {replications} replications with the same seed (common random \
          numbers); \"avoided\" and \"saved\" are baseline minus plan, \"change\" is plan minus \
@@ -331,96 +322,94 @@ fn metric_top(m: Metric) -> f64 {
     }
 }
 
-/// Reads `replications.csv` back, line by line: `(replication, metrics)`
-/// rows in file order, at most `max_rows`. The header must be this
-/// version's exactly (a file from a version with other metrics cannot be
-/// merged), and every value as [`number_cell`] wrote it, in its range.
-/// Errors name the line and column.
-pub fn parse_replications_csv<R: io::BufRead>(
-    mut lines: Lines<R>,
+/// The header of a file read back by `merge`, as its writer makes it:
+/// `lead` columns, then one per name.
+fn expected_header(lead: &[&str], names: impl Iterator<Item = &'static str>) -> csv::StringRecord {
+    let mut h: csv::StringRecord = lead.iter().copied().collect();
+    for name in names {
+        h.push_field(name);
+    }
+    h
+}
+
+/// A count cell (`replication`, `day`) of a record: a plain integer.
+fn count_cell(cell: &str, line: usize, column: &str) -> Result<usize, String> {
+    cell.parse::<usize>()
+        .ok()
+        .filter(|n| n.to_string() == cell)
+        .ok_or_else(|| format!("line {line}, column `{column}`: expected a count, found {cell:?}"))
+}
+
+/// Reads `replications.csv` back as a stream through the `csv` crate:
+/// `(replication, metrics)` rows in file order, at most `max_rows`. The
+/// header must be this version's exactly (a file from a version with
+/// other metrics cannot be merged), so each cell after the first is the
+/// value of the [`Metric`] of [`Metric::ALL`] in its place, as
+/// [`number_cell`] wrote it, in its range. Errors name the line and column.
+pub fn parse_replications_csv<R: io::Read>(
+    reader: R,
     max_rows: usize,
 ) -> Result<Vec<(u32, Metrics)>, String> {
-    let expected = {
-        let mut h = vec![text_cell("replication")];
-        h.extend(Metric::ALL.iter().map(|m| text_cell(m.name())));
-        h.join(",")
-    };
-    if lines.next_line()?.map(|(_, l)| l) != Some(expected.as_str()) {
+    let mut records = Records::new(reader, max_rows)?
+        .limit_says(format!("the {max_rows} replications its run.json lists"));
+    if *records.header() != expected_header(&["replication"], Metric::ALL.iter().map(|m| m.name()))
+    {
         return Err(
             "line 1: the header is not this version's (replication, then every metric)".into(),
         );
     }
     let mut rows = Vec::new();
-    while let Some((lineno, line)) = lines.next_line()? {
-        if rows.len() == max_rows {
-            return Err(format!(
-                "line {lineno}: more rows than the {max_rows} replications its run.json lists"
-            ));
-        }
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != 1 + METRIC_COUNT {
-            return Err(format!(
-                "line {lineno}: expected {} cells, found {}",
-                1 + METRIC_COUNT,
-                cells.len()
-            ));
-        }
-        let rep: u32 = cells[0]
-            .parse()
-            .map_err(|_| format!("line {lineno}: `{}` is not a replication index", cells[0]))?;
+    while let Some((line, cells)) = records.next_record()? {
+        let rep = count_cell(&cells[0], line, "replication")?;
+        let rep = u32::try_from(rep)
+            .map_err(|_| format!("line {line}: `{rep}` is not a replication index"))?;
         let mut metrics = Metrics::default();
-        for (m, cell) in Metric::ALL.iter().zip(&cells[1..]) {
-            metrics[*m] = number(cell, lineno, m.name(), 0.0, metric_top(*m))?;
+        for (m, cell) in Metric::ALL.iter().zip(cells.iter().skip(1)) {
+            metrics[*m] = number(cell, line, m.name(), 0.0, metric_top(*m))?;
         }
         rows.push((rep, metrics));
     }
     Ok(rows)
 }
 
-/// Reads `daily_replications.csv` back, line by line: each replication's
-/// daily series, days 0, 1, 2, ... in order with their dates from
-/// `first_day`, `days` of them for each replication of `replications` and
-/// for no other. Values as [`number_cell`] wrote them (at least 0). Errors
-/// name the line and column.
-pub fn parse_daily_replications_csv<R: io::BufRead>(
-    mut lines: Lines<R>,
+/// Reads `daily_replications.csv` back as a stream through the `csv`
+/// crate: each replication's daily series, days 0, 1, 2, ... in order
+/// with their dates from `first_day`, `days` of them for each replication
+/// of `replications` and for no other; each cell after the date is the
+/// value of the [`Series`] of [`Series::ALL`] in its place (at least 0).
+/// Errors name the line and column.
+pub fn parse_daily_replications_csv<R: io::Read>(
+    reader: R,
     replications: &[u32],
     first_day: Date,
     days: usize,
 ) -> Result<BTreeMap<u32, [Vec<f64>; 3]>, String> {
-    let expected = {
-        let mut h = vec!["replication".to_string(), "day".into(), "date".into()];
-        h.extend(Series::ALL.iter().map(|s| text_cell(s.name())));
-        h.join(",")
-    };
-    if lines.next_line()?.map(|(_, l)| l) != Some(expected.as_str()) {
-        return Err(format!("line 1: expected the header `{expected}`"));
+    let mut records = Records::new(reader, replications.len().saturating_mul(days))?.limit_says(
+        format!("{days} days of each replication its run.json lists"),
+    );
+    let expected = expected_header(
+        &["replication", "day", "date"],
+        Series::ALL.iter().map(|s| s.name()),
+    );
+    if *records.header() != expected {
+        return Err(format!(
+            "line 1: expected the header `{}`",
+            expected.iter().collect::<Vec<_>>().join(",")
+        ));
     }
     let mut out: BTreeMap<u32, [Vec<f64>; 3]> = BTreeMap::new();
-    while let Some((lineno, line)) = lines.next_line()? {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != 3 + Series::ALL.len() {
+    while let Some((line, cells)) = records.next_record()? {
+        let rep = count_cell(&cells[0], line, "replication")?;
+        let Some(&rep) = replications.iter().find(|&&r| r as usize == rep) else {
             return Err(format!(
-                "line {lineno}: expected {} cells, found {}",
-                3 + Series::ALL.len(),
-                cells.len()
+                "line {line}: replication {rep}, which its run.json does not list"
             ));
-        }
-        let rep: u32 = cells[0]
-            .parse()
-            .map_err(|_| format!("line {lineno}: `{}` is not a replication index", cells[0]))?;
-        if !replications.contains(&rep) {
-            return Err(format!(
-                "line {lineno}: replication {rep}, which its run.json does not list"
-            ));
-        }
-        let day: usize = cells[1]
-            .parse()
-            .map_err(|_| format!("line {lineno}: `{}` is not a day", cells[1]))?;
+        };
+        let day = count_cell(&cells[1], line, "day")?;
         let series = out.entry(rep).or_default();
         if series[0].len() != day || day >= days {
             return Err(format!(
-                "line {lineno}: replication {rep} day {day} is out of order (expected day {} \
+                "line {line}: replication {rep} day {day} is out of order (expected day {} \
                  of the window's {days})",
                 series[0].len()
             ));
@@ -428,12 +417,12 @@ pub fn parse_daily_replications_csv<R: io::BufRead>(
         let date = first_day.add_days(day as i64).to_string();
         if cells[2] != date {
             return Err(format!(
-                "line {lineno}, column `date`: expected {date} (day {day}), found {:?}",
-                cells[2]
+                "line {line}, column `date`: expected {date} (day {day}), found {:?}",
+                &cells[2]
             ));
         }
-        for (s, cell) in Series::ALL.iter().zip(&cells[3..]) {
-            series[s.index()].push(number(cell, lineno, s.name(), 0.0, MAX_VALUE)?);
+        for (s, cell) in Series::ALL.iter().zip(cells.iter().skip(3)) {
+            series[s.index()].push(number(cell, line, s.name(), 0.0, MAX_VALUE)?);
         }
     }
     if let Some((rep, s)) = out.iter().find(|(_, s)| s[0].len() != days) {
@@ -477,4 +466,37 @@ pub fn render_warmup_csv(rows: &[WarmupRow], first_day: Date) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparison_table_shows_exactly_the_comparison_headlines() {
+        let s = crate::stats::summarise(&[1.0, 2.0, 3.0]);
+        let rows: Vec<ComparisonRow> = Metric::ALL
+            .iter()
+            .map(|&metric| ComparisonRow {
+                metric,
+                baseline: s,
+                plan: s,
+                diff: s,
+            })
+            .collect();
+        let plans = [PlanRows {
+            name: "p",
+            swept_values: &[],
+            rows: &rows,
+        }];
+        let shown = super::super::table::tests::column_of(&format_comparison_table(&plans, 3), 1);
+        let expected: Vec<String> = crate::model::headlines::HEADLINES
+            .iter()
+            .filter_map(|h| h.comparison)
+            .map(|e| (e.position, e.label.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        assert_eq!(shown, expected);
+    }
 }

@@ -10,8 +10,10 @@
 use std::io;
 use std::path::Path;
 
-use crate::experiment::compare::{HEADLINES, Headline};
-use crate::model::metrics::Metric;
+use crate::model::headlines::{COMPARISON, Compared, Direction};
+use crate::model::metrics::{METRIC_COUNT, Metric};
+
+use serde::Deserialize;
 
 use super::RebuildError;
 use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
@@ -21,6 +23,7 @@ use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
 use super::run_report::per_window;
 use super::text_cell;
+use super::verify::{Num, Records};
 
 /// The caveat under the headline figures of a comparison.
 pub const PLANS_CAVEAT: &str = "These figures compare capacity plans under the assumptions \
@@ -33,8 +36,7 @@ assumptions themselves.";
 /// plan minus baseline). Undefined cells are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EffectRow {
-    pub metric: String,
-    pub unit: String,
+    pub metric: Metric,
     pub baseline_mean: f64,
     pub plan_mean: f64,
     pub diff_mean: f64,
@@ -57,15 +59,15 @@ pub struct PlanEffects {
 
 impl PlanEffects {
     fn row(&self, metric: Metric) -> Option<&EffectRow> {
-        self.rows.iter().find(|r| r.metric == metric.name())
+        self.rows.iter().find(|r| r.metric == metric)
     }
 
     /// A headline's effect, mean and interval, with the headline's sign:
     /// "avoided" and "saved" are baseline minus plan, so the mean is
     /// negated and the interval flipped.
-    pub fn effect(&self, h: &Headline) -> Option<(f64, f64, f64)> {
+    pub fn effect(&self, h: &Compared) -> Option<(f64, f64, f64)> {
         self.row(h.metric).map(|r| {
-            if h.sign < 0.0 {
+            if h.sign() < 0.0 {
                 (-r.diff_mean, -r.diff_high, -r.diff_low)
             } else {
                 (r.diff_mean, r.diff_low, r.diff_high)
@@ -79,34 +81,6 @@ fn malformed(file: &str, message: String) -> ReportError {
         file: file.to_string(),
         message,
     }
-}
-
-/// Splits one CSV record as [`text_cell`] writes it (RFC 4180 quotes, no
-/// line breaks inside a cell: names and values never hold one).
-fn split_record(line: &str) -> Vec<String> {
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => cells.push(std::mem::take(&mut cell)),
-            (c, _) => cell.push(c),
-        }
-    }
-    cells.push(cell);
-    cells
-}
-
-/// A number cell as written (see [`super::verify::number`]).
-fn number(file: &str, line: usize, column: &str, cell: &str) -> Result<f64, ReportError> {
-    let max = super::verify::MAX_VALUE;
-    super::verify::number(cell, line, column, -max, max).map_err(|e| malformed(file, e))
 }
 
 /// What the report calls an arm (see [`PlanEffects::label`]).
@@ -128,78 +102,103 @@ fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
     }
 }
 
-/// Reads `comparison.csv` / `sweep.csv` into the plans of `manifest`, in
-/// its order. Plan names are taken from `experiment.json` (the CSV holds
-/// them Excel-escaped) and each must match its rows' `plan` cell.
-pub fn parse_effects(
+/// A row of `comparison.csv` / `sweep.csv` as the file holds it (the
+/// swept keys' columns, between `plan` and `metric`, are not read: each
+/// plan's values are in `experiment.json`).
+#[derive(Deserialize)]
+struct EffectRecord {
+    plan: String,
+    metric: Metric,
+    unit: String,
+    baseline_mean: Num,
+    plan_mean: Num,
+    diff_mean: Num,
+    diff_ci95_low: Num,
+    diff_ci95_high: Num,
+}
+
+/// A cell's text as a CSV reader gives it back from [`text_cell`].
+fn read_back(cell: &str) -> String {
+    let text = text_cell(cell);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.get(0).unwrap_or("").to_string(),
+        _ => text,
+    }
+}
+
+/// Reads `comparison.csv` / `sweep.csv` (a stream, no further than a row
+/// per plan and metric) into the plans of `manifest`, in its order. Plan
+/// names are taken from `experiment.json` (the CSV holds them
+/// Excel-escaped) and each must match its rows' `plan` cell.
+pub fn parse_effects<R: io::Read>(
     manifest: &ExperimentManifest,
-    text: &str,
+    reader: R,
 ) -> Result<Vec<PlanEffects>, ReportError> {
     let file = manifest.table_file();
-    let mut lines = text.lines();
-    let header = split_record(
-        lines
-            .next()
-            .ok_or_else(|| malformed(file, "the file is empty".to_string()))?,
-    );
-    let keys = manifest.swept_keys.len();
-    let expected = split_record(super::comparison_header(&manifest.swept_keys).trim_end());
-    if header != expected {
-        return Err(malformed(
-            file,
-            format!("line 1: expected the header `{}`", expected.join(",")),
-        ));
+    let bad = |m: String| malformed(file, m);
+    let max_rows = manifest.arms.len().saturating_sub(1) * METRIC_COUNT;
+    let mut records = Records::new(reader, max_rows)
+        .map_err(bad)?
+        .limit_says(format!("a row per plan and metric ({max_rows})"));
+    let expected = super::comparison_header(&manifest.swept_keys);
+    let expected = Records::new(expected.as_bytes(), 0).map_err(bad)?;
+    if records.header() != expected.header() {
+        let cells: Vec<&str> = expected.header().iter().collect();
+        return Err(bad(format!(
+            "line 1: expected the header `{}`",
+            cells.join(",")
+        )));
     }
-    let mut plans: Vec<PlanEffects> = manifest
+    let mut plans: Vec<(String, PlanEffects)> = manifest
         .arms
         .iter()
         .skip(1)
-        .map(|a| PlanEffects {
-            name: a.name.clone(),
-            label: arm_label(manifest, a),
-            swept_values: a.swept_values.clone(),
-            rows: Vec::new(),
+        .map(|a| {
+            (
+                read_back(&a.name),
+                PlanEffects {
+                    name: a.name.clone(),
+                    label: arm_label(manifest, a),
+                    swept_values: a.swept_values.clone(),
+                    rows: Vec::new(),
+                },
+            )
         })
         .collect();
-    for (i, line) in lines.enumerate() {
-        let lineno = i + 2;
-        let cells = split_record(line);
-        if cells.len() != header.len() {
-            return Err(malformed(
-                file,
-                format!(
-                    "line {lineno}: expected {} cells, found {}",
-                    header.len(),
-                    cells.len()
-                ),
-            ));
-        }
+    let max = super::verify::MAX_VALUE;
+    while let Some((line, r)) = records.next_row::<EffectRecord>().map_err(bad)? {
         let plan = plans
             .iter_mut()
-            .find(|p| split_record(&text_cell(&p.name)).first() == Some(&cells[0]))
+            .find(|(cell, _)| *cell == r.plan)
+            .map(|(_, p)| p)
             .ok_or_else(|| {
-                malformed(
-                    file,
-                    format!(
-                        "line {lineno}: plan `{}` is not in {EXPERIMENT_FILE}",
-                        cells[0]
-                    ),
-                )
+                bad(format!(
+                    "line {line}: plan `{}` is not in {EXPERIMENT_FILE}",
+                    r.plan
+                ))
             })?;
-        let c = &cells[1 + keys..];
-        let h = &header[1 + keys..];
-        let num = |i: usize| number(file, lineno, &h[i], &c[i]);
+        if r.unit != r.metric.unit() {
+            return Err(bad(format!(
+                "line {line}, column `unit`: {:?} is not the unit of {}",
+                r.unit,
+                r.metric.name()
+            )));
+        }
+        let num = |v: Num, column: &str| v.within(line, column, -max, max).map_err(bad);
         plan.rows.push(EffectRow {
-            metric: c[0].clone(),
-            unit: c[1].clone(),
-            baseline_mean: num(2)?,
-            plan_mean: num(3)?,
-            diff_mean: num(4)?,
-            diff_low: num(5)?,
-            diff_high: num(6)?,
+            metric: r.metric,
+            baseline_mean: num(r.baseline_mean, "baseline_mean")?,
+            plan_mean: num(r.plan_mean, "plan_mean")?,
+            diff_mean: num(r.diff_mean, "diff_mean")?,
+            diff_low: num(r.diff_ci95_low, "diff_ci95_low")?,
+            diff_high: num(r.diff_ci95_high, "diff_ci95_high")?,
         });
     }
-    Ok(plans)
+    Ok(plans.into_iter().map(|(_, p)| p).collect())
 }
 
 /// "a year", "over the N-day window", or "over the window" when the
@@ -221,7 +220,7 @@ fn paren(ci: &str) -> String {
 }
 
 /// A headline's rounded effect and interval for a plan.
-fn parts(plan: &PlanEffects, h: &Headline) -> (String, String) {
+fn parts(plan: &PlanEffects, h: &Compared) -> (String, String) {
     match plan.effect(h) {
         Some((m, lo, hi)) => estimate_parts(m, lo, hi),
         None => ("n/a".to_string(), String::new()),
@@ -268,29 +267,29 @@ fn effect_clause(effect: Option<(f64, f64, f64)>, noun: &str, verb: &str, per: &
     }
 }
 
-/// The headline sentence of one plan in a comparison.
+/// The headline sentence of one plan in a comparison: its effect on the
+/// first three [`COMPARISON`] headlines, the window's words after the first.
 pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
-    let clause = |h: &Headline, noun: &str, verb: &str, per: &str| {
-        effect_clause(plan.effect(h), noun, verb, per)
+    let clause = |h: &Compared, per: &str| {
+        let verb = match h.effect.direction {
+            Direction::Reduction { past, .. } => past,
+            Direction::Change => "changed",
+        };
+        effect_clause(plan.effect(h), h.effect.noun, verb, per)
     };
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
     format!(
         "{}: {}, {} and {}, compared with the baseline.",
         plan.label,
-        clause(&HEADLINES[0], "emergency admissions", "avoided", per),
-        clause(&HEADLINES[1], "delayed bed days", "saved", ""),
-        clause(
-            &HEADLINES[2],
-            "decision-to-admit waits over 12 hours",
-            "avoided",
-            ""
-        ),
+        clause(&COMPARISON[0], per),
+        clause(&COMPARISON[1], ""),
+        clause(&COMPARISON[2], ""),
     )
 }
 
 /// The sweep's sentence for one headline: the plan with the largest effect.
-pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Option<String> {
+pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Option<String> {
     let best = plans
         .iter()
         .filter_map(|p| p.effect(h).map(|e| (p, e.0)))
@@ -298,11 +297,11 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Headline, per: &str) -> Opt
         .max_by(|a, b| a.1.total_cmp(&b.1))?
         .0;
     let (v, ci) = parts(best, h);
-    let what = if h.metric == Metric::Admissions {
-        format!("avoids the most emergency admissions: an estimated {v} {per}")
-    } else {
-        format!("saves the most delayed bed days: an estimated {v} {per}")
+    let what = match h.effect.direction {
+        Direction::Reduction { present, .. } => format!("{present} the most"),
+        Direction::Change => "changes the most".to_string(),
     };
+    let what = format!("{what} {}: an estimated {v} {per}", h.effect.noun);
     let unclear = best
         .effect(h)
         .is_some_and(|(_, lo, hi)| lo.is_finite() && hi.is_finite() && hi > lo && lo <= 0.0);
@@ -325,15 +324,6 @@ fn plans_text(n: usize) -> String {
         "1 plan".to_string()
     } else {
         format!("{} plans", prose_count(n as u64))
-    }
-}
-
-/// The headline metric's unit in words, for axis labels.
-fn unit_words(h: &Headline) -> &'static str {
-    match h.metric {
-        Metric::Admissions => "admissions",
-        Metric::DelayedBedDays => "bed days",
-        _ => "patients",
     }
 }
 
@@ -363,7 +353,7 @@ fn capitalise(s: &str) -> String {
 
 fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<Chart>> {
     let mut out = Vec::new();
-    for h in &HEADLINES[..3] {
+    for h in &COMPARISON[..3] {
         let estimates: Vec<Estimate> = plans
             .iter()
             .map(|p| {
@@ -376,11 +366,11 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
                 }
             })
             .collect();
-        let title = format!("{} {per}, by plan", capitalise(h.label));
+        let title = format!("{} {per}, by plan", capitalise(h.effect.label));
         let x_label = format!(
             "{} (baseline minus plan, {})",
-            capitalise(h.label),
-            unit_words(h)
+            capitalise(h.effect.label),
+            h.effect.unit_words
         );
         let caption = format!(
             "{CI_CAPTION} {} replications.",
@@ -395,7 +385,7 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
             estimates: &estimates,
         })?;
         out.push(Chart {
-            file: format!("forest-{}.svg", slug(h.label)),
+            file: format!("forest-{}.svg", slug(h.effect.label)),
             title,
             caption,
             svg,
@@ -432,7 +422,7 @@ fn sweep_charts(
     };
     let second_key = manifest.swept_keys.get(1);
     let mut out = Vec::new();
-    for h in &HEADLINES[..2] {
+    for h in &COMPARISON[..2] {
         let lines: Vec<SweepLine> = seconds
             .iter()
             .map(|s| SweepLine {
@@ -459,10 +449,10 @@ fn sweep_charts(
                     .collect(),
             })
             .collect();
-        let title = format!("{} {per}, by {first_key}", capitalise(h.label));
+        let title = format!("{} {per}, by {first_key}", capitalise(h.effect.label));
         // Short, so it fits the chart's height; the caption says which way
         // round the difference is.
-        let y_label = format!("{} ({})", capitalise(h.label), unit_words(h));
+        let y_label = format!("{} ({})", capitalise(h.effect.label), h.effect.unit_words);
         let caption = format!(
             "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour. {} replications.",
             prose_count(u64::from(manifest.replications))
@@ -476,7 +466,7 @@ fn sweep_charts(
             lines: &lines,
         })?;
         out.push(Chart {
-            file: format!("sweep-{}.svg", slug(h.label)),
+            file: format!("sweep-{}.svg", slug(h.effect.label)),
             title,
             caption,
             svg,
@@ -515,7 +505,7 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
-        for h in &HEADLINES {
+        for h in &COMPARISON {
             let Some(r) = p.row(h.metric) else { continue };
             let Some((m, lo, hi)) = p.effect(h) else {
                 continue;
@@ -532,8 +522,8 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
                 "n/a".to_string()
             };
             row.extend([
-                h.label.to_string(),
-                r.unit.replace('_', " "),
+                h.effect.label.to_string(),
+                h.metric.unit().replace('_', " "),
                 rounded(r.baseline_mean, m, lo, hi),
                 rounded(r.plan_mean, m, lo, hi),
                 rounded(m, m, lo, hi),
@@ -624,26 +614,34 @@ fn provenance_section(manifest: &ExperimentManifest) -> Section {
 pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Document, RebuildError> {
     let manifest: ExperimentManifest = serde_json::from_str(experiment_json)
         .map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
-    let plans = parse_effects(&manifest, table)?;
-    let per = per_window_text(&manifest);
+    let plans = parse_effects(&manifest, table.as_bytes())?;
+    document_of(&manifest, &plans)
+}
+
+/// The report of a comparison or sweep from its manifest and effects.
+fn document_of(
+    manifest: &ExperimentManifest,
+    plans: &[PlanEffects],
+) -> Result<Document, RebuildError> {
+    let per = per_window_text(manifest);
     let sweep = manifest.kind == "sweep";
     let baseline = manifest
         .arms
         .first()
-        .map_or_else(String::new, |a| arm_label(&manifest, a));
+        .map_or_else(String::new, |a| arm_label(manifest, a));
 
     let headlines: Vec<String> = if sweep {
-        HEADLINES[..2]
+        COMPARISON[..2]
             .iter()
-            .filter_map(|h| best_plan_sentence(&plans, h, &per))
+            .filter_map(|h| best_plan_sentence(plans, h, &per))
             .collect()
     } else {
         plans.iter().map(|p| plan_sentence(p, &per)).collect()
     };
     let charts = if sweep {
-        sweep_charts(&manifest, &plans, &per)?
+        sweep_charts(manifest, plans, &per)?
     } else {
-        forest_charts(&plans, &per, manifest.replications)?
+        forest_charts(plans, &per, manifest.replications)?
     };
     let table_file = manifest.table_file();
     let mut sections = vec![
@@ -671,7 +669,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
             id: "results".into(),
             title: "Every plan and headline".into(),
             blocks: vec![
-                Block::Table(effects_table(&manifest, &plans)),
+                Block::Table(effects_table(manifest, plans)),
                 Block::Paragraph(format!(
                     "Effect: \"avoided\" and \"saved\" are baseline minus plan, \"change\" is \
                      plan minus baseline. 95% CI: confidence interval of the mean paired \
@@ -688,12 +686,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
                     .iter()
                     .map(|a| {
                         (
-                            format!(
-                                "{} ({}, folder {})",
-                                arm_label(&manifest, a),
-                                a.role,
-                                a.name
-                            ),
+                            format!("{} ({}, folder {})", arm_label(manifest, a), a.role, a.name),
                             vec![a.name.clone(), "report.html".to_string()],
                         )
                     })
@@ -701,7 +694,7 @@ pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Documen
             )],
         },
     ];
-    sections.push(provenance_section(&manifest));
+    sections.push(provenance_section(manifest));
     let (title, subtitle) = if sweep {
         (
             format!(
@@ -772,23 +765,9 @@ pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
             eprintln!("{}", verify::unverified_warning(dir, EXPERIMENT_FILE))
         }
     }
-    let max_rows = manifest.arms.len().saturating_sub(1) * crate::model::metrics::METRIC_COUNT;
-    let mut lines = verify::open(&dir.join(file))
-        .map(verify::Lines::new)
-        .map_err(|m| malformed(file, m))?;
-    let mut table = String::new();
-    while let Some((n, line)) = lines.next_line().map_err(|m| malformed(file, m))? {
-        if n > max_rows + 1 {
-            return Err(malformed(
-                file,
-                format!("line {n}: more rows than a row per plan and metric ({max_rows})"),
-            )
-            .into());
-        }
-        table.push_str(line);
-        table.push('\n');
-    }
-    experiment_document(&json, &table)
+    let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
+    let plans = parse_effects(&manifest, reader)?;
+    document_of(&manifest, &plans)
 }
 
 #[cfg(test)]
@@ -804,8 +783,7 @@ mod tests {
         m.window_days = Some(180);
         assert_eq!(per_window_text(&m), "over the 180-day window");
         let row = |metric: Metric, diff: f64, lo: f64, hi: f64| EffectRow {
-            metric: metric.name().to_string(),
-            unit: metric.unit().to_string(),
+            metric,
             baseline_mean: 1000.0,
             plan_mean: 1000.0 + diff,
             diff_mean: diff,
@@ -849,14 +827,43 @@ mod tests {
     }
 
     #[test]
+    fn the_results_table_shows_exactly_the_comparison_headlines() {
+        let rows = Metric::ALL
+            .iter()
+            .map(|&metric| EffectRow {
+                metric,
+                baseline_mean: 10.0,
+                plan_mean: 9.0,
+                diff_mean: -1.0,
+                diff_low: -2.0,
+                diff_high: 0.5,
+            })
+            .collect();
+        let plan = PlanEffects {
+            name: "p".into(),
+            label: "P".into(),
+            swept_values: Vec::new(),
+            rows,
+        };
+        let table = effects_table(&ExperimentManifest::default(), &[plan]);
+        let col = table.header.iter().position(|h| h == "Headline").unwrap();
+        let shown: Vec<&str> = table.rows.iter().map(|r| r[col].as_str()).collect();
+        let mut expected: Vec<(usize, &str)> = crate::model::headlines::HEADLINES
+            .iter()
+            .filter_map(|h| h.comparison.map(|e| (e.position, e.label)))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(shown, expected.into_iter().map(|e| e.1).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn the_best_plan_is_named_with_its_numbers_and_a_caveat_when_unclear() {
         let plan = |label: &str, diff: f64, lo: f64, hi: f64| PlanEffects {
             name: label.to_lowercase(),
             label: label.into(),
             swept_values: Vec::new(),
             rows: vec![EffectRow {
-                metric: Metric::Admissions.name().to_string(),
-                unit: Metric::Admissions.unit().to_string(),
+                metric: Metric::Admissions,
                 baseline_mean: 1000.0,
                 plan_mean: 1000.0 + diff,
                 diff_mean: diff,
@@ -869,7 +876,7 @@ mod tests {
             plan("Two cars", -180.0, -195.0, -165.0),
         ];
         assert_eq!(
-            best_plan_sentence(&clear, &HEADLINES[0], "a year").as_deref(),
+            best_plan_sentence(&clear, &COMPARISON[0], "a year").as_deref(),
             Some(
                 "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 180 \
                  a year (95% CI 165 to 195), compared with the baseline."
@@ -880,7 +887,7 @@ mod tests {
             plan("Two cars", -2.0, -6.0, 2.0),
         ];
         assert_eq!(
-            best_plan_sentence(&unclear, &HEADLINES[0], "a year").as_deref(),
+            best_plan_sentence(&unclear, &COMPARISON[0], "a year").as_deref(),
             Some(
                 "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 2 a \
                  year (95% CI -2 to 6), an interval that includes no change, compared with the \
@@ -890,11 +897,8 @@ mod tests {
     }
 
     #[test]
-    fn records_split_with_quotes() {
-        assert_eq!(
-            split_record("a,\"b,c\",\"d\"\"e\","),
-            ["a", "b,c", "d\"e", ""]
-        );
+    fn names_read_back_and_slugs() {
+        assert_eq!(read_back("=a,\"b\""), "'=a,\"b\"");
         assert_eq!(
             slug("decision-to-admit waits over 12 hours avoided"),
             "decision-to-admit-waits-over-12-hours-avoided"

@@ -20,7 +20,7 @@ use super::prose::{
 #[derive(Clone, Debug, PartialEq)]
 pub struct Headline {
     pub text: String,
-    pub metrics: Vec<&'static str>,
+    pub metrics: Vec<Metric>,
 }
 
 /// The caveat printed under every set of headline figures.
@@ -43,7 +43,7 @@ pub(crate) fn per_window(days: usize) -> String {
 /// when undefined; from 0 when it reaches below: no metric is negative);
 /// `n/a` when the metric is missing.
 fn est(data: &RunData, metric: Metric) -> (String, String) {
-    match data.metric(metric.name()) {
+    match data.metric(metric) {
         Some(r) => estimate_parts_non_negative(r.mean, r.ci95_low, r.ci95_high),
         None => ("n/a".to_string(), String::new()),
     }
@@ -72,7 +72,7 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
     let per = per_window(window_days(data));
     let h = |text: String, metrics: &[Metric]| Headline {
         text,
-        metrics: metrics.iter().map(|m| m.name()).collect(),
+        metrics: metrics.to_vec(),
     };
     let (adm, adm_ci) = est(data, Metric::Admissions);
     let (avoided, avoided_ci) = est(data, Metric::AdmissionsAvoidedDirect);
@@ -308,7 +308,7 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
     let estimates: Vec<Estimate> = pathways
         .iter()
         .filter_map(|(metric, label)| {
-            data.metric(metric.name()).map(|r| Estimate {
+            data.metric(*metric).map(|r| Estimate {
                 label: label.to_string(),
                 mean: r.mean,
                 // Bed days cannot be negative: the interval starts at 0.
@@ -367,12 +367,10 @@ fn results_section(data: &RunData) -> Section {
         .summary
         .iter()
         .map(|r| {
-            let description = Metric::from_name(&r.metric)
-                .map_or_else(|| r.metric.clone(), |m| m.def().description.to_string());
             vec![
-                description,
-                r.metric.clone(),
-                unit_text(&r.unit),
+                r.metric.def().description.to_string(),
+                r.metric.name().to_string(),
+                unit_text(r.metric.unit()),
                 rounded(r, r.mean),
                 format!(
                     "{} to {}",
@@ -608,7 +606,7 @@ fn stress_des_section(data: &RunData) -> Section {
         .values()
         .filter(|v| v.starts_with("Assumption"))
         .count();
-    let admissions_precision = data.metric(Metric::Admissions.name()).map_or_else(
+    let admissions_precision = data.metric(Metric::Admissions).map_or_else(
         || "n/a".to_string(),
         |r| {
             let half = (r.ci95_high - r.ci95_low) / 2.0;

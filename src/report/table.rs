@@ -1,32 +1,14 @@
 //! The terminal summary of a run: headline metrics, mean and 95% CI.
 
+use crate::model::headlines::summary_metrics;
 use crate::model::metrics::{Metric, ReplicationResult};
 use crate::stats::Summary;
 
 use super::summarise_metrics;
+use super::text_table::{Align, TextTable};
 
-/// The metrics shown in the terminal table, in display order.
-pub const HEADLINE_METRICS: [Metric; 17] = [
-    Metric::Admissions,
-    Metric::AdmissionsAvoidedDirect,
-    Metric::EdAttendances,
-    Metric::PruVisits,
-    Metric::PruMissedBusy,
-    Metric::FauAssessed,
-    Metric::BedOccupancyMean,
-    Metric::BedsFullShare,
-    Metric::BedWaitsOver12h,
-    Metric::DelayedBedDays,
-    Metric::DelayedBedDaysP1,
-    Metric::DelayedBedDaysP2,
-    Metric::DelayedBedDaysP3,
-    Metric::ProcessDelayBedDays,
-    Metric::CommunityWaitingMean,
-    Metric::CommunityWaitMeanDaysDischarge,
-    Metric::CareHomeWaitMeanDays,
-];
-
-/// A fixed-width table of the headline metrics: metric, unit, mean and the
+/// A fixed-width table of the headline metrics (those of
+/// [`HEADLINES`](crate::model::headlines::HEADLINES) marked `summary`): metric, unit, mean and the
 /// 95% confidence interval of the mean, with a footer saying what the
 /// interval is (a board paper must not present it as a range of outcomes).
 ///
@@ -43,50 +25,16 @@ pub fn format_summary_table(results: &[ReplicationResult]) -> String {
     }
     let all = summarise_metrics(results);
 
-    let header = [
-        "metric".to_string(),
-        "unit".to_string(),
-        "mean".to_string(),
-        "95% CI of mean".to_string(),
-    ];
-    let mut rows: Vec<[String; 4]> = Vec::with_capacity(HEADLINE_METRICS.len());
-    for m in HEADLINE_METRICS {
-        let s = &all[m.index()].1;
-        rows.push(row(m, s, n_reps));
+    let mut table = TextTable::new(&[
+        ("metric", Align::Left),
+        ("unit", Align::Left),
+        ("mean", Align::Right),
+        ("95% CI of mean", Align::Right),
+    ]);
+    for m in summary_metrics() {
+        table.push(row(m, &all[m.index()].1, n_reps));
     }
-
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-
-    let mut out = String::new();
-    let line = |out: &mut String, cells: &[String; 4]| {
-        let text = format!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-        );
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&mut out, &header);
-    let rule = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-    out.push_str(&"-".repeat(rule));
-    out.push('\n');
-    for r in &rows {
-        line(&mut out, r);
-    }
-    out.push_str(&"-".repeat(rule));
-    out.push('\n');
+    let mut out = table.render();
     let plural = if n_reps == 1 { "" } else { "s" };
     out.push_str(&format!(
         "95% CI: confidence interval of the mean over {n_reps} replication{plural} \
@@ -140,7 +88,7 @@ pub(super) fn fixed(x: f64, d: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -151,6 +99,45 @@ mod tests {
         let [_, _, mean, ci] = row(Metric::DelayedBedDaysP3, &s, 5);
         assert_eq!(mean, "0.260");
         assert!(ci.starts_with("0.000 to "), "{ci}");
+    }
+
+    /// The cells of column `col` in the rows between the two rules.
+    pub(crate) fn column_of(table: &str, col: usize) -> Vec<String> {
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("---"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("---"))
+            .map(|l| {
+                l.split("  ")
+                    .filter(|c| !c.is_empty())
+                    .nth(col)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_summary_shows_exactly_the_summary_headlines() {
+        let results: Vec<ReplicationResult> = (0..3)
+            .map(|r| ReplicationResult {
+                replication: r,
+                metrics: crate::model::metrics::Metrics(
+                    [f64::from(r); crate::model::metrics::METRIC_COUNT],
+                ),
+                daily: Default::default(),
+                events: 0,
+            })
+            .collect();
+        let shown = column_of(&format_summary_table(&results), 0);
+        let expected: Vec<String> = crate::model::headlines::HEADLINES
+            .iter()
+            .filter(|h| h.summary)
+            .map(|h| h.metric.name().to_string())
+            .collect();
+        assert_eq!(shown, expected);
     }
 
     #[test]

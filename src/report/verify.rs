@@ -10,16 +10,21 @@
 //!   ([`number`]): empty (undefined) or a plain finite decimal, so `NaN`,
 //!   `inf`, `1e400` or `+5` is an error naming the file, line and column;
 //!   then each value is held to the range it had when written.
-//! - Size: files are read line by line ([`Lines`]), every line at most
-//!   [`MAX_LINE_BYTES`], and readers stop at the first row beyond what the
-//!   run's manifest says the file holds, so memory never grows with a huge
-//!   file. JSON manifests are read whole, up to [`MAX_JSON_BYTES`].
+//! - Size: files are read record by record through the `csv` crate
+//!   ([`Records`]), every line at most [`MAX_LINE_BYTES`], and readers stop
+//!   at the first row beyond what the run's manifest says the file holds,
+//!   so memory never grows with a huge file.
+//! - Types: a row is read into a struct by serde ([`Records::next_row`]):
+//!   metrics and series by their typed ids (an unknown name is an error),
+//!   numbers as [`Num`], counts by [`count`]; every error names the line
+//!   and, where there is one, the column. JSON manifests are read whole, up to [`MAX_JSON_BYTES`].
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::number_cell;
@@ -161,76 +166,268 @@ pub fn open(path: &Path) -> Result<BufReader<File>, String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// The lines of a CSV file, read one at a time, each at most
-/// [`MAX_LINE_BYTES`]; errors say `line N`.
-pub struct Lines<R> {
-    reader: R,
-    buf: Vec<u8>,
-    /// 1-based number of the line last returned.
-    pub line: usize,
-}
-
-impl<R: BufRead> Lines<R> {
-    pub fn new(reader: R) -> Lines<R> {
-        Lines {
-            reader,
-            buf: Vec::new(),
-            line: 0,
-        }
-    }
-
-    /// The next line without its `\n` and its 1-based number, or `None`
-    /// at the end of the file.
-    pub fn next_line(&mut self) -> Result<Option<(usize, &str)>, String> {
-        self.buf.clear();
-        let n = (&mut self.reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| format!("line {}: {e}", self.line + 1))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.line += 1;
-        if self.buf.last() == Some(&b'\n') {
-            self.buf.pop();
-        } else if self.buf.len() > MAX_LINE_BYTES {
-            return Err(format!(
-                "line {}: longer than {MAX_LINE_BYTES} bytes, which no patientflow file has",
-                self.line
-            ));
-        }
-        let line = self.line;
-        std::str::from_utf8(&self.buf)
-            .map(|text| Some((line, text)))
-            .map_err(|_| format!("line {}: not UTF-8 text", self.line))
-    }
-}
-
 /// A number cell as [`number_cell`] writes it: empty is undefined (NaN);
 /// anything else must be a plain finite decimal that writes back the same,
 /// in `[lo, hi]`. The error names the line and column.
 pub fn number(cell: &str, line: usize, column: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let v = parse_number(cell).map_err(|e| format!("line {line}, column `{column}`: {e}"))?;
+    Num(v).within(line, column, lo, hi)
+}
+
+/// A number cell as [`number_cell`] writes it, without a range: empty is
+/// undefined (NaN), anything else a plain finite decimal that writes back
+/// the same. The error says what was found (the caller names the place).
+pub fn parse_number(cell: &str) -> Result<f64, String> {
     if cell.is_empty() {
         return Ok(f64::NAN);
     }
-    let v: f64 = cell.parse().map_err(|_| {
-        format!("line {line}, column `{column}`: expected a number, found {cell:?}")
-    })?;
+    let v: f64 = cell
+        .parse()
+        .map_err(|_| format!("expected a number, found {cell:?}"))?;
     if !v.is_finite() || number_cell(v) != cell {
         return Err(format!(
-            "line {line}, column `{column}`: {cell:?} is not a finite number as patientflow \
-             writes it (an undefined value is an empty cell)"
-        ));
-    }
-    if !(lo..=hi).contains(&v) {
-        return Err(format!(
-            "line {line}, column `{column}`: {cell} is outside the range {} to {} that this \
-             value has",
-            number_cell(lo),
-            number_cell(hi)
+            "{cell:?} is not a finite number as patientflow writes it (an undefined value is \
+             an empty cell)"
         ));
     }
     Ok(v)
+}
+
+/// A number cell of a typed row: read by [`parse_number`], so a row
+/// holds only numbers as patientflow writes them; ranges are checked by
+/// [`Num::within`], which names the column.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Num(pub f64);
+
+impl<'de> serde::Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Num, D::Error> {
+        let cell = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_number(&cell)
+            .map(Num)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl Num {
+    /// The value, if in `[lo, hi]` (undefined passes); the error names the
+    /// line and column as [`number`] does.
+    pub fn within(self, line: usize, column: &str, lo: f64, hi: f64) -> Result<f64, String> {
+        let v = self.0;
+        if v.is_nan() || (lo..=hi).contains(&v) {
+            return Ok(v);
+        }
+        Err(format!(
+            "line {line}, column `{column}`: {} is outside the range {} to {} that this value \
+             has",
+            number_cell(v),
+            number_cell(lo),
+            number_cell(hi)
+        ))
+    }
+}
+
+/// A count cell (`n`, `day`, `replication`): a plain non-negative integer.
+pub fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let cell = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    cell.parse::<usize>()
+        .ok()
+        .filter(|n| n.to_string() == cell)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected a count, found {cell:?}")))
+}
+
+/// Counts lines as bytes pass, and refuses a line longer than
+/// [`MAX_LINE_BYTES`] before the CSV reader buffers it.
+pub struct Bounded<R> {
+    inner: R,
+    /// 1-based number of the line being read.
+    line: usize,
+    /// Bytes of it read so far.
+    len: usize,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.len = 0;
+            } else {
+                self.len += 1;
+                if self.len > MAX_LINE_BYTES {
+                    return Err(io::Error::other(format!(
+                        "line {}: longer than {MAX_LINE_BYTES} bytes, which no patientflow file \
+                         has",
+                        self.line
+                    )));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The records of a CSV file, read through the `csv` crate one at a time
+/// (never the whole file) into typed rows, and no more than `max_rows` of
+/// them. Every error names the line, and the column where there is one.
+pub struct Records<R> {
+    reader: csv::Reader<Bounded<R>>,
+    header: csv::StringRecord,
+    record: csv::StringRecord,
+    max_rows: usize,
+    /// What `max_rows` is, after "more rows than".
+    limit: String,
+}
+
+/// A record's line, for errors.
+fn record_line(pos: Option<&csv::Position>) -> u64 {
+    pos.map_or(0, csv::Position::line)
+}
+
+impl<R: Read> Records<R> {
+    /// Reads the header of `reader`; `max_rows` bounds the records after it.
+    pub fn new(reader: R, max_rows: usize) -> Result<Records<R>, String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(Bounded {
+                inner: reader,
+                line: 1,
+                len: 0,
+            });
+        let mut header = csv::StringRecord::new();
+        if !reader.read_record(&mut header).map_err(csv_error)? {
+            return Err("the file is empty".to_string());
+        }
+        Ok(Records {
+            reader,
+            header,
+            record: csv::StringRecord::new(),
+            max_rows,
+            limit: format!("the {max_rows} this run wrote"),
+        })
+    }
+
+    /// Says what the row limit is in the error past it ("the 4
+    /// replications its run.json lists").
+    pub fn limit_says(mut self, words: String) -> Records<R> {
+        self.limit = words;
+        self
+    }
+
+    /// The header's cells.
+    pub fn header(&self) -> &csv::StringRecord {
+        &self.header
+    }
+
+    /// An error unless the header has every column of `names`.
+    pub fn require(&self, names: &[&str]) -> Result<(), String> {
+        match names.iter().find(|n| !self.header.iter().any(|h| h == **n)) {
+            None => Ok(()),
+            Some(name) => Err(format!(
+                "no `{name}` column (header: {}); was it written by an older patientflow? Run \
+                 the scenario again",
+                self.header.iter().collect::<Vec<_>>().join(",")
+            )),
+        }
+    }
+
+    /// The next record as its cells and its 1-based line, or `None` at the
+    /// end of the file.
+    pub fn next_record(&mut self) -> Result<Option<(usize, &csv::StringRecord)>, String> {
+        if !self
+            .reader
+            .read_record(&mut self.record)
+            .map_err(csv_error)?
+        {
+            return Ok(None);
+        }
+        let line = record_line(self.record.position()) as usize;
+        // The header is record 1.
+        if self.reader.position().record().saturating_sub(1) > self.max_rows as u64 {
+            return Err(format!("line {line}: more rows than {}", self.limit));
+        }
+        Ok(Some((line, &self.record)))
+    }
+
+    /// The next record as a `T` (every field read from its cell's text,
+    /// found by the header's name; columns `T` has no field for are
+    /// skipped) and its line; `None` at the end of the file. An error
+    /// names the line and the column.
+    pub fn next_row<T: serde::de::DeserializeOwned>(
+        &mut self,
+    ) -> Result<Option<(usize, T)>, String> {
+        let Some((line, _)) = self.next_record()? else {
+            return Ok(None);
+        };
+        let failed = std::cell::Cell::new(None);
+        let access = RowAccess {
+            header: &self.header,
+            record: &self.record,
+            next: 0,
+            failed: &failed,
+        };
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(access))
+            .map(|row| Some((line, row)))
+            .map_err(|e| match failed.get().and_then(|i| self.header.get(i)) {
+                Some(column) => format!("line {line}, column `{column}`: {e}"),
+                None => format!("line {line}: {e}"),
+            })
+    }
+}
+
+/// A record as a map from its header's names to its cells, for serde;
+/// `failed` is set to the column whose value could not be read.
+struct RowAccess<'a> {
+    header: &'a csv::StringRecord,
+    record: &'a csv::StringRecord,
+    next: usize,
+    failed: &'a std::cell::Cell<Option<usize>>,
+}
+
+impl<'de, 'a: 'de> serde::de::MapAccess<'de> for RowAccess<'a> {
+    type Error = serde::de::value::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        match self.header.get(self.next) {
+            Some(name) => seed
+                .deserialize(serde::de::value::BorrowedStrDeserializer::new(name))
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let i = self.next;
+        self.next += 1;
+        let cell = self.record.get(i).unwrap_or("");
+        seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(cell))
+            .inspect_err(|_| self.failed.set(Some(i)))
+    }
+}
+
+/// A reading error of the `csv` crate, as this module words errors.
+fn csv_error(e: csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::Utf8 { pos, .. } => {
+            format!("line {}: not UTF-8 text", record_line(pos.as_ref()))
+        }
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => format!(
+            "line {}: expected {expected_len} cells, found {len}",
+            record_line(pos.as_ref())
+        ),
+        _ => e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -251,17 +448,55 @@ mod tests {
         assert!(e.contains("outside the range 0 to 10"), "{e}");
     }
 
+    #[derive(serde::Deserialize, Debug)]
+    struct Row {
+        metric: crate::model::metrics::Metric,
+        mean: Num,
+    }
+
     #[test]
-    fn lines_are_bounded() {
-        let text = format!("a,b\n{}\nc", "x".repeat(MAX_LINE_BYTES + 10));
-        let mut lines = Lines::new(text.as_bytes());
-        assert_eq!(lines.next_line(), Ok(Some((1, "a,b"))));
-        let e = lines.next_line().unwrap_err();
+    fn records_are_typed_bounded_and_located() {
+        let read = |text: &str, max_rows: usize| -> Result<Vec<(usize, Row)>, String> {
+            let mut records = Records::new(text.as_bytes(), max_rows)?;
+            let mut out = Vec::new();
+            while let Some(row) = records.next_row::<Row>()? {
+                out.push(row);
+            }
+            Ok(out)
+        };
+        let rows = read("x,metric,mean\n\"a,b\",admissions,1.5\n1,crises,\n", 2).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(rows[0].1.metric, crate::model::metrics::Metric::Admissions);
+        assert!(rows[1].1.mean.0.is_nan());
+        for (text, says) in [
+            (
+                "metric,mean\nadmissions,1\nadmission,2\n",
+                "line 3, column `metric`: \"admission\" is not a metric of this version",
+            ),
+            (
+                "metric,mean\nadmissions,NaN\n",
+                "line 2, column `mean`: \"NaN\" is not",
+            ),
+            (
+                "metric,mean\nadmissions,1,2\n",
+                "line 2: expected 2 cells, found 3",
+            ),
+            (
+                "metric,mean\ncrises,1\ncrises,1\ncrises,1\n",
+                "line 4: more rows than the 2",
+            ),
+            ("", "the file is empty"),
+        ] {
+            let e = read(text, 2).unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+        let long = format!("metric,mean\n{}\n", "x".repeat(MAX_LINE_BYTES + 10));
+        let e = read(&long, 2).unwrap_err();
         assert!(e.starts_with("line 2: longer than"), "{e}");
-        let mut lines = Lines::new(&b"a\nb"[..]);
-        assert_eq!(lines.next_line(), Ok(Some((1, "a"))));
-        assert_eq!(lines.next_line(), Ok(Some((2, "b"))));
-        assert_eq!(lines.next_line(), Ok(None));
+        let records = Records::new(&b"metric\n"[..], 1).unwrap();
+        let e = records.require(&["metric", "p25"]).unwrap_err();
+        assert!(e.starts_with("no `p25` column (header: metric)"), "{e}");
     }
 }
 
@@ -336,20 +571,16 @@ pub fn check_run_manifest(
             m.wall_time_seconds
         ));
     }
-    if let Some(s) = &m.shard {
-        let shard = crate::experiment::Shard {
-            index: s.index,
-            count: s.count,
-        };
-        if s.count == 0
+    if let Some(s) = &m.shard
+        && (s.count == 0
             || s.index >= s.count
-            || s.replications != shard.replications(m.replications)
-        {
-            return bad(format!(
-                "`shard` {}/{} does not list the replications of that shard of {}",
-                s.index, s.count, m.replications
-            ));
-        }
+            || s.replications
+                != super::ShardRecord::replications_of(s.index, s.count, m.replications))
+    {
+        return bad(format!(
+            "`shard` {}/{} does not list the replications of that shard of {}",
+            s.index, s.count, m.replications
+        ));
     }
     let prepared = crate::model::Prepared::new(scenario.clone());
     let first_day = date("first_day_date", &m.first_day_date)?;

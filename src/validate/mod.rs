@@ -28,6 +28,7 @@ use crate::experiment::{self, Progress, RunError};
 use crate::model::metrics::{Metric, ReplicationResult, Series};
 use crate::model::schedule::WeeklySchedule;
 use crate::model::{Prepared, Resource, TraceEvent};
+use crate::report::text_table::{Align, TextTable};
 use crate::scenario::calendar::Date;
 use crate::scenario::{self, ReferralClass, Scenario, ScenarioError};
 use crate::stats::{Summary, summarise};
@@ -960,15 +961,15 @@ fn audit_capacity(trace: &[TraceEvent], beds: u32, expected: &[(f64, u32)]) -> C
 /// The verification table, one row per check, as printed by
 /// `patientflow validate`.
 pub fn format_table(checks: &[Check]) -> String {
-    let mut rows: Vec<[String; 7]> = vec![[
-        "case".into(),
-        "quantity".into(),
-        "theory".into(),
-        "simulated".into(),
-        "95% CI".into(),
-        "rule".into(),
-        "result".into(),
-    ]];
+    let mut table = TextTable::new(&[
+        ("case", Align::Left),
+        ("quantity", Align::Left),
+        ("theory", Align::Left),
+        ("simulated", Align::Left),
+        ("95% CI", Align::Left),
+        ("rule", Align::Left),
+        ("result", Align::Left),
+    ]);
     for c in checks {
         let (theory, simulated, ci, rule) = match &c.outcome {
             Outcome::Mean { theory, summary } => {
@@ -1006,7 +1007,7 @@ pub fn format_table(checks: &[Check]) -> String {
             ),
         };
         let result = if c.passed() { "pass" } else { "FAIL" };
-        rows.push([
+        table.push([
             c.case.clone(),
             c.quantity.clone(),
             theory,
@@ -1016,28 +1017,7 @@ pub fn format_table(checks: &[Check]) -> String {
             result.into(),
         ]);
     }
-    let mut widths = [0usize; 7];
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for (i, r) in rows.iter().enumerate() {
-        let line: Vec<String> = r
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-        if i == 0 {
-            let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
-            out.push_str(&rule.join("  "));
-            out.push('\n');
-        }
-    }
-    out
+    table.render()
 }
 
 /// Four significant figures, without exponent for the ranges met here.

@@ -23,6 +23,23 @@ pub fn baseline() -> String {
         .to_string()
 }
 
+/// Runs `patientflow` with `args` then `--quiet --out dir`, which must
+/// succeed; its output.
+pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {
+    let out = bin()
+        .args(args)
+        .args(["--quiet", "--out"])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Every report file of `dir` (relative name, bytes), sorted.
 pub fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = vec![

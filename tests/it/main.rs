@@ -20,4 +20,5 @@ mod report_outputs;
 mod report_plans;
 mod scenario_load;
 mod tamper;
+mod typed;
 mod validation;

@@ -214,7 +214,7 @@ fn every_headline_number_is_the_summary_csv_value_rounded() {
         let found = numbers_in(&text);
         let mut expected = Vec::new();
         for metric in &h.metrics {
-            let v = row(metric);
+            let v = row(metric.name());
             let e = exponent(v[0], (v[2] - v[1]) / 2.0);
             expected.push((round(v[0], e), e));
             if v[1].is_finite() && v[2] > v[1] {
