@@ -495,10 +495,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
     }
 }
 
-/// Longest simulated time, warm-up included: 100 years. Several per-day
-/// tables are built before a run (8 bytes a simulated hour for the arrival
-/// rate), so an absurd horizon must be refused before it is allocated.
-pub const MAX_SIMULATED_DAYS: f64 = 36_500.0;
+pub use crate::model::MAX_SIMULATED_DAYS;
 
 /// Most events expected in one replication (warm-up included): 100 million,
 /// about 400 times the baseline's (250,000 expected, 180,000 handled), and

@@ -12,6 +12,11 @@ use crate::scenario::Scenario;
 /// borough's patients in a run, stops the replication.
 pub const DEFAULT_QUEUE_LIMIT: usize = 1_000_000;
 
+/// Longest simulated time, warm-up included: 100 years. Several per-day
+/// tables are built before a run (8 bytes a simulated hour for the arrival
+/// rate), so an absurd horizon must be refused before it is allocated.
+pub const MAX_SIMULATED_DAYS: f64 = 36_500.0;
+
 /// Most crises in one replication (warm-up included): 20 million, about 160
 /// times the baseline's 125,000. Each admission keeps its bed wait for the 95th
 /// percentile (8 bytes), and a replication takes about 0.4 s per million

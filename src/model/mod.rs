@@ -8,7 +8,10 @@ pub(crate) mod schedule;
 mod sim;
 mod trace;
 
-pub use bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, Stopped};
+pub use bounds::{
+    Cause, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, MAX_SIMULATED_DAYS,
+    Stopped,
+};
 pub use sim::{Prepared, Source};
 pub use trace::{Census, Resource, TraceEvent, Tracer};
 

@@ -517,7 +517,7 @@ pub fn check_run_manifest(
     m: &super::RunManifest,
     scenario: &crate::scenario::Scenario,
 ) -> Result<Window, String> {
-    use crate::experiment::check::MAX_SIMULATED_DAYS;
+    use crate::model::MAX_SIMULATED_DAYS;
     use crate::scenario::calendar::Date;
     let bad = |what: String| Err(format!("{what}; was run.json edited?"));
     if !m.sha256.is_empty() && m.sha256 != crate::scenario::sha256_hex(m.resolved_toml.as_bytes()) {
