@@ -66,9 +66,23 @@ pub fn checksums(files: &[(String, String)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Opens a file of an output directory for reading, refusing anything but a
+/// regular file: a FIFO named like `run.json` would block the read forever.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO, socket or device); patientflow writes \
+             regular files",
+        ));
+    }
+    File::open(path)
+}
+
 /// SHA-256 of a file, read as a stream.
 fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -144,7 +158,7 @@ pub fn unverified_warning(dir: &Path, manifest_name: &str) -> String {
 
 /// Reads a JSON manifest whole, refusing one larger than [`MAX_JSON_BYTES`].
 pub fn read_json(path: &Path) -> Result<String, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = open_regular(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut text = String::new();
     file.take(MAX_JSON_BYTES + 1)
         .read_to_string(&mut text)
@@ -161,7 +175,7 @@ pub fn read_json(path: &Path) -> Result<String, String> {
 
 /// Opens a file for [`Lines`].
 pub fn open(path: &Path) -> Result<BufReader<File>, String> {
-    File::open(path)
+    open_regular(path)
         .map(BufReader::new)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }

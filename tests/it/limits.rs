@@ -301,6 +301,58 @@ fn a_path_that_is_not_a_regular_file_is_refused_not_opened() {
     assert!(stderr.contains("not a regular file"), "{stderr}");
 }
 
+/// `report DIR` and `merge` read files inside output directories: a FIFO
+/// in place of one of them is refused, not opened.
+#[test]
+fn report_and_merge_refuse_a_fifo_among_the_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let short = [
+        "--replications",
+        "2",
+        "--set",
+        "scenario.horizon=30d",
+        "--quiet",
+    ];
+    let out = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    for (dir, shard) in [("r", None), ("s0", Some("0/2")), ("s1", Some("1/2"))] {
+        let base = baseline();
+        let mut args = vec!["run", &base];
+        let o = out(dir);
+        args.extend(short);
+        args.extend(["--out", &o]);
+        if let Some(k) = shard {
+            args.extend(["--shard", k]);
+        }
+        let done = run(&args.iter().map(|s| &**s).collect::<Vec<_>>());
+        assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    }
+    let replace_with_fifo = |path: std::path::PathBuf| {
+        std::fs::remove_file(&path).unwrap();
+        Command::new("mkfifo").arg(&path).status()
+    };
+    if !replace_with_fifo(tmp.path().join("r/run.json")).is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: `mkfifo` is not available here");
+        return;
+    }
+    let stderr = refused(&run_bounded(
+        &["report", &out("r")],
+        Duration::from_secs(60),
+    ));
+    assert!(
+        stderr.contains("run.json") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+    replace_with_fifo(tmp.path().join("s1/replications.csv")).unwrap();
+    let stderr = refused(&run_bounded(
+        &["merge", &out("s0"), &out("s1"), "--out", &out("m")],
+        Duration::from_secs(60),
+    ));
+    assert!(
+        stderr.contains("replications.csv") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 7. Distributions whose mean or variance is not finite.
 
