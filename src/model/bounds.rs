@@ -72,8 +72,8 @@ impl EventBudget {
 
     /// The budget for `scenario`, from its flow balance.
     pub fn for_scenario(scenario: &Scenario) -> EventBudget {
-        let check = crate::experiment::check::offered_load(scenario);
-        EventBudget::new(crate::experiment::check::expected_events(scenario, &check))
+        let check = super::flow::offered_load(scenario);
+        EventBudget::new(super::flow::expected_events(scenario, &check))
     }
 }
 

@@ -20,7 +20,7 @@
 //! Chi-square checks pass below the 0.999 quantile; rule checks pass with
 //! no violation at all.
 
-pub mod theory;
+pub use crate::queueing as theory;
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,7 @@
-//! The exact answers the verification cases compare with: Erlang's loss and
-//! delay formulas, the M/M/c queue, and Poisson and chi-square quantiles.
+//! Queueing formulas: Erlang's loss and delay formulas, the M/M/c queue,
+//! and Poisson and chi-square quantiles. The flow balance
+//! ([`crate::model::flow`]) uses Erlang B for the loss services, and the
+//! verification cases (`validate`) compare runs with these exact answers.
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, DiscreteCDF, Poisson};
 
