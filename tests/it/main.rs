@@ -15,6 +15,7 @@ mod hostile;
 mod limits;
 mod outputs;
 mod plans;
+mod redteam;
 mod report;
 mod report_outputs;
 mod report_plans;
