@@ -114,15 +114,110 @@ fn is_experiment_manifest(text: &str) -> bool {
         })
 }
 
+/// The files patientflow writes into an output directory (beside `charts/`
+/// with its SVG files, and, in a comparison or sweep, one run directory per
+/// scenario).
+const OUTPUT_FILES: &[&str] = &[
+    "run.json",
+    "experiment.json",
+    "summary.csv",
+    "replications.csv",
+    "daily.csv",
+    "daily_bands.csv",
+    "daily_replications.csv",
+    "comparison.csv",
+    "sweep.csv",
+    "warmup.csv",
+    "report.html",
+    "report.md",
+    "PARTIAL.txt",
+];
+
+/// The entries of `dir` (a directory with a manifest of ours) that
+/// patientflow did not write, as paths relative to it: anything but the
+/// output files, `charts/` holding SVG files only, and, beside an
+/// `experiment.json`, run directories that are themselves patientflow's
+/// outputs holding only what patientflow writes.
+fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
+    let experiment = dir.join(EXPERIMENT_FILE).is_file();
+    let mut foreign = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type()?;
+        if kind.is_file() && OUTPUT_FILES.contains(&name.as_str()) {
+            continue;
+        }
+        if kind.is_dir() && name == "charts" {
+            for chart in fs::read_dir(entry.path())? {
+                let chart = chart?;
+                let chart_name = chart.file_name().to_string_lossy().into_owned();
+                if !(chart.file_type()?.is_file() && chart_name.ends_with(".svg")) {
+                    foreign.push(format!("charts/{chart_name}"));
+                }
+            }
+            continue;
+        }
+        if kind.is_dir()
+            && experiment
+            && fs::read_dir(entry.path())?.next().is_some()
+            && is_patientflow_output(&entry.path())
+            && !entry.path().join(EXPERIMENT_FILE).exists()
+        {
+            foreign.extend(
+                foreign_entries(&entry.path())?
+                    .into_iter()
+                    .map(|inner| format!("{name}/{inner}")),
+            );
+            continue;
+        }
+        foreign.push(name);
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
+/// Up to ten names, then how many more.
+fn listed(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    list
+}
+
 /// What replacing an existing directory would delete, when it is not
-/// patientflow's: `None` if it is absent, empty or patientflow's output;
-/// otherwise a description of its entries, if `force`, or an error.
+/// patientflow's: `None` if it is absent, empty or patientflow's output
+/// holding only what patientflow writes; otherwise a description of its
+/// entries, if `force`, or an error. A symbolic link at the target (even
+/// one to nothing) is not provably patientflow's either.
 ///
-/// Even with `force`, never the current directory or one that contains it:
+/// Never, even with `force`, the current directory or one that contains it:
 /// that would delete the scenarios being run.
 fn check_replaceable(out_dir: &Path, force: bool) -> io::Result<Option<String>> {
+    let is_link = fs::symlink_metadata(out_dir).is_ok_and(|m| m.file_type().is_symlink());
     match fs::metadata(out_dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !is_link => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A link to nothing: replacing it deletes nothing but the link.
+            if force {
+                return Ok(Some("which was a symbolic link to nothing".to_string()));
+            }
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} is a symbolic link to nothing; refusing to replace it (use --force to \
+                     replace the link with the outputs)",
+                    out_dir.display()
+                ),
+            ));
+        }
         Err(e) => return Err(e),
         Ok(m) if !m.is_dir() => return refuse_file(out_dir).map(|()| None),
         Ok(_) => {}
@@ -130,19 +225,8 @@ fn check_replaceable(out_dir: &Path, force: bool) -> io::Result<Option<String>> 
     let mut names: Vec<String> = fs::read_dir(out_dir)?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect::<io::Result<_>>()?;
-    if names.is_empty() || is_patientflow_output(out_dir) {
+    if names.is_empty() && !is_link {
         return Ok(None);
-    }
-    if !force {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!(
-                "{} exists and is not a patientflow output directory (no run.json or \
-                 {EXPERIMENT_FILE} written by patientflow); refusing to replace it (use --force \
-                 to replace it anyway: everything in it is deleted)",
-                out_dir.display()
-            ),
-        ));
     }
     let target = fs::canonicalize(out_dir)?;
     let here = std::env::current_dir().and_then(fs::canonicalize)?;
@@ -156,22 +240,63 @@ fn check_replaceable(out_dir: &Path, force: bool) -> io::Result<Option<String>> 
             ),
         ));
     }
-    names.sort();
-    const SHOWN: usize = 10;
-    let mut list = names
-        .iter()
-        .take(SHOWN)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    let ours = !is_link && is_patientflow_output(out_dir);
+    let foreign = if ours {
+        foreign_entries(out_dir)?
+    } else {
+        Vec::new()
+    };
+    if ours && foreign.is_empty() {
+        return Ok(None);
     }
-    Ok(Some(format!(
-        "{} entr{} ({list})",
-        names.len(),
-        if names.len() == 1 { "y" } else { "ies" }
-    )))
+    if !force {
+        let why = if ours {
+            format!(
+                "{} is a patientflow output directory but also holds what patientflow did not \
+                 write ({}); refusing to replace it (move those elsewhere, or use --force to \
+                 replace it anyway: everything in it is deleted)",
+                out_dir.display(),
+                listed(&foreign)
+            )
+        } else if is_link {
+            format!(
+                "{} is a symbolic link; refusing to replace it (use --force to replace the link \
+                 with the outputs; what it points to is left as it is)",
+                out_dir.display()
+            )
+        } else {
+            format!(
+                "{} exists and is not a patientflow output directory (no run.json or \
+                 {EXPERIMENT_FILE} written by patientflow); refusing to replace it (use --force \
+                 to replace it anyway: everything in it is deleted)",
+                out_dir.display()
+            )
+        };
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, why));
+    }
+    if is_link {
+        return Ok(Some(
+            "which was a symbolic link (only the link was replaced; what it points to is left \
+             as it was)"
+                .to_string(),
+        ));
+    }
+    names.sort();
+    let list = if ours {
+        listed(&foreign)
+    } else {
+        listed(&names)
+    };
+    let count = if ours { foreign.len() } else { names.len() };
+    let entries = format!(
+        "{count} entr{} ({list})",
+        if count == 1 { "y" } else { "ies" }
+    );
+    Ok(Some(if ours {
+        format!("which held {entries} that patientflow did not write")
+    } else {
+        format!("which was not a patientflow output; it held {entries}")
+    }))
 }
 
 /// An output directory claimed for writing: its [`Lock`] held (no other
@@ -262,10 +387,7 @@ impl OutputDir {
         })?;
         self.written = true;
         if let Some(what) = replacing {
-            eprintln!(
-                "--force: replaced {}, which was not a patientflow output; it held {what}",
-                self.path.display()
-            );
+            eprintln!("--force: replaced {}, {what}", self.path.display());
         }
         Ok(())
     }

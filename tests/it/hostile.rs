@@ -446,13 +446,25 @@ fn run_into(out_dir: &Path, extra: &[&str]) -> Output {
 fn output_directory_rules() {
     let tmp = tempfile::tempdir().unwrap();
 
-    // A previous run's directory is replaced whole: no old file survives.
+    // A previous run's directory is replaced whole: no old file of an
+    // earlier run survives (a shard's table, here), ...
     let previous = tmp.path().join("previous");
     assert!(run_into(&previous, &[]).status.success());
-    std::fs::write(previous.join("stale.csv"), "old").unwrap();
+    std::fs::write(previous.join("daily_replications.csv"), "old").unwrap();
     assert!(run_into(&previous, &[]).status.success());
-    assert!(!previous.join("stale.csv").exists());
+    assert!(!previous.join("daily_replications.csv").exists());
     assert!(previous.join("summary.csv").exists());
+    // ... but a file patientflow did not write stops the replacement: it is
+    // the user's, never deleted without --force.
+    std::fs::write(previous.join("my-analysis.xlsx"), "mine").unwrap();
+    let out = run_into(&previous, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("my-analysis.xlsx"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(previous.join("my-analysis.xlsx").exists());
 
     // A directory that is not a run's output is refused, and kept intact.
     let mine = tmp.path().join("mine");

@@ -305,15 +305,16 @@ fn outputs_written_before_the_format_field_are_still_ours() {
             .expect("format");
         fs::write(&manifest, serde_json::to_string_pretty(&value).unwrap()).unwrap();
     }
-    fs::write(run.join("stale.csv"), "old").unwrap();
-    fs::write(cmp.join("stale.csv"), "old").unwrap();
+    // A file an earlier patientflow run wrote there (a partial run's note).
+    fs::write(run.join("PARTIAL.txt"), "old").unwrap();
+    fs::write(cmp.join("PARTIAL.txt"), "old").unwrap();
     // Both are replaced without --force, whole.
     let out = run_into(&run, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(!run.join("stale.csv").exists());
+    assert!(!run.join("PARTIAL.txt").exists());
     let out = run_into(&cmp, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(!cmp.join("stale.csv").exists());
+    assert!(!cmp.join("PARTIAL.txt").exists());
     assert!(cmp.join("summary.csv").exists());
 }
 

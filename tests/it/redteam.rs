@@ -106,7 +106,6 @@ fn shards(dir: &Path) -> (String, String) {
 /// mkdir f4 && cp outputs/x/run.json f4/ && echo thesis > f4/thesis.docx
 /// patientflow run small.toml --out f4      # exit 0, f4/thesis.docx gone
 #[test]
-#[ignore = "open defect: a folder with a copied patientflow run.json beside the user's files is replaced without --force"]
 fn a_copied_run_json_does_not_make_a_users_folder_replaceable() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
@@ -135,7 +134,6 @@ fn a_copied_run_json_does_not_make_a_users_folder_replaceable() {
 /// patientflow run small.toml --out o1; echo mine > o1/my-analysis.xlsx
 /// patientflow run small.toml --out o1      # exit 0, my-analysis.xlsx gone, no message
 #[test]
-#[ignore = "open defect: a file the user added to an output folder is deleted silently on the next run"]
 fn a_users_file_inside_an_output_folder_is_not_deleted_silently() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
@@ -161,7 +159,6 @@ fn a_users_file_inside_an_output_folder_is_not_deleted_silently() {
 /// mkdir -p proj/sub && cp o1/run.json proj/ && cp small.toml proj/sub/ && cd proj/sub
 /// patientflow run small.toml --out ../../proj     # exit 0; proj/sub and thesis gone
 #[test]
-#[ignore = "open defect: an --out that contains the current directory is replaced when it looks like patientflow's"]
 fn an_output_containing_the_current_directory_is_never_replaced() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
@@ -193,7 +190,6 @@ fn an_output_containing_the_current_directory_is_never_replaced() {
 ///
 /// ln -s /nonexistent/dir dlink && patientflow run small.toml --out dlink   # exit 0
 #[test]
-#[ignore = "open defect: a dangling symlink at --out is replaced without --force"]
 fn a_dangling_symlink_at_the_target_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
@@ -221,7 +217,6 @@ fn a_dangling_symlink_at_the_target_is_refused() {
 /// cp -r o1 rf && rm rf/run.json && mkfifo rf/run.json
 /// timeout 10 patientflow report rf     # exit 124: hung until killed
 #[test]
-#[ignore = "open defect: report DIR hangs forever when a file it reads is a FIFO"]
 fn report_refuses_a_fifo_instead_of_hanging() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
@@ -254,7 +249,6 @@ fn report_refuses_a_fifo_instead_of_hanging() {
 /// mkfifo in place of sh/1/run.json; timeout 10 patientflow merge sh/0 sh/1 --out m
 /// # still running after 10 minutes (timeout's SIGTERM does not stop it, see below)
 #[test]
-#[ignore = "open defect: merge hangs forever when a shard's file is a FIFO"]
 fn merge_refuses_a_fifo_instead_of_hanging() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = shards(tmp.path());

@@ -288,11 +288,15 @@ fn rewriting_replaces_the_whole_directory() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     write_run_outputs(&out, &synthetic(), first_day(), &manifest("B")).expect("first");
-    fs::write(out.join("stale.txt"), "from an older run").expect("stale");
+    // A file an older run wrote that this one does not (a shard's table).
+    fs::write(out.join("daily_replications.csv"), "from an older run").expect("stale");
 
     let fewer = &synthetic()[..3];
     write_run_outputs(&out, fewer, first_day(), &manifest("B")).expect("second");
-    assert!(!out.join("stale.txt").exists(), "old files must vanish");
+    assert!(
+        !out.join("daily_replications.csv").exists(),
+        "old files must vanish"
+    );
     assert_eq!(read(&out, "replications.csv").lines().count(), 1 + 3);
     assert_no_leftovers(tmp.path());
 }
