@@ -67,7 +67,7 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
     let [frail, other] = check.readmission_gain;
     // Blamed on readmissions only when their gain is the cause; a balance
     // that overflowed for sheer demand is refused for its crises below.
-    if !check.converged && (frail >= 1.0 || other >= 1.0) {
+    if check.readmissions_diverge() {
         return Err(TooLarge {
             key: "readmission",
             message: format!(
@@ -206,7 +206,7 @@ pub fn format_check(check: &Check) -> String {
          not included. A queueing service at utilisation >= 1 is unstable (its queue grows \
          without bound); >= {HIGH_UTILISATION} means long queues."
     );
-    if !check.converged {
+    if check.readmissions_diverge() {
         let [frail, other] = check.readmission_gain;
         let _ = writeln!(
             out,
@@ -215,6 +215,12 @@ pub fn format_check(check: &Check) -> String {
              every 100 others' come back as readmissions. A run is refused (exit 2).",
             percent(frail),
             percent(other)
+        );
+    } else if !check.converged {
+        let _ = writeln!(
+            out,
+            "The flow balance does not settle: demand is too large for its numbers (they \
+             overflow). A run is refused (exit 2) for its crises."
         );
     }
     out

@@ -163,6 +163,13 @@ pub struct Check {
 }
 
 impl Check {
+    /// The balance diverged because readmissions feed themselves (a loop
+    /// gain of 1 or more), rather than overflowing for sheer demand.
+    pub fn readmissions_diverge(&self) -> bool {
+        let [frail, other] = self.readmission_gain;
+        !self.converged && (frail >= 1.0 || other >= 1.0)
+    }
+
     /// Queueing services at utilisation >= 1.
     pub fn overloaded(&self) -> impl Iterator<Item = &ServiceLoad> {
         self.services

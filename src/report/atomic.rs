@@ -370,7 +370,7 @@ fn is_same_file(_file: &fs::File, path: &Path) -> bool {
 /// - `.<name>.old-<pid>-<k>`: the previous outputs, moved aside by a writer
 ///   killed between its two renames. Renamed back to `target` if `target`
 ///   is missing; otherwise removed if `is_output` says it is a patientflow
-///   output (anything else is left alone).
+///   output, or if it is empty (anything else is left alone).
 ///
 /// Without an exclusive lock (a file system without locks) only temporary
 /// directories of processes provably gone from this host are removed, and
@@ -432,6 +432,11 @@ pub fn sweep_leftovers(
                 fs::rename(&path, target)?;
             } else if is_output(&path) {
                 let _ = fs::remove_dir_all(&path);
+            } else {
+                // A kill during the removal of the previous outputs can
+                // leave the directory empty: removing an empty directory
+                // loses nothing (`remove_dir` refuses a non-empty one).
+                let _ = fs::remove_dir(&path);
             }
         }
     }

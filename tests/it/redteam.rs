@@ -293,7 +293,6 @@ fn merge_refuses_a_fifo_instead_of_hanging() {
 /// patientflow merge sh/0 sh/1 --out m &   (sh/1/run.json a FIFO)
 /// kill -TERM $!; sleep 5; ps $!            # still there, wchan wait_for_partner
 #[test]
-#[ignore = "open defect: the first SIGTERM does not stop a command blocked in open(2) on a FIFO"]
 fn the_first_sigterm_stops_a_merge_blocked_on_a_fifo() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = shards(tmp.path());
@@ -305,10 +304,18 @@ fn the_first_sigterm_stops_a_merge_blocked_on_a_fifo() {
     let out_dir = tmp.path().join("m");
     let child = spawn(&["merge", &a, &b, "--out", out_dir.to_str().unwrap()], None);
     std::thread::sleep(Duration::from_secs(1));
+    // The FIFO is now refused before it is opened, so merge has usually
+    // ended (exit 2) by the time the signal comes; if not, the signal
+    // stops it (130). Either way it never blocks.
     signal(child.id(), "TERM");
     let out =
         wait_bounded(child, Duration::from_secs(5)).expect("merge still running 5 s after SIGTERM");
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(2) | Some(130)),
+        "{:?}: {}",
+        out.status.code(),
+        text(&out.stderr)
+    );
 }
 
 /// A SIGKILL that lands while the previous outputs (`.NAME.old-PID-K`) are
@@ -318,7 +325,6 @@ fn the_first_sigterm_stops_a_merge_blocked_on_a_fifo() {
 ///
 /// mkdir .o1.old-999999-0 && patientflow run small.toml --out o1   # .o1.old-999999-0 stays
 #[test]
-#[ignore = "open defect: an empty .NAME.old-PID-K directory left by a kill is never swept"]
 fn an_empty_old_directory_left_by_a_kill_is_swept() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
@@ -471,7 +477,6 @@ fn a_line_break_in_a_scenario_name_becomes_a_space_everywhere() {
 ///
 /// patientflow check small.toml --set demand.crises_per_day=1e308
 #[test]
-#[ignore = "open defect: check blames readmissions for a balance that overflowed on demand"]
 fn check_does_not_blame_readmissions_for_an_overflow() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
