@@ -476,7 +476,8 @@ fn check(args: CheckArgs) -> Result<(), CliError> {
     let loaded = scenario::load(&args.scenario, &args.sets)?;
     let result = experiment::check::offered_load(&loaded.scenario);
     let title = format!("{}: {}", args.scenario.display(), loaded.scenario.name);
-    println!("{}\n", report::escape::terminal(&title));
+    // One line: a line break in the name or path is a space here.
+    println!("{}\n", report::escape::clean(&title));
     print!("{}", experiment::check::format_check(&result));
     let overloaded: Vec<&str> = result.overloaded().map(|s| s.service).collect();
     if overloaded.is_empty() {

@@ -643,7 +643,8 @@ fn announce(loaded: &LoadedScenario, settings: &Settings) {
     eprintln!(
         "patientflow {}: {} ({how_many}, seed {}{shard}, {})",
         env!("CARGO_PKG_VERSION"),
-        crate::report::escape::terminal(&sc.name),
+        // One line: a line break in the name is a space here.
+        crate::report::escape::clean(&sc.name),
         sc.seed,
         crate::report::prose::counted(resolve_threads(settings.threads) as u64, "thread")
     );

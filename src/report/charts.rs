@@ -428,7 +428,11 @@ pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
         let y0 = lo.min(0.0);
         let y1 = hi.max(0.0) + (hi - y0).abs().max(1.0) * 0.15;
         let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let labels: Vec<String> = c.estimates.iter().map(|e| e.label.clone()).collect();
+        let labels: Vec<String> = c
+            .estimates
+            .iter()
+            .map(|e| super::escape::clean(&e.label).into_owned())
+            .collect();
 
         let mut chart = ChartBuilder::on(&main)
             .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
@@ -560,7 +564,13 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
         let (x0, x1) = (lo - pad, hi + pad);
         // Row i is drawn at y = n - 1 - i, so the first estimate is on top.
         let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let labels: Vec<String> = c.estimates.iter().rev().map(|e| e.label.clone()).collect();
+        // Row labels are one line each: line breaks in a plan's name as spaces.
+        let labels: Vec<String> = c
+            .estimates
+            .iter()
+            .rev()
+            .map(|e| super::escape::clean(&e.label).into_owned())
+            .collect();
         let mut chart = ChartBuilder::on(&main)
             .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
             .margin(14)
@@ -701,7 +711,7 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             if l.label.is_empty() {
                 "Mean effect".to_string()
             } else {
-                l.label.clone()
+                super::escape::clean(&l.label).into_owned()
             }
         })
         .collect();
@@ -756,7 +766,10 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             .x_label_formatter(&|x| {
                 let i = x.round();
                 if i >= 0.0 && (x - i).abs() < 1e-6 {
-                    c.x_values.get(i as usize).cloned().unwrap_or_default()
+                    c.x_values
+                        .get(i as usize)
+                        .map(|x| super::escape::clean(x).into_owned())
+                        .unwrap_or_default()
                 } else {
                     String::new()
                 }

@@ -425,7 +425,6 @@ fn memory_does_not_grow_with_scenarios_times_chain_bytes() {
 /// patientflow check plan.toml | head -1      # "plan.toml: Evil" / "name"
 /// patientflow run plan.toml 2>&1 | head -1   # "patientflow 0.1.0: Evil" / "name ..."
 #[test]
-#[ignore = "open defect: a line break in a scenario name reaches the terminal and SVG labels raw"]
 fn a_line_break_in_a_scenario_name_becomes_a_space_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
