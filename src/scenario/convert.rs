@@ -7,9 +7,12 @@
 //! out is final: nothing downstream re-checks it.
 
 use super::calendar::{ClockWindow, Date, Weekday};
-use super::de::{Located, list};
-use super::dist::{Dist, DistSpec};
-use super::error::{ErrorKind, ScenarioError, human_fixed, human_number, truncate_token};
+use super::de::Located;
+use super::dist::{Dist, FAMILIES, ParamKind, ParamValue};
+use super::error::{
+    ErrorKind, ScenarioError, format_float, human_fixed, human_number, list, list_quoted,
+    truncate_for_message, truncate_token,
+};
 use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
 use super::suggest::did_you_mean;
@@ -507,9 +510,7 @@ impl Converter<'_> {
         match &v.value {
             Param::Str(s) => parse_duration(s).map_err(|m| self.invalid(v, m)),
             Param::Int(i) => Err(self.invalid(v, bare_number_message(&i.to_string()))),
-            Param::Float(f) => {
-                Err(self.invalid(v, bare_number_message(&super::tree::format_float(*f))))
-            }
+            Param::Float(f) => Err(self.invalid(v, bare_number_message(&format_float(*f)))),
             other => Err(self.err(
                 ErrorKind::WrongType,
                 v.origin,
@@ -543,170 +544,16 @@ fn default_start_date() -> Date {
     Date::from_ymd(y, m, d).expect("2025-04-01 is a valid date")
 }
 
-fn list_quoted(names: &[&str]) -> String {
-    let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    q.join(", ")
-}
-
 fn describe_param(p: &Param) -> String {
     match p {
         Param::Str(s) => {
             let mut t = format!("{s:?}");
-            super::tree::truncate_for_message(&mut t);
+            truncate_for_message(&mut t);
             t
         }
         Param::Int(i) => i.to_string(),
-        Param::Float(f) => super::tree::format_float(*f),
+        Param::Float(f) => format_float(*f),
         Param::Array(_) => "an array".to_string(),
         Param::Other(d) => d.clone(),
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ParamKind {
-    Duration,
-    Number,
-    Durations,
-    Numbers,
-}
-
-struct ParamSpec {
-    name: &'static str,
-    kind: ParamKind,
-    required: bool,
-}
-
-enum ParamValue {
-    One(f64),
-    List(Vec<f64>),
-}
-
-impl ParamValue {
-    fn one(&self) -> f64 {
-        match self {
-            ParamValue::One(v) => *v,
-            ParamValue::List(_) => f64::NAN,
-        }
-    }
-
-    fn list(&self) -> Vec<f64> {
-        match self {
-            ParamValue::List(v) => v.clone(),
-            ParamValue::One(v) => vec![*v],
-        }
-    }
-}
-
-/// A distribution family: its name in files, its parameters (in the order
-/// `build` reads them) and how to make a [`DistSpec`] from them.
-struct Family {
-    name: &'static str,
-    params: &'static [ParamSpec],
-    build: fn(&[ParamValue]) -> DistSpec,
-}
-
-const fn req(name: &'static str, kind: ParamKind) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind,
-        required: true,
-    }
-}
-
-use ParamKind::{Duration as D, Durations as DS, Number as N, Numbers as NS};
-
-/// The table of `docs/scenario-format.md`. `build` only runs after every required
-/// parameter was read, so indexing `p` is within bounds; `get` keeps it total.
-/// Every parameter name of any family, each once, in table order.
-pub(crate) fn dist_parameter_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Vec::new();
-    for p in FAMILIES.iter().flat_map(|f| f.params) {
-        if !names.contains(&p.name) {
-            names.push(p.name);
-        }
-    }
-    names
-}
-
-/// Whether `param` is a parameter of the distribution family `family`;
-/// `None` when `family` is not a family name.
-pub(crate) fn is_dist_parameter(family: &str, param: &str) -> Option<bool> {
-    FAMILIES
-        .iter()
-        .find(|f| f.name == family)
-        .map(|f| f.params.iter().any(|p| p.name == param))
-}
-
-const FAMILIES: &[Family] = &[
-    Family {
-        name: "fixed",
-        params: &[req("value", D)],
-        build: |p| DistSpec::Fixed { value: at(p, 0) },
-    },
-    Family {
-        name: "exponential",
-        params: &[req("mean", D)],
-        build: |p| DistSpec::Exponential { mean: at(p, 0) },
-    },
-    Family {
-        name: "lognormal",
-        params: &[req("mean", D), req("sd", D)],
-        build: |p| DistSpec::LogNormal {
-            mean: at(p, 0),
-            sd: at(p, 1),
-        },
-    },
-    Family {
-        name: "gamma",
-        params: &[req("mean", D), req("sd", D)],
-        build: |p| DistSpec::Gamma {
-            mean: at(p, 0),
-            sd: at(p, 1),
-        },
-    },
-    Family {
-        name: "weibull",
-        params: &[req("shape", N), req("scale", D)],
-        build: |p| DistSpec::Weibull {
-            shape: at(p, 0),
-            scale: at(p, 1),
-        },
-    },
-    Family {
-        name: "triangular",
-        params: &[req("min", D), req("mode", D), req("max", D)],
-        build: |p| DistSpec::Triangular {
-            min: at(p, 0),
-            mode: at(p, 1),
-            max: at(p, 2),
-        },
-    },
-    Family {
-        name: "uniform",
-        params: &[req("min", D), req("max", D)],
-        build: |p| DistSpec::Uniform {
-            min: at(p, 0),
-            max: at(p, 1),
-        },
-    },
-    Family {
-        name: "empirical",
-        params: &[
-            req("values", DS),
-            ParamSpec {
-                name: "weights",
-                kind: NS,
-                required: false,
-            },
-        ],
-        build: |p| DistSpec::Empirical {
-            values: p.first().map(ParamValue::list).unwrap_or_default(),
-            weights: p.get(1).map(ParamValue::list).unwrap_or_default(),
-        },
-    },
-];
-
-/// Parameter `i` as a number; NaN (refused by `Dist::new`) if absent.
-fn at(p: &[ParamValue], i: usize) -> f64 {
-    p.get(i).map_or(f64::NAN, ParamValue::one)
 }

@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::error::ErrorKind;
+use super::error::{ErrorKind, list};
 use super::suggest::did_you_mean;
 use super::tree::{Node, Origin, Table, Value};
 
@@ -108,7 +108,7 @@ fn describe_unexpected(u: de::Unexpected<'_>) -> String {
         U::Bool(b) => b.to_string(),
         U::Unsigned(n) => n.to_string(),
         U::Signed(n) => n.to_string(),
-        U::Float(f) => super::tree::format_float(f),
+        U::Float(f) => super::error::format_float(f),
         U::Char(c) => format!("{c:?}"),
         U::Str(s) => format!("{s:?}"),
         U::Map => "a table".to_string(),
@@ -116,7 +116,7 @@ fn describe_unexpected(u: de::Unexpected<'_>) -> String {
         U::Unit => "nothing".to_string(),
         other => other.to_string(),
     };
-    super::tree::truncate_for_message(&mut s);
+    super::error::truncate_for_message(&mut s);
     s
 }
 
@@ -188,16 +188,6 @@ impl de::Error for DeError {
 
     fn duplicate_field(field: &'static str) -> Self {
         DeError::new(ErrorKind::InvalidValue, format!("duplicate key `{field}`"))
-    }
-}
-
-/// `a`, `b` and `c`.
-pub(crate) fn list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.as_slice() {
-        [] => "no keys".to_string(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

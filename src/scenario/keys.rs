@@ -7,7 +7,7 @@
 //! `tests/data/scenarios/full.toml`, which sets every key, and checks that
 //! the two agree, so the list cannot drift from the format unnoticed.
 
-use super::convert::dist_parameter_names;
+use super::dist::dist_parameter_names;
 
 /// Every table and value key of format v1 (plus `sources` additions), in
 /// the order of `docs/scenario-format.md`. Keys whose value is a distribution table are

@@ -335,7 +335,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     let (number, unit) = s.split_at(split);
     let shown = {
         let mut t = format!("{s:?}");
-        super::tree::truncate_for_message(&mut t);
+        super::error::truncate_for_message(&mut t);
         t
     };
     if unit.is_empty() {
@@ -357,7 +357,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     }
     let Some(&(_, hours_per_unit, _)) = DURATION_UNITS.iter().find(|(u, _, _)| *u == unit) else {
         let mut u = unit.to_string();
-        super::tree::truncate_for_message(&mut u);
+        super::error::truncate_for_message(&mut u);
         return Err(format!(
             "unknown duration unit `{u}` in {shown}; the units are m (minutes), h (hours), d (days) and w (weeks)"
         ));
@@ -408,7 +408,7 @@ impl<'de> Deserialize<'de> for Hours {
                 Err(E::custom(bare_number_message(&v.to_string())))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Hours, E> {
-                Err(E::custom(bare_number_message(&super::tree::format_float(
+                Err(E::custom(bare_number_message(&super::error::format_float(
                     v,
                 ))))
             }
@@ -594,7 +594,7 @@ impl<'de> Deserialize<'de> for Day {
                     .map(|d| format!(", did you mean `{}`?", d.name()))
                     .unwrap_or_else(|| did_you_mean(v, &names));
                 let mut shown = format!("{v:?}");
-                super::tree::truncate_for_message(&mut shown);
+                super::error::truncate_for_message(&mut shown);
                 Err(E::custom(format!(
                     "expected a day name \"Mon\" to \"Sun\", found {shown}{hint}"
                 )))
@@ -619,7 +619,7 @@ impl<'de> Deserialize<'de> for DateValue {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DateValue, E> {
                 Date::parse(v).map(DateValue).ok_or_else(|| {
                     let mut shown = format!("{v:?}");
-                    super::tree::truncate_for_message(&mut shown);
+                    super::error::truncate_for_message(&mut shown);
                     E::custom(format!(
                         "expected a date \"YYYY-MM-DD\" that exists in the calendar (years 0001 \
                          to 9999), found {shown}"

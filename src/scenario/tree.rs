@@ -8,7 +8,6 @@
 //! while converting to a [`Scenario`](super::Scenario), can still point at the
 //! exact text.
 
-use super::convert::is_dist_parameter;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -18,7 +17,11 @@ use std::sync::Arc;
 use toml::de::{DeTable, DeValue};
 use toml::value::Datetime;
 
-use super::error::{ErrorKind, ErrorOrigin, ScenarioError, Snippet, truncate_token};
+use super::dist::is_dist_parameter;
+use super::error::{
+    ErrorKind, ErrorOrigin, ScenarioError, Snippet, format_float, truncate_for_message,
+    truncate_token,
+};
 
 /// Deeper nesting than this is refused: no scenario needs it, and it keeps
 /// every recursive walk over the tree far from the stack limit.
@@ -239,15 +242,6 @@ impl Node {
 
     pub(crate) fn is_table(&self) -> bool {
         matches!(self.value, Value::Table(_))
-    }
-}
-
-/// Long values are shortened in messages so an error stays one readable line.
-pub(crate) fn truncate_for_message(s: &mut String) {
-    const MAX: usize = 60;
-    if s.chars().count() > MAX {
-        let cut: String = s.chars().take(MAX).collect();
-        *s = format!("{cut}...");
     }
 }
 
@@ -771,18 +765,6 @@ fn write_inline(out: &mut String, n: &Node) {
             out.push_str(" }");
         }
     }
-}
-
-/// Shortest text that reads back as the same f64, in TOML float syntax.
-pub(crate) fn format_float(f: f64) -> String {
-    if f.is_nan() {
-        return if f.is_sign_negative() { "-nan" } else { "nan" }.to_string();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    // Debug gives the shortest round-trip form and always a `.` or an exponent.
-    format!("{f:?}")
 }
 
 fn write_string(out: &mut String, s: &str) {
