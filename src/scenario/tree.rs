@@ -22,6 +22,7 @@ use super::error::{
     ErrorKind, ErrorOrigin, ScenarioError, Snippet, format_float, truncate_for_message,
     truncate_token,
 };
+use super::keys::child_order;
 
 /// Deeper nesting than this is refused: no scenario needs it, and it keeps
 /// every recursive walk over the tree far from the stack limit.
@@ -473,101 +474,11 @@ fn is_bare_key(k: &str) -> bool {
 // ---------------------------------------------------------------------------
 // Writing the resolved document as TOML 1.0.
 
-/// The order keys are written in: the order of `docs/scenario-format.md` where the table is
-/// known, then the rest alphabetically. Only presentation; any order would
-/// be deterministic, this one reads like the documentation.
-fn key_order(path: &[&str], table: &Table) -> &'static [&'static str] {
-    if table.contains_key("dist") {
-        return &[
-            "dist", "value", "mean", "sd", "shape", "scale", "min", "mode", "max", "values",
-            "weights",
-        ];
-    }
-    match path {
-        [] => &[
-            "scenario",
-            "demand",
-            "pru",
-            "frailty_unit",
-            "ed",
-            "acute",
-            "pathways",
-            "community",
-            "rehab",
-            "care_homes",
-            "readmission",
-            "sources",
-        ],
-        ["scenario"] => &[
-            "name",
-            "description",
-            "start_date",
-            "warm_up",
-            "horizon",
-            "replications",
-            "seed",
-        ],
-        ["demand"] => &[
-            "crises_per_day",
-            "frail_share",
-            "hour_of_day",
-            "day_of_week",
-            "month_of_year",
-        ],
-        ["pru"] => &[
-            "cars",
-            "open",
-            "days",
-            "eligible_share",
-            "visit",
-            "treated_at_home",
-            "community_follow_up",
-        ],
-        ["frailty_unit"] => &[
-            "slots",
-            "open",
-            "days",
-            "assessment",
-            "discharged_same_day",
-            "community_follow_up",
-        ],
-        ["ed"] => &["frail_admit_share", "other_admit_share"],
-        ["acute"] => &[
-            "beds",
-            "discharge_hours",
-            "weekend_discharge_hours",
-            "los",
-            "capacity_changes",
-        ],
-        ["acute", "los"] => &["frail", "other"],
-        ["acute", "capacity_changes"] => &["from", "to", "beds"],
-        ["pathways"] => &["frail", "other", "process_delay"],
-        ["community"] => &[
-            "teams",
-            "caseload_per_team",
-            "referrals_per_day",
-            "priority",
-            "episode",
-        ],
-        ["community", "episode"] => &["discharge", "avoidance", "community"],
-        ["rehab"] => &["beds", "stay", "community_follow_up"],
-        ["care_homes"] => &[
-            "beds",
-            "initial_occupancy",
-            "stay",
-            "community_placements_per_day",
-            "hospital_first",
-            "crises_per_resident_year",
-            "red_bag",
-        ],
-        ["care_homes", "red_bag"] => &["enabled", "los_reduction", "min_los"],
-        ["readmission"] => &["window", "p0", "p1", "p2"],
-        _ => &[],
-    }
-}
-
+/// The order keys are written in: the format's order ([`child_order`]) where
+/// the table is known, then the rest alphabetically. Only presentation; any
+/// order would be deterministic, this one reads like the documentation.
 fn ordered<'t>(path: &[&str], t: &'t Table) -> Vec<(&'t str, &'t Node)> {
-    let order = key_order(path, t);
+    let order = child_order(path, t.contains_key("dist"));
     let mut v: Vec<(&str, &Node)> = t.iter().map(|(k, e)| (k.as_str(), &e.node)).collect();
     // Stable sort on rank; the map already gives alphabetical order within a rank.
     v.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
