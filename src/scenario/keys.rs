@@ -177,24 +177,24 @@ pub(crate) fn all_known_keys() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::tree::{Node, Value};
     use std::path::Path;
+    use toml::de::{DeTable, DeValue};
 
-    /// Dotted paths of every table and value in `node`, not descending into
+    /// Dotted paths of every table and value in `table`, not descending into
     /// distribution tables or arrays.
-    fn paths(prefix: &str, node: &Node, out: &mut Vec<String>) {
-        if let Value::Table(t) = &node.value {
-            if t.contains_key("dist") {
-                return;
-            }
-            for (k, e) in t {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                out.push(p.clone());
-                paths(&p, &e.node, out);
+    fn paths(prefix: &str, table: &DeTable<'_>, out: &mut Vec<String>) {
+        if table.contains_key("dist") {
+            return;
+        }
+        for (k, v) in table {
+            let p = if prefix.is_empty() {
+                k.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", k.get_ref())
+            };
+            out.push(p.clone());
+            if let DeValue::Table(t) = v.get_ref() {
+                paths(&p, t, out);
             }
         }
     }
@@ -205,7 +205,7 @@ mod tests {
         let doc = crate::scenario::ScenarioDoc::read(&path).expect("full.toml loads");
         doc.to_scenario().expect("full.toml is valid");
         let mut found = Vec::new();
-        paths("", &doc.root_node(), &mut found);
+        paths("", &doc.document().expect("parses"), &mut found);
         found.sort();
         let mut listed: Vec<String> = FORMAT
             .iter()

@@ -6,20 +6,24 @@
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize as _;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use serde::de::IntoDeserializer as _;
+use serde_path_to_error::Segment;
 use sha2::{Digest, Sha256};
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::convert::Converter;
-use super::de::{DeError, NodeDe};
-use super::error::{ErrorKind, ErrorOrigin, ScenarioError};
-use super::raw::RawFile;
-use super::tree::{
-    self, Entry, Node, Origin, SourceKind, Sources, Table, Value, from_de_table, from_de_value,
-    merge, merge_entry, split_key,
-};
+use super::doc::{self, Item, Origin, SourceKind, Sources, Table, split_key};
+use super::error::{ErrorKind, ErrorOrigin, ScenarioError, list};
+use super::keys::child_order;
+use super::raw::{DIST_TABLE, RawFile, SOURCES_TABLE, TABLE, is_datetime_key};
+use super::suggest::did_you_mean;
 use super::types::Scenario;
 
 /// Files larger than this are refused before parsing: a scenario is a few
@@ -93,14 +97,69 @@ pub struct DocEntry {
     pub value: Node,
 }
 
+/// A value taken out of a document (a swept value): where it was written
+/// and its text, so it can be set elsewhere in the document.
+#[derive(Clone, Debug)]
+pub struct Node {
+    origin: Origin,
+    toml: String,
+    items: Option<Vec<Node>>,
+}
+
+impl Node {
+    fn of(v: &Item<'_>) -> Node {
+        Node {
+            origin: Origin::of(v.span()),
+            toml: doc::inline(v.get_ref()),
+            items: match v.get_ref() {
+                DeValue::Array(a) => Some(a.iter().map(Node::of).collect()),
+                _ => None,
+            },
+        }
+    }
+
+    /// Where this value was written.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The elements of an array; `None` if this is not an array.
+    pub fn array_items(&self) -> Option<&[Node]> {
+        self.items.as_deref()
+    }
+
+    /// The value as a TOML 1.0 inline value (for messages and sweep labels).
+    pub fn to_toml_value(&self) -> String {
+        self.toml.clone()
+    }
+}
+
+/// A change made to the document after its files were read.
+#[derive(Clone, Debug)]
+enum Op {
+    /// A `--set` assignment: the input holding it.
+    Set(usize),
+    /// A value written elsewhere in the inputs, set at a dotted key.
+    SetValue {
+        key: String,
+        key_origin: Origin,
+        value: Origin,
+    },
+    /// A top-level table taken out.
+    Remove(String),
+}
+
 /// A merged scenario document (after `extends`), before conversion.
 ///
-/// Cloning is cheap enough to make one per sweep point.
+/// It holds its inputs (the source map) and what was done to them; the
+/// document itself is parsed from them when needed, a few kilobytes of
+/// TOML. Cloning is cheap enough to make one per sweep point.
 #[derive(Clone, Debug)]
 pub struct ScenarioDoc {
-    root: Table,
-    root_origin: Origin,
     sources: Sources,
+    /// The files of the `extends` chain as inputs, the given file first.
+    chain: Vec<usize>,
+    ops: Vec<Op>,
     path: PathBuf,
     files: Vec<PathBuf>,
 }
@@ -111,16 +170,17 @@ impl ScenarioDoc {
         let mut sources = Sources::default();
         let mut files = Vec::new();
         let mut chain = Vec::new();
-        let root = read_chain(path, None, &mut sources, &mut files, &mut chain)?;
-        Ok(ScenarioDoc {
-            root,
-            // The given file is source 0; its line 1 stands for "the whole
-            // document" (missing top-level tables are reported there).
-            root_origin: Origin::new(0, 0..0),
+        let mut ids = Vec::new();
+        read_chain(path, None, &mut sources, &mut files, &mut chain, &mut ids)?;
+        let doc = ScenarioDoc {
             sources,
+            chain: ids,
+            ops: Vec::new(),
             path: path.to_path_buf(),
             files,
-        })
+        };
+        doc.document()?;
+        Ok(doc)
     }
 
     /// Parses a document from text, as if read from `path` (no `extends`
@@ -129,19 +189,19 @@ impl ScenarioDoc {
     pub fn parse_str(text: &str, path: &Path) -> Result<ScenarioDoc, ScenarioError> {
         let mut sources = Sources::default();
         let id = sources.add(SourceKind::File(path.to_path_buf()), text);
-        let mut root = parse_source(&sources, id)?;
-        if let Some(e) = root.remove("extends") {
+        let root = parse_source(&sources, id)?;
+        if let Some((k, _)) = root.get_key_value("extends") {
             return Err(sources.error(
                 ErrorKind::InvalidValue,
-                e.key_origin,
+                Origin::of(k.span()),
                 Some("extends".into()),
                 "`extends` needs a file on disk to resolve against".to_string(),
             ));
         }
         Ok(ScenarioDoc {
-            root,
-            root_origin: Origin::new(id, 0..0),
             sources,
+            chain: vec![id],
+            ops: Vec::new(),
             path: path.to_path_buf(),
             files: vec![path.to_path_buf()],
         })
@@ -157,53 +217,51 @@ impl ScenarioDoc {
         &self.files
     }
 
+    /// Where "the whole document" is reported (missing top-level tables):
+    /// the start of the given file.
+    fn root_origin(&self) -> Origin {
+        self.sources
+            .origin(self.chain.first().copied().unwrap_or(0), 0..0)
+    }
+
+    /// The merged document: the files of the chain, base first, then every
+    /// change in order.
+    pub(crate) fn document(&self) -> Result<Table<'_>, ScenarioError> {
+        let mut root = Table::new();
+        for &id in self.chain.iter().rev() {
+            let mut table = parse_source(&self.sources, id)?;
+            table.remove("extends");
+            doc::merge(&mut root, table);
+        }
+        for op in &self.ops {
+            match op {
+                Op::Set(id) => apply_set(&self.sources, *id, &mut root)?,
+                Op::SetValue {
+                    key,
+                    key_origin,
+                    value,
+                } => self.apply_value(key, *key_origin, *value, &mut root)?,
+                Op::Remove(name) => {
+                    root.remove(name.as_str());
+                }
+            }
+        }
+        Ok(root)
+    }
+
     /// Applies one `KEY=VALUE` override. VALUE is read as a TOML value, or
     /// taken as a string when it is not one (so `4d` and `08:00-22:00` need
     /// no quotes). Keys are checked when the document is converted, exactly
     /// as keys from a file.
     pub fn set(&mut self, assignment: &str) -> Result<(), ScenarioError> {
         let id = self.sources.add(SourceKind::Set, assignment);
-        let whole = Origin::new(id, 0..assignment.len());
-        let bad = |sources: &Sources, origin: Origin, key: Option<String>, msg: String| {
-            sources.error(ErrorKind::BadSet, origin, key, msg)
-        };
-        let Some((key_text, value_text)) = assignment.split_once('=') else {
-            return Err(bad(
-                &self.sources,
-                whole,
-                None,
-                "expected KEY=VALUE, such as pru.cars=2".to_string(),
-            ));
-        };
-        let parts = split_key(key_text).map_err(|m| bad(&self.sources, whole, None, m))?;
-        if parts.first().is_some_and(|(k, _)| k == "extends") {
-            return Err(bad(
-                &self.sources,
-                Origin::new(id, 0..key_text.len()),
-                Some("extends".into()),
-                "`extends` cannot be set: it is resolved when the file is read".to_string(),
-            ));
+        self.ops.push(Op::Set(id));
+        if let Err(e) = self.document() {
+            self.ops.pop();
+            self.sources.list.pop();
+            return Err(e);
         }
-        let value_start = key_text.len() + 1;
-        let lead = value_text.len() - value_text.trim_start().len();
-        let trimmed = value_text.trim();
-        let span = value_start + lead..value_start + lead + trimmed.len();
-        let node = match DeValue::parse(trimmed) {
-            // Spans are relative to the value; shifted, they are relative
-            // to the assignment.
-            Ok(v) => from_de_value(v.get_ref(), v.span(), id, span.start, &self.sources, 1)
-                .map_err(|e| e.under_key(key_text.trim()))?,
-            Err(_) => Node {
-                value: Value::String(trimmed.to_string()),
-                origin: Origin::new(id, span),
-            },
-        };
-        let keys: Vec<(String, Origin)> = parts
-            .into_iter()
-            .map(|(k, r)| (k, Origin::new(id, r)))
-            .collect();
-        self.put(&keys, node)
-            .map_err(|m| bad(&self.sources, whole, Some(key_text.trim().to_string()), m))
+        Ok(())
     }
 
     /// Sets `key` (dotted, such as `community.teams`) to `value`, merging as
@@ -214,45 +272,67 @@ impl ScenarioDoc {
         key_origin: Origin,
         value: Node,
     ) -> Result<(), ScenarioError> {
-        let parts = split_key(key).map_err(|m| {
-            self.sources
-                .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
-        })?;
-        let keys: Vec<(String, Origin)> = parts.into_iter().map(|(k, _)| (k, key_origin)).collect();
-        self.put(&keys, value).map_err(|m| {
-            self.sources
-                .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
-        })
+        self.ops.push(Op::SetValue {
+            key: key.to_string(),
+            key_origin,
+            value: value.origin,
+        });
+        if let Err(e) = self.document() {
+            self.ops.pop();
+            return Err(e);
+        }
+        Ok(())
     }
 
-    /// Puts `node` at the dotted path, creating tables on the way.
-    fn put(&mut self, keys: &[(String, Origin)], node: Node) -> Result<(), String> {
-        put_in(&mut self.root, keys, 0, node)
+    /// Re-reads the value written at `value` and puts it at `key`.
+    fn apply_value<'a>(
+        &'a self,
+        key: &str,
+        key_origin: Origin,
+        value: Origin,
+        root: &mut Table<'a>,
+    ) -> Result<(), ScenarioError> {
+        let bad = |m: String| {
+            self.sources
+                .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
+        };
+        let parts = split_key(key).map_err(bad)?;
+        let Some((_, text)) = self.sources.text_at(value) else {
+            return Err(bad("internal: the value's text is missing".to_string()));
+        };
+        let parsed = DeValue::parse(text).map_err(|e| bad(e.message().to_string()))?;
+        let item = doc::place(parsed, None, value.start, &self.sources, 1)?;
+        let keys: Vec<(String, Origin)> = parts.into_iter().map(|(k, _)| (k, key_origin)).collect();
+        put_in(root, &keys, 0, item).map_err(bad)
     }
 
     /// Removes a top-level table (such as `[sweep]`) and returns its entries,
     /// keys sorted. `Ok(None)` when absent; an error when `name` is not a table.
     pub fn take_table(&mut self, name: &str) -> Result<Option<Vec<DocEntry>>, ScenarioError> {
-        let Some(entry) = self.root.remove(name) else {
+        let root = self.document()?;
+        let Some(value) = root.get(name) else {
             return Ok(None);
         };
-        match entry.node.value {
-            Value::Table(t) => Ok(Some(
-                t.into_iter()
-                    .map(|(key, e)| DocEntry {
-                        key,
-                        key_origin: e.key_origin,
-                        value: e.node,
-                    })
-                    .collect(),
-            )),
-            _ => Err(self.sources.error(
-                ErrorKind::WrongType,
-                entry.node.origin,
-                Some(name.to_string()),
-                format!("expected a table, found {}", entry.node.describe()),
-            )),
-        }
+        let entries = match value.get_ref() {
+            DeValue::Table(t) => t
+                .iter()
+                .map(|(k, v)| DocEntry {
+                    key: k.get_ref().to_string(),
+                    key_origin: Origin::of(k.span()),
+                    value: Node::of(v),
+                })
+                .collect(),
+            other => {
+                return Err(self.sources.error(
+                    ErrorKind::WrongType,
+                    Origin::of(value.span()),
+                    Some(name.to_string()),
+                    format!("expected a table, found {}", doc::describe(other)),
+                ));
+            }
+        };
+        self.ops.push(Op::Remove(name.to_string()));
+        Ok(Some(entries))
     }
 
     /// An error located at `origin` (from a node or entry of this document).
@@ -271,16 +351,17 @@ impl ScenarioDoc {
     /// file or a `--set`), or at the start of the document when the key is
     /// absent (a default).
     pub fn error_at_key(&self, kind: ErrorKind, key: &str, message: String) -> ScenarioError {
-        let mut table = &self.root;
-        let mut origin = self.root_origin;
+        let root = self.document().unwrap_or_default();
+        let mut table = &root;
+        let mut origin = self.root_origin();
         for part in key.split('.') {
-            let Some(entry) = table.get(part) else {
-                origin = self.root_origin;
+            let Some(v) = table.get(part) else {
+                origin = self.root_origin();
                 break;
             };
-            origin = entry.node.origin;
-            match &entry.node.value {
-                Value::Table(t) => table = t,
+            origin = Origin::of(v.span());
+            match v.get_ref() {
+                DeValue::Table(t) => table = t,
                 _ => break,
             }
         }
@@ -298,12 +379,9 @@ impl ScenarioDoc {
     pub fn to_scenario_with_sources(
         &self,
     ) -> Result<(Scenario, BTreeMap<String, String>), ScenarioError> {
-        let root = self.root_node();
-        let raw = RawFile::deserialize(NodeDe {
-            node: &root,
-            path: Vec::new(),
-        })
-        .map_err(|e| self.de_error(e))?;
+        let root = Spanned::new(self.root_origin().span(), self.document()?);
+        let raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
+            .map_err(|e| self.de_error(&e))?;
         let converter = Converter {
             sources: &self.sources,
         };
@@ -311,75 +389,316 @@ impl ScenarioDoc {
         Ok((converter.scenario(raw)?, cited))
     }
 
-    /// The merged document as one node.
-    pub(crate) fn root_node(&self) -> Node {
-        Node {
-            value: Value::Table(self.root.clone()),
-            origin: self.root_origin,
-        }
-    }
-
     /// Every value of the document as (dotted key, TOML text), in the order
     /// the resolved TOML is written: distribution tables, arrays and inline
     /// tables of shares are one value each. For the report's parameter table.
     pub fn parameters(&self) -> Vec<(String, String)> {
-        tree::flatten_values(&self.root)
+        doc::flatten_values(&self.document().unwrap_or_default())
     }
 
-    fn de_error(&self, e: DeError) -> ScenarioError {
-        match e.located {
-            Some((origin, path)) => self.sources.error(e.kind, origin, Some(path), e.message),
-            None => {
-                ScenarioError::unlocated(e.kind, ErrorOrigin::File(self.path.clone()), e.message)
-            }
+    /// An error from deserializing, in the format's words: `toml` gives the
+    /// span and serde's message, `serde_path_to_error` the key path; the
+    /// value found is described from the document.
+    fn de_error(&self, e: &serde_path_to_error::Error<toml::de::Error>) -> ScenarioError {
+        let inner = e.inner();
+        let message = inner.message();
+        let root = self.document().unwrap_or_default();
+        let path = resolve_path(&root, e.path(), inner.span());
+        let item = item_at(&root, &path);
+        let (kind, key, text) = translate(message, &path, item.map(Spanned::get_ref));
+        // `toml` places a refusal raised after an array's element was read
+        // at the array: the element's own span is in the document.
+        let span = match (kind, item) {
+            (ErrorKind::UnknownKey | ErrorKind::MissingKey, _) | (_, None) => inner.span(),
+            (_, Some(item)) => Some(item.span()),
+        };
+        match span {
+            Some(span) => self.sources.error(kind, Origin::of(span), Some(key), text),
+            None => ScenarioError::unlocated(kind, ErrorOrigin::File(self.path.clone()), text),
         }
     }
 
     /// The document as TOML 1.0 text, deterministic (keys in the order of
     /// `docs/scenario-format.md`, then alphabetical).
     pub fn to_toml(&self) -> String {
-        tree::write_document(&self.root)
+        doc::write_document(&self.document().unwrap_or_default())
     }
 }
 
-/// Puts `node` at `keys[depth..]` below `table`; `keys[..depth]` led here.
-fn put_in(
-    table: &mut Table,
+/// A step in a key path: a table key or an array index.
+#[derive(Clone, Debug)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders `acute.capacity_changes[1].from`.
+fn render_path(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => {
+                let _ = write!(s, "[{i}]");
+            }
+        }
+    }
+    s
+}
+
+/// The key path of an error in the document's terms. serde's private keys
+/// (of `Spanned`) are left out; a key `serde_path_to_error` could not read
+/// (a key read with its span) is the key of the table's entry whose text
+/// holds the error's span.
+fn resolve_path(
+    root: &Table<'_>,
+    path: &serde_path_to_error::Path,
+    span: Option<Range<usize>>,
+) -> Vec<Seg> {
+    let mut out: Vec<Seg> = Vec::new();
+    for segment in path {
+        match segment {
+            Segment::Map { key } if !key.starts_with("$__") => out.push(Seg::Key(key.clone())),
+            Segment::Seq { index } => out.push(Seg::Index(*index)),
+            Segment::Unknown => {
+                let table = match item_at(root, &out).map(Spanned::get_ref) {
+                    Some(DeValue::Table(t)) => Some(t),
+                    None if out.is_empty() => Some(root),
+                    _ => None,
+                };
+                let found = table.zip(span.as_ref()).and_then(|(t, span)| {
+                    t.iter().find(|(k, v)| {
+                        let holds = |r: Range<usize>| r.start <= span.start && span.end <= r.end;
+                        holds(k.span()) || holds(v.span())
+                    })
+                });
+                if let Some((k, _)) = found {
+                    out.push(Seg::Key(k.get_ref().to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The value at `path` in the document, if there is one.
+fn item_at<'t, 'a>(root: &'t Table<'a>, path: &[Seg]) -> Option<&'t Item<'a>> {
+    let (first, rest) = path.split_first()?;
+    let Seg::Key(k) = first else { return None };
+    let mut item = root.get(k.as_str())?;
+    for seg in rest {
+        item = match (seg, item.get_ref()) {
+            (Seg::Key(k), DeValue::Table(t)) => t.get(k.as_str())?,
+            (Seg::Index(i), DeValue::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(item)
+}
+
+/// serde's names for what a value is, in the words of a TOML file.
+fn plain_expected(exp: &str) -> String {
+    match exp {
+        "a sequence" => "an array such as [1, 2, 3]".to_string(),
+        "a map" => "a table".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// serde's message about the value at `path` as (kind, key path, message).
+/// serde phrases its errors one way whatever the format (`missing field`,
+/// `unknown field`, `invalid type: ..., expected ...`, `invalid value: ...`);
+/// the readers in `raw.rs` phrase theirs the same way, or write the whole
+/// message themselves.
+fn translate(
+    message: &str,
+    path: &[Seg],
+    found: Option<&DeValue<'_>>,
+) -> (ErrorKind, String, String) {
+    let key = render_path(path);
+    let expected = |m: &str| m.rsplit_once(", expected ").map(|(_, e)| e.to_string());
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.strip_suffix('`').unwrap_or(rest);
+        let full = if key.is_empty() {
+            field.to_string()
+        } else {
+            format!("{key}.{field}")
+        };
+        return (
+            ErrorKind::MissingKey,
+            full,
+            format!("missing key `{field}`"),
+        );
+    }
+    // A date-time reaches serde as a table of one private key: a table
+    // that was expected met a date-time.
+    let datetime = matches!(found, Some(DeValue::Datetime(_)));
+    if datetime
+        && message
+            .strip_prefix("unknown field `")
+            .is_some_and(is_datetime_key)
+    {
+        let shown = found.map(doc::describe).unwrap_or_default();
+        return (
+            ErrorKind::WrongType,
+            key,
+            format!("expected {TABLE}, found {shown}"),
+        );
+    }
+    if datetime && message.ends_with("expected a spanned value") {
+        let exp = if key == "sources" {
+            SOURCES_TABLE
+        } else {
+            DIST_TABLE
+        };
+        let shown = found.map(doc::describe_found).unwrap_or_default();
+        return (
+            ErrorKind::WrongType,
+            key,
+            format!("expected {exp}, found {shown}"),
+        );
+    }
+    if message.starts_with("unknown field `") {
+        let field = match path.last() {
+            Some(Seg::Key(k)) => k.clone(),
+            _ => String::new(),
+        };
+        let table: Vec<&str> = path[..path.len().saturating_sub(1)]
+            .iter()
+            .filter_map(|s| match s {
+                Seg::Key(k) => Some(k.as_str()),
+                Seg::Index(_) => None,
+            })
+            .collect();
+        let takes = child_order(&table, false);
+        let text = match did_you_mean(&field, &takes).as_str() {
+            "" => format!("unknown key `{field}`; this table takes {}", list(&takes)),
+            hint => format!("unknown key `{field}`{hint}"),
+        };
+        return (ErrorKind::UnknownKey, key, text);
+    }
+    if message.starts_with("invalid type: ") {
+        let exp = expected(message).unwrap_or_default();
+        // A table of the format describes what it found as TOML.
+        let (exp, shown) = if exp == TABLE {
+            (exp, found.map(doc::describe))
+        } else {
+            (plain_expected(&exp), found.map(doc::describe_found))
+        };
+        let shown = shown.unwrap_or_else(|| "another type".to_string());
+        return (
+            ErrorKind::WrongType,
+            key,
+            format!("expected {exp}, found {shown}"),
+        );
+    }
+    if message.starts_with("invalid value: ") {
+        let exp = expected(message).unwrap_or_default();
+        let shown = found.map_or_else(|| "another value".to_string(), doc::describe_found);
+        return (
+            ErrorKind::InvalidValue,
+            key,
+            format!("expected {exp}, found {shown}"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        let exp = expected(message).unwrap_or_default();
+        let len = rest.split(',').next().unwrap_or("");
+        return (
+            ErrorKind::InvalidValue,
+            key,
+            format!("expected {exp}, found {len} items"),
+        );
+    }
+    (ErrorKind::InvalidValue, key, message.to_string())
+}
+
+/// Applies the `--set` assignment held by input `id` to `root`.
+fn apply_set<'a>(
+    sources: &'a Sources,
+    id: usize,
+    root: &mut Table<'a>,
+) -> Result<(), ScenarioError> {
+    let assignment: &'a str = &sources.list[id].text;
+    let whole = sources.origin(id, 0..assignment.len());
+    let bad = |origin: Origin, key: Option<String>, msg: String| {
+        sources.error(ErrorKind::BadSet, origin, key, msg)
+    };
+    let Some((key_text, value_text)) = assignment.split_once('=') else {
+        return Err(bad(
+            whole,
+            None,
+            "expected KEY=VALUE, such as pru.cars=2".to_string(),
+        ));
+    };
+    let parts = split_key(key_text).map_err(|m| bad(whole, None, m))?;
+    if parts.first().is_some_and(|(k, _)| k == "extends") {
+        return Err(bad(
+            sources.origin(id, 0..key_text.len()),
+            Some("extends".into()),
+            "`extends` cannot be set: it is resolved when the file is read".to_string(),
+        ));
+    }
+    let value_start = key_text.len() + 1;
+    let lead = value_text.len() - value_text.trim_start().len();
+    let trimmed = value_text.trim();
+    let span = value_start + lead..value_start + lead + trimmed.len();
+    let shift = sources.origin(id, span.clone()).start;
+    let item = match DeValue::parse(trimmed) {
+        // Spans are relative to the value; placed, they are where the
+        // value is in the assignment.
+        Ok(v) => {
+            doc::place(v, None, shift, sources, 1).map_err(|e| e.under_key(key_text.trim()))?
+        }
+        Err(_) => Spanned::new(
+            sources.origin(id, span).span(),
+            DeValue::String(Cow::Borrowed(trimmed)),
+        ),
+    };
+    let keys: Vec<(String, Origin)> = parts
+        .into_iter()
+        .map(|(k, r)| (k, sources.origin(id, r)))
+        .collect();
+    put_in(root, &keys, 0, item).map_err(|m| bad(whole, Some(key_text.trim().to_string()), m))
+}
+
+/// Puts `item` at `keys[depth..]` below `table`; `keys[..depth]` led here.
+fn put_in<'a>(
+    table: &mut Table<'a>,
     keys: &[(String, Origin)],
     depth: usize,
-    node: Node,
+    item: Item<'a>,
 ) -> Result<(), String> {
-    let Some((key, origin)) = keys.get(depth) else {
+    let Some((name, origin)) = keys.get(depth) else {
         return Err("empty key".to_string());
     };
     if depth + 1 == keys.len() {
-        let entry = Entry {
-            key_origin: *origin,
-            node,
-        };
-        match table.get_mut(key) {
-            Some(existing) => merge_entry(existing, entry),
-            None => {
-                table.insert(key.clone(), entry);
-            }
-        }
+        doc::merge_entry(table, doc::key(name, origin.span()), item);
         return Ok(());
     }
-    let entry = table.entry(key.clone()).or_insert_with(|| Entry {
-        key_origin: *origin,
-        node: Node {
-            value: Value::Table(Table::new()),
-            origin: *origin,
-        },
-    });
-    if let Value::Table(sub) = &mut entry.node.value {
-        return put_in(sub, keys, depth + 1, node);
+    if !table.contains_key(name.as_str()) {
+        table.insert(
+            doc::key(name, origin.span()),
+            Spanned::new(origin.span(), DeValue::Table(Table::new())),
+        );
+    }
+    let Some(entry) = table.get_mut(name.as_str()) else {
+        return Err("internal: the table just made is missing".to_string());
+    };
+    if let DeValue::Table(sub) = entry.get_mut() {
+        return put_in(sub, keys, depth + 1, item);
     }
     let walked: Vec<&str> = keys[..=depth].iter().map(|(k, _)| k.as_str()).collect();
     Err(format!(
         "`{}` is {}, not a table, so it has no keys to set",
         walked.join("."),
-        entry.node.describe()
+        doc::describe(entry.get_ref())
     ))
 }
 
@@ -462,13 +781,13 @@ fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (ErrorKind, String)> {
     })
 }
 
-/// Parses source `id` into a tree; syntax errors located.
-fn parse_source(sources: &Sources, id: usize) -> Result<Table, ScenarioError> {
-    let text = sources.list[id].text.clone();
-    let parsed = DeTable::parse(&text).map_err(|e| {
+/// Parses input `id` and places it in the span space; syntax errors located.
+fn parse_source(sources: &Sources, id: usize) -> Result<Table<'_>, ScenarioError> {
+    let text: &str = &sources.list[id].text;
+    let parsed = DeTable::parse(text).map_err(|e| {
         // The parser gives no position when its nesting limit stops it:
         // point at the line that nests deepest.
-        let span = e.span().unwrap_or_else(|| deepest_line(&text));
+        let span = e.span().unwrap_or_else(|| deepest_line(text));
         let message = e
             .message()
             .lines()
@@ -478,12 +797,17 @@ fn parse_source(sources: &Sources, id: usize) -> Result<Table, ScenarioError> {
             .join("; ");
         sources.error(
             ErrorKind::Syntax,
-            Origin::new(id, span),
+            sources.origin(id, span),
             None,
             format!("invalid TOML: {message}"),
         )
     })?;
-    from_de_table(parsed.get_ref(), id, 0, sources, 0)
+    doc::place_table(
+        parsed.into_inner(),
+        sources.origin(id, 0..0).start,
+        sources,
+        0,
+    )
 }
 
 /// The byte range of the line that nests deepest (dotted key parts and
@@ -502,7 +826,8 @@ fn deepest_line(text: &str) -> std::ops::Range<usize> {
     best.1
 }
 
-/// Reads `path` and the chain it extends; returns the merged tree.
+/// Reads `path` and the chain it extends into `sources`, noting each file's
+/// input in `ids` (the given file first).
 /// `via` is the `extends` value that named this file (for errors).
 fn read_chain(
     path: &Path,
@@ -510,7 +835,8 @@ fn read_chain(
     sources: &mut Sources,
     files: &mut Vec<PathBuf>,
     chain: &mut Vec<PathBuf>,
-) -> Result<Table, ScenarioError> {
+    ids: &mut Vec<usize>,
+) -> Result<(), ScenarioError> {
     let text = match read_text(path) {
         Ok(t) => t,
         Err((kind, msg)) => {
@@ -533,7 +859,7 @@ fn read_chain(
             .map(|p| p.display().to_string())
             .collect();
         names.push(path.display().to_string());
-        let origin = via.unwrap_or_else(|| Origin::new(0, 0..0));
+        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
         return Err(sources.error(
             ErrorKind::ExtendsCycle,
             origin,
@@ -542,7 +868,7 @@ fn read_chain(
         ));
     }
     if chain.len() >= MAX_EXTENDS_DEPTH {
-        let origin = via.unwrap_or_else(|| Origin::new(0, 0..0));
+        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
         return Err(sources.error(
             ErrorKind::InvalidValue,
             origin,
@@ -559,25 +885,25 @@ fn read_chain(
     chain.push(identity);
     files.push(path.to_path_buf());
     let id = sources.add(SourceKind::File(path.to_path_buf()), text);
-    let mut table = parse_source(sources, id)?;
-    let Some(ext) = table.remove("extends") else {
-        return Ok(table);
+    ids.push(id);
+    let table = parse_source(sources, id)?;
+    let Some(ext) = table.get("extends") else {
+        return Ok(());
     };
-    let Value::String(parent) = &ext.node.value else {
+    let origin = Origin::of(ext.span());
+    let DeValue::String(parent) = ext.get_ref() else {
         return Err(sources.error(
             ErrorKind::WrongType,
-            ext.node.origin,
+            origin,
             Some("extends".into()),
             format!(
                 "expected the path of a scenario file as a string, found {}",
-                ext.node.describe()
+                doc::describe(ext.get_ref())
             ),
         ));
     };
-    let parent_path = path.parent().unwrap_or(Path::new("")).join(parent);
-    let mut base = read_chain(&parent_path, Some(ext.node.origin), sources, files, chain)?;
-    merge(&mut base, table);
-    Ok(base)
+    let parent_path = path.parent().unwrap_or(Path::new("")).join(parent.as_ref());
+    read_chain(&parent_path, Some(origin), sources, files, chain, ids)
 }
 
 #[cfg(test)]
@@ -598,6 +924,32 @@ mod tests {
             (e.kind(), e.key()),
             (ErrorKind::MissingKey, Some("pru.eligible_share"))
         );
+    }
+
+    #[test]
+    fn serde_messages_in_the_format_s_words() {
+        let path = [
+            Seg::Key("acute".into()),
+            Seg::Key("capacity_changes".into()),
+            Seg::Index(1),
+            Seg::Key("form".into()),
+        ];
+        assert_eq!(render_path(&path), "acute.capacity_changes[1].form");
+        let (kind, key, text) = translate("unknown field `form`, expected one of ...", &path, None);
+        assert_eq!(kind, ErrorKind::UnknownKey);
+        assert_eq!(key, "acute.capacity_changes[1].form");
+        assert_eq!(text, "unknown key `form`, did you mean `from`?");
+        let (kind, key, text) = translate("missing field `sd`", &path[..1], None);
+        assert_eq!((kind, key.as_str()), (ErrorKind::MissingKey, "acute.sd"));
+        assert_eq!(text, "missing key `sd`");
+        let two = DeValue::String(Cow::Borrowed("two"));
+        let (kind, _, text) = translate(
+            "invalid type: string \"two\", expected a whole number >= 0",
+            &path,
+            Some(&two),
+        );
+        assert_eq!(kind, ErrorKind::WrongType);
+        assert_eq!(text, "expected a whole number >= 0, found \"two\"");
     }
 
     #[test]

@@ -1,21 +1,22 @@
-//! The owned document tree: every node remembers where it came from.
+//! The document as `toml` parses it, in one span space for every input.
 //!
-//! `toml` gives spans relative to one input string and borrows from it; a
-//! scenario is assembled from several files plus `--set` overrides, so the
-//! loader copies each parsed document into this tree, where an [`Origin`]
-//! names the input (file or `--set`) and the byte span inside it. Merging
-//! (`extends`) and overrides work on this tree, and errors found much later,
-//! while converting to a [`Scenario`](super::Scenario), can still point at the
-//! exact text.
+//! A scenario is assembled from several files plus `--set` overrides. Each
+//! input is parsed by `toml` on its own ([`DeTable::parse`]), and its spans
+//! are then moved to the input's place in one span space where the inputs lie
+//! end to end, as a compiler's source map lays out its files: a span alone
+//! names the input, line and column, so errors found while deserializing
+//! (whose spans `toml` reports) or converting can point at the exact text.
+//! Merging (`extends`), overrides and the resolved TOML work on the parsed
+//! `DeTable`s themselves.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-use toml::value::Datetime;
 
 use super::dist::is_dist_parameter;
 use super::error::{
@@ -25,34 +26,40 @@ use super::error::{
 use super::keys::child_order;
 
 /// Deeper nesting than this is refused: no scenario needs it, and it keeps
-/// every recursive walk over the tree far from the stack limit.
+/// every recursive walk over the document far from the stack limit.
 pub(crate) const MAX_DEPTH: usize = 64;
 
-/// Where a node came from: an input (by index into [`Sources`]) and a byte span.
+/// A value of the document with its span.
+pub(crate) type Item<'a> = Spanned<DeValue<'a>>;
+/// A table of the document.
+pub(crate) type Table<'a> = DeTable<'a>;
+
+/// Where something was written: a byte range in the span space of all inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
-    pub(crate) source: u32,
-    pub(crate) start: u32,
-    pub(crate) end: u32,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 impl Origin {
-    pub(crate) fn new(source: usize, span: Range<usize>) -> Origin {
-        // Inputs are capped at 10 MiB, so spans always fit; saturate anyway.
-        let cap = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    pub(crate) fn of(span: Range<usize>) -> Origin {
         Origin {
-            source: cap(source),
-            start: cap(span.start),
-            end: cap(span.end.max(span.start)),
+            start: span.start,
+            end: span.end.max(span.start),
         }
+    }
+
+    pub(crate) fn span(self) -> Range<usize> {
+        self.start..self.end
     }
 }
 
-/// One input text: a file or a `--set` assignment.
+/// One input text: a file or a `--set` assignment, at `base` in the span space.
 #[derive(Clone, Debug)]
 pub(crate) struct Source {
     pub kind: SourceKind,
     pub text: Arc<str>,
+    pub base: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -61,19 +68,43 @@ pub(crate) enum SourceKind {
     Set,
 }
 
-/// All inputs a document was built from, so errors can quote them.
+/// All inputs a document was built from, end to end (one byte apart, so an
+/// empty input still has a place of its own).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Sources {
     pub list: Vec<Source>,
 }
 
 impl Sources {
+    /// Adds an input; returns its index.
     pub fn add(&mut self, kind: SourceKind, text: impl Into<Arc<str>>) -> usize {
+        let base = self.list.last().map_or(0, |s| s.base + s.text.len() + 1);
         self.list.push(Source {
             kind,
             text: text.into(),
+            base,
         });
         self.list.len() - 1
+    }
+
+    /// `range` of input `id`, in the span space.
+    pub fn origin(&self, id: usize, range: Range<usize>) -> Origin {
+        let base = self.list.get(id).map_or(0, |s| s.base);
+        Origin::of(base + range.start..base + range.end)
+    }
+
+    /// The input a span-space position falls in.
+    fn source_at(&self, pos: usize) -> Option<&Source> {
+        self.list.iter().rev().find(|s| s.base <= pos)
+    }
+
+    /// The text written at `origin` (for re-reading a value).
+    pub fn text_at(&self, origin: Origin) -> Option<(&Source, &str)> {
+        let src = self.source_at(origin.start)?;
+        let text: &str = &src.text;
+        let start = clamp_to_char(text, origin.start - src.base);
+        let end = clamp_to_char(text, origin.end.saturating_sub(src.base)).max(start);
+        Some((src, &text[start..end]))
     }
 
     /// A located error: resolves the origin to file, line, column and snippet.
@@ -86,12 +117,12 @@ impl Sources {
     ) -> ScenarioError {
         let mut err = ScenarioError::unlocated(kind, ErrorOrigin::None, message);
         err.0.key = key.filter(|k| !k.is_empty());
-        let Some(src) = self.list.get(origin.source as usize) else {
+        let Some(src) = self.source_at(origin.start) else {
             return err;
         };
         let text: &str = &src.text;
-        let start = clamp_to_char(text, origin.start as usize);
-        let end = clamp_to_char(text, origin.end as usize).max(start);
+        let start = clamp_to_char(text, origin.start - src.base);
+        let end = clamp_to_char(text, origin.end.saturating_sub(src.base)).max(start);
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line_text = text[line_start..line_end].trim_end_matches('\r');
@@ -156,8 +187,7 @@ fn snippet_window(line: &str, col: usize, width: usize) -> (String, usize, usize
     (shown, start, width)
 }
 
-/// The largest char boundary `<= i` (spans from the parser are on
-/// boundaries; this only guards against surprises).
+/// The largest char boundary `<= i`.
 fn clamp_to_char(text: &str, i: usize) -> usize {
     let mut i = i.min(text.len());
     while !text.is_char_boundary(i) {
@@ -166,128 +196,27 @@ fn clamp_to_char(text: &str, i: usize) -> usize {
     i
 }
 
-/// A value in the document, with its origin.
-#[derive(Clone, Debug)]
-pub struct Node {
-    pub(crate) value: Value,
-    pub(crate) origin: Origin,
-}
+// ---------------------------------------------------------------------------
+// Placing a parsed input in the span space, checking what `toml` leaves open.
 
-#[derive(Clone, Debug)]
-pub(crate) enum Value {
-    String(String),
-    Integer(i64),
-    Float(f64),
-    Boolean(bool),
-    Datetime(Datetime),
-    Array(Vec<Node>),
-    Table(Table),
-}
-
-/// A table entry: the key's own origin (for "unknown key" errors) and the value.
-#[derive(Clone, Debug)]
-pub(crate) struct Entry {
-    pub key_origin: Origin,
-    pub node: Node,
-}
-
-/// Keys sorted, so every walk (and the resolved TOML) is deterministic.
-pub(crate) type Table = BTreeMap<String, Entry>;
-
-impl Node {
-    /// Where this value was written.
-    pub fn origin(&self) -> Origin {
-        self.origin
-    }
-
-    /// The entries of a table, keys sorted; `None` if this is not a table.
-    pub fn table_entries(&self) -> Option<Vec<(&str, Origin, &Node)>> {
-        match &self.value {
-            Value::Table(t) => Some(
-                t.iter()
-                    .map(|(k, e)| (k.as_str(), e.key_origin, &e.node))
-                    .collect(),
-            ),
-            _ => None,
-        }
-    }
-
-    /// The elements of an array; `None` if this is not an array.
-    pub fn array_items(&self) -> Option<&[Node]> {
-        match &self.value {
-            Value::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// The value as a TOML 1.0 inline value (for messages and sweep labels).
-    pub fn to_toml_value(&self) -> String {
-        let mut s = String::new();
-        write_inline(&mut s, self);
-        s
-    }
-
-    /// A short description of the value for "found ..." in messages.
-    pub(crate) fn describe(&self) -> String {
-        match &self.value {
-            Value::Table(_) => "a table".to_string(),
-            Value::Array(_) => "an array".to_string(),
-            Value::Datetime(d) => format!("the date-time {d}"),
-            _ => {
-                let mut s = self.to_toml_value();
-                truncate_for_message(&mut s);
-                s
-            }
-        }
-    }
-
-    pub(crate) fn is_table(&self) -> bool {
-        matches!(self.value, Value::Table(_))
-    }
-}
-
-/// Copies a parsed document into an owned tree. Integers outside 64 bits are
-/// refused here, with their location and key, as TOML requires. `shift` is
-/// added to every span (a `--set` value is parsed alone but located in its
-/// assignment).
-pub(crate) fn from_de_table(
-    t: &DeTable<'_>,
-    source: usize,
+/// Moves every span of `value` by `shift` and checks each value: integers
+/// must fit in 64 bits and floats in a 64-bit float (as TOML requires), and
+/// nesting stays within [`MAX_DEPTH`]. A table made by a dotted key
+/// (`a.b.c = 1`) has no text of its own: it is placed at its key. Errors
+/// carry the key path below `value`.
+pub(crate) fn place<'a>(
+    value: Item<'a>,
+    key_span: Option<Range<usize>>,
     shift: usize,
     sources: &Sources,
     depth: usize,
-) -> Result<Table, ScenarioError> {
-    let mut out = Table::new();
-    for (k, v) in t.iter() {
-        // A table made by a dotted key (`a.b.c = 1`) has no text of its
-        // own: it is located at its key.
-        let span = if v.span().is_empty() {
-            k.span()
-        } else {
-            v.span()
-        };
-        let node = from_de_value(v.get_ref(), span, source, shift, sources, depth + 1)
-            .map_err(|e| e.under_key(k.get_ref()))?;
-        out.insert(
-            k.get_ref().to_string(),
-            Entry {
-                key_origin: Origin::new(source, k.span().start + shift..k.span().end + shift),
-                node,
-            },
-        );
-    }
-    Ok(out)
-}
-
-pub(crate) fn from_de_value(
-    v: &DeValue<'_>,
-    span: Range<usize>,
-    source: usize,
-    shift: usize,
-    sources: &Sources,
-    depth: usize,
-) -> Result<Node, ScenarioError> {
-    let origin = Origin::new(source, span.start + shift..span.end + shift);
+) -> Result<Item<'a>, ScenarioError> {
+    let span = value.span();
+    let span = match key_span {
+        Some(k) if span.is_empty() => k,
+        _ => span.start + shift..span.end + shift,
+    };
+    let origin = Origin::of(span.clone());
     if depth > MAX_DEPTH {
         return Err(sources.error(
             ErrorKind::Syntax,
@@ -296,11 +225,10 @@ pub(crate) fn from_de_value(
             format!("values are nested more than {MAX_DEPTH} levels deep"),
         ));
     }
-    let value = match v {
-        DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-            Ok(n) => Value::Integer(n),
-            Err(_) => {
+    let mut value = value.into_inner();
+    match &mut value {
+        DeValue::Integer(i) => {
+            if i64::from_str_radix(i.as_str(), i.radix()).is_err() {
                 return Err(sources.error(
                     ErrorKind::InvalidValue,
                     origin,
@@ -312,10 +240,9 @@ pub(crate) fn from_de_value(
                     ),
                 ));
             }
-        },
-        DeValue::Float(f) => match parse_toml_float(f.as_str()) {
-            Some(x) => Value::Float(x),
-            None => {
+        }
+        DeValue::Float(f) => {
+            if parse_toml_float(f.as_str()).is_none() {
                 return Err(sources.error(
                     ErrorKind::InvalidValue,
                     origin,
@@ -326,31 +253,43 @@ pub(crate) fn from_de_value(
                     ),
                 ));
             }
-        },
-        DeValue::Boolean(b) => Value::Boolean(*b),
-        DeValue::Datetime(d) => Value::Datetime(*d),
-        DeValue::Array(a) => {
-            let mut items = Vec::with_capacity(a.len());
-            for item in a.iter() {
-                items.push(from_de_value(
-                    item.get_ref(),
-                    item.span(),
-                    source,
-                    shift,
-                    sources,
-                    depth + 1,
-                )?);
-            }
-            Value::Array(items)
         }
-        DeValue::Table(t) => Value::Table(from_de_table(t, source, shift, sources, depth)?),
-    };
-    Ok(Node { value, origin })
+        DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                let taken = std::mem::replace(item, Spanned::new(0..0, DeValue::Boolean(false)));
+                *item = place(taken, None, shift, sources, depth + 1)?;
+            }
+        }
+        DeValue::Table(t) => {
+            let taken = std::mem::take(t);
+            *t = place_table(taken, shift, sources, depth)?;
+        }
+        DeValue::String(_) | DeValue::Boolean(_) | DeValue::Datetime(_) => {}
+    }
+    Ok(Spanned::new(span, value))
 }
 
-/// Reads a float as the `toml` decoder leaves it (underscores removed; `inf`
+/// [`place`] for every entry of a table.
+pub(crate) fn place_table<'a>(
+    table: Table<'a>,
+    shift: usize,
+    sources: &Sources,
+    depth: usize,
+) -> Result<Table<'a>, ScenarioError> {
+    let mut out = Table::new();
+    for (k, v) in table {
+        let key_span = k.span().start + shift..k.span().end + shift;
+        let name = k.into_inner();
+        let v = place(v, Some(key_span.clone()), shift, sources, depth + 1)
+            .map_err(|e| e.under_key(&name))?;
+        out.insert(Spanned::new(key_span, name), v);
+    }
+    Ok(out)
+}
+
+/// Reads a float as the `toml` parser leaves it (underscores removed; `inf`
 /// and `nan` spelled out, maybe signed).
-fn parse_toml_float(s: &str) -> Option<f64> {
+pub(crate) fn parse_toml_float(s: &str) -> Option<f64> {
     let cleaned: String = s.chars().filter(|&c| c != '_').collect();
     match cleaned.trim_start_matches(['+', '-']) {
         "inf" | "nan" => {
@@ -367,6 +306,30 @@ fn parse_toml_float(s: &str) -> Option<f64> {
     }
 }
 
+/// An integer the placing walk accepted.
+pub(crate) fn integer(v: &DeValue<'_>) -> Option<i64> {
+    match v {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+        _ => None,
+    }
+}
+
+/// A float the placing walk accepted.
+pub(crate) fn float(v: &DeValue<'_>) -> Option<f64> {
+    match v {
+        DeValue::Float(f) => parse_toml_float(f.as_str()),
+        _ => None,
+    }
+}
+
+/// A table key for lookups and inserts made by the loader.
+pub(crate) fn key<'a>(name: &str, span: Range<usize>) -> Spanned<Cow<'a, str>> {
+    Spanned::new(span, Cow::Owned(name.to_string()))
+}
+
+// ---------------------------------------------------------------------------
+// Merging.
+
 /// The new family's name when `over` names a known `dist` different from `base`'s.
 ///
 /// `extends` merges tables key by key. For a distribution that switches
@@ -375,9 +338,9 @@ fn parse_toml_float(s: &str) -> Option<f64> {
 /// never fix, because a key cannot be deleted. So the merge keeps key-by-key
 /// semantics (`{ dist = "gamma" }` over a lognormal keeps its `mean` and `sd`)
 /// and then drops only the inherited keys the new family does not take.
-fn new_dist_family(base: &Table, over: &Table) -> Option<String> {
-    let name = |t: &Table| match t.get("dist").map(|e| &e.node.value) {
-        Some(Value::String(s)) => Some(s.clone()),
+fn new_dist_family(base: &Table<'_>, over: &Table<'_>) -> Option<String> {
+    let name = |t: &Table<'_>| match t.get("dist").map(Spanned::get_ref) {
+        Some(DeValue::String(s)) => Some(s.to_string()),
         _ => None,
     };
     let new = name(over)?;
@@ -387,45 +350,48 @@ fn new_dist_family(base: &Table, over: &Table) -> Option<String> {
 
 /// Merges `over` into `base`: tables key by key (over winning), everything
 /// else (arrays included) replaced whole.
-pub(crate) fn merge(base: &mut Table, over: Table) {
-    for (key, entry) in over {
-        match base.get_mut(&key) {
-            Some(existing) => merge_entry(existing, entry),
-            None => {
-                base.insert(key, entry);
-            }
-        }
+pub(crate) fn merge<'a>(base: &mut Table<'a>, over: Table<'a>) {
+    for (k, v) in over {
+        merge_entry(base, k, v);
     }
 }
 
-pub(crate) fn merge_entry(existing: &mut Entry, entry: Entry) {
-    match (&mut existing.node.value, entry.node.value) {
-        (Value::Table(b), Value::Table(o)) => {
-            let family = new_dist_family(b, &o);
+/// Merges one entry into `table`. A merged table takes the overriding
+/// key's and table's spans: the overriding file is the one the user is
+/// working on, so errors point there.
+pub(crate) fn merge_entry<'a>(table: &mut Table<'a>, k: Spanned<Cow<'a, str>>, v: Item<'a>) {
+    let Some((old_key, old)) = table.remove_entry(k.get_ref().as_ref()) else {
+        table.insert(k, v);
+        return;
+    };
+    drop(old_key);
+    let span = v.span();
+    match (old.into_inner(), v.into_inner()) {
+        (DeValue::Table(mut b), DeValue::Table(o)) => {
+            let family = new_dist_family(&b, &o);
             // Only inherited parameters are dropped on a change of family:
             // one written in the overriding table is the user's, and must be
             // refused (as unknown for the family) rather than silently ignored.
-            let written: Vec<String> = o.keys().cloned().collect();
-            merge(b, o);
+            let written: Vec<String> = o.keys().map(|k| k.get_ref().to_string()).collect();
+            merge(&mut b, o);
             if let Some(family) = family {
-                b.retain(|k, _| {
-                    k == "dist"
-                        || written.contains(k)
-                        || is_dist_parameter(&family, k) == Some(true)
-                });
+                let dropped: Vec<String> = b
+                    .keys()
+                    .map(|k| k.get_ref().to_string())
+                    .filter(|k| {
+                        k != "dist"
+                            && !written.contains(k)
+                            && is_dist_parameter(&family, k) != Some(true)
+                    })
+                    .collect();
+                for k in dropped {
+                    b.remove(k.as_str());
+                }
             }
-            // The overriding file is the one the user is working on: point there.
-            existing.node.origin = entry.node.origin;
-            existing.key_origin = entry.key_origin;
+            table.insert(k, Spanned::new(span, DeValue::Table(b)));
         }
         (_, value) => {
-            *existing = Entry {
-                key_origin: entry.key_origin,
-                node: Node {
-                    value,
-                    origin: entry.node.origin,
-                },
-            };
+            table.insert(k, Spanned::new(span, value));
         }
     }
 }
@@ -472,36 +438,79 @@ fn is_bare_key(k: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------
+// Describing values in messages.
+
+/// A short description of a value for "found ..." in messages about the
+/// document's structure: the value as TOML, shortened.
+pub(crate) fn describe(v: &DeValue<'_>) -> String {
+    match v {
+        DeValue::Table(_) => "a table".to_string(),
+        DeValue::Array(_) => "an array".to_string(),
+        DeValue::Datetime(d) => format!("the date-time {d}"),
+        _ => {
+            let mut s = inline(v);
+            truncate_for_message(&mut s);
+            s
+        }
+    }
+}
+
+/// A value as "found ..." describes it after a value was refused by its
+/// reader: strings in Rust's quoting, numbers as read.
+pub(crate) fn describe_found(v: &DeValue<'_>) -> String {
+    let mut s = match v {
+        DeValue::String(s) => format!("{s:?}"),
+        DeValue::Integer(_) => integer(v).map_or_else(String::new, |i| i.to_string()),
+        DeValue::Float(_) => float(v).map_or_else(String::new, format_float),
+        DeValue::Boolean(b) => b.to_string(),
+        DeValue::Datetime(d) => format!("the date-time {d}"),
+        DeValue::Array(_) => "an array".to_string(),
+        DeValue::Table(_) => "a table".to_string(),
+    };
+    truncate_for_message(&mut s);
+    s
+}
+
+// ---------------------------------------------------------------------------
 // Writing the resolved document as TOML 1.0.
 
-/// The order keys are written in: the format's order ([`child_order`]) where
-/// the table is known, then the rest alphabetically. Only presentation; any
-/// order would be deterministic, this one reads like the documentation.
-fn ordered<'t>(path: &[&str], t: &'t Table) -> Vec<(&'t str, &'t Node)> {
+fn is_table(v: &DeValue<'_>) -> bool {
+    matches!(v, DeValue::Table(_))
+}
+
+/// The entries of `t` in the order they are written: the format's order
+/// ([`child_order`]) where the table is known, then the rest alphabetically.
+/// Only presentation; any order would be deterministic, this one reads like
+/// the documentation.
+fn ordered<'t, 'a>(path: &[&str], t: &'t Table<'a>) -> Vec<(&'t str, &'t DeValue<'a>)> {
     let order = child_order(path, t.contains_key("dist"));
-    let mut v: Vec<(&str, &Node)> = t.iter().map(|(k, e)| (k.as_str(), &e.node)).collect();
-    // Stable sort on rank; the map already gives alphabetical order within a rank.
+    let mut v: Vec<(&str, &DeValue<'a>)> = t
+        .iter()
+        .map(|(k, e)| (k.get_ref().as_ref(), e.get_ref()))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    // Stable sort on rank; alphabetical order within a rank.
     v.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
     v
 }
 
-fn is_array_of_tables(n: &Node) -> bool {
-    matches!(&n.value, Value::Array(a) if !a.is_empty() && a.iter().all(Node::is_table))
+fn is_array_of_tables(v: &DeValue<'_>) -> bool {
+    matches!(v, DeValue::Array(a) if !a.is_empty() && a.iter().all(|i| is_table(i.get_ref())))
 }
 
-fn has_table_child(t: &Table) -> bool {
-    t.values().any(|e| e.node.is_table())
+fn has_table_child(t: &Table<'_>) -> bool {
+    t.values().any(|e| is_table(e.get_ref()))
 }
 
 /// The whole document as TOML 1.0: top-level tables as `[sections]`, nested
 /// tables as dotted keys down to the innermost table, which is written inline
 /// (`los.frail = { dist = ... }`), arrays of tables under a section as
-/// `[[section.key]]`. The same tree always gives the same text.
-pub(crate) fn write_document(root: &Table) -> String {
+/// `[[section.key]]`. The same document always gives the same text.
+pub(crate) fn write_document(root: &Table<'_>) -> String {
     let mut out = String::new();
     let top = ordered(&[], root);
     for (k, n) in &top {
-        if !n.is_table() && !is_array_of_tables(n) {
+        if !is_table(n) && !is_array_of_tables(n) {
             write_key(&mut out, k);
             out.push_str(" = ");
             write_inline(&mut out, n);
@@ -509,7 +518,7 @@ pub(crate) fn write_document(root: &Table) -> String {
         }
     }
     for (k, n) in &top {
-        if let Value::Table(t) = &n.value {
+        if let DeValue::Table(t) = n {
             if !out.is_empty() {
                 out.push('\n');
             }
@@ -520,9 +529,9 @@ pub(crate) fn write_document(root: &Table) -> String {
         }
     }
     for (k, n) in &top {
-        if let (true, Value::Array(items)) = (is_array_of_tables(n), &n.value) {
-            for item in items {
-                if let Value::Table(t) = &item.value {
+        if let (true, DeValue::Array(items)) = (is_array_of_tables(n), n) {
+            for item in items.iter() {
+                if let DeValue::Table(t) = item.get_ref() {
                     if !out.is_empty() {
                         out.push('\n');
                     }
@@ -537,14 +546,14 @@ pub(crate) fn write_document(root: &Table) -> String {
     out
 }
 
-fn write_section_body(out: &mut String, path: &[&str], t: &Table) {
-    let mut deferred: Vec<(&str, &[Node])> = Vec::new();
+fn write_section_body(out: &mut String, path: &[&str], t: &Table<'_>) {
+    let mut deferred: Vec<(&str, &[Item<'_>])> = Vec::new();
     write_dotted(out, path, &[], t, &mut deferred);
     for (k, items) in deferred {
         let mut sub: Vec<&str> = path.to_vec();
         sub.push(k);
         for item in items {
-            if let Value::Table(it) = &item.value {
+            if let DeValue::Table(it) = item.get_ref() {
                 out.push_str("\n[[");
                 for (i, p) in sub.iter().enumerate() {
                     if i > 0 {
@@ -559,23 +568,23 @@ fn write_section_body(out: &mut String, path: &[&str], t: &Table) {
     }
 }
 
-fn write_dotted<'t>(
+fn write_dotted<'t, 'a>(
     out: &mut String,
     section: &[&str],
     prefix: &[&'t str],
-    t: &'t Table,
-    deferred: &mut Vec<(&'t str, &'t [Node])>,
+    t: &'t Table<'a>,
+    deferred: &mut Vec<(&'t str, &'t [Item<'a>])>,
 ) {
     let mut full: Vec<&str> = section.to_vec();
     full.extend_from_slice(prefix);
     for (k, n) in ordered(&full, t) {
         let mut here: Vec<&str> = prefix.to_vec();
         here.push(k);
-        match &n.value {
-            Value::Table(sub) if has_table_child(sub) && !sub.contains_key("dist") => {
+        match n {
+            DeValue::Table(sub) if has_table_child(sub) && !sub.contains_key("dist") => {
                 write_dotted(out, section, &here, sub, deferred);
             }
-            Value::Array(items) if prefix.is_empty() && is_array_of_tables(n) => {
+            DeValue::Array(items) if prefix.is_empty() && is_array_of_tables(n) => {
                 deferred.push((k, items));
             }
             _ => {
@@ -598,33 +607,33 @@ fn write_dotted<'t>(
 /// only where the writer would write dotted keys, so a distribution, an
 /// inline table of shares or an array is one value. `[sources]` is left
 /// out: it describes the values rather than being one.
-pub(crate) fn flatten_values(root: &Table) -> Vec<(String, String)> {
-    fn walk(path: &mut Vec<String>, t: &Table, depth: usize, out: &mut Vec<(String, String)>) {
+pub(crate) fn flatten_values(root: &Table<'_>) -> Vec<(String, String)> {
+    fn walk(path: &mut Vec<String>, t: &Table<'_>, depth: usize, out: &mut Vec<(String, String)>) {
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-        for (k, n) in ordered(&keys, t) {
-            path.push(k.to_string());
-            match &n.value {
+        let entries: Vec<(String, &DeValue<'_>)> = ordered(&keys, t)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        for (k, n) in entries {
+            if depth == 0 && k == "sources" {
+                continue;
+            }
+            path.push(k);
+            match n {
                 // Sections (depth 0) always open; deeper tables open when
                 // they hold tables, as `write_dotted` does.
-                Value::Table(sub)
+                DeValue::Table(sub)
                     if depth == 0 || (has_table_child(sub) && !sub.contains_key("dist")) =>
                 {
                     walk(path, sub, depth + 1, out);
                 }
-                _ => {
-                    let mut text = String::new();
-                    write_inline(&mut text, n);
-                    out.push((path.join("."), text));
-                }
+                _ => out.push((path.join("."), inline(n))),
             }
             path.pop();
         }
     }
     let mut out = Vec::new();
-    let mut path = Vec::new();
-    let mut body = root.clone();
-    body.remove("sources");
-    walk(&mut path, &body, 0, &mut out);
+    walk(&mut Vec::new(), root, 0, &mut out);
     out
 }
 
@@ -636,28 +645,35 @@ fn write_key(out: &mut String, k: &str) {
     }
 }
 
-fn write_inline(out: &mut String, n: &Node) {
-    match &n.value {
-        Value::String(s) => write_string(out, s),
-        Value::Integer(i) => {
-            let _ = write!(out, "{i}");
+/// A value as a TOML 1.0 inline value.
+pub(crate) fn inline(v: &DeValue<'_>) -> String {
+    let mut s = String::new();
+    write_inline(&mut s, v);
+    s
+}
+
+fn write_inline(out: &mut String, v: &DeValue<'_>) {
+    match v {
+        DeValue::String(s) => write_string(out, s),
+        DeValue::Integer(_) => {
+            let _ = write!(out, "{}", integer(v).unwrap_or_default());
         }
-        Value::Float(f) => out.push_str(&format_float(*f)),
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Datetime(d) => {
+        DeValue::Float(_) => out.push_str(&format_float(float(v).unwrap_or(f64::NAN))),
+        DeValue::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        DeValue::Datetime(d) => {
             let _ = write!(out, "{d}");
         }
-        Value::Array(items) => {
+        DeValue::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_inline(out, item);
+                write_inline(out, item.get_ref());
             }
             out.push(']');
         }
-        Value::Table(t) => {
+        DeValue::Table(t) => {
             if t.is_empty() {
                 out.push_str("{}");
                 return;
@@ -700,65 +716,93 @@ fn write_string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Table {
-        let mut sources = Sources::default();
+    fn parse<'a>(sources: &mut Sources, text: &'a str) -> Table<'a> {
         let id = sources.add(SourceKind::File("t.toml".into()), text);
         let de = DeTable::parse(text).expect("valid toml");
-        from_de_table(de.get_ref(), id, 0, &sources, 0).expect("converts")
+        let base = sources.origin(id, 0..0).start;
+        place_table(de.into_inner(), base, sources, 0).expect("places")
     }
 
     #[test]
     fn merge_replaces_arrays_and_merges_tables() {
-        let mut base =
-            parse("[a]\nx = 1\ny = [1, 2]\n[a.d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"1d\"\n");
-        let over = parse("[a]\ny = [3]\nz = 2\nd = { mean = \"2d\" }\n");
+        let s = &mut Sources::default();
+        let mut base = parse(
+            s,
+            "[a]\nx = 1\ny = [1, 2]\n[a.d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"1d\"\n",
+        );
+        let over = parse(s, "[a]\ny = [3]\nz = 2\nd = { mean = \"2d\" }\n");
         merge(&mut base, over);
-        let doc = write_document(&base);
         assert_eq!(
-            doc,
+            write_document(&base),
             "[a]\nd = { dist = \"gamma\", mean = \"2d\", sd = \"1d\" }\nx = 1\ny = [3]\nz = 2\n"
         );
     }
 
     #[test]
     fn a_new_dist_family_keeps_only_its_own_inherited_parameters() {
-        let mut base = parse("d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n");
-        merge(&mut base, parse("d = { dist = \"gamma\" }\n"));
+        let s = &mut Sources::default();
+        let mut base = parse(
+            s,
+            "d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n",
+        );
+        merge(&mut base, parse(s, "d = { dist = \"gamma\" }\n"));
         assert_eq!(
             write_document(&base),
-            "\n[d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"2d\"\n".trim_start()
+            "[d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"2d\"\n"
         );
-        let mut base = parse("d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n");
-        merge(&mut base, parse("d = { dist = \"exponential\" }\n"));
+        let mut base = parse(
+            s,
+            "d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n",
+        );
+        merge(&mut base, parse(s, "d = { dist = \"exponential\" }\n"));
         assert_eq!(
             write_document(&base),
-            "\n[d]\ndist = \"exponential\"\nmean = \"1d\"\n".trim_start()
+            "[d]\ndist = \"exponential\"\nmean = \"1d\"\n"
         );
-    }
-
-    #[test]
-    fn a_new_dist_family_replaces_the_old_parameters() {
-        let mut base = parse("d = { dist = \"gamma\", mean = \"1d\", sd = \"1d\" }\n");
+        let mut base = parse(s, "d = { dist = \"gamma\", mean = \"1d\", sd = \"1d\" }\n");
         merge(
             &mut base,
-            parse("d = { dist = \"fixed\", value = \"2d\" }\n"),
+            parse(s, "d = { dist = \"fixed\", value = \"2d\" }\n"),
         );
         assert_eq!(
             write_document(&base),
-            "\n[d]\ndist = \"fixed\"\nvalue = \"2d\"\n".trim_start()
+            "[d]\ndist = \"fixed\"\nvalue = \"2d\"\n"
         );
     }
 
     #[test]
     fn writer_quotes_and_escapes() {
-        let t = parse("\"odd key\" = \"a\\\"b\\u0001\"\nf = 1e300\ng = -0.0\nh = nan\n");
+        let s = &mut Sources::default();
+        let t = parse(
+            s,
+            "\"odd key\" = \"a\\\"b\\u0001\"\nf = 1e300\ng = -0.0\nh = nan\ni = 0x1F\n",
+        );
         let doc = write_document(&t);
         assert_eq!(
             doc,
-            "f = 1e300\ng = -0.0\nh = nan\n\"odd key\" = \"a\\\"b\\u0001\"\n"
+            "f = 1e300\ng = -0.0\nh = nan\ni = 31\n\"odd key\" = \"a\\\"b\\u0001\"\n"
         );
-        let again = parse(&doc);
+        let again = parse(s, &doc);
         assert_eq!(write_document(&again), doc);
+    }
+
+    #[test]
+    fn inputs_lie_end_to_end() {
+        let s = &mut Sources::default();
+        let first = parse(s, "a = 1\n");
+        let second = parse(s, "\nb = 2\n");
+        // The second input starts one byte after the first ends (at 7).
+        assert_eq!(first.get("a").map(Spanned::span), Some(4..5));
+        assert_eq!(second.get("b").map(Spanned::span), Some(12..13));
+        let e = s.error(
+            ErrorKind::InvalidValue,
+            Origin::of(12..13),
+            None,
+            "x".into(),
+        );
+        assert_eq!((e.line(), e.column()), (Some(2), Some(5)));
+        let e = s.error(ErrorKind::InvalidValue, Origin::of(4..5), None, "x".into());
+        assert_eq!((e.line(), e.column()), (Some(1), Some(5)));
     }
 
     #[test]
