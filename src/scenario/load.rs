@@ -63,9 +63,7 @@ fn loaded(
     path: &Path,
     sets: &[String],
 ) -> Result<LoadedScenario, ScenarioError> {
-    for s in sets {
-        doc.set(s)?;
-    }
+    doc.set_all(sets)?;
     let (scenario, sources) = doc.to_scenario_with_sources()?;
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
@@ -254,11 +252,21 @@ impl ScenarioDoc {
     /// no quotes). Keys are checked when the document is converted, exactly
     /// as keys from a file.
     pub fn set(&mut self, assignment: &str) -> Result<(), ScenarioError> {
-        let id = self.sources.add(SourceKind::Set, assignment);
-        self.ops.push(Op::Set(id));
+        self.set_all(&[assignment])
+    }
+
+    /// Applies overrides in order, as [`ScenarioDoc::set`] does one by one,
+    /// reading the document once (so many overrides cost linear time). The
+    /// first that cannot be applied is reported, and none is kept.
+    pub fn set_all<S: AsRef<str>>(&mut self, assignments: &[S]) -> Result<(), ScenarioError> {
+        let (inputs, ops) = (self.sources.list.len(), self.ops.len());
+        for a in assignments {
+            let id = self.sources.add(SourceKind::Set, a.as_ref());
+            self.ops.push(Op::Set(id));
+        }
         if let Err(e) = self.document() {
-            self.ops.pop();
-            self.sources.list.pop();
+            self.sources.list.truncate(inputs);
+            self.ops.truncate(ops);
             return Err(e);
         }
         Ok(())
@@ -266,21 +274,24 @@ impl ScenarioDoc {
 
     /// Sets `key` (dotted, such as `community.teams`) to `value`, merging as
     /// an override does. For sweeps, whose values come from their own table.
+    /// A key that is not a dotted key is refused here; a key that cannot be
+    /// set in this document (below a value) when the document is next read
+    /// or converted, so setting many keys costs linear time.
     pub fn set_node(
         &mut self,
         key: &str,
         key_origin: Origin,
         value: Node,
     ) -> Result<(), ScenarioError> {
+        split_key(key).map_err(|m| {
+            self.sources
+                .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
+        })?;
         self.ops.push(Op::SetValue {
             key: key.to_string(),
             key_origin,
             value: value.origin,
         });
-        if let Err(e) = self.document() {
-            self.ops.pop();
-            return Err(e);
-        }
         Ok(())
     }
 
@@ -950,6 +961,47 @@ mod tests {
         );
         assert_eq!(kind, ErrorKind::WrongType);
         assert_eq!(text, "expected a whole number >= 0, found \"two\"");
+    }
+
+    /// The unknown-key lists come from `keys::FORMAT`; serde's own list (of
+    /// the raw struct's fields) must be the same, in the same order.
+    #[test]
+    fn unknown_key_lists_follow_the_raw_structs() {
+        use crate::scenario::keys::{FORMAT, Shape};
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/full.toml");
+        let mut tables: Vec<&str> = vec![""];
+        tables.extend(
+            FORMAT
+                .iter()
+                .filter(|(_, shape)| *shape == Shape::Table)
+                .map(|(k, _)| *k),
+        );
+        tables.push("acute.capacity_changes");
+        for table in tables {
+            let mut doc = ScenarioDoc::read(&full).expect("full.toml loads");
+            let set = match table {
+                "" => "zzz=1".to_string(),
+                "acute.capacity_changes" => {
+                    "acute.capacity_changes=[{from=2025-05-01,to=2025-05-02,beds=1,zzz=1}]"
+                        .to_string()
+                }
+                t => format!("{t}.zzz=1"),
+            };
+            doc.set(&set).expect("applies");
+            let root = Spanned::new(0..0, doc.document().expect("parses"));
+            let e = serde_path_to_error::deserialize::<_, RawFile>(root.into_deserializer())
+                .expect_err("an unknown key");
+            let message = e.inner().message();
+            assert!(
+                message.starts_with("unknown field `zzz`"),
+                "{table}: {message}"
+            );
+            let serde_list: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+            let path: Vec<&str> = table.split('.').filter(|p| !p.is_empty()).collect();
+            assert_eq!(serde_list, child_order(&path, false), "{table}");
+            let shown = doc.to_scenario().expect_err("an unknown key");
+            assert_eq!(shown.kind(), ErrorKind::UnknownKey, "{table}");
+        }
     }
 
     #[test]

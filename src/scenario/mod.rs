@@ -4,8 +4,9 @@
 //! `toml` and placed in one span space (a source map over every file and
 //! `--set`), `extends` chains are merged and overrides applied, and the
 //! merged document is deserialized by `toml` into structs mirroring the file
-//! (shape and single-value checks, each error located by its span). `convert`: those structs become a
-//! [`Scenario`], checking what relates several values.
+//! (shape and single-value checks, each error located by its span).
+//! `convert`: those structs become a [`Scenario`], checking what relates
+//! several values.
 pub mod calendar;
 mod convert;
 pub mod dist;
