@@ -170,15 +170,14 @@ impl ScenarioDoc {
         let mut chain = Vec::new();
         let mut ids = Vec::new();
         read_chain(path, None, &mut sources, &mut files, &mut chain, &mut ids)?;
-        let doc = ScenarioDoc {
+        // Every file was parsed and checked on the way; merging cannot fail.
+        Ok(ScenarioDoc {
             sources,
             chain: ids,
             ops: Vec::new(),
             path: path.to_path_buf(),
             files,
-        };
-        doc.document()?;
-        Ok(doc)
+        })
     }
 
     /// Parses a document from text, as if read from `path` (no `extends`
