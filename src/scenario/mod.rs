@@ -15,6 +15,7 @@ mod error;
 mod keys;
 mod load;
 mod raw;
+mod serde_errors;
 mod suggest;
 pub mod types;
 
