@@ -779,6 +779,58 @@ mod tests {
         }
     }
 
+    /// What `toml` hands serde differently from a plain value: a date-time
+    /// (a private one-entry table), an array where a table is expected
+    /// (serde's structs would read it field by field), an array element
+    /// refused after it was read (`toml` places it at the array).
+    #[test]
+    fn datetimes_arrays_and_elements_are_refused_where_written() {
+        let minimal =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");
+        let refused = |set: &str| {
+            let mut doc = ScenarioDoc::read(&minimal).expect("minimal.toml loads");
+            doc.set(set).expect("applies");
+            let e = doc.to_scenario().expect_err(set);
+            (
+                e.kind(),
+                e.key().unwrap_or("").to_string(),
+                e.column(),
+                e.message().to_string(),
+            )
+        };
+        let (kind, key, col, msg) = refused("pathways.frail=2025-04-01");
+        assert_eq!(
+            (kind, key.as_str(), col),
+            (ErrorKind::WrongType, "pathways.frail", Some(16))
+        );
+        assert_eq!(msg, "expected a table, found the date-time 2025-04-01");
+        let (kind, key, _, msg) = refused("pru.visit=2025-04-01");
+        assert_eq!((kind, key.as_str()), (ErrorKind::WrongType, "pru.visit"));
+        assert!(
+            msg.starts_with("expected a distribution table such as"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("found the date-time 2025-04-01"), "{msg}");
+        let (kind, key, col, msg) = refused("pru.visit.value=[2025-01-01]");
+        assert_eq!(
+            (kind, key.as_str(), col),
+            (ErrorKind::WrongType, "pru.visit.value[0]", Some(18))
+        );
+        assert!(msg.ends_with("found the date-time 2025-01-01"), "{msg}");
+        let (kind, key, _, msg) = refused("care_homes.red_bag=[true, \"1d\", \"1d\"]");
+        assert_eq!(
+            (kind, key.as_str()),
+            (ErrorKind::WrongType, "care_homes.red_bag")
+        );
+        assert_eq!(msg, "expected a table, found an array");
+        let (kind, key, col, msg) = refused("demand.day_of_week=[1, 1, 1, 1, 1, -1, 1]");
+        assert_eq!(
+            (kind, key.as_str(), col),
+            (ErrorKind::InvalidValue, "demand.day_of_week[5]", Some(36))
+        );
+        assert_eq!(msg, "expected a finite number >= 0, found -1");
+    }
+
     #[test]
     fn sha256_is_lowercase_hex() {
         assert_eq!(
