@@ -791,9 +791,7 @@ pub fn sweep_plans(
             path.display()
         ))
     })?;
-    for s in settings.overrides() {
-        doc.set(&s)?;
-    }
+    doc.set_all(&settings.overrides())?;
     // Validate the unswept scenario and every combination before running
     // anything: a mistake in the last combination must not waste the rest.
     let mut keys = Vec::new();

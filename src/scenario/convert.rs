@@ -7,15 +7,18 @@
 //! out is final: nothing downstream re-checks it.
 
 use super::calendar::{ClockWindow, Date, Weekday};
-use super::de::{Located, list};
-use super::dist::{Dist, DistSpec};
-use super::error::{ErrorKind, ScenarioError, human_fixed, human_number, truncate_token};
+use super::dist::{Dist, FAMILIES, ParamKind, ParamValue};
+use super::doc::{Origin, Sources};
+use super::error::{
+    ErrorKind, ScenarioError, format_float, human_fixed, human_number, list, list_quoted,
+    truncate_for_message, truncate_token,
+};
 use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
 use super::suggest::did_you_mean;
-use super::tree::{Origin, Sources};
 use super::types::*;
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 /// Shares of a pathway group must sum to 1 within this.
 const SUM_TOLERANCE: f64 = 1e-6;
@@ -53,6 +56,9 @@ impl Converter<'_> {
         let known = all_known_keys();
         let known: Vec<&str> = known.iter().map(String::as_str).collect();
         for (key, citation) in &raw.0 {
+            let path = format!("sources.{}", key.get_ref());
+            let key = Located::at(key.clone(), path.clone());
+            let citation = Located::at(citation.clone(), path);
             if !is_known_key(&key.value) {
                 return Err(self.err(
                     ErrorKind::UnknownKey,
@@ -67,7 +73,7 @@ impl Converter<'_> {
             }
             if citation.value.trim().is_empty() {
                 return Err(self.invalid(
-                    citation,
+                    &citation,
                     format!(
                         "expected a citation for `{}`, found an empty string",
                         key.value
@@ -80,23 +86,25 @@ impl Converter<'_> {
     }
 
     pub fn scenario(&self, raw: RawFile) -> Result<Scenario> {
-        let s = raw.scenario;
-        if s.horizon.value.0 <= 0.0 {
+        let s = raw.scenario.0;
+        let horizon = Located::at(s.horizon, "scenario.horizon");
+        let replications = Located::at(s.replications, "scenario.replications");
+        if horizon.value.0 <= 0.0 {
             return Err(self.invalid(
-                &s.horizon,
+                &horizon,
                 "expected a horizon > 0, found a zero duration".to_string(),
             ));
         }
-        if s.replications.value.0 == 0 {
+        if replications.value.0 == 0 {
             return Err(self.invalid(
-                &s.replications,
+                &replications,
                 "expected at least 1 replication, found 0".to_string(),
             ));
         }
-        let horizon_days = s.horizon.value.0 / 24.0;
+        let horizon_days = horizon.value.0 / 24.0;
         if horizon_days.fract() != 0.0 {
             return Err(self.invalid(
-                &s.horizon,
+                &horizon,
                 format!(
                     "expected a whole number of days (such as \"365d\" or \"52w\"), found {} \
                      days: the daily series and the report count whole days",
@@ -109,11 +117,11 @@ impl Converter<'_> {
             None => default_start_date(),
         };
         // Every date written (daily.csv, the report) has a four-digit year.
-        let days_to_end = (s.warm_up.0 + s.horizon.value.0) / 24.0;
+        let days_to_end = (s.warm_up.0 + horizon.value.0) / 24.0;
         let room = start_date.days_until(Date::last_supported()) as f64 + 1.0;
         if days_to_end > room {
             return Err(self.invalid(
-                &s.horizon,
+                &horizon,
                 format!(
                     "the run would go past 9999-12-31 (start_date {start_date} + warm_up + \
                      horizon = {} days; at most {} days from that start): dates are written \
@@ -128,26 +136,26 @@ impl Converter<'_> {
             description: s.description.unwrap_or_default(),
             start_date,
             warm_up_hours: s.warm_up.0,
-            horizon_hours: s.horizon.value.0,
-            replications: s.replications.value.0,
+            horizon_hours: horizon.value.0,
+            replications: replications.value.0,
             seed: s.seed.0,
-            demand: self.demand(raw.demand)?,
-            pru: self.pru(raw.pru)?,
-            frailty_unit: self.frailty_unit(raw.frailty_unit)?,
+            demand: self.demand(raw.demand.0)?,
+            pru: self.pru(raw.pru.0)?,
+            frailty_unit: self.frailty_unit(raw.frailty_unit.0)?,
             ed: Ed {
-                frail_admit_share: raw.ed.frail_admit_share.0,
-                other_admit_share: raw.ed.other_admit_share.0,
+                frail_admit_share: raw.ed.0.frail_admit_share.0,
+                other_admit_share: raw.ed.0.other_admit_share.0,
             },
-            acute: self.acute(raw.acute)?,
-            pathways: self.pathways(raw.pathways)?,
-            community: self.community(raw.community)?,
+            acute: self.acute(raw.acute.0)?,
+            pathways: self.pathways(raw.pathways.0)?,
+            community: self.community(raw.community.0)?,
             rehab: Rehab {
-                beds: raw.rehab.beds.0,
-                stay: self.dist(&raw.rehab.stay)?,
-                community_follow_up: raw.rehab.community_follow_up.0,
+                beds: raw.rehab.0.beds.0,
+                stay: self.dist(&raw.rehab.0.stay, "rehab.stay")?,
+                community_follow_up: raw.rehab.0.community_follow_up.0,
             },
-            care_homes: self.care_homes(raw.care_homes)?,
-            readmission: raw.readmission.map(|r| Readmission {
+            care_homes: self.care_homes(raw.care_homes.0)?,
+            readmission: raw.readmission.map(|Section(r)| Readmission {
                 window_hours: r.window.0,
                 p0: r.p0.0,
                 p1: r.p1.0,
@@ -160,9 +168,19 @@ impl Converter<'_> {
         Ok(Demand {
             crises_per_day: d.crises_per_day.0,
             frail_share: d.frail_share.0,
-            hour_of_day: self.weights(d.hour_of_day, "hour, 00:00 first")?,
-            day_of_week: self.weights(d.day_of_week, "day, Monday first")?,
-            month_of_year: self.weights(d.month_of_year, "month, January first")?,
+            hour_of_day: self.weights(
+                d.hour_of_day.map(|w| Located::at(w, "demand.hour_of_day")),
+                "hour, 00:00 first",
+            )?,
+            day_of_week: self.weights(
+                d.day_of_week.map(|w| Located::at(w, "demand.day_of_week")),
+                "day, Monday first",
+            )?,
+            month_of_year: self.weights(
+                d.month_of_year
+                    .map(|w| Located::at(w, "demand.month_of_year")),
+                "month, January first",
+            )?,
         })
     }
 
@@ -197,12 +215,13 @@ impl Converter<'_> {
 
     /// Open days; every day when absent. A repeated day is refused: it is
     /// harmless to the model but almost always a typo for a missing one.
-    fn days(&self, raw: RawDays) -> Result<OpenDays> {
+    fn days(&self, raw: RawDays, path: &str) -> Result<OpenDays> {
         let Some(list) = raw else {
             return Ok(EVERY_DAY);
         };
         let mut days = [false; 7];
-        for day in &list {
+        for (i, day) in list.into_iter().enumerate() {
+            let day = &Located::at(day, format!("{path}[{i}]"));
             let d: Weekday = day.value.0;
             if days[d.index()] {
                 return Err(self.invalid(
@@ -219,9 +238,9 @@ impl Converter<'_> {
         Ok(Pru {
             cars: p.cars.0,
             open: p.open.0,
-            days: self.days(p.days)?,
+            days: self.days(p.days, "pru.days")?,
             eligible_share: p.eligible_share.0,
-            visit: self.dist(&p.visit)?,
+            visit: self.dist(&p.visit, "pru.visit")?,
             treated_at_home: p.treated_at_home.0,
             community_follow_up: p.community_follow_up.0,
         })
@@ -231,8 +250,8 @@ impl Converter<'_> {
         Ok(FrailtyUnit {
             slots: f.slots.0,
             open: f.open.0,
-            days: self.days(f.days)?,
-            assessment: self.dist(&f.assessment)?,
+            days: self.days(f.days, "frailty_unit.days")?,
+            assessment: self.dist(&f.assessment, "frailty_unit.assessment")?,
             discharged_same_day: f.discharged_same_day.0,
             community_follow_up: f.community_follow_up.0,
         })
@@ -241,8 +260,14 @@ impl Converter<'_> {
     fn acute(&self, a: RawAcute) -> Result<Acute> {
         let discharge_hours: ClockWindow = a.discharge_hours.0;
         let mut capacity_changes = Vec::new();
-        for c in a.capacity_changes.unwrap_or_default() {
-            let (from, to) = (c.value.from.0, c.value.to.0);
+        for (i, c) in a
+            .capacity_changes
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let c = Located::at(c, format!("acute.capacity_changes[{i}]"));
+            let (from, to) = (c.value.0.from.0, c.value.0.to.0);
             if from > to {
                 return Err(self.invalid(
                     &c,
@@ -252,21 +277,21 @@ impl Converter<'_> {
             capacity_changes.push(CapacityChange {
                 from,
                 to,
-                beds: c.value.beds.0,
+                beds: c.value.0.beds.0,
             });
         }
         Ok(Acute {
             beds: a.beds.0,
             discharge_hours,
             weekend_discharge_hours: a.weekend_discharge_hours.map_or(discharge_hours, |w| w.0),
-            los_frail: self.dist(&a.los.frail)?,
-            los_other: self.dist(&a.los.other)?,
+            los_frail: self.dist(&a.los.0.frail, "acute.los.frail")?,
+            los_other: self.dist(&a.los.0.other, "acute.los.other")?,
             capacity_changes,
         })
     }
 
-    fn shares(&self, s: &Located<RawShares>) -> Result<[f64; 4]> {
-        let v = &s.value;
+    fn shares(&self, s: &Located<Section<RawShares>>) -> Result<[f64; 4]> {
+        let v = &s.value.0;
         let shares = [v.p0.0, v.p1.0, v.p2.0, v.p3.0];
         let sum: f64 = shares.iter().sum();
         if (sum - 1.0).abs() > SUM_TOLERANCE {
@@ -279,18 +304,18 @@ impl Converter<'_> {
     }
 
     fn pathways(&self, p: RawPathways) -> Result<Pathways> {
-        let delay = |d: Option<&RawDist>| d.map(|d| self.dist(d)).transpose();
+        let delay = |d: Option<&RawDist>, path| d.map(|d| self.dist(d, path)).transpose();
         let (p1, p2, p3) = match &p.process_delay {
             Some(pd) => (
-                delay(pd.p1.as_ref())?,
-                delay(pd.p2.as_ref())?,
-                delay(pd.p3.as_ref())?,
+                delay(pd.0.p1.as_ref(), "pathways.process_delay.p1")?,
+                delay(pd.0.p2.as_ref(), "pathways.process_delay.p2")?,
+                delay(pd.0.p3.as_ref(), "pathways.process_delay.p3")?,
             ),
             None => (None, None, None),
         };
         Ok(Pathways {
-            frail: self.shares(&p.frail)?,
-            other: self.shares(&p.other)?,
+            frail: self.shares(&Located::at(p.frail, "pathways.frail"))?,
+            other: self.shares(&Located::at(p.other, "pathways.other"))?,
             process_delay: [p1, p2, p3],
         })
     }
@@ -298,7 +323,7 @@ impl Converter<'_> {
     fn community(&self, c: RawCommunity) -> Result<Community> {
         let priority = match c.priority {
             None => DEFAULT_PRIORITY,
-            Some(list) => self.priority(&list)?,
+            Some(list) => self.priority(Located::at(list, "community.priority"))?,
         };
         Ok(Community {
             teams: c.teams.0,
@@ -306,17 +331,18 @@ impl Converter<'_> {
             referrals_per_day: c.referrals_per_day.0,
             priority,
             episode: [
-                self.dist(&c.episode.discharge)?,
-                self.dist(&c.episode.avoidance)?,
-                self.dist(&c.episode.community)?,
+                self.dist(&c.episode.0.discharge, "community.episode.discharge")?,
+                self.dist(&c.episode.0.avoidance, "community.episode.avoidance")?,
+                self.dist(&c.episode.0.community, "community.episode.community")?,
             ],
         })
     }
 
-    fn priority(&self, list: &Located<Vec<Located<String>>>) -> Result<[ReferralClass; 3]> {
+    fn priority(&self, list: Located<Vec<Spanned<String>>>) -> Result<[ReferralClass; 3]> {
         let names: Vec<&str> = ReferralClass::ALL.iter().map(|c| c.name()).collect();
         let mut seen: Vec<ReferralClass> = Vec::new();
-        for item in &list.value {
+        for (i, item) in list.value.iter().enumerate() {
+            let item = &Located::at(item.clone(), format!("{}[{i}]", list.path));
             let Some(class) = ReferralClass::parse(&item.value) else {
                 return Err(self.invalid(
                     item,
@@ -341,7 +367,7 @@ impl Converter<'_> {
         }
         <[ReferralClass; 3]>::try_from(seen.as_slice()).map_err(|_| {
             self.invalid(
-                list,
+                &list,
                 format!(
                     "expected all three classes {} in priority order, found {}",
                     list_quoted(&names),
@@ -352,9 +378,9 @@ impl Converter<'_> {
     }
 
     fn care_homes(&self, c: RawCareHomes) -> Result<CareHomes> {
-        let red_bag = match c.red_bag {
+        let red_bag = match c.red_bag.map(|rb| Located::at(rb, "care_homes.red_bag")) {
             None => None,
-            Some(rb) if !rb.value.enabled => None,
+            Some(rb) if !rb.value.0.enabled => None,
             Some(rb) => {
                 let need = |v: Option<Hours>, name: &str| {
                     v.map(|h| h.0).ok_or_else(|| {
@@ -367,15 +393,15 @@ impl Converter<'_> {
                     })
                 };
                 Some(RedBag {
-                    los_reduction_hours: need(rb.value.los_reduction, "los_reduction")?,
-                    min_los_hours: need(rb.value.min_los, "min_los")?,
+                    los_reduction_hours: need(rb.value.0.los_reduction, "los_reduction")?,
+                    min_los_hours: need(rb.value.0.min_los, "min_los")?,
                 })
             }
         };
         Ok(CareHomes {
             beds: c.beds.0,
             initial_occupancy: c.initial_occupancy.0,
-            stay: self.dist(&c.stay)?,
+            stay: self.dist(&c.stay, "care_homes.stay")?,
             community_placements_per_day: c.community_placements_per_day.0,
             hospital_first: c.hospital_first,
             crises_per_resident_year: c.crises_per_resident_year.0,
@@ -385,8 +411,31 @@ impl Converter<'_> {
 
     /// Builds a distribution: `dist` names the family, which fixes the
     /// parameters allowed; each is read with its own location.
-    pub fn dist(&self, raw: &RawDist) -> Result<Dist> {
-        let entries = &raw.value.0;
+    pub fn dist(&self, raw: &RawDist, path: &str) -> Result<Dist> {
+        let entries: Vec<(Located<&str>, Located<&Param>)> = raw
+            .get_ref()
+            .0
+            .iter()
+            .map(|(k, v)| {
+                let at = format!("{path}.{}", k.get_ref());
+                let key = Located {
+                    value: k.get_ref().as_str(),
+                    origin: Origin::of(k.span()),
+                    path: at.clone(),
+                };
+                let value = Located {
+                    value: v.get_ref(),
+                    origin: Origin::of(v.span()),
+                    path: at,
+                };
+                (key, value)
+            })
+            .collect();
+        let raw = Located {
+            value: (),
+            origin: Origin::of(raw.span()),
+            path: path.to_string(),
+        };
         let families: Vec<&str> = FAMILIES.iter().map(|f| f.name).collect();
         let Some((_, dist_value)) = entries.iter().find(|(k, _)| k.value == "dist") else {
             return Err(self.err(
@@ -407,7 +456,7 @@ impl Converter<'_> {
                 format!(
                     "expected a distribution name, one of {}, found {}",
                     list_quoted(&families),
-                    describe_param(&dist_value.value)
+                    describe_param(dist_value.value)
                 ),
             ));
         };
@@ -423,8 +472,8 @@ impl Converter<'_> {
             ));
         };
         let allowed: Vec<&str> = family.params.iter().map(|p| p.name).collect();
-        for (key, _) in entries {
-            if key.value != "dist" && !allowed.contains(&key.value.as_str()) {
+        for (key, _) in &entries {
+            if key.value != "dist" && !allowed.contains(&key.value) {
                 return Err(self.err(
                     ErrorKind::UnknownKey,
                     key.origin,
@@ -432,7 +481,7 @@ impl Converter<'_> {
                     format!(
                         "unknown key `{}` for `{name}`{}; `{name}` takes {}",
                         key.value,
-                        did_you_mean(&key.value, &allowed),
+                        did_you_mean(key.value, &allowed),
                         list(&allowed)
                     ),
                 ));
@@ -466,10 +515,10 @@ impl Converter<'_> {
         }
         let spec = (family.build)(&got);
         Dist::new(spec)
-            .map_err(|e| self.invalid(raw, format!("invalid `{name}` distribution: {e}")))
+            .map_err(|e| self.invalid(&raw, format!("invalid `{name}` distribution: {e}")))
     }
 
-    fn param(&self, kind: ParamKind, v: &Located<Param>) -> Result<ParamValue> {
+    fn param(&self, kind: ParamKind, v: &Located<&Param>) -> Result<ParamValue> {
         match kind {
             ParamKind::Duration => self.duration_param(v).map(ParamValue::One),
             ParamKind::Number => self.number_param(v).map(ParamValue::One),
@@ -486,12 +535,17 @@ impl Converter<'_> {
                             } else {
                                 "numbers"
                             },
-                            describe_param(&v.value)
+                            describe_param(v.value)
                         ),
                     ));
                 };
                 let mut out = Vec::with_capacity(items.len());
-                for item in items {
+                for (i, item) in items.iter().enumerate() {
+                    let item = &Located {
+                        value: item.get_ref(),
+                        origin: Origin::of(item.span()),
+                        path: format!("{}[{i}]", v.path),
+                    };
                     out.push(if kind == ParamKind::Durations {
                         self.duration_param(item)?
                     } else {
@@ -503,13 +557,11 @@ impl Converter<'_> {
         }
     }
 
-    fn duration_param(&self, v: &Located<Param>) -> Result<f64> {
+    fn duration_param(&self, v: &Located<&Param>) -> Result<f64> {
         match &v.value {
             Param::Str(s) => parse_duration(s).map_err(|m| self.invalid(v, m)),
             Param::Int(i) => Err(self.invalid(v, bare_number_message(&i.to_string()))),
-            Param::Float(f) => {
-                Err(self.invalid(v, bare_number_message(&super::tree::format_float(*f))))
-            }
+            Param::Float(f) => Err(self.invalid(v, bare_number_message(&format_float(*f)))),
             other => Err(self.err(
                 ErrorKind::WrongType,
                 v.origin,
@@ -522,7 +574,7 @@ impl Converter<'_> {
         }
     }
 
-    fn number_param(&self, v: &Located<Param>) -> Result<f64> {
+    fn number_param(&self, v: &Located<&Param>) -> Result<f64> {
         match &v.value {
             Param::Int(i) => Ok(*i as f64),
             Param::Float(f) => Ok(*f),
@@ -543,170 +595,16 @@ fn default_start_date() -> Date {
     Date::from_ymd(y, m, d).expect("2025-04-01 is a valid date")
 }
 
-fn list_quoted(names: &[&str]) -> String {
-    let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-    q.join(", ")
-}
-
 fn describe_param(p: &Param) -> String {
     match p {
         Param::Str(s) => {
             let mut t = format!("{s:?}");
-            super::tree::truncate_for_message(&mut t);
+            truncate_for_message(&mut t);
             t
         }
         Param::Int(i) => i.to_string(),
-        Param::Float(f) => super::tree::format_float(*f),
+        Param::Float(f) => format_float(*f),
         Param::Array(_) => "an array".to_string(),
         Param::Other(d) => d.clone(),
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ParamKind {
-    Duration,
-    Number,
-    Durations,
-    Numbers,
-}
-
-struct ParamSpec {
-    name: &'static str,
-    kind: ParamKind,
-    required: bool,
-}
-
-enum ParamValue {
-    One(f64),
-    List(Vec<f64>),
-}
-
-impl ParamValue {
-    fn one(&self) -> f64 {
-        match self {
-            ParamValue::One(v) => *v,
-            ParamValue::List(_) => f64::NAN,
-        }
-    }
-
-    fn list(&self) -> Vec<f64> {
-        match self {
-            ParamValue::List(v) => v.clone(),
-            ParamValue::One(v) => vec![*v],
-        }
-    }
-}
-
-/// A distribution family: its name in files, its parameters (in the order
-/// `build` reads them) and how to make a [`DistSpec`] from them.
-struct Family {
-    name: &'static str,
-    params: &'static [ParamSpec],
-    build: fn(&[ParamValue]) -> DistSpec,
-}
-
-const fn req(name: &'static str, kind: ParamKind) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind,
-        required: true,
-    }
-}
-
-use ParamKind::{Duration as D, Durations as DS, Number as N, Numbers as NS};
-
-/// The table of `docs/scenario-format.md`. `build` only runs after every required
-/// parameter was read, so indexing `p` is within bounds; `get` keeps it total.
-/// Every parameter name of any family, each once, in table order.
-pub(crate) fn dist_parameter_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = Vec::new();
-    for p in FAMILIES.iter().flat_map(|f| f.params) {
-        if !names.contains(&p.name) {
-            names.push(p.name);
-        }
-    }
-    names
-}
-
-/// Whether `param` is a parameter of the distribution family `family`;
-/// `None` when `family` is not a family name.
-pub(crate) fn is_dist_parameter(family: &str, param: &str) -> Option<bool> {
-    FAMILIES
-        .iter()
-        .find(|f| f.name == family)
-        .map(|f| f.params.iter().any(|p| p.name == param))
-}
-
-const FAMILIES: &[Family] = &[
-    Family {
-        name: "fixed",
-        params: &[req("value", D)],
-        build: |p| DistSpec::Fixed { value: at(p, 0) },
-    },
-    Family {
-        name: "exponential",
-        params: &[req("mean", D)],
-        build: |p| DistSpec::Exponential { mean: at(p, 0) },
-    },
-    Family {
-        name: "lognormal",
-        params: &[req("mean", D), req("sd", D)],
-        build: |p| DistSpec::LogNormal {
-            mean: at(p, 0),
-            sd: at(p, 1),
-        },
-    },
-    Family {
-        name: "gamma",
-        params: &[req("mean", D), req("sd", D)],
-        build: |p| DistSpec::Gamma {
-            mean: at(p, 0),
-            sd: at(p, 1),
-        },
-    },
-    Family {
-        name: "weibull",
-        params: &[req("shape", N), req("scale", D)],
-        build: |p| DistSpec::Weibull {
-            shape: at(p, 0),
-            scale: at(p, 1),
-        },
-    },
-    Family {
-        name: "triangular",
-        params: &[req("min", D), req("mode", D), req("max", D)],
-        build: |p| DistSpec::Triangular {
-            min: at(p, 0),
-            mode: at(p, 1),
-            max: at(p, 2),
-        },
-    },
-    Family {
-        name: "uniform",
-        params: &[req("min", D), req("max", D)],
-        build: |p| DistSpec::Uniform {
-            min: at(p, 0),
-            max: at(p, 1),
-        },
-    },
-    Family {
-        name: "empirical",
-        params: &[
-            req("values", DS),
-            ParamSpec {
-                name: "weights",
-                kind: NS,
-                required: false,
-            },
-        ],
-        build: |p| DistSpec::Empirical {
-            values: p.first().map(ParamValue::list).unwrap_or_default(),
-            weights: p.get(1).map(ParamValue::list).unwrap_or_default(),
-        },
-    },
-];
-
-/// Parameter `i` as a number; NaN (refused by `Dist::new`) if absent.
-fn at(p: &[ParamValue], i: usize) -> f64 {
-    p.get(i).map_or(f64::NAN, ParamValue::one)
 }

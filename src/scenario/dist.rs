@@ -397,6 +397,158 @@ fn gamma_fn(x: f64) -> f64 {
     (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
 }
 
+// ---------------------------------------------------------------------------
+// The families as a scenario file names them: `dist = "..."` and parameters.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ParamKind {
+    Duration,
+    Number,
+    Durations,
+    Numbers,
+}
+
+pub(crate) struct ParamSpec {
+    pub(crate) name: &'static str,
+    pub(crate) kind: ParamKind,
+    pub(crate) required: bool,
+}
+
+pub(crate) enum ParamValue {
+    One(f64),
+    List(Vec<f64>),
+}
+
+impl ParamValue {
+    fn one(&self) -> f64 {
+        match self {
+            ParamValue::One(v) => *v,
+            ParamValue::List(_) => f64::NAN,
+        }
+    }
+
+    fn list(&self) -> Vec<f64> {
+        match self {
+            ParamValue::List(v) => v.clone(),
+            ParamValue::One(v) => vec![*v],
+        }
+    }
+}
+
+/// A distribution family: its name in files, its parameters (in the order
+/// `build` reads them) and how to make a [`DistSpec`] from them.
+pub(crate) struct Family {
+    pub(crate) name: &'static str,
+    pub(crate) params: &'static [ParamSpec],
+    pub(crate) build: fn(&[ParamValue]) -> DistSpec,
+}
+
+const fn req(name: &'static str, kind: ParamKind) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+use ParamKind::{Duration as D, Durations as DS, Number as N, Numbers as NS};
+
+/// Every parameter name of any family, each once, in table order.
+pub(crate) fn dist_parameter_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for p in FAMILIES.iter().flat_map(|f| f.params) {
+        if !names.contains(&p.name) {
+            names.push(p.name);
+        }
+    }
+    names
+}
+
+/// Whether `param` is a parameter of the distribution family `family`;
+/// `None` when `family` is not a family name.
+pub(crate) fn is_dist_parameter(family: &str, param: &str) -> Option<bool> {
+    FAMILIES
+        .iter()
+        .find(|f| f.name == family)
+        .map(|f| f.params.iter().any(|p| p.name == param))
+}
+
+/// The table of `docs/scenario-format.md`. `build` only runs after every required
+/// parameter was read, so indexing `p` is within bounds; `get` keeps it total.
+pub(crate) const FAMILIES: &[Family] = &[
+    Family {
+        name: "fixed",
+        params: &[req("value", D)],
+        build: |p| DistSpec::Fixed { value: at(p, 0) },
+    },
+    Family {
+        name: "exponential",
+        params: &[req("mean", D)],
+        build: |p| DistSpec::Exponential { mean: at(p, 0) },
+    },
+    Family {
+        name: "lognormal",
+        params: &[req("mean", D), req("sd", D)],
+        build: |p| DistSpec::LogNormal {
+            mean: at(p, 0),
+            sd: at(p, 1),
+        },
+    },
+    Family {
+        name: "gamma",
+        params: &[req("mean", D), req("sd", D)],
+        build: |p| DistSpec::Gamma {
+            mean: at(p, 0),
+            sd: at(p, 1),
+        },
+    },
+    Family {
+        name: "weibull",
+        params: &[req("shape", N), req("scale", D)],
+        build: |p| DistSpec::Weibull {
+            shape: at(p, 0),
+            scale: at(p, 1),
+        },
+    },
+    Family {
+        name: "triangular",
+        params: &[req("min", D), req("mode", D), req("max", D)],
+        build: |p| DistSpec::Triangular {
+            min: at(p, 0),
+            mode: at(p, 1),
+            max: at(p, 2),
+        },
+    },
+    Family {
+        name: "uniform",
+        params: &[req("min", D), req("max", D)],
+        build: |p| DistSpec::Uniform {
+            min: at(p, 0),
+            max: at(p, 1),
+        },
+    },
+    Family {
+        name: "empirical",
+        params: &[
+            req("values", DS),
+            ParamSpec {
+                name: "weights",
+                kind: NS,
+                required: false,
+            },
+        ],
+        build: |p| DistSpec::Empirical {
+            values: p.first().map(ParamValue::list).unwrap_or_default(),
+            weights: p.get(1).map(ParamValue::list).unwrap_or_default(),
+        },
+    },
+];
+
+/// Parameter `i` as a number; NaN (refused by `Dist::new`) if absent.
+fn at(p: &[ParamValue], i: usize) -> f64 {
+    p.get(i).map_or(f64::NAN, ParamValue::one)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

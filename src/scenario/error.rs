@@ -32,6 +32,43 @@ fn truncate_to(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// Long values are shortened in messages so an error stays one readable line.
+pub(crate) fn truncate_for_message(s: &mut String) {
+    const MAX: usize = 60;
+    if s.chars().count() > MAX {
+        let cut: String = s.chars().take(MAX).collect();
+        *s = format!("{cut}...");
+    }
+}
+
+/// Shortest text that reads back as the same f64, in TOML float syntax.
+pub(crate) fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        return if f.is_sign_negative() { "-nan" } else { "nan" }.to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    // Debug gives the shortest round-trip form and always a `.` or an exponent.
+    format!("{f:?}")
+}
+
+/// `a`, `b` and `c`.
+pub(crate) fn list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => "no keys".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// `"a", "b", "c"`.
+pub(crate) fn list_quoted(names: &[&str]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    q.join(", ")
+}
+
 /// A number as a message shows it: as written by Rust's shortest
 /// round-trip form while it is human-sized, in scientific notation with
 /// four significant figures from 1e15 up and below 1e-6 (so `1e308` is

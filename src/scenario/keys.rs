@@ -1,135 +1,175 @@
-//! Every key of the scenario format, as dotted paths (`pru.cars`), for the
-//! checks that name keys in text rather than in table structure: the
-//! `[sources]` table, and the report's parameter table.
+//! Every key of the scenario format, as dotted paths (`pru.cars`), in the
+//! documentation's order: what the `[sources]` table may cite (with its
+//! suggestions) and the order the resolved TOML is written in.
 //!
 //! The raw structs in `raw.rs` define the format for the loader; this list
 //! restates it as paths. A test (`keys_match_the_format`) walks
 //! `tests/data/scenarios/full.toml`, which sets every key, and checks that
 //! the two agree, so the list cannot drift from the format unnoticed.
 
-use super::convert::dist_parameter_names;
+use super::dist::dist_parameter_names;
 
-/// Every table and value key of format v1 (plus `sources` additions), in
-/// the order of `docs/scenario-format.md`. Keys whose value is a distribution table are
-/// in [`DIST_KEYS`] instead; the keys of a distribution (`.dist`, `.mean`,
-/// ...) are derived from the families.
-pub(crate) const SCENARIO_KEYS: &[&str] = &[
-    "scenario",
-    "scenario.name",
-    "scenario.description",
-    "scenario.start_date",
-    "scenario.warm_up",
-    "scenario.horizon",
-    "scenario.replications",
-    "scenario.seed",
-    "demand",
-    "demand.crises_per_day",
-    "demand.frail_share",
-    "demand.hour_of_day",
-    "demand.day_of_week",
-    "demand.month_of_year",
-    "pru",
-    "pru.cars",
-    "pru.open",
-    "pru.days",
-    "pru.eligible_share",
-    "pru.treated_at_home",
-    "pru.community_follow_up",
-    "frailty_unit",
-    "frailty_unit.slots",
-    "frailty_unit.open",
-    "frailty_unit.days",
-    "frailty_unit.discharged_same_day",
-    "frailty_unit.community_follow_up",
-    "ed",
-    "ed.frail_admit_share",
-    "ed.other_admit_share",
-    "acute",
-    "acute.beds",
-    "acute.discharge_hours",
-    "acute.weekend_discharge_hours",
-    "acute.los",
-    "acute.capacity_changes",
-    "pathways",
-    "pathways.frail",
-    "pathways.frail.p0",
-    "pathways.frail.p1",
-    "pathways.frail.p2",
-    "pathways.frail.p3",
-    "pathways.other",
-    "pathways.other.p0",
-    "pathways.other.p1",
-    "pathways.other.p2",
-    "pathways.other.p3",
-    "pathways.process_delay",
-    "community",
-    "community.teams",
-    "community.caseload_per_team",
-    "community.referrals_per_day",
-    "community.priority",
-    "community.episode",
-    "rehab",
-    "rehab.beds",
-    "rehab.community_follow_up",
-    "care_homes",
-    "care_homes.beds",
-    "care_homes.initial_occupancy",
-    "care_homes.community_placements_per_day",
-    "care_homes.hospital_first",
-    "care_homes.crises_per_resident_year",
-    "care_homes.red_bag",
-    "care_homes.red_bag.enabled",
-    "care_homes.red_bag.los_reduction",
-    "care_homes.red_bag.min_los",
-    "readmission",
-    "readmission.window",
-    "readmission.p0",
-    "readmission.p1",
-    "readmission.p2",
-];
-
-/// Keys whose value is a distribution table.
-pub(crate) const DIST_KEYS: &[&str] = &[
-    "pru.visit",
-    "frailty_unit.assessment",
-    "acute.los.frail",
-    "acute.los.other",
-    "pathways.process_delay.p1",
-    "pathways.process_delay.p2",
-    "pathways.process_delay.p3",
-    "community.episode.discharge",
-    "community.episode.avoidance",
-    "community.episode.community",
-    "rehab.stay",
-    "care_homes.stay",
-];
-
-/// Whether `key` is a key of the format: a listed key, a distribution key,
-/// or a distribution key followed by `dist` or a parameter of any family
-/// (the family in force may differ between a base and a plan, so any
-/// family's parameter is accepted).
-pub(crate) fn is_known_key(key: &str) -> bool {
-    if SCENARIO_KEYS.contains(&key) || DIST_KEYS.contains(&key) {
-        return true;
-    }
-    match key.rsplit_once('.') {
-        Some((head, last)) if DIST_KEYS.contains(&head) => {
-            last == "dist" || dist_parameter_names().contains(&last)
-        }
-        _ => false,
-    }
+/// What a key of the format holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A table of further keys.
+    Table,
+    /// A single value (or an array of values, or an inline table of shares).
+    Value,
+    /// A distribution table (`{ dist = "gamma", mean = ... }`): its keys are
+    /// `dist` and the families' parameters.
+    Dist,
+    /// A key of each table of an array of tables (`[[acute.capacity_changes]]`):
+    /// ordered like the others, but not citable in `[sources]`.
+    Item,
+    /// `[sources]`: citations about the other keys, not a key of the model.
+    Sources,
 }
 
-/// Every known key written out (distribution parameters included), for
-/// "did you mean" suggestions.
+use Shape::{Dist as DIST, Item as ITEM, Sources as SOURCES, Table as TABLE, Value as VALUE};
+
+/// Every key of format v1, in the order of `docs/scenario-format.md` (the
+/// resolved TOML is written in this order). The one list of the format's
+/// keys: `[sources]` checks and its suggestions, and the writer's key order,
+/// are derived from it; `keys_match_the_format` checks it against the raw
+/// structs through `tests/data/scenarios/full.toml`.
+pub(crate) const FORMAT: &[(&str, Shape)] = &[
+    ("scenario", TABLE),
+    ("scenario.name", VALUE),
+    ("scenario.description", VALUE),
+    ("scenario.start_date", VALUE),
+    ("scenario.warm_up", VALUE),
+    ("scenario.horizon", VALUE),
+    ("scenario.replications", VALUE),
+    ("scenario.seed", VALUE),
+    ("demand", TABLE),
+    ("demand.crises_per_day", VALUE),
+    ("demand.frail_share", VALUE),
+    ("demand.hour_of_day", VALUE),
+    ("demand.day_of_week", VALUE),
+    ("demand.month_of_year", VALUE),
+    ("pru", TABLE),
+    ("pru.cars", VALUE),
+    ("pru.open", VALUE),
+    ("pru.days", VALUE),
+    ("pru.eligible_share", VALUE),
+    ("pru.visit", DIST),
+    ("pru.treated_at_home", VALUE),
+    ("pru.community_follow_up", VALUE),
+    ("frailty_unit", TABLE),
+    ("frailty_unit.slots", VALUE),
+    ("frailty_unit.open", VALUE),
+    ("frailty_unit.days", VALUE),
+    ("frailty_unit.assessment", DIST),
+    ("frailty_unit.discharged_same_day", VALUE),
+    ("frailty_unit.community_follow_up", VALUE),
+    ("ed", TABLE),
+    ("ed.frail_admit_share", VALUE),
+    ("ed.other_admit_share", VALUE),
+    ("acute", TABLE),
+    ("acute.beds", VALUE),
+    ("acute.discharge_hours", VALUE),
+    ("acute.weekend_discharge_hours", VALUE),
+    ("acute.los", TABLE),
+    ("acute.los.frail", DIST),
+    ("acute.los.other", DIST),
+    ("acute.capacity_changes", VALUE),
+    ("acute.capacity_changes.from", ITEM),
+    ("acute.capacity_changes.to", ITEM),
+    ("acute.capacity_changes.beds", ITEM),
+    ("pathways", TABLE),
+    ("pathways.frail", TABLE),
+    ("pathways.frail.p0", VALUE),
+    ("pathways.frail.p1", VALUE),
+    ("pathways.frail.p2", VALUE),
+    ("pathways.frail.p3", VALUE),
+    ("pathways.other", TABLE),
+    ("pathways.other.p0", VALUE),
+    ("pathways.other.p1", VALUE),
+    ("pathways.other.p2", VALUE),
+    ("pathways.other.p3", VALUE),
+    ("pathways.process_delay", TABLE),
+    ("pathways.process_delay.p1", DIST),
+    ("pathways.process_delay.p2", DIST),
+    ("pathways.process_delay.p3", DIST),
+    ("community", TABLE),
+    ("community.teams", VALUE),
+    ("community.caseload_per_team", VALUE),
+    ("community.referrals_per_day", VALUE),
+    ("community.priority", VALUE),
+    ("community.episode", TABLE),
+    ("community.episode.discharge", DIST),
+    ("community.episode.avoidance", DIST),
+    ("community.episode.community", DIST),
+    ("rehab", TABLE),
+    ("rehab.beds", VALUE),
+    ("rehab.stay", DIST),
+    ("rehab.community_follow_up", VALUE),
+    ("care_homes", TABLE),
+    ("care_homes.beds", VALUE),
+    ("care_homes.initial_occupancy", VALUE),
+    ("care_homes.stay", DIST),
+    ("care_homes.community_placements_per_day", VALUE),
+    ("care_homes.hospital_first", VALUE),
+    ("care_homes.crises_per_resident_year", VALUE),
+    ("care_homes.red_bag", TABLE),
+    ("care_homes.red_bag.enabled", VALUE),
+    ("care_homes.red_bag.los_reduction", VALUE),
+    ("care_homes.red_bag.min_los", VALUE),
+    ("readmission", TABLE),
+    ("readmission.window", VALUE),
+    ("readmission.p0", VALUE),
+    ("readmission.p1", VALUE),
+    ("readmission.p2", VALUE),
+    ("sources", SOURCES),
+];
+
+/// The keys a distribution table may hold, `dist` first, then every
+/// family's parameters in the order of the families' table.
+pub(crate) fn dist_keys() -> Vec<&'static str> {
+    let mut keys = vec!["dist"];
+    keys.extend(dist_parameter_names());
+    keys
+}
+
+/// The format's keys directly below the table at `path` (`[]` for the top
+/// level), in the format's order; for a distribution table, [`dist_keys`].
+pub(crate) fn child_order(path: &[&str], is_dist: bool) -> Vec<&'static str> {
+    if is_dist {
+        return dist_keys();
+    }
+    FORMAT
+        .iter()
+        .filter_map(|(key, _)| {
+            let mut parts = key.split('.');
+            let head_matches = path.iter().all(|p| parts.next() == Some(*p));
+            let last = parts.next()?;
+            (head_matches && parts.next().is_none()).then_some(last)
+        })
+        .collect()
+}
+
+/// Whether `key` names a key of the format that `[sources]` may cite: a
+/// table, a value or a distribution of [`FORMAT`], or a distribution key
+/// followed by `dist` or a parameter of any family (the family in force may
+/// differ between a base and a plan, so any family's parameter is accepted).
+pub(crate) fn is_known_key(key: &str) -> bool {
+    all_known_keys().iter().any(|k| k == key)
+}
+
+/// Every citable key written out (distribution parameters included), for
+/// `[sources]` and its "did you mean" suggestions: tables and values in the
+/// format's order, then each distribution with its keys (ties between
+/// suggestions go to the earlier key).
 pub(crate) fn all_known_keys() -> Vec<String> {
-    let mut keys: Vec<String> = SCENARIO_KEYS.iter().map(|k| k.to_string()).collect();
-    for d in DIST_KEYS {
-        keys.push(d.to_string());
-        keys.push(format!("{d}.dist"));
-        for p in dist_parameter_names() {
-            keys.push(format!("{d}.{p}"));
-        }
+    let mut keys: Vec<String> = FORMAT
+        .iter()
+        .filter(|(_, shape)| matches!(shape, TABLE | VALUE))
+        .map(|(key, _)| key.to_string())
+        .collect();
+    for (key, _) in FORMAT.iter().filter(|(_, shape)| *shape == DIST) {
+        keys.push(key.to_string());
+        keys.extend(dist_keys().iter().map(|p| format!("{key}.{p}")));
     }
     keys
 }
@@ -137,24 +177,24 @@ pub(crate) fn all_known_keys() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::tree::{Node, Value};
     use std::path::Path;
+    use toml::de::{DeTable, DeValue};
 
-    /// Dotted paths of every table and value in `node`, not descending into
+    /// Dotted paths of every table and value in `table`, not descending into
     /// distribution tables or arrays.
-    fn paths(prefix: &str, node: &Node, out: &mut Vec<String>) {
-        if let Value::Table(t) = &node.value {
-            if t.contains_key("dist") {
-                return;
-            }
-            for (k, e) in t {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                out.push(p.clone());
-                paths(&p, &e.node, out);
+    fn paths(prefix: &str, table: &DeTable<'_>, out: &mut Vec<String>) {
+        if table.contains_key("dist") {
+            return;
+        }
+        for (k, v) in table {
+            let p = if prefix.is_empty() {
+                k.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", k.get_ref())
+            };
+            out.push(p.clone());
+            if let DeValue::Table(t) = v.get_ref() {
+                paths(&p, t, out);
             }
         }
     }
@@ -165,12 +205,12 @@ mod tests {
         let doc = crate::scenario::ScenarioDoc::read(&path).expect("full.toml loads");
         doc.to_scenario().expect("full.toml is valid");
         let mut found = Vec::new();
-        paths("", &doc.root_node(), &mut found);
+        paths("", &doc.document().expect("parses"), &mut found);
         found.sort();
-        let mut listed: Vec<String> = SCENARIO_KEYS
+        let mut listed: Vec<String> = FORMAT
             .iter()
-            .chain(DIST_KEYS)
-            .map(|k| k.to_string())
+            .filter(|(_, shape)| matches!(shape, TABLE | VALUE | DIST))
+            .map(|(k, _)| k.to_string())
             .collect();
         listed.sort();
         assert_eq!(found, listed, "full.toml sets every key of the format");

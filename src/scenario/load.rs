@@ -8,18 +8,18 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize as _;
+use std::borrow::Cow;
+
+use serde::de::IntoDeserializer as _;
 use sha2::{Digest, Sha256};
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::convert::Converter;
-use super::de::{DeError, NodeDe};
+use super::doc::{self, Item, Origin, SourceKind, Sources, Table, split_key};
 use super::error::{ErrorKind, ErrorOrigin, ScenarioError};
 use super::raw::RawFile;
-use super::tree::{
-    self, Entry, Node, Origin, SourceKind, Sources, Table, Value, from_de_table, from_de_value,
-    merge, merge_entry, split_key,
-};
+use super::serde_errors::{item_at, resolve_path, translate};
 use super::types::Scenario;
 
 /// Files larger than this are refused before parsing: a scenario is a few
@@ -59,9 +59,7 @@ fn loaded(
     path: &Path,
     sets: &[String],
 ) -> Result<LoadedScenario, ScenarioError> {
-    for s in sets {
-        doc.set(s)?;
-    }
+    doc.set_all(sets)?;
     let (scenario, sources) = doc.to_scenario_with_sources()?;
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
@@ -93,14 +91,69 @@ pub struct DocEntry {
     pub value: Node,
 }
 
+/// A value taken out of a document (a swept value): where it was written
+/// and its text, so it can be set elsewhere in the document.
+#[derive(Clone, Debug)]
+pub struct Node {
+    origin: Origin,
+    toml: String,
+    items: Option<Vec<Node>>,
+}
+
+impl Node {
+    fn of(v: &Item<'_>) -> Node {
+        Node {
+            origin: Origin::of(v.span()),
+            toml: doc::inline(v.get_ref()),
+            items: match v.get_ref() {
+                DeValue::Array(a) => Some(a.iter().map(Node::of).collect()),
+                _ => None,
+            },
+        }
+    }
+
+    /// Where this value was written.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The elements of an array; `None` if this is not an array.
+    pub fn array_items(&self) -> Option<&[Node]> {
+        self.items.as_deref()
+    }
+
+    /// The value as a TOML 1.0 inline value (for messages and sweep labels).
+    pub fn to_toml_value(&self) -> String {
+        self.toml.clone()
+    }
+}
+
+/// A change made to the document after its files were read.
+#[derive(Clone, Debug)]
+enum Op {
+    /// A `--set` assignment: the input holding it.
+    Set(usize),
+    /// A value written elsewhere in the inputs, set at a dotted key.
+    SetValue {
+        key: String,
+        key_origin: Origin,
+        value: Origin,
+    },
+    /// A top-level table taken out.
+    Remove(String),
+}
+
 /// A merged scenario document (after `extends`), before conversion.
 ///
-/// Cloning is cheap enough to make one per sweep point.
+/// It holds its inputs (the source map) and what was done to them; the
+/// document itself is parsed from them when needed, a few kilobytes of
+/// TOML. Cloning is cheap enough to make one per sweep point.
 #[derive(Clone, Debug)]
 pub struct ScenarioDoc {
-    root: Table,
-    root_origin: Origin,
     sources: Sources,
+    /// The files of the `extends` chain as inputs, the given file first.
+    chain: Vec<usize>,
+    ops: Vec<Op>,
     path: PathBuf,
     files: Vec<PathBuf>,
 }
@@ -111,13 +164,13 @@ impl ScenarioDoc {
         let mut sources = Sources::default();
         let mut files = Vec::new();
         let mut chain = Vec::new();
-        let root = read_chain(path, None, &mut sources, &mut files, &mut chain)?;
+        let mut ids = Vec::new();
+        read_chain(path, None, &mut sources, &mut files, &mut chain, &mut ids)?;
+        // Every file was parsed and checked on the way; merging cannot fail.
         Ok(ScenarioDoc {
-            root,
-            // The given file is source 0; its line 1 stands for "the whole
-            // document" (missing top-level tables are reported there).
-            root_origin: Origin::new(0, 0..0),
             sources,
+            chain: ids,
+            ops: Vec::new(),
             path: path.to_path_buf(),
             files,
         })
@@ -129,19 +182,19 @@ impl ScenarioDoc {
     pub fn parse_str(text: &str, path: &Path) -> Result<ScenarioDoc, ScenarioError> {
         let mut sources = Sources::default();
         let id = sources.add(SourceKind::File(path.to_path_buf()), text);
-        let mut root = parse_source(&sources, id)?;
-        if let Some(e) = root.remove("extends") {
+        let root = parse_source(&sources, id)?;
+        if let Some((k, _)) = root.get_key_value("extends") {
             return Err(sources.error(
                 ErrorKind::InvalidValue,
-                e.key_origin,
+                Origin::of(k.span()),
                 Some("extends".into()),
                 "`extends` needs a file on disk to resolve against".to_string(),
             ));
         }
         Ok(ScenarioDoc {
-            root,
-            root_origin: Origin::new(id, 0..0),
             sources,
+            chain: vec![id],
+            ops: Vec::new(),
             path: path.to_path_buf(),
             files: vec![path.to_path_buf()],
         })
@@ -157,102 +210,135 @@ impl ScenarioDoc {
         &self.files
     }
 
+    /// Where "the whole document" is reported (missing top-level tables):
+    /// the start of the given file.
+    fn root_origin(&self) -> Origin {
+        self.sources
+            .origin(self.chain.first().copied().unwrap_or(0), 0..0)
+    }
+
+    /// The merged document: the files of the chain, base first, then every
+    /// change in order.
+    pub(crate) fn document(&self) -> Result<Table<'_>, ScenarioError> {
+        let mut root = Table::new();
+        for &id in self.chain.iter().rev() {
+            let mut table = parse_source(&self.sources, id)?;
+            table.remove("extends");
+            doc::merge(&mut root, table);
+        }
+        for op in &self.ops {
+            match op {
+                Op::Set(id) => apply_set(&self.sources, *id, &mut root)?,
+                Op::SetValue {
+                    key,
+                    key_origin,
+                    value,
+                } => self.apply_value(key, *key_origin, *value, &mut root)?,
+                Op::Remove(name) => {
+                    root.remove(name.as_str());
+                }
+            }
+        }
+        Ok(root)
+    }
+
     /// Applies one `KEY=VALUE` override. VALUE is read as a TOML value, or
     /// taken as a string when it is not one (so `4d` and `08:00-22:00` need
     /// no quotes). Keys are checked when the document is converted, exactly
     /// as keys from a file.
     pub fn set(&mut self, assignment: &str) -> Result<(), ScenarioError> {
-        let id = self.sources.add(SourceKind::Set, assignment);
-        let whole = Origin::new(id, 0..assignment.len());
-        let bad = |sources: &Sources, origin: Origin, key: Option<String>, msg: String| {
-            sources.error(ErrorKind::BadSet, origin, key, msg)
-        };
-        let Some((key_text, value_text)) = assignment.split_once('=') else {
-            return Err(bad(
-                &self.sources,
-                whole,
-                None,
-                "expected KEY=VALUE, such as pru.cars=2".to_string(),
-            ));
-        };
-        let parts = split_key(key_text).map_err(|m| bad(&self.sources, whole, None, m))?;
-        if parts.first().is_some_and(|(k, _)| k == "extends") {
-            return Err(bad(
-                &self.sources,
-                Origin::new(id, 0..key_text.len()),
-                Some("extends".into()),
-                "`extends` cannot be set: it is resolved when the file is read".to_string(),
-            ));
+        self.set_all(&[assignment])
+    }
+
+    /// Applies overrides in order, as [`ScenarioDoc::set`] does one by one,
+    /// reading the document once (so many overrides cost linear time). The
+    /// first that cannot be applied is reported, and none is kept.
+    pub fn set_all<S: AsRef<str>>(&mut self, assignments: &[S]) -> Result<(), ScenarioError> {
+        let (inputs, ops) = (self.sources.list.len(), self.ops.len());
+        for a in assignments {
+            let id = self.sources.add(SourceKind::Set, a.as_ref());
+            self.ops.push(Op::Set(id));
         }
-        let value_start = key_text.len() + 1;
-        let lead = value_text.len() - value_text.trim_start().len();
-        let trimmed = value_text.trim();
-        let span = value_start + lead..value_start + lead + trimmed.len();
-        let node = match DeValue::parse(trimmed) {
-            // Spans are relative to the value; shifted, they are relative
-            // to the assignment.
-            Ok(v) => from_de_value(v.get_ref(), v.span(), id, span.start, &self.sources, 1)
-                .map_err(|e| e.under_key(key_text.trim()))?,
-            Err(_) => Node {
-                value: Value::String(trimmed.to_string()),
-                origin: Origin::new(id, span),
-            },
-        };
-        let keys: Vec<(String, Origin)> = parts
-            .into_iter()
-            .map(|(k, r)| (k, Origin::new(id, r)))
-            .collect();
-        self.put(&keys, node)
-            .map_err(|m| bad(&self.sources, whole, Some(key_text.trim().to_string()), m))
+        if let Err(e) = self.document() {
+            self.sources.list.truncate(inputs);
+            self.ops.truncate(ops);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Sets `key` (dotted, such as `community.teams`) to `value`, merging as
     /// an override does. For sweeps, whose values come from their own table.
+    /// A key that is not a dotted key is refused here; a key that cannot be
+    /// set in this document (below a value) when the document is next read
+    /// or converted, so setting many keys costs linear time.
     pub fn set_node(
         &mut self,
         key: &str,
         key_origin: Origin,
         value: Node,
     ) -> Result<(), ScenarioError> {
-        let parts = split_key(key).map_err(|m| {
+        split_key(key).map_err(|m| {
             self.sources
                 .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
         })?;
-        let keys: Vec<(String, Origin)> = parts.into_iter().map(|(k, _)| (k, key_origin)).collect();
-        self.put(&keys, value).map_err(|m| {
-            self.sources
-                .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
-        })
+        self.ops.push(Op::SetValue {
+            key: key.to_string(),
+            key_origin,
+            value: value.origin,
+        });
+        Ok(())
     }
 
-    /// Puts `node` at the dotted path, creating tables on the way.
-    fn put(&mut self, keys: &[(String, Origin)], node: Node) -> Result<(), String> {
-        put_in(&mut self.root, keys, 0, node)
+    /// Re-reads the value written at `value` and puts it at `key`.
+    fn apply_value<'a>(
+        &'a self,
+        key: &str,
+        key_origin: Origin,
+        value: Origin,
+        root: &mut Table<'a>,
+    ) -> Result<(), ScenarioError> {
+        let bad = |m: String| {
+            self.sources
+                .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
+        };
+        let parts = split_key(key).map_err(bad)?;
+        let Some((_, text)) = self.sources.text_at(value) else {
+            return Err(bad("internal: the value's text is missing".to_string()));
+        };
+        let parsed = DeValue::parse(text).map_err(|e| bad(e.message().to_string()))?;
+        let item = doc::place(parsed, None, value.start, &self.sources, 1)?;
+        let keys: Vec<(String, Origin)> = parts.into_iter().map(|(k, _)| (k, key_origin)).collect();
+        put_in(root, &keys, 0, item).map_err(bad)
     }
 
     /// Removes a top-level table (such as `[sweep]`) and returns its entries,
     /// keys sorted. `Ok(None)` when absent; an error when `name` is not a table.
     pub fn take_table(&mut self, name: &str) -> Result<Option<Vec<DocEntry>>, ScenarioError> {
-        let Some(entry) = self.root.remove(name) else {
+        let root = self.document()?;
+        let Some(value) = root.get(name) else {
             return Ok(None);
         };
-        match entry.node.value {
-            Value::Table(t) => Ok(Some(
-                t.into_iter()
-                    .map(|(key, e)| DocEntry {
-                        key,
-                        key_origin: e.key_origin,
-                        value: e.node,
-                    })
-                    .collect(),
-            )),
-            _ => Err(self.sources.error(
-                ErrorKind::WrongType,
-                entry.node.origin,
-                Some(name.to_string()),
-                format!("expected a table, found {}", entry.node.describe()),
-            )),
-        }
+        let entries = match value.get_ref() {
+            DeValue::Table(t) => t
+                .iter()
+                .map(|(k, v)| DocEntry {
+                    key: k.get_ref().to_string(),
+                    key_origin: Origin::of(k.span()),
+                    value: Node::of(v),
+                })
+                .collect(),
+            other => {
+                return Err(self.sources.error(
+                    ErrorKind::WrongType,
+                    Origin::of(value.span()),
+                    Some(name.to_string()),
+                    format!("expected a table, found {}", doc::describe(other)),
+                ));
+            }
+        };
+        self.ops.push(Op::Remove(name.to_string()));
+        Ok(Some(entries))
     }
 
     /// An error located at `origin` (from a node or entry of this document).
@@ -271,16 +357,17 @@ impl ScenarioDoc {
     /// file or a `--set`), or at the start of the document when the key is
     /// absent (a default).
     pub fn error_at_key(&self, kind: ErrorKind, key: &str, message: String) -> ScenarioError {
-        let mut table = &self.root;
-        let mut origin = self.root_origin;
+        let root = self.document().unwrap_or_default();
+        let mut table = &root;
+        let mut origin = self.root_origin();
         for part in key.split('.') {
-            let Some(entry) = table.get(part) else {
-                origin = self.root_origin;
+            let Some(v) = table.get(part) else {
+                origin = self.root_origin();
                 break;
             };
-            origin = entry.node.origin;
-            match &entry.node.value {
-                Value::Table(t) => table = t,
+            origin = Origin::of(v.span());
+            match v.get_ref() {
+                DeValue::Table(t) => table = t,
                 _ => break,
             }
         }
@@ -298,12 +385,9 @@ impl ScenarioDoc {
     pub fn to_scenario_with_sources(
         &self,
     ) -> Result<(Scenario, BTreeMap<String, String>), ScenarioError> {
-        let root = self.root_node();
-        let raw = RawFile::deserialize(NodeDe {
-            node: &root,
-            path: Vec::new(),
-        })
-        .map_err(|e| self.de_error(e))?;
+        let root = Spanned::new(self.root_origin().span(), self.document()?);
+        let raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
+            .map_err(|e| self.de_error(&e))?;
         let converter = Converter {
             sources: &self.sources,
         };
@@ -311,75 +395,122 @@ impl ScenarioDoc {
         Ok((converter.scenario(raw)?, cited))
     }
 
-    /// The merged document as one node.
-    pub(crate) fn root_node(&self) -> Node {
-        Node {
-            value: Value::Table(self.root.clone()),
-            origin: self.root_origin,
-        }
-    }
-
     /// Every value of the document as (dotted key, TOML text), in the order
     /// the resolved TOML is written: distribution tables, arrays and inline
     /// tables of shares are one value each. For the report's parameter table.
     pub fn parameters(&self) -> Vec<(String, String)> {
-        tree::flatten_values(&self.root)
+        doc::flatten_values(&self.document().unwrap_or_default())
     }
 
-    fn de_error(&self, e: DeError) -> ScenarioError {
-        match e.located {
-            Some((origin, path)) => self.sources.error(e.kind, origin, Some(path), e.message),
-            None => {
-                ScenarioError::unlocated(e.kind, ErrorOrigin::File(self.path.clone()), e.message)
-            }
+    /// An error from deserializing, in the format's words: `toml` gives the
+    /// span and serde's message, `serde_path_to_error` the key path; the
+    /// value found is described from the document.
+    fn de_error(&self, e: &serde_path_to_error::Error<toml::de::Error>) -> ScenarioError {
+        let inner = e.inner();
+        let message = inner.message();
+        let root = self.document().unwrap_or_default();
+        let path = resolve_path(&root, e.path(), inner.span());
+        let item = item_at(&root, &path);
+        let (kind, key, text) = translate(message, &path, item.map(Spanned::get_ref));
+        // `toml` places a refusal raised after an array's element was read
+        // at the array: the element's own span is in the document.
+        let span = match (kind, item) {
+            (ErrorKind::UnknownKey | ErrorKind::MissingKey, _) | (_, None) => inner.span(),
+            (_, Some(item)) => Some(item.span()),
+        };
+        match span {
+            Some(span) => self.sources.error(kind, Origin::of(span), Some(key), text),
+            None => ScenarioError::unlocated(kind, ErrorOrigin::File(self.path.clone()), text),
         }
     }
 
     /// The document as TOML 1.0 text, deterministic (keys in the order of
     /// `docs/scenario-format.md`, then alphabetical).
     pub fn to_toml(&self) -> String {
-        tree::write_document(&self.root)
+        doc::write_document(&self.document().unwrap_or_default())
     }
 }
 
-/// Puts `node` at `keys[depth..]` below `table`; `keys[..depth]` led here.
-fn put_in(
-    table: &mut Table,
+/// Applies the `--set` assignment held by input `id` to `root`.
+fn apply_set<'a>(
+    sources: &'a Sources,
+    id: usize,
+    root: &mut Table<'a>,
+) -> Result<(), ScenarioError> {
+    let assignment: &'a str = &sources.list[id].text;
+    let whole = sources.origin(id, 0..assignment.len());
+    let bad = |origin: Origin, key: Option<String>, msg: String| {
+        sources.error(ErrorKind::BadSet, origin, key, msg)
+    };
+    let Some((key_text, value_text)) = assignment.split_once('=') else {
+        return Err(bad(
+            whole,
+            None,
+            "expected KEY=VALUE, such as pru.cars=2".to_string(),
+        ));
+    };
+    let parts = split_key(key_text).map_err(|m| bad(whole, None, m))?;
+    if parts.first().is_some_and(|(k, _)| k == "extends") {
+        return Err(bad(
+            sources.origin(id, 0..key_text.len()),
+            Some("extends".into()),
+            "`extends` cannot be set: it is resolved when the file is read".to_string(),
+        ));
+    }
+    let value_start = key_text.len() + 1;
+    let lead = value_text.len() - value_text.trim_start().len();
+    let trimmed = value_text.trim();
+    let span = value_start + lead..value_start + lead + trimmed.len();
+    let shift = sources.origin(id, span.clone()).start;
+    let item = match DeValue::parse(trimmed) {
+        // Spans are relative to the value; placed, they are where the
+        // value is in the assignment.
+        Ok(v) => {
+            doc::place(v, None, shift, sources, 1).map_err(|e| e.under_key(key_text.trim()))?
+        }
+        Err(_) => Spanned::new(
+            sources.origin(id, span).span(),
+            DeValue::String(Cow::Borrowed(trimmed)),
+        ),
+    };
+    let keys: Vec<(String, Origin)> = parts
+        .into_iter()
+        .map(|(k, r)| (k, sources.origin(id, r)))
+        .collect();
+    put_in(root, &keys, 0, item).map_err(|m| bad(whole, Some(key_text.trim().to_string()), m))
+}
+
+/// Puts `item` at `keys[depth..]` below `table`; `keys[..depth]` led here.
+fn put_in<'a>(
+    table: &mut Table<'a>,
     keys: &[(String, Origin)],
     depth: usize,
-    node: Node,
+    item: Item<'a>,
 ) -> Result<(), String> {
-    let Some((key, origin)) = keys.get(depth) else {
+    let Some((name, origin)) = keys.get(depth) else {
         return Err("empty key".to_string());
     };
     if depth + 1 == keys.len() {
-        let entry = Entry {
-            key_origin: *origin,
-            node,
-        };
-        match table.get_mut(key) {
-            Some(existing) => merge_entry(existing, entry),
-            None => {
-                table.insert(key.clone(), entry);
-            }
-        }
+        doc::merge_entry(table, doc::key(name, origin.span()), item);
         return Ok(());
     }
-    let entry = table.entry(key.clone()).or_insert_with(|| Entry {
-        key_origin: *origin,
-        node: Node {
-            value: Value::Table(Table::new()),
-            origin: *origin,
-        },
-    });
-    if let Value::Table(sub) = &mut entry.node.value {
-        return put_in(sub, keys, depth + 1, node);
+    if !table.contains_key(name.as_str()) {
+        table.insert(
+            doc::key(name, origin.span()),
+            Spanned::new(origin.span(), DeValue::Table(Table::new())),
+        );
+    }
+    let Some(entry) = table.get_mut(name.as_str()) else {
+        return Err("internal: the table just made is missing".to_string());
+    };
+    if let DeValue::Table(sub) = entry.get_mut() {
+        return put_in(sub, keys, depth + 1, item);
     }
     let walked: Vec<&str> = keys[..=depth].iter().map(|(k, _)| k.as_str()).collect();
     Err(format!(
         "`{}` is {}, not a table, so it has no keys to set",
         walked.join("."),
-        entry.node.describe()
+        doc::describe(entry.get_ref())
     ))
 }
 
@@ -462,13 +593,13 @@ fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (ErrorKind, String)> {
     })
 }
 
-/// Parses source `id` into a tree; syntax errors located.
-fn parse_source(sources: &Sources, id: usize) -> Result<Table, ScenarioError> {
-    let text = sources.list[id].text.clone();
-    let parsed = DeTable::parse(&text).map_err(|e| {
+/// Parses input `id` and places it in the span space; syntax errors located.
+fn parse_source(sources: &Sources, id: usize) -> Result<Table<'_>, ScenarioError> {
+    let text: &str = &sources.list[id].text;
+    let parsed = DeTable::parse(text).map_err(|e| {
         // The parser gives no position when its nesting limit stops it:
         // point at the line that nests deepest.
-        let span = e.span().unwrap_or_else(|| deepest_line(&text));
+        let span = e.span().unwrap_or_else(|| deepest_line(text));
         let message = e
             .message()
             .lines()
@@ -478,12 +609,17 @@ fn parse_source(sources: &Sources, id: usize) -> Result<Table, ScenarioError> {
             .join("; ");
         sources.error(
             ErrorKind::Syntax,
-            Origin::new(id, span),
+            sources.origin(id, span),
             None,
             format!("invalid TOML: {message}"),
         )
     })?;
-    from_de_table(parsed.get_ref(), id, 0, sources, 0)
+    doc::place_table(
+        parsed.into_inner(),
+        sources.origin(id, 0..0).start,
+        sources,
+        0,
+    )
 }
 
 /// The byte range of the line that nests deepest (dotted key parts and
@@ -502,7 +638,8 @@ fn deepest_line(text: &str) -> std::ops::Range<usize> {
     best.1
 }
 
-/// Reads `path` and the chain it extends; returns the merged tree.
+/// Reads `path` and the chain it extends into `sources`, noting each file's
+/// input in `ids` (the given file first).
 /// `via` is the `extends` value that named this file (for errors).
 fn read_chain(
     path: &Path,
@@ -510,7 +647,8 @@ fn read_chain(
     sources: &mut Sources,
     files: &mut Vec<PathBuf>,
     chain: &mut Vec<PathBuf>,
-) -> Result<Table, ScenarioError> {
+    ids: &mut Vec<usize>,
+) -> Result<(), ScenarioError> {
     let text = match read_text(path) {
         Ok(t) => t,
         Err((kind, msg)) => {
@@ -533,7 +671,7 @@ fn read_chain(
             .map(|p| p.display().to_string())
             .collect();
         names.push(path.display().to_string());
-        let origin = via.unwrap_or_else(|| Origin::new(0, 0..0));
+        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
         return Err(sources.error(
             ErrorKind::ExtendsCycle,
             origin,
@@ -542,7 +680,7 @@ fn read_chain(
         ));
     }
     if chain.len() >= MAX_EXTENDS_DEPTH {
-        let origin = via.unwrap_or_else(|| Origin::new(0, 0..0));
+        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
         return Err(sources.error(
             ErrorKind::InvalidValue,
             origin,
@@ -559,25 +697,25 @@ fn read_chain(
     chain.push(identity);
     files.push(path.to_path_buf());
     let id = sources.add(SourceKind::File(path.to_path_buf()), text);
-    let mut table = parse_source(sources, id)?;
-    let Some(ext) = table.remove("extends") else {
-        return Ok(table);
+    ids.push(id);
+    let table = parse_source(sources, id)?;
+    let Some(ext) = table.get("extends") else {
+        return Ok(());
     };
-    let Value::String(parent) = &ext.node.value else {
+    let origin = Origin::of(ext.span());
+    let DeValue::String(parent) = ext.get_ref() else {
         return Err(sources.error(
             ErrorKind::WrongType,
-            ext.node.origin,
+            origin,
             Some("extends".into()),
             format!(
                 "expected the path of a scenario file as a string, found {}",
-                ext.node.describe()
+                doc::describe(ext.get_ref())
             ),
         ));
     };
-    let parent_path = path.parent().unwrap_or(Path::new("")).join(parent);
-    let mut base = read_chain(&parent_path, Some(ext.node.origin), sources, files, chain)?;
-    merge(&mut base, table);
-    Ok(base)
+    let parent_path = path.parent().unwrap_or(Path::new("")).join(parent.as_ref());
+    read_chain(&parent_path, Some(origin), sources, files, chain, ids)
 }
 
 #[cfg(test)]
@@ -598,6 +736,99 @@ mod tests {
             (e.kind(), e.key()),
             (ErrorKind::MissingKey, Some("pru.eligible_share"))
         );
+    }
+
+    /// The unknown-key lists come from `keys::FORMAT`; serde's own list (of
+    /// the raw struct's fields) must be the same, in the same order.
+    #[test]
+    fn unknown_key_lists_follow_the_raw_structs() {
+        use crate::scenario::keys::{FORMAT, Shape, child_order};
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/full.toml");
+        let mut tables: Vec<&str> = vec![""];
+        tables.extend(
+            FORMAT
+                .iter()
+                .filter(|(_, shape)| *shape == Shape::Table)
+                .map(|(k, _)| *k),
+        );
+        tables.push("acute.capacity_changes");
+        for table in tables {
+            let mut doc = ScenarioDoc::read(&full).expect("full.toml loads");
+            let set = match table {
+                "" => "zzz=1".to_string(),
+                "acute.capacity_changes" => {
+                    "acute.capacity_changes=[{from=2025-05-01,to=2025-05-02,beds=1,zzz=1}]"
+                        .to_string()
+                }
+                t => format!("{t}.zzz=1"),
+            };
+            doc.set(&set).expect("applies");
+            let root = Spanned::new(0..0, doc.document().expect("parses"));
+            let e = serde_path_to_error::deserialize::<_, RawFile>(root.into_deserializer())
+                .expect_err("an unknown key");
+            let message = e.inner().message();
+            assert!(
+                message.starts_with("unknown field `zzz`"),
+                "{table}: {message}"
+            );
+            let serde_list: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+            let path: Vec<&str> = table.split('.').filter(|p| !p.is_empty()).collect();
+            assert_eq!(serde_list, child_order(&path, false), "{table}");
+            let shown = doc.to_scenario().expect_err("an unknown key");
+            assert_eq!(shown.kind(), ErrorKind::UnknownKey, "{table}");
+        }
+    }
+
+    /// What `toml` hands serde differently from a plain value: a date-time
+    /// (a private one-entry table), an array where a table is expected
+    /// (serde's structs would read it field by field), an array element
+    /// refused after it was read (`toml` places it at the array).
+    #[test]
+    fn datetimes_arrays_and_elements_are_refused_where_written() {
+        let minimal =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");
+        let refused = |set: &str| {
+            let mut doc = ScenarioDoc::read(&minimal).expect("minimal.toml loads");
+            doc.set(set).expect("applies");
+            let e = doc.to_scenario().expect_err(set);
+            (
+                e.kind(),
+                e.key().unwrap_or("").to_string(),
+                e.column(),
+                e.message().to_string(),
+            )
+        };
+        let (kind, key, col, msg) = refused("pathways.frail=2025-04-01");
+        assert_eq!(
+            (kind, key.as_str(), col),
+            (ErrorKind::WrongType, "pathways.frail", Some(16))
+        );
+        assert_eq!(msg, "expected a table, found the date-time 2025-04-01");
+        let (kind, key, _, msg) = refused("pru.visit=2025-04-01");
+        assert_eq!((kind, key.as_str()), (ErrorKind::WrongType, "pru.visit"));
+        assert!(
+            msg.starts_with("expected a distribution table such as"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("found the date-time 2025-04-01"), "{msg}");
+        let (kind, key, col, msg) = refused("pru.visit.value=[2025-01-01]");
+        assert_eq!(
+            (kind, key.as_str(), col),
+            (ErrorKind::WrongType, "pru.visit.value[0]", Some(18))
+        );
+        assert!(msg.ends_with("found the date-time 2025-01-01"), "{msg}");
+        let (kind, key, _, msg) = refused("care_homes.red_bag=[true, \"1d\", \"1d\"]");
+        assert_eq!(
+            (kind, key.as_str()),
+            (ErrorKind::WrongType, "care_homes.red_bag")
+        );
+        assert_eq!(msg, "expected a table, found an array");
+        let (kind, key, col, msg) = refused("demand.day_of_week=[1, 1, 1, 1, 1, -1, 1]");
+        assert_eq!(
+            (kind, key.as_str(), col),
+            (ErrorKind::InvalidValue, "demand.day_of_week[5]", Some(36))
+        );
+        assert_eq!(msg, "expected a finite number >= 0, found -1");
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! of the right kind) and the format of each single value (a duration has a
 //! unit, a share is in [0, 1], a count is whole). Checks that relate several
 //! values, or build objects (distributions), are the conversion's job
-//! (`convert.rs`); the fields it needs to point at are wrapped in
-//! [`Located`].
+//! (`convert.rs`); the fields it needs to point at are [`Spanned`], and it
+//! names their key paths itself. The single values are read by `TryFrom`
+//! from the [`toml::Value`] written, and refuse a value as serde phrases it
+//! (`invalid type: ..., expected ...`), so the loader reports every refusal
+//! the same way, with the value found described from the document.
 //!
 //! Every struct denies unknown keys; none uses `#[serde(flatten)]`, which
 //! would defeat that. Optional keys are `Option`s; defaults are applied in
@@ -16,32 +19,92 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use toml::{Spanned, Value};
 
 use super::calendar::{ClockWindow, Date, Weekday};
-use super::de::{DATE_NEWTYPE, Located};
+use super::doc::Origin;
+use super::error::{format_float, truncate_for_message, truncate_token};
 use super::suggest::did_you_mean;
+
+/// A value together with where it was written and its key path, for checks
+/// that the conversion stage makes after deserialization.
+#[derive(Clone, Debug)]
+pub(crate) struct Located<T> {
+    pub value: T,
+    pub origin: Origin,
+    pub path: String,
+}
+
+impl<T> Located<T> {
+    /// The value of `s`, known to be at key path `path`.
+    pub fn at(s: Spanned<T>, path: impl Into<String>) -> Located<T> {
+        Located {
+            origin: Origin::of(s.span()),
+            value: s.into_inner(),
+            path: path.into(),
+        }
+    }
+}
+
+/// A table of the format, read only from a TOML table: serde's derived
+/// structs would also take an array, field by field in order.
+#[derive(Debug)]
+pub(crate) struct Section<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Section<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Section<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(TABLE)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Section<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Section)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Whether a table key is the one `toml` hands a date-time over with (a
+/// date-time reaches a visitor as a table of one entry under this key).
+pub(crate) fn is_datetime_key(key: &str) -> bool {
+    key.starts_with("$__toml_private_datetime")
+}
+
+/// What a [`Section`] expects.
+pub(crate) const TABLE: &str = "a table";
+
+/// What a distribution table expects.
+pub(crate) const DIST_TABLE: &str =
+    "a distribution table such as { dist = \"gamma\", mean = \"2d\", sd = \"1d\" }";
+
+/// What the `[sources]` table expects.
+pub(crate) const SOURCES_TABLE: &str =
+    "a table of sources such as { \"pru.treated_at_home\" = \"Joy et al. 2020, EMJ\" }";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFile {
-    pub scenario: RawScenario,
-    pub demand: RawDemand,
-    pub pru: RawPru,
-    pub frailty_unit: RawFrailtyUnit,
-    pub ed: RawEd,
-    pub acute: RawAcute,
-    pub pathways: RawPathways,
-    pub community: RawCommunity,
-    pub rehab: RawRehab,
-    pub care_homes: RawCareHomes,
-    pub readmission: Option<RawReadmission>,
+    pub scenario: Section<RawScenario>,
+    pub demand: Section<RawDemand>,
+    pub pru: Section<RawPru>,
+    pub frailty_unit: Section<RawFrailtyUnit>,
+    pub ed: Section<RawEd>,
+    pub acute: Section<RawAcute>,
+    pub pathways: Section<RawPathways>,
+    pub community: Section<RawCommunity>,
+    pub rehab: Section<RawRehab>,
+    pub care_homes: Section<RawCareHomes>,
+    pub readmission: Option<Section<RawReadmission>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
 }
 
 /// The `[sources]` table: dotted scenario keys to citations, each located.
 #[derive(Debug)]
-pub(crate) struct SourcesTable(pub Vec<(Located<String>, Located<String>)>);
+pub(crate) struct SourcesTable(pub Vec<(Spanned<String>, Spanned<String>)>);
 
 impl<'de> Deserialize<'de> for SourcesTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -49,17 +112,15 @@ impl<'de> Deserialize<'de> for SourcesTable {
         impl<'de> Visitor<'de> for V {
             type Value = SourcesTable;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a table of sources such as { \"pru.treated_at_home\" = \"Joy et al. 2020, EMJ\" }",
-                )
+                f.write_str(SOURCES_TABLE)
             }
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SourcesTable, A::Error> {
                 let mut entries = Vec::new();
-                while let Some(key) = map.next_key::<Located<String>>()? {
-                    let value = map.next_value::<Located<String>>()?;
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let value = map.next_value::<Spanned<String>>()?;
                     entries.push((key, value));
                 }
                 Ok(SourcesTable(entries))
@@ -76,8 +137,8 @@ pub(crate) struct RawScenario {
     pub description: Option<String>,
     pub start_date: Option<DateValue>,
     pub warm_up: Hours,
-    pub horizon: Located<Hours>,
-    pub replications: Located<Count>,
+    pub horizon: Spanned<Hours>,
+    pub replications: Spanned<Count>,
     pub seed: Seed,
 }
 
@@ -86,13 +147,13 @@ pub(crate) struct RawScenario {
 pub(crate) struct RawDemand {
     pub crises_per_day: NonNegative,
     pub frail_share: Share,
-    pub hour_of_day: Option<Located<Vec<NonNegative>>>,
-    pub day_of_week: Option<Located<Vec<NonNegative>>>,
-    pub month_of_year: Option<Located<Vec<NonNegative>>>,
+    pub hour_of_day: Option<Spanned<Vec<NonNegative>>>,
+    pub day_of_week: Option<Spanned<Vec<NonNegative>>>,
+    pub month_of_year: Option<Spanned<Vec<NonNegative>>>,
 }
 
 /// `days = ["Mon", ...]`, each day located to report duplicates.
-pub(crate) type RawDays = Option<Vec<Located<Day>>>;
+pub(crate) type RawDays = Option<Vec<Spanned<Day>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,8 +191,8 @@ pub(crate) struct RawAcute {
     pub beds: Count,
     pub discharge_hours: Window,
     pub weekend_discharge_hours: Option<Window>,
-    pub los: RawLos,
-    pub capacity_changes: Option<Vec<Located<RawCapacityChange>>>,
+    pub los: Section<RawLos>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,9 +213,9 @@ pub(crate) struct RawCapacityChange {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPathways {
-    pub frail: Located<RawShares>,
-    pub other: Located<RawShares>,
-    pub process_delay: Option<RawProcessDelay>,
+    pub frail: Spanned<Section<RawShares>>,
+    pub other: Spanned<Section<RawShares>>,
+    pub process_delay: Option<Section<RawProcessDelay>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,8 +241,8 @@ pub(crate) struct RawCommunity {
     pub teams: Count,
     pub caseload_per_team: Count,
     pub referrals_per_day: NonNegative,
-    pub priority: Option<Located<Vec<Located<String>>>>,
-    pub episode: RawEpisodes,
+    pub priority: Option<Spanned<Vec<Spanned<String>>>>,
+    pub episode: Section<RawEpisodes>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,7 +270,7 @@ pub(crate) struct RawCareHomes {
     pub community_placements_per_day: NonNegative,
     pub hospital_first: bool,
     pub crises_per_resident_year: NonNegative,
-    pub red_bag: Option<Located<RawRedBag>>,
+    pub red_bag: Option<Spanned<Section<RawRedBag>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,11 +296,11 @@ pub(crate) struct RawReadmission {
 // at the table, not at the offending parameter).
 
 /// A distribution table, located, as written.
-pub(crate) type RawDist = Located<DistTable>;
+pub(crate) type RawDist = Spanned<DistTable>;
 
 /// The entries of a distribution table, in key order.
 #[derive(Debug)]
-pub(crate) struct DistTable(pub Vec<(Located<String>, Located<Param>)>);
+pub(crate) struct DistTable(pub Vec<(Spanned<String>, Spanned<Param>)>);
 
 /// A distribution parameter before its meaning is known.
 #[derive(Debug)]
@@ -247,7 +308,7 @@ pub(crate) enum Param {
     Str(String),
     Int(i64),
     Float(f64),
-    Array(Vec<Located<Param>>),
+    Array(Vec<Spanned<Param>>),
     /// Anything else, described for the error message.
     Other(String),
 }
@@ -258,14 +319,12 @@ impl<'de> Deserialize<'de> for DistTable {
         impl<'de> Visitor<'de> for V {
             type Value = DistTable;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a distribution table such as { dist = \"gamma\", mean = \"2d\", sd = \"1d\" }",
-                )
+                f.write_str(DIST_TABLE)
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DistTable, A::Error> {
                 let mut entries = Vec::new();
-                while let Some(key) = map.next_key::<Located<String>>()? {
-                    let value = map.next_value::<Located<Param>>()?;
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let value = map.next_value::<Spanned<Param>>()?;
                     entries.push((key, value));
                 }
                 Ok(DistTable(entries))
@@ -300,12 +359,24 @@ impl<'de> Deserialize<'de> for Param {
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Param, A::Error> {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Located<Param>>()? {
+                while let Some(item) = seq.next_element::<Spanned<Param>>()? {
                     items.push(item);
                 }
                 Ok(Param::Array(items))
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Param, A::Error> {
+                // `toml` hands a date-time over as a table of one entry
+                // under its own private key.
+                let first = map.next_key::<String>()?;
+                if first.as_deref().is_some_and(is_datetime_key) {
+                    return Err(de::Error::invalid_type(
+                        de::Unexpected::Other("a date-time"),
+                        &self,
+                    ));
+                }
+                if first.is_some() {
+                    map.next_value::<IgnoredAny>()?;
+                }
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(Param::Other("a table".to_string()))
             }
@@ -335,7 +406,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     let (number, unit) = s.split_at(split);
     let shown = {
         let mut t = format!("{s:?}");
-        super::tree::truncate_for_message(&mut t);
+        truncate_for_message(&mut t);
         t
     };
     if unit.is_empty() {
@@ -344,7 +415,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
         } else {
             format!(
                 "durations need a unit, such as \"{}d\"; found {shown}",
-                super::error::truncate_token(number)
+                truncate_token(number)
             )
         });
     }
@@ -357,7 +428,7 @@ pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     }
     let Some(&(_, hours_per_unit, _)) = DURATION_UNITS.iter().find(|(u, _, _)| *u == unit) else {
         let mut u = unit.to_string();
-        super::tree::truncate_for_message(&mut u);
+        truncate_for_message(&mut u);
         return Err(format!(
             "unknown duration unit `{u}` in {shown}; the units are m (minutes), h (hours), d (days) and w (weeks)"
         ));
@@ -386,248 +457,191 @@ pub(crate) fn bare_number_message(shown: &str) -> String {
     format!("durations need a unit, such as \"4d\"; found the bare number {shown}")
 }
 
+/// Why a single value was refused. serde's phrasing for the two common
+/// cases, so the loader translates every refusal one way.
+pub(crate) enum Refusal {
+    /// The value is of the wrong TOML type; what was expected.
+    WrongType(&'static str),
+    /// The value is of the right type but not allowed; what was expected.
+    Invalid(&'static str),
+    /// A whole message, written by the reader.
+    Message(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::WrongType(exp) => write!(f, "invalid type: the value, expected {exp}"),
+            Refusal::Invalid(exp) => write!(f, "invalid value: the value, expected {exp}"),
+            Refusal::Message(m) => f.write_str(m),
+        }
+    }
+}
+
 /// A duration, in hours (finite, >= 0).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct Hours(pub f64);
 
-impl<'de> Deserialize<'de> for Hours {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Hours;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration with a unit, such as \"4d\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Hours, E> {
-                parse_duration(v).map(Hours).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Hours, E> {
-                Err(E::custom(bare_number_message(&v.to_string())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Hours, E> {
-                Err(E::custom(bare_number_message(&v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Hours, E> {
-                Err(E::custom(bare_number_message(&super::tree::format_float(
-                    v,
-                ))))
-            }
+impl TryFrom<Value> for Hours {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<Hours, Refusal> {
+        match v {
+            Value::String(s) => parse_duration(&s).map(Hours).map_err(Refusal::Message),
+            Value::Integer(i) => Err(Refusal::Message(bare_number_message(&i.to_string()))),
+            Value::Float(f) => Err(Refusal::Message(bare_number_message(&format_float(f)))),
+            _ => Err(Refusal::WrongType("a duration with a unit, such as \"4d\"")),
         }
-        d.deserialize_any(V)
     }
 }
 
 /// A non-negative whole number that fits in `u32` (capacities, counts).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct Count(pub u32);
 
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a whole number >= 0")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
-                if v < 0 {
-                    return Err(E::invalid_value(de::Unexpected::Signed(v), &self));
-                }
-                self.visit_u64(v.unsigned_abs())
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
-                u32::try_from(v).map(Count).map_err(|_| {
-                    E::invalid_value(
-                        de::Unexpected::Unsigned(v),
-                        &"a whole number >= 0 and at most 4294967295",
-                    )
-                })
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
-                // `2.0` is a float in TOML: say so, rather than quietly truncating.
-                Err(E::invalid_type(de::Unexpected::Float(v), &self))
-            }
+impl TryFrom<Value> for Count {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<Count, Refusal> {
+        const WHOLE: &str = "a whole number >= 0";
+        match v {
+            Value::Integer(i) if i < 0 => Err(Refusal::Invalid(WHOLE)),
+            // `2.0` is a float in TOML: say so, rather than quietly truncating.
+            Value::Integer(i) => u32::try_from(i)
+                .map(Count)
+                .map_err(|_| Refusal::Invalid("a whole number >= 0 and at most 4294967295")),
+            _ => Err(Refusal::WrongType(WHOLE)),
         }
-        d.deserialize_any(V)
     }
 }
 
 /// A non-negative integer seed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct Seed(pub u64);
 
-impl<'de> Deserialize<'de> for Seed {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Seed;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a whole number >= 0")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seed, E> {
-                if v < 0 {
-                    return Err(E::invalid_value(de::Unexpected::Signed(v), &self));
-                }
-                Ok(Seed(v.unsigned_abs()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seed, E> {
-                Ok(Seed(v))
-            }
+impl TryFrom<Value> for Seed {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<Seed, Refusal> {
+        match v {
+            Value::Integer(i) => u64::try_from(i)
+                .map(Seed)
+                .map_err(|_| Refusal::Invalid("a whole number >= 0")),
+            _ => Err(Refusal::WrongType("a whole number >= 0")),
         }
-        d.deserialize_any(V)
     }
 }
 
 /// A probability in [0, 1].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct Share(pub f64);
 
-impl<'de> Deserialize<'de> for Share {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Share;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a share between 0 and 1")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Share, E> {
-                if v == 0 || v == 1 {
-                    Ok(Share(v as f64))
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Signed(v), &self))
-                }
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Share, E> {
-                Err(E::invalid_value(de::Unexpected::Unsigned(v), &self))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Share, E> {
-                if (0.0..=1.0).contains(&v) {
-                    Ok(Share(v))
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
-                }
-            }
+impl TryFrom<Value> for Share {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<Share, Refusal> {
+        const SHARE: &str = "a share between 0 and 1";
+        match v {
+            Value::Integer(i @ (0 | 1)) => Ok(Share(i as f64)),
+            Value::Float(f) if (0.0..=1.0).contains(&f) => Ok(Share(f)),
+            Value::Integer(_) | Value::Float(_) => Err(Refusal::Invalid(SHARE)),
+            _ => Err(Refusal::WrongType(SHARE)),
         }
-        d.deserialize_any(V)
     }
 }
 
 /// A finite number >= 0 (rates, weights); integers accepted.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct NonNegative(pub f64);
 
-impl<'de> Deserialize<'de> for NonNegative {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = NonNegative;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a finite number >= 0")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NonNegative, E> {
-                if v < 0 {
-                    return Err(E::invalid_value(de::Unexpected::Signed(v), &self));
-                }
-                Ok(NonNegative(v as f64))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NonNegative, E> {
-                Ok(NonNegative(v as f64))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NonNegative, E> {
-                if v.is_finite() && v >= 0.0 {
-                    Ok(NonNegative(v))
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
-                }
-            }
+impl TryFrom<Value> for NonNegative {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<NonNegative, Refusal> {
+        const NON_NEGATIVE: &str = "a finite number >= 0";
+        match v {
+            Value::Integer(i) if i >= 0 => Ok(NonNegative(i as f64)),
+            Value::Float(f) if f.is_finite() && f >= 0.0 => Ok(NonNegative(f)),
+            Value::Integer(_) | Value::Float(_) => Err(Refusal::Invalid(NON_NEGATIVE)),
+            _ => Err(Refusal::WrongType(NON_NEGATIVE)),
         }
-        d.deserialize_any(V)
     }
 }
 
 /// A clock window, via [`ClockWindow::parse`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct Window(pub ClockWindow);
 
-impl<'de> Deserialize<'de> for Window {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Window;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a clock window such as \"08:00-20:00\", \"00:00-24:00\" or \"none\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Window, E> {
-                ClockWindow::parse(v).map(Window).map_err(E::custom)
-            }
+impl TryFrom<Value> for Window {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<Window, Refusal> {
+        match v {
+            Value::String(s) => ClockWindow::parse(&s).map(Window).map_err(Refusal::Message),
+            _ => Err(Refusal::WrongType(
+                "a clock window such as \"08:00-20:00\", \"00:00-24:00\" or \"none\"",
+            )),
         }
-        d.deserialize_any(V)
     }
 }
 
 /// A weekday name, `"Mon"` to `"Sun"`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct Day(pub Weekday);
 
-impl<'de> Deserialize<'de> for Day {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Day;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a day name \"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\" or \"Sun\"",
-                )
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Day, E> {
-                if let Some(d) = Weekday::parse(v) {
-                    return Ok(Day(d));
-                }
-                let names: Vec<&str> = Weekday::ALL.iter().map(|d| d.name()).collect();
-                // Accept nothing else, but help with "Monday" or "mon".
-                let hint = Weekday::ALL
-                    .iter()
-                    .find(|d| {
-                        v.to_ascii_lowercase()
-                            .starts_with(&d.name().to_ascii_lowercase())
-                    })
-                    .map(|d| format!(", did you mean `{}`?", d.name()))
-                    .unwrap_or_else(|| did_you_mean(v, &names));
-                let mut shown = format!("{v:?}");
-                super::tree::truncate_for_message(&mut shown);
-                Err(E::custom(format!(
-                    "expected a day name \"Mon\" to \"Sun\", found {shown}{hint}"
-                )))
-            }
+impl TryFrom<Value> for Day {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<Day, Refusal> {
+        let Value::String(v) = v else {
+            return Err(Refusal::WrongType(
+                "a day name \"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\" or \"Sun\"",
+            ));
+        };
+        if let Some(d) = Weekday::parse(&v) {
+            return Ok(Day(d));
         }
-        d.deserialize_any(V)
+        let names: Vec<&str> = Weekday::ALL.iter().map(|d| d.name()).collect();
+        // Accept nothing else, but help with "Monday" or "mon".
+        let hint = Weekday::ALL
+            .iter()
+            .find(|d| {
+                v.to_ascii_lowercase()
+                    .starts_with(&d.name().to_ascii_lowercase())
+            })
+            .map(|d| format!(", did you mean `{}`?", d.name()))
+            .unwrap_or_else(|| did_you_mean(&v, &names));
+        let mut shown = format!("{v:?}");
+        truncate_for_message(&mut shown);
+        Err(Refusal::Message(format!(
+            "expected a day name \"Mon\" to \"Sun\", found {shown}{hint}"
+        )))
     }
 }
 
 /// A date: `"YYYY-MM-DD"` or a TOML local date literal.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
 pub(crate) struct DateValue(pub Date);
 
-impl<'de> Deserialize<'de> for DateValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = DateValue;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a date \"YYYY-MM-DD\"")
+impl TryFrom<Value> for DateValue {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<DateValue, Refusal> {
+        let text = match v {
+            Value::String(s) => s,
+            Value::Datetime(d) if d.date.is_some() && d.time.is_none() && d.offset.is_none() => {
+                d.to_string()
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<DateValue, E> {
-                Date::parse(v).map(DateValue).ok_or_else(|| {
-                    let mut shown = format!("{v:?}");
-                    super::tree::truncate_for_message(&mut shown);
-                    E::custom(format!(
-                        "expected a date \"YYYY-MM-DD\" that exists in the calendar (years 0001 \
-                         to 9999), found {shown}"
-                    ))
-                })
-            }
-        }
-        d.deserialize_newtype_struct(DATE_NEWTYPE, V)
+            _ => return Err(Refusal::WrongType("a date \"YYYY-MM-DD\"")),
+        };
+        Date::parse(&text).map(DateValue).ok_or_else(|| {
+            let mut shown = format!("{text:?}");
+            truncate_for_message(&mut shown);
+            Refusal::Message(format!(
+                "expected a date \"YYYY-MM-DD\" that exists in the calendar (years 0001 \
+                 to 9999), found {shown}"
+            ))
+        })
     }
 }
 
