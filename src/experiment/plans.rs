@@ -674,6 +674,19 @@ fn precision_note(p: &PrecisionRecord) -> String {
     )
 }
 
+/// Most text in the scenario files of one comparison, every `extends` chain
+/// counted (each scenario's is at most `MAX_FILE_BYTES`): 64 MiB.
+pub const MAX_COMPARISON_TEXT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The bytes of the files a scenario was read from (its `extends` chain).
+fn scenario_text_bytes(loaded: &LoadedScenario) -> u64 {
+    loaded
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum()
+}
+
 /// `patientflow compare`: a baseline and plans, paired.
 pub fn compare(
     baseline: &Path,
@@ -693,6 +706,16 @@ pub fn compare(
         "scenario.replications={}",
         base.scenario.replications
     ));
+    if plans.len() as u64 > MAX_SWEEP_PLANS {
+        return Err(ExperimentError::TooLarge(format!(
+            "error: run refused before starting: {} plans; a comparison takes at most \
+             {MAX_SWEEP_PLANS} (each writes a run directory and keeps its results)",
+            plans.len()
+        )));
+    }
+    // Every scenario's documents stay in memory until the comparison is
+    // written: their text together is bounded as one file's is, many times.
+    let mut input_bytes = scenario_text_bytes(&base);
     let mut arms = vec![Arm {
         name: file_stem(baseline),
         role: "baseline",
@@ -718,6 +741,17 @@ pub fn compare(
             )));
         }
         let loaded = scenario::load(p, &plan_sets)?;
+        input_bytes += scenario_text_bytes(&loaded);
+        if input_bytes > MAX_COMPARISON_TEXT_BYTES {
+            return Err(ExperimentError::TooLarge(format!(
+                "error: run refused before starting: the scenario files of this comparison \
+                 (with all they extend) hold more than {} MiB of text together, at {}; the most \
+                 is {} MiB",
+                MAX_COMPARISON_TEXT_BYTES / (1024 * 1024),
+                p.display(),
+                MAX_COMPARISON_TEXT_BYTES / (1024 * 1024)
+            )));
+        }
         if let Some(u) = unpaired(&arms[0].loaded.scenario, &loaded.scenario) {
             return Err(ExperimentError::Usage(u.message(
                 &p.display().to_string(),

@@ -679,6 +679,26 @@ fn read_chain(
             format!("`extends` makes a cycle: {}", names.join(" -> ")),
         ));
     }
+    // The whole chain is held in memory (and, in a comparison, every
+    // scenario's): it is bounded as one file is.
+    let chain_bytes: usize = sources.list.iter().map(|s| s.text.len()).sum::<usize>() + text.len();
+    if chain_bytes as u64 > MAX_FILE_BYTES {
+        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
+        return Err(sources.error(
+            ErrorKind::InvalidValue,
+            origin,
+            Some("extends".into()),
+            format!(
+                "the `extends` chain from {} holds more than {} MiB of text; the most, for a \
+                 file and all it extends together, is {} MiB (a scenario is a few kilobytes)",
+                files
+                    .first()
+                    .map_or_else(|| path.display().to_string(), |p| p.display().to_string()),
+                MAX_FILE_BYTES / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
     if chain.len() >= MAX_EXTENDS_DEPTH {
         let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
         return Err(sources.error(

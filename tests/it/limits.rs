@@ -814,3 +814,43 @@ fn fuzz_findings_give_short_messages() {
     assert!(stderr.len() < 1500, "{} bytes: {stderr}", stderr.len());
     assert!(stderr.contains("expected a clock window"), "{stderr}");
 }
+
+/// A comparison holds every scenario's files in memory: more than 1,000
+/// plans, or more than 64 MiB of scenario text together, is refused before
+/// anything runs; so is an `extends` chain of more than 10 MiB.
+#[test]
+fn a_comparison_bounds_its_plans_and_their_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = baseline();
+    let many: Vec<String> = (0..1001).map(|i| format!("plan{i}.toml")).collect();
+    let mut args = vec!["compare", base.as_str()];
+    args.extend(many.iter().map(String::as_str));
+    let stderr = refused(&run(&args));
+    assert!(
+        stderr.contains("1001 plans") && stderr.contains("1000"),
+        "{stderr}"
+    );
+
+    // Seven plans of 9.9 MB of comments each: 69 MB of text together.
+    let pad = format!("# {}\n", "x".repeat(97)).repeat(99_000);
+    let plans: Vec<String> = (0..7)
+        .map(|i| {
+            let f = tmp.path().join(format!("fat{i}.toml"));
+            std::fs::write(&f, format!("extends = {base:?}\n{pad}")).unwrap();
+            f.display().to_string()
+        })
+        .collect();
+    let mut args = vec!["compare", base.as_str(), "--quiet"];
+    args.extend(plans.iter().map(String::as_str));
+    let stderr = refused(&run(&args));
+    assert!(stderr.contains("64 MiB"), "{stderr}");
+
+    // A chain of two such files: 19.8 MB.
+    let two = tmp.path().join("two.toml");
+    std::fs::write(&two, format!("extends = {:?}\n{pad}", plans[0])).unwrap();
+    let stderr = refused(&run(&["check", two.to_str().unwrap()]));
+    assert!(
+        stderr.contains("10 MiB") && stderr.contains("extends"),
+        "{stderr}"
+    );
+}

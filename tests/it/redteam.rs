@@ -375,7 +375,6 @@ fn peak_kb(args: &[&str], cwd: &Path) -> (Output, u64) {
 /// 60 files fN.toml of 9.9 MB of comments, fN extends f(N-1);
 /// /usr/bin/time -v patientflow compare f59.toml f58.toml f57.toml f56.toml   # 2.29 GB peak
 #[test]
-#[ignore = "open defect: memory grows with scenarios x extends chain bytes (compare of 4 fat chains: 2.3 GB)"]
 fn memory_does_not_grow_with_scenarios_times_chain_bytes() {
     if !Path::new("/proc/self/status").exists() {
         return;
@@ -405,7 +404,13 @@ fn memory_does_not_grow_with_scenarios_times_chain_bytes() {
     args.extend(plans.iter().map(String::as_str));
     args.extend(["--out", out.to_str().unwrap()]);
     let (o, kb) = peak_kb(&args, tmp.path());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Either refused up front (exit 2: a chain holds at most 10 MiB of
+    // text) or run; either way in bounded memory.
+    let stderr = text(&o.stderr);
+    assert!(matches!(o.status.code(), Some(0) | Some(2)), "{stderr}");
+    if o.status.code() == Some(2) {
+        assert!(stderr.contains("MiB"), "{stderr}");
+    }
     assert!(
         kb < 300_000,
         "compare of 4 scenarios over one 200 MB chain peaked at {} MB",
