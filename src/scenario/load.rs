@@ -680,38 +680,32 @@ fn read_chain(
         ));
     }
     // The whole chain is held in memory (and, in a comparison, every
-    // scenario's): it is bounded as one file is.
+    // scenario's): it is bounded in files and in text as one file is.
     let chain_bytes: usize = sources.list.iter().map(|s| s.text.len()).sum::<usize>() + text.len();
-    if chain_bytes as u64 > MAX_FILE_BYTES {
+    let from = files
+        .first()
+        .map_or_else(|| path.display().to_string(), |p| p.display().to_string());
+    let too_long = if chain.len() >= MAX_EXTENDS_DEPTH {
+        Some(format!(
+            "the `extends` chain is more than {MAX_EXTENDS_DEPTH} files long (from {from}); \
+             the most is {MAX_EXTENDS_DEPTH}"
+        ))
+    } else if chain_bytes as u64 > MAX_FILE_BYTES {
+        let mib = MAX_FILE_BYTES / (1024 * 1024);
+        Some(format!(
+            "the `extends` chain from {from} holds more than {mib} MiB of text; the most, for a \
+             file and all it extends together, is {mib} MiB (a scenario is a few kilobytes)"
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = too_long {
         let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
         return Err(sources.error(
             ErrorKind::InvalidValue,
             origin,
             Some("extends".into()),
-            format!(
-                "the `extends` chain from {} holds more than {} MiB of text; the most, for a \
-                 file and all it extends together, is {} MiB (a scenario is a few kilobytes)",
-                files
-                    .first()
-                    .map_or_else(|| path.display().to_string(), |p| p.display().to_string()),
-                MAX_FILE_BYTES / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    if chain.len() >= MAX_EXTENDS_DEPTH {
-        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
-        return Err(sources.error(
-            ErrorKind::InvalidValue,
-            origin,
-            Some("extends".into()),
-            format!(
-                "the `extends` chain is more than {MAX_EXTENDS_DEPTH} files long (from {}); \
-                 the most is {MAX_EXTENDS_DEPTH}",
-                files
-                    .first()
-                    .map_or_else(String::new, |p| p.display().to_string())
-            ),
+            message,
         ));
     }
     chain.push(identity);
