@@ -38,7 +38,7 @@
 //! g)` readmissions for each new crisis. When the gain once the PRU and the
 //! frailty unit are full is 1 or more, readmissions alone sustain an
 //! ever-growing flow: the balance diverges, every service downstream is
-//! reported overloaded and a run is refused ([`size_limits`]).
+//! reported overloaded and a run is refused (`experiment::check::size_limits`).
 
 use crate::engine::rng::{StreamKey, StreamRng};
 use crate::model::schedule::WeeklySchedule;

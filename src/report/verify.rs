@@ -173,7 +173,7 @@ pub fn read_json(path: &Path) -> Result<String, String> {
     Ok(text)
 }
 
-/// Opens a file for [`Lines`].
+/// Opens a file for reading line by line.
 pub fn open(path: &Path) -> Result<BufReader<File>, String> {
     open_regular(path)
         .map(BufReader::new)
