@@ -106,6 +106,8 @@ metrics! {
         "Bed days lost waiting for a care home bed";
     DelayedBedDays: "delayed_bed_days", "bed_days",
         "Delayed transfers of care: capacity bed days, all pathways";
+    DelayedPer100kAdults: "delayed_per_100k_adults", "patients per 100k adults",
+        "Patients in a capacity wait, time-averaged, per 100,000 adults (population.adults)";
     ProcessDelayBedDays: "process_delay_bed_days", "bed_days",
         "Bed days from medically fit to leaving that are not capacity waits";
     NctrCensusMean: "nctr_census_mean", "patients",

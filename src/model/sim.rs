@@ -743,6 +743,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
         m[Metric::DelayedBedDays] =
             m[Metric::DelayedBedDaysP1] + m[Metric::DelayedBedDaysP2] + m[Metric::DelayedBedDaysP3];
         m[Metric::ProcessDelayBedDays] = bed_days(&self.beds.process_level);
+        // Undefined without a population to divide by (an empty cell).
+        m[Metric::DelayedPer100kAdults] = match self.sc.adults {
+            Some(adults) if adults > 0 => {
+                m[Metric::DelayedBedDays] / (hours / 24.0) * 100_000.0 / f64::from(adults)
+            }
+            _ => f64::NAN,
+        };
 
         m[Metric::CommunityUtilisation] = if self.community.places > 0 {
             mean_level(&self.community.held_level) / self.community.places as f64

@@ -121,6 +121,7 @@ pub(crate) fn borough() -> Scenario {
             p1: 0.1,
             p2: 0.08,
         }),
+        adults: Some(250_000),
     }
 }
 

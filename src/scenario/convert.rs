@@ -161,6 +161,7 @@ impl Converter<'_> {
                 p1: r.p1.0,
                 p2: r.p2.0,
             }),
+            adults: raw.population.map(|Section(p)| p.adults.0),
         })
     }
 

@@ -121,6 +121,8 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("readmission.p0", VALUE),
     ("readmission.p1", VALUE),
     ("readmission.p2", VALUE),
+    ("population", TABLE),
+    ("population.adults", VALUE),
     ("sources", SOURCES),
 ];
 

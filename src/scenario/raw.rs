@@ -98,6 +98,7 @@ pub(crate) struct RawFile {
     pub rehab: Section<RawRehab>,
     pub care_homes: Section<RawCareHomes>,
     pub readmission: Option<Section<RawReadmission>>,
+    pub population: Option<Section<RawPopulation>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
 }
@@ -279,6 +280,12 @@ pub(crate) struct RawRedBag {
     pub enabled: bool,
     pub los_reduction: Option<Hours>,
     pub min_los: Option<Hours>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPopulation {
+    pub adults: Count,
 }
 
 #[derive(Debug, Deserialize)]

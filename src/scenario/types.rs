@@ -28,6 +28,9 @@ pub struct Scenario {
     pub care_homes: CareHomes,
     /// `None` when the file has no `[readmission]` table: no readmissions.
     pub readmission: Option<Readmission>,
+    /// Adults living in the borough (`population.adults`), for rates per
+    /// 100,000 adults; `None` when the scenario does not say.
+    pub adults: Option<u32>,
 }
 
 #[derive(Clone, Debug)]

@@ -5,9 +5,9 @@
 //! the same number. Every sum runs in slice order, so the same inputs give
 //! the same bits whatever the thread count that produced them.
 //!
-//! Missing values: the model gives every metric a value (a mean wait over no
-//! waits is 0, as `docs/model.md` defines it), but a paired difference or a
-//! value read back from a file may be undefined. [`summarise`] ignores
+//! Missing values: a mean wait over no waits is 0 (`docs/model.md`), but a
+//! metric may be undefined (`delayed_per_100k_adults` without a population),
+//! and so may a paired difference or a value read back from a file. [`summarise`] ignores
 //! non-finite values and reports how many it used in [`Summary::n`], so an
 //! undefined value neither poisons the mean nor silently counts as zero.
 

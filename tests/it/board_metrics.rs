@@ -172,3 +172,28 @@ fn care_home_residents_admissions_per_resident_year_match_their_crisis_rate() {
         assert!((rate - admissions / 200.0).abs() < 1e-9);
     }
 }
+
+#[test]
+fn delayed_transfers_per_100k_adults_scale_the_delayed_bed_days() {
+    // The baseline, a short run: with 100,000 adults the rate is the mean
+    // number delayed (delayed bed days over the window's days); without a
+    // population it is undefined.
+    let with = values(
+        "../tower-hamlets-baseline.toml",
+        &[
+            "population.adults=100000",
+            "scenario.horizon=60d",
+            "scenario.replications=4",
+        ],
+        &[Metric::DelayedPer100kAdults, Metric::DelayedBedDays],
+    );
+    for (rate, bed_days) in with[0].iter().zip(&with[1]) {
+        assert!((rate - bed_days / 60.0).abs() <= 1e-9 * bed_days.max(1.0));
+    }
+    let without = values(
+        "../tower-hamlets-baseline.toml",
+        &["scenario.horizon=60d", "scenario.replications=2"],
+        &[Metric::DelayedPer100kAdults],
+    );
+    assert!(without[0].iter().all(|v| v.is_nan()));
+}
