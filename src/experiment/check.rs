@@ -9,6 +9,7 @@ pub use crate::model::MAX_CRISES_PER_REPLICATION;
 pub use crate::model::MAX_SIMULATED_DAYS;
 use crate::model::flow::Sources;
 pub use crate::model::flow::*;
+use crate::report::text_table::{Align, TextTable};
 use crate::scenario::{Scenario, human_fixed};
 
 /// Most events expected in one replication (warm-up included): 100 million,
@@ -154,22 +155,21 @@ fn number(x: f64) -> String {
 
 /// The check as a table for the terminal, with the flows behind it.
 pub fn format_check(check: &Check) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<26} {:>12} {:>10} {:>12}  verdict",
-        "service", "offered load", "capacity", "utilisation"
-    );
+    let mut table = TextTable::new(&[
+        ("service", Align::Left),
+        ("offered load", Align::Right),
+        ("capacity", Align::Right),
+        ("utilisation", Align::Right),
+        ("verdict", Align::Left),
+    ]);
     for s in &check.services {
         let u = s.utilisation();
         let mut verdict = s.verdict().name().to_string();
         if let Some(loss) = s.loss_share {
             let _ = write!(verdict, " (turns away {:.0}% while open)", loss * 100.0);
         }
-        let _ = writeln!(
-            out,
-            "{:<26} {:>12} {:>10} {:>12}  {}",
-            s.service,
+        table.push([
+            s.service.to_string(),
             number(s.offered),
             number(s.capacity),
             if u.is_finite() {
@@ -177,9 +177,10 @@ pub fn format_check(check: &Check) -> String {
             } else {
                 "inf".into()
             },
-            verdict
-        );
+            verdict,
+        ]);
     }
+    let mut out = table.render();
     let f = &check.flows;
     let _ = writeln!(
         out,

@@ -1,6 +1,7 @@
 //! The one formatter of fixed-width tables for the terminal: the run
-//! summary (`report::table`), the comparison headlines (`report::plans`)
-//! and the queueing-theory checks (`validate`).
+//! summary (`report::table`), the comparison headlines (`report::plans`),
+//! the queueing-theory checks (`validate`) and the offered-load check
+//! (`experiment::check`).
 //!
 //! Layout: columns two spaces apart, each as wide as its widest cell (in
 //! characters), text left- or right-aligned as its column says; a rule of
