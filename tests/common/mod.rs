@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// The `patientflow` binary under test.
 pub fn bin() -> Command {
@@ -62,4 +62,23 @@ pub fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         files.push((name, fs::read(&c).expect("chart")));
     }
     files
+}
+
+/// A run that never finishes by itself (the baseline, 100,000 replications).
+pub fn long_run(out: &Path, extra: &[&str]) -> Child {
+    bin()
+        .args([
+            "run",
+            &baseline(),
+            "--replications",
+            "100000",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns")
 }

@@ -2,7 +2,7 @@
 //! them: the real binary, real signals, real directories.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use patientflow::experiment::check::{self, Verdict};
@@ -10,7 +10,7 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::Metric;
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin};
+use crate::common::{baseline, bin, long_run};
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
@@ -325,20 +325,7 @@ fn manifest_of(out_dir: &Path) -> serde_json::Value {
 /// Starts a long run, sends SIGINT after a second, and returns its output
 /// and how long it took to stop after the signal.
 fn interrupt(out_dir: &Path, extra: &[&str]) -> (Output, Duration) {
-    let mut cmd = bin();
-    cmd.args([
-        "run",
-        &baseline(),
-        "--replications",
-        "100000",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ])
-    .args(extra)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("spawns");
+    let child = long_run(out_dir, extra);
     std::thread::sleep(Duration::from_millis(1000));
     let sent = Instant::now();
     let status = Command::new("kill")

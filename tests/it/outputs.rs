@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::common::{baseline, bin, root};
+use crate::common::{baseline, bin, long_run, root};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -75,25 +75,6 @@ fn wait_for(child: &mut Child, found: impl Fn() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-/// A run that never finishes by itself (the baseline, 100,000 replications).
-fn long_run(out: &Path, extra: &[&str]) -> Child {
-    bin()
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "100000",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns")
 }
 
 /// A shard whose simulation is cheap but whose output is large: every
