@@ -65,6 +65,16 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
+    if sc.care_homes.initial_residents() > MAX_CARE_HOME_BEDS {
+        return Err(TooLarge {
+            key: "care_homes.initial_residents",
+            message: format!(
+                "{} care home residents at time zero; the most the simulator takes is \
+                 {MAX_CARE_HOME_BEDS} (each resident is simulated)",
+                sc.care_homes.initial_residents()
+            ),
+        });
+    }
     let [frail, other] = check.readmission_gain;
     // Blamed on readmissions only when their gain is the cause; a balance
     // that overflowed for sheer demand is refused for its crises below.

@@ -44,7 +44,7 @@ use crate::engine::rng::{StreamKey, StreamRng};
 use crate::model::schedule::WeeklySchedule;
 use crate::queueing::erlang_b;
 use crate::scenario::dist::Dist;
-use crate::scenario::{OpenDays, Pathway, ReferralClass, Scenario};
+use crate::scenario::{CareHomeStart, OpenDays, Pathway, ReferralClass, Scenario};
 
 /// Utilisation from which a queueing service is reported `high`.
 pub const HIGH_UTILISATION: f64 = 0.95;
@@ -356,7 +356,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
 
     // Unknowns of the fixed point: readmissions by group, residents in bed.
     let (mut readm_frail, mut readm_other) = (0.0, 0.0);
-    let mut residents = care_beds * sc.care_homes.initial_occupancy;
+    let mut residents = starting_residents(sc);
     let mut converged = false;
     let mut flows = Flows::default();
     let mut loads = [0.0; 4];
@@ -514,7 +514,7 @@ pub(crate) struct Sources {
 impl Sources {
     pub(crate) fn new(sc: &Scenario, check: &Check) -> Sources {
         let f = &check.flows;
-        let initial = f64::from(sc.care_homes.beds) * sc.care_homes.initial_occupancy;
+        let initial = starting_residents(sc);
         let initial_crises = initial * sc.care_homes.crises_per_resident_year / 365.0;
         Sources {
             new_crises: sc.demand.crises_per_day,
@@ -596,6 +596,15 @@ pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
         + 4.0 * sources.extra_residents_crises(check)
         + 3.0;
     let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
-    let initial = f64::from(sc.care_homes.beds) * sc.care_homes.initial_occupancy;
+    let initial = starting_residents(sc);
     per_day * days + 2.0 * initial
+}
+
+/// Care home residents at time zero, as the balance counts them (a share of
+/// the beds is not rounded here: it is a starting guess and a bound).
+fn starting_residents(sc: &Scenario) -> f64 {
+    match sc.care_homes.start {
+        CareHomeStart::Residents(n) => f64::from(n),
+        CareHomeStart::Occupancy(share) => f64::from(sc.care_homes.beds) * share,
+    }
 }

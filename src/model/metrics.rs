@@ -196,38 +196,55 @@ impl std::ops::IndexMut<Metric> for Metrics {
     }
 }
 
-/// The daily series of `docs/model.md`: one value per midnight in the window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Series {
+/// Declares every daily series once (variant, output name, unit), in
+/// output order; [`Series::ALL`] and the name and unit tables come from
+/// this one list.
+macro_rules! series {
+    ($($(#[$doc:meta])* $variant:ident: $name:literal, $unit:literal;)+) => {
+        /// The daily series of `docs/model.md`: one value per midnight in the window.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Series {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Series {
+            /// Every series, in output order.
+            pub const ALL: [Series; [$(Series::$variant),+].len()] = [$(Series::$variant),+];
+            const NAMES: [&'static str; Series::ALL.len()] = [$($name),+];
+            const UNITS: [&'static str; Series::ALL.len()] = [$($unit),+];
+        }
+    };
+}
+
+series! {
     /// Occupied acute beds at 00:00 (patients waiting in the ED excluded).
-    MidnightCensus,
+    MidnightCensus: "midnight_census", "beds";
     /// Patients in a capacity wait (P1-P3) at 00:00.
-    DelayedPatients,
+    DelayedPatients: "delayed_patients", "patients";
     /// Community nursing waiting list at 00:00, every class.
-    CommunityWaitingList,
+    CommunityWaitingList: "community_waiting_list", "patients";
+    /// Community nursing places held at 00:00.
+    CommunityCaseload: "community_caseload", "patients";
+    /// Rehab beds held at 00:00.
+    RehabOccupied: "rehab_occupied", "beds";
+    /// Care home places held at 00:00.
+    CareHomeResidents: "care_home_residents", "residents";
 }
 
 impl Series {
-    pub const ALL: [Series; 3] = [
-        Series::MidnightCensus,
-        Series::DelayedPatients,
-        Series::CommunityWaitingList,
-    ];
-
+    /// Position in [`Series::ALL`].
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// Output name.
     pub fn name(self) -> &'static str {
-        [
-            "midnight_census",
-            "delayed_patients",
-            "community_waiting_list",
-        ][self.index()]
+        Series::NAMES[self.index()]
     }
 
+    /// Unit of the values.
     pub fn unit(self) -> &'static str {
-        ["beds", "patients", "patients"][self.index()]
+        Series::UNITS[self.index()]
     }
 
     /// Looks a series up by its output name.
@@ -254,7 +271,7 @@ pub struct ReplicationResult {
     pub metrics: Metrics,
     /// `daily[s.index()][day]` for each [`Series`]; every series has one value
     /// per midnight in the window, day 0 being the first.
-    pub daily: [Vec<f64>; 3],
+    pub daily: [Vec<f64>; Series::ALL.len()],
     /// Events the engine processed (for throughput figures; not a model output).
     pub events: u64,
 }

@@ -427,7 +427,7 @@ struct Sim<'p, T: Tracer> {
 
     // Observations shared by the services.
     counts: Metrics,
-    daily: [Vec<f64>; 3],
+    daily: [Vec<f64>; Series::ALL.len()],
     census: Census,
     /// Set when the replication must stop early.
     stopped: Option<Stopped>,
@@ -441,7 +441,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         };
         let places = sc.community_places();
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
-        ws.care_home_beds.reserve(sc.care_homes.beds as usize);
+        ws.care_home_beds
+            .reserve(sc.care_homes.beds.max(sc.care_homes.initial_residents()) as usize);
         ws.care_home_free.reserve(sc.care_homes.beds as usize);
         ws.bed_waits
             .reserve(expected_admissions.clamp(0.0, 1e6) as usize);
@@ -694,6 +695,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds.occupied));
         self.daily[Series::DelayedPatients.index()].push(delayed);
         self.daily[Series::CommunityWaitingList.index()].push(self.community.waiting_level.value());
+        self.daily[Series::CommunityCaseload.index()].push(self.community.held as f64);
+        self.daily[Series::RehabOccupied.index()].push(f64::from(self.rehab.held));
+        self.daily[Series::CareHomeResidents.index()].push(f64::from(self.care_homes.held));
         self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
 

@@ -105,7 +105,7 @@ pub(crate) fn borough() -> Scenario {
         },
         care_homes: CareHomes {
             beds: 340,
-            initial_occupancy: 0.9,
+            start: CareHomeStart::Occupancy(0.9),
             stay: Dist::new(DistSpec::Exponential { mean: d(730.0) }).unwrap(),
             community_placements_per_day: 0.1,
             hospital_first: true,
@@ -188,7 +188,7 @@ fn a_replication_does_not_depend_on_what_ran_before_it_on_the_thread() {
     // Ends with patients waiting for beds and many care home beds free.
     let mut other = borough();
     other.care_homes.beds = 2000;
-    other.care_homes.initial_occupancy = 0.5;
+    other.care_homes.start = CareHomeStart::Occupancy(0.5);
     other.acute.beds = 300;
     other.demand.crises_per_day *= 1.3;
     assert!(Prepared::new(other).simulate(2).is_ok());

@@ -383,7 +383,7 @@ pub fn parse_daily_replications_csv<R: io::Read>(
     replications: &[u32],
     first_day: Date,
     days: usize,
-) -> Result<BTreeMap<u32, [Vec<f64>; 3]>, String> {
+) -> Result<BTreeMap<u32, [Vec<f64>; Series::ALL.len()]>, String> {
     let mut records = Records::new(reader, replications.len().saturating_mul(days))?.limit_says(
         format!("{days} days of each replication its run.json lists"),
     );
@@ -397,7 +397,7 @@ pub fn parse_daily_replications_csv<R: io::Read>(
             expected.iter().collect::<Vec<_>>().join(",")
         ));
     }
-    let mut out: BTreeMap<u32, [Vec<f64>; 3]> = BTreeMap::new();
+    let mut out: BTreeMap<u32, [Vec<f64>; Series::ALL.len()]> = BTreeMap::new();
     while let Some((line, cells)) = records.next_record()? {
         let rep = count_cell(&cells[0], line, "replication")?;
         let Some(&rep) = replications.iter().find(|&&r| r as usize == rep) else {

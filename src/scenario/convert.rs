@@ -154,7 +154,7 @@ impl Converter<'_> {
                 stay: self.dist(&raw.rehab.0.stay, "rehab.stay")?,
                 community_follow_up: raw.rehab.0.community_follow_up.0,
             },
-            care_homes: self.care_homes(raw.care_homes.0)?,
+            care_homes: self.care_homes(Located::at(raw.care_homes, "care_homes"))?,
             readmission: raw.readmission.map(|Section(r)| Readmission {
                 window_hours: r.window.0,
                 p0: r.p0.0,
@@ -378,7 +378,35 @@ impl Converter<'_> {
         })
     }
 
-    fn care_homes(&self, c: RawCareHomes) -> Result<CareHomes> {
+    fn care_homes(&self, table: Located<Section<RawCareHomes>>) -> Result<CareHomes> {
+        let origin = table.origin;
+        let c = table.value.0;
+        let start = match (c.initial_residents, c.initial_occupancy) {
+            (Some(n), None) => CareHomeStart::Residents(n.into_inner().0),
+            (None, Some(s)) => CareHomeStart::Occupancy(s.into_inner().0),
+            (Some(_), Some(s)) => {
+                return Err(self.err(
+                    ErrorKind::InvalidValue,
+                    Origin::of(s.span()),
+                    "care_homes.initial_occupancy",
+                    "`initial_occupancy` and `initial_residents` both give the residents at \
+                     time zero: write one (`initial_residents`, today's count, keeps the same \
+                     residents when a plan changes the beds)"
+                        .to_string(),
+                ));
+            }
+            (None, None) => {
+                return Err(self.err(
+                    ErrorKind::MissingKey,
+                    origin,
+                    "care_homes.initial_residents",
+                    "missing key `initial_residents` (the residents at time zero, e.g. \
+                     `initial_residents = 305`; or the earlier `initial_occupancy`, a share of \
+                     the beds)"
+                        .to_string(),
+                ));
+            }
+        };
         let red_bag = match c.red_bag.map(|rb| Located::at(rb, "care_homes.red_bag")) {
             None => None,
             Some(rb) if !rb.value.0.enabled => None,
@@ -401,7 +429,7 @@ impl Converter<'_> {
         };
         Ok(CareHomes {
             beds: c.beds.0,
-            initial_occupancy: c.initial_occupancy.0,
+            start,
             stay: self.dist(&c.stay, "care_homes.stay")?,
             community_placements_per_day: c.community_placements_per_day.0,
             hospital_first: c.hospital_first,

@@ -107,6 +107,7 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("rehab.community_follow_up", VALUE),
     ("care_homes", TABLE),
     ("care_homes.beds", VALUE),
+    ("care_homes.initial_residents", VALUE),
     ("care_homes.initial_occupancy", VALUE),
     ("care_homes.stay", DIST),
     ("care_homes.community_placements_per_day", VALUE),
@@ -209,9 +210,22 @@ mod tests {
         let mut found = Vec::new();
         paths("", &doc.document().expect("parses"), &mut found);
         found.sort();
+        // Keys that exclude one another: full.toml sets the first, the
+        // minimal scenario the second.
+        let (set, alternative) = (
+            "care_homes.initial_residents",
+            "care_homes.initial_occupancy",
+        );
+        let minimal =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");
+        let minimal = crate::scenario::ScenarioDoc::read(&minimal).expect("minimal.toml loads");
+        let mut in_minimal = Vec::new();
+        paths("", &minimal.document().expect("parses"), &mut in_minimal);
+        assert!(in_minimal.iter().any(|k| k == alternative));
+        assert!(found.iter().any(|k| k == set));
         let mut listed: Vec<String> = FORMAT
             .iter()
-            .filter(|(_, shape)| matches!(shape, TABLE | VALUE | DIST))
+            .filter(|(k, shape)| matches!(shape, TABLE | VALUE | DIST) && *k != alternative)
             .map(|(k, _)| k.to_string())
             .collect();
         listed.sort();

@@ -96,7 +96,7 @@ pub(crate) struct RawFile {
     pub pathways: Section<RawPathways>,
     pub community: Section<RawCommunity>,
     pub rehab: Section<RawRehab>,
-    pub care_homes: Section<RawCareHomes>,
+    pub care_homes: Spanned<Section<RawCareHomes>>,
     pub readmission: Option<Section<RawReadmission>>,
     pub population: Option<Section<RawPopulation>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
@@ -266,7 +266,8 @@ pub(crate) struct RawRehab {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCareHomes {
     pub beds: Count,
-    pub initial_occupancy: Share,
+    pub initial_residents: Option<Spanned<Count>>,
+    pub initial_occupancy: Option<Spanned<Share>>,
     pub stay: RawDist,
     pub community_placements_per_day: NonNegative,
     pub hospital_first: bool,

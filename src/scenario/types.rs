@@ -191,13 +191,38 @@ pub struct Rehab {
 #[derive(Clone, Debug)]
 pub struct CareHomes {
     pub beds: u32,
-    pub initial_occupancy: f64,
+    /// Who is in the care homes at time zero.
+    pub start: CareHomeStart,
     pub stay: Dist,
     pub community_placements_per_day: f64,
     pub hospital_first: bool,
     pub crises_per_resident_year: f64,
     /// `None` when the red bag scheme is disabled.
     pub red_bag: Option<RedBag>,
+}
+
+/// The care home residents at time zero (`docs/model.md`, "Care homes").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CareHomeStart {
+    /// `care_homes.initial_residents`: this many residents whatever the
+    /// beds, each with the equilibrium residual of a stay.
+    Residents(u32),
+    /// `care_homes.initial_occupancy`: this share of the beds occupied,
+    /// each resident with a whole stay.
+    Occupancy(f64),
+}
+
+impl CareHomes {
+    /// Residents at time zero.
+    pub fn initial_residents(&self) -> u32 {
+        match self.start {
+            CareHomeStart::Residents(n) => n,
+            // Halves away from zero; at most `beds` (the share is at most 1).
+            CareHomeStart::Occupancy(share) => {
+                ((f64::from(self.beds) * share).round() as u32).min(self.beds)
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

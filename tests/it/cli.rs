@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use patientflow::model::metrics::Series;
+
 use crate::common::{bin, root};
 
 fn baseline() -> PathBuf {
@@ -113,9 +115,9 @@ fn a_run_writes_every_metric_and_its_provenance() {
         daily.lines().next(),
         Some("day,date,series,mean,p5,p50,p95")
     );
-    // 365 days x 3 series, after the header; the baseline's window opens
+    // 365 days x every series, after the header; the baseline's window opens
     // 180 days after 2025-04-01.
-    assert_eq!(daily.lines().count(), 1 + 365 * 3);
+    assert_eq!(daily.lines().count(), 1 + 365 * Series::ALL.len());
     assert!(
         daily
             .lines()

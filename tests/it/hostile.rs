@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use patientflow::experiment::check::{self, Verdict};
 use patientflow::model::Prepared;
-use patientflow::model::metrics::Metric;
+use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 
 use crate::common::{baseline, bin, long_run};
@@ -222,7 +222,7 @@ fn extreme_sizes_run_or_are_refused_up_front() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let daily = std::fs::read_to_string(out_dir.join("daily.csv")).unwrap();
-    assert_eq!(daily.lines().count(), 1 + 7300 * 3);
+    assert_eq!(daily.lines().count(), 1 + 7300 * Series::ALL.len());
 
     // 10,000 replications run (a week's window keeps this test quick; the
     // memory kept is about 1 KB a replication and is checked up front).

@@ -20,6 +20,7 @@ mod report;
 mod report_outputs;
 mod report_plans;
 mod scenario_load;
+mod start_state;
 mod tamper;
 mod typed;
 mod validation;

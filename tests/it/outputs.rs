@@ -104,8 +104,12 @@ fn large_write(out: &Path) -> Child {
 /// Whether `parent` holds a temporary directory of a write of `out`, with
 /// its marker.
 fn writing(parent: &Path) -> bool {
+    // The marker is created, then written: wait for its last line, so that
+    // a kill does not land between the two.
     hidden(parent).iter().any(|n| {
-        n.starts_with(".out.partial-") && parent.join(n).join(".patientflow-temp").exists()
+        n.starts_with(".out.partial-")
+            && fs::read_to_string(parent.join(n).join(".patientflow-temp"))
+                .is_ok_and(|m| m.contains("\nhost=") && m.ends_with('\n'))
     })
 }
 

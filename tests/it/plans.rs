@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use patientflow::experiment::Progress;
 use patientflow::experiment::run_replications;
 use patientflow::model::Prepared;
-use patientflow::model::metrics::Metric;
+use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 use patientflow::stats::{independent_difference, paired_differences};
 
@@ -509,7 +509,7 @@ fn warmup_writes_the_series_and_a_suggestion() {
     let csv = read(&out.join("warmup.csv"));
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("day,date,series,mean,moving_average"));
-    assert_eq!(lines.count(), 200 * 3);
+    assert_eq!(lines.count(), 200 * Series::ALL.len());
     // Day 0 starts empty: no one in an acute bed at the first midnight.
     assert!(csv.contains("\n0,2025-04-01,midnight_census,0,0\n"));
 }

@@ -150,14 +150,15 @@ fn writes_the_four_files_with_exact_headers_and_rows() {
         assert_eq!(p, [b[0], b[1], b[2], b[3], b[4], b[6], b[8]]);
     }
     assert_eq!(dlines.len(), 1 + DAYS * Series::ALL.len());
-    // Day-major: day 0's three series, then day 1's.
-    assert!(dlines[1].starts_with("0,2025-04-01,midnight_census,"));
-    assert!(dlines[2].starts_with("0,2025-04-01,delayed_patients,"));
-    assert!(dlines[3].starts_with("0,2025-04-01,community_waiting_list,"));
-    assert!(dlines[4].starts_with("1,2025-04-02,midnight_census,"));
+    // Day-major: day 0's series in order, then day 1's.
+    let n = Series::ALL.len();
+    for (i, s) in Series::ALL.iter().enumerate() {
+        assert!(dlines[1 + i].starts_with(&format!("0,2025-04-01,{},", s.name())));
+    }
+    assert!(dlines[1 + n].starts_with("1,2025-04-02,midnight_census,"));
     // Series 2 on day 4 across replications: 24..=33, mean 28.5,
     // R-7 p5 = 24.45, p25 = 26.25, p50 = 28.5, p75 = 30.75, p95 = 32.55.
-    let last: Vec<&str> = dlines[DAYS * 3].split(',').collect();
+    let last: Vec<&str> = dlines[1 + 4 * n + 2].split(',').collect();
     assert_eq!(last.len(), 9);
     assert_eq!(last[..3], ["4", "2025-04-05", "community_waiting_list"]);
     let num = |i: usize| -> f64 { last[i].parse().expect("number") };

@@ -6,6 +6,7 @@ use super::{Event, Sim, Source};
 use crate::engine::{StreamKey, StreamRng};
 use crate::model::observe::{Level, WaitMean};
 use crate::model::trace::Tracer;
+use crate::scenario::CareHomeStart;
 
 /// A care home bed and its resident.
 #[derive(Clone, Debug)]
@@ -40,14 +41,15 @@ pub(super) struct CareHomes {
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
-    /// Care home beds at time zero, `care_homes.initial_occupancy` of them
-    /// with a resident (whole stays drawn from `care_homes.stay`).
+    /// Care home beds at time zero with their starting residents: resident
+    /// `i` in bed `i`, with the time left of a stay (`initial_residents`) or
+    /// a whole stay (`initial_occupancy`). Starting residents above
+    /// `care_homes.beds` have places of their own, never granted again.
     pub(super) fn start_care_homes(&mut self) {
         let sc = self.sc;
         let beds = sc.care_homes.beds;
-        let initial =
-            ((f64::from(beds) * sc.care_homes.initial_occupancy).round() as u32).min(beds);
-        for b in 0..beds {
+        let initial = sc.care_homes.initial_residents();
+        for b in 0..beds.max(initial) {
             let key = self.families[Source::InitialResident as usize].key(u64::from(b));
             self.ws.care_home_beds.push(CareHomeBed {
                 held: false,
@@ -62,10 +64,11 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // Free beds are taken lowest index first.
         self.ws.care_home_free.extend((initial..beds).rev());
         for b in 0..initial {
-            let stay = sc
-                .care_homes
-                .stay
-                .sample(&mut self.ws.care_home_beds[b as usize].rng);
+            let rng = &mut self.ws.care_home_beds[b as usize].rng;
+            let stay = match sc.care_homes.start {
+                CareHomeStart::Residents(_) => sc.care_homes.stay.sample_equilibrium_remaining(rng),
+                CareHomeStart::Occupancy(_) => sc.care_homes.stay.sample(rng),
+            };
             self.resident_moves_in(0.0, b, stay);
         }
         self.care_homes.held = initial;
@@ -80,7 +83,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn fill_care_home_beds(&mut self, t: f64) {
         let window = self.p.window;
         let hospital_first = self.sc.care_homes.hospital_first;
-        while let Some(&bed) = self.ws.care_home_free.last() {
+        // Residents above the beds (starting residents of closed beds) hold
+        // places of their own: a bed is granted only below the beds.
+        while self.care_homes.held < self.sc.care_homes.beds {
+            let Some(&bed) = self.ws.care_home_free.last() else {
+                break;
+            };
             let from_hospital = match (
                 self.ws.care_home_hospital_queue.front(),
                 self.ws.care_home_community_queue.front(),
@@ -190,7 +198,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         ch.held = false;
         ch.in_bed = false;
         ch.stay_over = false;
-        self.ws.care_home_free.push(bed);
+        if bed < self.sc.care_homes.beds {
+            self.ws.care_home_free.push(bed);
+        }
         self.care_homes.held -= 1;
         self.care_homes.level.add(t, -1.0, &self.p.window);
         self.fill_care_home_beds(t);

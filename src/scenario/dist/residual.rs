@@ -123,8 +123,14 @@ impl Dist {
 
     /// The time left, in hours, of a duration seen at a random moment of a
     /// system in equilibrium (elapsed time unknown): `U x S*`, `S*` drawn
-    /// from the length-biased distribution.
+    /// from the length-biased distribution; for an exponential, a whole new
+    /// duration.
     pub fn sample_equilibrium_remaining<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // Memoryless: the equilibrium residual of an exponential is the
+        // same exponential (and a whole stay is one draw, not two).
+        if let Kind::Exponential { .. } = self.kind {
+            return self.sample(rng);
+        }
         let u: f64 = StandardUniform.sample(rng);
         u * self.sample_length_biased(rng)
     }
