@@ -14,7 +14,9 @@ use patientflow::model::Prepared;
 fn baseline() -> Prepared {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tower-hamlets-baseline.toml");
     match patientflow::scenario::load(&path, &[]) {
-        Ok(loaded) => Prepared::new(loaded.scenario),
+        // One simulation of the model, without the counterfactual arms that
+        // a run adds (each a whole replication of its own).
+        Ok(loaded) => Prepared::new(loaded.scenario).without_counterfactuals(),
         Err(e) => panic!("the shipped baseline must load: {e}"),
     }
 }

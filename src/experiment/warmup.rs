@@ -119,7 +119,10 @@ pub fn warmup(
         crate::report::prose::counted(threads as u64, "thread")
     );
     let budget = crate::model::EventBudget::for_scenario(&loaded.scenario);
-    let prepared = settings.prepare(loaded.scenario.clone(), budget);
+    // The warm-up analysis reads only the daily series: no counterfactual arms.
+    let prepared = settings
+        .prepare(loaded.scenario.clone(), budget)
+        .without_counterfactuals();
     let reps: Vec<u32> = (0..sc.replications).collect();
     let progress = if settings.quiet {
         super::Progress::Hidden

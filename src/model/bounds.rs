@@ -161,6 +161,16 @@ pub enum Stopped {
     /// The run was cancelled (Ctrl-C).
     #[error("cancelled")]
     Cancelled,
+    /// A counterfactual arm stopped (`docs/model.md`, "Counterfactual arms").
+    #[error(
+        "with {service} switched off (the counterfactual run for {metric}), {reason}; without \
+         {service} there is no counterfactual to report"
+    )]
+    InArm {
+        service: &'static str,
+        metric: &'static str,
+        reason: Box<Stopped>,
+    },
 }
 
 impl Stopped {
@@ -169,6 +179,7 @@ impl Stopped {
     pub fn exit_code(&self) -> u8 {
         match self {
             Stopped::Cancelled => 130,
+            Stopped::InArm { reason, .. } => reason.exit_code(),
             Stopped::Overloaded { .. }
             | Stopped::EventBudget { .. }
             | Stopped::TooManyCrises { .. } => 3,

@@ -109,11 +109,13 @@ impl Headline {
 
 /// Every headline metric, in the order of a run's terminal summary.
 #[rustfmt::skip]
-pub const HEADLINES: [Headline; 18] = [
+pub const HEADLINES: [Headline; 20] = [
     //  metric                                 summary run_sentences
     h(Metric::Admissions,                      true,  true).compared(
         0, "admissions avoided", AVOIDED, "emergency admissions", "admissions"),
-    h(Metric::AdmissionsAvoidedDirect,         true,  true),
+    h(Metric::AdmissionsAvoidedPru,            true,  true),
+    h(Metric::AdmissionsAvoidedFrailtyUnit,    true,  true),
+    h(Metric::PruFauSentHome,                  false, true),
     h(Metric::EdAttendances,                   true,  false),
     h(Metric::PruVisits,                       true,  false),
     h(Metric::PruMissedBusy,                   true,  false),

@@ -46,8 +46,12 @@ metrics! {
         "Emergency department attendances, PRU conveyances included";
     Admissions: "admissions", "patients",
         "Emergency admissions, counted at the decision to admit";
-    AdmissionsAvoidedDirect: "admissions_avoided_direct", "patients",
-        "PRU treated at home plus frailty unit discharged same day";
+    AdmissionsAvoidedPru: "admissions_avoided_pru", "patients",
+        "Admissions with the PRU switched off minus admissions (paired counterfactual)";
+    AdmissionsAvoidedFrailtyUnit: "admissions_avoided_frailty_unit", "patients",
+        "Admissions with the frailty unit switched off minus admissions (paired counterfactual)";
+    PruFauSentHome: "pru_fau_sent_home", "patients",
+        "PRU treated at home plus frailty unit discharged same day (activity, not admissions avoided)";
     PruEligible: "pru_eligible", "patients",
         "Crises eligible for the physician response unit";
     PruVisits: "pru_visits", "patients",

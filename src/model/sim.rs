@@ -85,6 +85,49 @@ pub struct Prepared {
     event_budget: EventBudget,
     /// Set from outside (Ctrl-C) to stop every replication soon.
     cancel: Option<Arc<AtomicBool>>,
+    /// The counterfactual arms run beside each replication (empty for an
+    /// arm itself, and when the services are already off).
+    arms: Vec<Arm>,
+}
+
+/// A counterfactual arm (`docs/model.md`, "Counterfactual arms"): the
+/// scenario with one avoidance service switched off, and the metric its
+/// difference in admissions fills.
+#[derive(Clone, Debug)]
+struct Arm {
+    metric: Metric,
+    service: &'static str,
+    prepared: Box<Prepared>,
+}
+
+impl Arm {
+    /// The arms of `scenario`: one per avoidance service that is on.
+    fn of(scenario: &Scenario) -> Vec<Arm> {
+        let mut arms = Vec::new();
+        let mut arm = |metric, service, off: &dyn Fn(&mut Scenario)| {
+            let mut sc = scenario.clone();
+            off(&mut sc);
+            let budget = EventBudget::for_scenario(&sc);
+            arms.push(Arm {
+                metric,
+                service,
+                prepared: Box::new(Prepared::without_arms(sc, budget)),
+            });
+        };
+        if scenario.pru.cars > 0 {
+            arm(Metric::AdmissionsAvoidedPru, "the PRU", &|sc| {
+                sc.pru.cars = 0
+            });
+        }
+        if scenario.frailty_unit.slots > 0 {
+            arm(
+                Metric::AdmissionsAvoidedFrailtyUnit,
+                "the frailty unit",
+                &|sc| sc.frailty_unit.slots = 0,
+            );
+        }
+        arms
+    }
 }
 
 /// How often (in events) a replication looks at the cancel flag, its event
@@ -102,6 +145,17 @@ impl Prepared {
     /// As [`Prepared::new`], with a replication's event budget given (the
     /// flow balance already computed, or a budget for a test).
     pub fn with_budget(scenario: Scenario, event_budget: EventBudget) -> Prepared {
+        let arms = Arm::of(&scenario);
+        Prepared {
+            arms,
+            ..Prepared::without_arms(scenario, event_budget)
+        }
+    }
+
+    /// As [`Prepared::with_budget`], with no counterfactual arms: the
+    /// counterfactual metrics stay 0. For an arm itself, and for analyses
+    /// that read no metric (the warm-up analysis, benchmarks).
+    pub fn without_arms(scenario: Scenario, event_budget: EventBudget) -> Prepared {
         let start = scenario.start_date;
         let window = Window {
             start: scenario.warm_up_hours,
@@ -139,7 +193,15 @@ impl Prepared {
             event_budget,
             scenario,
             cancel: None,
+            arms: Vec::new(),
         }
+    }
+
+    /// The same, with its counterfactual arms dropped (see
+    /// [`Prepared::without_arms`]).
+    pub fn without_counterfactuals(mut self) -> Prepared {
+        self.arms.clear();
+        self
     }
 
     /// The event budget of each replication.
@@ -150,11 +212,17 @@ impl Prepared {
     /// Stops a replication when any queue holds more than `limit` patients.
     pub fn with_queue_limit(mut self, limit: usize) -> Prepared {
         self.queue_limit = limit;
+        for arm in &mut self.arms {
+            arm.prepared.queue_limit = limit;
+        }
         self
     }
 
     /// Stops every replication soon after `flag` is set.
     pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Prepared {
+        for arm in &mut self.arms {
+            arm.prepared.cancel = Some(Arc::clone(&flag));
+        }
         self.cancel = Some(flag);
         self
     }
@@ -185,8 +253,9 @@ impl Prepared {
         let mut sim = Sim::new(self, replication, (), Workspace::take());
         sim.run()?;
         let census = sim.census;
-        let (result, (), workspace) = sim.finish();
+        let (mut result, (), workspace) = sim.finish();
         workspace.keep();
+        self.run_arms(replication, &mut result)?;
         Ok((result, census))
     }
 
@@ -199,9 +268,31 @@ impl Prepared {
     ) -> Result<(ReplicationResult, T), Stopped> {
         let mut sim = Sim::new(self, replication, tracer, Workspace::take());
         sim.run()?;
-        let (result, tracer, workspace) = sim.finish();
+        let (mut result, tracer, workspace) = sim.finish();
         workspace.keep();
+        self.run_arms(replication, &mut result)?;
         Ok((result, tracer))
+    }
+
+    /// Runs replication `replication` of each counterfactual arm and fills
+    /// its metric: the arm's admissions minus `result`'s.
+    fn run_arms(&self, replication: u32, result: &mut ReplicationResult) -> Result<(), Stopped> {
+        for arm in &self.arms {
+            let without = match arm.prepared.simulate(replication) {
+                Ok(r) => r,
+                Err(Stopped::Cancelled) => return Err(Stopped::Cancelled),
+                Err(reason) => {
+                    return Err(Stopped::InArm {
+                        service: arm.service,
+                        metric: arm.metric.name(),
+                        reason: Box::new(reason),
+                    });
+                }
+            };
+            result.metrics[arm.metric] =
+                without.metrics[Metric::Admissions] - result.metrics[Metric::Admissions];
+        }
+        Ok(())
     }
 }
 
@@ -710,7 +801,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
         // Defined as the sum of its two parts (docs/model.md), so it is
         // computed here once rather than counted alongside them.
-        m[Metric::AdmissionsAvoidedDirect] = m[Metric::PruTreatedAtHome] + m[Metric::FauDischarged];
+        m[Metric::PruFauSentHome] = m[Metric::PruTreatedAtHome] + m[Metric::FauDischarged];
         m[Metric::PruUtilisation] = if self.p.pru_open_car_hours > 0.0 {
             self.pru.busy_level.area_at_end(&w) / self.p.pru_open_car_hours
         } else {

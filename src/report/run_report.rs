@@ -11,7 +11,8 @@ use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
 use super::document::{Block, Chart, Document, Section, Table};
 use super::prose::{
-    estimate_parts_non_negative, precision_exponent, prose_count, prose_date, prose_number,
+    estimate_parts, estimate_parts_non_negative, precision_exponent, prose_count, prose_date,
+    prose_number,
 };
 
 /// One headline sentence and the `summary.csv` metrics whose mean and 95%
@@ -49,6 +50,50 @@ fn est(data: &RunData, metric: Metric) -> (String, String) {
     }
 }
 
+/// What an avoidance service does to emergency admissions, in plain words
+/// from its counterfactual metric: "avoids an estimated 480 emergency
+/// admissions (95% CI 470 to 490)", "adds ...", or no clear difference when
+/// the interval includes zero. `and` joins a second clause.
+fn avoided_clause(
+    data: &RunData,
+    service: &str,
+    metric: Metric,
+    running: bool,
+    per: &str,
+) -> String {
+    let and = if service.starts_with("the ") {
+        "and "
+    } else {
+        ""
+    };
+    if !running {
+        return format!("{and}{service} is switched off in this scenario (no admissions avoided)");
+    }
+    let Some(r) = data.metric(metric) else {
+        return format!("{and}{service}: n/a");
+    };
+    let ci_defined = r.ci95_low.is_finite() && r.ci95_high.is_finite();
+    let includes_zero = ci_defined && r.ci95_low <= 0.0 && 0.0 <= r.ci95_high;
+    // Said as a positive number with the verb carrying the direction.
+    let (verb, (value, ci)) = if r.mean >= 0.0 {
+        ("avoids", estimate_parts(r.mean, r.ci95_low, r.ci95_high))
+    } else {
+        ("adds", estimate_parts(-r.mean, -r.ci95_high, -r.ci95_low))
+    };
+    if includes_zero {
+        format!(
+            "{and}{service} makes no clear difference to emergency admissions {per} (it {verb} \
+             an estimated {value}{}, an interval that includes no change)",
+            semi(&ci)
+        )
+    } else {
+        format!(
+            "{and}{service} {verb} an estimated {value} emergency admissions {per}{}",
+            paren(&ci)
+        )
+    }
+}
+
 /// ` (95% CI a to b)`, or nothing.
 fn paren(ci: &str) -> String {
     if ci.is_empty() {
@@ -75,7 +120,7 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
         metrics: metrics.to_vec(),
     };
     let (adm, adm_ci) = est(data, Metric::Admissions);
-    let (avoided, avoided_ci) = est(data, Metric::AdmissionsAvoidedDirect);
+    let (sent_home, sent_home_ci) = est(data, Metric::PruFauSentHome);
     let (dbd, dbd_ci) = est(data, Metric::DelayedBedDays);
     let (p1, p1_ci) = est(data, Metric::DelayedBedDaysP1);
     let (p2, p2_ci) = est(data, Metric::DelayedBedDaysP2);
@@ -93,12 +138,36 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
         ),
         h(
             format!(
-                "The physician response unit and the frailty unit avoid an estimated {avoided} \
-                 admissions {per}{} by treating patients at home or discharging them the same \
-                 day.",
-                paren(&avoided_ci)
+                "{} {}: each is the difference from the same replications run with that service \
+                 alone switched off.",
+                avoided_clause(
+                    data,
+                    "The physician response unit",
+                    Metric::AdmissionsAvoidedPru,
+                    data.scenario.pru.cars > 0,
+                    &per
+                ),
+                avoided_clause(
+                    data,
+                    "the frailty unit",
+                    Metric::AdmissionsAvoidedFrailtyUnit,
+                    data.scenario.frailty_unit.slots > 0,
+                    &per
+                ),
             ),
-            &[Metric::AdmissionsAvoidedDirect],
+            &[
+                Metric::AdmissionsAvoidedPru,
+                Metric::AdmissionsAvoidedFrailtyUnit,
+            ],
+        ),
+        h(
+            format!(
+                "Together they treat at home or discharge the same day an estimated \
+                 {sent_home} patients {per}{}, many of whom would not have been admitted \
+                 anyway: that is their activity, not the admissions they avoid.",
+                paren(&sent_home_ci)
+            ),
+            &[Metric::PruFauSentHome],
         ),
         h(
             format!(

@@ -10,6 +10,7 @@ mod board_metrics;
 mod bounds;
 mod broken_corpus;
 mod cli;
+mod counterfactual;
 mod distributions;
 mod hostile;
 mod limits;

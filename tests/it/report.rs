@@ -197,7 +197,7 @@ fn every_headline_number_is_the_summary_csv_value_rounded() {
     let md = fs::read_to_string(dir.join("report.md")).expect("md");
     let data = RunData::read(&dir).expect("reads");
     let headlines = run_headlines(&data);
-    assert_eq!(headlines.len(), 6);
+    assert_eq!(headlines.len(), 7);
     let mut checked = 0;
     for h in &headlines {
         assert!(

@@ -344,7 +344,8 @@ fn terminal_table_has_headlines_and_says_what_the_interval_is() {
     let table = format_summary_table(&synthetic());
     for m in [
         "admissions",
-        "admissions_avoided_direct",
+        "admissions_avoided_pru",
+        "admissions_avoided_frailty_unit",
         "bed_occupancy_mean",
         "delayed_bed_days_p3",
         "care_home_wait_mean_days",

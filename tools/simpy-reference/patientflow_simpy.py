@@ -46,7 +46,7 @@ BLOCKER_PRIORITY = -1
 
 METRICS = [
     "crises", "readmissions", "ed_attendances", "admissions",
-    "admissions_avoided_direct",
+    "pru_fau_sent_home",
     "pru_eligible", "pru_visits", "pru_missed_busy", "pru_missed_closed",
     "pru_treated_at_home", "pru_utilisation",
     "fau_assessed", "fau_discharged", "fau_missed",
@@ -552,7 +552,7 @@ class PatientFlow:
                     self.pru_busy.add(env.now, -1)
                 if rng.random() < self.pru_treated:
                     self.tally("pru_treated_at_home")
-                    self.tally("admissions_avoided_direct")
+                    self.tally("pru_fau_sent_home")
                     self.maybe_refer_home(self.pru_follow_up)
                     return
                 # not treated at home: conveyed to the ED at the end of the visit
@@ -568,7 +568,7 @@ class PatientFlow:
                     yield env.timeout(self.fau_assessment(rng))
                 if rng.random() < self.fau_same_day:
                     self.tally("fau_discharged")
-                    self.tally("admissions_avoided_direct")
+                    self.tally("pru_fau_sent_home")
                     self.maybe_refer_home(self.fau_follow_up)
                     return
                 yield from self.admitted(patient)

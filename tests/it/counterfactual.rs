@@ -1,0 +1,193 @@
+//! Every figure called "avoided" is a counterfactual (`docs/model.md`,
+//! "Counterfactual arms"): `admissions_avoided_pru` and
+//! `admissions_avoided_frailty_unit` must equal the paired difference from a
+//! run with the service switched off, and agree with what theory expects
+//! where the services do not interact.
+
+use std::fs;
+
+use patientflow::experiment::{Progress, run_replications};
+use patientflow::model::metrics::Metric;
+use patientflow::model::{Prepared, Stopped};
+use patientflow::scenario::load;
+
+use crate::common::{baseline, root, run_ok};
+
+/// The mean of `metric` in a run's `summary.csv`.
+fn summary_mean(dir: &std::path::Path, metric: &str) -> f64 {
+    let csv = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let line = csv
+        .lines()
+        .find(|l| l.split(',').next() == Some(metric))
+        .unwrap_or_else(|| panic!("no {metric} in summary.csv"));
+    line.split(',')
+        .nth(2)
+        .expect("mean")
+        .parse()
+        .expect("number")
+}
+
+#[test]
+fn each_avoided_figure_is_the_paired_run_with_its_service_off() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = baseline();
+    let reps = ["--replications", "12"];
+    let run_dir = tmp.path().join("run");
+    run_ok(&[&["run", base.as_str()][..], &reps[..]].concat(), &run_dir);
+    for (table, key, metric) in [
+        ("pru", "cars", "admissions_avoided_pru"),
+        ("frailty_unit", "slots", "admissions_avoided_frailty_unit"),
+    ] {
+        // A plan a planner could write: the baseline with the service off.
+        let plan = tmp.path().join(format!("{table}-off.toml"));
+        fs::write(
+            &plan,
+            format!(
+                "extends = {:?}\n[scenario]\nname = \"{table} off\"\n[{table}]\n{key} = 0\n",
+                base
+            ),
+        )
+        .expect("plan");
+        let out = tmp.path().join(format!("{table}-compare"));
+        run_ok(
+            &[
+                &["compare", base.as_str(), plan.to_str().expect("utf-8")][..],
+                &reps[..],
+            ]
+            .concat(),
+            &out,
+        );
+        let csv = fs::read_to_string(out.join("comparison.csv")).expect("comparison.csv");
+        let row: Vec<&str> = csv
+            .lines()
+            .find(|l| l.split(',').nth(1) == Some("admissions"))
+            .expect("admissions row")
+            .split(',')
+            .collect();
+        // plan minus baseline, paired over the same replications.
+        let paired: f64 = row[5].parse().expect("diff_mean");
+        let avoided = summary_mean(&run_dir, metric);
+        assert!(avoided > 100.0, "{metric} = {avoided}");
+        assert!(
+            (avoided - paired).abs() <= 1e-9 * avoided.abs(),
+            "{metric} {avoided} is not the paired difference {paired}"
+        );
+    }
+}
+
+/// Per-replication values of `metrics` in the verification base with `sets`.
+fn values(sets: &[&str], metrics: &[Metric]) -> Vec<Vec<f64>> {
+    let path = root().join("scenarios/validation/services-off.toml");
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let loaded = load(&path, &sets).expect("loads");
+    let reps: Vec<u32> = (0..loaded.scenario.replications).collect();
+    let results = run_replications(&Prepared::new(loaded.scenario), &reps, 0, Progress::Hidden)
+        .expect("runs");
+    metrics
+        .iter()
+        .map(|&m| results.iter().map(|r| r.metrics[m]).collect())
+        .collect()
+}
+
+/// `xs` has mean 0 within four standard errors of the mean.
+fn assert_mean_zero_within_4_se(what: &str, xs: &[f64]) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let se = (var / n).sqrt();
+    assert!(se > 0.0, "{what}: no variation");
+    assert!(mean.abs() <= 4.0 * se, "{what}: mean {mean}, se {se}");
+}
+
+const COMMON: [&str; 6] = [
+    "demand.crises_per_day=40",
+    "demand.frail_share=0.5",
+    "acute.beds=2000",
+    "scenario.horizon=60d",
+    "ed.frail_admit_share=0.35",
+    "ed.other_admit_share=0.35",
+];
+
+#[test]
+fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
+    // No frailty unit and one admission share for everyone: each patient
+    // the PRU treats at home would have been admitted with share 0.35, so
+    // E[avoided] = 0.35 E[treated at home]. The PRU closes at 20:00, so no
+    // visit runs past the end of the window.
+    let mut sets = COMMON.to_vec();
+    sets.extend([
+        "pru.cars=3",
+        "pru.open=\"08:00-20:00\"",
+        "pru.eligible_share=0.5",
+        "pru.visit={dist=\"exponential\",mean=\"1.5h\"}",
+        "pru.treated_at_home=0.6",
+    ]);
+    let v = values(
+        &sets,
+        &[Metric::AdmissionsAvoidedPru, Metric::PruTreatedAtHome],
+    );
+    assert!(v[1].iter().all(|&t| t > 100.0));
+    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - 0.35 * t).collect();
+    assert_mean_zero_within_4_se("PRU", &d);
+}
+
+#[test]
+fn the_frailty_unit_avoids_the_difference_in_admission_shares() {
+    // No PRU. A frail patient the unit assesses is admitted with share
+    // 1 - 0.7 = 0.3, and without the unit with 0.35 + 0.4 = 0.75 (frail
+    // share raised below): E[avoided] = 0.45 E[assessed].
+    let mut sets = COMMON.to_vec();
+    sets.extend([
+        "ed.frail_admit_share=0.75",
+        "frailty_unit.slots=2",
+        "frailty_unit.open=\"08:00-20:00\"",
+        "frailty_unit.assessment={dist=\"exponential\",mean=\"3h\"}",
+        "frailty_unit.discharged_same_day=0.7",
+    ]);
+    let v = values(
+        &sets,
+        &[Metric::AdmissionsAvoidedFrailtyUnit, Metric::FauAssessed],
+    );
+    assert!(v[1].iter().all(|&t| t > 100.0));
+    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, n)| a - 0.45 * n).collect();
+    assert_mean_zero_within_4_se("frailty unit", &d);
+}
+
+#[test]
+fn a_service_that_is_off_avoids_nothing_and_runs_no_arm() {
+    let v = values(
+        &COMMON,
+        &[
+            Metric::AdmissionsAvoidedPru,
+            Metric::AdmissionsAvoidedFrailtyUnit,
+        ],
+    );
+    assert!(v.iter().flatten().all(|&x| x == 0.0));
+}
+
+#[test]
+fn an_arm_that_overloads_stops_the_run_and_says_which() {
+    // The PRU treats every crisis at home; without it every crisis is
+    // admitted to no beds, and that queue passes the bound.
+    let mut sets = COMMON.to_vec();
+    sets.extend([
+        "acute.beds=0",
+        "pru.cars=1000",
+        "pru.open=\"00:00-24:00\"",
+        "pru.eligible_share=1.0",
+        "pru.treated_at_home=1.0",
+        "ed.frail_admit_share=1.0",
+        "ed.other_admit_share=1.0",
+    ]);
+    let path = root().join("scenarios/validation/services-off.toml");
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let loaded = load(&path, &sets).expect("loads");
+    let prepared = Prepared::new(loaded.scenario).with_queue_limit(500);
+    match prepared.simulate(0) {
+        Err(Stopped::InArm { metric, reason, .. }) => {
+            assert_eq!(metric, "admissions_avoided_pru");
+            assert!(matches!(*reason, Stopped::Overloaded { .. }), "{reason}");
+        }
+        other => panic!("expected the PRU-off arm to stop, got {other:?}"),
+    }
+}
