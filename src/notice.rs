@@ -36,9 +36,9 @@ impl fmt::Display for Notice {
         match self {
             Notice::Starting(text) => f.write_str(text),
             Notice::Warning(w) => write!(f, "warning: {}", w.message),
-            Notice::Unverified { dir, manifest } => f.write_str(
-                &crate::report::verify::unverified_warning(dir, manifest),
-            ),
+            Notice::Unverified { dir, manifest } => {
+                f.write_str(&crate::report::verify::unverified_warning(dir, manifest))
+            }
             Notice::Replaced { dir, what } => {
                 write!(f, "--force: replaced {}, {what}", dir.display())
             }
@@ -46,9 +46,12 @@ impl fmt::Display for Notice {
     }
 }
 
+/// A function that receives notices.
+type Sink = Arc<dyn Fn(&Notice) + Send + Sync>;
+
 /// Where notices go: a function the binary gives, or nowhere.
 #[derive(Clone, Default)]
-pub struct Notices(Option<Arc<dyn Fn(&Notice) + Send + Sync>>);
+pub struct Notices(Option<Sink>);
 
 impl Notices {
     /// Notices sent to `f`.

@@ -16,8 +16,8 @@ use crate::report::verify::{self, Window};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
-use crate::notice::{Notice, Notices};
 use super::plans::{ArmRun, Finished, claim_out, io_error, write_experiment};
+use crate::notice::{Notice, Notices};
 
 fn read(path: &Path) -> Result<String, ExperimentError> {
     verify::read_json(path).map_err(ExperimentError::Merge)

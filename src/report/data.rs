@@ -17,8 +17,8 @@ use crate::scenario::calendar::Date;
 use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
 
 use super::RunManifest;
-use crate::notice::{Notice, Notices};
 use super::verify::{self, MAX_VALUE, Num, Records};
+use crate::notice::{Notice, Notices};
 
 /// Why a report could not be made from a directory: every variant is a
 /// problem with the input (exit code 2).

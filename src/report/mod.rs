@@ -426,10 +426,7 @@ pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
     render_run_json_with(manifest, None)
 }
 
-fn render_run_json_with(
-    manifest: &RunManifest,
-    partial: Option<&Partial>,
-) -> io::Result<String> {
+fn render_run_json_with(manifest: &RunManifest, partial: Option<&Partial>) -> io::Result<String> {
     let doc = RunJson {
         format: RUN_FORMAT,
         manifest,

@@ -23,8 +23,8 @@ use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
 use super::run_report::per_window;
 use super::text_cell;
-use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 use super::verify::{Num, Records};
+use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
 /// The caveat under the headline figures of a comparison.
 pub const PLANS_CAVEAT: &str = "These figures compare capacity plans under the assumptions \
@@ -656,7 +656,8 @@ fn document_of(
         .first()
         .map_or_else(String::new, |a| arm_label(manifest, a));
 
-    let settles = |p: &PlanEffects, h: &Compared| !unsettled(warnings_of(manifest, &p.name), h.metric);
+    let settles =
+        |p: &PlanEffects, h: &Compared| !unsettled(warnings_of(manifest, &p.name), h.metric);
     let mut headlines: Vec<String> = if sweep {
         // A figure that does not settle is no plan's effect: the best plan
         // is sought among the others.

@@ -10,10 +10,10 @@ use crate::scenario::Scenario;
 use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
 use super::document::{Block, Chart, Document, Section, Table};
-use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 use super::prose::{
     estimate_parts_non_negative, precision_exponent, prose_count, prose_date, prose_number,
 };
+use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
 /// One headline sentence and the `summary.csv` metrics whose mean and 95%
 /// CI appear in it, in the order they appear: every number in the sentence
@@ -145,7 +145,10 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
 /// A headline's text, marked when one of its figures does not settle.
 fn marked(h: Headline, warnings: &[Warning]) -> String {
     if h.metrics.iter().any(|&x| unsettled(warnings, x)) {
-        format!("{MARK} {} (A figure in this sentence {DOES_NOT_SETTLE}.)", h.text)
+        format!(
+            "{MARK} {} (A figure in this sentence {DOES_NOT_SETTLE}.)",
+            h.text
+        )
     } else {
         h.text
     }

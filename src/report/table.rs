@@ -4,8 +4,8 @@ use crate::model::headlines::summary_metrics;
 use crate::model::metrics::{Metric, ReplicationResult};
 use crate::stats::Summary;
 
-use super::{TERMINAL_MARK, Warning, summarise_metrics};
 use super::text_table::{Align, TextTable};
+use super::{TERMINAL_MARK, Warning, summarise_metrics};
 
 /// A fixed-width table of the headline metrics (those of
 /// [`HEADLINES`](crate::model::headlines::HEADLINES) marked `summary`): metric, unit, mean and the
@@ -139,7 +139,7 @@ pub(crate) mod tests {
                 events: 0,
             })
             .collect();
-        let shown = column_of(&format_summary_table(&results), 0);
+        let shown = column_of(&format_summary_table(&results, &[]), 0);
         let expected: Vec<String> = crate::model::headlines::HEADLINES
             .iter()
             .filter(|h| h.summary)

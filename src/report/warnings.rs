@@ -193,7 +193,10 @@ mod tests {
         };
         let w = Warning::of("p", "s.toml (a=1)", &service).unwrap();
         assert!(w.does_not_settle.contains(&Metric::CommunityWaitingMean));
-        assert!(w.message.starts_with("s.toml (a=1): community nursing: offered load 846.1"));
+        assert!(
+            w.message
+                .starts_with("s.toml (a=1): community nursing: offered load 846.1")
+        );
         let text = serde_json::to_string(&w).unwrap();
         assert!(text.contains("\"community_waiting_mean\""), "{text}");
         assert_eq!(serde_json::from_str::<Warning>(&text).unwrap(), w);

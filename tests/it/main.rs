@@ -23,3 +23,4 @@ mod scenario_load;
 mod tamper;
 mod typed;
 mod validation;
+mod warnings;
