@@ -84,17 +84,6 @@ fn malformed(file: &str, message: String) -> ReportError {
     }
 }
 
-/// What the report calls an arm (see [`PlanEffects::label`]), marked when
-/// it has warnings.
-fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
-    let label = arm_name(manifest, arm);
-    if arm.warnings.is_empty() {
-        label
-    } else {
-        format!("{label} {MARK}")
-    }
-}
-
 /// The warnings of the plan named `name`.
 fn warnings_of<'a>(manifest: &'a ExperimentManifest, name: &str) -> &'a [Warning] {
     manifest
@@ -104,7 +93,8 @@ fn warnings_of<'a>(manifest: &'a ExperimentManifest, name: &str) -> &'a [Warning
         .map_or(&[], |a| &a.warnings)
 }
 
-fn arm_name(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
+/// What the report calls an arm (see [`PlanEffects::label`]).
+fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
     if !arm.swept_values.is_empty() {
         manifest
             .swept_keys
@@ -536,8 +526,9 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
                 vec![p.label.clone()]
             };
             row.extend(p.swept_values.iter().cloned());
+            // A plan with warnings is marked in its first cell.
             let warnings = warnings_of(manifest, &p.name);
-            if sweep && !warnings.is_empty() {
+            if !warnings.is_empty() {
                 row[0] = format!("{} {MARK}", row[0]);
             }
             let ci = if unsettled(warnings, h.metric) {
