@@ -251,8 +251,15 @@ impl CommonArgs {
                 })
             }),
             command_line: std::env::args().collect(),
+            notices: notices(),
         }
     }
+}
+
+/// The library's notices, shown on standard error as they come (see
+/// [`crate::notice`]).
+fn notices() -> crate::notice::Notices {
+    crate::notice::Notices::to(|n| eprintln!("{}", report::escape::terminal(&n.to_string())))
 }
 
 /// A metric by its output name, for `--precision-metric`.
@@ -383,11 +390,12 @@ fn run_command(command: Command) -> Result<(), CliError> {
             &args.out,
             std::env::args().collect(),
             Some(&crate::signals::install()),
+            &notices(),
         )?),
         Command::Check(args) => check(args),
         Command::Validate(args) => validate(args),
         Command::Report(args) => {
-            report::rebuild_report(&args.dir)?;
+            report::rebuild_report(&args.dir, &notices())?;
             println!(
                 "{}",
                 report::escape::terminal(&format!("Report rebuilt in {}", args.dir.display()))

@@ -54,6 +54,7 @@ pub mod cli;
 pub mod engine;
 pub mod experiment;
 pub mod model;
+pub mod notice;
 pub mod queueing;
 pub mod report;
 pub mod scenario;

@@ -17,6 +17,7 @@ use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
 use super::plans::{ArmRun, Finished, claim_out, io_error, write_experiment};
+use crate::notice::{Notice, Notices};
 
 fn read(path: &Path) -> Result<String, ExperimentError> {
     verify::read_json(path).map_err(ExperimentError::Merge)
@@ -26,12 +27,14 @@ fn read(path: &Path) -> Result<String, ExperimentError> {
 /// comparison or sweep) into `out`.
 ///
 /// `cancel`, when set (an interrupt), stops the write of the outputs: exit
-/// 130, nothing written.
+/// 130, nothing written. Shards read without checksums are told to
+/// `notices`.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
     command_line: Vec<String>,
     cancel: Option<&AtomicBool>,
+    notices: &Notices,
 ) -> Result<Finished, ExperimentError> {
     if dirs.is_empty() {
         return Err(ExperimentError::Usage(
@@ -49,14 +52,14 @@ pub fn merge(
             d.display()
         )));
     }
-    let mut out_dir = claim_out(out, false)?;
+    let mut out_dir = claim_out(out, false, notices)?;
     let stop = || cancel.is_some_and(|c| c.load(Ordering::SeqCst));
     let experiment: Vec<bool> = dirs
         .iter()
         .map(|d| d.join(report::EXPERIMENT_FILE).is_file())
         .collect();
     if experiment.iter().all(|&e| e) {
-        merge_experiment(dirs, &mut out_dir, command_line, &stop)
+        merge_experiment(dirs, &mut out_dir, command_line, &stop, notices)
     } else if experiment.iter().any(|&e| e) {
         Err(ExperimentError::Merge(
             "merge: some directories are comparison or sweep shards (experiment.json) and \
@@ -64,7 +67,7 @@ pub fn merge(
                 .into(),
         ))
     } else {
-        let (manifest, results) = merge_runs(dirs, command_line)?;
+        let (manifest, results) = merge_runs(dirs, command_line, notices)?;
         let first_day = crate::scenario::calendar::Date::parse(&manifest.first_day_date)
             .ok_or_else(|| {
                 ExperimentError::Merge(format!(
@@ -87,7 +90,7 @@ pub fn merge(
             out: out.to_path_buf(),
             stdout: format!(
                 "{}\nMerged {} shards ({} replications). Outputs written to {}\n",
-                report::format_summary_table(&results),
+                report::format_summary_table(&results, &manifest.warnings),
                 dirs.len(),
                 results.len(),
                 out.display()
@@ -162,6 +165,7 @@ fn run_mismatch(a: &RunManifest, b: &RunManifest) -> Option<String> {
 pub(crate) fn merge_runs(
     dirs: &[PathBuf],
     command_line: Vec<String>,
+    notices: &Notices,
 ) -> Result<(RunManifest, Vec<ReplicationResult>), ExperimentError> {
     let (manifests, windows): (Vec<RunManifest>, Vec<Window>) = dirs
         .iter()
@@ -191,9 +195,10 @@ pub(crate) fn merge_runs(
             .map_err(ExperimentError::Merge)?
         {
             verify::Verified::Yes => {}
-            verify::Verified::NoChecksums => {
-                eprintln!("{}", verify::unverified_warning(dir, "run.json"))
-            }
+            verify::Verified::NoChecksums => notices.send(Notice::Unverified {
+                dir: dir.clone(),
+                manifest: "run.json".into(),
+            }),
         }
         let open = |path: &Path| verify::open(path).map_err(ExperimentError::Merge);
         let reps_path = dir.join("replications.csv");
@@ -290,6 +295,7 @@ fn merge_experiment(
     out_dir: &mut report::OutputDir,
     command_line: Vec<String>,
     stop: &dyn Fn() -> bool,
+    notices: &Notices,
 ) -> Result<Finished, ExperimentError> {
     let manifests = dirs
         .iter()
@@ -328,7 +334,7 @@ fn merge_experiment(
     let mut runs = Vec::with_capacity(first.arms.len());
     for arm in &first.arms {
         let arm_dirs: Vec<PathBuf> = dirs.iter().map(|d| d.join(&arm.name)).collect();
-        let (manifest, results) = merge_runs(&arm_dirs, command_line.clone())?;
+        let (manifest, results) = merge_runs(&arm_dirs, command_line.clone(), notices)?;
         runs.push(ArmRun { manifest, results });
     }
     let mut merged = first.clone();

@@ -25,6 +25,8 @@ use super::precision::{PrecisionRule, run_to_precision};
 use super::shard::Shard;
 use super::{ExperimentError, Progress};
 use crate::model::DEFAULT_QUEUE_LIMIT;
+use crate::notice::{Notice, Notices};
+use crate::report::Warning;
 
 /// Most worker threads: more only costs memory (a stack each).
 pub(crate) const MAX_THREADS: usize = 1024;
@@ -53,6 +55,8 @@ pub struct Settings {
     pub keep_partial: bool,
     /// Recorded in the manifests.
     pub command_line: Vec<String>,
+    /// Where the commands' messages go (see [`crate::notice`]).
+    pub notices: Notices,
 }
 
 impl Settings {
@@ -237,19 +241,21 @@ fn interrupted(out: &Path) -> ExperimentError {
 /// What the check before a run found: its warnings, and each
 /// replication's event budget.
 struct Preflight {
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     budget: EventBudget,
 }
 
 /// Before anything runs: refuses a run too large for memory or time, and
-/// warns (on stderr, and returned for run.json) about services whose offered
-/// load is near or above capacity.
+/// warns (a notice now, and returned for run.json and the reports) about
+/// services whose offered load is near or above capacity. `plan` is the
+/// scenario's folder or stem, `scenario` how a warning names it.
 fn preflight(
-    path: &Path,
+    plan: &str,
+    scenario: &str,
     loaded: &LoadedScenario,
     settings: &Settings,
 ) -> Result<Preflight, ExperimentError> {
-    use super::check::{Verdict, expected_events, offered_load, size_limits};
+    use super::check::{expected_events, offered_load, size_limits};
     let check = offered_load(&loaded.scenario);
     // `--precision` may go up to its most replications: the results of
     // those are what must fit.
@@ -265,27 +271,13 @@ fn preflight(
         std::borrow::Cow::Borrowed(&loaded.scenario)
     };
     size_limits(&sized, &check).map_err(|t| refused(loaded, settings, t.key, &t.message))?;
-    let mut warnings = Vec::new();
-    for s in &check.services {
-        let note = match s.verdict() {
-            Verdict::Overloaded => {
-                "demand exceeds capacity: its queue grows through the run, so the figures \
-                 describe a system that never settles"
-            }
-            Verdict::High => "near capacity: expect long queues",
-            Verdict::Ok | Verdict::Busy => continue,
-        };
-        let warning = format!(
-            "{}: {}: offered load {} against a capacity of {} (utilisation {}): {note} \
-             (see `patientflow check`)",
-            path.display(),
-            s.service,
-            human_fixed(s.offered, 1),
-            human_fixed(s.capacity, 0),
-            human_fixed(s.utilisation(), 2)
-        );
-        eprintln!("warning: {}", crate::report::escape::terminal(&warning));
-        warnings.push(warning);
+    let warnings: Vec<Warning> = check
+        .services
+        .iter()
+        .filter_map(|s| Warning::of(plan, scenario, s))
+        .collect();
+    for w in &warnings {
+        settings.notices.send(Notice::Warning(w.clone()));
     }
     Ok(Preflight {
         warnings,
@@ -428,10 +420,12 @@ fn run_manifest(
     replications: u32,
     started: Instant,
     settings: &Settings,
+    warnings: Vec<Warning>,
 ) -> RunManifest {
     RunManifest {
         shard: executed.shard.clone(),
         precision: executed.precision.clone(),
+        warnings,
         ..manifest_of(
             &arm.scenario_path,
             &arm.loaded,
@@ -489,6 +483,7 @@ pub(crate) fn manifest_of(
         shard: None,
         precision: None,
         merged_from: Vec::new(),
+        warnings: Vec::new(),
         files: Default::default(),
     }
 }
@@ -524,8 +519,14 @@ pub(crate) fn io_error(out: &Path) -> impl Fn(std::io::Error) -> ExperimentError
 /// Claims the output directory before anything runs (see
 /// [`report::OutputDir`]): another run writing it, or a directory that is
 /// not patientflow's without `--force`, fails now rather than after the run.
-pub(crate) fn claim_out(out: &Path, force: bool) -> Result<report::OutputDir, ExperimentError> {
-    report::OutputDir::claim(out, force).map_err(io_error(out))
+pub(crate) fn claim_out(
+    out: &Path,
+    force: bool,
+    notices: &Notices,
+) -> Result<report::OutputDir, ExperimentError> {
+    report::OutputDir::claim(out, force)
+        .map(|dir| dir.with_notices(notices.clone()))
+        .map_err(io_error(out))
 }
 
 /// `patientflow run`: one scenario.
@@ -538,11 +539,13 @@ pub fn run_scenario(
     let started = Instant::now();
     let loaded = scenario::load(path, &settings.overrides())?;
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
-    let Preflight { warnings, budget } = preflight(path, &loaded, settings)?;
-    let mut out_dir = claim_out(&out, settings.force)?;
+    let name = file_stem(path);
+    let Preflight { warnings, budget } =
+        preflight(&name, &path.display().to_string(), &loaded, settings)?;
+    let mut out_dir = claim_out(&out, settings.force, &settings.notices)?;
     announce(&loaded, settings);
     let arm = Arm {
-        name: file_stem(path),
+        name,
         role: "baseline",
         scenario_path: path.to_path_buf(),
         swept_values: Vec::new(),
@@ -558,6 +561,7 @@ pub fn run_scenario(
         replications,
         started,
         settings,
+        warnings,
     );
     let results = &executed.results[0];
     // Ctrl-C after the last replication but before writing still counts.
@@ -582,7 +586,6 @@ pub fn run_scenario(
             requested: replications,
             completed: results.iter().map(|r| r.replication).collect(),
         }),
-        warnings,
     };
     // A complete run's write stops at an interrupt; a partial one (written
     // because of one) at the next.
@@ -617,7 +620,7 @@ pub fn run_scenario(
     if let Some(shard) = &executed.shard {
         stdout.push_str(&shard_note(shard, replications));
     } else {
-        stdout.push_str(&report::format_summary_table(results));
+        stdout.push_str(&report::format_summary_table(results, &manifest.warnings));
         stdout.push('\n');
     }
     if let Some(p) = &executed.precision {
@@ -640,14 +643,14 @@ fn announce(loaded: &LoadedScenario, settings: &Settings) {
         .shard
         .map(|s| format!(", shard {s}"))
         .unwrap_or_default();
-    eprintln!(
+    settings.notices.send(Notice::Starting(format!(
         "patientflow {}: {} ({how_many}, seed {}{shard}, {})",
         env!("CARGO_PKG_VERSION"),
         // One line: a line break in the name is a space here.
         crate::report::escape::clean(&sc.name),
         sc.seed,
         crate::report::prose::counted(resolve_threads(settings.threads) as u64, "thread")
-    );
+    )));
 }
 
 fn shard_note(shard: &ShardRecord, total: u32) -> String {
@@ -792,11 +795,11 @@ pub fn sweep(
     let started = Instant::now();
     let (keys, arms) = sweep_plans(path, ScenarioDoc::read(path)?, settings)?;
     let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
-    eprintln!(
+    settings.notices.send(Notice::Starting(format!(
         "sweep: {} plans ({}) against the unswept scenario",
         arms.len() - 1,
         keys.join(" x ")
-    );
+    )));
     announce(&arms[0].loaded, settings);
     finish_experiment(
         "sweep",
@@ -1054,11 +1057,23 @@ fn finish_experiment(
     started: Instant,
     settings: &Settings,
 ) -> Result<Finished, ExperimentError> {
-    let budgets = arms
+    let preflights = arms
         .iter()
-        .map(|arm| preflight(&arm.scenario_path, &arm.loaded, settings).map(|p| p.budget))
+        .map(|arm| {
+            let mut scenario = arm.scenario_path.display().to_string();
+            if !arm.swept_values.is_empty() {
+                let values: Vec<String> = swept_keys
+                    .iter()
+                    .zip(&arm.swept_values)
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                scenario = format!("{scenario} ({})", values.join(", "));
+            }
+            preflight(&arm.name, &scenario, &arm.loaded, settings)
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut out_dir = claim_out(out, settings.force)?;
+    let budgets: Vec<EventBudget> = preflights.iter().map(|p| p.budget).collect();
+    let mut out_dir = claim_out(out, settings.force, &settings.notices)?;
     let executed = execute(&arms, &budgets, settings)?;
     if executed.interrupted || settings.cancelled() {
         return Err(interrupted(out));
@@ -1068,8 +1083,17 @@ fn finish_experiment(
         .iter()
         .zip(&executed.prepared)
         .zip(&executed.results)
-        .map(|((arm, prepared), results)| ArmRun {
-            manifest: run_manifest(arm, prepared, &executed, replications, started, settings),
+        .zip(&preflights)
+        .map(|(((arm, prepared), results), preflight)| ArmRun {
+            manifest: run_manifest(
+                arm,
+                prepared,
+                &executed,
+                replications,
+                started,
+                settings,
+                preflight.warnings.clone(),
+            ),
             results: results.clone(),
         })
         .collect();
@@ -1082,7 +1106,9 @@ fn finish_experiment(
         swept_keys,
         arms: arms
             .iter()
-            .map(|a| ArmRecord {
+            .zip(&preflights)
+            .map(|(a, preflight)| ArmRecord {
+                warnings: preflight.warnings.clone(),
                 name: a.name.clone(),
                 role: a.role.to_string(),
                 scenario_path: a.scenario_path.display().to_string(),
@@ -1175,6 +1201,7 @@ pub(crate) fn write_experiment(
                 name: &arm.name,
                 swept_values: &arm.swept_values,
                 rows,
+                warnings: &arm.warnings,
             })
             .collect();
         files.push((

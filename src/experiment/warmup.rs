@@ -92,7 +92,8 @@ pub fn warmup(
     let loaded = scenario::load(path, &sets)?;
     // Counted before anything is allocated: days, replications x days of
     // results, crises a replication.
-    size_limits(&loaded.scenario, &offered_load(&loaded.scenario))
+    let check = offered_load(&loaded.scenario);
+    size_limits(&loaded.scenario, &check)
         .map_err(|t| super::plans::refused(&loaded, settings, t.key, &t.message))?;
     let configured_warm_up_days = scenario::load(path, &settings.overrides())?
         .scenario
@@ -107,17 +108,33 @@ pub fn warmup(
         },
         Path::to_path_buf,
     );
-    let mut out_dir = super::plans::claim_out(&out, settings.force)?;
+    let mut out_dir = super::plans::claim_out(&out, settings.force, &settings.notices)?;
+    // As a run's: told now, and kept in run.json.
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    let warnings: Vec<crate::report::Warning> = check
+        .services
+        .iter()
+        .filter_map(|s| crate::report::Warning::of(&stem, &path.display().to_string(), s))
+        .collect();
     let threads = resolve_threads(settings.threads);
     let sc = &loaded.scenario;
-    eprintln!(
-        "warm-up analysis: {} ({} x {} days from empty, seed {}, {})",
-        crate::report::escape::terminal(&sc.name),
-        crate::report::prose::counted(u64::from(sc.replications), "replication"),
-        options.days,
-        sc.seed,
-        crate::report::prose::counted(threads as u64, "thread")
-    );
+    settings
+        .notices
+        .send(crate::notice::Notice::Starting(format!(
+            "warm-up analysis: {} ({} x {} days from empty, seed {}, {})",
+            sc.name,
+            crate::report::prose::counted(u64::from(sc.replications), "replication"),
+            options.days,
+            sc.seed,
+            crate::report::prose::counted(threads as u64, "thread")
+        )));
+    for w in &warnings {
+        settings
+            .notices
+            .send(crate::notice::Notice::Warning(w.clone()));
+    }
     let budget = crate::model::EventBudget::for_scenario(&loaded.scenario);
     // The warm-up analysis reads only the daily series: no counterfactual arms.
     let prepared = settings
@@ -165,15 +182,18 @@ pub fn warmup(
         })
         .collect();
 
-    let manifest = super::plans::manifest_of(
-        path,
-        &loaded,
-        &prepared,
-        sc.replications,
-        threads,
-        started,
-        settings,
-    );
+    let manifest = report::RunManifest {
+        warnings,
+        ..super::plans::manifest_of(
+            path,
+            &loaded,
+            &prepared,
+            sc.replications,
+            threads,
+            started,
+            settings,
+        )
+    };
     let io = super::plans::io_error(&out);
     let files = vec![
         (

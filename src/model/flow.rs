@@ -41,6 +41,7 @@
 //! reported overloaded and a run is refused (`experiment::check::size_limits`).
 
 use crate::engine::rng::{StreamKey, StreamRng};
+use crate::model::metrics::Metric;
 use crate::model::schedule::WeeklySchedule;
 use crate::queueing::erlang_b;
 use crate::scenario::dist::Dist;
@@ -300,6 +301,84 @@ fn resident_los_mean(sc: &Scenario) -> f64 {
     total / f64::from(DRAWS)
 }
 
+/// The queueing services, in the order [`offered_load`] lists them, each
+/// with the metrics that measure its queue: the waits for it, the places
+/// it holds, and the patients held in an acute bed while they wait for it.
+/// When a service is [`Verdict::Overloaded`] its queue grows through the
+/// run, so these metrics of that plan do not settle: their value depends on
+/// how long the run lasts, and the reports mark them (`docs/model.md`, the
+/// flow balance).
+pub const QUEUES: [(&str, &[Metric]); 4] = {
+    use Metric::*;
+    [
+        (
+            "acute beds",
+            &[
+                BedOccupancyMean,
+                BedOccupancyShare,
+                MidnightCensusMean,
+                MidnightCensusP95,
+                BedsFullShare,
+                BedWaitMeanHours,
+                BedWaitP95Hours,
+                BedWaitsOver4h,
+                BedWaitsOver12h,
+            ],
+        ),
+        (
+            "community nursing",
+            &[
+                CommunityUtilisation,
+                CommunityWaitingMean,
+                CommunityWaitMeanDaysDischarge,
+                CommunityWaitMeanDaysAvoidance,
+                CommunityWaitMeanDaysCommunity,
+                DelayedPatientsP1,
+                DelayedBedDaysP1,
+                DelayedBedDays,
+                DelayedPer100kAdults,
+                NctrCensusMean,
+                ReadyToLeaveWaitMeanDays,
+            ],
+        ),
+        (
+            "rehab beds",
+            &[
+                RehabOccupancyMean,
+                RehabWaitMeanDays,
+                DelayedPatientsP2,
+                DelayedBedDaysP2,
+                DelayedBedDays,
+                DelayedPer100kAdults,
+                NctrCensusMean,
+                ReadyToLeaveWaitMeanDays,
+            ],
+        ),
+        (
+            "care home beds",
+            &[
+                CareHomeOccupancyMean,
+                CareHomeWaitMeanDays,
+                DelayedPatientsP3,
+                DelayedBedDaysP3,
+                DelayedBedDays,
+                DelayedPer100kAdults,
+                NctrCensusMean,
+                ReadyToLeaveWaitMeanDays,
+            ],
+        ),
+    ]
+};
+
+/// The metrics that measure `service`'s queue (see [`QUEUES`]); none for
+/// a loss service or an unknown name.
+pub fn queue_metrics(service: &str) -> &'static [Metric] {
+    QUEUES
+        .iter()
+        .find(|(name, _)| *name == service)
+        .map_or(&[], |(_, metrics)| metrics)
+}
+
 /// Offered load per service, from the scenario alone. See the module docs
 /// for what is approximate.
 pub fn offered_load(sc: &Scenario) -> Check {
@@ -486,10 +565,10 @@ pub fn offered_load(sc: &Scenario) -> Check {
             capacity: f64::from(sc.frailty_unit.slots),
             loss_share: Some(fau_load.1),
         },
-        queue("acute beds", loads[0], f64::from(sc.acute.beds)),
-        queue("community nursing", loads[1], sc.community_places() as f64),
-        queue("rehab beds", loads[2], f64::from(sc.rehab.beds)),
-        queue("care home beds", loads[3], care_beds),
+        queue(QUEUES[0].0, loads[0], f64::from(sc.acute.beds)),
+        queue(QUEUES[1].0, loads[1], sc.community_places() as f64),
+        queue(QUEUES[2].0, loads[2], f64::from(sc.rehab.beds)),
+        queue(QUEUES[3].0, loads[3], care_beds),
     ];
     Check {
         services,

@@ -18,6 +18,7 @@ use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
 
 use super::RunManifest;
 use super::verify::{self, MAX_VALUE, Num, Records};
+use crate::notice::{Notice, Notices};
 
 /// Why a report could not be made from a directory: every variant is a
 /// problem with the input (exit code 2).
@@ -178,7 +179,16 @@ impl RunData {
     /// records, every file it lists must have the SHA-256 it records (see
     /// [`verify`]), and the CSV files are read line by line, each value as
     /// it was written, no further than the rows the run wrote.
+    ///
+    /// Files without checksums (an older patientflow's) are read as they
+    /// are, with no notice: see [`RunData::read_with`].
     pub fn read(dir: &Path) -> Result<RunData, ReportError> {
+        Self::read_with(dir, &Notices::none())
+    }
+
+    /// As [`RunData::read`], telling `notices` when the files have no
+    /// checksums to check.
+    pub fn read_with(dir: &Path, notices: &Notices) -> Result<RunData, ReportError> {
         let tampered = |file: &str, message: String| malformed(file, message);
         let run_json =
             verify::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
@@ -188,9 +198,10 @@ impl RunData {
             .map_err(ReportError::Changed)?
         {
             verify::Verified::Yes => {}
-            verify::Verified::NoChecksums => {
-                eprintln!("{}", verify::unverified_warning(dir, "run.json"))
-            }
+            verify::Verified::NoChecksums => notices.send(Notice::Unverified {
+                dir: dir.to_path_buf(),
+                manifest: "run.json".into(),
+            }),
         }
         let open = |name: &str| verify::open(&dir.join(name)).map_err(|m| tampered(name, m));
         let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;

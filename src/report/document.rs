@@ -37,6 +37,9 @@ pub enum Block {
     Paragraph(String),
     /// A paragraph set apart: the caveat every result needs.
     Caveat(String),
+    /// A paragraph set apart and coloured: a warning about the figures
+    /// (see [`report_text`](super::report_text)).
+    Warning(String),
     /// Key findings, one sentence each.
     Headlines(Vec<String>),
     List(Vec<String>),
@@ -168,6 +171,9 @@ fn block_html(h: &mut String, b: &Block) {
         Block::Caveat(t) => {
             let _ = writeln!(h, "<p class=\"caveat\">{}</p>", text_html(t));
         }
+        Block::Warning(t) => {
+            let _ = writeln!(h, "<p class=\"warning\">{}</p>", text_html(t));
+        }
         Block::Headlines(items) => {
             h.push_str("<ul class=\"headlines\">\n");
             for i in items {
@@ -258,7 +264,7 @@ pub fn render_markdown(doc: &Document) -> String {
                 Block::Paragraph(t) => {
                     let _ = writeln!(m, "{}\n", md(t));
                 }
-                Block::Caveat(t) => {
+                Block::Caveat(t) | Block::Warning(t) => {
                     let _ = writeln!(m, "> {}\n", md(t));
                 }
                 Block::Headlines(items) | Block::List(items) => {

@@ -35,6 +35,7 @@ pub mod run_report;
 mod table;
 pub mod text_table;
 pub mod verify;
+mod warnings;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
 pub use cells::{number_cell, text_cell};
@@ -45,6 +46,9 @@ pub use outdir::{
 pub use plans::*;
 pub use plans_report::experiment_report_files;
 pub use table::format_summary_table;
+pub use warnings::{
+    DOES_NOT_SETTLE, MARK, TERMINAL_MARK, Warning, report_text, terminal_notes, unsettled,
+};
 
 use std::collections::BTreeMap;
 use std::io;
@@ -111,6 +115,10 @@ pub struct RunManifest {
     /// in one piece).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// What the flow balance found before the run: each service of this
+    /// scenario near or over capacity (see [`Warning`]), kept with the
+    /// figures it qualifies. Empty when there is none.
+    pub warnings: Vec<Warning>,
     /// When the run started, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub run_started_utc: String,
     /// Operating system and architecture (`linux x86_64`).
@@ -172,9 +180,6 @@ struct RunJson<'a> {
     /// The replications the figures cover, when partial.
     #[serde(skip_serializing_if = "Option::is_none")]
     completed_replications: Option<&'a [u32]>,
-    /// Warnings printed before the run (a service the offered-load check
-    /// found overloaded or near capacity), kept with the figures they qualify.
-    warnings: &'a [String],
     outputs: OutputNotes,
 }
 
@@ -187,8 +192,6 @@ pub struct WriteOptions {
     pub force: bool,
     /// `Some` when the run was interrupted: the replications that finished.
     pub partial: Option<Partial>,
-    /// Recorded in run.json under `warnings`.
-    pub warnings: Vec<String>,
 }
 
 /// An interrupted run's finished replications (`--keep-partial`).
@@ -420,20 +423,15 @@ const SHARD_NOTES: OutputNotes = OutputNotes {
 
 /// The text of `run.json` (pretty-printed, trailing newline).
 pub fn render_run_json(manifest: &RunManifest) -> io::Result<String> {
-    render_run_json_with(manifest, None, &[])
+    render_run_json_with(manifest, None)
 }
 
-fn render_run_json_with(
-    manifest: &RunManifest,
-    partial: Option<&Partial>,
-    warnings: &[String],
-) -> io::Result<String> {
+fn render_run_json_with(manifest: &RunManifest, partial: Option<&Partial>) -> io::Result<String> {
     let doc = RunJson {
         format: RUN_FORMAT,
         manifest,
         partial: partial.is_some(),
         completed_replications: partial.map(|p| p.completed.as_slice()),
-        warnings,
         outputs: if manifest.shard.is_some() {
             SHARD_NOTES
         } else {
@@ -498,8 +496,7 @@ pub fn render_run_files(
     render_run_files_with(results, first_day, manifest, &WriteOptions::default())
 }
 
-/// As [`render_run_files`], with a partial run's marker and the check's
-/// warnings in `run.json`.
+/// As [`render_run_files`], with a partial run's marker.
 pub fn render_run_files_with(
     results: &[ReplicationResult],
     first_day: Date,
@@ -558,7 +555,7 @@ pub fn render_run_files_until(
         files: verify::checksums(&files),
         ..manifest.clone()
     };
-    let run_json = render_run_json_with(&manifest, options.partial.as_ref(), &options.warnings)?;
+    let run_json = render_run_json_with(&manifest, options.partial.as_ref())?;
     if bands.is_some() {
         let text = |name: &str| {
             files
@@ -606,8 +603,9 @@ pub enum RebuildError {
 
 /// Rebuilds the report of the output directory `dir` from its saved files,
 /// without running anything: the same bytes as the run wrote, for the same
-/// files and the same version of patientflow.
-pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
+/// files and the same version of patientflow. Files read without checksums
+/// are told to `notices`.
+pub fn rebuild_report(dir: &Path, notices: &crate::notice::Notices) -> Result<(), RebuildError> {
     if !dir.is_dir() {
         let why = if dir.exists() {
             "not a directory: give the output directory of a run, compare or sweep, not a file \
@@ -625,9 +623,9 @@ pub fn rebuild_report(dir: &Path) -> Result<(), RebuildError> {
     let _lock = Lock::acquire(dir)?;
     // A comparison or sweep directory is known by its experiment.json.
     let report = if dir.join(EXPERIMENT_FILE).is_file() {
-        plans_report::read_experiment_document(dir)?
+        plans_report::read_experiment_document(dir, notices)?
     } else {
-        run_report::run_document(&RunData::read(dir)?)?
+        run_report::run_document(&RunData::read_with(dir, notices)?)?
     };
     document::replace_report_in(dir, &report)?;
     Ok(())

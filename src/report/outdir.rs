@@ -12,6 +12,8 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::notice::{Notice, Notices};
+
 use serde::Deserialize;
 
 use super::atomic::{self, Lock, interrupted_error, refuse_file, replace_dir_with};
@@ -315,6 +317,8 @@ pub struct OutputDir {
     /// Parent directories created for the lock, deepest first.
     created: Vec<PathBuf>,
     written: bool,
+    /// Told what `--force` replaced.
+    notices: Notices,
 }
 
 impl OutputDir {
@@ -338,6 +342,7 @@ impl OutputDir {
             lock: None,
             created,
             written: false,
+            notices: Notices::none(),
         };
         let lock = Lock::acquire(path)?;
         atomic::sweep_leftovers(path, &lock, is_patientflow_output)?;
@@ -350,10 +355,16 @@ impl OutputDir {
         &self.path
     }
 
+    /// The same claim, telling `notices` what a `--force` write replaced.
+    pub fn with_notices(mut self, notices: Notices) -> OutputDir {
+        self.notices = notices;
+        self
+    }
+
     /// Writes rendered files (paths relative to the directory,
     /// `/`-separated, subdirectories created), replacing the directory whole
     /// and atomically (see [`replace_dir_with`]). Checked again to be
-    /// replaceable; with `--force`, says on stderr what it replaced.
+    /// replaceable; with `--force`, tells its notices what it replaced.
     ///
     /// `stop` is asked before each file and every mebibyte written: when it
     /// says stop (an interrupt), the write ends with the error that
@@ -387,7 +398,10 @@ impl OutputDir {
         })?;
         self.written = true;
         if let Some(what) = replacing {
-            eprintln!("--force: replaced {}, {what}", self.path.display());
+            self.notices.send(Notice::Replaced {
+                dir: self.path.clone(),
+                what,
+            });
         }
         Ok(())
     }

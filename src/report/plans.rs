@@ -66,7 +66,7 @@ pub struct PrecisionRecord {
 }
 
 /// One scenario of a comparison or sweep.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArmRecord {
     /// Its subdirectory, and its name in the `plan` column.
     pub name: String,
@@ -83,6 +83,9 @@ pub struct ArmRecord {
     /// For a sweep: the value of each swept key (as in `sweep.csv`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub swept_values: Vec<String>,
+    /// Its own warnings (as in its `run.json`): empty when there is none.
+    #[serde(default)]
+    pub warnings: Vec<super::Warning>,
 }
 
 /// `experiment.json`: what a comparison or sweep ran.
@@ -193,6 +196,9 @@ pub struct PlanRows<'a> {
     /// `compare`).
     pub swept_values: &'a [String],
     pub rows: &'a [ComparisonRow],
+    /// The plan's own warnings: its rows are marked, and the metrics that do
+    /// not settle say so instead of an interval.
+    pub warnings: &'a [super::Warning],
 }
 
 /// The text of `comparison.csv` / `sweep.csv`: one row per plan and
@@ -233,6 +239,11 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
         ("95% CI of effect", Align::Right),
     ]);
     for p in plans {
+        let name = if p.warnings.is_empty() {
+            p.name.to_string()
+        } else {
+            format!("{} {}", p.name, super::TERMINAL_MARK)
+        };
         for h in COMPARISON {
             let r = &p.rows[h.metric.index()];
             // A "saved" headline is baseline minus plan: flip the interval.
@@ -245,13 +256,15 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
             let half = (hi - lo) / 2.0;
             let d = super::table::decimals(r.baseline.mean, 3).max(super::table::decimals(half, 2));
             let f = |x: f64| super::table::fixed(x, d);
-            let ci = if lo.is_finite() && hi.is_finite() {
+            let ci = if super::unsettled(p.warnings, h.metric) {
+                format!("{} does not settle", super::TERMINAL_MARK)
+            } else if lo.is_finite() && hi.is_finite() {
                 format!("{} to {}", f(lo), f(hi))
             } else {
                 "n/a".to_string()
             };
             table.push([
-                p.name.to_string(),
+                name.clone(),
                 h.effect.label.to_string(),
                 h.metric.unit().to_string(),
                 f(r.baseline.mean),
@@ -268,6 +281,8 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
          baseline.\n95% CI: confidence interval of the mean effect (Student t on the paired \
          differences), not a range of outcomes. Every metric is in the comparison CSV.\n"
     ));
+    let warnings: Vec<&super::Warning> = plans.iter().flat_map(|p| p.warnings).collect();
+    out.push_str(&super::terminal_notes(&warnings));
     out
 }
 
@@ -488,6 +503,7 @@ mod tests {
             name: "p",
             swept_values: &[],
             rows: &rows,
+            warnings: &[],
         }];
         let shown = super::super::table::tests::column_of(&format_comparison_table(&plans, 3), 1);
         let expected: Vec<String> = crate::model::headlines::HEADLINES

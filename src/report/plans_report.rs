@@ -24,6 +24,7 @@ use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number
 use super::run_report::per_window;
 use super::text_cell;
 use super::verify::{Num, Records};
+use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
 /// The caveat under the headline figures of a comparison.
 pub const PLANS_CAVEAT: &str = "These figures compare capacity plans under the assumptions \
@@ -81,6 +82,15 @@ fn malformed(file: &str, message: String) -> ReportError {
         file: file.to_string(),
         message,
     }
+}
+
+/// The warnings of the plan named `name`.
+fn warnings_of<'a>(manifest: &'a ExperimentManifest, name: &str) -> &'a [Warning] {
+    manifest
+        .arms
+        .iter()
+        .find(|a| a.name == name)
+        .map_or(&[], |a| &a.warnings)
 }
 
 /// What the report calls an arm (see [`PlanEffects::label`]).
@@ -516,7 +526,14 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
                 vec![p.label.clone()]
             };
             row.extend(p.swept_values.iter().cloned());
-            let ci = if lo.is_finite() && hi.is_finite() && hi > lo {
+            // A plan with warnings is marked in its first cell.
+            let warnings = warnings_of(manifest, &p.name);
+            if !warnings.is_empty() {
+                row[0] = format!("{} {MARK}", row[0]);
+            }
+            let ci = if unsettled(warnings, h.metric) {
+                format!("{MARK} {DOES_NOT_SETTLE}")
+            } else if lo.is_finite() && hi.is_finite() && hi > lo {
                 format!("{} to {}", rounded(lo, m, lo, hi), rounded(hi, m, lo, hi))
             } else {
                 "n/a".to_string()
@@ -630,14 +647,46 @@ fn document_of(
         .first()
         .map_or_else(String::new, |a| arm_label(manifest, a));
 
-    let headlines: Vec<String> = if sweep {
+    let settles =
+        |p: &PlanEffects, h: &Compared| !unsettled(warnings_of(manifest, &p.name), h.metric);
+    let mut headlines: Vec<String> = if sweep {
+        // A figure that does not settle is no plan's effect: the best plan
+        // is sought among the others.
         COMPARISON[..2]
             .iter()
-            .filter_map(|h| best_plan_sentence(plans, h, &per))
+            .filter_map(|h| {
+                let settled: Vec<PlanEffects> =
+                    plans.iter().filter(|p| settles(p, h)).cloned().collect();
+                best_plan_sentence(&settled, h, &per)
+            })
             .collect()
     } else {
         plans.iter().map(|p| plan_sentence(p, &per)).collect()
     };
+    let unsettled_plans: Vec<&str> = plans
+        .iter()
+        .filter(|p| COMPARISON[..3].iter().any(|h| !settles(p, h)))
+        .map(|p| p.label.as_str())
+        .collect();
+    if !unsettled_plans.is_empty() {
+        headlines.push(format!(
+            "{MARK} In {}, a service is overloaded: the figures of its queue do not settle \
+             (the queue grows through the run), so they are marked in the table below and are \
+             not effects of the plan{}.",
+            unsettled_plans.join("; "),
+            if sweep {
+                ", so the sentences above leave them out"
+            } else {
+                ""
+            }
+        ));
+    }
+    let warnings: Vec<Block> = manifest
+        .arms
+        .iter()
+        .flat_map(|a| &a.warnings)
+        .map(|w| Block::Warning(report_text(w)))
+        .collect();
     let charts = if sweep {
         sweep_charts(manifest, plans, &per)?
     } else {
@@ -694,6 +743,9 @@ fn document_of(
             )],
         },
     ];
+    // Each arm's warnings, after the sentences and before the caveat.
+    let at = sections[0].blocks.len().saturating_sub(1);
+    sections[0].blocks.splice(at..at, warnings);
     sections.push(provenance_section(manifest));
     let (title, subtitle) = if sweep {
         (
@@ -743,7 +795,11 @@ pub fn experiment_report_files(
 /// Reads `experiment.json` and its table from `dir` and builds the report.
 /// The table must have the SHA-256 `experiment.json` records, and is read
 /// line by line, no further than a row per plan and metric.
-pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
+/// Files without checksums (an older patientflow's) are told to `notices`.
+pub fn read_experiment_document(
+    dir: &Path,
+    notices: &crate::notice::Notices,
+) -> Result<Document, RebuildError> {
     use super::verify;
     let json =
         verify::read_json(&dir.join(EXPERIMENT_FILE)).map_err(|m| malformed(EXPERIMENT_FILE, m))?;
@@ -761,9 +817,10 @@ pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
         .map_err(ReportError::Changed)?
     {
         verify::Verified::Yes => {}
-        verify::Verified::NoChecksums => {
-            eprintln!("{}", verify::unverified_warning(dir, EXPERIMENT_FILE))
-        }
+        verify::Verified::NoChecksums => notices.send(crate::notice::Notice::Unverified {
+            dir: dir.to_path_buf(),
+            manifest: EXPERIMENT_FILE.into(),
+        }),
     }
     let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;

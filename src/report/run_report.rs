@@ -14,6 +14,7 @@ use super::prose::{
     estimate_parts, estimate_parts_non_negative, precision_exponent, prose_count, prose_date,
     prose_number,
 };
+use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
 /// One headline sentence and the `summary.csv` metrics whose mean and 95%
 /// CI appear in it, in the order they appear: every number in the sentence
@@ -210,6 +211,18 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
     ]
 }
 
+/// A headline's text, marked when one of its figures does not settle.
+fn marked(h: Headline, warnings: &[Warning]) -> String {
+    if h.metrics.iter().any(|&x| unsettled(warnings, x)) {
+        format!(
+            "{MARK} {} (A figure in this sentence {DOES_NOT_SETTLE}.)",
+            h.text
+        )
+    } else {
+        h.text
+    }
+}
+
 /// Days in the statistics window (the length of the daily series).
 fn window_days(data: &RunData) -> usize {
     data.daily.first().map_or(0, |d| d.p50.len())
@@ -242,7 +255,7 @@ fn window_text(data: &RunData) -> String {
 pub fn run_document(data: &RunData) -> io::Result<Document> {
     let m = &data.manifest;
     let reps = m.replications;
-    let summary_section = Section {
+    let mut summary_section = Section {
         id: "summary".into(),
         title: "Summary".into(),
         blocks: vec![
@@ -265,10 +278,25 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
                 days_text(m.warm_up_hours),
                 prose_count(u64::from(reps))
             )),
-            Block::Headlines(run_headlines(data).into_iter().map(|h| h.text).collect()),
+            Block::Headlines(
+                run_headlines(data)
+                    .into_iter()
+                    .map(|h| marked(h, &m.warnings))
+                    .collect(),
+            ),
             Block::Caveat(CAVEAT.to_string()),
         ],
     };
+    // The flow balance's warnings, before the figures they qualify.
+    let at = summary_section
+        .blocks
+        .iter()
+        .position(|b| matches!(b, Block::Headlines(_)))
+        .unwrap_or(0);
+    summary_section.blocks.splice(
+        at..at,
+        m.warnings.iter().map(|w| Block::Warning(report_text(w))),
+    );
     Ok(Document {
         title: format!("{}: patient flow report", data.scenario.name),
         subtitle: format!(
@@ -436,16 +464,25 @@ fn results_section(data: &RunData) -> Section {
         .summary
         .iter()
         .map(|r| {
+            let unsettled = unsettled(&data.manifest.warnings, r.metric);
             vec![
-                r.metric.def().description.to_string(),
+                if unsettled {
+                    format!("{MARK} {}", r.metric.def().description)
+                } else {
+                    r.metric.def().description.to_string()
+                },
                 r.metric.name().to_string(),
                 unit_text(r.metric.unit()),
                 rounded(r, r.mean),
-                format!(
-                    "{} to {}",
-                    rounded(r, r.ci95_low.max(0.0)),
-                    rounded(r, r.ci95_high)
-                ),
+                if unsettled {
+                    DOES_NOT_SETTLE.to_string()
+                } else {
+                    format!(
+                        "{} to {}",
+                        rounded(r, r.ci95_low.max(0.0)),
+                        rounded(r, r.ci95_high)
+                    )
+                },
                 format!("{} to {}", rounded(r, r.p5), rounded(r, r.p95)),
             ]
         })

@@ -4,8 +4,8 @@ use crate::model::headlines::summary_metrics;
 use crate::model::metrics::{Metric, ReplicationResult};
 use crate::stats::Summary;
 
-use super::summarise_metrics;
 use super::text_table::{Align, TextTable};
+use super::{TERMINAL_MARK, Warning, summarise_metrics};
 
 /// A fixed-width table of the headline metrics (those of
 /// [`HEADLINES`](crate::model::headlines::HEADLINES) marked `summary`): metric, unit, mean and the
@@ -18,7 +18,10 @@ use super::text_table::{Align, TextTable};
 /// decimals, enough for 3 significant figures of the mean and 2 of the
 /// interval's half-width (at most 6), so `1234` is shown as a whole number
 /// and `0.0123` keeps its digits. Undefined values show as `n/a`.
-pub fn format_summary_table(results: &[ReplicationResult]) -> String {
+///
+/// A metric that one of `warnings` says does not settle shows that, marked,
+/// instead of its interval, and the warnings follow the table.
+pub fn format_summary_table(results: &[ReplicationResult], warnings: &[Warning]) -> String {
     let n_reps = results.len();
     if n_reps == 0 {
         return "No replications: nothing to summarise.\n".to_string();
@@ -32,7 +35,11 @@ pub fn format_summary_table(results: &[ReplicationResult]) -> String {
         ("95% CI of mean", Align::Right),
     ]);
     for m in summary_metrics() {
-        table.push(row(m, &all[m.index()].1, n_reps));
+        let mut row = row(m, &all[m.index()].1, n_reps);
+        if super::unsettled(warnings, m) {
+            row[3] = format!("{TERMINAL_MARK} does not settle");
+        }
+        table.push(row);
     }
     let mut out = table.render();
     let plural = if n_reps == 1 { "" } else { "s" };
@@ -44,6 +51,7 @@ pub fn format_summary_table(results: &[ReplicationResult]) -> String {
         out.push_str("One replication gives no interval; run more replications.\n");
     }
     out.push_str("Ranges of outcomes (p5-p95 across replications) are in summary.csv.\n");
+    out.push_str(&super::terminal_notes(&warnings.iter().collect::<Vec<_>>()));
     out
 }
 
@@ -131,7 +139,7 @@ pub(crate) mod tests {
                 events: 0,
             })
             .collect();
-        let shown = column_of(&format_summary_table(&results), 0);
+        let shown = column_of(&format_summary_table(&results, &[]), 0);
         let expected: Vec<String> = crate::model::headlines::HEADLINES
             .iter()
             .filter(|h| h.summary)

@@ -194,7 +194,7 @@ fn an_overloaded_plan_that_finishes_keeps_the_warning_with_its_figures() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
     let warnings = manifest["warnings"].as_array().expect("warnings");
     assert!(
-        warnings.iter().any(|w| w
+        warnings.iter().any(|w| w["message"]
             .as_str()
             .is_some_and(|w| w.contains("care home beds: offered load"))),
         "{warnings:?}"

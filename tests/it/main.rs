@@ -25,3 +25,4 @@ mod start_state;
 mod tamper;
 mod typed;
 mod validation;
+mod warnings;

@@ -341,7 +341,7 @@ fn refuses_to_replace_a_directory_that_is_not_an_output() {
 
 #[test]
 fn terminal_table_has_headlines_and_says_what_the_interval_is() {
-    let table = format_summary_table(&synthetic());
+    let table = format_summary_table(&synthetic(), &[]);
     for m in [
         "admissions",
         "admissions_avoided_pru",
