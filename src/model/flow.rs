@@ -415,12 +415,11 @@ pub fn offered_load(sc: &Scenario) -> Check {
     let readmitted_frail = f[0] * readmit[0] + f[1] * readmit[1] + f[2] * readmit[2];
     let readmitted_other = o[0] * readmit[0] + o[1] * readmit[1] + o[2] * readmit[2];
     let gains = |pru_served: f64, fau_served: f64| {
-        let per_crisis_to_ed = 1.0 - sc.pru.eligible_share * pru_served * sc.pru.treated_at_home;
         let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
             + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
         [
-            per_crisis_to_ed * frail_admit * readmitted_frail,
-            per_crisis_to_ed * sc.ed.other_admit_share * readmitted_other,
+            admitted_per_crisis(sc, pru_served, frail_admit) * readmitted_frail,
+            admitted_per_crisis(sc, pru_served, sc.ed.other_admit_share) * readmitted_other,
         ]
     };
     let readmission_gain = gains(pru.served_share_saturated(), fau.served_share_saturated());
@@ -460,10 +459,9 @@ pub fn offered_load(sc: &Scenario) -> Check {
         let fau_served = fau.served_share(fau_load.1);
         let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
             + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
-        let per_crisis_to_ed = 1.0 - treated;
-        let a_frail = frail * per_crisis_to_ed * frail_admit;
-        let a_resident = resident_crises * per_crisis_to_ed * frail_admit;
-        let a_other = other * per_crisis_to_ed * sc.ed.other_admit_share;
+        let a_frail = frail * admitted_per_crisis(sc, pru_served, frail_admit);
+        let a_resident = resident_crises * admitted_per_crisis(sc, pru_served, frail_admit);
+        let a_other = other * admitted_per_crisis(sc, pru_served, sc.ed.other_admit_share);
 
         let pathway: [f64; 4] = std::array::from_fn(|k| a_frail * f[k] + a_other * o[k]);
         let avoidance = crises * treated * sc.pru.community_follow_up
@@ -685,5 +683,18 @@ fn starting_residents(sc: &Scenario) -> f64 {
     match sc.care_homes.start {
         CareHomeStart::Residents(n) => f64::from(n),
         CareHomeStart::Occupancy(share) => f64::from(sc.care_homes.beds) * share,
+    }
+}
+
+/// Admissions per crisis of a group admitted with `share` in the ED (the
+/// frailty unit's part folded in), when the PRU serves `pru_served` of the
+/// eligible crises: the crises that reach the ED, and with
+/// `ed.home_treatable_admit_share` (`docs/model.md`, "Treatable at home")
+/// the treatable ones the PRU missed admitted at that share instead.
+fn admitted_per_crisis(sc: &Scenario, pru_served: f64, share: f64) -> f64 {
+    let (e, t) = (sc.pru.eligible_share, sc.pru.treated_at_home);
+    match sc.ed.home_treatable_admit_share {
+        None => (1.0 - e * pru_served * t) * share,
+        Some(h) => e * (1.0 - pru_served) * t * h + (1.0 - e * t) * share,
     }
 }

@@ -360,6 +360,8 @@ struct Patient {
     rng: StreamRng,
     key: StreamKey,
     frail: bool,
+    /// Treatable at home by the PRU (`docs/model.md`, "Treatable at home").
+    treatable: bool,
     /// The care home bed of a resident in crisis, or `NONE`.
     home_bed: u32,
     pathway: Pathway,
@@ -391,6 +393,8 @@ struct Arrival {
     key: StreamKey,
     rng: StreamRng,
     frail: bool,
+    /// Treatable at home by the PRU (`docs/model.md`, "Treatable at home").
+    treatable: bool,
     /// The care home bed of a resident in crisis, or `NONE`.
     home_bed: u32,
 }
@@ -401,6 +405,7 @@ impl Arrival {
             key,
             rng: StreamRng::new(key),
             frail,
+            treatable: false,
             home_bed,
         }
     }
@@ -739,6 +744,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             rng: a.rng,
             key: a.key,
             frail: a.frail,
+            treatable: a.treatable,
             home_bed: a.home_bed,
             pathway: Pathway::P0,
             admitted_at: 0.0,

@@ -65,6 +65,7 @@ pub(crate) fn borough() -> Scenario {
         ed: Ed {
             frail_admit_share: 0.6,
             other_admit_share: 0.28,
+            home_treatable_admit_share: None,
         },
         acute: Acute {
             beds: 560,

@@ -145,6 +145,7 @@ impl Converter<'_> {
             ed: Ed {
                 frail_admit_share: raw.ed.0.frail_admit_share.0,
                 other_admit_share: raw.ed.0.other_admit_share.0,
+                home_treatable_admit_share: raw.ed.0.home_treatable_admit_share.map(|s| s.0),
             },
             acute: self.acute(raw.acute.0)?,
             pathways: self.pathways(raw.pathways.0)?,

@@ -66,6 +66,7 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("ed", TABLE),
     ("ed.frail_admit_share", VALUE),
     ("ed.other_admit_share", VALUE),
+    ("ed.home_treatable_admit_share", VALUE),
     ("acute", TABLE),
     ("acute.beds", VALUE),
     ("acute.discharge_hours", VALUE),

@@ -184,6 +184,7 @@ pub(crate) struct RawFrailtyUnit {
 pub(crate) struct RawEd {
     pub frail_admit_share: Share,
     pub other_admit_share: Share,
+    pub home_treatable_admit_share: Option<Share>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -82,6 +82,10 @@ pub struct FrailtyUnit {
 pub struct Ed {
     pub frail_admit_share: f64,
     pub other_admit_share: f64,
+    /// `ed.home_treatable_admit_share`: the admission share of a patient
+    /// whose crisis the PRU could treat at home; `None` for the earlier
+    /// rule (no such patients).
+    pub home_treatable_admit_share: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

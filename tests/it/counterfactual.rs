@@ -132,6 +132,45 @@ fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
 }
 
 #[test]
+fn with_treatable_patients_the_pru_avoids_their_own_admission_share() {
+    // With ed.home_treatable_admit_share = 0.097 (Joy et al. 2020) a patient
+    // the PRU treats at home would have been admitted with share 0.097, not
+    // the ED's 0.35: E[avoided] = 0.097 E[treated at home], and the
+    // treatable patients the PRU misses are admitted at 0.097 too, so
+    // E[admissions] = 0.097 (eligible x 0.6 - treated) + 0.35 (crises -
+    // eligible x 0.6) over the crises of the window.
+    let mut sets = COMMON.to_vec();
+    sets.extend([
+        "pru.cars=3",
+        "pru.open=\"08:00-20:00\"",
+        "pru.eligible_share=0.5",
+        "pru.visit={dist=\"exponential\",mean=\"1.5h\"}",
+        "pru.treated_at_home=0.6",
+        "ed.home_treatable_admit_share=0.097",
+    ]);
+    let v = values(
+        &sets,
+        &[
+            Metric::AdmissionsAvoidedPru,
+            Metric::PruTreatedAtHome,
+            Metric::Admissions,
+            Metric::PruEligible,
+            Metric::Crises,
+        ],
+    );
+    assert!(v[1].iter().all(|&t| t > 100.0));
+    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - 0.097 * t).collect();
+    assert_mean_zero_within_4_se("PRU, treatable", &d);
+    let d: Vec<f64> = (0..v[0].len())
+        .map(|r| {
+            let treatable = 0.6 * v[3][r];
+            v[2][r] - 0.097 * (treatable - v[1][r]) - 0.35 * (v[4][r] - treatable)
+        })
+        .collect();
+    assert_mean_zero_within_4_se("admissions, treatable", &d);
+}
+
+#[test]
 fn the_frailty_unit_avoids_the_difference_in_admission_shares() {
     // No PRU. A frail patient the unit assesses is admitted with share
     // 1 - 0.7 = 0.3, and without the unit with 0.35 + 0.4 = 0.75 (frail

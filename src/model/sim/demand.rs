@@ -67,6 +67,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     key,
                     rng,
                     frail,
+                    treatable: false,
                     home_bed: NONE,
                 },
             );

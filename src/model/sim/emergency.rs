@@ -54,9 +54,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// The emergency department for `patient`, in the arena (after a PRU visit).
     pub(super) fn emergency_department(&mut self, t: f64, patient: u32) {
-        let frail = self.pt(patient).frail;
+        let (frail, treatable) = (self.pt(patient).frail, self.pt(patient).treatable);
         let mut rng = self.pt(patient).rng.clone();
-        let outcome = self.ed_decision(t, frail, &mut rng);
+        let outcome = self.ed_decision(t, frail, treatable, &mut rng);
         self.pt(patient).rng = rng;
         match outcome {
             EdOutcome::Fau(d) => self.at(t + d, Event::FauAssessmentEnd { patient }),
@@ -66,10 +66,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     /// The emergency department's decision for a patient (`frail` or not,
-    /// drawing from `rng`): the frailty unit (taken here, for the drawn
-    /// assessment time), admission, or home.
+    /// `treatable` at home or not, drawing from `rng`): the frailty unit
+    /// (taken here, for the drawn assessment time), admission, or home.
     #[inline]
-    pub(super) fn ed_decision(&mut self, t: f64, frail: bool, rng: &mut StreamRng) -> EdOutcome {
+    pub(super) fn ed_decision(
+        &mut self,
+        t: f64,
+        frail: bool,
+        treatable: bool,
+        rng: &mut StreamRng,
+    ) -> EdOutcome {
         let sc = self.sc;
         self.count(t, Metric::EdAttendances);
         let admit_share = if frail {
@@ -85,6 +91,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         } else {
             sc.ed.other_admit_share
         };
+        let admit_share = match sc.ed.home_treatable_admit_share {
+            Some(h) if treatable => h,
+            _ => admit_share,
+        };
         if rng.chance(admit_share) {
             EdOutcome::Admit
         } else {
@@ -96,7 +106,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let fau = &self.sc.frailty_unit;
         self.fau.busy -= 1;
         self.census.in_fau -= 1;
-        if self.pt(patient).rng.chance(fau.discharged_same_day) {
+        let p = &mut self.ws.patients[patient as usize];
+        let discharged = match self.sc.ed.home_treatable_admit_share {
+            Some(h) if p.treatable => !p.rng.chance(h),
+            _ => p.rng.chance(fau.discharged_same_day),
+        };
+        if discharged {
             self.count(t, Metric::FauDischarged);
             self.avoided_admission(t, patient, fau.community_follow_up);
         } else {

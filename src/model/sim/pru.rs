@@ -30,6 +30,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.tracer.trace(TraceEvent::Crisis { at: t });
         if a.rng.chance(sc.pru.eligible_share) {
             self.count(t, Metric::PruEligible);
+            if sc.ed.home_treatable_admit_share.is_some() {
+                a.treatable = a.rng.chance(sc.pru.treated_at_home);
+            }
             if !self.p.pru_hours.is_open(t) {
                 self.count(t, Metric::PruMissedClosed);
             } else if self.pru.busy >= sc.pru.cars {
@@ -46,7 +49,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 return;
             }
         }
-        match self.ed_decision(t, a.frail, &mut a.rng) {
+        match self.ed_decision(t, a.frail, a.treatable, &mut a.rng) {
             EdOutcome::Fau(d) => {
                 let patient = self.new_patient(a);
                 self.at(t + d, Event::FauAssessmentEnd { patient });
@@ -65,7 +68,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.pru.busy_level.add(t, -1.0, &self.p.window);
         self.census.in_pru -= 1;
         self.trace_released(t, Resource::PruCar, patient);
-        if self.pt(patient).rng.chance(sc.pru.treated_at_home) {
+        let treated = if sc.ed.home_treatable_admit_share.is_some() {
+            self.pt(patient).treatable
+        } else {
+            self.pt(patient).rng.chance(sc.pru.treated_at_home)
+        };
+        if treated {
             self.count(t, Metric::PruTreatedAtHome);
             self.avoided_admission(t, patient, sc.pru.community_follow_up);
         } else {
