@@ -142,6 +142,8 @@ enum Key {
     Swatch(RGBAColor),
     /// A line (median, capacity).
     Line(RGBColor),
+    /// A dashed line (a series drawn over another with the same values).
+    Dashed(RGBColor),
     /// An error bar (a confidence interval).
     Whisker,
 }
@@ -203,6 +205,14 @@ fn draw_footer<DB: DrawingBackend>(
                     vec![(x, mid), (x + 22, mid)],
                     c.stroke_width(3),
                 ))?;
+            }
+            Key::Dashed(c) => {
+                for x0 in [x, x + 9, x + 18] {
+                    area.draw(&PathElement::new(
+                        vec![(x0, mid), (x0 + 5, mid)],
+                        c.stroke_width(3),
+                    ))?;
+                }
             }
             Key::Whisker => {
                 let style = BLACK.stroke_width(2);
@@ -691,28 +701,65 @@ pub struct SweepChart<'a> {
     pub lines: &'a [SweepLine],
 }
 
-/// Colours for the lines of a sweep chart, NHS palette.
+/// Colours for the lines of a sweep chart, NHS palette (grey is the
+/// no-effect line's).
 const LINE_COLOURS: [RGBColor; 6] = [
     NHS_BLUE,
     CAPACITY_RED,
     RGBColor(0, 150, 57),
     RGBColor(237, 139, 0),
     RGBColor(51, 0, 114),
-    GREY,
+    RGBColor(0, 164, 153),
 ];
+
+/// For each line of a sweep chart, the first earlier line with exactly the
+/// same estimates (means and intervals), which would hide it.
+fn same_as_earlier(lines: &[SweepLine]) -> Vec<Option<usize>> {
+    let same = |a: &Estimate, b: &Estimate| {
+        let eq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+        eq(a.mean, b.mean) && eq(a.low, b.low) && eq(a.high, b.high)
+    };
+    lines
+        .iter()
+        .enumerate()
+        .map(|(k, line)| {
+            lines[..k].iter().position(|other| {
+                other.estimates.len() == line.estimates.len()
+                    && other
+                        .estimates
+                        .iter()
+                        .zip(&line.estimates)
+                        .all(|(a, b)| same(a, b))
+            })
+        })
+        .collect()
+}
 
 /// Draws a [`SweepChart`].
 pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
     let n = c.x_values.len();
+    let name = |l: &SweepLine| {
+        if l.label.is_empty() {
+            "Mean effect".to_string()
+        } else {
+            super::escape::clean(&l.label).into_owned()
+        }
+    };
+    // A line with the same values as an earlier one is drawn dashed, with
+    // open markers, a little to the right, and the legend says so: else
+    // it would hide under the other.
+    let same = same_as_earlier(c.lines);
     let legends: Vec<String> = c
         .lines
         .iter()
-        .map(|l| {
-            if l.label.is_empty() {
-                "Mean effect".to_string()
-            } else {
-                super::escape::clean(&l.label).into_owned()
-            }
+        .zip(&same)
+        .map(|(l, s)| match s {
+            Some(o) => format!(
+                "{} (dashed: same values as {})",
+                name(l),
+                name(&c.lines[*o])
+            ),
+            None => name(l),
         })
         .collect();
     let mut keys: Vec<(Key, &str)> = c
@@ -720,16 +767,20 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
         .iter()
         .enumerate()
         .map(|(i, _)| {
-            (
-                Key::Line(LINE_COLOURS[i % LINE_COLOURS.len()]),
-                legends[i].as_str(),
-            )
+            let colour = LINE_COLOURS[i % LINE_COLOURS.len()];
+            let key = if same[i].is_some() {
+                Key::Dashed(colour)
+            } else {
+                Key::Line(colour)
+            };
+            (key, legends[i].as_str())
         })
         .collect();
     keys.push((
         Key::Swatch(NHS_BLUE.mix(0.18)),
         "95% CI of the mean paired difference",
     ));
+    keys.push((Key::Line(GREY), "No effect (0)"));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -781,29 +832,64 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(-0.3, 0.0), ((n as f64 - 0.7).max(0.3), 0.0)],
+                GREY.stroke_width(2),
+            )))
+            .map_err(draw_error)?;
+        // How many lines each line repeats, for the dodge of its repeats.
+        let mut repeats = vec![0usize; c.lines.len()];
         for (k, line) in c.lines.iter().enumerate() {
             let colour = LINE_COLOURS[k % LINE_COLOURS.len()];
+            let dodge = match same[k] {
+                Some(o) => {
+                    repeats[o] += 1;
+                    0.06 * repeats[o] as f64
+                }
+                None => 0.0,
+            };
             let low: Vec<f64> = line.estimates.iter().map(|e| e.low).collect();
             let high: Vec<f64> = line.estimates.iter().map(|e| e.high).collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    band(&low, &high),
-                    colour.mix(0.18).filled(),
-                )))
-                .map_err(draw_error)?;
+            if same[k].is_none() {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        band(&low, &high),
+                        colour.mix(0.18).filled(),
+                    )))
+                    .map_err(draw_error)?;
+            }
             let points: Vec<(f64, f64)> = line
                 .estimates
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.mean.is_finite())
-                .map(|(i, e)| (i as f64, e.mean))
+                .map(|(i, e)| (i as f64 + dodge, e.mean))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
-                .map_err(draw_error)?;
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 5, colour.filled())))
-                .map_err(draw_error)?;
+            if same[k].is_some() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        points.clone(),
+                        8,
+                        6,
+                        colour.stroke_width(3),
+                    ))
+                    .map_err(draw_error)?;
+                chart
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, 6, colour.stroke_width(2))),
+                    )
+                    .map_err(draw_error)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
+                    .map_err(draw_error)?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 5, colour.filled())))
+                    .map_err(draw_error)?;
+            }
         }
         draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
         root.present().map_err(draw_error)?;

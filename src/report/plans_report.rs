@@ -20,7 +20,7 @@ use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
 use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
 use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
-use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
+use super::prose::{Finding, effect_exponent, more_or_fewer, prose_count, prose_number};
 use super::run_report::per_window;
 use super::text_cell;
 use super::verify::{Num, Records};
@@ -83,16 +83,41 @@ fn malformed(file: &str, message: String) -> ReportError {
     }
 }
 
+/// A swept key in words, for sentences, legends and axes: the shipped
+/// sweeps' keys by name (`care_homes.beds` is "care home beds"), any other
+/// key with its dots and underscores as spaces (`community.caseload_per_team`
+/// is "community caseload per team"). The name says what is counted, so it
+/// is also the unit of a count.
+pub fn key_label(key: &str) -> String {
+    const NAMED: [(&str, &str); 8] = [
+        ("community.teams", "community nursing teams"),
+        ("care_homes.beds", "care home beds"),
+        ("pru.cars", "PRU cars"),
+        ("pru.open", "PRU opening hours"),
+        ("frailty_unit.slots", "frailty unit places"),
+        ("frailty_unit.open", "frailty unit opening hours"),
+        ("acute.beds", "acute beds"),
+        ("rehab.beds", "rehab beds"),
+    ];
+    match NAMED.iter().find(|(k, _)| *k == key) {
+        Some((_, label)) => (*label).to_string(),
+        None => key.replace(['.', '_'], " "),
+    }
+}
+
+/// "care home beds = 369, community nursing teams = 16".
+fn values_label(keys: &[String], values: &[String]) -> String {
+    keys.iter()
+        .zip(values)
+        .map(|(k, v)| format!("{} = {v}", key_label(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What the report calls an arm (see [`PlanEffects::label`]).
 fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
     if !arm.swept_values.is_empty() {
-        manifest
-            .swept_keys
-            .iter()
-            .zip(&arm.swept_values)
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        values_label(&manifest.swept_keys, &arm.swept_values)
     } else if arm.scenario_name.is_empty() || manifest.kind == "sweep" {
         // A sweep's unswept scenario carries the sweep file's name, which
         // would read as if it were the sweep; its folder says what it is.
@@ -219,102 +244,181 @@ fn paren(ci: &str) -> String {
     }
 }
 
-/// A headline's rounded effect and interval for a plan.
-fn parts(plan: &PlanEffects, h: &Compared) -> (String, String) {
-    match plan.effect(h) {
-        Some((m, lo, hi)) => estimate_parts(m, lo, hi),
-        None => ("n/a".to_string(), String::new()),
+/// `95% CI a to b` with both ends rounded to `10^exponent`, or nothing
+/// when the interval is undefined or has no width.
+fn ci_text(low: f64, high: f64, exponent: i32) -> String {
+    if low.is_finite() && high.is_finite() && high > low {
+        format!(
+            "95% CI {} to {}",
+            prose_number(low, exponent),
+            prose_number(high, exponent)
+        )
+    } else {
+        String::new()
     }
 }
 
-/// One effect of a plan's sentence, worded by what its interval shows
-/// (`effect` is the mean and 95% interval with positive meaning `verb`,
-/// `per` the window's words or nothing):
-/// - above zero: `an estimated 481 emergency admissions avoided a year
-///   (95% CI 472 to 491)`;
-/// - below zero: `an estimated 12 more emergency admissions a year (95% CI
-///   5 to 19)`;
-/// - including zero: `no clear change in emergency admissions a year (an
-///   estimated 3 avoided; 95% CI -4 to 10)`.
+/// One effect of a plan's sentence, in plain words, worded by what its
+/// interval shows ([`Finding`]; `per` is the window's words or nothing):
+/// - fewer, for an "avoided" or "saved" headline: `an estimated 481
+///   emergency admissions avoided a year (95% CI 472 to 491)`;
+/// - otherwise fewer or more: `an estimated 12 more emergency admissions a
+///   year (95% CI 5 to 19)`;
+/// - an interval that includes no change: `no clear change in emergency
+///   admissions a year (an estimated 3 fewer; 95% CI 10 fewer to 4 more)`;
+/// - every replication the same as the baseline: `no change in ...`.
 ///
-/// With no interval (every replication agreed) the sign of the mean decides.
-fn effect_clause(effect: Option<(f64, f64, f64)>, noun: &str, verb: &str, per: &str) -> String {
+/// Numbers are sizes (never negative): the words say which way.
+pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
     let per = if per.is_empty() {
         String::new()
     } else {
         format!(" {per}")
     };
-    let Some((m, lo, hi)) = effect else {
-        return format!("n/a {noun} {verb}{per}");
+    let noun = h.effect.noun;
+    let Some(r) = plan.row(h.metric) else {
+        return format!("no figure for {noun}{per}");
     };
-    let has_interval = lo.is_finite() && hi.is_finite() && hi > lo;
-    let (above, below) = if has_interval {
-        (lo > 0.0, hi < 0.0)
-    } else {
-        (m > 0.0, m < 0.0)
+    // Plan minus baseline, as comparison.csv has it.
+    let (d, lo, hi) = (
+        r.diff_mean,
+        r.diff_low.min(r.diff_high),
+        r.diff_low.max(r.diff_high),
+    );
+    let e = effect_exponent(d, lo, hi);
+    let size = |x: f64| prose_number(x, e);
+    let fewer = match h.effect.direction {
+        Direction::Reduction { past, .. } => format!("{noun} {past}"),
+        Direction::Change => format!("fewer {noun}"),
     };
-    if above {
-        let (v, ci) = estimate_parts(m, lo, hi);
-        format!("an estimated {v} {noun} {verb}{per}{}", paren(&ci))
-    } else if below {
-        let (v, ci) = estimate_parts(-m, -hi, -lo);
-        format!("an estimated {v} more {noun}{per}{}", paren(&ci))
-    } else if has_interval {
-        let (v, ci) = estimate_parts(m, lo, hi);
-        format!("no clear change in {noun}{per} (an estimated {v} {verb}; {ci})")
-    } else {
-        format!("no change in {noun}{per}")
+    match Finding::of(d, lo, hi) {
+        Finding::Undefined => format!("no figure for {noun}{per}"),
+        Finding::None | Finding::NoInterval(None) => format!("no change in {noun}{per}"),
+        Finding::Unclear => format!(
+            "no clear change in {noun}{per} (an estimated {}; 95% CI {} to {})",
+            more_or_fewer(d, e),
+            more_or_fewer(lo, e),
+            more_or_fewer(hi, e)
+        ),
+        Finding::Down | Finding::NoInterval(Some(false)) => format!(
+            "an estimated {} {fewer}{per}{}",
+            size(-d),
+            paren(&ci_text(-hi, -lo, e))
+        ),
+        Finding::Up | Finding::NoInterval(Some(true)) => format!(
+            "an estimated {} more {noun}{per}{}",
+            size(d),
+            paren(&ci_text(lo, hi, e))
+        ),
     }
 }
 
 /// The headline sentence of one plan in a comparison: its effect on the
 /// first three [`COMPARISON`] headlines, the window's words after the first.
 pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
-    let clause = |h: &Compared, per: &str| {
-        let verb = match h.effect.direction {
-            Direction::Reduction { past, .. } => past,
-            Direction::Change => "changed",
-        };
-        effect_clause(plan.effect(h), h.effect.noun, verb, per)
-    };
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
     format!(
         "{}: {}, {} and {}, compared with the baseline.",
         plan.label,
-        clause(&COMPARISON[0], per),
-        clause(&COMPARISON[1], ""),
-        clause(&COMPARISON[2], ""),
+        effect_clause(plan, &COMPARISON[0], per),
+        effect_clause(plan, &COMPARISON[1], ""),
+        effect_clause(plan, &COMPARISON[2], ""),
     )
 }
 
-/// The sweep's sentence for one headline: the plan with the largest effect.
+/// "1 shows", "3 show" (`verb` is the plural form; `has` becomes `have`).
+fn count_verb(n: usize, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        prose_count(n as u64),
+        if n == 1 { singular } else { plural }
+    )
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The sweep's sentence for one "avoided" or "saved" headline. A plan is
+/// named as the best only when it is better than the baseline (its 95% CI
+/// lies wholly on the good side of no change): the one with the largest
+/// estimate among those. Otherwise the sentence says that no plan improves
+/// on the baseline, and how the plans fall (more, no clear change, no
+/// change). `None` for a headline without a good direction.
 pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Option<String> {
-    let best = plans
+    let Direction::Reduction { present, .. } = h.effect.direction else {
+        return None;
+    };
+    let noun = h.effect.noun;
+    let findings: Vec<(&PlanEffects, Finding, (f64, f64, f64))> = plans
         .iter()
-        .filter_map(|p| p.effect(h).map(|e| (p, e.0)))
-        .filter(|(_, m)| m.is_finite())
-        .max_by(|a, b| a.1.total_cmp(&b.1))?
-        .0;
-    let (v, ci) = parts(best, h);
-    let what = match h.effect.direction {
-        Direction::Reduction { present, .. } => format!("{present} the most"),
-        Direction::Change => "changes the most".to_string(),
-    };
-    let what = format!("{what} {}: an estimated {v} {per}", h.effect.noun);
-    let unclear = best
-        .effect(h)
-        .is_some_and(|(_, lo, hi)| lo.is_finite() && hi.is_finite() && hi > lo && lo <= 0.0);
-    let caveat = if unclear {
-        ", an interval that includes no change"
-    } else {
-        ""
-    };
+        .map(|p| {
+            let e = p.effect(h).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+            (p, Finding::of(e.0, e.1, e.2), e)
+        })
+        .collect();
+    let count = |f: &dyn Fn(Finding) -> bool| findings.iter().filter(|x| f(x.1)).count();
+    let better = count(&|f| f == Finding::Up);
+    if let Some((best, _, (m, lo, hi))) = findings
+        .iter()
+        .filter(|x| x.1 == Finding::Up)
+        .max_by(|a, b| a.2.0.total_cmp(&b.2.0))
+    {
+        let e = effect_exponent(*m, *lo, *hi);
+        let plural = present.strip_suffix('s').unwrap_or(present);
+        let how_many = if better == plans.len() {
+            format!("all {}", count_verb(better, present, plural))
+        } else {
+            count_verb(better, present, plural)
+        };
+        return Some(format!(
+            "Of the {}, {how_many} {noun} compared with the baseline (a 95% CI wholly above no \
+             change); {} {present} the most: an estimated {} {per}{}.",
+            plans_text(plans.len()),
+            best.label,
+            prose_number(*m, e),
+            paren(&ci_text(*lo, *hi, e))
+        ));
+    }
+    let mut how = Vec::new();
+    let worse = count(&|f| matches!(f, Finding::Down | Finding::NoInterval(Some(false))));
+    if worse > 0 {
+        how.push(format!(
+            "{} more {noun}",
+            count_verb(worse, "shows", "show")
+        ));
+    }
+    let unclear = count(&|f| f == Finding::Unclear);
+    if unclear > 0 {
+        how.push(format!(
+            "{} no clear change (a 95% CI that includes no change)",
+            count_verb(unclear, "shows", "show")
+        ));
+    }
+    let same = count(&|f| matches!(f, Finding::None | Finding::NoInterval(None)));
+    if same > 0 {
+        how.push(format!(
+            "{} no change at all (every replication the same as the baseline's)",
+            count_verb(same, "shows", "show")
+        ));
+    }
+    let unknown = count(&|f| matches!(f, Finding::Undefined | Finding::NoInterval(Some(true))));
+    if unknown > 0 {
+        how.push(format!(
+            "{} no confidence interval to tell",
+            count_verb(unknown, "has", "have")
+        ));
+    }
     Some(format!(
-        "Of the {}, {} {what}{}{caveat}, compared with the baseline.",
+        "No plan improves on the baseline in {noun}: of the {}, {}.",
         plans_text(plans.len()),
-        best.label,
-        paren(&ci)
+        and_list(&how)
     ))
 }
 
@@ -394,46 +498,76 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
     Ok(out)
 }
 
+/// The swept key a sweep's charts put on the x axis: the one with the most
+/// distinct values (the first of those, in the order of `sweep.csv`'s
+/// columns, on a tie), so the widest range of a key reads left to right.
+pub fn x_key(keys: usize, plans: &[PlanEffects]) -> Option<usize> {
+    (0..keys).max_by(|&a, &b| {
+        distinct_values(plans, a)
+            .len()
+            .cmp(&distinct_values(plans, b).len())
+            .then(b.cmp(&a))
+    })
+}
+
+/// The values key `k` takes, in the order the sweep ran them.
+fn distinct_values(plans: &[PlanEffects], k: usize) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for p in plans {
+        if let Some(x) = p.swept_values.get(k)
+            && !v.contains(x)
+        {
+            v.push(x.clone());
+        }
+    }
+    v
+}
+
 fn sweep_charts(
     manifest: &ExperimentManifest,
     plans: &[PlanEffects],
     per: &str,
 ) -> io::Result<Vec<Chart>> {
-    let Some(first_key) = manifest.swept_keys.first() else {
+    let keys = &manifest.swept_keys;
+    let Some(xk) = x_key(keys.len(), plans) else {
         return Ok(Vec::new());
     };
-    // Values in the order the sweep ran them (the first key varies slowest).
-    let distinct = |k: usize| {
-        let mut v: Vec<String> = Vec::new();
-        for p in plans {
-            if let Some(x) = p.swept_values.get(k)
-                && !v.contains(x)
-            {
-                v.push(x.clone());
-            }
+    let x_name = key_label(&keys[xk]);
+    let xs = distinct_values(plans, xk);
+    // One line per combination of the other keys' values, in run order.
+    let others = |p: &PlanEffects| -> Vec<String> {
+        p.swept_values
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != xk)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let other_keys: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != xk)
+        .map(|(_, key)| key.clone())
+        .collect();
+    let mut combos: Vec<Vec<String>> = Vec::new();
+    for p in plans {
+        let o = others(p);
+        if !combos.contains(&o) {
+            combos.push(o);
         }
-        v
-    };
-    let xs = distinct(0);
-    let seconds = if manifest.swept_keys.len() > 1 {
-        distinct(1)
-    } else {
-        vec![String::new()]
-    };
-    let second_key = manifest.swept_keys.get(1);
+    }
     let mut out = Vec::new();
     for h in &COMPARISON[..2] {
-        let lines: Vec<SweepLine> = seconds
+        let lines: Vec<SweepLine> = combos
             .iter()
-            .map(|s| SweepLine {
-                label: second_key.map_or_else(String::new, |k| format!("{k} = {s}")),
+            .map(|combo| SweepLine {
+                label: values_label(&other_keys, combo),
                 estimates: xs
                     .iter()
                     .map(|x| {
-                        let plan = plans.iter().find(|p| {
-                            p.swept_values.first() == Some(x)
-                                && (second_key.is_none() || p.swept_values.get(1) == Some(s))
-                        });
+                        let plan = plans
+                            .iter()
+                            .find(|p| p.swept_values.get(xk) == Some(x) && others(p) == *combo);
                         let (mean, low, high) = plan.and_then(|p| p.effect(h)).unwrap_or((
                             f64::NAN,
                             f64::NAN,
@@ -449,17 +583,19 @@ fn sweep_charts(
                     .collect(),
             })
             .collect();
-        let title = format!("{} {per}, by {first_key}", capitalise(h.effect.label));
+        let title = format!("{} {per}, by {x_name}", capitalise(h.effect.label));
         // Short, so it fits the chart's height; the caption says which way
         // round the difference is.
         let y_label = format!("{} ({})", capitalise(h.effect.label), h.effect.unit_words);
         let caption = format!(
-            "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour. {} replications.",
+            "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour; the grey \
+             horizontal line is no effect. {} replications.",
             prose_count(u64::from(manifest.replications))
         );
+        let x_label = format!("{} ({})", capitalise(&x_name), keys[xk]);
         let svg = charts::sweep_chart(&SweepChart {
             title: &title,
-            x_label: first_key,
+            x_label: &x_label,
             y_label: &y_label,
             caption: &caption,
             x_values: &xs,
@@ -477,7 +613,7 @@ fn sweep_charts(
 
 /// A value of the table, rounded to the precision of the effect's interval.
 fn rounded(x: f64, mean: f64, low: f64, high: f64) -> String {
-    prose_number(x, precision_exponent(mean, (high - low) / 2.0))
+    prose_number(x, effect_exponent(mean, low, high))
 }
 
 fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table {
