@@ -712,25 +712,51 @@ const LINE_COLOURS: [RGBColor; 6] = [
     RGBColor(0, 164, 153),
 ];
 
-/// For each line of a sweep chart, the first earlier line with exactly the
-/// same estimates (means and intervals), which would hide it.
-fn same_as_earlier(lines: &[SweepLine]) -> Vec<Option<usize>> {
-    let same = |a: &Estimate, b: &Estimate| {
-        let eq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
-        eq(a.mean, b.mean) && eq(a.low, b.low) && eq(a.high, b.high)
+/// How a line of a sweep chart meets an earlier one that would hide it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Overlap {
+    /// Exactly the same estimates (means and intervals) as line `.0`.
+    Same(usize),
+    /// A mean within `tolerance` of line `.0`'s at the same x: the two
+    /// markers would sit on one another there.
+    Near(usize),
+}
+
+/// For each line of a sweep chart, the first earlier line it would hide
+/// or be hidden by (see [`Overlap`]); `tolerance` is in the y axis's units.
+pub(crate) fn overlaps(lines: &[SweepLine], tolerance: f64) -> Vec<Option<Overlap>> {
+    let eq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+    let same =
+        |a: &Estimate, b: &Estimate| eq(a.mean, b.mean) && eq(a.low, b.low) && eq(a.high, b.high);
+    let near = |a: &Estimate, b: &Estimate| {
+        a.mean.is_finite() && b.mean.is_finite() && (a.mean - b.mean).abs() <= tolerance
     };
     lines
         .iter()
         .enumerate()
         .map(|(k, line)| {
-            lines[..k].iter().position(|other| {
-                other.estimates.len() == line.estimates.len()
-                    && other
-                        .estimates
+            let earlier = &lines[..k];
+            earlier
+                .iter()
+                .position(|o| {
+                    o.estimates.len() == line.estimates.len()
+                        && o.estimates
+                            .iter()
+                            .zip(&line.estimates)
+                            .all(|(a, b)| same(a, b))
+                })
+                .map(Overlap::Same)
+                .or_else(|| {
+                    earlier
                         .iter()
-                        .zip(&line.estimates)
-                        .all(|(a, b)| same(a, b))
-            })
+                        .position(|o| {
+                            o.estimates
+                                .iter()
+                                .zip(&line.estimates)
+                                .any(|(a, b)| near(a, b))
+                        })
+                        .map(Overlap::Near)
+                })
         })
         .collect()
 }
@@ -745,20 +771,33 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             super::escape::clean(&l.label).into_owned()
         }
     };
-    // A line with the same values as an earlier one is drawn dashed, with
-    // open markers, a little to the right, and the legend says so: else
-    // it would hide under the other.
-    let same = same_as_earlier(c.lines);
+    let (lo, hi) = finite_range(
+        c.lines
+            .iter()
+            .flat_map(|l| l.estimates.iter())
+            .flat_map(|e| [&e.mean, &e.low, &e.high]),
+    )
+    .unwrap_or((-1.0, 1.0));
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let pad = ((hi - lo) * 0.08).max(1.0);
+    // A line whose markers would sit on an earlier line's (within 2% of
+    // the axis, about the size of a marker) is drawn dashed, with open
+    // markers a little to the right, and the legend says so: else it
+    // would hide under the other.
+    let same = overlaps(c.lines, 0.02 * (hi - lo + 2.0 * pad));
     let legends: Vec<String> = c
         .lines
         .iter()
         .zip(&same)
         .map(|(l, s)| match s {
-            Some(o) => format!(
+            Some(Overlap::Same(o)) => format!(
                 "{} (dashed: same values as {})",
                 name(l),
                 name(&c.lines[*o])
             ),
+            Some(Overlap::Near(o)) => {
+                format!("{} (dashed: overlaps {})", name(l), name(&c.lines[*o]))
+            }
             None => name(l),
         })
         .collect();
@@ -786,15 +825,6 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
         let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
-        let (lo, hi) = finite_range(
-            c.lines
-                .iter()
-                .flat_map(|l| l.estimates.iter())
-                .flat_map(|e| [&e.mean, &e.low, &e.high]),
-        )
-        .unwrap_or((-1.0, 1.0));
-        let (lo, hi) = (lo.min(0.0), hi.max(0.0));
-        let pad = ((hi - lo) * 0.08).max(1.0);
         let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = ChartBuilder::on(&main)
             .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
@@ -843,7 +873,7 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
         for (k, line) in c.lines.iter().enumerate() {
             let colour = LINE_COLOURS[k % LINE_COLOURS.len()];
             let dodge = match same[k] {
-                Some(o) => {
+                Some(Overlap::Same(o) | Overlap::Near(o)) => {
                     repeats[o] += 1;
                     0.06 * repeats[o] as f64
                 }
@@ -851,7 +881,7 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             };
             let low: Vec<f64> = line.estimates.iter().map(|e| e.low).collect();
             let high: Vec<f64> = line.estimates.iter().map(|e| e.high).collect();
-            if same[k].is_none() {
+            if !matches!(same[k], Some(Overlap::Same(_))) {
                 chart
                     .draw_series(std::iter::once(Polygon::new(
                         band(&low, &high),

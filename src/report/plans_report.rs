@@ -365,14 +365,17 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Opt
         .collect();
     let count = |f: &dyn Fn(Finding) -> bool| findings.iter().filter(|x| f(x.1)).count();
     let better = count(&|f| f == Finding::Up);
+    // The largest estimate; the first in run order on a tie.
     if let Some((best, _, (m, lo, hi))) = findings
         .iter()
         .filter(|x| x.1 == Finding::Up)
-        .max_by(|a, b| a.2.0.total_cmp(&b.2.0))
+        .reduce(|best, x| if x.2.0 > best.2.0 { x } else { best })
     {
         let e = effect_exponent(*m, *lo, *hi);
         let plural = present.strip_suffix('s').unwrap_or(present);
-        let how_many = if better == plans.len() {
+        let how_many = if better == plans.len() && better == 2 {
+            format!("both {plural}")
+        } else if better == plans.len() && better > 2 {
             format!("all {}", count_verb(better, present, plural))
         } else {
             count_verb(better, present, plural)
@@ -675,22 +678,39 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     }
 }
 
-fn provenance_section(manifest: &ExperimentManifest) -> Section {
+fn provenance_section(manifest: &ExperimentManifest, runs: &ArmRuns) -> Section {
     let kv = |k: &str, v: String| vec![k.to_string(), v];
+    let base = &runs.baseline.manifest;
     let mut rows = vec![
         kv("patientflow version", manifest.software_version.clone()),
+        kv(
+            "Commit",
+            base.git_commit
+                .clone()
+                .unwrap_or_else(|| "not recorded (built without git)".to_string()),
+        ),
+        kv(
+            "Run started (UTC)",
+            if base.run_started_utc.is_empty() {
+                "not recorded".to_string()
+            } else {
+                base.run_started_utc.clone()
+            },
+        ),
+        kv(
+            "Statistics window (every scenario)",
+            format!(
+                "{}, after {} of warm-up from {}",
+                super::run_report::window_text(&runs.baseline),
+                super::run_report::days_text(base.warm_up_hours),
+                base.start_date
+            ),
+        ),
         kv("Kind", manifest.kind.clone()),
         kv("Seed (every scenario)", manifest.seed.to_string()),
         kv(
             "Replications (every scenario)",
             prose_count(u64::from(manifest.replications)),
-        ),
-        kv(
-            "Statistics window",
-            manifest.window_days.map_or_else(
-                || "not recorded".to_string(),
-                |d| format!("{} days", prose_count(d)),
-            ),
         ),
     ];
     if let Some(f) = &manifest.sweep_file {
@@ -745,26 +765,321 @@ fn provenance_section(manifest: &ExperimentManifest) -> Section {
     }
 }
 
+/// Each scenario's dotted keys and values (TOML text), read from the
+/// resolved scenario a run directory saves, with the `toml` crate alone:
+/// tables, inline tables included, are walked down to their values; an
+/// array is one value.
+pub(crate) fn flatten_toml(text: &str) -> Result<Vec<(String, String)>, String> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+        for (k, v) in table {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(t) => walk(&key, t, out),
+                v => out.push((key, v.to_string())),
+            }
+        }
+    }
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    walk("", &table, &mut out);
+    Ok(out)
+}
+
+/// One key whose value differs between the baseline and a plan (`None`:
+/// not set, so its documented default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyChange {
+    pub key: String,
+    pub baseline: Option<String>,
+    pub plan: Option<String>,
+}
+
+/// The keys whose values differ between two resolved scenarios, in the
+/// baseline's key order then the plan's new keys. The `scenario` table's
+/// name and description, and the `[sources]` citations, are left out: they
+/// describe a scenario rather than change it.
+pub fn scenario_changes(baseline: &str, plan: &str) -> Result<Vec<KeyChange>, String> {
+    let skip =
+        |k: &str| k == "scenario.name" || k == "scenario.description" || k.starts_with("sources.");
+    let base = flatten_toml(baseline)?;
+    let plan = flatten_toml(plan)?;
+    let find = |list: &[(String, String)], k: &str| {
+        list.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let mut out = Vec::new();
+    for (k, v) in &base {
+        if skip(k) {
+            continue;
+        }
+        let p = find(&plan, k);
+        if p.as_deref() != Some(v.as_str()) {
+            out.push(KeyChange {
+                key: k.clone(),
+                baseline: Some(v.clone()),
+                plan: p,
+            });
+        }
+    }
+    for (k, v) in &plan {
+        if !skip(k) && find(&base, k).is_none() {
+            out.push(KeyChange {
+                key: k.clone(),
+                baseline: None,
+                plan: Some(v.clone()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// "community.teams 18 -> 16, care_homes.beds 339 -> 369", or "no key
+/// differs from the baseline".
+fn changes_text(changes: &[KeyChange]) -> String {
+    if changes.is_empty() {
+        return "no key differs from the baseline".to_string();
+    }
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(not set)".to_string());
+    changes
+        .iter()
+        .map(|c| format!("{} {} to {}", c.key, v(&c.baseline), v(&c.plan)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the report reads from each scenario's run directory.
+pub struct ArmRuns {
+    /// Each arm's `run.json`, in the order of `experiment.json`.
+    pub manifests: Vec<super::RunManifest>,
+    /// The baseline's run, read as its own report reads it.
+    pub baseline: super::data::RunData,
+}
+
+/// Reads `run.json` text of arm `arm`, holding its resolved scenario to
+/// the SHA-256 `experiment.json` records for it.
+fn arm_manifest(arm: &ArmRecord, text: &str) -> Result<super::RunManifest, ReportError> {
+    let file = format!("{}/run.json", arm.name);
+    let m: super::RunManifest =
+        serde_json::from_str(text).map_err(|e| malformed(&file, e.to_string()))?;
+    let sha = crate::scenario::sha256_hex(m.resolved_toml.as_bytes());
+    if !arm.sha256.is_empty() && sha != arm.sha256 {
+        return Err(malformed(
+            &file,
+            format!(
+                "its resolved scenario has SHA-256 {sha}, but {EXPERIMENT_FILE} records {}",
+                arm.sha256
+            ),
+        ));
+    }
+    Ok(m)
+}
+
+/// The arms' runs from the files about to be written (paths relative to
+/// the directory).
+fn arm_runs_from_files(
+    manifest: &ExperimentManifest,
+    files: &[(String, String)],
+) -> Result<ArmRuns, ReportError> {
+    let text = |path: String| {
+        files
+            .iter()
+            .find(|(name, _)| *name == path)
+            .map(|(_, t)| t.as_str())
+            .ok_or_else(|| malformed(&path, "missing".to_string()))
+    };
+    let mut manifests = Vec::new();
+    for arm in &manifest.arms {
+        manifests.push(arm_manifest(arm, text(format!("{}/run.json", arm.name))?)?);
+    }
+    let base = manifest
+        .arms
+        .first()
+        .ok_or_else(|| malformed(EXPERIMENT_FILE, "no scenarios".to_string()))?;
+    let baseline = super::data::RunData::from_texts(
+        text(format!("{}/run.json", base.name))?,
+        text(format!("{}/summary.csv", base.name))?,
+        text(format!("{}/daily_bands.csv", base.name))?,
+    )?;
+    Ok(ArmRuns {
+        manifests,
+        baseline,
+    })
+}
+
+/// The arms' runs from a directory written earlier: the baseline is read
+/// and checked as its own report is, each `run.json` against the SHA-256
+/// of its resolved scenario in `experiment.json`.
+fn arm_runs_from_dir(manifest: &ExperimentManifest, dir: &Path) -> Result<ArmRuns, ReportError> {
+    let mut manifests = Vec::new();
+    for arm in &manifest.arms {
+        let file = format!("{}/run.json", arm.name);
+        let text = super::verify::read_json(&dir.join(&arm.name).join("run.json"))
+            .map_err(|m| malformed(&file, m))?;
+        manifests.push(arm_manifest(arm, &text)?);
+    }
+    let base = manifest
+        .arms
+        .first()
+        .ok_or_else(|| malformed(EXPERIMENT_FILE, "no scenarios".to_string()))?;
+    let baseline = super::data::RunData::read(&dir.join(&base.name))?;
+    Ok(ArmRuns {
+        manifests,
+        baseline,
+    })
+}
+
 /// Builds the report of a comparison or sweep from the texts of
-/// `experiment.json` and its table file.
-pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Document, RebuildError> {
+/// `experiment.json` and its table file, and the files of each scenario's
+/// run directory (`name/run.json`, ...) about to be written beside them.
+pub fn experiment_document(
+    experiment_json: &str,
+    table: &str,
+    files: &[(String, String)],
+) -> Result<Document, RebuildError> {
     let manifest: ExperimentManifest = serde_json::from_str(experiment_json)
         .map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
     let plans = parse_effects(&manifest, table.as_bytes())?;
-    document_of(&manifest, &plans)
+    let runs = arm_runs_from_files(&manifest, files)?;
+    document_of(&manifest, &plans, &runs)
 }
 
-/// The report of a comparison or sweep from its manifest and effects.
+/// What the report calls the scenario a sweep's plans are compared with.
+const UNSWEPT: &str = "the unswept scenario (the sweep file without its [sweep] table)";
+
+/// Each plan's changed keys against the baseline, in plan order.
+fn plan_changes(
+    manifest: &ExperimentManifest,
+    runs: &ArmRuns,
+) -> Result<Vec<Vec<KeyChange>>, ReportError> {
+    let base = runs
+        .manifests
+        .first()
+        .ok_or_else(|| malformed(EXPERIMENT_FILE, "no scenarios".to_string()))?;
+    manifest
+        .arms
+        .iter()
+        .zip(&runs.manifests)
+        .skip(1)
+        .map(|(arm, m)| {
+            scenario_changes(&base.resolved_toml, &m.resolved_toml)
+                .map_err(|e| malformed(&format!("{}/run.json", arm.name), e))
+        })
+        .collect()
+}
+
+fn changes_section(plans: &[PlanEffects], changes: &[Vec<KeyChange>], sweep: bool) -> Section {
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(not set)".to_string());
+    let mut rows = Vec::new();
+    for (p, c) in plans.iter().zip(changes) {
+        if c.is_empty() {
+            rows.push(vec![
+                p.label.clone(),
+                "(none: every value as the baseline's)".to_string(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for k in c {
+            rows.push(vec![
+                p.label.clone(),
+                k.key.clone(),
+                v(&k.baseline),
+                v(&k.plan),
+            ]);
+        }
+    }
+    let baseline = if sweep { UNSWEPT } else { "the baseline" };
+    Section {
+        id: "changes".into(),
+        title: "What each plan changes".into(),
+        blocks: vec![
+            Block::Paragraph(format!(
+                "Every key whose value differs between each plan's resolved scenario and that of \
+                 {baseline}, as the run.json of each scenario's folder records them (values as \
+                 written in the scenario format; \u{201c}(not set)\u{201d} is the documented \
+                 default). Scenario names, descriptions and [sources] citations are left out."
+            )),
+            Block::Table(Table {
+                header: ["Plan", "Key", "Baseline", "Plan's value"]
+                    .map(String::from)
+                    .to_vec(),
+                rows,
+                numeric: vec![false; 4],
+            }),
+        ],
+    }
+}
+
+/// The STRESS-DES words of a comparison or sweep.
+fn experiment_stress(
+    manifest: &ExperimentManifest,
+    plans: &[PlanEffects],
+    changes: &[Vec<KeyChange>],
+    baseline: &str,
+) -> super::run_report::ExperimentStress {
+    let sweep = manifest.kind == "sweep";
+    let subject = if sweep {
+        format!("This sweep: {} against {baseline}", plans_text(plans.len()))
+    } else {
+        format!(
+            "This comparison: {} against \u{201c}{baseline}\u{201d}",
+            plans_text(plans.len())
+        )
+    };
+    let aims = plans
+        .iter()
+        .zip(changes)
+        .map(|(p, c)| format!("{} ({})", p.label, changes_text(c)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let files: Vec<String> = manifest
+        .arms
+        .iter()
+        .map(|a| a.scenario_path.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    super::run_report::ExperimentStress {
+        subject,
+        aims: format!("The plans compared, each with the keys it changes: {aims}."),
+        scenario_logic: format!(
+            "Each plan is a scenario that differs from the baseline in the keys listed under \
+             \u{201c}What each plan changes\u{201d}; scenario files: {}. The parameter table of \
+             each scenario's own report lists every value used.",
+            files.join(", ")
+        ),
+        estimation: format!(
+            "Those are the baseline's figures. Every scenario ran the same {} replications with \
+             the same seed (common random numbers), and each plan's effect is the mean of its \
+             paired differences from the baseline with a Student t 95% CI.",
+            prose_count(u64::from(manifest.replications))
+        ),
+    }
+}
+
+/// The report of a comparison or sweep from its manifest, effects and
+/// the scenarios' runs.
 fn document_of(
     manifest: &ExperimentManifest,
     plans: &[PlanEffects],
+    runs: &ArmRuns,
 ) -> Result<Document, RebuildError> {
     let per = per_window_text(manifest);
     let sweep = manifest.kind == "sweep";
-    let baseline = manifest
-        .arms
-        .first()
-        .map_or_else(String::new, |a| arm_label(manifest, a));
+    let baseline = if sweep {
+        UNSWEPT.to_string()
+    } else {
+        manifest
+            .arms
+            .first()
+            .map_or_else(String::new, |a| arm_label(manifest, a))
+    };
+    let changes = plan_changes(manifest, runs)?;
 
     let headlines: Vec<String> = if sweep {
         COMPARISON[..2]
@@ -780,22 +1095,25 @@ fn document_of(
         forest_charts(plans, &per, manifest.replications)?
     };
     let table_file = manifest.table_file();
+    let window = super::run_report::window_text(&runs.baseline);
     let mut sections = vec![
         Section {
             id: "summary".into(),
             title: "Headline findings".into(),
             blocks: vec![
                 Block::Paragraph(format!(
-                    "Each plan is compared with the baseline, {baseline}, over {} replications \
-                     with the same seed. \"Avoided\" and \"saved\" are baseline minus plan (the \
-                     negative of diff_mean in {table_file}). Figures are rounded to the \
-                     precision of their 95% confidence interval.",
+                    "Each plan is compared with {}{baseline}, over {} replications with the same \
+                     seed, in the statistics window {window}. \"Avoided\" and \"saved\" are \
+                     baseline minus plan (the negative of diff_mean in {table_file}). Figures \
+                     are rounded to the precision of their 95% confidence interval.",
+                    if sweep { "" } else { "the baseline, " },
                     prose_count(u64::from(manifest.replications))
                 )),
                 Block::Headlines(headlines),
                 Block::Caveat(PLANS_CAVEAT.into()),
             ],
         },
+        changes_section(plans, &changes, sweep),
         Section {
             id: "charts".into(),
             title: "Charts".into(),
@@ -830,28 +1148,37 @@ fn document_of(
             )],
         },
     ];
-    sections.push(provenance_section(manifest));
-    let (title, subtitle) = if sweep {
-        (
-            format!(
-                "Sweep of {}",
-                manifest.sweep_file.as_deref().unwrap_or("a scenario")
-            ),
-            format!(
-                "{} against {baseline}; patientflow {}",
-                plans_text(plans.len()),
-                manifest.software_version
-            ),
+    sections.push(provenance_section(manifest, runs));
+    let stress = experiment_stress(manifest, plans, &changes, &baseline);
+    sections.push(super::run_report::stress_des_section(
+        &runs.baseline,
+        Some(&stress),
+    ));
+    let base = &runs.baseline.manifest;
+    let run_date = if base.run_started_utc.is_empty() {
+        "date not recorded".to_string()
+    } else {
+        base.run_started_utc.clone()
+    };
+    let subtitle = format!(
+        "{}; patientflow {} \u{b7} window {window} \u{b7} run {run_date}",
+        plans_text(plans.len()),
+        manifest.software_version
+    );
+    let title = if sweep {
+        let name = manifest
+            .arms
+            .first()
+            .map(|a| a.scenario_name.as_str())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("a scenario");
+        let keys: Vec<String> = manifest.swept_keys.iter().map(|k| key_label(k)).collect();
+        format!(
+            "Sweep \u{201c}{name}\u{201d}: {} against the unswept scenario",
+            and_list(&keys)
         )
     } else {
-        (
-            format!("Comparison of capacity plans against {baseline}"),
-            format!(
-                "{}; patientflow {}",
-                plans_text(plans.len()),
-                manifest.software_version
-            ),
-        )
+        format!("Comparison of capacity plans against {baseline}")
     };
     Ok(Document {
         title,
@@ -861,12 +1188,14 @@ fn document_of(
 }
 
 /// The report's files of a comparison or sweep directory, paths relative
-/// to it.
+/// to it, from the texts of `experiment.json`, the table file and the
+/// files of each scenario's run directory (`files`, as written beside).
 pub fn experiment_report_files(
     experiment_json: &str,
     table: &str,
+    files: &[(String, String)],
 ) -> io::Result<Vec<(String, String)>> {
-    let doc = experiment_document(experiment_json, table).map_err(|e| match e {
+    let doc = experiment_document(experiment_json, table, files).map_err(|e| match e {
         RebuildError::Write(e) => e,
         e => io::Error::new(
             io::ErrorKind::InvalidData,
@@ -878,7 +1207,9 @@ pub fn experiment_report_files(
 
 /// Reads `experiment.json` and its table from `dir` and builds the report.
 /// The table must have the SHA-256 `experiment.json` records, and is read
-/// line by line, no further than a row per plan and metric.
+/// line by line, no further than a row per plan and metric; each
+/// scenario's `run.json` must hold the resolved scenario whose SHA-256
+/// `experiment.json` records.
 pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
     use super::verify;
     let json =
@@ -903,7 +1234,8 @@ pub fn read_experiment_document(dir: &Path) -> Result<Document, RebuildError> {
     }
     let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;
-    document_of(&manifest, &plans)
+    let runs = arm_runs_from_dir(&manifest, dir)?;
+    document_of(&manifest, &plans, &runs)
 }
 
 #[cfg(test)]
@@ -956,9 +1288,9 @@ mod tests {
         assert_eq!(
             plan_sentence(&plan, "over the 90-day window"),
             "Second PRU car: no clear change in emergency admissions over the 90-day window (an \
-             estimated -2 avoided; 95% CI -9 to 5), an estimated 40 more delayed bed days (95% \
-             CI 21 to 59) and no change in decision-to-admit waits over 12 hours, compared with \
-             the baseline."
+             estimated 2 more; 95% CI 5 fewer to 9 more), an estimated 40 more delayed bed days \
+             (95% CI 21 to 59) and no change in decision-to-admit waits over 12 hours, compared \
+             with the baseline."
         );
     }
 
@@ -993,7 +1325,7 @@ mod tests {
     }
 
     #[test]
-    fn the_best_plan_is_named_with_its_numbers_and_a_caveat_when_unclear() {
+    fn the_best_plan_is_named_only_when_clearly_better() {
         let plan = |label: &str, diff: f64, lo: f64, hi: f64| PlanEffects {
             name: label.to_lowercase(),
             label: label.into(),
@@ -1014,8 +1346,9 @@ mod tests {
         assert_eq!(
             best_plan_sentence(&clear, &COMPARISON[0], "a year").as_deref(),
             Some(
-                "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 180 \
-                 a year (95% CI 165 to 195), compared with the baseline."
+                "Of the 2 plans, both avoid emergency admissions compared with the baseline (a \
+                 95% CI wholly above no change); Two cars avoids the most: an estimated 180 a \
+                 year (95% CI 165 to 195)."
             )
         );
         let unclear = [
@@ -1025,9 +1358,8 @@ mod tests {
         assert_eq!(
             best_plan_sentence(&unclear, &COMPARISON[0], "a year").as_deref(),
             Some(
-                "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 2 a \
-                 year (95% CI -2 to 6), an interval that includes no change, compared with the \
-                 baseline."
+                "No plan improves on the baseline in emergency admissions: of the 2 plans, 2 show \
+                 no clear change (a 95% CI that includes no change)."
             )
         );
     }

@@ -19,6 +19,7 @@ mod redteam;
 mod report;
 mod report_outputs;
 mod report_plans;
+mod report_sentences;
 mod scenario_load;
 mod tamper;
 mod typed;
