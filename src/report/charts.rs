@@ -659,10 +659,16 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
                     .filter(|(_, e)| e.mean.is_finite())
                     .map(|(i, e)| {
                         let exp = precision_exponent(e.mean, (e.high - e.low) / 2.0);
+                        let text = prose_number(e.mean, exp);
+                        // On a white ground a little wider than the text,
+                        // so the no-effect line never runs through a
+                        // label sitting at zero (nor strikes its sign).
+                        let half = 6 + 5 * text.chars().count() as i32;
                         // 10 pixels above the centre of the 7-pixel dot.
                         EmptyElement::at((e.mean, row(i)))
+                            + Rectangle::new([(-half, -30), (half, -10)], WHITE.filled())
                             + Text::new(
-                                prose_number(e.mean, exp),
+                                text,
                                 (0, -10),
                                 (FONT, LABEL_SIZE + 2).into_font().color(&BLACK).pos(above),
                             )

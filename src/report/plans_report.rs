@@ -3,9 +3,11 @@
 //! table of every plan and headline, provenance, and links to each
 //! scenario's own run report.
 //!
-//! Built from the texts of `comparison.csv` / `sweep.csv` and
-//! `experiment.json` only, both when the directory is written and by
-//! `patientflow report DIR`, so the two give the same bytes.
+//! Built from the texts of `comparison.csv` / `sweep.csv`,
+//! `experiment.json` and each scenario's run files (`run.json`; the
+//! baseline's `summary.csv` and `daily_bands.csv` for the appendix) only,
+//! both when the directory is written and by `patientflow report DIR`, so
+//! the two give the same bytes.
 
 use std::io;
 use std::path::Path;
