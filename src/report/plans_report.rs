@@ -382,12 +382,32 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Opt
         } else {
             count_verb(better, present, plural)
         };
+        // Plans whose estimate the table shows as the same number.
+        let shown = prose_number(*m, e);
+        let ties: Vec<String> = findings
+            .iter()
+            .filter(|x| x.1 == Finding::Up && !std::ptr::eq(x.0, *best))
+            .filter(|x| prose_number(x.2.0, effect_exponent(x.2.0, x.2.1, x.2.2)) == shown)
+            .map(|x| x.0.label.clone())
+            .collect();
+        let ties = if ties.is_empty() {
+            String::new()
+        } else {
+            let verb = if ties.len() == 1 { "shows" } else { "show" };
+            // Labels of a sweep hold commas: separate them by semicolons.
+            let list = if ties.iter().any(|t| t.contains(',')) && ties.len() > 1 {
+                let (last, init) = ties.split_last().expect("not empty");
+                format!("{}; and {last}", init.join("; "))
+            } else {
+                and_list(&ties)
+            };
+            format!(" (rounded, {list} {verb} the same)")
+        };
         return Some(format!(
             "Of the {}, {how_many} {noun} compared with the baseline (a 95% CI wholly above no \
-             change); {} {present} the most: an estimated {} {per}{}.",
+             change); {} {present} the most{ties}: an estimated {shown} {per}{}.",
             plans_text(plans.len()),
             best.label,
-            prose_number(*m, e),
             paren(&ci_text(*lo, *hi, e))
         ));
     }

@@ -279,6 +279,17 @@ fn the_best_plan_is_named_only_when_better_than_the_baseline() {
     ];
     let s = best_plan_sentence(&edge, h, "a year").expect("a sentence");
     assert!(s.contains("; Better avoids the most"), "{s}");
+    // Two plans the table shows with the same estimate: the first is
+    // named, and the sentence says the other rounds the same.
+    let tie = [
+        sweep_plan("First", (-15.2, -22.0, -8.0)),
+        sweep_plan("Second", (-14.9, -23.0, -7.0)),
+    ];
+    let s = best_plan_sentence(&tie, h, "a year").expect("a sentence");
+    assert!(
+        s.contains("; First avoids the most (rounded, Second shows the same): an estimated 15"),
+        "{s}"
+    );
     // No interval (one replication): never named.
     let one = [sweep_plan("One", (-50.0, f64::NAN, f64::NAN))];
     let s = best_plan_sentence(&one, h, "a year").expect("a sentence");
