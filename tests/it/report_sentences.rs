@@ -609,6 +609,25 @@ fn the_comparison_report_agrees_with_its_table_and_says_what_each_plan_changes()
     let status = bin().arg("report").arg(&out).status().expect("runs");
     assert!(status.success());
     assert_eq!(fs::read(out.join("report.html")).expect("html"), before);
+    // A plan's run.json whose resolved scenario is not the one
+    // experiment.json records is refused: the changes table would lie.
+    let path = out.join("second-pru-car/run.json");
+    let mut run: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("run.json")).expect("json");
+    let toml = run["resolved_toml"]
+        .as_str()
+        .expect("toml")
+        .replace("cars = 2", "cars = 3");
+    run["resolved_toml"] = serde_json::Value::String(toml);
+    fs::write(&path, serde_json::to_string(&run).expect("json")).expect("written");
+    let refused = bin().arg("report").arg(&out).output().expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("second-pru-car/run.json") && err.contains("SHA-256"),
+        "{err}"
+    );
+    assert_eq!(fs::read(out.join("report.html")).expect("html"), before);
 }
 
 /// The three clauses of a plan sentence, split at the headline nouns.
