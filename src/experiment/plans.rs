@@ -1227,8 +1227,8 @@ pub(crate) fn write_experiment(
             .find(|(name, _)| name == manifest.table_file())
             .map(|(_, text)| text.clone())
             .unwrap_or_default();
-        let report =
-            report::experiment_report_files(&experiment_json, &table).map_err(io_error(out))?;
+        let report = report::experiment_report_files(&experiment_json, &table, &files)
+            .map_err(io_error(out))?;
         files.extend(report);
     }
     files.push((report::EXPERIMENT_FILE.to_string(), experiment_json));

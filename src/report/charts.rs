@@ -142,6 +142,8 @@ enum Key {
     Swatch(RGBAColor),
     /// A line (median, capacity).
     Line(RGBColor),
+    /// A dashed line (a series drawn over another with the same values).
+    Dashed(RGBColor),
     /// An error bar (a confidence interval).
     Whisker,
 }
@@ -203,6 +205,14 @@ fn draw_footer<DB: DrawingBackend>(
                     vec![(x, mid), (x + 22, mid)],
                     c.stroke_width(3),
                 ))?;
+            }
+            Key::Dashed(c) => {
+                for x0 in [x, x + 9, x + 18] {
+                    area.draw(&PathElement::new(
+                        vec![(x0, mid), (x0 + 5, mid)],
+                        c.stroke_width(3),
+                    ))?;
+                }
             }
             Key::Whisker => {
                 let style = BLACK.stroke_width(2);
@@ -649,10 +659,16 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
                     .filter(|(_, e)| e.mean.is_finite())
                     .map(|(i, e)| {
                         let exp = precision_exponent(e.mean, (e.high - e.low) / 2.0);
+                        let text = prose_number(e.mean, exp);
+                        // On a white ground a little wider than the text,
+                        // so the no-effect line never runs through a
+                        // label sitting at zero (nor strikes its sign).
+                        let half = 6 + 5 * text.chars().count() as i32;
                         // 10 pixels above the centre of the 7-pixel dot.
                         EmptyElement::at((e.mean, row(i)))
+                            + Rectangle::new([(-half, -30), (half, -10)], WHITE.filled())
                             + Text::new(
-                                prose_number(e.mean, exp),
+                                text,
                                 (0, -10),
                                 (FONT, LABEL_SIZE + 2).into_font().color(&BLACK).pos(above),
                             )
@@ -691,28 +707,104 @@ pub struct SweepChart<'a> {
     pub lines: &'a [SweepLine],
 }
 
-/// Colours for the lines of a sweep chart, NHS palette.
+/// Colours for the lines of a sweep chart, NHS palette (grey is the
+/// no-effect line's).
 const LINE_COLOURS: [RGBColor; 6] = [
     NHS_BLUE,
     CAPACITY_RED,
     RGBColor(0, 150, 57),
     RGBColor(237, 139, 0),
     RGBColor(51, 0, 114),
-    GREY,
+    RGBColor(0, 164, 153),
 ];
+
+/// How a line of a sweep chart meets an earlier one that would hide it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Overlap {
+    /// Exactly the same estimates (means and intervals) as line `.0`.
+    Same(usize),
+    /// A mean within `tolerance` of line `.0`'s at the same x: the two
+    /// markers would sit on one another there.
+    Near(usize),
+}
+
+/// For each line of a sweep chart, the first earlier line it would hide
+/// or be hidden by (see [`Overlap`]); `tolerance` is in the y axis's units.
+pub(crate) fn overlaps(lines: &[SweepLine], tolerance: f64) -> Vec<Option<Overlap>> {
+    let eq = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+    let same =
+        |a: &Estimate, b: &Estimate| eq(a.mean, b.mean) && eq(a.low, b.low) && eq(a.high, b.high);
+    let near = |a: &Estimate, b: &Estimate| {
+        a.mean.is_finite() && b.mean.is_finite() && (a.mean - b.mean).abs() <= tolerance
+    };
+    lines
+        .iter()
+        .enumerate()
+        .map(|(k, line)| {
+            let earlier = &lines[..k];
+            earlier
+                .iter()
+                .position(|o| {
+                    o.estimates.len() == line.estimates.len()
+                        && o.estimates
+                            .iter()
+                            .zip(&line.estimates)
+                            .all(|(a, b)| same(a, b))
+                })
+                .map(Overlap::Same)
+                .or_else(|| {
+                    earlier
+                        .iter()
+                        .position(|o| {
+                            o.estimates
+                                .iter()
+                                .zip(&line.estimates)
+                                .any(|(a, b)| near(a, b))
+                        })
+                        .map(Overlap::Near)
+                })
+        })
+        .collect()
+}
 
 /// Draws a [`SweepChart`].
 pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
     let n = c.x_values.len();
+    let name = |l: &SweepLine| {
+        if l.label.is_empty() {
+            "Mean effect".to_string()
+        } else {
+            super::escape::clean(&l.label).into_owned()
+        }
+    };
+    let (lo, hi) = finite_range(
+        c.lines
+            .iter()
+            .flat_map(|l| l.estimates.iter())
+            .flat_map(|e| [&e.mean, &e.low, &e.high]),
+    )
+    .unwrap_or((-1.0, 1.0));
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let pad = ((hi - lo) * 0.08).max(1.0);
+    // A line whose markers would sit on an earlier line's (within 2% of
+    // the axis, about the size of a marker) is drawn dashed, with open
+    // markers a little to the right, and the legend says so: else it
+    // would hide under the other.
+    let same = overlaps(c.lines, 0.02 * (hi - lo + 2.0 * pad));
     let legends: Vec<String> = c
         .lines
         .iter()
-        .map(|l| {
-            if l.label.is_empty() {
-                "Mean effect".to_string()
-            } else {
-                super::escape::clean(&l.label).into_owned()
+        .zip(&same)
+        .map(|(l, s)| match s {
+            Some(Overlap::Same(o)) => format!(
+                "{} (dashed: same values as {})",
+                name(l),
+                name(&c.lines[*o])
+            ),
+            Some(Overlap::Near(o)) => {
+                format!("{} (dashed: overlaps {})", name(l), name(&c.lines[*o]))
             }
+            None => name(l),
         })
         .collect();
     let mut keys: Vec<(Key, &str)> = c
@@ -720,30 +812,25 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
         .iter()
         .enumerate()
         .map(|(i, _)| {
-            (
-                Key::Line(LINE_COLOURS[i % LINE_COLOURS.len()]),
-                legends[i].as_str(),
-            )
+            let colour = LINE_COLOURS[i % LINE_COLOURS.len()];
+            let key = if same[i].is_some() {
+                Key::Dashed(colour)
+            } else {
+                Key::Line(colour)
+            };
+            (key, legends[i].as_str())
         })
         .collect();
     keys.push((
         Key::Swatch(NHS_BLUE.mix(0.18)),
         "95% CI of the mean paired difference",
     ));
+    keys.push((Key::Line(GREY), "No effect (0)"));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
         let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
-        let (lo, hi) = finite_range(
-            c.lines
-                .iter()
-                .flat_map(|l| l.estimates.iter())
-                .flat_map(|e| [&e.mean, &e.low, &e.high]),
-        )
-        .unwrap_or((-1.0, 1.0));
-        let (lo, hi) = (lo.min(0.0), hi.max(0.0));
-        let pad = ((hi - lo) * 0.08).max(1.0);
         let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = ChartBuilder::on(&main)
             .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
@@ -781,29 +868,64 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
             .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(-0.3, 0.0), ((n as f64 - 0.7).max(0.3), 0.0)],
+                GREY.stroke_width(2),
+            )))
+            .map_err(draw_error)?;
+        // How many lines each line repeats, for the dodge of its repeats.
+        let mut repeats = vec![0usize; c.lines.len()];
         for (k, line) in c.lines.iter().enumerate() {
             let colour = LINE_COLOURS[k % LINE_COLOURS.len()];
+            let dodge = match same[k] {
+                Some(Overlap::Same(o) | Overlap::Near(o)) => {
+                    repeats[o] += 1;
+                    0.06 * repeats[o] as f64
+                }
+                None => 0.0,
+            };
             let low: Vec<f64> = line.estimates.iter().map(|e| e.low).collect();
             let high: Vec<f64> = line.estimates.iter().map(|e| e.high).collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    band(&low, &high),
-                    colour.mix(0.18).filled(),
-                )))
-                .map_err(draw_error)?;
+            if !matches!(same[k], Some(Overlap::Same(_))) {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        band(&low, &high),
+                        colour.mix(0.18).filled(),
+                    )))
+                    .map_err(draw_error)?;
+            }
             let points: Vec<(f64, f64)> = line
                 .estimates
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.mean.is_finite())
-                .map(|(i, e)| (i as f64, e.mean))
+                .map(|(i, e)| (i as f64 + dodge, e.mean))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
-                .map_err(draw_error)?;
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 5, colour.filled())))
-                .map_err(draw_error)?;
+            if same[k].is_some() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        points.clone(),
+                        8,
+                        6,
+                        colour.stroke_width(3),
+                    ))
+                    .map_err(draw_error)?;
+                chart
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, 6, colour.stroke_width(2))),
+                    )
+                    .map_err(draw_error)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
+                    .map_err(draw_error)?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 5, colour.filled())))
+                    .map_err(draw_error)?;
+            }
         }
         draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
         root.present().map_err(draw_error)?;

@@ -3,9 +3,11 @@
 //! table of every plan and headline, provenance, and links to each
 //! scenario's own run report.
 //!
-//! Built from the texts of `comparison.csv` / `sweep.csv` and
-//! `experiment.json` only, both when the directory is written and by
-//! `patientflow report DIR`, so the two give the same bytes.
+//! Built from the texts of `comparison.csv` / `sweep.csv`,
+//! `experiment.json` and each scenario's run files (`run.json`; the
+//! baseline's `summary.csv` and `daily_bands.csv` for the appendix) only,
+//! both when the directory is written and by `patientflow report DIR`, so
+//! the two give the same bytes.
 
 use std::io;
 use std::path::Path;
@@ -20,7 +22,7 @@ use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
 use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
 use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
-use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
+use super::prose::{Finding, effect_exponent, more_or_fewer, prose_count, prose_number};
 use super::run_report::per_window;
 use super::text_cell;
 use super::verify::{Num, Records};
@@ -93,16 +95,41 @@ fn warnings_of<'a>(manifest: &'a ExperimentManifest, name: &str) -> &'a [Warning
         .map_or(&[], |a| &a.warnings)
 }
 
+/// A swept key in words, for sentences, legends and axes: the shipped
+/// sweeps' keys by name (`care_homes.beds` is "care home beds"), any other
+/// key with its dots and underscores as spaces (`community.caseload_per_team`
+/// is "community caseload per team"). The name says what is counted, so it
+/// is also the unit of a count.
+pub fn key_label(key: &str) -> String {
+    const NAMED: [(&str, &str); 8] = [
+        ("community.teams", "community nursing teams"),
+        ("care_homes.beds", "care home beds"),
+        ("pru.cars", "PRU cars"),
+        ("pru.open", "PRU opening hours"),
+        ("frailty_unit.slots", "frailty unit places"),
+        ("frailty_unit.open", "frailty unit opening hours"),
+        ("acute.beds", "acute beds"),
+        ("rehab.beds", "rehab beds"),
+    ];
+    match NAMED.iter().find(|(k, _)| *k == key) {
+        Some((_, label)) => (*label).to_string(),
+        None => key.replace(['.', '_'], " "),
+    }
+}
+
+/// "care home beds = 369, community nursing teams = 16".
+fn values_label(keys: &[String], values: &[String]) -> String {
+    keys.iter()
+        .zip(values)
+        .map(|(k, v)| format!("{} = {v}", key_label(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What the report calls an arm (see [`PlanEffects::label`]).
 fn arm_label(manifest: &ExperimentManifest, arm: &ArmRecord) -> String {
     if !arm.swept_values.is_empty() {
-        manifest
-            .swept_keys
-            .iter()
-            .zip(&arm.swept_values)
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        values_label(&manifest.swept_keys, &arm.swept_values)
     } else if arm.scenario_name.is_empty() || manifest.kind == "sweep" {
         // A sweep's unswept scenario carries the sweep file's name, which
         // would read as if it were the sweep; its folder says what it is.
@@ -229,102 +256,204 @@ fn paren(ci: &str) -> String {
     }
 }
 
-/// A headline's rounded effect and interval for a plan.
-fn parts(plan: &PlanEffects, h: &Compared) -> (String, String) {
-    match plan.effect(h) {
-        Some((m, lo, hi)) => estimate_parts(m, lo, hi),
-        None => ("n/a".to_string(), String::new()),
+/// `95% CI a to b` with both ends rounded to `10^exponent`, or nothing
+/// when the interval is undefined or has no width.
+fn ci_text(low: f64, high: f64, exponent: i32) -> String {
+    if low.is_finite() && high.is_finite() && high > low {
+        format!(
+            "95% CI {} to {}",
+            prose_number(low, exponent),
+            prose_number(high, exponent)
+        )
+    } else {
+        String::new()
     }
 }
 
-/// One effect of a plan's sentence, worded by what its interval shows
-/// (`effect` is the mean and 95% interval with positive meaning `verb`,
-/// `per` the window's words or nothing):
-/// - above zero: `an estimated 481 emergency admissions avoided a year
-///   (95% CI 472 to 491)`;
-/// - below zero: `an estimated 12 more emergency admissions a year (95% CI
-///   5 to 19)`;
-/// - including zero: `no clear change in emergency admissions a year (an
-///   estimated 3 avoided; 95% CI -4 to 10)`.
+/// One effect of a plan's sentence, in plain words, worded by what its
+/// interval shows ([`Finding`]; `per` is the window's words or nothing):
+/// - fewer, for an "avoided" or "saved" headline: `an estimated 481
+///   emergency admissions avoided a year (95% CI 472 to 491)`;
+/// - otherwise fewer or more: `an estimated 12 more emergency admissions a
+///   year (95% CI 5 to 19)`;
+/// - an interval that includes no change: `no clear change in emergency
+///   admissions a year (an estimated 3 fewer; 95% CI 10 fewer to 4 more)`;
+/// - every replication the same as the baseline: `no change in ...`.
 ///
-/// With no interval (every replication agreed) the sign of the mean decides.
-fn effect_clause(effect: Option<(f64, f64, f64)>, noun: &str, verb: &str, per: &str) -> String {
+/// Numbers are sizes (never negative): the words say which way.
+pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
     let per = if per.is_empty() {
         String::new()
     } else {
         format!(" {per}")
     };
-    let Some((m, lo, hi)) = effect else {
-        return format!("n/a {noun} {verb}{per}");
+    let noun = h.effect.noun;
+    let Some(r) = plan.row(h.metric) else {
+        return format!("no figure for {noun}{per}");
     };
-    let has_interval = lo.is_finite() && hi.is_finite() && hi > lo;
-    let (above, below) = if has_interval {
-        (lo > 0.0, hi < 0.0)
-    } else {
-        (m > 0.0, m < 0.0)
+    // Plan minus baseline, as comparison.csv has it.
+    let (d, lo, hi) = (
+        r.diff_mean,
+        r.diff_low.min(r.diff_high),
+        r.diff_low.max(r.diff_high),
+    );
+    let e = effect_exponent(d, lo, hi);
+    let size = |x: f64| prose_number(x, e);
+    let fewer = match h.effect.direction {
+        Direction::Reduction { past, .. } => format!("{noun} {past}"),
+        Direction::Change => format!("fewer {noun}"),
     };
-    if above {
-        let (v, ci) = estimate_parts(m, lo, hi);
-        format!("an estimated {v} {noun} {verb}{per}{}", paren(&ci))
-    } else if below {
-        let (v, ci) = estimate_parts(-m, -hi, -lo);
-        format!("an estimated {v} more {noun}{per}{}", paren(&ci))
-    } else if has_interval {
-        let (v, ci) = estimate_parts(m, lo, hi);
-        format!("no clear change in {noun}{per} (an estimated {v} {verb}; {ci})")
-    } else {
-        format!("no change in {noun}{per}")
+    match Finding::of(d, lo, hi) {
+        Finding::Undefined => format!("no figure for {noun}{per}"),
+        Finding::None | Finding::NoInterval(None) => format!("no change in {noun}{per}"),
+        Finding::Unclear => format!(
+            "no clear change in {noun}{per} (an estimated {}; 95% CI {} to {})",
+            more_or_fewer(d, e),
+            more_or_fewer(lo, e),
+            more_or_fewer(hi, e)
+        ),
+        Finding::Down | Finding::NoInterval(Some(false)) => format!(
+            "an estimated {} {fewer}{per}{}",
+            size(-d),
+            paren(&ci_text(-hi, -lo, e))
+        ),
+        Finding::Up | Finding::NoInterval(Some(true)) => format!(
+            "an estimated {} more {noun}{per}{}",
+            size(d),
+            paren(&ci_text(lo, hi, e))
+        ),
     }
 }
 
 /// The headline sentence of one plan in a comparison: its effect on the
 /// first three [`COMPARISON`] headlines, the window's words after the first.
 pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
-    let clause = |h: &Compared, per: &str| {
-        let verb = match h.effect.direction {
-            Direction::Reduction { past, .. } => past,
-            Direction::Change => "changed",
-        };
-        effect_clause(plan.effect(h), h.effect.noun, verb, per)
-    };
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
     format!(
         "{}: {}, {} and {}, compared with the baseline.",
         plan.label,
-        clause(&COMPARISON[0], per),
-        clause(&COMPARISON[1], ""),
-        clause(&COMPARISON[2], ""),
+        effect_clause(plan, &COMPARISON[0], per),
+        effect_clause(plan, &COMPARISON[1], ""),
+        effect_clause(plan, &COMPARISON[2], ""),
     )
 }
 
-/// The sweep's sentence for one headline: the plan with the largest effect.
+/// "1 shows", "3 show" (`verb` is the plural form; `has` becomes `have`).
+fn count_verb(n: usize, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        prose_count(n as u64),
+        if n == 1 { singular } else { plural }
+    )
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The sweep's sentence for one "avoided" or "saved" headline. A plan is
+/// named as the best only when it is better than the baseline (its 95% CI
+/// lies wholly on the good side of no change): the one with the largest
+/// estimate among those. Otherwise the sentence says that no plan improves
+/// on the baseline, and how the plans fall (more, no clear change, no
+/// change). `None` for a headline without a good direction.
 pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Option<String> {
-    let best = plans
+    let Direction::Reduction { present, .. } = h.effect.direction else {
+        return None;
+    };
+    let noun = h.effect.noun;
+    let findings: Vec<(&PlanEffects, Finding, (f64, f64, f64))> = plans
         .iter()
-        .filter_map(|p| p.effect(h).map(|e| (p, e.0)))
-        .filter(|(_, m)| m.is_finite())
-        .max_by(|a, b| a.1.total_cmp(&b.1))?
-        .0;
-    let (v, ci) = parts(best, h);
-    let what = match h.effect.direction {
-        Direction::Reduction { present, .. } => format!("{present} the most"),
-        Direction::Change => "changes the most".to_string(),
-    };
-    let what = format!("{what} {}: an estimated {v} {per}", h.effect.noun);
-    let unclear = best
-        .effect(h)
-        .is_some_and(|(_, lo, hi)| lo.is_finite() && hi.is_finite() && hi > lo && lo <= 0.0);
-    let caveat = if unclear {
-        ", an interval that includes no change"
-    } else {
-        ""
-    };
+        .map(|p| {
+            let e = p.effect(h).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+            (p, Finding::of(e.0, e.1, e.2), e)
+        })
+        .collect();
+    let count = |f: &dyn Fn(Finding) -> bool| findings.iter().filter(|x| f(x.1)).count();
+    let better = count(&|f| f == Finding::Up);
+    // The largest estimate; the first in run order on a tie.
+    if let Some((best, _, (m, lo, hi))) = findings
+        .iter()
+        .filter(|x| x.1 == Finding::Up)
+        .reduce(|best, x| if x.2.0 > best.2.0 { x } else { best })
+    {
+        let e = effect_exponent(*m, *lo, *hi);
+        let plural = present.strip_suffix('s').unwrap_or(present);
+        let how_many = if better == plans.len() && better == 2 {
+            format!("both {plural}")
+        } else if better == plans.len() && better > 2 {
+            format!("all {}", count_verb(better, present, plural))
+        } else {
+            count_verb(better, present, plural)
+        };
+        // Plans whose estimate the table shows as the same number.
+        let shown = prose_number(*m, e);
+        let ties: Vec<String> = findings
+            .iter()
+            .filter(|x| x.1 == Finding::Up && !std::ptr::eq(x.0, *best))
+            .filter(|x| prose_number(x.2.0, effect_exponent(x.2.0, x.2.1, x.2.2)) == shown)
+            .map(|x| x.0.label.clone())
+            .collect();
+        let ties = if ties.is_empty() {
+            String::new()
+        } else {
+            let verb = if ties.len() == 1 { "shows" } else { "show" };
+            // Labels of a sweep hold commas: separate them by semicolons.
+            let list = if ties.iter().any(|t| t.contains(',')) && ties.len() > 1 {
+                let (last, init) = ties.split_last().expect("not empty");
+                format!("{}; and {last}", init.join("; "))
+            } else {
+                and_list(&ties)
+            };
+            format!(" (rounded, {list} {verb} the same)")
+        };
+        return Some(format!(
+            "Of the {}, {how_many} {noun} compared with the baseline (a 95% CI wholly above no \
+             change); {} {present} the most{ties}: an estimated {shown} {per}{}.",
+            plans_text(plans.len()),
+            best.label,
+            paren(&ci_text(*lo, *hi, e))
+        ));
+    }
+    let mut how = Vec::new();
+    let worse = count(&|f| matches!(f, Finding::Down | Finding::NoInterval(Some(false))));
+    if worse > 0 {
+        how.push(format!(
+            "{} more {noun}",
+            count_verb(worse, "shows", "show")
+        ));
+    }
+    let unclear = count(&|f| f == Finding::Unclear);
+    if unclear > 0 {
+        how.push(format!(
+            "{} no clear change (a 95% CI that includes no change)",
+            count_verb(unclear, "shows", "show")
+        ));
+    }
+    let same = count(&|f| matches!(f, Finding::None | Finding::NoInterval(None)));
+    if same > 0 {
+        how.push(format!(
+            "{} no change at all (every replication the same as the baseline's)",
+            count_verb(same, "shows", "show")
+        ));
+    }
+    let unknown = count(&|f| matches!(f, Finding::Undefined | Finding::NoInterval(Some(true))));
+    if unknown > 0 {
+        how.push(format!(
+            "{} no confidence interval to tell",
+            count_verb(unknown, "has", "have")
+        ));
+    }
     Some(format!(
-        "Of the {}, {} {what}{}{caveat}, compared with the baseline.",
+        "No plan improves on the baseline in {noun}: of the {}, {}.",
         plans_text(plans.len()),
-        best.label,
-        paren(&ci)
+        and_list(&how)
     ))
 }
 
@@ -404,46 +533,76 @@ fn forest_charts(plans: &[PlanEffects], per: &str, reps: u32) -> io::Result<Vec<
     Ok(out)
 }
 
+/// The swept key a sweep's charts put on the x axis: the one with the most
+/// distinct values (the first of those, in the order of `sweep.csv`'s
+/// columns, on a tie), so the widest range of a key reads left to right.
+pub fn x_key(keys: usize, plans: &[PlanEffects]) -> Option<usize> {
+    (0..keys).max_by(|&a, &b| {
+        distinct_values(plans, a)
+            .len()
+            .cmp(&distinct_values(plans, b).len())
+            .then(b.cmp(&a))
+    })
+}
+
+/// The values key `k` takes, in the order the sweep ran them.
+fn distinct_values(plans: &[PlanEffects], k: usize) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for p in plans {
+        if let Some(x) = p.swept_values.get(k)
+            && !v.contains(x)
+        {
+            v.push(x.clone());
+        }
+    }
+    v
+}
+
 fn sweep_charts(
     manifest: &ExperimentManifest,
     plans: &[PlanEffects],
     per: &str,
 ) -> io::Result<Vec<Chart>> {
-    let Some(first_key) = manifest.swept_keys.first() else {
+    let keys = &manifest.swept_keys;
+    let Some(xk) = x_key(keys.len(), plans) else {
         return Ok(Vec::new());
     };
-    // Values in the order the sweep ran them (the first key varies slowest).
-    let distinct = |k: usize| {
-        let mut v: Vec<String> = Vec::new();
-        for p in plans {
-            if let Some(x) = p.swept_values.get(k)
-                && !v.contains(x)
-            {
-                v.push(x.clone());
-            }
+    let x_name = key_label(&keys[xk]);
+    let xs = distinct_values(plans, xk);
+    // One line per combination of the other keys' values, in run order.
+    let others = |p: &PlanEffects| -> Vec<String> {
+        p.swept_values
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != xk)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let other_keys: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != xk)
+        .map(|(_, key)| key.clone())
+        .collect();
+    let mut combos: Vec<Vec<String>> = Vec::new();
+    for p in plans {
+        let o = others(p);
+        if !combos.contains(&o) {
+            combos.push(o);
         }
-        v
-    };
-    let xs = distinct(0);
-    let seconds = if manifest.swept_keys.len() > 1 {
-        distinct(1)
-    } else {
-        vec![String::new()]
-    };
-    let second_key = manifest.swept_keys.get(1);
+    }
     let mut out = Vec::new();
     for h in &COMPARISON[..2] {
-        let lines: Vec<SweepLine> = seconds
+        let lines: Vec<SweepLine> = combos
             .iter()
-            .map(|s| SweepLine {
-                label: second_key.map_or_else(String::new, |k| format!("{k} = {s}")),
+            .map(|combo| SweepLine {
+                label: values_label(&other_keys, combo),
                 estimates: xs
                     .iter()
                     .map(|x| {
-                        let plan = plans.iter().find(|p| {
-                            p.swept_values.first() == Some(x)
-                                && (second_key.is_none() || p.swept_values.get(1) == Some(s))
-                        });
+                        let plan = plans
+                            .iter()
+                            .find(|p| p.swept_values.get(xk) == Some(x) && others(p) == *combo);
                         let (mean, low, high) = plan.and_then(|p| p.effect(h)).unwrap_or((
                             f64::NAN,
                             f64::NAN,
@@ -459,17 +618,19 @@ fn sweep_charts(
                     .collect(),
             })
             .collect();
-        let title = format!("{} {per}, by {first_key}", capitalise(h.effect.label));
+        let title = format!("{} {per}, by {x_name}", capitalise(h.effect.label));
         // Short, so it fits the chart's height; the caption says which way
         // round the difference is.
         let y_label = format!("{} ({})", capitalise(h.effect.label), h.effect.unit_words);
         let caption = format!(
-            "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour. {} replications.",
+            "{CI_CAPTION} Shaded: the 95% CI band of each line, in its colour; the grey \
+             horizontal line is no effect. {} replications.",
             prose_count(u64::from(manifest.replications))
         );
+        let x_label = format!("{} ({})", capitalise(&x_name), keys[xk]);
         let svg = charts::sweep_chart(&SweepChart {
             title: &title,
-            x_label: first_key,
+            x_label: &x_label,
             y_label: &y_label,
             caption: &caption,
             x_values: &xs,
@@ -487,7 +648,7 @@ fn sweep_charts(
 
 /// A value of the table, rounded to the precision of the effect's interval.
 fn rounded(x: f64, mean: f64, low: f64, high: f64) -> String {
-    prose_number(x, precision_exponent(mean, (high - low) / 2.0))
+    prose_number(x, effect_exponent(mean, low, high))
 }
 
 fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table {
@@ -556,22 +717,39 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     }
 }
 
-fn provenance_section(manifest: &ExperimentManifest) -> Section {
+fn provenance_section(manifest: &ExperimentManifest, runs: &ArmRuns) -> Section {
     let kv = |k: &str, v: String| vec![k.to_string(), v];
+    let base = &runs.baseline.manifest;
     let mut rows = vec![
         kv("patientflow version", manifest.software_version.clone()),
+        kv(
+            "Commit",
+            base.git_commit
+                .clone()
+                .unwrap_or_else(|| "not recorded (built without git)".to_string()),
+        ),
+        kv(
+            "Run started (UTC)",
+            if base.run_started_utc.is_empty() {
+                "not recorded".to_string()
+            } else {
+                base.run_started_utc.clone()
+            },
+        ),
+        kv(
+            "Statistics window (every scenario)",
+            format!(
+                "{}, after {} of warm-up from {}",
+                super::run_report::window_text(&runs.baseline),
+                super::run_report::days_text(base.warm_up_hours),
+                base.start_date
+            ),
+        ),
         kv("Kind", manifest.kind.clone()),
         kv("Seed (every scenario)", manifest.seed.to_string()),
         kv(
             "Replications (every scenario)",
             prose_count(u64::from(manifest.replications)),
-        ),
-        kv(
-            "Statistics window",
-            manifest.window_days.map_or_else(
-                || "not recorded".to_string(),
-                |d| format!("{} days", prose_count(d)),
-            ),
         ),
     ];
     if let Some(f) = &manifest.sweep_file {
@@ -626,26 +804,304 @@ fn provenance_section(manifest: &ExperimentManifest) -> Section {
     }
 }
 
+/// Each scenario's dotted keys and values (TOML text), read from the
+/// resolved scenario a run directory saves, with the `toml` crate alone:
+/// tables, inline tables included, are walked down to their values; an
+/// array is one value.
+pub(crate) fn flatten_toml(text: &str) -> Result<Vec<(String, String)>, String> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+        for (k, v) in table {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(t) => walk(&key, t, out),
+                v => out.push((key, v.to_string())),
+            }
+        }
+    }
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    walk("", &table, &mut out);
+    Ok(out)
+}
+
+/// One key whose value differs between the baseline and a plan (`None`:
+/// not set, so its documented default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyChange {
+    pub key: String,
+    pub baseline: Option<String>,
+    pub plan: Option<String>,
+}
+
+/// The keys whose values differ between two resolved scenarios, in the
+/// baseline's key order then the plan's new keys. The `scenario` table's
+/// name and description, and the `[sources]` citations, are left out: they
+/// describe a scenario rather than change it.
+pub fn scenario_changes(baseline: &str, plan: &str) -> Result<Vec<KeyChange>, String> {
+    let skip =
+        |k: &str| k == "scenario.name" || k == "scenario.description" || k.starts_with("sources.");
+    let base = flatten_toml(baseline)?;
+    let plan = flatten_toml(plan)?;
+    let find = |list: &[(String, String)], k: &str| {
+        list.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let mut out = Vec::new();
+    for (k, v) in &base {
+        if skip(k) {
+            continue;
+        }
+        let p = find(&plan, k);
+        if p.as_deref() != Some(v.as_str()) {
+            out.push(KeyChange {
+                key: k.clone(),
+                baseline: Some(v.clone()),
+                plan: p,
+            });
+        }
+    }
+    for (k, v) in &plan {
+        if !skip(k) && find(&base, k).is_none() {
+            out.push(KeyChange {
+                key: k.clone(),
+                baseline: None,
+                plan: Some(v.clone()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What the report reads from each scenario's run directory.
+pub struct ArmRuns {
+    /// Each arm's `run.json`, in the order of `experiment.json`.
+    pub manifests: Vec<super::RunManifest>,
+    /// The baseline's run, read as its own report reads it.
+    pub baseline: super::data::RunData,
+}
+
+/// Reads `run.json` text of arm `arm`, holding its resolved scenario to
+/// the SHA-256 `experiment.json` records for it.
+fn arm_manifest(arm: &ArmRecord, text: &str) -> Result<super::RunManifest, ReportError> {
+    let file = format!("{}/run.json", arm.name);
+    let m: super::RunManifest =
+        serde_json::from_str(text).map_err(|e| malformed(&file, e.to_string()))?;
+    let sha = crate::scenario::sha256_hex(m.resolved_toml.as_bytes());
+    if !arm.sha256.is_empty() && sha != arm.sha256 {
+        return Err(malformed(
+            &file,
+            format!(
+                "its resolved scenario has SHA-256 {sha}, but {EXPERIMENT_FILE} records {}",
+                arm.sha256
+            ),
+        ));
+    }
+    Ok(m)
+}
+
+/// The arms' runs from the files about to be written (paths relative to
+/// the directory).
+fn arm_runs_from_files(
+    manifest: &ExperimentManifest,
+    files: &[(String, String)],
+) -> Result<ArmRuns, ReportError> {
+    let text = |path: String| {
+        files
+            .iter()
+            .find(|(name, _)| *name == path)
+            .map(|(_, t)| t.as_str())
+            .ok_or_else(|| malformed(&path, "missing".to_string()))
+    };
+    let mut manifests = Vec::new();
+    for arm in &manifest.arms {
+        manifests.push(arm_manifest(arm, text(format!("{}/run.json", arm.name))?)?);
+    }
+    let base = manifest
+        .arms
+        .first()
+        .ok_or_else(|| malformed(EXPERIMENT_FILE, "no scenarios".to_string()))?;
+    let baseline = super::data::RunData::from_texts(
+        text(format!("{}/run.json", base.name))?,
+        text(format!("{}/summary.csv", base.name))?,
+        text(format!("{}/daily_bands.csv", base.name))?,
+    )?;
+    Ok(ArmRuns {
+        manifests,
+        baseline,
+    })
+}
+
+/// The arms' runs from a directory written earlier: the baseline is read
+/// and checked as its own report is, each `run.json` against the SHA-256
+/// of its resolved scenario in `experiment.json`.
+fn arm_runs_from_dir(manifest: &ExperimentManifest, dir: &Path) -> Result<ArmRuns, ReportError> {
+    let mut manifests = Vec::new();
+    for arm in &manifest.arms {
+        let file = format!("{}/run.json", arm.name);
+        let text = super::verify::read_json(&dir.join(&arm.name).join("run.json"))
+            .map_err(|m| malformed(&file, m))?;
+        manifests.push(arm_manifest(arm, &text)?);
+    }
+    let base = manifest
+        .arms
+        .first()
+        .ok_or_else(|| malformed(EXPERIMENT_FILE, "no scenarios".to_string()))?;
+    let baseline = super::data::RunData::read(&dir.join(&base.name))?;
+    Ok(ArmRuns {
+        manifests,
+        baseline,
+    })
+}
+
 /// Builds the report of a comparison or sweep from the texts of
-/// `experiment.json` and its table file.
-pub fn experiment_document(experiment_json: &str, table: &str) -> Result<Document, RebuildError> {
+/// `experiment.json` and its table file, and the files of each scenario's
+/// run directory (`name/run.json`, ...) about to be written beside them.
+pub fn experiment_document(
+    experiment_json: &str,
+    table: &str,
+    files: &[(String, String)],
+) -> Result<Document, RebuildError> {
     let manifest: ExperimentManifest = serde_json::from_str(experiment_json)
         .map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
     let plans = parse_effects(&manifest, table.as_bytes())?;
-    document_of(&manifest, &plans)
+    let runs = arm_runs_from_files(&manifest, files)?;
+    document_of(&manifest, &plans, &runs)
 }
 
-/// The report of a comparison or sweep from its manifest and effects.
+/// What the report calls the scenario a sweep's plans are compared with.
+const UNSWEPT: &str = "the unswept scenario (the sweep file without its [sweep] table)";
+
+/// Each plan's changed keys against the baseline, in plan order.
+fn plan_changes(
+    manifest: &ExperimentManifest,
+    runs: &ArmRuns,
+) -> Result<Vec<Vec<KeyChange>>, ReportError> {
+    let base = runs
+        .manifests
+        .first()
+        .ok_or_else(|| malformed(EXPERIMENT_FILE, "no scenarios".to_string()))?;
+    manifest
+        .arms
+        .iter()
+        .zip(&runs.manifests)
+        .skip(1)
+        .map(|(arm, m)| {
+            scenario_changes(&base.resolved_toml, &m.resolved_toml)
+                .map_err(|e| malformed(&format!("{}/run.json", arm.name), e))
+        })
+        .collect()
+}
+
+fn changes_section(plans: &[PlanEffects], changes: &[Vec<KeyChange>], sweep: bool) -> Section {
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "(not set)".to_string());
+    let mut rows = Vec::new();
+    for (p, c) in plans.iter().zip(changes) {
+        if c.is_empty() {
+            rows.push(vec![
+                p.label.clone(),
+                "(none: every value as the baseline's)".to_string(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        for k in c {
+            rows.push(vec![
+                p.label.clone(),
+                k.key.clone(),
+                v(&k.baseline),
+                v(&k.plan),
+            ]);
+        }
+    }
+    let baseline = if sweep { UNSWEPT } else { "the baseline" };
+    Section {
+        id: "changes".into(),
+        title: "What each plan changes".into(),
+        blocks: vec![
+            Block::Paragraph(format!(
+                "Every key whose value differs between each plan's resolved scenario and that of \
+                 {baseline}, as the run.json of each scenario's folder records them (values as \
+                 written in the scenario format; \u{201c}(not set)\u{201d} is the documented \
+                 default). Scenario names, descriptions and [sources] citations are left out."
+            )),
+            Block::Table(Table {
+                header: ["Plan", "Key", "Baseline", "Plan's value"]
+                    .map(String::from)
+                    .to_vec(),
+                rows,
+                numeric: vec![false; 4],
+            }),
+        ],
+    }
+}
+
+/// The STRESS-DES words of a comparison or sweep.
+fn experiment_stress(
+    manifest: &ExperimentManifest,
+    plans: &[PlanEffects],
+    baseline: &str,
+) -> super::run_report::ExperimentStress {
+    let sweep = manifest.kind == "sweep";
+    let subject = if sweep {
+        format!("This sweep: {} against {baseline}", plans_text(plans.len()))
+    } else {
+        format!(
+            "This comparison: {} against \u{201c}{baseline}\u{201d}",
+            plans_text(plans.len())
+        )
+    };
+
+    let files: Vec<String> = manifest
+        .arms
+        .iter()
+        .map(|a| a.scenario_path.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    super::run_report::ExperimentStress {
+        subject,
+        aims: format!(
+            "The {} listed under \u{201c}What each plan changes\u{201d}, each against {baseline}.",
+            plans_text(plans.len())
+        ),
+        scenario_logic: format!(
+            "Each plan is a scenario that differs from the baseline in the keys listed under \
+             \u{201c}What each plan changes\u{201d}; scenario files: {}. The parameter table of \
+             each scenario's own report lists every value used.",
+            files.join(", ")
+        ),
+        estimation: format!(
+            "Those are the baseline's figures. Every scenario ran the same {} replications with \
+             the same seed (common random numbers), and each plan's effect is the mean of its \
+             paired differences from the baseline with a Student t 95% CI.",
+            prose_count(u64::from(manifest.replications))
+        ),
+    }
+}
+
+/// The report of a comparison or sweep from its manifest, effects and
+/// the scenarios' runs.
 fn document_of(
     manifest: &ExperimentManifest,
     plans: &[PlanEffects],
+    runs: &ArmRuns,
 ) -> Result<Document, RebuildError> {
     let per = per_window_text(manifest);
     let sweep = manifest.kind == "sweep";
-    let baseline = manifest
-        .arms
-        .first()
-        .map_or_else(String::new, |a| arm_label(manifest, a));
+    let baseline = if sweep {
+        UNSWEPT.to_string()
+    } else {
+        manifest
+            .arms
+            .first()
+            .map_or_else(String::new, |a| arm_label(manifest, a))
+    };
+    let changes = plan_changes(manifest, runs)?;
 
     let settles =
         |p: &PlanEffects, h: &Compared| !unsettled(warnings_of(manifest, &p.name), h.metric);
@@ -693,22 +1149,25 @@ fn document_of(
         forest_charts(plans, &per, manifest.replications)?
     };
     let table_file = manifest.table_file();
+    let window = super::run_report::window_text(&runs.baseline);
     let mut sections = vec![
         Section {
             id: "summary".into(),
             title: "Headline findings".into(),
             blocks: vec![
                 Block::Paragraph(format!(
-                    "Each plan is compared with the baseline, {baseline}, over {} replications \
-                     with the same seed. \"Avoided\" and \"saved\" are baseline minus plan (the \
-                     negative of diff_mean in {table_file}). Figures are rounded to the \
-                     precision of their 95% confidence interval.",
+                    "Each plan is compared with {}{baseline}, over {} replications with the same \
+                     seed, in the statistics window {window}. \"Avoided\" and \"saved\" are \
+                     baseline minus plan (the negative of diff_mean in {table_file}). Figures \
+                     are rounded to the precision of their 95% confidence interval.",
+                    if sweep { "" } else { "the baseline, " },
                     prose_count(u64::from(manifest.replications))
                 )),
                 Block::Headlines(headlines),
                 Block::Caveat(PLANS_CAVEAT.into()),
             ],
         },
+        changes_section(plans, &changes, sweep),
         Section {
             id: "charts".into(),
             title: "Charts".into(),
@@ -746,28 +1205,37 @@ fn document_of(
     // Each arm's warnings, after the sentences and before the caveat.
     let at = sections[0].blocks.len().saturating_sub(1);
     sections[0].blocks.splice(at..at, warnings);
-    sections.push(provenance_section(manifest));
-    let (title, subtitle) = if sweep {
-        (
-            format!(
-                "Sweep of {}",
-                manifest.sweep_file.as_deref().unwrap_or("a scenario")
-            ),
-            format!(
-                "{} against {baseline}; patientflow {}",
-                plans_text(plans.len()),
-                manifest.software_version
-            ),
+    sections.push(provenance_section(manifest, runs));
+    let stress = experiment_stress(manifest, plans, &baseline);
+    sections.push(super::run_report::stress_des_section(
+        &runs.baseline,
+        Some(&stress),
+    ));
+    let base = &runs.baseline.manifest;
+    let run_date = if base.run_started_utc.is_empty() {
+        "date not recorded".to_string()
+    } else {
+        base.run_started_utc.clone()
+    };
+    let subtitle = format!(
+        "{}; patientflow {} \u{b7} window {window} \u{b7} run {run_date}",
+        plans_text(plans.len()),
+        manifest.software_version
+    );
+    let title = if sweep {
+        let name = manifest
+            .arms
+            .first()
+            .map(|a| a.scenario_name.as_str())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("a scenario");
+        let keys: Vec<String> = manifest.swept_keys.iter().map(|k| key_label(k)).collect();
+        format!(
+            "Sweep \u{201c}{name}\u{201d}: {} against the unswept scenario",
+            and_list(&keys)
         )
     } else {
-        (
-            format!("Comparison of capacity plans against {baseline}"),
-            format!(
-                "{}; patientflow {}",
-                plans_text(plans.len()),
-                manifest.software_version
-            ),
-        )
+        format!("Comparison of capacity plans against {baseline}")
     };
     Ok(Document {
         title,
@@ -777,12 +1245,14 @@ fn document_of(
 }
 
 /// The report's files of a comparison or sweep directory, paths relative
-/// to it.
+/// to it, from the texts of `experiment.json`, the table file and the
+/// files of each scenario's run directory (`files`, as written beside).
 pub fn experiment_report_files(
     experiment_json: &str,
     table: &str,
+    files: &[(String, String)],
 ) -> io::Result<Vec<(String, String)>> {
-    let doc = experiment_document(experiment_json, table).map_err(|e| match e {
+    let doc = experiment_document(experiment_json, table, files).map_err(|e| match e {
         RebuildError::Write(e) => e,
         e => io::Error::new(
             io::ErrorKind::InvalidData,
@@ -794,8 +1264,10 @@ pub fn experiment_report_files(
 
 /// Reads `experiment.json` and its table from `dir` and builds the report.
 /// The table must have the SHA-256 `experiment.json` records, and is read
-/// line by line, no further than a row per plan and metric.
-/// Files without checksums (an older patientflow's) are told to `notices`.
+/// line by line, no further than a row per plan and metric; each
+/// scenario's `run.json` must hold the resolved scenario whose SHA-256
+/// `experiment.json` records. Files without checksums (an older
+/// patientflow's) are told to `notices`.
 pub fn read_experiment_document(
     dir: &Path,
     notices: &crate::notice::Notices,
@@ -824,7 +1296,8 @@ pub fn read_experiment_document(
     }
     let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;
-    document_of(&manifest, &plans)
+    let runs = arm_runs_from_dir(&manifest, dir)?;
+    document_of(&manifest, &plans, &runs)
 }
 
 #[cfg(test)]
@@ -877,9 +1350,9 @@ mod tests {
         assert_eq!(
             plan_sentence(&plan, "over the 90-day window"),
             "Second PRU car: no clear change in emergency admissions over the 90-day window (an \
-             estimated -2 avoided; 95% CI -9 to 5), an estimated 40 more delayed bed days (95% \
-             CI 21 to 59) and no change in decision-to-admit waits over 12 hours, compared with \
-             the baseline."
+             estimated 2 more; 95% CI 5 fewer to 9 more), an estimated 40 more delayed bed days \
+             (95% CI 21 to 59) and no change in decision-to-admit waits over 12 hours, compared \
+             with the baseline."
         );
     }
 
@@ -914,7 +1387,7 @@ mod tests {
     }
 
     #[test]
-    fn the_best_plan_is_named_with_its_numbers_and_a_caveat_when_unclear() {
+    fn the_best_plan_is_named_only_when_clearly_better() {
         let plan = |label: &str, diff: f64, lo: f64, hi: f64| PlanEffects {
             name: label.to_lowercase(),
             label: label.into(),
@@ -935,8 +1408,9 @@ mod tests {
         assert_eq!(
             best_plan_sentence(&clear, &COMPARISON[0], "a year").as_deref(),
             Some(
-                "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 180 \
-                 a year (95% CI 165 to 195), compared with the baseline."
+                "Of the 2 plans, both avoid emergency admissions compared with the baseline (a \
+                 95% CI wholly above no change); Two cars avoids the most: an estimated 180 a \
+                 year (95% CI 165 to 195)."
             )
         );
         let unclear = [
@@ -946,9 +1420,8 @@ mod tests {
         assert_eq!(
             best_plan_sentence(&unclear, &COMPARISON[0], "a year").as_deref(),
             Some(
-                "Of the 2 plans, Two cars avoids the most emergency admissions: an estimated 2 a \
-                 year (95% CI -2 to 6), an interval that includes no change, compared with the \
-                 baseline."
+                "No plan improves on the baseline in emergency admissions: of the 2 plans, 2 show \
+                 no clear change (a 95% CI that includes no change)."
             )
         );
     }

@@ -153,6 +153,88 @@ pub fn estimate_parts_non_negative(mean: f64, low: f64, high: f64) -> (String, S
     (value, ci)
 }
 
+/// Whether a 95% confidence interval includes no change (`low <= 0 <=
+/// high`): the one test every sentence and chart uses for "no clear
+/// change". An undefined end (NaN) includes nothing.
+pub fn includes_no_change(low: f64, high: f64) -> bool {
+    low <= 0.0 && 0.0 <= high
+}
+
+/// The rounding of an effect and its interval: [`precision_exponent`],
+/// with up to three more digits when the interval excludes no change but
+/// an end would round to 0 (`95% CI 0 to 500` would read as including no
+/// change).
+pub fn effect_exponent(mean: f64, low: f64, high: f64) -> i32 {
+    let mut e = precision_exponent(mean, (high - low) / 2.0);
+    if low.is_finite() && high.is_finite() && !includes_no_change(low, high) {
+        for _ in 0..3 {
+            if round_to(low, e) == 0.0 || round_to(high, e) == 0.0 {
+                e -= 1;
+            }
+        }
+    }
+    e
+}
+
+/// What an effect shows, read from its mean and 95% interval (positive is
+/// the direction the finding calls `Up`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// The interval lies wholly above zero.
+    Up,
+    /// The interval lies wholly below zero.
+    Down,
+    /// The interval includes zero and has width: no clear change.
+    Unclear,
+    /// Every replication gave a difference of exactly zero.
+    None,
+    /// No interval (one replication): only the sign of the mean is known,
+    /// `Some(true)` above zero.
+    NoInterval(Option<bool>),
+    /// The mean is undefined.
+    Undefined,
+}
+
+impl Finding {
+    /// The finding of an effect with mean `mean` and 95% interval `low` to
+    /// `high` (either order).
+    pub fn of(mean: f64, low: f64, high: f64) -> Finding {
+        if !mean.is_finite() {
+            return Finding::Undefined;
+        }
+        if !(low.is_finite() && high.is_finite()) {
+            return Finding::NoInterval((mean != 0.0).then_some(mean > 0.0));
+        }
+        let (low, high) = (low.min(high), low.max(high));
+        if includes_no_change(low, high) {
+            if low == high {
+                Finding::None
+            } else {
+                Finding::Unclear
+            }
+        } else if low > 0.0 {
+            Finding::Up
+        } else {
+            Finding::Down
+        }
+    }
+}
+
+/// A signed difference in plain words, its size rounded to `10^exponent`:
+/// `12 more`, `3.5 fewer`, or `0` when it rounds to nothing.
+pub fn more_or_fewer(diff: f64, exponent: i32) -> String {
+    let size = prose_number(diff.abs(), exponent);
+    if !diff.is_finite() {
+        size
+    } else if round_to(diff, exponent) == 0.0 {
+        prose_number(0.0, exponent)
+    } else if diff > 0.0 {
+        format!("{size} more")
+    } else {
+        format!("{size} fewer")
+    }
+}
+
 /// A date for prose: `28 September 2025`.
 pub fn prose_date(date: crate::scenario::calendar::Date) -> String {
     const MONTHS: [&str; 12] = [

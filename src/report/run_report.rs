@@ -11,8 +11,8 @@ use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
 use super::document::{Block, Chart, Document, Section, Table};
 use super::prose::{
-    estimate_parts, estimate_parts_non_negative, precision_exponent, prose_count, prose_date,
-    prose_number,
+    Finding, effect_exponent, estimate_parts_non_negative, more_or_fewer, precision_exponent,
+    prose_count, prose_date, prose_number,
 };
 use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
@@ -52,9 +52,10 @@ fn est(data: &RunData, metric: Metric) -> (String, String) {
 }
 
 /// What an avoidance service does to emergency admissions, in plain words
-/// from its counterfactual metric: "avoids an estimated 480 emergency
-/// admissions (95% CI 470 to 490)", "adds ...", or no clear difference when
-/// the interval includes zero. `and` joins a second clause.
+/// from its counterfactual metric (positive: admissions avoided): "avoids
+/// an estimated 480 emergency admissions (95% CI 470 to 490)", "adds ...",
+/// or no clear difference when the interval includes zero, with no negative
+/// number. A clause for "the ..." service starts with "and".
 fn avoided_clause(
     data: &RunData,
     service: &str,
@@ -73,25 +74,45 @@ fn avoided_clause(
     let Some(r) = data.metric(metric) else {
         return format!("{and}{service}: n/a");
     };
-    let ci_defined = r.ci95_low.is_finite() && r.ci95_high.is_finite();
-    let includes_zero = ci_defined && r.ci95_low <= 0.0 && 0.0 <= r.ci95_high;
-    // Said as a positive number with the verb carrying the direction.
-    let (verb, (value, ci)) = if r.mean >= 0.0 {
-        ("avoids", estimate_parts(r.mean, r.ci95_low, r.ci95_high))
-    } else {
-        ("adds", estimate_parts(-r.mean, -r.ci95_high, -r.ci95_low))
-    };
-    if includes_zero {
-        format!(
-            "{and}{service} makes no clear difference to emergency admissions {per} (it {verb} \
-             an estimated {value}{}, an interval that includes no change)",
-            semi(&ci)
-        )
-    } else {
-        format!(
-            "{and}{service} {verb} an estimated {value} emergency admissions {per}{}",
-            paren(&ci)
-        )
+    let (mean, lo, hi) = (r.mean, r.ci95_low, r.ci95_high);
+    let e = effect_exponent(mean, lo, hi);
+    let n = |x: f64| prose_number(x, e);
+    let admissions = format!("emergency admissions {per}");
+    match Finding::of(mean, lo, hi) {
+        Finding::Up => format!(
+            "{and}{service} avoids an estimated {} {admissions} (95% CI {} to {})",
+            n(mean),
+            n(lo),
+            n(hi)
+        ),
+        Finding::Down => format!(
+            "{and}{service} adds an estimated {} {admissions} (95% CI {} to {})",
+            n(-mean),
+            n(-hi),
+            n(-lo)
+        ),
+        // In admissions (minus the avoided), so "fewer" means avoided.
+        Finding::Unclear => format!(
+            "{and}{service} makes no clear difference to {admissions} (an estimated {}; 95% CI \
+             {} to {}, an interval that includes no change)",
+            more_or_fewer(-mean, e),
+            more_or_fewer(-hi, e),
+            more_or_fewer(-lo, e)
+        ),
+        Finding::None => format!(
+            "{and}{service} makes no difference to {admissions} (every replication the same with \
+             it switched off)"
+        ),
+        Finding::NoInterval(_) if mean >= 0.0 => {
+            format!(
+                "{and}{service} avoids an estimated {} {admissions}",
+                n(mean)
+            )
+        }
+        Finding::NoInterval(_) => {
+            format!("{and}{service} adds an estimated {} {admissions}", n(-mean))
+        }
+        Finding::Undefined => format!("{and}{service}: n/a"),
     }
 }
 
@@ -228,7 +249,7 @@ fn window_days(data: &RunData) -> usize {
     data.daily.first().map_or(0, |d| d.p50.len())
 }
 
-fn days_text(hours: f64) -> String {
+pub(crate) fn days_text(hours: f64) -> String {
     let days = hours / 24.0;
     if (days - days.round()).abs() < 1e-9 {
         super::prose::counted(days.round() as u64, "day")
@@ -240,7 +261,7 @@ fn days_text(hours: f64) -> String {
 }
 
 /// The window in words: `28 September 2025 to 27 September 2026 (365 days)`.
-fn window_text(data: &RunData) -> String {
+pub(crate) fn window_text(data: &RunData) -> String {
     let days = window_days(data);
     let last = data.first_day.add_days(days.saturating_sub(1) as i64);
     format!(
@@ -259,15 +280,7 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
         id: "summary".into(),
         title: "Summary".into(),
         blocks: vec![
-            Block::Paragraph(format!(
-                "Scenario \u{201c}{}\u{201d}: {}",
-                data.scenario.name,
-                if data.scenario.description.is_empty() {
-                    "no description given.".to_string()
-                } else {
-                    data.scenario.description.clone()
-                }
-            )),
+            Block::Paragraph(scenario_paragraph(data)),
             Block::Paragraph(format!(
                 "Figures are totals or averages over the statistics window, {}, after {} of \
                  warm-up. Each is the mean of {} replications with the 95% confidence interval \
@@ -316,7 +329,7 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
             results_section(data),
             provenance_section(data),
             parameters_section(data),
-            stress_des_section(data),
+            stress_des_section(data, None),
         ],
     })
 }
@@ -698,7 +711,95 @@ fn resources_text(s: &Scenario) -> String {
     )
 }
 
-fn stress_des_section(data: &RunData) -> Section {
+/// The `--set KEY=VALUE` assignments of a command line, in order (as
+/// `--set K=V` or `--set=K=V`).
+fn command_line_sets(command_line: &[String]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut args = command_line.iter();
+    while let Some(a) = args.next() {
+        let set = if a == "--set" {
+            args.next().map(String::as_str)
+        } else {
+            a.strip_prefix("--set=")
+        };
+        if let Some((k, v)) = set.and_then(|s| s.split_once('=')) {
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// The scenario's name and description, and what the description cannot
+/// know: a description is written for a scenario file, so when the run
+/// changed keys of it (`--set`, other than the `scenario` table's run
+/// settings) the values that ran are named after it, from the resolved
+/// scenario; and a scenario of a sweep says that its swept values are not
+/// in the description it inherits.
+fn scenario_paragraph(data: &RunData) -> String {
+    let m = &data.manifest;
+    let name = &data.scenario.name;
+    let description = if data.scenario.description.is_empty() {
+        "no description given.".to_string()
+    } else {
+        data.scenario.description.clone()
+    };
+    let ran: std::collections::BTreeMap<String, String> =
+        super::plans_report::flatten_toml(&m.resolved_toml)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let mut sets: Vec<String> = Vec::new();
+    for (k, v) in command_line_sets(&m.command_line) {
+        if k.starts_with("scenario.") {
+            continue;
+        }
+        let text = format!("{k} = {}", ran.get(&k).cloned().unwrap_or(v));
+        if !sets.contains(&text) {
+            sets.push(text);
+        }
+    }
+    let sweep = m.command_line.get(1).map(String::as_str) == Some("sweep");
+    let mut out = if sweep {
+        format!(
+            "Scenario \u{201c}{name}\u{201d}, one scenario of a sweep. Its description was \
+             written for the scenario the sweep file extends and does not give this \
+             scenario's swept values (they are in the parameter table below and in the \
+             sweep's report): {description}"
+        )
+    } else {
+        format!("Scenario \u{201c}{name}\u{201d}: {description}")
+    };
+    if !sets.is_empty() {
+        let list = match sets.as_slice() {
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
+        };
+        out.push_str(&format!(
+            " This run changed the scenario on the command line, with {list}: the \
+             description does not include {}.",
+            if sets.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    out
+}
+
+/// What the STRESS-DES appendix of a comparison or sweep says in place of
+/// a single run's words (the rest is the baseline run's).
+pub(crate) struct ExperimentStress {
+    /// Item 1.1's subject: "This comparison: ...".
+    pub subject: String,
+    /// Item 1.3: the plans compared and what each changes.
+    pub aims: String,
+    /// Item 2.3: how the scenarios differ.
+    pub scenario_logic: String,
+    /// Added to item 4.3: how effects are estimated.
+    pub estimation: String,
+}
+
+/// The STRESS-DES appendix of a run, or of a comparison or sweep whose
+/// baseline run is `data` (then `experiment` says what differs).
+pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentStress>) -> Section {
     let m = &data.manifest;
     let s = &data.scenario;
     let cite = |key: &str, missing: &str| {
@@ -751,9 +852,12 @@ fn stress_des_section(data: &RunData) -> Section {
                 format!(
                     "Estimate what a capacity plan for discharge-to-community patient flow in a \
                      borough does to emergency admissions, admissions avoided and delayed \
-                     transfers of care. This run: \u{201c}{}\u{201d}. [author to complete: the \
-                     decision this study informs and who asked for it]",
-                    s.name
+                     transfers of care. {}. [author to complete: the decision this study \
+                     informs and who asked for it]",
+                    experiment.map_or_else(
+                        || format!("This run: \u{201c}{}\u{201d}", s.name),
+                        |e| e.subject.clone()
+                    )
                 ),
             ),
             item(
@@ -768,8 +872,18 @@ fn stress_des_section(data: &RunData) -> Section {
             item(
                 "1.3",
                 "Experimentation aims",
-                "[author to complete: the plans compared and the question each answers]"
-                    .to_string(),
+                experiment.map_or_else(
+                    || {
+                        "[author to complete: the plans compared and the question each answers]"
+                            .to_string()
+                    },
+                    |e| {
+                        format!(
+                            "{} [author to complete: the question each plan answers]",
+                            e.aims
+                        )
+                    },
+                ),
             ),
         ]),
         Block::Subheading("2. Logic".into()),
@@ -798,16 +912,21 @@ fn stress_des_section(data: &RunData) -> Section {
             item(
                 "2.3",
                 "Scenario logic",
-                format!(
-                    "This run's scenario: {}. Plans are scenario files that extend the \
-                     baseline and change a few values; the parameter table lists every value \
-                     used. [author to complete: how this plan differs from the baseline, if it \
-                     is one]",
-                    if m.scenario_files.is_empty() {
-                        m.scenario_path.clone()
-                    } else {
-                        m.scenario_files.join(", extending ")
-                    }
+                experiment.map_or_else(
+                    || {
+                        format!(
+                            "This run's scenario: {}. Plans are scenario files that extend the \
+                             baseline and change a few values; the parameter table lists every \
+                             value used. [author to complete: how this plan differs from the \
+                             baseline, if it is one]",
+                            if m.scenario_files.is_empty() {
+                                m.scenario_path.clone()
+                            } else {
+                                m.scenario_files.join(", extending ")
+                            }
+                        )
+                    },
+                    |e| e.scenario_logic.clone(),
                 ),
             ),
             item(
@@ -903,10 +1022,11 @@ fn stress_des_section(data: &RunData) -> Section {
                 "4.3",
                 "Estimation approach",
                 format!(
-                    "{} independent replications (seed {}); {}. {}",
+                    "{} independent replications (seed {}); {}.{} {}",
                     prose_count(u64::from(m.replications)),
                     m.seed,
                     admissions_precision,
+                    experiment.map_or_else(String::new, |e| format!(" {}", e.estimation)),
                     cite("scenario.replications", "how the number of replications was chosen")
                 ),
             ),

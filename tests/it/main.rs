@@ -20,6 +20,7 @@ mod redteam;
 mod report;
 mod report_outputs;
 mod report_plans;
+mod report_sentences;
 mod scenario_load;
 mod start_state;
 mod tamper;

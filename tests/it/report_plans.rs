@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use patientflow::report::prose::{precision_exponent, prose_number};
+use patientflow::report::prose::{effect_exponent, prose_number};
 
 use crate::common::{bin, report_files};
 
@@ -95,12 +95,13 @@ fn numbers_in(text: &str) -> Vec<String> {
 /// days, the 12 of "12 hours") where the wording puts them. An effect above
 /// zero reads "an estimated N avoided ... (95% CI a to b)", one below zero
 /// "an estimated N more ..." (flipped), one whose interval includes zero
-/// "no clear change in ... (an estimated N avoided; 95% CI a to b)".
+/// "no clear change in ... (an estimated N fewer; 95% CI a fewer to b
+/// more)", sizes in the order of the difference plan minus baseline.
 fn clause_numbers(d: (f64, f64, f64), own: &[&str]) -> Vec<String> {
     let (mean, lo, hi) = (-d.0, -d.2, -d.1);
     let own: Vec<String> = own.iter().map(|s| s.to_string()).collect();
     let rounded = |m: f64, l: f64, h: f64| {
-        let e = precision_exponent(m, (h - l) / 2.0);
+        let e = effect_exponent(m, l, h);
         [prose_number(m, e), prose_number(l, e), prose_number(h, e)]
     };
     let ci = "95".to_string();
@@ -112,8 +113,11 @@ fn clause_numbers(d: (f64, f64, f64), own: &[&str]) -> Vec<String> {
         };
         [vec![m], own, vec![ci, l, h]].concat()
     } else {
-        let [m, l, h] = rounded(mean, lo, hi);
-        [own, vec![m, ci, l, h]].concat()
+        // No clear change: sizes in plain words ("3 fewer", "9 more"), the
+        // interval in the order of the difference plan minus baseline.
+        let e = effect_exponent(d.0, d.1, d.2);
+        let size = |x: f64| prose_number(x.abs(), e);
+        [own, vec![size(d.0), ci, size(d.1), size(d.2)]].concat()
     }
 }
 
@@ -228,13 +232,23 @@ fn a_sweep_writes_its_report_with_the_sweep_charts() {
     );
     let svg =
         fs::read_to_string(dir.join("charts/sweep-admissions-avoided.svg")).expect("sweep chart");
-    // The first key on the x axis, one line per value of the second.
-    assert!(svg.contains("pru.cars"));
-    assert!(svg.contains("pru.open = 08:30-23:00"));
+    // The key with most values (here a tie: the first) on the x axis, in
+    // words with its key; one line per value of the other.
+    assert!(svg.contains("PRU cars (pru.cars)"));
+    assert!(svg.contains("PRU opening hours = 08:30-23:00"));
     assert!(svg.contains("95% CI of the mean paired difference"));
     let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
-    assert!(md.contains("avoids the most emergency admissions"));
-    assert!(md.contains("saves the most delayed bed days"));
+    // Named as the best only when better than the baseline; else said so.
+    for (verb, noun) in [
+        ("avoid", "emergency admissions"),
+        ("save", "delayed bed days"),
+    ] {
+        assert!(
+            md.contains(&format!("{verb}s the most"))
+                || md.contains(&format!("No plan improves on the baseline in {noun}")),
+            "{md}"
+        );
+    }
     let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
     assert!(!html.contains("http") && !html.contains("<script"));
 
