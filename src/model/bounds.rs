@@ -86,6 +86,7 @@ pub enum Cause {
     ResidentsCrises,
     CommunityReferrals,
     CommunityPlacements,
+    MentalHealth,
 }
 
 impl Cause {
@@ -105,6 +106,11 @@ impl Cause {
             Cause::CommunityPlacements => {
                 "care home placements from the community \
                  (care_homes.community_placements_per_day)"
+            }
+            Cause::MentalHealth => {
+                "mental health crises, referrals and readmissions \
+                 (mental_health.crises_per_day, mental_health.referrals_per_day, \
+                 mental_health.readmission)"
             }
         }
     }

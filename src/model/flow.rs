@@ -154,6 +154,8 @@ pub struct Flows {
 pub struct Check {
     pub services: Vec<ServiceLoad>,
     pub flows: Flows,
+    /// The mental health system's flows (zero without one).
+    pub mental_health: MhFlows,
     /// False when readmissions make the balance diverge.
     pub converged: bool,
     /// The readmission loop gain of frail and other patients once the PRU
@@ -308,7 +310,7 @@ fn resident_los_mean(sc: &Scenario) -> f64 {
 /// run, so these metrics of that plan do not settle: their value depends on
 /// how long the run lasts, and the reports mark them (`docs/model.md`, the
 /// flow balance).
-pub const QUEUES: [(&str, &[Metric]); 4] = {
+pub const QUEUES: [(&str, &[Metric]); 6] = {
     use Metric::*;
     [
         (
@@ -367,8 +369,95 @@ pub const QUEUES: [(&str, &[Metric]); 4] = {
                 ReadyToLeaveWaitMeanDays,
             ],
         ),
+        ("CRHT", &[MhCrhtUtilisation]),
+        (
+            "supported accommodation",
+            &[
+                MhSupportedAccommodationWaitMeanDays,
+                MhDelayedPatients,
+                MhDelayedBedDays,
+            ],
+        ),
     ]
 };
+
+/// The mental health system's steady-state flows (`docs/model.md`,
+/// "Mental health", "In the flow balance"), per day.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MhFlows {
+    /// Crises at the ED, readmissions included.
+    pub ed: f64,
+    pub readmissions: f64,
+    pub referrals: f64,
+    pub crht_episodes: f64,
+    pub admissions: f64,
+    /// CRHT: offered places (erlangs), and the share of referrals admitted
+    /// because it is closed or full (`when_full = "admit"`).
+    crht_offered: f64,
+    crht_loss: f64,
+    beds_offered: f64,
+    supported_offered: f64,
+    pub care_home_placements: f64,
+    /// False when readmissions feed themselves without bound.
+    pub converged: bool,
+}
+
+/// The mental health flows of `sc` (all zero without `[mental_health]`).
+pub fn mental_health_flows(sc: &Scenario) -> MhFlows {
+    let Some(mh) = &sc.mental_health else {
+        return MhFlows {
+            converged: true,
+            ..MhFlows::default()
+        };
+    };
+    let schedule =
+        WeeklySchedule::service(sc.start_date, mh.crht.open, &crate::scenario::EVERY_DAY);
+    let open_share = schedule.open_hours_between(0.0, 168.0) / 168.0;
+    let episode = mh.crht.episode.mean();
+    let stay = mh.stay.mean() + mh.process_delay.as_ref().map_or(0.0, Dist::mean);
+    let leave_home = mh.pathways[0] + mh.pathways[1];
+    let readmit = mh.readmission.map_or(0.0, |r| r.share);
+    let mut f = MhFlows::default();
+    let mut readm = 0.0;
+    for _ in 0..500 {
+        let ed = mh.crises_per_day + readm;
+        let refs = ed * mh.ed_crht_share + mh.referrals_per_day;
+        let offered = refs * episode / 24.0;
+        let loss = if mh.crht.wait_when_full {
+            0.0
+        } else if mh.crht.places == 0 || !offered.is_finite() {
+            1.0
+        } else {
+            1.0 - open_share * (1.0 - erlang_b(mh.crht.places, offered * open_share))
+        };
+        let episodes = refs * (1.0 - loss);
+        let admissions = ed * mh.ed_admit_share + episodes * mh.crht.escalation_share + refs * loss;
+        let next = admissions * leave_home * readmit;
+        f = MhFlows {
+            ed,
+            readmissions: readm,
+            referrals: mh.referrals_per_day,
+            crht_episodes: episodes,
+            admissions,
+            crht_offered: offered,
+            crht_loss: loss,
+            beds_offered: admissions * stay / 24.0,
+            supported_offered: admissions * mh.pathways[1] * mh.supported_stay.mean() / 24.0,
+            care_home_placements: admissions * mh.pathways[2],
+            converged: false,
+        };
+        let change = (next - readm).abs();
+        readm = next;
+        if !next.is_finite() || next >= DIVERGED {
+            break;
+        }
+        if change <= 1e-9 * (1.0 + ed) {
+            f.converged = true;
+            break;
+        }
+    }
+    f
+}
 
 /// The metrics that measure `service`'s queue (see [`QUEUES`]); none for
 /// a loss service or an unknown name.
@@ -391,6 +480,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
         sc.frailty_unit.slots,
     );
     let wait = mean_discharge_wait(sc);
+    let mh = mental_health_flows(sc);
     let los_frail = sc.acute.los_frail.mean();
     let los_other = sc.acute.los_other.mean();
     let los_resident = resident_los_mean(sc);
@@ -474,7 +564,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
         let p3 = pathway[Pathway::P3.index()];
         let after_rehab = p2 * sc.rehab.community_follow_up;
         let referrals = [p1 + after_rehab, avoidance, sc.community.referrals_per_day];
-        let placements = p3 + sc.care_homes.community_placements_per_day;
+        let placements = p3 + sc.care_homes.community_placements_per_day + mh.care_home_placements;
 
         loads = [
             a_frail * (los_frail + post_fit(f))
@@ -535,7 +625,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
     // A fixed point found at loads where the PRU or the frailty unit turn
     // readmissions back is not steady: a run of more readmissions fills them,
     // and from there readmissions grow without bound.
-    converged &= !diverges;
+    converged &= !diverges && mh.converged;
     if !converged {
         // Demand that feeds itself without bound: every downstream service
         // is overloaded (NaN utilisation is reported as such).
@@ -548,7 +638,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
         capacity,
         loss_share: None,
     };
-    let services = vec![
+    let mut services = vec![
         ServiceLoad {
             service: "physician response unit",
             kind: ServiceKind::Loss,
@@ -568,9 +658,56 @@ pub fn offered_load(sc: &Scenario) -> Check {
         queue(QUEUES[2].0, loads[2], f64::from(sc.rehab.beds)),
         queue(QUEUES[3].0, loads[3], care_beds),
     ];
+    if let Some(m) = &sc.mental_health {
+        let mh_loads = if converged {
+            [mh.beds_offered, mh.crht_offered, mh.supported_offered]
+        } else {
+            [f64::INFINITY; 3]
+        };
+        let beds_loss = if m.beds == 0 || !mh_loads[0].is_finite() {
+            1.0
+        } else {
+            erlang_b(m.beds, mh_loads[0])
+        };
+        services.push(ServiceLoad {
+            service: "mental health beds",
+            kind: ServiceKind::Loss,
+            offered: mh_loads[0],
+            capacity: f64::from(m.beds),
+            loss_share: Some(beds_loss),
+        });
+        services.push(if m.crht.wait_when_full {
+            let open =
+                WeeklySchedule::service(sc.start_date, m.crht.open, &crate::scenario::EVERY_DAY)
+                    .open_hours_between(0.0, 168.0);
+            queue(
+                QUEUES[4].0,
+                mh_loads[1],
+                if open > 0.0 {
+                    f64::from(m.crht.places)
+                } else {
+                    0.0
+                },
+            )
+        } else {
+            ServiceLoad {
+                service: QUEUES[4].0,
+                kind: ServiceKind::Loss,
+                offered: mh_loads[1],
+                capacity: f64::from(m.crht.places),
+                loss_share: Some(mh.crht_loss),
+            }
+        });
+        services.push(queue(
+            QUEUES[5].0,
+            mh_loads[2],
+            f64::from(m.supported_places),
+        ));
+    }
     Check {
         services,
         flows,
+        mental_health: mh,
         converged,
         readmission_gain,
     }
@@ -586,6 +723,7 @@ pub(crate) struct Sources {
     residents_crises: f64,
     referrals: f64,
     placements: f64,
+    mental_health: f64,
 }
 
 impl Sources {
@@ -599,12 +737,13 @@ impl Sources {
             residents_crises: f.residents_crises.max(initial_crises),
             referrals: sc.community.referrals_per_day,
             placements: sc.care_homes.community_placements_per_day,
+            mental_health: check.mental_health.ed + check.mental_health.referrals,
         }
     }
 
     /// Crises a day, from every source.
     pub(crate) fn crises(&self) -> f64 {
-        self.new_crises + self.readmissions + self.residents_crises
+        self.new_crises + self.readmissions + self.residents_crises + self.mental_health
     }
 
     /// Residents' crises a day beyond those of the flow balance.
@@ -618,6 +757,7 @@ impl Sources {
             (self.new_crises, "demand.crises_per_day"),
             (self.readmissions, "readmission"),
             (self.residents_crises, "care_homes.crises_per_resident_year"),
+            (self.mental_health, "mental_health.crises_per_day"),
         ])
     }
 
@@ -629,6 +769,7 @@ impl Sources {
             (self.residents_crises, "care_homes.crises_per_resident_year"),
             (self.referrals, "community.referrals_per_day"),
             (self.placements, "care_homes.community_placements_per_day"),
+            (self.mental_health, "mental_health.crises_per_day"),
         ])
     }
 }
@@ -671,10 +812,24 @@ pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
         + 2.0 * f.care_home_placements
         + sc.care_homes.community_placements_per_day
         + 4.0 * sources.extra_residents_crises(check)
-        + 3.0;
+        + 3.0
+        + mental_health_events(check);
     let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
     let initial = starting_residents(sc);
     per_day * days + 2.0 * initial
+}
+
+/// Mental health events a day: a crisis at the ED and the end of its
+/// liaison assessment; a referral; a CRHT episode's end; an admission's
+/// deadline, stay end and leaving; a supported accommodation stay's end; a
+/// CRHT opening and a bed change at most a day. 0 without a mental health
+/// system.
+fn mental_health_events(check: &Check) -> f64 {
+    let m = &check.mental_health;
+    if m.ed + m.referrals <= 0.0 {
+        return 0.0;
+    }
+    2.0 * m.ed + m.referrals + m.crht_episodes + 3.0 * m.admissions + m.admissions + 2.0
 }
 
 /// Care home residents at time zero, as the balance counts them (a share of

@@ -139,6 +139,36 @@ metrics! {
     CareHomeAdmissionsPerResidentYear: "care_home_admissions_per_resident_year",
         "admissions per resident-year",
         "Emergency admissions of care home residents per resident-year";
+    MhCrises: "mh_crises", "patients",
+        "Mental health crises: at the ED (readmissions included) and community referrals to CRHT";
+    MhEdAttendances: "mh_ed_attendances", "patients",
+        "Mental health crises at the ED (liaison assessments started)";
+    MhAdmissions: "mh_admissions", "patients",
+        "Mental health decisions to admit";
+    MhAdmissionsAvoidedCrht: "mh_admissions_avoided_crht", "patients",
+        "Mental health admissions with CRHT switched off minus admissions (paired counterfactual)";
+    MhCrhtEpisodes: "mh_crht_episodes", "patients",
+        "CRHT episodes, counted when they start";
+    MhCrhtUtilisation: "mh_crht_utilisation", "share",
+        "Time-averaged CRHT places held / places";
+    MhBedOccupancyMean: "mh_bed_occupancy_mean", "beds",
+        "Time-averaged occupied local mental health beds";
+    MhBedOccupancyShare: "mh_bed_occupancy_share", "share",
+        "Time-averaged occupied local mental health beds over beds available";
+    MhBedWaitsOver12h: "mh_bed_waits_over_12h", "patients",
+        "Mental health decision-to-admit waits over 12 hours";
+    MhOutOfAreaPlacements: "mh_out_of_area_placements", "patients",
+        "Mental health patients placed out of area";
+    MhOutOfAreaBedDays: "mh_out_of_area_bed_days", "bed_days",
+        "Bed days of mental health patients out of area";
+    MhDelayedPatients: "mh_delayed_patients", "patients",
+        "Mental health patients with a wait for supported accommodation or a care home";
+    MhDelayedBedDays: "mh_delayed_bed_days", "bed_days",
+        "Mental health delayed transfers: bed days waiting for supported accommodation or a care home";
+    MhSupportedAccommodationWaitMeanDays: "mh_supported_accommodation_wait_mean_days", "days",
+        "Mean wait for a supported accommodation place";
+    MhReadmissions: "mh_readmissions", "patients",
+        "Mental health readmissions arriving at the ED";
 }
 
 impl Metric {
@@ -233,6 +263,10 @@ series! {
     RehabOccupied: "rehab_occupied", "beds";
     /// Care home places held at 00:00.
     CareHomeResidents: "care_home_residents", "residents";
+    /// Occupied local mental health beds at 00:00.
+    MhBedsOccupied: "mh_beds_occupied", "beds";
+    /// Mental health patients out of area at 00:00.
+    MhOutOfArea: "mh_out_of_area", "patients";
 }
 
 impl Series {

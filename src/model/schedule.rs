@@ -4,7 +4,7 @@
 //! Simulated time is hours after 00:00 on the scenario's start date.
 
 use crate::scenario::calendar::{ClockWindow, Date, Weekday};
-use crate::scenario::{Acute, Demand, OpenDays};
+use crate::scenario::{Acute, CapacityChange, Demand, OpenDays};
 
 const WEEK_HOURS: f64 = 168.0;
 
@@ -311,15 +311,20 @@ impl ArrivalProfile {
 /// Acute beds available on each simulated day (capacity changes applied: from
 /// 00:00 on `from` to 24:00 on `to`, the last listed change winning).
 pub fn beds_by_day(acute: &Acute, start: Date, days: usize) -> Vec<u32> {
+    beds_by_day_of(acute.beds, &acute.capacity_changes, start, days)
+}
+
+/// Beds available on each simulated day from `beds` and dated `changes`
+/// (the rule of [`beds_by_day`], for any bed type).
+pub fn beds_by_day_of(beds: u32, changes: &[CapacityChange], start: Date, days: usize) -> Vec<u32> {
     (0..days)
         .map(|d| {
             let date = start.add_days(d as i64);
-            acute
-                .capacity_changes
+            changes
                 .iter()
                 .rev()
                 .find(|c| c.from <= date && date <= c.to)
-                .map_or(acute.beds, |c| c.beds)
+                .map_or(beds, |c| c.beds)
         })
         .collect()
 }

@@ -26,6 +26,7 @@ mod care_homes;
 mod community;
 mod demand;
 mod emergency;
+mod mental_health;
 mod pru;
 mod rehab;
 
@@ -34,6 +35,7 @@ use care_homes::{CareHomeBed, CareHomes, Placement};
 use community::{Community, CommunityRequest};
 use demand::Arrivals;
 use emergency::FrailtyUnit;
+use mental_health::{MentalHealthState, MhPatient, MhPrepared};
 use pru::Pru;
 use rehab::Rehab;
 
@@ -52,10 +54,16 @@ pub enum Source {
     Placement = 5,
     /// Residents in their care home bed at time zero.
     InitialResident = 6,
+    /// Mental health crises at the ED: their times, then each patient.
+    MhCrisisTimes = 7,
+    MhCrisis = 8,
+    /// Community referrals to CRHT: their times, then each patient.
+    MhReferralTimes = 9,
+    MhReferral = 10,
 }
 
 impl Source {
-    const COUNT: usize = 7;
+    const COUNT: usize = 11;
 }
 
 /// Tag for the stream of a readmission, derived from its patient's key.
@@ -72,6 +80,8 @@ pub struct Prepared {
     pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
     beds_by_day: Vec<u32>,
+    /// The mental health system's calendars; `None` without one.
+    mh: Option<MhPrepared>,
     window: Window,
     /// Simulated hours of the first midnight inside the window.
     first_midnight: f64,
@@ -96,6 +106,8 @@ pub struct Prepared {
 #[derive(Clone, Debug)]
 struct Arm {
     metric: Metric,
+    /// The admissions metric the arm's difference is taken of.
+    counted: Metric,
     service: &'static str,
     prepared: Box<Prepared>,
 }
@@ -104,26 +116,48 @@ impl Arm {
     /// The arms of `scenario`: one per avoidance service that is on.
     fn of(scenario: &Scenario) -> Vec<Arm> {
         let mut arms = Vec::new();
-        let mut arm = |metric, service, off: &dyn Fn(&mut Scenario)| {
+        let mut arm = |metric, counted, service, off: &dyn Fn(&mut Scenario)| {
             let mut sc = scenario.clone();
             off(&mut sc);
             let budget = EventBudget::for_scenario(&sc);
             arms.push(Arm {
                 metric,
+                counted,
                 service,
                 prepared: Box::new(Prepared::without_arms(sc, budget)),
             });
         };
         if scenario.pru.cars > 0 {
-            arm(Metric::AdmissionsAvoidedPru, "the PRU", &|sc| {
-                sc.pru.cars = 0
-            });
+            arm(
+                Metric::AdmissionsAvoidedPru,
+                Metric::Admissions,
+                "the PRU",
+                &|sc| sc.pru.cars = 0,
+            );
         }
         if scenario.frailty_unit.slots > 0 {
             arm(
                 Metric::AdmissionsAvoidedFrailtyUnit,
+                Metric::Admissions,
                 "the frailty unit",
                 &|sc| sc.frailty_unit.slots = 0,
+            );
+        }
+        if scenario
+            .mental_health
+            .as_ref()
+            .is_some_and(|mh| mh.crht.places > 0)
+        {
+            arm(
+                Metric::MhAdmissionsAvoidedCrht,
+                Metric::MhAdmissions,
+                "mental health CRHT",
+                &|sc| {
+                    if let Some(mh) = &mut sc.mental_health {
+                        mh.crht.places = 0;
+                        mh.crht.wait_when_full = false;
+                    }
+                },
             );
         }
         arms
@@ -184,6 +218,7 @@ impl Prepared {
             ),
             arrivals: ArrivalProfile::new(&scenario.demand, start, days),
             beds_by_day: beds_by_day(&scenario.acute, start, days),
+            mh: MhPrepared::new(&scenario, start, days),
             pru_hours,
             window,
             first_midnight,
@@ -289,8 +324,7 @@ impl Prepared {
                     });
                 }
             };
-            result.metrics[arm.metric] =
-                without.metrics[Metric::Admissions] - result.metrics[Metric::Admissions];
+            result.metrics[arm.metric] = without.metrics[arm.counted] - result.metrics[arm.counted];
         }
         Ok(())
     }
@@ -335,6 +369,34 @@ enum Event {
     /// The discharge hours open and the patients waiting for them leave.
     DischargeOpening,
     Midnight,
+    NextMhCrisis,
+    NextMhReferral,
+    MhReadmission {
+        key: StreamKey,
+    },
+    MhLiaisonEnd {
+        patient: u32,
+    },
+    MhCrhtEnd {
+        patient: u32,
+    },
+    MhCrhtOpening,
+    MhOutOfArea {
+        patient: u32,
+        generation: u32,
+    },
+    MhAskPlace {
+        patient: u32,
+    },
+    MhOutOfAreaEnd {
+        patient: u32,
+    },
+    MhSupportedEnd {
+        patient: u32,
+    },
+    MhBedCapacity {
+        day: u32,
+    },
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -346,10 +408,12 @@ enum Timer {
     Placement,
     DischargeOpening,
     Midnight,
+    MhCrisis,
+    MhReferral,
 }
 
 impl Timer {
-    const COUNT: usize = 5;
+    const COUNT: usize = 7;
 }
 
 const NONE: u32 = u32::MAX;
@@ -441,6 +505,14 @@ struct Workspace {
     bed_waits: Vec<f64>,
     /// The patients in an acute bed, in no order (each knows its slot).
     in_bed: Vec<u32>,
+    mh_patients: Vec<MhPatient>,
+    mh_free: Vec<u32>,
+    mh_bed_queue: VecDeque<u32>,
+    mh_crht_queue: VecDeque<u32>,
+    mh_supported_queue: VecDeque<u32>,
+    /// Patients placed out of area with their generation, earliest first
+    /// (only with `repatriate`; entries of patients gone are skipped).
+    mh_out_of_area: VecDeque<(u32, u32)>,
 }
 
 thread_local! {
@@ -464,6 +536,12 @@ impl Workspace {
             care_home_community_queue: VecDeque::with_capacity(64),
             bed_waits: Vec::new(),
             in_bed: Vec::with_capacity(1024),
+            mh_patients: Vec::new(),
+            mh_free: Vec::new(),
+            mh_bed_queue: VecDeque::new(),
+            mh_crht_queue: VecDeque::new(),
+            mh_supported_queue: VecDeque::new(),
+            mh_out_of_area: VecDeque::new(),
         }
     }
 
@@ -490,6 +568,12 @@ impl Workspace {
         ws.care_home_community_queue.clear();
         ws.bed_waits.clear();
         ws.in_bed.clear();
+        ws.mh_patients.clear();
+        ws.mh_free.clear();
+        ws.mh_bed_queue.clear();
+        ws.mh_crht_queue.clear();
+        ws.mh_supported_queue.clear();
+        ws.mh_out_of_area.clear();
         ws
     }
 
@@ -520,6 +604,7 @@ struct Sim<'p, T: Tracer> {
     community: Community,
     rehab: Rehab,
     care_homes: CareHomes,
+    mental_health: MentalHealthState,
 
     // Observations shared by the services.
     counts: Metrics,
@@ -563,6 +648,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
             community: Community::new(places),
             rehab: Rehab::default(),
             care_homes: CareHomes::default(),
+            mental_health: MentalHealthState::new(
+                [
+                    stream(Source::MhCrisisTimes),
+                    stream(Source::MhReferralTimes),
+                ],
+                p.mh.as_ref()
+                    .and_then(|m| m.beds_by_day.first().copied())
+                    .unwrap_or(0),
+            ),
             counts: Metrics::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
@@ -605,12 +699,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 self.at(day as f64 * 24.0, Event::BedCapacity { day: day as u32 });
             }
         }
+        self.start_mental_health_beds();
         if self.p.days_in_window > 0 {
             self.at_timer(Timer::Midnight, self.p.first_midnight, Event::Midnight);
         }
         self.schedule_next_crisis(0.0);
         self.schedule_next_referral(0.0);
         self.schedule_next_placement(0.0);
+        self.start_mental_health_arrivals();
     }
 
     fn run(&mut self) -> Result<(), Stopped> {
@@ -648,6 +744,20 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::BedCapacity { day } => self.on_bed_capacity(t, day),
                 Event::DischargeOpening => self.on_discharge_opening(t),
                 Event::Midnight => self.on_midnight(t),
+                Event::NextMhCrisis => self.on_next_mh_crisis(t),
+                Event::NextMhReferral => self.on_next_mh_referral(t),
+                Event::MhReadmission { key } => self.on_mh_readmission(t, key),
+                Event::MhLiaisonEnd { patient } => self.on_mh_liaison_end(t, patient),
+                Event::MhCrhtEnd { patient } => self.on_crht_end(t, patient),
+                Event::MhCrhtOpening => self.on_crht_opening(t),
+                Event::MhOutOfArea {
+                    patient,
+                    generation,
+                } => self.on_mh_out_of_area(t, patient, generation),
+                Event::MhAskPlace { patient } => self.on_mh_ask_place(t, patient),
+                Event::MhOutOfAreaEnd { patient } => self.on_mh_out_of_area_end(t, patient),
+                Event::MhSupportedEnd { patient } => self.on_mh_supported_end(t, patient),
+                Event::MhBedCapacity { day } => self.on_mh_bed_capacity(t, day),
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
@@ -674,9 +784,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 cause: self.cause(),
             });
         }
-        if self.census.arrived > budget.crises {
+        let crises = self.census.arrived + self.census.mh_arrived;
+        if crises > budget.crises {
             return Err(Stopped::TooManyCrises {
-                crises: self.census.arrived,
+                crises,
                 limit: budget.crises,
                 day,
                 cause: self.cause(),
@@ -693,6 +804,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
             (self.arrivals.residents_crises, Cause::ResidentsCrises),
             (self.arrivals.referrals, Cause::CommunityReferrals),
             (self.arrivals.placements, Cause::CommunityPlacements),
+            (
+                self.mental_health.crises
+                    + self.mental_health.referrals
+                    + self.mental_health.readmissions,
+                Cause::MentalHealth,
+            ),
         ]
         .into_iter()
         .max_by_key(|&(n, _)| n)
@@ -795,6 +912,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.daily[Series::CommunityCaseload.index()].push(self.community.held as f64);
         self.daily[Series::RehabOccupied.index()].push(f64::from(self.rehab.held));
         self.daily[Series::CareHomeResidents.index()].push(f64::from(self.care_homes.held));
+        self.daily[Series::MhBedsOccupied.index()].push(f64::from(self.mental_health.occupied));
+        self.daily[Series::MhOutOfArea.index()].push(f64::from(self.mental_health.out_of_area));
         self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
 
@@ -871,6 +990,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let resident_years = m[Metric::CareHomeOccupancyMean] * hours / (24.0 * 365.0);
         m[Metric::CareHomeAdmissionsPerResidentYear] =
             ratio_or_zero(self.care_homes.admissions as f64, resident_years);
+        self.finish_mental_health(&mut m);
 
         let result = ReplicationResult {
             replication: self.replication,

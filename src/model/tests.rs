@@ -123,6 +123,7 @@ pub(crate) fn borough() -> Scenario {
             p2: 0.08,
         }),
         adults: Some(250_000),
+        mental_health: None,
     }
 }
 

@@ -47,6 +47,10 @@ pub enum Resource {
     PruCar,
     AcuteBed,
     RehabBed,
+    /// A local mental health bed.
+    MhBed,
+    /// A mental health supported accommodation place.
+    SupportedPlace,
 }
 
 /// Receives [`TraceEvent`]s. The unit type ignores them, and a normal run
@@ -78,4 +82,33 @@ pub struct Census {
     /// Left the crisis pathway: home (from the PRU, ED or FAU, or after a
     /// hospital stay, to rehab or to a care home).
     pub left: u64,
+    /// Mental health patients created (crises at the ED, referrals,
+    /// readmissions), and where they are: every one is in exactly one of
+    /// the places below or has left.
+    pub mh_arrived: u64,
+    pub mh_in_liaison: u64,
+    pub mh_waiting_crht: u64,
+    pub mh_in_crht: u64,
+    pub mh_waiting_bed: u64,
+    pub mh_in_bed: u64,
+    pub mh_out_of_area: u64,
+    pub mh_in_supported: u64,
+    /// Left the mental health system: home, to a care home, or at the end
+    /// of supported accommodation.
+    pub mh_left: u64,
+}
+
+impl Census {
+    /// Mental health patients in some place or gone: `mh_arrived` when
+    /// every patient is counted exactly once.
+    pub fn mh_accounted(&self) -> u64 {
+        self.mh_in_liaison
+            + self.mh_waiting_crht
+            + self.mh_in_crht
+            + self.mh_waiting_bed
+            + self.mh_in_bed
+            + self.mh_out_of_area
+            + self.mh_in_supported
+            + self.mh_left
+    }
 }

@@ -163,6 +163,122 @@ impl Converter<'_> {
                 p2: r.p2.0,
             }),
             adults: raw.population.map(|Section(p)| p.adults.0),
+            mental_health: raw
+                .mental_health
+                .map(|m| self.mental_health(Located::at(m, "mental_health")))
+                .transpose()?,
+        })
+    }
+
+    /// Dated bed changes at `path` (`acute.capacity_changes`,
+    /// `mental_health.capacity_changes`), each with `from` <= `to`.
+    fn capacity_changes(
+        &self,
+        raw: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
+        path: &str,
+    ) -> Result<Vec<CapacityChange>> {
+        let mut out = Vec::new();
+        for (i, c) in raw.unwrap_or_default().into_iter().enumerate() {
+            let c = Located::at(c, format!("{path}[{i}]"));
+            let (from, to) = (c.value.0.from.0, c.value.0.to.0);
+            if from > to {
+                return Err(self.invalid(
+                    &c,
+                    format!("expected `from` <= `to`, found from {from} after to {to}"),
+                ));
+            }
+            out.push(CapacityChange {
+                from,
+                to,
+                beds: c.value.0.beds.0,
+            });
+        }
+        Ok(out)
+    }
+
+    fn mental_health(&self, table: Located<Section<RawMentalHealth>>) -> Result<MentalHealth> {
+        let m = table.value.0;
+        let crht_share = Located::at(m.ed_crht_share, "mental_health.ed_crht_share");
+        let sum = m.ed_admit_share.0 + crht_share.value.0;
+        if sum > 1.0 + SUM_TOLERANCE {
+            return Err(self.invalid(
+                &crht_share,
+                format!(
+                    "expected ed_admit_share + ed_crht_share <= 1 (the rest go home), found a \
+                     sum of {sum}"
+                ),
+            ));
+        }
+        let shares = Located::at(m.pathways, "mental_health.pathways");
+        let v = &shares.value.0;
+        let pathways = [v.home.0, v.supported.0, v.care_home.0];
+        let sum: f64 = pathways.iter().sum();
+        if (sum - 1.0).abs() > SUM_TOLERANCE {
+            return Err(self.invalid(
+                &shares,
+                format!(
+                    "expected home + supported + care_home = 1 (within 1e-6), found a sum of {sum}"
+                ),
+            ));
+        }
+        let c = m.crht.0;
+        let when_full = Located::at(c.when_full, "mental_health.crht.when_full");
+        let wait_when_full = match when_full.value.as_str() {
+            "wait" => true,
+            "admit" => false,
+            other => {
+                let mut shown = format!("{other:?}");
+                truncate_for_message(&mut shown);
+                return Err(self.invalid(
+                    &when_full,
+                    format!(
+                        "expected \"admit\" or \"wait\", found {shown}{}",
+                        did_you_mean(other, &["admit", "wait"])
+                    ),
+                ));
+            }
+        };
+        let stay = self.dist(&m.stay, "mental_health.stay")?;
+        let out_of_area_stay = match &m.out_of_area_stay {
+            Some(d) => self.dist(d, "mental_health.out_of_area_stay")?,
+            None => stay.clone(),
+        };
+        Ok(MentalHealth {
+            crises_per_day: m.crises_per_day.0,
+            referrals_per_day: m.referrals_per_day.0,
+            liaison_assessment: self
+                .dist(&m.liaison_assessment, "mental_health.liaison_assessment")?,
+            ed_admit_share: m.ed_admit_share.0,
+            ed_crht_share: crht_share.value.0,
+            beds: m.beds.0,
+            capacity_changes: self
+                .capacity_changes(m.capacity_changes, "mental_health.capacity_changes")?,
+            stay,
+            out_of_area_after_hours: m.out_of_area_after.0,
+            out_of_area_stay,
+            repatriate: m.repatriate.unwrap_or(false),
+            process_delay: m
+                .process_delay
+                .as_ref()
+                .map(|d| self.dist(d, "mental_health.process_delay"))
+                .transpose()?,
+            pathways,
+            crht: Crht {
+                places: c.places.0,
+                open: c.open.0,
+                episode: self.dist(&c.episode, "mental_health.crht.episode")?,
+                escalation_share: c.escalation_share.0,
+                wait_when_full,
+            },
+            supported_places: m.supported_accommodation.0.places.0,
+            supported_stay: self.dist(
+                &m.supported_accommodation.0.stay,
+                "mental_health.supported_accommodation.stay",
+            )?,
+            readmission: m.readmission.map(|Section(r)| MhReadmission {
+                window_hours: r.window.0,
+                share: r.share.0,
+            }),
         })
     }
 
@@ -261,27 +377,8 @@ impl Converter<'_> {
 
     fn acute(&self, a: RawAcute) -> Result<Acute> {
         let discharge_hours: ClockWindow = a.discharge_hours.0;
-        let mut capacity_changes = Vec::new();
-        for (i, c) in a
-            .capacity_changes
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
-            let c = Located::at(c, format!("acute.capacity_changes[{i}]"));
-            let (from, to) = (c.value.0.from.0, c.value.0.to.0);
-            if from > to {
-                return Err(self.invalid(
-                    &c,
-                    format!("expected `from` <= `to`, found from {from} after to {to}"),
-                ));
-            }
-            capacity_changes.push(CapacityChange {
-                from,
-                to,
-                beds: c.value.0.beds.0,
-            });
-        }
+        let capacity_changes =
+            self.capacity_changes(a.capacity_changes, "acute.capacity_changes")?;
         Ok(Acute {
             beds: a.beds.0,
             discharge_hours,

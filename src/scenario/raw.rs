@@ -98,6 +98,8 @@ pub(crate) struct RawFile {
     pub rehab: Section<RawRehab>,
     pub care_homes: Spanned<Section<RawCareHomes>>,
     pub readmission: Option<Section<RawReadmission>>,
+    /// `[mental_health]`: absent means no mental health system.
+    pub mental_health: Option<Spanned<Section<RawMentalHealth>>>,
     pub population: Option<Section<RawPopulation>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
@@ -297,6 +299,59 @@ pub(crate) struct RawReadmission {
     pub p0: Share,
     pub p1: Share,
     pub p2: Share,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMentalHealth {
+    pub crises_per_day: NonNegative,
+    pub referrals_per_day: NonNegative,
+    pub liaison_assessment: RawDist,
+    pub ed_admit_share: Share,
+    pub ed_crht_share: Spanned<Share>,
+    pub beds: Count,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
+    pub stay: RawDist,
+    pub out_of_area_after: Hours,
+    pub out_of_area_stay: Option<RawDist>,
+    pub repatriate: Option<bool>,
+    pub process_delay: Option<RawDist>,
+    pub pathways: Spanned<Section<RawMhShares>>,
+    pub crht: Section<RawCrht>,
+    pub supported_accommodation: Section<RawSupported>,
+    pub readmission: Option<Section<RawMhReadmission>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMhShares {
+    pub home: Share,
+    pub supported: Share,
+    pub care_home: Share,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCrht {
+    pub places: Count,
+    pub open: Window,
+    pub episode: RawDist,
+    pub escalation_share: Share,
+    pub when_full: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSupported {
+    pub places: Count,
+    pub stay: RawDist,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMhReadmission {
+    pub window: Hours,
+    pub share: Share,
 }
 
 // ---------------------------------------------------------------------------

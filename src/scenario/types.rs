@@ -31,6 +31,8 @@ pub struct Scenario {
     /// Adults living in the borough (`population.adults`), for rates per
     /// 100,000 adults; `None` when the scenario does not say.
     pub adults: Option<u32>,
+    /// `[mental_health]`; `None`: no mental health system.
+    pub mental_health: Option<MentalHealth>,
 }
 
 #[derive(Clone, Debug)]
@@ -242,6 +244,61 @@ pub struct Readmission {
     pub p0: f64,
     pub p1: f64,
     pub p2: f64,
+}
+
+/// The adult mental health system (`docs/model.md`, "Mental health").
+#[derive(Clone, Debug)]
+pub struct MentalHealth {
+    pub crises_per_day: f64,
+    pub referrals_per_day: f64,
+    pub liaison_assessment: Dist,
+    pub ed_admit_share: f64,
+    pub ed_crht_share: f64,
+    pub beds: u32,
+    /// In file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
+    pub stay: Dist,
+    pub out_of_area_after_hours: f64,
+    /// `stay` when the file omits it.
+    pub out_of_area_stay: Dist,
+    pub repatriate: bool,
+    /// `None` means zero.
+    pub process_delay: Option<Dist>,
+    /// Shares of home, supported accommodation, care home; they sum to 1.
+    pub pathways: [f64; 3],
+    pub crht: Crht,
+    pub supported_places: u32,
+    pub supported_stay: Dist,
+    pub readmission: Option<MhReadmission>,
+}
+
+/// Where a patient goes from a local mental health bed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MhPathway {
+    Home,
+    Supported,
+    CareHome,
+}
+
+impl MhPathway {
+    pub const ALL: [MhPathway; 3] = [MhPathway::Home, MhPathway::Supported, MhPathway::CareHome];
+}
+
+/// Crisis resolution and home treatment.
+#[derive(Clone, Debug)]
+pub struct Crht {
+    pub places: u32,
+    pub open: ClockWindow,
+    pub episode: Dist,
+    pub escalation_share: f64,
+    /// `when_full = "wait"`: referrals wait; `"admit"`: they are admitted.
+    pub wait_when_full: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MhReadmission {
+    pub window_hours: f64,
+    pub share: f64,
 }
 
 impl Scenario {

@@ -676,10 +676,12 @@ impl LittleTracer {
 impl crate::model::Tracer for LittleTracer {
     fn trace(&mut self, e: TraceEvent) {
         let (start, end) = (self.start, self.end);
+        // Mental health resources are not among these checks.
         let slot = |r: Resource| match r {
-            Resource::PruCar => 0,
-            Resource::AcuteBed => 1,
-            Resource::RehabBed => 2,
+            Resource::PruCar => Some(0),
+            Resource::AcuteBed => Some(1),
+            Resource::RehabBed => Some(2),
+            Resource::MhBed | Resource::SupportedPlace => None,
         };
         let (took, sums) = (&mut self.took, &mut self.sums);
         match e {
@@ -688,7 +690,8 @@ impl crate::model::Tracer for LittleTracer {
                 resource,
                 patient,
             } => {
-                let v = &mut took[slot(resource)];
+                let Some(s) = slot(resource) else { return };
+                let v = &mut took[s];
                 let i = patient as usize;
                 if v.len() <= i {
                     v.resize(i + 1, f64::NAN);
@@ -700,7 +703,7 @@ impl crate::model::Tracer for LittleTracer {
                 resource,
                 patient,
             } => {
-                let s = slot(resource);
+                let Some(s) = slot(resource) else { return };
                 let entered = took[s].get(patient as usize).copied().unwrap_or(f64::NAN);
                 if at >= start && at < end {
                     // NaN (a release never taken) poisons the sum: an

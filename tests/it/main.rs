@@ -14,6 +14,7 @@ mod counterfactual;
 mod distributions;
 mod hostile;
 mod limits;
+mod mental_health;
 mod outputs;
 mod plans;
 mod redteam;

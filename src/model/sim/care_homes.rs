@@ -2,6 +2,7 @@
 //! and from the community, residents' crises (with the red bag scheme
 //! applied in hospital) and the end of a stay.
 
+use super::mental_health::MH_BIT;
 use super::{Event, Sim, Source};
 use crate::engine::{StreamKey, StreamRng};
 use crate::model::observe::{Level, WaitMean};
@@ -96,9 +97,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some(&h), Some(c)) => {
-                    hospital_first || self.ws.patients[h as usize].requested_at <= c.at
-                }
+                (Some(&h), Some(c)) => hospital_first || self.hospital_requested_at(h) <= c.at,
             };
             self.ws.care_home_free.pop();
             self.care_homes.held += 1;
@@ -112,12 +111,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 let Some(patient) = self.ws.care_home_hospital_queue.pop_front() else {
                     unreachable!("the hospital queue has a front")
                 };
-                let wait = t - self.pt(patient).requested_at;
+                let wait = t - self.hospital_requested_at(patient);
                 if window.contains(t) {
                     self.care_homes.waits.record(wait / 24.0);
                 }
-                self.pt(patient).care_home_bed = bed;
-                self.place_granted(t, patient);
+                if patient & MH_BIT != 0 {
+                    self.mh_care_home_granted(t, patient, bed);
+                } else {
+                    self.pt(patient).care_home_bed = bed;
+                    self.place_granted(t, patient);
+                }
             } else {
                 let Some(placement) = self.ws.care_home_community_queue.pop_front() else {
                     unreachable!("the community queue has a front")
@@ -132,6 +135,17 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 let stay = self.sc.care_homes.stay.sample(&mut ch.rng);
                 self.resident_moves_in(t, bed, stay);
             }
+        }
+    }
+
+    /// When a hospital patient in the care home queue asked (an acute
+    /// patient, or a mental health one marked with [`MH_BIT`]).
+    #[inline]
+    fn hospital_requested_at(&self, entry: u32) -> f64 {
+        if entry & MH_BIT != 0 {
+            self.mh_requested_at(entry)
+        } else {
+            self.ws.patients[entry as usize].requested_at
         }
     }
 
