@@ -37,7 +37,7 @@ impl fmt::Display for Notice {
             Notice::Starting(text) => f.write_str(text),
             Notice::Warning(w) => write!(f, "warning: {}", w.message),
             Notice::Unverified { dir, manifest } => {
-                f.write_str(&crate::report::verify::unverified_warning(dir, manifest))
+                f.write_str(&crate::report::readback::unverified_warning(dir, manifest))
             }
             Notice::Replaced { dir, what } => {
                 write!(f, "--force: replaced {}, {what}", dir.display())

@@ -1215,7 +1215,7 @@ pub(crate) fn write_experiment(
         stdout.push_str(&precision_note(p));
     }
     let manifest = &report::ExperimentManifest {
-        files: report::verify::checksums(&files),
+        files: report::readback::checksums(&files),
         ..manifest.clone()
     };
     let experiment_json = report::render_experiment_json(manifest).map_err(io_error(out))?;

@@ -17,7 +17,7 @@ use crate::scenario::calendar::Date;
 use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
 
 use super::RunManifest;
-use super::verify::{self, MAX_VALUE, Num, Records};
+use super::readback::{self, MAX_VALUE, Num, Records};
 use crate::notice::{Notice, Notices};
 
 /// Why a report could not be made from a directory: every variant is a
@@ -128,7 +128,7 @@ impl Head {
             .to_scenario_with_sources()
             .map_err(|e| ReportError::Scenario(Box::new(e)))?;
         let (first_day, days) = if check {
-            let w = verify::check_run_manifest(&manifest, &scenario)
+            let w = readback::check_run_manifest(&manifest, &scenario)
                 .map_err(|m| malformed("run.json", m))?;
             (w.first_day, Some(w.days))
         } else {
@@ -177,7 +177,7 @@ impl RunData {
     /// Reads `run.json`, `summary.csv` and `daily_bands.csv` from `dir`,
     /// trusting none of them: `run.json` must agree with the scenario it
     /// records, every file it lists must have the SHA-256 it records (see
-    /// [`verify`]), and the CSV files are read line by line, each value as
+    /// [`readback`]), and the CSV files are read line by line, each value as
     /// it was written, no further than the rows the run wrote.
     ///
     /// Files without checksums (an older patientflow's) are read as they
@@ -191,19 +191,19 @@ impl RunData {
     pub fn read_with(dir: &Path, notices: &Notices) -> Result<RunData, ReportError> {
         let tampered = |file: &str, message: String| malformed(file, message);
         let run_json =
-            verify::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
+            readback::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
         let head = Head::parse(&run_json, true)?;
         let needed = ["summary.csv", "daily_bands.csv"];
-        match verify::verify_files(dir, "run.json", &head.manifest.files, &needed)
+        match readback::verify_files(dir, "run.json", &head.manifest.files, &needed)
             .map_err(ReportError::Changed)?
         {
-            verify::Verified::Yes => {}
-            verify::Verified::NoChecksums => notices.send(Notice::Unverified {
+            readback::Verified::Yes => {}
+            readback::Verified::NoChecksums => notices.send(Notice::Unverified {
                 dir: dir.to_path_buf(),
                 manifest: "run.json".into(),
             }),
         }
-        let open = |name: &str| verify::open(&dir.join(name)).map_err(|m| tampered(name, m));
+        let open = |name: &str| readback::open(&dir.join(name)).map_err(|m| tampered(name, m));
         let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;
         let daily = parse_daily(open("daily_bands.csv")?, head.first_day, head.days)?;
         Ok(head.with(summary, daily))
@@ -244,7 +244,7 @@ struct SummaryRecord {
     p5: Num,
     p50: Num,
     p95: Num,
-    #[serde(deserialize_with = "verify::count")]
+    #[serde(deserialize_with = "readback::count")]
     n: usize,
 }
 
@@ -318,7 +318,7 @@ fn parse_summary<R: Read>(
 /// A row of `daily_bands.csv` as the file holds it.
 #[derive(Deserialize)]
 struct BandsRecord {
-    #[serde(deserialize_with = "verify::count")]
+    #[serde(deserialize_with = "readback::count")]
     day: usize,
     date: String,
     series: Series,

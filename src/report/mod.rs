@@ -31,10 +31,10 @@ mod outdir;
 mod plans;
 pub mod plans_report;
 pub mod prose;
+pub mod readback;
 pub mod run_report;
 mod table;
 pub mod text_table;
-pub mod verify;
 mod warnings;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
@@ -126,7 +126,7 @@ pub struct RunManifest {
     /// Logical cores the machine offered (`available_parallelism`).
     pub machine_cores: usize,
     /// SHA-256 (lowercase hex) of each data file written beside this
-    /// `run.json` (see [`verify::checksums`]); `merge` and `report DIR`
+    /// `run.json` (see [`readback::checksums`]); `merge` and `report DIR`
     /// check them. Empty in directories written before checksums were kept.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
@@ -552,7 +552,7 @@ pub fn render_run_files_until(
     }
     // run.json records the checksum of every data file beside it.
     let manifest = RunManifest {
-        files: verify::checksums(&files),
+        files: readback::checksums(&files),
         ..manifest.clone()
     };
     let run_json = render_run_json_with(&manifest, options.partial.as_ref())?;

@@ -13,8 +13,8 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use super::cells::push_record;
+use super::readback::{MAX_VALUE, Records, number};
 use super::text_table::{Align, TextTable};
-use super::verify::{MAX_VALUE, Records, number};
 use super::{number_cell, text_cell};
 use crate::model::headlines::COMPARISON;
 use crate::model::metrics::{Metric, Metrics, ReplicationResult, Series};
@@ -328,12 +328,12 @@ pub(crate) fn render_daily_replications_csv_until(
 }
 
 /// The largest value a metric takes: 1 for a share, else
-/// [`MAX_VALUE`](super::verify::MAX_VALUE); every metric is at least 0.
+/// [`MAX_VALUE`](super::readback::MAX_VALUE); every metric is at least 0.
 fn metric_top(m: Metric) -> f64 {
     if m.unit() == "share" {
         1.0
     } else {
-        super::verify::MAX_VALUE
+        super::readback::MAX_VALUE
     }
 }
 

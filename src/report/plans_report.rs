@@ -21,9 +21,9 @@ use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
 use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{estimate_parts, precision_exponent, prose_count, prose_number};
+use super::readback::{Num, Records};
 use super::run_report::per_window;
 use super::text_cell;
-use super::verify::{Num, Records};
 use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
 /// The caveat under the headline figures of a comparison.
@@ -179,7 +179,7 @@ pub fn parse_effects<R: io::Read>(
             )
         })
         .collect();
-    let max = super::verify::MAX_VALUE;
+    let max = super::readback::MAX_VALUE;
     while let Some((line, r)) = records.next_row::<EffectRecord>().map_err(bad)? {
         let plan = plans
             .iter_mut()
@@ -800,9 +800,9 @@ pub fn read_experiment_document(
     dir: &Path,
     notices: &crate::notice::Notices,
 ) -> Result<Document, RebuildError> {
-    use super::verify;
-    let json =
-        verify::read_json(&dir.join(EXPERIMENT_FILE)).map_err(|m| malformed(EXPERIMENT_FILE, m))?;
+    use super::readback;
+    let json = readback::read_json(&dir.join(EXPERIMENT_FILE))
+        .map_err(|m| malformed(EXPERIMENT_FILE, m))?;
     let manifest: ExperimentManifest =
         serde_json::from_str(&json).map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
     if manifest.shard.is_some() {
@@ -813,16 +813,16 @@ pub fn read_experiment_document(
         .into());
     }
     let file = manifest.table_file();
-    match verify::verify_files(dir, EXPERIMENT_FILE, &manifest.files, &[file])
+    match readback::verify_files(dir, EXPERIMENT_FILE, &manifest.files, &[file])
         .map_err(ReportError::Changed)?
     {
-        verify::Verified::Yes => {}
-        verify::Verified::NoChecksums => notices.send(crate::notice::Notice::Unverified {
+        readback::Verified::Yes => {}
+        readback::Verified::NoChecksums => notices.send(crate::notice::Notice::Unverified {
             dir: dir.to_path_buf(),
             manifest: EXPERIMENT_FILE.into(),
         }),
     }
-    let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
+    let reader = readback::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;
     document_of(&manifest, &plans)
 }
