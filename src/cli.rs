@@ -407,7 +407,7 @@ fn run_command(command: Command) -> Result<(), CliError> {
 
 fn validate(args: ValidateArgs) -> Result<(), CliError> {
     if let Some(n) = args.replications {
-        let range = crate::validate::MIN_REPLICATIONS..=crate::validate::MAX_REPLICATIONS;
+        let range = crate::verify::MIN_REPLICATIONS..=crate::verify::MAX_REPLICATIONS;
         if !range.contains(&n) {
             return Err(CliError::Usage(format!(
                 "--replications: expected {} to {} replications, found {n}: the checks compare \
@@ -424,11 +424,11 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
             args.threads
         )));
     }
-    let options = crate::validate::Options {
+    let options = crate::verify::Options {
         dir: args
             .dir
             .clone()
-            .unwrap_or_else(crate::validate::default_dir),
+            .unwrap_or_else(crate::verify::default_dir),
         replications: args.replications,
         threads: args.threads,
         progress: if args.quiet {
@@ -439,17 +439,17 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
     };
     let started = Instant::now();
     let quiet = args.quiet;
-    let checks = crate::validate::run_all(&options, |case| {
+    let checks = crate::verify::run_all(&options, |case| {
         if !quiet {
             eprintln!("case {case}");
         }
     })
     .map_err(|e| match e {
-        crate::validate::ValidateError::Scenario(s) => CliError::Scenario(s),
-        crate::validate::ValidateError::Run(r) => CliError::Run(r),
-        crate::validate::ValidateError::Usage(u) => CliError::Usage(u),
+        crate::verify::VerifyError::Scenario(s) => CliError::Scenario(s),
+        crate::verify::VerifyError::Run(r) => CliError::Run(r),
+        crate::verify::VerifyError::Usage(u) => CliError::Usage(u),
     })?;
-    print!("{}", crate::validate::format_table(&checks));
+    print!("{}", crate::verify::format_table(&checks));
     let failed = checks.iter().filter(|c| !c.passed()).count();
     println!(
         "{} of {} checks passed ({:.1} s). Mean checks pass when |theory - mean| <= {} standard errors \
@@ -457,7 +457,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
         checks.len() - failed,
         checks.len(),
         started.elapsed().as_secs_f64(),
-        crate::validate::STANDARD_ERRORS
+        crate::verify::STANDARD_ERRORS
     );
     if failed > 0 {
         return Err(CliError::VerificationFailed {

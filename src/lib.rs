@@ -60,4 +60,4 @@ pub mod report;
 pub mod scenario;
 pub mod signals;
 pub mod stats;
-pub mod validate;
+pub mod verify;

@@ -1,5 +1,10 @@
 //! Verification against queueing theory: `patientflow validate`.
 //!
+//! The command is named `validate` for users (it is what they type, and
+//! what `docs/validation.md` and `scenarios/validation/` are named after);
+//! the module is named `verify`, because it verifies the model against
+//! theory, while validating input is `scenario`'s work.
+//!
 //! Each case is a real scenario file in `scenarios/validation/`, loaded with
 //! [`scenario::load`] and run through [`experiment`] exactly as `patientflow
 //! run` runs a plan, with a fixed seed. Most compare a model output with a
@@ -82,7 +87,7 @@ impl Check {
 
 /// Errors that stop verification before a verdict.
 #[derive(Debug, thiserror::Error)]
-pub enum ValidateError {
+pub enum VerifyError {
     /// A case's scenario file is missing or wrong.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
@@ -132,7 +137,7 @@ pub const CASE_FILES: [&str; 10] = [
 pub fn run_all(
     options: &Options,
     mut on_case: impl FnMut(&str),
-) -> Result<Vec<Check>, ValidateError> {
+) -> Result<Vec<Check>, VerifyError> {
     let runner = Runner { options };
     let mut checks = Vec::new();
     for (file, label) in [
@@ -193,7 +198,7 @@ impl Loaded {
 }
 
 impl Runner<'_> {
-    fn load(&self, file: &str) -> Result<Loaded, ValidateError> {
+    fn load(&self, file: &str) -> Result<Loaded, VerifyError> {
         let sets: Vec<String> = self
             .options
             .replications
@@ -204,7 +209,7 @@ impl Runner<'_> {
         let loaded = scenario::load(&path, &sets)?;
         let n = loaded.scenario.replications;
         if !(MIN_REPLICATIONS..=MAX_REPLICATIONS).contains(&n) {
-            return Err(ValidateError::Usage(format!(
+            return Err(VerifyError::Usage(format!(
                 "{}: a verification case needs {MIN_REPLICATIONS} to {MAX_REPLICATIONS} \
                  replications (a standard error over replications), found {n}",
                 path.display()
@@ -217,7 +222,7 @@ impl Runner<'_> {
         })
     }
 
-    fn run(&self, l: &Loaded) -> Result<Vec<ReplicationResult>, ValidateError> {
+    fn run(&self, l: &Loaded) -> Result<Vec<ReplicationResult>, VerifyError> {
         Ok(experiment::run_replications(
             &l.prepared,
             &l.replications,
@@ -229,7 +234,7 @@ impl Runner<'_> {
     fn run_traced(
         &self,
         l: &Loaded,
-    ) -> Result<Vec<(ReplicationResult, Vec<TraceEvent>)>, ValidateError> {
+    ) -> Result<Vec<(ReplicationResult, Vec<TraceEvent>)>, VerifyError> {
         Ok(experiment::run_replications_traced(
             &l.prepared,
             &l.replications,
@@ -241,7 +246,7 @@ impl Runner<'_> {
 
     // ----- 1, 2: Erlang B -------------------------------------------------
 
-    fn erlang_b_pru(&self, file: &str, label: &str) -> Result<Check, ValidateError> {
+    fn erlang_b_pru(&self, file: &str, label: &str) -> Result<Check, VerifyError> {
         let l = self.load(file)?;
         let sc = l.scenario();
         let per_hour = sc.demand.crises_per_day / 24.0 * sc.pru.eligible_share;
@@ -264,7 +269,7 @@ impl Runner<'_> {
         })
     }
 
-    fn erlang_b_frailty_unit(&self) -> Result<Check, ValidateError> {
+    fn erlang_b_frailty_unit(&self) -> Result<Check, VerifyError> {
         let l = self.load("erlang-b-frailty-unit.toml")?;
         let sc = l.scenario();
         let per_hour = sc.demand.crises_per_day / 24.0 * sc.demand.frail_share;
@@ -292,7 +297,7 @@ impl Runner<'_> {
 
     // ----- 3: M/G/infinity --------------------------------------------------
 
-    fn mg_infinity_beds(&self) -> Result<Vec<Check>, ValidateError> {
+    fn mg_infinity_beds(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("mg-infinity-beds.toml")?;
         let sc = l.scenario();
         let per_hour = sc.demand.crises_per_day / 24.0 * sc.ed.other_admit_share;
@@ -344,7 +349,7 @@ impl Runner<'_> {
 
     // ----- 4: Erlang C ----------------------------------------------------------
 
-    fn erlang_c_community(&self) -> Result<Vec<Check>, ValidateError> {
+    fn erlang_c_community(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("erlang-c-community.toml")?;
         let sc = l.scenario();
         let c = sc.community.teams * sc.community.caseload_per_team;
@@ -386,7 +391,7 @@ impl Runner<'_> {
 
     // ----- 5: Little's law ---------------------------------------------------------
 
-    fn little_baseline(&self) -> Result<Vec<Check>, ValidateError> {
+    fn little_baseline(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("little-baseline.toml")?;
         let sc = l.scenario();
         let (start, end) = l.window();
@@ -465,7 +470,7 @@ impl Runner<'_> {
 
     // ----- 6: time-varying demand ------------------------------------------------
 
-    fn time_varying_demand(&self) -> Result<Vec<Check>, ValidateError> {
+    fn time_varying_demand(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("time-varying-demand.toml")?;
         let sc = l.scenario();
         let (start, end) = l.window();
@@ -517,7 +522,7 @@ impl Runner<'_> {
 
     // ----- 7: strict priority ---------------------------------------------------------
 
-    fn strict_priority(&self) -> Result<Vec<Check>, ValidateError> {
+    fn strict_priority(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("strict-priority-community.toml")?;
         let priority = l.scenario().community.priority;
         let results = self.run_traced(&l)?;
@@ -555,7 +560,7 @@ impl Runner<'_> {
 
     // ----- 8: capacity changes ----------------------------------------------------------
 
-    fn capacity_changes(&self) -> Result<Vec<Check>, ValidateError> {
+    fn capacity_changes(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("capacity-changes-beds.toml")?;
         let sc = l.scenario();
         let (_, end) = l.window();
