@@ -425,10 +425,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
         )));
     }
     let options = crate::verify::Options {
-        dir: args
-            .dir
-            .clone()
-            .unwrap_or_else(crate::verify::default_dir),
+        dir: args.dir.clone().unwrap_or_else(crate::verify::default_dir),
         replications: args.replications,
         threads: args.threads,
         progress: if args.quiet {

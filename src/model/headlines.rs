@@ -65,7 +65,7 @@ pub struct Effect {
 
 /// A headline metric and the views that show it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Headline {
+pub struct HeadlineMetric {
     pub metric: Metric,
     /// In a run's terminal summary table.
     pub summary: bool,
@@ -75,8 +75,8 @@ pub struct Headline {
     pub comparison: Option<Effect>,
 }
 
-const fn h(metric: Metric, summary: bool, run_sentences: bool) -> Headline {
-    Headline {
+const fn h(metric: Metric, summary: bool, run_sentences: bool) -> HeadlineMetric {
+    HeadlineMetric {
         metric,
         summary,
         run_sentences,
@@ -84,7 +84,7 @@ const fn h(metric: Metric, summary: bool, run_sentences: bool) -> Headline {
     }
 }
 
-impl Headline {
+impl HeadlineMetric {
     /// This headline, also a headline of a comparison.
     const fn compared(
         self,
@@ -93,8 +93,8 @@ impl Headline {
         direction: Direction,
         noun: &'static str,
         unit_words: &'static str,
-    ) -> Headline {
-        Headline {
+    ) -> HeadlineMetric {
+        HeadlineMetric {
             comparison: Some(Effect {
                 position,
                 label,
@@ -109,7 +109,7 @@ impl Headline {
 
 /// Every headline metric, in the order of a run's terminal summary.
 #[rustfmt::skip]
-pub const HEADLINES: [Headline; 20] = [
+pub const HEADLINES: [HeadlineMetric; 20] = [
     //  metric                                 summary run_sentences
     h(Metric::Admissions,                      true,  true).compared(
         0, "admissions avoided", AVOIDED, "emergency admissions", "admissions"),
