@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::metrics::ReplicationResult;
-use crate::report::readback::{self, Window};
+use crate::report::readback::{self, SeriesDays};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
@@ -102,7 +102,7 @@ pub fn merge(
 /// Reads a shard's `run.json` and holds it to the scenario it records
 /// (see [`readback::check_run_manifest`]); returns it with the window its
 /// files cover.
-fn read_run_manifest(dir: &Path) -> Result<(RunManifest, Window), ExperimentError> {
+fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), ExperimentError> {
     let path = dir.join("run.json");
     let text = read(&path)?;
     let err = |m: String| ExperimentError::Merge(format!("{}: {m}", path.display()));
@@ -167,7 +167,7 @@ pub(crate) fn merge_runs(
     command_line: Vec<String>,
     notices: &Notices,
 ) -> Result<(RunManifest, Vec<ReplicationResult>), ExperimentError> {
-    let (manifests, windows): (Vec<RunManifest>, Vec<Window>) = dirs
+    let (manifests, windows): (Vec<RunManifest>, Vec<SeriesDays>) = dirs
         .iter()
         .map(|d| read_run_manifest(d))
         .collect::<Result<Vec<_>, _>>()?

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
-use super::observe::{Level, Window};
+use super::observe::{Level, StatsWindow};
 use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
@@ -72,7 +72,7 @@ pub struct Prepared {
     pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
     beds_by_day: Vec<u32>,
-    window: Window,
+    window: StatsWindow,
     /// Simulated hours of the first midnight inside the window.
     first_midnight: f64,
     /// Midnights inside the window: the length of each daily series.
@@ -157,7 +157,7 @@ impl Prepared {
     /// that read no metric (the warm-up analysis, benchmarks).
     pub fn without_arms(scenario: Scenario, event_budget: EventBudget) -> Prepared {
         let start = scenario.start_date;
-        let window = Window {
+        let window = StatsWindow {
             start: scenario.warm_up_hours,
             end: scenario.warm_up_hours + scenario.horizon_hours,
         };
