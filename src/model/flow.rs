@@ -578,11 +578,11 @@ pub fn offered_load(sc: &Scenario) -> Check {
     }
 }
 
-/// The arrivals a day of each source of work, with the care home
-/// residents' crises at the larger of the initial and the steady-state
-/// occupancy (a run starts with its initial residents, and many more of them
-/// than the steady state would keep take a while to leave).
-pub(crate) struct Sources {
+/// The arrivals a day (patients per day) of each source of work, with the
+/// care home residents' crises at the larger of the initial and the
+/// steady-state occupancy (a run starts with its initial residents, and many
+/// more of them than the steady state would keep take a while to leave).
+pub(crate) struct ArrivalRates {
     new_crises: f64,
     readmissions: f64,
     residents_crises: f64,
@@ -590,12 +590,12 @@ pub(crate) struct Sources {
     placements: f64,
 }
 
-impl Sources {
-    pub(crate) fn new(sc: &Scenario, check: &Check) -> Sources {
+impl ArrivalRates {
+    pub(crate) fn new(sc: &Scenario, check: &Check) -> ArrivalRates {
         let f = &check.flows;
         let initial = starting_residents(sc);
         let initial_crises = initial * sc.care_homes.crises_per_resident_year / 365.0;
-        Sources {
+        ArrivalRates {
             new_crises: sc.demand.crises_per_day,
             readmissions: f.readmissions,
             residents_crises: f.residents_crises.max(initial_crises),
@@ -662,7 +662,7 @@ pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
         return f64::INFINITY;
     }
     let f = &check.flows;
-    let sources = Sources::new(sc, check);
+    let sources = ArrivalRates::new(sc, check);
     let per_day = f.crises
         + f.pru_visits
         + f.fau_assessed

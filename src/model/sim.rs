@@ -43,7 +43,7 @@ use rehab::Rehab;
 /// has a stream of its own keyed by (source, arrival index).
 #[derive(Clone, Copy, Debug)]
 #[repr(u32)]
-pub enum Source {
+pub enum StreamSource {
     CrisisTimes = 0,
     Crisis = 1,
     ReferralTimes = 2,
@@ -54,7 +54,7 @@ pub enum Source {
     InitialResident = 6,
 }
 
-impl Source {
+impl StreamSource {
     const COUNT: usize = 7;
 }
 
@@ -504,8 +504,8 @@ struct Sim<'p, T: Tracer> {
     events: u64,
     /// The storage that grows as the replication runs.
     ws: Workspace,
-    /// Per-source stream families, indexed by `Source as usize`.
-    families: [StreamFamily; Source::COUNT],
+    /// Per-source stream families, indexed by `StreamSource as usize`.
+    families: [StreamFamily; StreamSource::COUNT],
 
     // Each service's state, in its own module.
     arrivals: Arrivals,
@@ -527,7 +527,7 @@ struct Sim<'p, T: Tracer> {
 impl<'p, T: Tracer> Sim<'p, T> {
     fn new(p: &'p Prepared, replication: u32, tracer: T, mut ws: Workspace) -> Sim<'p, T> {
         let sc = &p.scenario;
-        let stream = |source: Source| {
+        let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
         let places = sc.community_places();
@@ -548,9 +548,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
             ws,
             families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
             arrivals: Arrivals::new([
-                stream(Source::CrisisTimes),
-                stream(Source::ReferralTimes),
-                stream(Source::PlacementTimes),
+                stream(StreamSource::CrisisTimes),
+                stream(StreamSource::ReferralTimes),
+                stream(StreamSource::PlacementTimes),
             ]),
             pru: Pru::default(),
             fau: FrailtyUnit::default(),
