@@ -50,6 +50,8 @@
 //! assert_eq!(again[0].metrics[Metric::Admissions], admissions[1]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod engine;
 pub mod experiment;

@@ -23,9 +23,9 @@
 
 mod atomic;
 mod cells;
-pub mod charts;
+pub(crate) mod charts;
 pub mod data;
-pub mod document;
+pub(crate) mod document;
 pub mod escape;
 mod outdir;
 mod plans;
