@@ -29,7 +29,7 @@ pub(crate) mod document;
 pub mod escape;
 mod outdir;
 mod plans;
-pub mod plans_report;
+pub(crate) mod plans_report;
 pub mod prose;
 pub mod readback;
 pub mod run_report;

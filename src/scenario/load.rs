@@ -29,6 +29,7 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// A scenario loaded from a file, with the resolved document it came from.
 #[derive(Clone, Debug)]
 pub struct LoadedScenario {
+    /// The validated scenario, ready to prepare and run.
     pub scenario: Scenario,
     /// The file given.
     pub path: PathBuf,
@@ -85,9 +86,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// One entry of a table taken out of a document with [`ScenarioDoc::take_table`].
 #[derive(Clone, Debug)]
 pub struct DocEntry {
+    /// The entry's key in the table (in `[sweep]`, a quoted scenario key such
+    /// as `"pru.cars"`, one key).
     pub key: String,
     /// Where the key was written.
     pub key_origin: Origin,
+    /// The value: where it was written and its text.
     pub value: Node,
 }
 
