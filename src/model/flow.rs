@@ -77,6 +77,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as the `check` table prints it.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Ok => "ok",
@@ -92,6 +93,7 @@ impl Verdict {
 pub struct ServiceLoad {
     /// As the run names it when its queue overflows.
     pub service: &'static str,
+    /// Whether the service turns patients away or makes them wait.
     pub kind: ServiceKind,
     /// Mean places that demand would hold (erlangs); for a loss service,
     /// during its opening hours.
@@ -115,6 +117,7 @@ impl ServiceLoad {
         }
     }
 
+    /// The verdict on this service's [`utilisation`](Self::utilisation).
     pub fn verdict(&self) -> Verdict {
         // NaN (a divergent balance) fails every comparison: overloaded.
         let u = self.utilisation();
@@ -133,11 +136,17 @@ impl ServiceLoad {
 pub struct Flows {
     /// Every source: new crises, residents' crises, readmissions.
     pub crises: f64,
+    /// Crises of care home residents in their beds.
     pub residents_crises: f64,
+    /// Readmissions (return crises after leaving hospital).
     pub readmissions: f64,
+    /// PRU visits.
     pub pru_visits: f64,
+    /// Emergency department attendances.
     pub ed_attendances: f64,
+    /// Patients assessed in the frailty unit.
     pub fau_assessed: f64,
+    /// Emergency admissions to acute beds.
     pub admissions: f64,
     /// Non-resident admissions leaving on P0..P3.
     pub pathway: [f64; 4],
@@ -152,7 +161,9 @@ pub struct Flows {
 /// The result of [`offered_load`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
+    /// The offered load on each service, in the order `check` prints them.
     pub services: Vec<ServiceLoad>,
+    /// The expected flows behind them.
     pub flows: Flows,
     /// False when readmissions make the balance diverge.
     pub converged: bool,

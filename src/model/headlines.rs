@@ -22,7 +22,9 @@ pub enum Direction {
     /// after the noun ("admissions avoided"), `present` the verb of a
     /// plan ("avoids the most").
     Reduction {
+        /// The word after the noun ("avoided").
         past: &'static str,
+        /// The verb of a plan ("avoids the most").
         present: &'static str,
     },
     /// Plan minus baseline ("bed occupancy change").
@@ -56,6 +58,7 @@ pub struct Effect {
     pub position: usize,
     /// The row's name in tables and chart titles ("admissions avoided").
     pub label: &'static str,
+    /// Which way round the effect is stated.
     pub direction: Direction,
     /// What is counted, in a sentence ("emergency admissions").
     pub noun: &'static str,
@@ -66,6 +69,7 @@ pub struct Effect {
 /// A headline metric and the views that show it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HeadlineMetric {
+    /// The metric.
     pub metric: Metric,
     /// In a run's terminal summary table.
     pub summary: bool,
@@ -143,7 +147,9 @@ pub const HEADLINES: [HeadlineMetric; 20] = [
 /// A headline of a comparison: its metric and words.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Compared {
+    /// The metric.
     pub metric: Metric,
+    /// How the comparison states its effect.
     pub effect: Effect,
 }
 

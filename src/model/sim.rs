@@ -44,11 +44,17 @@ use rehab::Rehab;
 #[derive(Clone, Copy, Debug)]
 #[repr(u32)]
 pub enum StreamSource {
+    /// Arrival times of new crises.
     CrisisTimes = 0,
+    /// Each new crisis patient's own stream, by arrival index.
     Crisis = 1,
+    /// Arrival times of GP referrals to community nursing.
     ReferralTimes = 2,
+    /// Each GP referral's own stream, by arrival index.
     Referral = 3,
+    /// Arrival times of care home placements from the community.
     PlacementTimes = 4,
+    /// Each community placement's own stream, by arrival index.
     Placement = 5,
     /// Residents in their care home bed at time zero.
     InitialResident = 6,
@@ -65,6 +71,7 @@ const READMISSION_TAG: u64 = 0x5245_4144_4d49_5400;
 /// the arrival profile, the bed calendar. Built once per run.
 #[derive(Clone, Debug)]
 pub struct Prepared {
+    /// The scenario it was prepared from.
     pub scenario: Scenario,
     pru_hours: WeeklySchedule,
     fau_hours: WeeklySchedule,
