@@ -28,7 +28,9 @@ pub const MAX_RESULTS_BYTES: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
 /// Why a run was refused before starting: the key to change and the reason.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TooLarge {
+    /// The scenario key to change (`scenario.replications`, ...).
     pub key: &'static str,
+    /// Why the run was refused, with the figures.
     pub message: String,
 }
 

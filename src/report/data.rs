@@ -27,12 +27,19 @@ pub enum ReportError {
     /// A file the report needs is missing or unreadable.
     #[error("cannot read {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     /// A file is there but not as `patientflow run` writes it.
     #[error("{file}: {message}")]
-    Malformed { file: String, message: String },
+    Malformed {
+        /// The file's name in the directory.
+        file: String,
+        /// What is wrong, with the line and column where there are some.
+        message: String,
+    },
     /// A file is not the one its manifest's checksum records, or cannot
     /// be checked: the message names it.
     #[error("{0}")]
@@ -52,32 +59,49 @@ fn malformed(file: &str, message: String) -> ReportError {
 /// One row of `summary.csv`. Undefined cells are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
+    /// The metric, in its unit ([`Metric::unit`]) like every value below.
     pub metric: Metric,
+    /// Mean over replications.
     pub mean: f64,
+    /// Standard deviation over replications.
     pub sd: f64,
+    /// Low end of the 95% confidence interval of the mean (Student t).
     pub ci95_low: f64,
+    /// High end of the 95% confidence interval of the mean.
     pub ci95_high: f64,
+    /// 5th percentile over replications.
     pub p5: f64,
+    /// Median over replications.
     pub p50: f64,
+    /// 95th percentile over replications.
     pub p95: f64,
+    /// Replications whose values were used.
     pub n: usize,
 }
 
 /// A daily series summarised over replications, one entry per day.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DailyBands {
+    /// The series, in its unit like every value below.
     pub series: Series,
+    /// Mean over replications, by day.
     pub mean: Vec<f64>,
+    /// 5th percentile over replications, by day.
     pub p5: Vec<f64>,
+    /// 25th percentile, by day.
     pub p25: Vec<f64>,
+    /// Median, by day.
     pub p50: Vec<f64>,
+    /// 75th percentile, by day.
     pub p75: Vec<f64>,
+    /// 95th percentile, by day.
     pub p95: Vec<f64>,
 }
 
 /// Everything in a run's output directory that a report uses.
 #[derive(Clone, Debug)]
 pub struct RunData {
+    /// `run.json`.
     pub manifest: RunManifest,
     /// `summary.csv`, in file order.
     pub summary: Vec<SummaryRow>,

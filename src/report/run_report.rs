@@ -21,7 +21,9 @@ use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 /// is one of them (tests hold the sentences to this).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeadlineSentence {
+    /// The sentence as the report prints it.
     pub text: String,
+    /// The metrics it cites, in order.
     pub metrics: Vec<Metric>,
 }
 

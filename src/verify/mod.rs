@@ -48,7 +48,9 @@ pub const CHI_SQUARE_LEVEL: f64 = 0.999;
 pub struct Check {
     /// The case, numbered as in the issue and `docs/validation.md`.
     pub case: String,
+    /// What is compared, in words (a metric, a probability, a rule).
     pub quantity: String,
+    /// The comparison and its numbers.
     pub outcome: Outcome,
 }
 
@@ -57,19 +59,33 @@ pub struct Check {
 pub enum Outcome {
     /// The mean over replications against an exact value: passes when
     /// `|theory - mean| <= 4 SE`.
-    Mean { theory: f64, summary: Summary },
+    Mean {
+        /// The exact value from theory, in the quantity's unit.
+        theory: f64,
+        /// The simulated values over replications.
+        summary: Summary,
+    },
     /// A goodness-of-fit statistic on pooled counts: passes when at most
     /// `limit` (the 0.999 quantile of chi-square with `df` degrees of freedom).
     ChiSquare {
+        /// The chi-square statistic.
         statistic: f64,
+        /// Degrees of freedom.
         df: usize,
+        /// The 0.999 quantile it must not pass.
         limit: f64,
     },
     /// Violations of an exact rule among `checked` occasions: passes with none.
-    Rule { violations: u64, checked: u64 },
+    Rule {
+        /// Occasions that broke the rule.
+        violations: u64,
+        /// Occasions checked.
+        checked: u64,
+    },
 }
 
 impl Check {
+    /// Whether the check passed, by its outcome's rule above.
     pub fn passed(&self) -> bool {
         match &self.outcome {
             Outcome::Mean { theory, summary } => {
@@ -91,6 +107,8 @@ pub enum VerifyError {
     /// A case's scenario file is missing or wrong.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A case's run failed (its threads did not start, or a replication
+    /// stopped).
     #[error("{0}")]
     Run(#[from] RunError),
     /// A case would have too few or too many replications (exit 2).
@@ -115,6 +133,7 @@ pub struct Options {
     pub replications: Option<u32>,
     /// Worker threads (0: one per core). Results do not depend on it.
     pub threads: usize,
+    /// Whether to draw a progress bar for each case.
     pub progress: Progress,
 }
 
