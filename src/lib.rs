@@ -14,12 +14,8 @@
 //!
 //! # Layers
 //!
-//! - [`engine`]: the event list and random streams (knows nothing of hospitals);
-//! - [`model`]: the patient flow model, one replication at a time, and its metrics;
-//! - [`scenario`]: TOML scenario files to a validated [`scenario::Scenario`];
-//! - [`experiment`]: replications in parallel, comparisons, sweeps, shards;
-//! - [`stats`]: percentiles, confidence intervals, warm-up statistics;
-//! - [`report`]: CSV, JSON, the terminal table and the reports.
+//! The modules, what each owns and how they depend on one another are
+//! described once, in `docs/architecture.md`.
 //!
 //! # Example
 //!

@@ -19,7 +19,8 @@
 //! text of `run.json`, `summary.csv` and `daily_bands.csv` only ([`RunData`]), both
 //! by a run and by [`rebuild_report`], so the two give the same bytes. A
 //! comparison or sweep's report is built likewise from the text of
-//! `experiment.json` and `comparison.csv` / `sweep.csv` ([`plans_report`]).
+//! `experiment.json` and `comparison.csv` / `sweep.csv`
+//! ([`experiment_report_files`]).
 
 mod atomic;
 mod cells;
