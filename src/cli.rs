@@ -4,7 +4,7 @@
 //! or a replication past a bound: its queue, event budget or crisis limit;
 //! 130: interrupted).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -22,13 +22,13 @@ use crate::scenario::ScenarioError;
 /// emergency admissions and delayed transfers of care.
 #[derive(Debug, Parser)]
 #[command(name = "patientflow", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the replications of a scenario and write summary.csv,
     /// replications.csv, daily.csv, run.json and the report (report.html,
     /// report.md, charts/*.svg).
@@ -61,13 +61,13 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// An output directory written by `patientflow run`.
     pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Replications for every case (default: each case file's own).
     #[arg(long, value_name = "N")]
     pub replications: Option<u32>,
@@ -83,7 +83,7 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Change one scenario key, as for `run` (`--set pru.cars=2`). Repeatable.
@@ -92,7 +92,7 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     #[command(flatten)]
@@ -112,7 +112,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The baseline scenario file.
     pub baseline: PathBuf,
     /// One or more plan files; each runs with the baseline's seed and
@@ -131,7 +131,7 @@ pub struct CompareArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct SweepArgs {
+pub(crate) struct SweepArgs {
     /// The sweep file: a scenario with a `[sweep]` table of dotted keys and
     /// the values to try.
     pub sweep: PathBuf,
@@ -147,7 +147,7 @@ pub struct SweepArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct WarmupArgs {
+pub(crate) struct WarmupArgs {
     /// The scenario file.
     pub scenario: PathBuf,
     /// Days to simulate from empty (the scenario's warm-up is set to 0).
@@ -165,7 +165,7 @@ pub struct WarmupArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The shard directories (of one `run`, `compare` or `sweep`).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
@@ -176,7 +176,7 @@ pub struct MergeArgs {
 
 /// Flags of every command that runs scenarios.
 #[derive(Debug, clap::Args)]
-pub struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// Replications to run (overrides `scenario.replications`).
     #[arg(long, value_name = "N")]
     pub replications: Option<u32>,
@@ -207,7 +207,7 @@ pub struct CommonArgs {
 
 /// How many replications, and which.
 #[derive(Debug, clap::Args)]
-pub struct ControlArgs {
+pub(crate) struct ControlArgs {
     /// Add replications in batches until the 95% CI half-width of every
     /// headline metric is within this share of its mean (0.05: ±5%).
     #[arg(long, value_name = "P")]
@@ -271,16 +271,11 @@ fn parse_metric(name: &str) -> Result<Metric, String> {
 
 /// A failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Usage(String),
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
     #[error("{0}")]
     Run(#[from] experiment::RunError),
     #[error("{0}")]
@@ -289,15 +284,9 @@ pub enum CliError {
     Report(#[from] report::RebuildError),
     #[error("{failed} of {total} verification checks failed")]
     VerificationFailed { failed: usize, total: usize },
-    /// A run too large for memory or time, refused before it started.
-    #[error("{0}")]
-    TooLarge(String),
     /// `check` found a queueing service overloaded.
     #[error("{0}")]
     Overloaded(String),
-    /// Ctrl-C.
-    #[error("{0}")]
-    Interrupted(String),
 }
 
 impl CliError {
@@ -309,14 +298,11 @@ impl CliError {
         match self {
             CliError::Scenario(_)
             | CliError::Usage(_)
-            | CliError::TooLarge(_)
             | CliError::Report(report::RebuildError::Input(_)) => 2,
             CliError::Overloaded(_) => 3,
-            CliError::Interrupted(_) => 130,
             CliError::Run(RunError::Stopped { reason, .. }) => reason.exit_code(),
             CliError::Experiment(e) => e.exit_code(),
-            CliError::Io { .. }
-            | CliError::Run(_)
+            CliError::Run(_)
             | CliError::Report(report::RebuildError::Write(_))
             | CliError::VerificationFailed { .. } => 1,
         }
@@ -407,7 +393,7 @@ fn run_command(command: Command) -> Result<(), CliError> {
 
 fn validate(args: ValidateArgs) -> Result<(), CliError> {
     if let Some(n) = args.replications {
-        let range = crate::validate::MIN_REPLICATIONS..=crate::validate::MAX_REPLICATIONS;
+        let range = crate::verify::MIN_REPLICATIONS..=crate::verify::MAX_REPLICATIONS;
         if !range.contains(&n) {
             return Err(CliError::Usage(format!(
                 "--replications: expected {} to {} replications, found {n}: the checks compare \
@@ -424,11 +410,8 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
             args.threads
         )));
     }
-    let options = crate::validate::Options {
-        dir: args
-            .dir
-            .clone()
-            .unwrap_or_else(crate::validate::default_dir),
+    let options = crate::verify::Options {
+        dir: args.dir.clone().unwrap_or_else(crate::verify::default_dir),
         replications: args.replications,
         threads: args.threads,
         progress: if args.quiet {
@@ -439,17 +422,17 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
     };
     let started = Instant::now();
     let quiet = args.quiet;
-    let checks = crate::validate::run_all(&options, |case| {
+    let checks = crate::verify::run_all(&options, |case| {
         if !quiet {
             eprintln!("case {case}");
         }
     })
     .map_err(|e| match e {
-        crate::validate::ValidateError::Scenario(s) => CliError::Scenario(s),
-        crate::validate::ValidateError::Run(r) => CliError::Run(r),
-        crate::validate::ValidateError::Usage(u) => CliError::Usage(u),
+        crate::verify::VerifyError::Scenario(s) => CliError::Scenario(s),
+        crate::verify::VerifyError::Run(r) => CliError::Run(r),
+        crate::verify::VerifyError::Usage(u) => CliError::Usage(u),
     })?;
-    print!("{}", crate::validate::format_table(&checks));
+    print!("{}", crate::verify::format_table(&checks));
     let failed = checks.iter().filter(|c| !c.passed()).count();
     println!(
         "{} of {} checks passed ({:.1} s). Mean checks pass when |theory - mean| <= {} standard errors \
@@ -457,7 +440,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
         checks.len() - failed,
         checks.len(),
         started.elapsed().as_secs_f64(),
-        crate::validate::STANDARD_ERRORS
+        crate::verify::STANDARD_ERRORS
     );
     if failed > 0 {
         return Err(CliError::VerificationFailed {
@@ -472,11 +455,6 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
 fn finish(done: experiment::Finished) -> Result<(), CliError> {
     print!("{}", report::escape::terminal(&done.stdout));
     Ok(())
-}
-
-/// The default output directory: `outputs/<file stem>/`.
-pub fn default_out_dir(scenario: &Path) -> PathBuf {
-    experiment::default_out_dir(scenario)
 }
 
 /// The offered-load check: its table on stdout, exit 3 when overloaded.

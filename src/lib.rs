@@ -14,12 +14,8 @@
 //!
 //! # Layers
 //!
-//! - [`engine`]: the event list and random streams (knows nothing of hospitals);
-//! - [`model`]: the patient flow model, one replication at a time, and its metrics;
-//! - [`scenario`]: TOML scenario files to a validated [`scenario::Scenario`];
-//! - [`experiment`]: replications in parallel, comparisons, sweeps, shards;
-//! - [`stats`]: percentiles, confidence intervals, warm-up statistics;
-//! - [`report`]: CSV, JSON, the terminal table and the reports.
+//! The modules, what each owns and how they depend on one another are
+//! described once, in `docs/architecture.md`.
 //!
 //! # Example
 //!
@@ -50,6 +46,8 @@
 //! assert_eq!(again[0].metrics[Metric::Admissions], admissions[1]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod engine;
 pub mod experiment;
@@ -60,4 +58,4 @@ pub mod report;
 pub mod scenario;
 pub mod signals;
 pub mod stats;
-pub mod validate;
+pub mod verify;

@@ -24,9 +24,19 @@ pub enum Notice {
     Warning(Warning),
     /// A directory's files were read without checksums to check them
     /// against (written by an older patientflow).
-    Unverified { dir: PathBuf, manifest: String },
+    Unverified {
+        /// The directory read.
+        dir: PathBuf,
+        /// Its manifest without checksums (`run.json` or `experiment.json`).
+        manifest: String,
+    },
     /// `--force` replaced a directory that was not patientflow's.
-    Replaced { dir: PathBuf, what: String },
+    Replaced {
+        /// The directory replaced.
+        dir: PathBuf,
+        /// What it held, in words.
+        what: String,
+    },
 }
 
 impl fmt::Display for Notice {
@@ -37,7 +47,7 @@ impl fmt::Display for Notice {
             Notice::Starting(text) => f.write_str(text),
             Notice::Warning(w) => write!(f, "warning: {}", w.message),
             Notice::Unverified { dir, manifest } => {
-                f.write_str(&crate::report::verify::unverified_warning(dir, manifest))
+                f.write_str(&crate::report::readback::unverified_warning(dir, manifest))
             }
             Notice::Replaced { dir, what } => {
                 write!(f, "--force: replaced {}, {what}", dir.display())
@@ -64,6 +74,7 @@ impl Notices {
         Notices(None)
     }
 
+    /// Passes `notice` to the receiver, if there is one.
     pub fn send(&self, notice: Notice) {
         if let Some(f) = &self.0 {
             f(&notice);

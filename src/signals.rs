@@ -74,6 +74,7 @@ pub fn received() -> u32 {
 pub struct Writing(());
 
 impl Writing {
+    /// Marks a write as begun; it ends when the value is dropped.
     pub fn start() -> Writing {
         WRITING.fetch_add(1, Ordering::SeqCst);
         Writing(())

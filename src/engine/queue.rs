@@ -405,6 +405,7 @@ impl<E: Copy, const TIMERS: usize> EventQueue<E, TIMERS> {
             + self.timers.iter().filter(|t| t.key != EMPTY).count()
     }
 
+    /// Whether no event or timer is pending.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -49,6 +49,8 @@ pub struct StreamKey(pub u64);
 pub struct StreamFamily(u64);
 
 impl StreamFamily {
+    /// The family of (`seed`, `replication`, `source`); `source` is any
+    /// number the caller gives each kind of stream.
     pub fn new(seed: u64, replication: u32, source: u32) -> StreamFamily {
         let h = mix64(seed.wrapping_add(GOLDEN));
         StreamFamily(mix64(

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::model::EventBudget;
 pub use crate::model::MAX_CRISES_PER_REPLICATION;
 pub use crate::model::MAX_SIMULATED_DAYS;
-use crate::model::flow::Sources;
+use crate::model::flow::ArrivalRates;
 pub use crate::model::flow::*;
 use crate::report::text_table::{Align, TextTable};
 use crate::scenario::{Scenario, human_fixed};
@@ -28,7 +28,9 @@ pub const MAX_RESULTS_BYTES: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
 /// Why a run was refused before starting: the key to change and the reason.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TooLarge {
+    /// The scenario key to change (`scenario.replications`, ...).
     pub key: &'static str,
+    /// Why the run was refused, with the figures.
     pub message: String,
 }
 
@@ -92,7 +94,7 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
-    let sources = Sources::new(sc, check);
+    let sources = ArrivalRates::new(sc, check);
     let crises = sources.crises() * days;
     if crises.is_nan() || crises > MAX_CRISES_PER_REPLICATION as f64 {
         return Err(TooLarge {

@@ -28,8 +28,11 @@ pub const PAIRING_KEYS: [&str; 3] = [
 /// with both values as a scenario file writes them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unpaired {
+    /// The key, such as `scenario.seed`.
     pub key: &'static str,
+    /// Its value in the baseline.
     pub baseline: String,
+    /// Its value in the plan.
     pub plan: String,
 }
 
@@ -96,7 +99,10 @@ impl Unpaired {
     "cannot pair the results: replication {baseline:?} of the baseline against {plan:?} of the plan"
 )]
 pub struct PairingError {
+    /// The baseline's replication index at the first mismatch (`None`: it has
+    /// no more).
     pub baseline: Option<u32>,
+    /// The plan's replication index there (`None`: it has no more).
     pub plan: Option<u32>,
 }
 

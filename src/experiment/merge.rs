@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::metrics::ReplicationResult;
-use crate::report::verify::{self, Window};
+use crate::report::readback::{self, SeriesDays};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
@@ -20,7 +20,7 @@ use super::plans::{ArmRun, Finished, claim_out, io_error, write_experiment};
 use crate::notice::{Notice, Notices};
 
 fn read(path: &Path) -> Result<String, ExperimentError> {
-    verify::read_json(path).map_err(ExperimentError::Merge)
+    readback::read_json(path).map_err(ExperimentError::Merge)
 }
 
 /// Merges the shard directories `dirs` (all of a run, or all of a
@@ -100,9 +100,9 @@ pub fn merge(
 }
 
 /// Reads a shard's `run.json` and holds it to the scenario it records
-/// (see [`verify::check_run_manifest`]); returns it with the window its
+/// (see [`readback::check_run_manifest`]); returns it with the window its
 /// files cover.
-fn read_run_manifest(dir: &Path) -> Result<(RunManifest, Window), ExperimentError> {
+fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), ExperimentError> {
     let path = dir.join("run.json");
     let text = read(&path)?;
     let err = |m: String| ExperimentError::Merge(format!("{}: {m}", path.display()));
@@ -113,7 +113,7 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, Window), ExperimentErro
     )
     .and_then(|doc| doc.to_scenario())
     .map_err(|e| err(format!("the resolved scenario does not load: {e}")))?;
-    let window = verify::check_run_manifest(&manifest, &scenario).map_err(err)?;
+    let window = readback::check_run_manifest(&manifest, &scenario).map_err(err)?;
     Ok((manifest, window))
 }
 
@@ -167,7 +167,7 @@ pub(crate) fn merge_runs(
     command_line: Vec<String>,
     notices: &Notices,
 ) -> Result<(RunManifest, Vec<ReplicationResult>), ExperimentError> {
-    let (manifests, windows): (Vec<RunManifest>, Vec<Window>) = dirs
+    let (manifests, windows): (Vec<RunManifest>, Vec<SeriesDays>) = dirs
         .iter()
         .map(|d| read_run_manifest(d))
         .collect::<Result<Vec<_>, _>>()?
@@ -191,16 +191,16 @@ pub(crate) fn merge_runs(
             )));
         }
         let needed = ["replications.csv", report::DAILY_REPLICATIONS_FILE];
-        match verify::verify_files(dir, "run.json", &m.files, &needed)
+        match readback::verify_files(dir, "run.json", &m.files, &needed)
             .map_err(ExperimentError::Merge)?
         {
-            verify::Verified::Yes => {}
-            verify::Verified::NoChecksums => notices.send(Notice::Unverified {
+            readback::Verified::Yes => {}
+            readback::Verified::NoChecksums => notices.send(Notice::Unverified {
                 dir: dir.clone(),
                 manifest: "run.json".into(),
             }),
         }
-        let open = |path: &Path| verify::open(path).map_err(ExperimentError::Merge);
+        let open = |path: &Path| readback::open(path).map_err(ExperimentError::Merge);
         let reps_path = dir.join("replications.csv");
         let rows = report::parse_replications_csv(open(&reps_path)?, shard.replications.len())
             .map_err(|e| ExperimentError::Merge(format!("{}: {e}", reps_path.display())))?;

@@ -44,7 +44,9 @@ pub enum ExperimentError {
     /// Writing the outputs failed (exit 1).
     #[error("{context}: {source}")]
     Io {
+        /// What was being written.
         context: String,
+        /// The error from the file system.
         source: std::io::Error,
     },
     /// The worker threads could not start, or a replication stopped: an
@@ -90,21 +92,30 @@ their patient's key";
 pub enum Progress {
     /// On stderr, only when stderr is a terminal.
     Auto,
+    /// No progress bar.
     Hidden,
 }
 
 /// Why a run produced no results.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The worker threads could not start (exit 1).
     #[error("could not start {threads} worker threads: {source}")]
     Threads {
+        /// Threads asked for.
         threads: usize,
+        /// Why rayon could not start them.
         source: rayon::ThreadPoolBuildError,
     },
     /// A replication stopped early: an overloaded service, or cancellation.
     /// No replication's numbers are returned, so none can look fine.
     #[error("replication {replication} stopped: {reason}. No results were written")]
-    Stopped { replication: u32, reason: Stopped },
+    Stopped {
+        /// The replication's index (0-based).
+        replication: u32,
+        /// Why it stopped.
+        reason: Stopped,
+    },
 }
 
 fn pool(threads: usize) -> Result<rayon::ThreadPool, RunError> {

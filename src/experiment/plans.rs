@@ -42,8 +42,11 @@ pub struct Settings {
     pub sets: Vec<String>,
     /// Worker threads; 0 for one per core.
     pub threads: usize,
+    /// No progress bar (`--quiet`).
     pub quiet: bool,
+    /// Run only this shard's share of the replications (`--shard`).
     pub shard: Option<Shard>,
+    /// Replicate until the means reach this precision (`--precision`).
     pub precision: Option<PrecisionRule>,
     /// The bound on any one queue (`None`: [`DEFAULT_QUEUE_LIMIT`]).
     pub max_queue: Option<usize>,
@@ -174,6 +177,7 @@ fn file_stem(path: &Path) -> String {
 /// What a command did: where its outputs are and what to print.
 #[derive(Clone, Debug)]
 pub struct Finished {
+    /// The output directory written.
     pub out: PathBuf,
     /// The tables and messages for standard output.
     pub stdout: String,
@@ -184,10 +188,14 @@ pub struct Finished {
 pub struct Arm {
     /// Subdirectory and `plan` column.
     pub name: String,
+    /// `baseline` or `plan`.
     pub role: &'static str,
     /// The file it was read from, for the manifest.
     pub scenario_path: PathBuf,
+    /// For a sweep, the value of each swept key for this arm, as written; empty
+    /// otherwise.
     pub swept_values: Vec<String>,
+    /// The scenario as loaded.
     pub loaded: LoadedScenario,
 }
 
@@ -1215,7 +1223,7 @@ pub(crate) fn write_experiment(
         stdout.push_str(&precision_note(p));
     }
     let manifest = &report::ExperimentManifest {
-        files: report::verify::checksums(&files),
+        files: report::readback::checksums(&files),
         ..manifest.clone()
     };
     let experiment_json = report::render_experiment_json(manifest).map_err(io_error(out))?;

@@ -23,6 +23,7 @@ pub struct PrecisionRule {
     pub relative_half_width: f64,
     /// Replications simulated at a time (the first batch included).
     pub batch: u32,
+    /// The most replications to run in all (`--max-replications`).
     pub max_replications: u32,
     /// The metrics whose means must reach the precision, in every scenario
     /// run; empty for the comparison headlines ([`default_metrics`]).

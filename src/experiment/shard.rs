@@ -13,7 +13,9 @@ use crate::report::ShardRecord;
 /// Shard `index` of `count` (0-based: `0/2` and `1/2` make a whole).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's index, 0-based, below `count`.
     pub index: u32,
+    /// Shards in all.
     pub count: u32,
 }
 

@@ -35,6 +35,7 @@ pub struct WarmupOptions {
 /// The suggestion for one series.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Suggestion {
+    /// The daily series analysed.
     pub series: Series,
     /// Days to discard, by MSER-5; `None` if the series is too short.
     pub days: Option<usize>,

@@ -81,11 +81,17 @@ impl EventBudget {
 /// replication passes a bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cause {
+    /// New crises (`demand.crises_per_day`).
     NewCrises,
+    /// Readmissions: return crises after leaving hospital.
     Readmissions,
+    /// Crises of care home residents in their beds.
     ResidentsCrises,
+    /// GP referrals to community nursing.
     CommunityReferrals,
+    /// Care home placements from the community.
     CommunityPlacements,
+    /// Mental health crises, referrals and readmissions.
     MentalHealth,
 }
 
@@ -132,9 +138,13 @@ pub enum Stopped {
          --max-queue): demand far exceeds the capacity of {service}"
     )]
     Overloaded {
+        /// The service whose queue passed the bound.
         service: &'static str,
+        /// Patients waiting when it did.
         waiting: usize,
+        /// The simulated day it did (days since time zero, whole).
         day: f64,
+        /// The bound (`--max-queue`), patients.
         limit: usize,
     },
     /// The replication handled more events than its budget: something
@@ -145,11 +155,18 @@ pub enum Stopped {
          from {cause}"
     )]
     EventBudget {
+        /// The budget passed, events.
         budget: u64,
+        /// Events the flow balance expects of a whole replication.
         expected: f64,
+        /// The budget's multiple of the expected events.
         multiple: f64,
+        /// The least budget, events.
         floor: u64,
+        /// The simulated day the budget was passed (days since time zero,
+        /// whole).
         day: f64,
+        /// Where most arrivals came from.
         cause: Cause,
     },
     /// More crises than [`MAX_CRISES_PER_REPLICATION`] (the flow balance
@@ -159,9 +176,15 @@ pub enum Stopped {
          have (each admission's bed wait is kept for the 95th percentile); most came from {cause}"
     )]
     TooManyCrises {
+        /// Crises so far (new, residents' and readmissions).
         crises: u64,
+        /// The most a replication may have ([`MAX_CRISES_PER_REPLICATION`];
+        /// less in tests).
         limit: u64,
+        /// The simulated day the limit was passed (days since time zero,
+        /// whole).
         day: f64,
+        /// Where most arrivals came from.
         cause: Cause,
     },
     /// The run was cancelled (Ctrl-C).
@@ -173,8 +196,11 @@ pub enum Stopped {
          {service} there is no counterfactual to report"
     )]
     InArm {
+        /// The service switched off in the arm, such as "the PRU".
         service: &'static str,
+        /// The metric the arm is run for, such as `admissions_avoided_pru`.
         metric: &'static str,
+        /// Why the arm stopped.
         reason: Box<Stopped>,
     },
 }

@@ -77,6 +77,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as the `check` table prints it.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Ok => "ok",
@@ -92,6 +93,7 @@ impl Verdict {
 pub struct ServiceLoad {
     /// As the run names it when its queue overflows.
     pub service: &'static str,
+    /// Whether the service turns patients away or makes them wait.
     pub kind: ServiceKind,
     /// Mean places that demand would hold (erlangs); for a loss service,
     /// during its opening hours.
@@ -115,6 +117,7 @@ impl ServiceLoad {
         }
     }
 
+    /// The verdict on this service's [`utilisation`](Self::utilisation).
     pub fn verdict(&self) -> Verdict {
         // NaN (a divergent balance) fails every comparison: overloaded.
         let u = self.utilisation();
@@ -133,11 +136,17 @@ impl ServiceLoad {
 pub struct Flows {
     /// Every source: new crises, residents' crises, readmissions.
     pub crises: f64,
+    /// Crises of care home residents in their beds.
     pub residents_crises: f64,
+    /// Readmissions (return crises after leaving hospital).
     pub readmissions: f64,
+    /// PRU visits.
     pub pru_visits: f64,
+    /// Emergency department attendances.
     pub ed_attendances: f64,
+    /// Patients assessed in the frailty unit.
     pub fau_assessed: f64,
+    /// Emergency admissions to acute beds.
     pub admissions: f64,
     /// Non-resident admissions leaving on P0..P3.
     pub pathway: [f64; 4],
@@ -152,7 +161,9 @@ pub struct Flows {
 /// The result of [`offered_load`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {
+    /// The offered load on each service, in the order `check` prints them.
     pub services: Vec<ServiceLoad>,
+    /// The expected flows behind them.
     pub flows: Flows,
     /// The mental health system's flows (zero without one).
     pub mental_health: MhFlows,
@@ -387,9 +398,13 @@ pub const QUEUES: [(&str, &[Metric]); 6] = {
 pub struct MhFlows {
     /// Crises at the ED, readmissions included.
     pub ed: f64,
+    /// Readmissions (each also a crisis at the ED).
     pub readmissions: f64,
+    /// Community referrals to CRHT.
     pub referrals: f64,
+    /// CRHT episodes started.
     pub crht_episodes: f64,
+    /// Decisions to admit to a mental health bed.
     pub admissions: f64,
     /// CRHT: offered places (erlangs), and the share of referrals admitted
     /// because it is closed or full (`when_full = "admit"`).
@@ -397,6 +412,7 @@ pub struct MhFlows {
     crht_loss: f64,
     beds_offered: f64,
     supported_offered: f64,
+    /// Patients going on to a care home bed.
     pub care_home_placements: f64,
     /// False when readmissions feed themselves without bound.
     pub converged: bool,
@@ -713,11 +729,11 @@ pub fn offered_load(sc: &Scenario) -> Check {
     }
 }
 
-/// The arrivals a day of each source of work, with the care home
-/// residents' crises at the larger of the initial and the steady-state
-/// occupancy (a run starts with its initial residents, and many more of them
-/// than the steady state would keep take a while to leave).
-pub(crate) struct Sources {
+/// The arrivals a day (patients per day) of each source of work, with the
+/// care home residents' crises at the larger of the initial and the
+/// steady-state occupancy (a run starts with its initial residents, and many
+/// more of them than the steady state would keep take a while to leave).
+pub(crate) struct ArrivalRates {
     new_crises: f64,
     readmissions: f64,
     residents_crises: f64,
@@ -726,12 +742,12 @@ pub(crate) struct Sources {
     mental_health: f64,
 }
 
-impl Sources {
-    pub(crate) fn new(sc: &Scenario, check: &Check) -> Sources {
+impl ArrivalRates {
+    pub(crate) fn new(sc: &Scenario, check: &Check) -> ArrivalRates {
         let f = &check.flows;
         let initial = starting_residents(sc);
         let initial_crises = initial * sc.care_homes.crises_per_resident_year / 365.0;
-        Sources {
+        ArrivalRates {
             new_crises: sc.demand.crises_per_day,
             readmissions: f.readmissions,
             residents_crises: f.residents_crises.max(initial_crises),
@@ -801,7 +817,7 @@ pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
         return f64::INFINITY;
     }
     let f = &check.flows;
-    let sources = Sources::new(sc, check);
+    let sources = ArrivalRates::new(sc, check);
     let per_day = f.crises
         + f.pru_visits
         + f.fau_assessed

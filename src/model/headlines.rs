@@ -22,7 +22,9 @@ pub enum Direction {
     /// after the noun ("admissions avoided"), `present` the verb of a
     /// plan ("avoids the most").
     Reduction {
+        /// The word after the noun ("avoided").
         past: &'static str,
+        /// The verb of a plan ("avoids the most").
         present: &'static str,
     },
     /// Plan minus baseline ("bed occupancy change").
@@ -56,6 +58,7 @@ pub struct Effect {
     pub position: usize,
     /// The row's name in tables and chart titles ("admissions avoided").
     pub label: &'static str,
+    /// Which way round the effect is stated.
     pub direction: Direction,
     /// What is counted, in a sentence ("emergency admissions").
     pub noun: &'static str,
@@ -65,7 +68,8 @@ pub struct Effect {
 
 /// A headline metric and the views that show it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Headline {
+pub struct HeadlineMetric {
+    /// The metric.
     pub metric: Metric,
     /// In a run's terminal summary table.
     pub summary: bool,
@@ -75,8 +79,8 @@ pub struct Headline {
     pub comparison: Option<Effect>,
 }
 
-const fn h(metric: Metric, summary: bool, run_sentences: bool) -> Headline {
-    Headline {
+const fn h(metric: Metric, summary: bool, run_sentences: bool) -> HeadlineMetric {
+    HeadlineMetric {
         metric,
         summary,
         run_sentences,
@@ -84,7 +88,7 @@ const fn h(metric: Metric, summary: bool, run_sentences: bool) -> Headline {
     }
 }
 
-impl Headline {
+impl HeadlineMetric {
     /// This headline, also a headline of a comparison.
     const fn compared(
         self,
@@ -93,8 +97,8 @@ impl Headline {
         direction: Direction,
         noun: &'static str,
         unit_words: &'static str,
-    ) -> Headline {
-        Headline {
+    ) -> HeadlineMetric {
+        HeadlineMetric {
             comparison: Some(Effect {
                 position,
                 label,
@@ -109,7 +113,7 @@ impl Headline {
 
 /// Every headline metric, in the order of a run's terminal summary.
 #[rustfmt::skip]
-pub const HEADLINES: [Headline; 20] = [
+pub const HEADLINES: [HeadlineMetric; 20] = [
     //  metric                                 summary run_sentences
     h(Metric::Admissions,                      true,  true).compared(
         0, "admissions avoided", AVOIDED, "emergency admissions", "admissions"),
@@ -143,7 +147,9 @@ pub const HEADLINES: [Headline; 20] = [
 /// A headline of a comparison: its metric and words.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Compared {
+    /// The metric.
     pub metric: Metric,
+    /// How the comparison states its effect.
     pub effect: Effect,
 }
 

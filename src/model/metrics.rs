@@ -12,7 +12,7 @@ macro_rules! metrics {
         /// Every metric, in output order (`docs/model.md`, "Metrics").
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Metric {
-            $($variant,)+
+            $(#[doc = $description] $variant,)+
         }
 
         /// Number of metrics.
@@ -32,8 +32,11 @@ macro_rules! metrics {
 /// Name, unit and meaning of a metric.
 #[derive(Clone, Copy, Debug)]
 pub struct MetricDef {
+    /// The name in every output (`"delayed_bed_days"`).
     pub name: &'static str,
+    /// The unit (`"bed_days"`, `"share"`, ...).
     pub unit: &'static str,
+    /// What is counted, in a sentence (`docs/model.md` says when).
     pub description: &'static str,
 }
 
@@ -177,6 +180,7 @@ impl Metric {
         self as usize
     }
 
+    /// Its name, unit and meaning.
     pub fn def(self) -> &'static MetricDef {
         &DEFS[self.index()]
     }
@@ -186,6 +190,7 @@ impl Metric {
         self.def().name
     }
 
+    /// Its unit in every output (`"patients"`, `"bed_days"`, ...).
     pub fn unit(self) -> &'static str {
         self.def().unit
     }
@@ -306,6 +311,7 @@ impl<'de> serde::Deserialize<'de> for Series {
 pub struct ReplicationResult {
     /// Replication index (0-based).
     pub replication: u32,
+    /// The value of every metric, by [`Metric`].
     pub metrics: Metrics,
     /// `daily[s.index()][day]` for each [`Series`]; every series has one value
     /// per midnight in the window, day 0 being the first.

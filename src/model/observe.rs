@@ -23,7 +23,7 @@ impl Level {
     /// Sets the value from time `t` on, integrating the old value up to `t`
     /// over the part of `[since, t)` inside `window`.
     #[inline]
-    pub fn set(&mut self, t: f64, value: f64, window: &Window) {
+    pub fn set(&mut self, t: f64, value: f64, window: &StatsWindow) {
         self.area += self.value * window.overlap(self.since, t);
         self.since = t;
         self.value = value;
@@ -31,31 +31,31 @@ impl Level {
 
     /// Adds `delta` to the value from time `t` on.
     #[inline]
-    pub fn add(&mut self, t: f64, delta: f64, window: &Window) {
+    pub fn add(&mut self, t: f64, delta: f64, window: &StatsWindow) {
         self.set(t, self.value + delta, window);
     }
 
     /// Adds one unit over `[from, to)` to the integral without changing the
     /// value: for a stay whose start and end are both known in advance.
     #[inline]
-    pub fn add_interval(&mut self, from: f64, to: f64, window: &Window) {
+    pub fn add_interval(&mut self, from: f64, to: f64, window: &StatsWindow) {
         self.area += window.overlap(from, to);
     }
 
     /// The integral over the window up to its end (value x hours).
-    pub fn area_at_end(&self, window: &Window) -> f64 {
+    pub fn area_at_end(&self, window: &StatsWindow) -> f64 {
         self.area + self.value * window.overlap(self.since, window.end)
     }
 }
 
 /// The statistics window, hours.
 #[derive(Clone, Copy, Debug)]
-pub struct Window {
+pub struct StatsWindow {
     pub start: f64,
     pub end: f64,
 }
 
-impl Window {
+impl StatsWindow {
     /// Whether an instant lies inside `[start, end)`.
     #[inline]
     pub fn contains(&self, t: f64) -> bool {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
-use super::observe::{Level, Window};
+use super::observe::{Level, StatsWindow};
 use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
@@ -45,24 +45,32 @@ use rehab::Rehab;
 /// has a stream of its own keyed by (source, arrival index).
 #[derive(Clone, Copy, Debug)]
 #[repr(u32)]
-pub enum Source {
+pub enum StreamSource {
+    /// Arrival times of new crises.
     CrisisTimes = 0,
+    /// Each new crisis patient's own stream, by arrival index.
     Crisis = 1,
+    /// Arrival times of GP referrals to community nursing.
     ReferralTimes = 2,
+    /// Each GP referral's own stream, by arrival index.
     Referral = 3,
+    /// Arrival times of care home placements from the community.
     PlacementTimes = 4,
+    /// Each community placement's own stream, by arrival index.
     Placement = 5,
     /// Residents in their care home bed at time zero.
     InitialResident = 6,
     /// Mental health crises at the ED: their times, then each patient.
     MhCrisisTimes = 7,
+    /// Each mental health crisis patient's own stream, by arrival index.
     MhCrisis = 8,
     /// Community referrals to CRHT: their times, then each patient.
     MhReferralTimes = 9,
+    /// Each CRHT community referral's own stream, by arrival index.
     MhReferral = 10,
 }
 
-impl Source {
+impl StreamSource {
     const COUNT: usize = 11;
 }
 
@@ -73,6 +81,7 @@ const READMISSION_TAG: u64 = 0x5245_4144_4d49_5400;
 /// the arrival profile, the bed calendar. Built once per run.
 #[derive(Clone, Debug)]
 pub struct Prepared {
+    /// The scenario it was prepared from.
     pub scenario: Scenario,
     pru_hours: WeeklySchedule,
     fau_hours: WeeklySchedule,
@@ -82,7 +91,7 @@ pub struct Prepared {
     beds_by_day: Vec<u32>,
     /// The mental health system's calendars; `None` without one.
     mh: Option<MhPrepared>,
-    window: Window,
+    window: StatsWindow,
     /// Simulated hours of the first midnight inside the window.
     first_midnight: f64,
     /// Midnights inside the window: the length of each daily series.
@@ -191,7 +200,7 @@ impl Prepared {
     /// that read no metric (the warm-up analysis, benchmarks).
     pub fn without_arms(scenario: Scenario, event_budget: EventBudget) -> Prepared {
         let start = scenario.start_date;
-        let window = Window {
+        let window = StatsWindow {
             start: scenario.warm_up_hours,
             end: scenario.warm_up_hours + scenario.horizon_hours,
         };
@@ -593,8 +602,8 @@ struct Sim<'p, T: Tracer> {
     events: u64,
     /// The storage that grows as the replication runs.
     ws: Workspace,
-    /// Per-source stream families, indexed by `Source as usize`.
-    families: [StreamFamily; Source::COUNT],
+    /// Per-source stream families, indexed by `StreamSource as usize`.
+    families: [StreamFamily; StreamSource::COUNT],
 
     // Each service's state, in its own module.
     arrivals: Arrivals,
@@ -617,7 +626,7 @@ struct Sim<'p, T: Tracer> {
 impl<'p, T: Tracer> Sim<'p, T> {
     fn new(p: &'p Prepared, replication: u32, tracer: T, mut ws: Workspace) -> Sim<'p, T> {
         let sc = &p.scenario;
-        let stream = |source: Source| {
+        let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
         let places = sc.community_places();
@@ -638,9 +647,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
             ws,
             families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
             arrivals: Arrivals::new([
-                stream(Source::CrisisTimes),
-                stream(Source::ReferralTimes),
-                stream(Source::PlacementTimes),
+                stream(StreamSource::CrisisTimes),
+                stream(StreamSource::ReferralTimes),
+                stream(StreamSource::PlacementTimes),
             ]),
             pru: Pru::default(),
             fau: FrailtyUnit::default(),
@@ -650,8 +659,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             care_homes: CareHomes::default(),
             mental_health: MentalHealthState::new(
                 [
-                    stream(Source::MhCrisisTimes),
-                    stream(Source::MhReferralTimes),
+                    stream(StreamSource::MhCrisisTimes),
+                    stream(StreamSource::MhReferralTimes),
                 ],
                 p.mh.as_ref()
                     .and_then(|m| m.beds_by_day.first().copied())

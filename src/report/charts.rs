@@ -21,6 +21,7 @@ use super::prose::{precision_exponent, prose_number};
 /// Size of every chart, in SVG pixels (16:9, reads on a slide and at
 /// A4 text width).
 pub const WIDTH: u32 = 900;
+/// Height of every chart, in SVG pixels.
 pub const HEIGHT: u32 = 506;
 
 /// NHS identity colours: blue for estimates, dark red for capacity.
@@ -38,16 +39,23 @@ const CAPTION_CHARS: usize = 125;
 /// A series over the days of the window, summarised across replications.
 #[derive(Clone, Debug)]
 pub struct FanChart<'a> {
+    /// The chart's title.
     pub title: &'a str,
     /// Y axis label, with its unit.
     pub y_label: &'a str,
+    /// The caption under the chart.
     pub caption: &'a str,
     /// Date of day 0.
     pub first_day: Date,
+    /// 5th percentile across replications, one value a day.
     pub p5: &'a [f64],
+    /// 25th percentile, one value a day.
     pub p25: &'a [f64],
+    /// Median, one value a day.
     pub p50: &'a [f64],
+    /// 75th percentile, one value a day.
     pub p75: &'a [f64],
+    /// 95th percentile, one value a day.
     pub p95: &'a [f64],
     /// A step line drawn over the fan (bed capacity by day), with its label.
     pub capacity: Option<(&'a str, &'a [f64])>,
@@ -58,23 +66,32 @@ pub struct FanChart<'a> {
 /// One estimate with its interval, for bar and forest charts.
 #[derive(Clone, Debug)]
 pub struct Estimate {
+    /// What is estimated (a metric or a plan).
     pub label: String,
+    /// The mean.
     pub mean: f64,
+    /// The 95% confidence interval's lower end.
     pub low: f64,
+    /// Its upper end.
     pub high: f64,
 }
 
 /// Bars of means with error bars for their 95% confidence intervals.
 #[derive(Clone, Debug)]
 pub struct IntervalBars<'a> {
+    /// The chart's title.
     pub title: &'a str,
+    /// X axis label.
     pub x_label: &'a str,
     /// Y axis label, with its unit.
     pub y_label: &'a str,
+    /// The caption under the chart.
     pub caption: &'a str,
     /// Legend text for the bars and for the error bars.
     pub bar_legend: &'a str,
+    /// Legend text for the error bars.
     pub interval_legend: &'a str,
+    /// The bars, left to right.
     pub estimates: &'a [Estimate],
 }
 
@@ -535,11 +552,15 @@ pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
 /// (no effect), so a reader sees at once which intervals exclude it.
 #[derive(Clone, Debug)]
 pub struct ForestPlot<'a> {
+    /// The chart's title.
     pub title: &'a str,
     /// X axis label, with its unit.
     pub x_label: &'a str,
+    /// The caption under the chart.
     pub caption: &'a str,
+    /// Legend text for the dots (the means).
     pub point_legend: &'a str,
+    /// Legend text for the lines (the intervals).
     pub interval_legend: &'a str,
     /// Top to bottom.
     pub estimates: &'a [Estimate],
@@ -695,15 +716,18 @@ pub struct SweepLine {
 /// second key.
 #[derive(Clone, Debug)]
 pub struct SweepChart<'a> {
+    /// The chart's title.
     pub title: &'a str,
     /// X axis label (the swept key).
     pub x_label: &'a str,
     /// Y axis label, with its unit.
     pub y_label: &'a str,
+    /// The caption under the chart.
     pub caption: &'a str,
     /// The swept key's values, left to right, evenly spaced (values may be
     /// text such as opening hours, so positions are not scaled).
     pub x_values: &'a [String],
+    /// One line per value of the other keys.
     pub lines: &'a [SweepLine],
 }
 

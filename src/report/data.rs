@@ -17,7 +17,7 @@ use crate::scenario::calendar::Date;
 use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
 
 use super::RunManifest;
-use super::verify::{self, MAX_VALUE, Num, Records};
+use super::readback::{self, MAX_VALUE, Num, Records};
 use crate::notice::{Notice, Notices};
 
 /// Why a report could not be made from a directory: every variant is a
@@ -27,12 +27,19 @@ pub enum ReportError {
     /// A file the report needs is missing or unreadable.
     #[error("cannot read {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     /// A file is there but not as `patientflow run` writes it.
     #[error("{file}: {message}")]
-    Malformed { file: String, message: String },
+    Malformed {
+        /// The file's name in the directory.
+        file: String,
+        /// What is wrong, with the line and column where there are some.
+        message: String,
+    },
     /// A file is not the one its manifest's checksum records, or cannot
     /// be checked: the message names it.
     #[error("{0}")]
@@ -52,32 +59,49 @@ fn malformed(file: &str, message: String) -> ReportError {
 /// One row of `summary.csv`. Undefined cells are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
+    /// The metric, in its unit ([`Metric::unit`]) like every value below.
     pub metric: Metric,
+    /// Mean over replications.
     pub mean: f64,
+    /// Standard deviation over replications.
     pub sd: f64,
+    /// Low end of the 95% confidence interval of the mean (Student t).
     pub ci95_low: f64,
+    /// High end of the 95% confidence interval of the mean.
     pub ci95_high: f64,
+    /// 5th percentile over replications.
     pub p5: f64,
+    /// Median over replications.
     pub p50: f64,
+    /// 95th percentile over replications.
     pub p95: f64,
+    /// Replications whose values were used.
     pub n: usize,
 }
 
 /// A daily series summarised over replications, one entry per day.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DailyBands {
+    /// The series, in its unit like every value below.
     pub series: Series,
+    /// Mean over replications, by day.
     pub mean: Vec<f64>,
+    /// 5th percentile over replications, by day.
     pub p5: Vec<f64>,
+    /// 25th percentile, by day.
     pub p25: Vec<f64>,
+    /// Median, by day.
     pub p50: Vec<f64>,
+    /// 75th percentile, by day.
     pub p75: Vec<f64>,
+    /// 95th percentile, by day.
     pub p95: Vec<f64>,
 }
 
 /// Everything in a run's output directory that a report uses.
 #[derive(Clone, Debug)]
 pub struct RunData {
+    /// `run.json`.
     pub manifest: RunManifest,
     /// `summary.csv`, in file order.
     pub summary: Vec<SummaryRow>,
@@ -128,7 +152,7 @@ impl Head {
             .to_scenario_with_sources()
             .map_err(|e| ReportError::Scenario(Box::new(e)))?;
         let (first_day, days) = if check {
-            let w = verify::check_run_manifest(&manifest, &scenario)
+            let w = readback::check_run_manifest(&manifest, &scenario)
                 .map_err(|m| malformed("run.json", m))?;
             (w.first_day, Some(w.days))
         } else {
@@ -177,7 +201,7 @@ impl RunData {
     /// Reads `run.json`, `summary.csv` and `daily_bands.csv` from `dir`,
     /// trusting none of them: `run.json` must agree with the scenario it
     /// records, every file it lists must have the SHA-256 it records (see
-    /// [`verify`]), and the CSV files are read line by line, each value as
+    /// [`readback`]), and the CSV files are read line by line, each value as
     /// it was written, no further than the rows the run wrote.
     ///
     /// Files without checksums (an older patientflow's) are read as they
@@ -191,19 +215,19 @@ impl RunData {
     pub fn read_with(dir: &Path, notices: &Notices) -> Result<RunData, ReportError> {
         let tampered = |file: &str, message: String| malformed(file, message);
         let run_json =
-            verify::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
+            readback::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
         let head = Head::parse(&run_json, true)?;
         let needed = ["summary.csv", "daily_bands.csv"];
-        match verify::verify_files(dir, "run.json", &head.manifest.files, &needed)
+        match readback::verify_files(dir, "run.json", &head.manifest.files, &needed)
             .map_err(ReportError::Changed)?
         {
-            verify::Verified::Yes => {}
-            verify::Verified::NoChecksums => notices.send(Notice::Unverified {
+            readback::Verified::Yes => {}
+            readback::Verified::NoChecksums => notices.send(Notice::Unverified {
                 dir: dir.to_path_buf(),
                 manifest: "run.json".into(),
             }),
         }
-        let open = |name: &str| verify::open(&dir.join(name)).map_err(|m| tampered(name, m));
+        let open = |name: &str| readback::open(&dir.join(name)).map_err(|m| tampered(name, m));
         let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;
         let daily = parse_daily(open("daily_bands.csv")?, head.first_day, head.days)?;
         Ok(head.with(summary, daily))
@@ -244,7 +268,7 @@ struct SummaryRecord {
     p5: Num,
     p50: Num,
     p95: Num,
-    #[serde(deserialize_with = "verify::count")]
+    #[serde(deserialize_with = "readback::count")]
     n: usize,
 }
 
@@ -318,7 +342,7 @@ fn parse_summary<R: Read>(
 /// A row of `daily_bands.csv` as the file holds it.
 #[derive(Deserialize)]
 struct BandsRecord {
-    #[serde(deserialize_with = "verify::count")]
+    #[serde(deserialize_with = "readback::count")]
     day: usize,
     date: String,
     series: Series,

@@ -19,22 +19,23 @@
 //! text of `run.json`, `summary.csv` and `daily_bands.csv` only ([`RunData`]), both
 //! by a run and by [`rebuild_report`], so the two give the same bytes. A
 //! comparison or sweep's report is built likewise from the text of
-//! `experiment.json` and `comparison.csv` / `sweep.csv` ([`plans_report`]).
+//! `experiment.json` and `comparison.csv` / `sweep.csv`
+//! ([`experiment_report_files`]).
 
 mod atomic;
 mod cells;
 pub mod charts;
 pub mod data;
-pub mod document;
+pub(crate) mod document;
 pub mod escape;
 mod outdir;
 mod plans;
 pub mod plans_report;
 pub mod prose;
+pub mod readback;
 pub mod run_report;
 mod table;
 pub mod text_table;
-pub mod verify;
 mod warnings;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
@@ -89,7 +90,10 @@ pub struct RunManifest {
     /// SHA-256 of `resolved_toml` (the scenario after `extends`, defaults and
     /// `--set`), lowercase hex: the same for any files that resolve alike.
     pub sha256: String,
+    /// `scenario.seed` as run (after `--seed`).
     pub seed: u64,
+    /// Replications of the run: those used under `--precision`, else the
+    /// scenario's (a shard records the total, and its share in `shard`).
     pub replications: u32,
     /// Worker threads (does not change the results).
     pub threads: usize,
@@ -97,13 +101,17 @@ pub struct RunManifest {
     pub generator: String,
     /// How streams are given to replications and processes.
     pub stream_allocation: String,
+    /// The warm-up, hours.
     pub warm_up_hours: f64,
+    /// The results window after the warm-up, hours.
     pub horizon_hours: f64,
     /// Simulation start (ISO date).
     pub start_date: String,
     /// First day of the results window, day 0 of `daily.csv` (ISO date).
     pub first_day_date: String,
+    /// Time the run took, seconds of the clock on the wall.
     pub wall_time_seconds: f64,
+    /// The command as typed, one argument a string.
     pub command_line: Vec<String>,
     /// Set when this directory holds one shard of a run (see [`ShardRecord`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,7 +134,7 @@ pub struct RunManifest {
     /// Logical cores the machine offered (`available_parallelism`).
     pub machine_cores: usize,
     /// SHA-256 (lowercase hex) of each data file written beside this
-    /// `run.json` (see [`verify::checksums`]); `merge` and `report DIR`
+    /// `run.json` (see [`readback::checksums`]); `merge` and `report DIR`
     /// check them. Empty in directories written before checksums were kept.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
@@ -275,11 +283,14 @@ pub fn summarise_metrics(results: &[ReplicationResult]) -> Vec<(Metric, Summary)
 pub struct DailySummary {
     /// 0-based day of the window; day 0 is the first day.
     pub day: usize,
+    /// The series.
     pub series: Series,
+    /// Its mean, confidence interval and percentiles over replications.
     pub summary: Summary,
     /// 25th and 75th percentiles of the replication values: with p5
     /// and p95 they give the 50% and 90% bands of the report's fan charts.
     pub p25: f64,
+    /// The 75th percentile (see `p25`).
     pub p75: f64,
 }
 
@@ -552,7 +563,7 @@ pub fn render_run_files_until(
     }
     // run.json records the checksum of every data file beside it.
     let manifest = RunManifest {
-        files: verify::checksums(&files),
+        files: readback::checksums(&files),
         ..manifest.clone()
     };
     let run_json = render_run_json_with(&manifest, options.partial.as_ref())?;

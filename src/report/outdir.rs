@@ -351,6 +351,7 @@ impl OutputDir {
         Ok(dir)
     }
 
+    /// The directory the outputs go to.
     pub fn path(&self) -> &Path {
         &self.path
     }

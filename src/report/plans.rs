@@ -13,8 +13,8 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use super::cells::push_record;
+use super::readback::{MAX_VALUE, Records, number};
 use super::text_table::{Align, TextTable};
-use super::verify::{MAX_VALUE, Records, number};
 use super::{number_cell, text_cell};
 use crate::model::headlines::COMPARISON;
 use crate::model::metrics::{Metric, Metrics, ReplicationResult, Series};
@@ -31,7 +31,9 @@ pub const DAILY_REPLICATIONS_FILE: &str = "daily_replications.csv";
 /// replications `index`, `index + count`, `index + 2 count`, ...
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardRecord {
+    /// This shard's index, 0-based, below `count`.
     pub index: u32,
+    /// Shards in all.
     pub count: u32,
     /// The replication indices this shard holds, ascending.
     pub replications: Vec<u32>,
@@ -52,6 +54,7 @@ pub struct PrecisionRecord {
     pub target_relative_half_width: f64,
     /// Replications added at a time.
     pub batch: u32,
+    /// The most replications it could run (`--max-replications`).
     pub max_replications: u32,
     /// Replications kept: the results are those of a fixed run of this many.
     pub replications_used: u32,
@@ -93,24 +96,34 @@ pub struct ArmRecord {
 pub struct ExperimentManifest {
     /// `"compare"` or `"sweep"`.
     pub kind: String,
+    /// The patientflow version that wrote it.
     pub software_version: String,
+    /// The seed every arm ran with.
     pub seed: u64,
+    /// Replications of every arm (the total, in a shard too).
     pub replications: u32,
     /// For a sweep: the sweep file and the keys it varies (columns of
     /// `sweep.csv`, in this order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_file: Option<String>,
+    /// The keys a sweep varies; empty for a comparison.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub swept_keys: Vec<String>,
     /// The baseline first, then the plans.
     pub arms: Vec<ArmRecord>,
+    /// Set when this directory holds one shard of the experiment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// Set when the number of replications was chosen by `--precision`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<PrecisionRecord>,
+    /// The shard directories this was merged from (empty when it ran in one
+    /// piece).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// Time the experiment took, seconds of the clock on the wall.
     pub wall_time_seconds: f64,
+    /// The command as typed, one argument a string.
     pub command_line: Vec<String>,
     /// Days in the statistics window of every arm (the report says "a
     /// year" only for 365). Absent in directories written before the
@@ -179,6 +192,7 @@ pub fn comparison_header(swept_keys: &[String]) -> String {
 /// One metric of a plan against its baseline.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ComparisonRow {
+    /// The metric.
     pub metric: Metric,
     /// The baseline's values over replications.
     pub baseline: Summary,
@@ -191,10 +205,12 @@ pub struct ComparisonRow {
 
 /// One plan's rows for [`render_comparison_csv`].
 pub struct PlanRows<'a> {
+    /// The plan's name (its `plan` column).
     pub name: &'a str,
     /// Values of the swept keys, in the order of the header (empty for
     /// `compare`).
     pub swept_values: &'a [String],
+    /// The plan's rows, one a metric.
     pub rows: &'a [ComparisonRow],
     /// The plan's own warnings: its rows are marked, and the metrics that do
     /// not settle say so instead of an interval.
@@ -328,12 +344,12 @@ pub(crate) fn render_daily_replications_csv_until(
 }
 
 /// The largest value a metric takes: 1 for a share, else
-/// [`MAX_VALUE`](super::verify::MAX_VALUE); every metric is at least 0.
+/// [`MAX_VALUE`](super::readback::MAX_VALUE); every metric is at least 0.
 fn metric_top(m: Metric) -> f64 {
     if m.unit() == "share" {
         1.0
     } else {
-        super::verify::MAX_VALUE
+        super::readback::MAX_VALUE
     }
 }
 
@@ -452,7 +468,9 @@ pub fn parse_daily_replications_csv<R: io::Read>(
 /// One row of `warmup.csv`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WarmupRow {
+    /// Day of the window, 0-based.
     pub day: usize,
+    /// The series.
     pub series: Series,
     /// Mean over replications of the value at 00:00.
     pub mean: f64,

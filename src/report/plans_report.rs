@@ -23,9 +23,9 @@ use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
 use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{Finding, effect_exponent, more_or_fewer, prose_count, prose_number};
+use super::readback::{Num, Records};
 use super::run_report::per_window;
 use super::text_cell;
-use super::verify::{Num, Records};
 use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
 /// The caveat under the headline figures of a comparison.
@@ -39,11 +39,17 @@ assumptions themselves.";
 /// plan minus baseline). Undefined cells are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EffectRow {
+    /// The metric.
     pub metric: Metric,
+    /// Its mean in the baseline.
     pub baseline_mean: f64,
+    /// Its mean in the plan.
     pub plan_mean: f64,
+    /// The mean paired difference, plan minus baseline.
     pub diff_mean: f64,
+    /// The 95% confidence interval of that difference: lower end.
     pub diff_low: f64,
+    /// Upper end.
     pub diff_high: f64,
 }
 
@@ -56,7 +62,9 @@ pub struct PlanEffects {
     /// plan, the swept values for a sweep's (every plan of a sweep shares
     /// the sweep file's name).
     pub label: String,
+    /// The values of the swept keys (empty for a comparison).
     pub swept_values: Vec<String>,
+    /// Its effect on each metric.
     pub rows: Vec<EffectRow>,
 }
 
@@ -206,7 +214,7 @@ pub fn parse_effects<R: io::Read>(
             )
         })
         .collect();
-    let max = super::verify::MAX_VALUE;
+    let max = super::readback::MAX_VALUE;
     while let Some((line, r)) = records.next_row::<EffectRecord>().map_err(bad)? {
         let plan = plans
             .iter_mut()
@@ -832,8 +840,11 @@ pub(crate) fn flatten_toml(text: &str) -> Result<Vec<(String, String)>, String> 
 /// not set, so its documented default).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyChange {
+    /// The dotted key.
     pub key: String,
+    /// Its value (TOML text) in the baseline.
     pub baseline: Option<String>,
+    /// Its value in the plan.
     pub plan: Option<String>,
 }
 
@@ -943,7 +954,7 @@ fn arm_runs_from_dir(manifest: &ExperimentManifest, dir: &Path) -> Result<ArmRun
     let mut manifests = Vec::new();
     for arm in &manifest.arms {
         let file = format!("{}/run.json", arm.name);
-        let text = super::verify::read_json(&dir.join(&arm.name).join("run.json"))
+        let text = super::readback::read_json(&dir.join(&arm.name).join("run.json"))
             .map_err(|m| malformed(&file, m))?;
         manifests.push(arm_manifest(arm, &text)?);
     }
@@ -1272,9 +1283,9 @@ pub fn read_experiment_document(
     dir: &Path,
     notices: &crate::notice::Notices,
 ) -> Result<Document, RebuildError> {
-    use super::verify;
-    let json =
-        verify::read_json(&dir.join(EXPERIMENT_FILE)).map_err(|m| malformed(EXPERIMENT_FILE, m))?;
+    use super::readback;
+    let json = readback::read_json(&dir.join(EXPERIMENT_FILE))
+        .map_err(|m| malformed(EXPERIMENT_FILE, m))?;
     let manifest: ExperimentManifest =
         serde_json::from_str(&json).map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
     if manifest.shard.is_some() {
@@ -1285,16 +1296,16 @@ pub fn read_experiment_document(
         .into());
     }
     let file = manifest.table_file();
-    match verify::verify_files(dir, EXPERIMENT_FILE, &manifest.files, &[file])
+    match readback::verify_files(dir, EXPERIMENT_FILE, &manifest.files, &[file])
         .map_err(ReportError::Changed)?
     {
-        verify::Verified::Yes => {}
-        verify::Verified::NoChecksums => notices.send(crate::notice::Notice::Unverified {
+        readback::Verified::Yes => {}
+        readback::Verified::NoChecksums => notices.send(crate::notice::Notice::Unverified {
             dir: dir.to_path_buf(),
             manifest: EXPERIMENT_FILE.into(),
         }),
     }
-    let reader = verify::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
+    let reader = readback::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;
     let runs = arm_runs_from_dir(&manifest, dir)?;
     document_of(&manifest, &plans, &runs)

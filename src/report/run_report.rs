@@ -20,8 +20,10 @@ use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 /// CI appear in it, in the order they appear: every number in the sentence
 /// is one of them (tests hold the sentences to this).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Headline {
+pub struct HeadlineSentence {
+    /// The sentence as the report prints it.
     pub text: String,
+    /// The metrics it cites, in order.
     pub metrics: Vec<Metric>,
 }
 
@@ -135,9 +137,9 @@ fn semi(ci: &str) -> String {
 }
 
 /// The headline sentences of a run, from `summary.csv`.
-pub fn run_headlines(data: &RunData) -> Vec<Headline> {
+pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
     let per = per_window(window_days(data));
-    let h = |text: String, metrics: &[Metric]| Headline {
+    let h = |text: String, metrics: &[Metric]| HeadlineSentence {
         text,
         metrics: metrics.to_vec(),
     };
@@ -233,7 +235,7 @@ pub fn run_headlines(data: &RunData) -> Vec<Headline> {
 }
 
 /// A headline's text, marked when one of its figures does not settle.
-fn marked(h: Headline, warnings: &[Warning]) -> String {
+fn marked(h: HeadlineSentence, warnings: &[Warning]) -> String {
     if h.metrics.iter().any(|&x| unsettled(warnings, x)) {
         format!(
             "{MARK} {} (A figure in this sentence {DOES_NOT_SETTLE}.)",

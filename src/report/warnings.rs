@@ -31,9 +31,12 @@ pub struct Warning {
     pub service: String,
     /// `"overloaded"` (demand at or above capacity) or `"high"` (near it).
     pub verdict: String,
-    /// Offered load, capacity and their ratio; `null` when not finite.
+    /// Offered load (mean places demand would hold, erlangs); this and the
+    /// two below are `null` when not finite.
     pub offered: Option<f64>,
+    /// Capacity: the service's places.
     pub capacity: Option<f64>,
+    /// Offered load over capacity.
     pub utilisation: Option<f64>,
     /// The metrics of the service's queue, when it is overloaded: their
     /// values grow with the run's length, so they are not an effect.

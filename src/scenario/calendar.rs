@@ -16,12 +16,19 @@ pub struct Date {
 /// Day of the week, Monday first (as in the format's `day_of_week` lists, `docs/scenario-format.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Weekday {
+    /// Monday.
     Mon,
+    /// Tuesday.
     Tue,
+    /// Wednesday.
     Wed,
+    /// Thursday.
     Thu,
+    /// Friday.
     Fri,
+    /// Saturday.
     Sat,
+    /// Sunday.
     Sun,
 }
 
@@ -180,7 +187,12 @@ pub enum ClockWindow {
     /// Open from `start` to `end`, minutes after midnight; `start != end`.
     /// When `start > end` the window crosses midnight: open from `start` to
     /// 24:00 and from 00:00 to `end` of the same calendar date.
-    Span { start_minute: u16, end_minute: u16 },
+    Span {
+        /// Opening time, minutes after midnight (0 to 1439).
+        start_minute: u16,
+        /// Closing time, minutes after midnight (1 to 1440).
+        end_minute: u16,
+    },
 }
 
 impl ClockWindow {

@@ -8,7 +8,7 @@
 
 use super::calendar::{ClockWindow, Date, Weekday};
 use super::dist::{Dist, FAMILIES, ParamKind, ParamValue};
-use super::doc::{Origin, Sources};
+use super::doc::{Inputs, Origin};
 use super::error::{
     ErrorKind, ScenarioError, format_float, human_fixed, human_number, list, list_quoted,
     truncate_for_message, truncate_token,
@@ -30,14 +30,14 @@ const DEFAULT_START: (i32, u32, u32) = (2025, 4, 1);
 const DEFAULT_PRIORITY: [ReferralClass; 3] = ReferralClass::ALL;
 
 pub(crate) struct Converter<'s> {
-    pub sources: &'s Sources,
+    pub inputs: &'s Inputs,
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
 impl Converter<'_> {
     fn err(&self, kind: ErrorKind, origin: Origin, key: &str, message: String) -> ScenarioError {
-        self.sources
+        self.inputs
             .error(kind, origin, Some(key.to_string()), message)
     }
 

@@ -27,14 +27,61 @@ pub struct Dist {
 /// resolved scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DistSpec {
-    Fixed { value: f64 },
-    Exponential { mean: f64 },
-    LogNormal { mean: f64, sd: f64 },
-    Gamma { mean: f64, sd: f64 },
-    Weibull { shape: f64, scale: f64 },
-    Triangular { min: f64, mode: f64, max: f64 },
-    Uniform { min: f64, max: f64 },
-    Empirical { values: Vec<f64>, weights: Vec<f64> },
+    /// `fixed`: always the same duration.
+    Fixed {
+        /// The duration, hours.
+        value: f64,
+    },
+    /// `exponential`: memoryless.
+    Exponential {
+        /// Mean, hours.
+        mean: f64,
+    },
+    /// `lognormal`, given by the mean and standard deviation of the duration
+    /// itself (not of its logarithm).
+    LogNormal {
+        /// Mean, hours.
+        mean: f64,
+        /// Standard deviation, hours.
+        sd: f64,
+    },
+    /// `gamma`, given by its mean and standard deviation.
+    Gamma {
+        /// Mean, hours.
+        mean: f64,
+        /// Standard deviation, hours.
+        sd: f64,
+    },
+    /// `weibull`.
+    Weibull {
+        /// Shape (a number, no unit).
+        shape: f64,
+        /// Scale, hours.
+        scale: f64,
+    },
+    /// `triangular`.
+    Triangular {
+        /// Smallest value, hours.
+        min: f64,
+        /// Most likely value, hours.
+        mode: f64,
+        /// Largest value, hours.
+        max: f64,
+    },
+    /// `uniform` on `[min, max)`.
+    Uniform {
+        /// Smallest value, hours.
+        min: f64,
+        /// Largest value, hours.
+        max: f64,
+    },
+    /// `empirical`: one of the listed values.
+    Empirical {
+        /// The values, hours.
+        values: Vec<f64>,
+        /// One weight per value, or empty: all values equally likely.
+        weights: Vec<f64>,
+    },
 }
 
 #[derive(Clone, Debug)]

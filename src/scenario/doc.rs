@@ -56,14 +56,14 @@ impl Origin {
 
 /// One input text: a file or a `--set` assignment, at `base` in the span space.
 #[derive(Clone, Debug)]
-pub(crate) struct Source {
-    pub kind: SourceKind,
+pub(crate) struct Input {
+    pub kind: InputKind,
     pub text: Arc<str>,
     pub base: usize,
 }
 
 #[derive(Clone, Debug)]
-pub(crate) enum SourceKind {
+pub(crate) enum InputKind {
     File(PathBuf),
     Set,
 }
@@ -71,15 +71,15 @@ pub(crate) enum SourceKind {
 /// All inputs a document was built from, end to end (one byte apart, so an
 /// empty input still has a place of its own).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Sources {
-    pub list: Vec<Source>,
+pub(crate) struct Inputs {
+    pub list: Vec<Input>,
 }
 
-impl Sources {
+impl Inputs {
     /// Adds an input; returns its index.
-    pub fn add(&mut self, kind: SourceKind, text: impl Into<Arc<str>>) -> usize {
+    pub fn add(&mut self, kind: InputKind, text: impl Into<Arc<str>>) -> usize {
         let base = self.list.last().map_or(0, |s| s.base + s.text.len() + 1);
-        self.list.push(Source {
+        self.list.push(Input {
             kind,
             text: text.into(),
             base,
@@ -94,13 +94,13 @@ impl Sources {
     }
 
     /// The input a span-space position falls in.
-    fn source_at(&self, pos: usize) -> Option<&Source> {
+    fn input_at(&self, pos: usize) -> Option<&Input> {
         self.list.iter().rev().find(|s| s.base <= pos)
     }
 
     /// The text written at `origin` (for re-reading a value).
-    pub fn text_at(&self, origin: Origin) -> Option<(&Source, &str)> {
-        let src = self.source_at(origin.start)?;
+    pub fn text_at(&self, origin: Origin) -> Option<(&Input, &str)> {
+        let src = self.input_at(origin.start)?;
         let text: &str = &src.text;
         let start = clamp_to_char(text, origin.start - src.base);
         let end = clamp_to_char(text, origin.end.saturating_sub(src.base)).max(start);
@@ -117,7 +117,7 @@ impl Sources {
     ) -> ScenarioError {
         let mut err = ScenarioError::unlocated(kind, ErrorOrigin::None, message);
         err.0.key = key.filter(|k| !k.is_empty());
-        let Some(src) = self.source_at(origin.start) else {
+        let Some(src) = self.input_at(origin.start) else {
             return err;
         };
         let text: &str = &src.text;
@@ -130,7 +130,7 @@ impl Sources {
         let width = text[start..end.min(line_end)].chars().count().max(1);
         let (shown, start_col, width) = snippet_window(line_text, col, width);
         match &src.kind {
-            SourceKind::File(path) => {
+            InputKind::File(path) => {
                 let line = text[..start].matches('\n').count() + 1;
                 err.0.origin = ErrorOrigin::File(path.clone());
                 err.0.line = Some(line);
@@ -142,7 +142,7 @@ impl Sources {
                     width,
                 });
             }
-            SourceKind::Set => {
+            InputKind::Set => {
                 err.0.origin = ErrorOrigin::Set(text.to_string());
                 err.0.column = Some(col + 1);
                 err.0.snippet = Some(Snippet {
@@ -208,7 +208,7 @@ pub(crate) fn place<'a>(
     value: Item<'a>,
     key_span: Option<Range<usize>>,
     shift: usize,
-    sources: &Sources,
+    inputs: &Inputs,
     depth: usize,
 ) -> Result<Item<'a>, ScenarioError> {
     let span = value.span();
@@ -218,7 +218,7 @@ pub(crate) fn place<'a>(
     };
     let origin = Origin::of(span.clone());
     if depth > MAX_DEPTH {
-        return Err(sources.error(
+        return Err(inputs.error(
             ErrorKind::Syntax,
             origin,
             None,
@@ -229,7 +229,7 @@ pub(crate) fn place<'a>(
     match &mut value {
         DeValue::Integer(i) => {
             if i64::from_str_radix(i.as_str(), i.radix()).is_err() {
-                return Err(sources.error(
+                return Err(inputs.error(
                     ErrorKind::InvalidValue,
                     origin,
                     None,
@@ -243,7 +243,7 @@ pub(crate) fn place<'a>(
         }
         DeValue::Float(f) => {
             if parse_toml_float(f.as_str()).is_none() {
-                return Err(sources.error(
+                return Err(inputs.error(
                     ErrorKind::InvalidValue,
                     origin,
                     None,
@@ -257,12 +257,12 @@ pub(crate) fn place<'a>(
         DeValue::Array(items) => {
             for item in items.iter_mut() {
                 let taken = std::mem::replace(item, Spanned::new(0..0, DeValue::Boolean(false)));
-                *item = place(taken, None, shift, sources, depth + 1)?;
+                *item = place(taken, None, shift, inputs, depth + 1)?;
             }
         }
         DeValue::Table(t) => {
             let taken = std::mem::take(t);
-            *t = place_table(taken, shift, sources, depth)?;
+            *t = place_table(taken, shift, inputs, depth)?;
         }
         DeValue::String(_) | DeValue::Boolean(_) | DeValue::Datetime(_) => {}
     }
@@ -273,14 +273,14 @@ pub(crate) fn place<'a>(
 pub(crate) fn place_table<'a>(
     table: Table<'a>,
     shift: usize,
-    sources: &Sources,
+    inputs: &Inputs,
     depth: usize,
 ) -> Result<Table<'a>, ScenarioError> {
     let mut out = Table::new();
     for (k, v) in table {
         let key_span = k.span().start + shift..k.span().end + shift;
         let name = k.into_inner();
-        let v = place(v, Some(key_span.clone()), shift, sources, depth + 1)
+        let v = place(v, Some(key_span.clone()), shift, inputs, depth + 1)
             .map_err(|e| e.under_key(&name))?;
         out.insert(Spanned::new(key_span, name), v);
     }
@@ -716,16 +716,16 @@ fn write_string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    fn parse<'a>(sources: &mut Sources, text: &'a str) -> Table<'a> {
-        let id = sources.add(SourceKind::File("t.toml".into()), text);
+    fn parse<'a>(inputs: &mut Inputs, text: &'a str) -> Table<'a> {
+        let id = inputs.add(InputKind::File("t.toml".into()), text);
         let de = DeTable::parse(text).expect("valid toml");
-        let base = sources.origin(id, 0..0).start;
-        place_table(de.into_inner(), base, sources, 0).expect("places")
+        let base = inputs.origin(id, 0..0).start;
+        place_table(de.into_inner(), base, inputs, 0).expect("places")
     }
 
     #[test]
     fn merge_replaces_arrays_and_merges_tables() {
-        let s = &mut Sources::default();
+        let s = &mut Inputs::default();
         let mut base = parse(
             s,
             "[a]\nx = 1\ny = [1, 2]\n[a.d]\ndist = \"gamma\"\nmean = \"1d\"\nsd = \"1d\"\n",
@@ -740,7 +740,7 @@ mod tests {
 
     #[test]
     fn a_new_dist_family_keeps_only_its_own_inherited_parameters() {
-        let s = &mut Sources::default();
+        let s = &mut Inputs::default();
         let mut base = parse(
             s,
             "d = { dist = \"lognormal\", mean = \"1d\", sd = \"2d\" }\n",
@@ -772,7 +772,7 @@ mod tests {
 
     #[test]
     fn writer_quotes_and_escapes() {
-        let s = &mut Sources::default();
+        let s = &mut Inputs::default();
         let t = parse(
             s,
             "\"odd key\" = \"a\\\"b\\u0001\"\nf = 1e300\ng = -0.0\nh = nan\ni = 0x1F\n",
@@ -788,7 +788,7 @@ mod tests {
 
     #[test]
     fn inputs_lie_end_to_end() {
-        let s = &mut Sources::default();
+        let s = &mut Inputs::default();
         let first = parse(s, "a = 1\n");
         let second = parse(s, "\nb = 2\n");
         // The second input starts one byte after the first ends (at 7).

@@ -16,7 +16,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::convert::Converter;
-use super::doc::{self, Item, Origin, SourceKind, Sources, Table, split_key};
+use super::doc::{self, InputKind, Inputs, Item, Origin, Table, split_key};
 use super::error::{ErrorKind, ErrorOrigin, ScenarioError};
 use super::raw::RawFile;
 use super::serde_errors::{item_at, resolve_path, translate};
@@ -29,6 +29,7 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// A scenario loaded from a file, with the resolved document it came from.
 #[derive(Clone, Debug)]
 pub struct LoadedScenario {
+    /// The validated scenario, ready to prepare and run.
     pub scenario: Scenario,
     /// The file given.
     pub path: PathBuf,
@@ -85,9 +86,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// One entry of a table taken out of a document with [`ScenarioDoc::take_table`].
 #[derive(Clone, Debug)]
 pub struct DocEntry {
+    /// The entry's key in the table (in `[sweep]`, a quoted scenario key such
+    /// as `"pru.cars"`, one key).
     pub key: String,
     /// Where the key was written.
     pub key_origin: Origin,
+    /// The value: where it was written and its text.
     pub value: Node,
 }
 
@@ -150,7 +154,7 @@ enum Op {
 /// TOML. Cloning is cheap enough to make one per sweep point.
 #[derive(Clone, Debug)]
 pub struct ScenarioDoc {
-    sources: Sources,
+    inputs: Inputs,
     /// The files of the `extends` chain as inputs, the given file first.
     chain: Vec<usize>,
     ops: Vec<Op>,
@@ -161,14 +165,14 @@ pub struct ScenarioDoc {
 impl ScenarioDoc {
     /// Reads a file and, recursively, the files it `extends`, merging them.
     pub fn read(path: &Path) -> Result<ScenarioDoc, ScenarioError> {
-        let mut sources = Sources::default();
+        let mut inputs = Inputs::default();
         let mut files = Vec::new();
         let mut chain = Vec::new();
         let mut ids = Vec::new();
-        read_chain(path, None, &mut sources, &mut files, &mut chain, &mut ids)?;
+        read_chain(path, None, &mut inputs, &mut files, &mut chain, &mut ids)?;
         // Every file was parsed and checked on the way; merging cannot fail.
         Ok(ScenarioDoc {
-            sources,
+            inputs,
             chain: ids,
             ops: Vec::new(),
             path: path.to_path_buf(),
@@ -180,11 +184,11 @@ impl ScenarioDoc {
     /// allowed, as there is no directory to resolve it against). For tests
     /// and tools that build scenarios in memory.
     pub fn parse_str(text: &str, path: &Path) -> Result<ScenarioDoc, ScenarioError> {
-        let mut sources = Sources::default();
-        let id = sources.add(SourceKind::File(path.to_path_buf()), text);
-        let root = parse_source(&sources, id)?;
+        let mut inputs = Inputs::default();
+        let id = inputs.add(InputKind::File(path.to_path_buf()), text);
+        let root = parse_input(&inputs, id)?;
         if let Some((k, _)) = root.get_key_value("extends") {
-            return Err(sources.error(
+            return Err(inputs.error(
                 ErrorKind::InvalidValue,
                 Origin::of(k.span()),
                 Some("extends".into()),
@@ -192,7 +196,7 @@ impl ScenarioDoc {
             ));
         }
         Ok(ScenarioDoc {
-            sources,
+            inputs,
             chain: vec![id],
             ops: Vec::new(),
             path: path.to_path_buf(),
@@ -213,7 +217,7 @@ impl ScenarioDoc {
     /// Where "the whole document" is reported (missing top-level tables):
     /// the start of the given file.
     fn root_origin(&self) -> Origin {
-        self.sources
+        self.inputs
             .origin(self.chain.first().copied().unwrap_or(0), 0..0)
     }
 
@@ -222,13 +226,13 @@ impl ScenarioDoc {
     pub(crate) fn document(&self) -> Result<Table<'_>, ScenarioError> {
         let mut root = Table::new();
         for &id in self.chain.iter().rev() {
-            let mut table = parse_source(&self.sources, id)?;
+            let mut table = parse_input(&self.inputs, id)?;
             table.remove("extends");
             doc::merge(&mut root, table);
         }
         for op in &self.ops {
             match op {
-                Op::Set(id) => apply_set(&self.sources, *id, &mut root)?,
+                Op::Set(id) => apply_set(&self.inputs, *id, &mut root)?,
                 Op::SetValue {
                     key,
                     key_origin,
@@ -254,13 +258,13 @@ impl ScenarioDoc {
     /// reading the document once (so many overrides cost linear time). The
     /// first that cannot be applied is reported, and none is kept.
     pub fn set_all<S: AsRef<str>>(&mut self, assignments: &[S]) -> Result<(), ScenarioError> {
-        let (inputs, ops) = (self.sources.list.len(), self.ops.len());
+        let (inputs, ops) = (self.inputs.list.len(), self.ops.len());
         for a in assignments {
-            let id = self.sources.add(SourceKind::Set, a.as_ref());
+            let id = self.inputs.add(InputKind::Set, a.as_ref());
             self.ops.push(Op::Set(id));
         }
         if let Err(e) = self.document() {
-            self.sources.list.truncate(inputs);
+            self.inputs.list.truncate(inputs);
             self.ops.truncate(ops);
             return Err(e);
         }
@@ -279,7 +283,7 @@ impl ScenarioDoc {
         value: Node,
     ) -> Result<(), ScenarioError> {
         split_key(key).map_err(|m| {
-            self.sources
+            self.inputs
                 .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
         })?;
         self.ops.push(Op::SetValue {
@@ -299,15 +303,15 @@ impl ScenarioDoc {
         root: &mut Table<'a>,
     ) -> Result<(), ScenarioError> {
         let bad = |m: String| {
-            self.sources
+            self.inputs
                 .error(ErrorKind::BadSet, key_origin, Some(key.to_string()), m)
         };
         let parts = split_key(key).map_err(bad)?;
-        let Some((_, text)) = self.sources.text_at(value) else {
+        let Some((_, text)) = self.inputs.text_at(value) else {
             return Err(bad("internal: the value's text is missing".to_string()));
         };
         let parsed = DeValue::parse(text).map_err(|e| bad(e.message().to_string()))?;
-        let item = doc::place(parsed, None, value.start, &self.sources, 1)?;
+        let item = doc::place(parsed, None, value.start, &self.inputs, 1)?;
         let keys: Vec<(String, Origin)> = parts.into_iter().map(|(k, _)| (k, key_origin)).collect();
         put_in(root, &keys, 0, item).map_err(bad)
     }
@@ -329,7 +333,7 @@ impl ScenarioDoc {
                 })
                 .collect(),
             other => {
-                return Err(self.sources.error(
+                return Err(self.inputs.error(
                     ErrorKind::WrongType,
                     Origin::of(value.span()),
                     Some(name.to_string()),
@@ -349,7 +353,7 @@ impl ScenarioDoc {
         key: &str,
         message: String,
     ) -> ScenarioError {
-        self.sources
+        self.inputs
             .error(kind, origin, Some(key.to_string()), message)
     }
 
@@ -389,7 +393,7 @@ impl ScenarioDoc {
         let raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
             .map_err(|e| self.de_error(&e))?;
         let converter = Converter {
-            sources: &self.sources,
+            inputs: &self.inputs,
         };
         let cited = converter.sources(raw.sources.as_ref())?;
         Ok((converter.scenario(raw)?, cited))
@@ -419,7 +423,7 @@ impl ScenarioDoc {
             (_, Some(item)) => Some(item.span()),
         };
         match span {
-            Some(span) => self.sources.error(kind, Origin::of(span), Some(key), text),
+            Some(span) => self.inputs.error(kind, Origin::of(span), Some(key), text),
             None => ScenarioError::unlocated(kind, ErrorOrigin::File(self.path.clone()), text),
         }
     }
@@ -432,15 +436,11 @@ impl ScenarioDoc {
 }
 
 /// Applies the `--set` assignment held by input `id` to `root`.
-fn apply_set<'a>(
-    sources: &'a Sources,
-    id: usize,
-    root: &mut Table<'a>,
-) -> Result<(), ScenarioError> {
-    let assignment: &'a str = &sources.list[id].text;
-    let whole = sources.origin(id, 0..assignment.len());
+fn apply_set<'a>(inputs: &'a Inputs, id: usize, root: &mut Table<'a>) -> Result<(), ScenarioError> {
+    let assignment: &'a str = &inputs.list[id].text;
+    let whole = inputs.origin(id, 0..assignment.len());
     let bad = |origin: Origin, key: Option<String>, msg: String| {
-        sources.error(ErrorKind::BadSet, origin, key, msg)
+        inputs.error(ErrorKind::BadSet, origin, key, msg)
     };
     let Some((key_text, value_text)) = assignment.split_once('=') else {
         return Err(bad(
@@ -452,7 +452,7 @@ fn apply_set<'a>(
     let parts = split_key(key_text).map_err(|m| bad(whole, None, m))?;
     if parts.first().is_some_and(|(k, _)| k == "extends") {
         return Err(bad(
-            sources.origin(id, 0..key_text.len()),
+            inputs.origin(id, 0..key_text.len()),
             Some("extends".into()),
             "`extends` cannot be set: it is resolved when the file is read".to_string(),
         ));
@@ -461,21 +461,19 @@ fn apply_set<'a>(
     let lead = value_text.len() - value_text.trim_start().len();
     let trimmed = value_text.trim();
     let span = value_start + lead..value_start + lead + trimmed.len();
-    let shift = sources.origin(id, span.clone()).start;
+    let shift = inputs.origin(id, span.clone()).start;
     let item = match DeValue::parse(trimmed) {
         // Spans are relative to the value; placed, they are where the
         // value is in the assignment.
-        Ok(v) => {
-            doc::place(v, None, shift, sources, 1).map_err(|e| e.under_key(key_text.trim()))?
-        }
+        Ok(v) => doc::place(v, None, shift, inputs, 1).map_err(|e| e.under_key(key_text.trim()))?,
         Err(_) => Spanned::new(
-            sources.origin(id, span).span(),
+            inputs.origin(id, span).span(),
             DeValue::String(Cow::Borrowed(trimmed)),
         ),
     };
     let keys: Vec<(String, Origin)> = parts
         .into_iter()
-        .map(|(k, r)| (k, sources.origin(id, r)))
+        .map(|(k, r)| (k, inputs.origin(id, r)))
         .collect();
     put_in(root, &keys, 0, item).map_err(|m| bad(whole, Some(key_text.trim().to_string()), m))
 }
@@ -594,8 +592,8 @@ fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (ErrorKind, String)> {
 }
 
 /// Parses input `id` and places it in the span space; syntax errors located.
-fn parse_source(sources: &Sources, id: usize) -> Result<Table<'_>, ScenarioError> {
-    let text: &str = &sources.list[id].text;
+fn parse_input(inputs: &Inputs, id: usize) -> Result<Table<'_>, ScenarioError> {
+    let text: &str = &inputs.list[id].text;
     let parsed = DeTable::parse(text).map_err(|e| {
         // The parser gives no position when its nesting limit stops it:
         // point at the line that nests deepest.
@@ -607,17 +605,17 @@ fn parse_source(sources: &Sources, id: usize) -> Result<Table<'_>, ScenarioError
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
-        sources.error(
+        inputs.error(
             ErrorKind::Syntax,
-            sources.origin(id, span),
+            inputs.origin(id, span),
             None,
             format!("invalid TOML: {message}"),
         )
     })?;
     doc::place_table(
         parsed.into_inner(),
-        sources.origin(id, 0..0).start,
-        sources,
+        inputs.origin(id, 0..0).start,
+        inputs,
         0,
     )
 }
@@ -638,13 +636,13 @@ fn deepest_line(text: &str) -> std::ops::Range<usize> {
     best.1
 }
 
-/// Reads `path` and the chain it extends into `sources`, noting each file's
+/// Reads `path` and the chain it extends into `inputs`, noting each file's
 /// input in `ids` (the given file first).
 /// `via` is the `extends` value that named this file (for errors).
 fn read_chain(
     path: &Path,
     via: Option<Origin>,
-    sources: &mut Sources,
+    inputs: &mut Inputs,
     files: &mut Vec<PathBuf>,
     chain: &mut Vec<PathBuf>,
     ids: &mut Vec<usize>,
@@ -653,7 +651,7 @@ fn read_chain(
         Ok(t) => t,
         Err((kind, msg)) => {
             return Err(match via {
-                Some(origin) if kind == ErrorKind::Io => sources.error(
+                Some(origin) if kind == ErrorKind::Io => inputs.error(
                     ErrorKind::ExtendsMissing,
                     origin,
                     Some("extends".into()),
@@ -671,8 +669,8 @@ fn read_chain(
             .map(|p| p.display().to_string())
             .collect();
         names.push(path.display().to_string());
-        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
-        return Err(sources.error(
+        let origin = via.unwrap_or_else(|| inputs.origin(0, 0..0));
+        return Err(inputs.error(
             ErrorKind::ExtendsCycle,
             origin,
             Some("extends".into()),
@@ -681,7 +679,7 @@ fn read_chain(
     }
     // The whole chain is held in memory (and, in a comparison, every
     // scenario's): it is bounded in files and in text as one file is.
-    let chain_bytes: usize = sources.list.iter().map(|s| s.text.len()).sum::<usize>() + text.len();
+    let chain_bytes: usize = inputs.list.iter().map(|s| s.text.len()).sum::<usize>() + text.len();
     let from = files
         .first()
         .map_or_else(|| path.display().to_string(), |p| p.display().to_string());
@@ -700,8 +698,8 @@ fn read_chain(
         None
     };
     if let Some(message) = too_long {
-        let origin = via.unwrap_or_else(|| sources.origin(0, 0..0));
-        return Err(sources.error(
+        let origin = via.unwrap_or_else(|| inputs.origin(0, 0..0));
+        return Err(inputs.error(
             ErrorKind::InvalidValue,
             origin,
             Some("extends".into()),
@@ -710,15 +708,15 @@ fn read_chain(
     }
     chain.push(identity);
     files.push(path.to_path_buf());
-    let id = sources.add(SourceKind::File(path.to_path_buf()), text);
+    let id = inputs.add(InputKind::File(path.to_path_buf()), text);
     ids.push(id);
-    let table = parse_source(sources, id)?;
+    let table = parse_input(inputs, id)?;
     let Some(ext) = table.get("extends") else {
         return Ok(());
     };
     let origin = Origin::of(ext.span());
     let DeValue::String(parent) = ext.get_ref() else {
-        return Err(sources.error(
+        return Err(inputs.error(
             ErrorKind::WrongType,
             origin,
             Some("extends".into()),
@@ -729,7 +727,7 @@ fn read_chain(
         ));
     };
     let parent_path = path.parent().unwrap_or(Path::new("")).join(parent.as_ref());
-    read_chain(&parent_path, Some(origin), sources, files, chain, ids)
+    read_chain(&parent_path, Some(origin), inputs, files, chain, ids)
 }
 
 #[cfg(test)]

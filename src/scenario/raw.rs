@@ -162,7 +162,7 @@ pub(crate) type RawDays = Option<Vec<Spanned<Day>>>;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPru {
     pub cars: Count,
-    pub open: Window,
+    pub open: ClockWindowValue,
     pub days: RawDays,
     pub eligible_share: Share,
     pub visit: RawDist,
@@ -174,7 +174,7 @@ pub(crate) struct RawPru {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFrailtyUnit {
     pub slots: Count,
-    pub open: Window,
+    pub open: ClockWindowValue,
     pub days: RawDays,
     pub assessment: RawDist,
     pub discharged_same_day: Share,
@@ -193,8 +193,8 @@ pub(crate) struct RawEd {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAcute {
     pub beds: Count,
-    pub discharge_hours: Window,
-    pub weekend_discharge_hours: Option<Window>,
+    pub discharge_hours: ClockWindowValue,
+    pub weekend_discharge_hours: Option<ClockWindowValue>,
     pub los: Section<RawLos>,
     pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
 }
@@ -334,7 +334,7 @@ pub(crate) struct RawMhShares {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCrht {
     pub places: Count,
-    pub open: Window,
+    pub open: ClockWindowValue,
     pub episode: RawDist,
     pub escalation_share: Share,
     pub when_full: Spanned<String>,
@@ -635,13 +635,15 @@ impl TryFrom<Value> for NonNegative {
 /// A clock window, via [`ClockWindow::parse`].
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(try_from = "Value")]
-pub(crate) struct Window(pub ClockWindow);
+pub(crate) struct ClockWindowValue(pub ClockWindow);
 
-impl TryFrom<Value> for Window {
+impl TryFrom<Value> for ClockWindowValue {
     type Error = Refusal;
-    fn try_from(v: Value) -> Result<Window, Refusal> {
+    fn try_from(v: Value) -> Result<ClockWindowValue, Refusal> {
         match v {
-            Value::String(s) => ClockWindow::parse(&s).map(Window).map_err(Refusal::Message),
+            Value::String(s) => ClockWindow::parse(&s)
+                .map(ClockWindowValue)
+                .map_err(Refusal::Message),
             _ => Err(Refusal::WrongType(
                 "a clock window such as \"08:00-20:00\", \"00:00-24:00\" or \"none\"",
             )),

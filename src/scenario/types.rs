@@ -10,21 +10,38 @@ use super::dist::Dist;
 /// A capacity plan, ready to simulate.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// `scenario.name`: shown in reports and outputs.
     pub name: String,
+    /// `scenario.description`: the longer description shown in the report.
     pub description: String,
+    /// `scenario.start_date`: the calendar date of time zero (00:00).
     pub start_date: Date,
+    /// `scenario.warm_up`: hours simulated before results are collected.
     pub warm_up_hours: f64,
+    /// `scenario.horizon`: length of the results window after the warm-up,
+    /// hours.
     pub horizon_hours: f64,
+    /// `scenario.replications`: independent replications to run.
     pub replications: u32,
+    /// `scenario.seed`: the seed of every random stream.
     pub seed: u64,
+    /// The `[demand]` table: new crises.
     pub demand: Demand,
+    /// The `[pru]` table: the physician response unit.
     pub pru: Pru,
+    /// The `[frailty_unit]` table: the frailty assessment unit.
     pub frailty_unit: FrailtyUnit,
+    /// The `[ed]` table: admission shares in the emergency department.
     pub ed: Ed,
+    /// The `[acute]` table: acute beds and discharge hours.
     pub acute: Acute,
+    /// The `[pathways]` table: discharge pathways after an acute stay.
     pub pathways: Pathways,
+    /// The `[community]` table: community nursing teams.
     pub community: Community,
+    /// The `[rehab]` table: rehab beds.
     pub rehab: Rehab,
+    /// The `[care_homes]` table: care home beds and residents.
     pub care_homes: CareHomes,
     /// `None` when the file has no `[readmission]` table: no readmissions.
     pub readmission: Option<Readmission>,
@@ -35,9 +52,15 @@ pub struct Scenario {
     pub mental_health: Option<MentalHealth>,
 }
 
+/// The `[demand]` table: new crises and how their rate varies with the clock
+/// and calendar.
 #[derive(Clone, Debug)]
 pub struct Demand {
+    /// `demand.crises_per_day`: mean new crises a day (the average of the
+    /// shaped rate).
     pub crises_per_day: f64,
+    /// `demand.frail_share`: share of new crises in older people with frailty,
+    /// in [0, 1].
     pub frail_share: f64,
     /// Raw weights as written (non-negative, positive sum); the model divides
     /// each list by the simple mean of its entries.
@@ -59,30 +82,55 @@ pub fn opens_on(days: &OpenDays, day: Weekday) -> bool {
     days[day.index()]
 }
 
+/// The `[pru]` table: the physician response unit, cars visiting patients at
+/// home.
 #[derive(Clone, Debug)]
 pub struct Pru {
+    /// `pru.cars`: cars that can be on a visit at once.
     pub cars: u32,
+    /// `pru.open`: the hours the PRU takes calls on its days.
     pub open: ClockWindow,
+    /// `pru.days`: the days the PRU opens.
     pub days: OpenDays,
+    /// `pru.eligible_share`: share of crises (every source) suitable for a
+    /// visit, in [0, 1].
     pub eligible_share: f64,
+    /// `pru.visit`: length of one visit, hours.
     pub visit: Dist,
+    /// `pru.treated_at_home`: share of visits ending with the patient treated
+    /// at home, in [0, 1].
     pub treated_at_home: f64,
+    /// `pru.community_follow_up`: share of those treated at home then referred
+    /// to community nursing, in [0, 1].
     pub community_follow_up: f64,
 }
 
+/// The `[frailty_unit]` table: the frailty assessment unit.
 #[derive(Clone, Debug)]
 pub struct FrailtyUnit {
+    /// `frailty_unit.slots`: patients the unit can assess at once.
     pub slots: u32,
+    /// `frailty_unit.open`: the hours the unit takes patients on its days.
     pub open: ClockWindow,
+    /// `frailty_unit.days`: the days the unit opens.
     pub days: OpenDays,
+    /// `frailty_unit.assessment`: length of one assessment, hours.
     pub assessment: Dist,
+    /// `frailty_unit.discharged_same_day`: share of assessed patients sent
+    /// home, in [0, 1].
     pub discharged_same_day: f64,
+    /// `frailty_unit.community_follow_up`: share of those sent home then
+    /// referred to community nursing, in [0, 1].
     pub community_follow_up: f64,
 }
 
+/// The `[ed]` table: who the emergency department admits.
 #[derive(Clone, Debug)]
 pub struct Ed {
+    /// `ed.frail_admit_share`: share of frail ED patients admitted when the
+    /// frailty unit does not see them, in [0, 1].
     pub frail_admit_share: f64,
+    /// `ed.other_admit_share`: share of other ED patients admitted, in [0, 1].
     pub other_admit_share: f64,
     /// `ed.home_treatable_admit_share`: the admission share of a patient
     /// whose crisis the PRU could treat at home; `None` for the earlier
@@ -90,13 +138,20 @@ pub struct Ed {
     pub home_treatable_admit_share: Option<f64>,
 }
 
+/// The `[acute]` table: acute beds, their dated changes and discharge hours.
 #[derive(Clone, Debug)]
 pub struct Acute {
+    /// `acute.beds`: acute beds outside dated changes.
     pub beds: u32,
+    /// `acute.discharge_hours`: the hours, Monday to Friday, in which patients
+    /// may leave.
     pub discharge_hours: ClockWindow,
     /// Same as `discharge_hours` when the file omits it.
     pub weekend_discharge_hours: ClockWindow,
+    /// `acute.los.frail`: acute length of stay of frail patients, hours, from
+    /// getting a bed to medically fit.
     pub los_frail: Dist,
+    /// `acute.los.other`: acute length of stay of other patients, hours.
     pub los_other: Dist,
     /// In file order; where changes overlap, the last one listed wins.
     pub capacity_changes: Vec<CapacityChange>,
@@ -105,8 +160,11 @@ pub struct Acute {
 /// Beds from 00:00 on `from` to 24:00 on `to` (`from <= to`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapacityChange {
+    /// `acute.capacity_changes[].from`: the first day of the change.
     pub from: Date,
+    /// `acute.capacity_changes[].to`: the last day of the change (inclusive).
     pub to: Date,
+    /// `acute.capacity_changes[].beds`: beds on those days.
     pub beds: u32,
 }
 
@@ -124,17 +182,21 @@ pub enum Pathway {
 }
 
 impl Pathway {
+    /// The four pathways, P0 first.
     pub const ALL: [Pathway; 4] = [Pathway::P0, Pathway::P1, Pathway::P2, Pathway::P3];
 
+    /// Place in [`Pathway::ALL`], 0 to 3.
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// The pathway's name in keys and outputs: `p0` to `p3`.
     pub fn name(self) -> &'static str {
         ["p0", "p1", "p2", "p3"][self.index()]
     }
 }
 
+/// The `[pathways]` table: discharge pathway shares and process delays.
 #[derive(Clone, Debug)]
 pub struct Pathways {
     /// Shares of P0..P3 for frail patients; they sum to 1 (within 1e-6).
@@ -157,29 +219,39 @@ pub enum ReferralClass {
 }
 
 impl ReferralClass {
+    /// The three classes, in the order of [`ReferralClass::index`].
     pub const ALL: [ReferralClass; 3] = [
         ReferralClass::Discharge,
         ReferralClass::Avoidance,
         ReferralClass::Community,
     ];
 
+    /// Place in [`ReferralClass::ALL`], 0 to 2.
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// The class's name in the file and outputs: `discharge`, `avoidance` or
+    /// `community`.
     pub fn name(self) -> &'static str {
         ["discharge", "avoidance", "community"][self.index()]
     }
 
+    /// The class named `s`, if it is one of [`ReferralClass::name`]'s.
     pub fn parse(s: &str) -> Option<ReferralClass> {
         ReferralClass::ALL.into_iter().find(|c| c.name() == s)
     }
 }
 
+/// The `[community]` table: community nursing teams and their waiting list.
 #[derive(Clone, Debug)]
 pub struct Community {
+    /// `community.teams`: neighbourhood nursing teams.
     pub teams: u32,
+    /// `community.caseload_per_team`: caseload places per team.
     pub caseload_per_team: u32,
+    /// `community.referrals_per_day`: GP referrals from the community a day
+    /// (class `community`).
     pub referrals_per_day: f64,
     /// A permutation of the three classes, highest priority first.
     pub priority: [ReferralClass; 3],
@@ -187,21 +259,36 @@ pub struct Community {
     pub episode: [Dist; 3],
 }
 
+/// The `[rehab]` table: rehab (intermediate care) beds.
 #[derive(Clone, Debug)]
 pub struct Rehab {
+    /// `rehab.beds`: rehab beds.
     pub beds: u32,
+    /// `rehab.stay`: length of a rehab stay, hours.
     pub stay: Dist,
+    /// `rehab.community_follow_up`: share of rehab leavers referred to
+    /// community nursing, in [0, 1].
     pub community_follow_up: f64,
 }
 
+/// The `[care_homes]` table: care home beds, their residents and placements.
 #[derive(Clone, Debug)]
 pub struct CareHomes {
+    /// `care_homes.beds`: care home beds.
     pub beds: u32,
     /// Who is in the care homes at time zero.
     pub start: CareHomeStart,
+    /// `care_homes.stay`: length of a resident's stay (to death or a move),
+    /// hours.
     pub stay: Dist,
+    /// `care_homes.community_placements_per_day`: placements from the community
+    /// a day.
     pub community_placements_per_day: f64,
+    /// `care_homes.hospital_first`: whether patients from hospital are placed
+    /// before community placements.
     pub hospital_first: bool,
+    /// `care_homes.crises_per_resident_year`: crises of each resident in their
+    /// bed, per resident-year.
     pub crises_per_resident_year: f64,
     /// `None` when the red bag scheme is disabled.
     pub red_bag: Option<RedBag>,
@@ -231,73 +318,112 @@ impl CareHomes {
     }
 }
 
+/// `care_homes.red_bag`: the red bag scheme, which shortens residents' acute
+/// stays.
 #[derive(Clone, Copy, Debug)]
 pub struct RedBag {
+    /// `care_homes.red_bag.los_reduction`: hours taken off a resident's acute
+    /// stay.
     pub los_reduction_hours: f64,
+    /// `care_homes.red_bag.min_los`: the shortest stay, hours, the reduction
+    /// may leave.
     pub min_los_hours: f64,
 }
 
+/// The `[readmission]` table: return crises after leaving hospital.
 #[derive(Clone, Copy, Debug)]
 pub struct Readmission {
+    /// `readmission.window`: hours after leaving within which a return crisis
+    /// happens.
     pub window_hours: f64,
-    /// Probability of readmission after leaving on P0, P1, P2.
+    /// `readmission.p0`: probability of a return crisis after leaving on P0, in
+    /// [0, 1].
     pub p0: f64,
+    /// The same after leaving on P1.
     pub p1: f64,
+    /// The same after leaving on P2.
     pub p2: f64,
 }
 
 /// The adult mental health system (`docs/model.md`, "Mental health").
 #[derive(Clone, Debug)]
 pub struct MentalHealth {
+    /// `mental_health.crises_per_day`: crises at the ED a day, shaped by
+    /// the `[demand]` weights.
     pub crises_per_day: f64,
+    /// `mental_health.referrals_per_day`: community referrals to CRHT a day.
     pub referrals_per_day: f64,
+    /// `mental_health.liaison_assessment`: the ED liaison assessment (hours).
     pub liaison_assessment: Dist,
+    /// `mental_health.ed_admit_share`: admitted after liaison.
     pub ed_admit_share: f64,
+    /// `mental_health.ed_crht_share`: referred to CRHT after liaison.
     pub ed_crht_share: f64,
+    /// `mental_health.beds`: local adult acute mental health beds.
     pub beds: u32,
     /// In file order; where changes overlap, the last one listed wins.
     pub capacity_changes: Vec<CapacityChange>,
+    /// `mental_health.stay`: a local stay (hours).
     pub stay: Dist,
+    /// `mental_health.out_of_area_after`: the longest wait in the ED for a
+    /// local bed before an out-of-area placement, in hours.
     pub out_of_area_after_hours: f64,
     /// `stay` when the file omits it.
     pub out_of_area_stay: Dist,
+    /// `mental_health.repatriate`: out-of-area patients return to a local
+    /// bed that frees with nobody waiting.
     pub repatriate: bool,
     /// `None` means zero.
     pub process_delay: Option<Dist>,
     /// Shares of home, supported accommodation, care home; they sum to 1.
     pub pathways: [f64; 3],
+    /// `[mental_health.crht]`.
     pub crht: Crht,
+    /// `mental_health.supported_accommodation.places`.
     pub supported_places: u32,
+    /// `mental_health.supported_accommodation.stay` (hours).
     pub supported_stay: Dist,
+    /// `mental_health.readmission`; `None` for no readmissions.
     pub readmission: Option<MhReadmission>,
 }
 
 /// Where a patient goes from a local mental health bed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MhPathway {
+    /// Home, with community mental health team follow-up (no capacity).
     Home,
+    /// Supported accommodation.
     Supported,
+    /// A care home bed.
     CareHome,
 }
 
 impl MhPathway {
+    /// Every pathway, in the order of the shares.
     pub const ALL: [MhPathway; 3] = [MhPathway::Home, MhPathway::Supported, MhPathway::CareHome];
 }
 
 /// Crisis resolution and home treatment.
 #[derive(Clone, Debug)]
 pub struct Crht {
+    /// `places`: the caseload.
     pub places: u32,
+    /// `open`: when new episodes start (the caseload runs 24 h).
     pub open: ClockWindow,
+    /// `episode`: an episode's length (hours).
     pub episode: Dist,
+    /// `escalation_share`: episodes that end in a decision to admit.
     pub escalation_share: f64,
     /// `when_full = "wait"`: referrals wait; `"admit"`: they are admitted.
     pub wait_when_full: bool,
 }
 
+/// `mental_health.readmission`.
 #[derive(Clone, Copy, Debug)]
 pub struct MhReadmission {
+    /// `window`, in hours.
     pub window_hours: f64,
+    /// `share` of leavers readmitted.
     pub share: f64,
 }
 

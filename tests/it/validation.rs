@@ -3,22 +3,22 @@
 //! files' own replications and seeds).
 
 use patientflow::experiment::Progress;
-use patientflow::validate::{self, Check, Options, Outcome, theory};
+use patientflow::verify::{self, Check, Options, Outcome, theory};
 
 fn run_cases() -> Vec<Check> {
     let options = Options {
-        dir: validate::default_dir(),
+        dir: verify::default_dir(),
         replications: None,
         threads: 0,
         progress: Progress::Hidden,
     };
-    validate::run_all(&options, |_| {}).expect("the case files load and run")
+    verify::run_all(&options, |_| {}).expect("the case files load and run")
 }
 
 #[test]
 fn every_verification_case_passes_and_a_wrong_theory_fails() {
     let checks = run_cases();
-    let table = validate::format_table(&checks);
+    let table = verify::format_table(&checks);
     let failed: Vec<&Check> = checks.iter().filter(|c| !c.passed()).collect();
     assert!(failed.is_empty(), "failed checks:\n{table}");
     // Every case is there (1 to 8).

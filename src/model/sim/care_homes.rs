@@ -3,7 +3,7 @@
 //! applied in hospital) and the end of a stay.
 
 use super::mental_health::MH_BIT;
-use super::{Event, Sim, Source};
+use super::{Event, Sim, StreamSource};
 use crate::engine::{StreamKey, StreamRng};
 use crate::model::observe::{Level, WaitMean};
 use crate::model::trace::Tracer;
@@ -51,7 +51,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let beds = sc.care_homes.beds;
         let initial = sc.care_homes.initial_residents();
         for b in 0..beds.max(initial) {
-            let key = self.families[Source::InitialResident as usize].key(u64::from(b));
+            let key = self.families[StreamSource::InitialResident as usize].key(u64::from(b));
             self.ws.care_home_beds.push(CareHomeBed {
                 held: false,
                 generation: 0,

@@ -2,7 +2,7 @@
 //! and care home placements from the community (homogeneous Poisson), and
 //! the crises of readmissions and care home residents as they arrive.
 
-use super::{Arrival, CANCEL_CHECK_EVENTS, Event, NONE, Sim, Source, Timer};
+use super::{Arrival, CANCEL_CHECK_EVENTS, Event, NONE, Sim, StreamSource, Timer};
 use crate::engine::{StreamKey, StreamRng};
 use crate::model::schedule::ArrivalCursor;
 use crate::model::trace::Tracer;
@@ -57,7 +57,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn on_next_crisis(&mut self, mut t: f64) {
         let sc = self.sc;
         loop {
-            let key = self.families[Source::Crisis as usize].key(self.arrivals.crises);
+            let key = self.families[StreamSource::Crisis as usize].key(self.arrivals.crises);
             self.arrivals.crises += 1;
             let mut rng = StreamRng::new(key);
             let frail = rng.chance(sc.demand.frail_share);
@@ -115,7 +115,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     pub(super) fn on_next_referral(&mut self, t: f64) {
         let sc = self.sc;
-        let key = self.families[Source::Referral as usize].key(self.arrivals.referrals);
+        let key = self.families[StreamSource::Referral as usize].key(self.arrivals.referrals);
         self.arrivals.referrals += 1;
         let mut rng = StreamRng::new(key);
         let class = ReferralClass::Community;
@@ -130,7 +130,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     pub(super) fn on_next_placement(&mut self, t: f64) {
-        let key = self.families[Source::Placement as usize].key(self.arrivals.placements);
+        let key = self.families[StreamSource::Placement as usize].key(self.arrivals.placements);
         self.arrivals.placements += 1;
         self.ws
             .care_home_community_queue

@@ -5,7 +5,7 @@
 //! a care home (the mental health delayed transfers), and readmissions.
 //! Without `[mental_health]` nothing here is scheduled or drawn.
 
-use super::{Event, READMISSION_TAG, Sim, Source, Timer};
+use super::{Event, READMISSION_TAG, Sim, StreamSource, Timer};
 use crate::engine::{StreamKey, StreamRng};
 use crate::model::metrics::Metric;
 use crate::model::observe::{Level, WaitMean};
@@ -234,7 +234,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     pub(super) fn on_next_mh_crisis(&mut self, t: f64) {
-        let key = self.families[Source::MhCrisis as usize].key(self.mental_health.crises);
+        let key = self.families[StreamSource::MhCrisis as usize].key(self.mental_health.crises);
         self.mental_health.crises += 1;
         self.mh_ed_arrival(t, key);
         self.schedule_next_mh_crisis(t);
@@ -249,7 +249,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     pub(super) fn on_next_mh_referral(&mut self, t: f64) {
-        let key = self.families[Source::MhReferral as usize].key(self.mental_health.referrals);
+        let key =
+            self.families[StreamSource::MhReferral as usize].key(self.mental_health.referrals);
         self.mental_health.referrals += 1;
         self.count(t, Metric::MhCrises);
         let patient = self.new_mh_patient(key, MhState::CrhtQueue);

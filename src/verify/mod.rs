@@ -1,5 +1,10 @@
 //! Verification against queueing theory: `patientflow validate`.
 //!
+//! The command is named `validate` for users (it is what they type, and
+//! what `docs/validation.md` and `scenarios/validation/` are named after);
+//! the module is named `verify`, because it verifies the model against
+//! theory, while validating input is `scenario`'s work.
+//!
 //! Each case is a real scenario file in `scenarios/validation/`, loaded with
 //! [`scenario::load`] and run through [`experiment`] exactly as `patientflow
 //! run` runs a plan, with a fixed seed. Most compare a model output with a
@@ -43,7 +48,9 @@ pub const CHI_SQUARE_LEVEL: f64 = 0.999;
 pub struct Check {
     /// The case, numbered as in the issue and `docs/validation.md`.
     pub case: String,
+    /// What is compared, in words (a metric, a probability, a rule).
     pub quantity: String,
+    /// The comparison and its numbers.
     pub outcome: Outcome,
 }
 
@@ -52,19 +59,33 @@ pub struct Check {
 pub enum Outcome {
     /// The mean over replications against an exact value: passes when
     /// `|theory - mean| <= 4 SE`.
-    Mean { theory: f64, summary: Summary },
+    Mean {
+        /// The exact value from theory, in the quantity's unit.
+        theory: f64,
+        /// The simulated values over replications.
+        summary: Summary,
+    },
     /// A goodness-of-fit statistic on pooled counts: passes when at most
     /// `limit` (the 0.999 quantile of chi-square with `df` degrees of freedom).
     ChiSquare {
+        /// The chi-square statistic.
         statistic: f64,
+        /// Degrees of freedom.
         df: usize,
+        /// The 0.999 quantile it must not pass.
         limit: f64,
     },
     /// Violations of an exact rule among `checked` occasions: passes with none.
-    Rule { violations: u64, checked: u64 },
+    Rule {
+        /// Occasions that broke the rule.
+        violations: u64,
+        /// Occasions checked.
+        checked: u64,
+    },
 }
 
 impl Check {
+    /// Whether the check passed, by its outcome's rule above.
     pub fn passed(&self) -> bool {
         match &self.outcome {
             Outcome::Mean { theory, summary } => {
@@ -82,10 +103,12 @@ impl Check {
 
 /// Errors that stop verification before a verdict.
 #[derive(Debug, thiserror::Error)]
-pub enum ValidateError {
+pub enum VerifyError {
     /// A case's scenario file is missing or wrong.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A case's run failed (its threads did not start, or a replication
+    /// stopped).
     #[error("{0}")]
     Run(#[from] RunError),
     /// A case would have too few or too many replications (exit 2).
@@ -110,6 +133,7 @@ pub struct Options {
     pub replications: Option<u32>,
     /// Worker threads (0: one per core). Results do not depend on it.
     pub threads: usize,
+    /// Whether to draw a progress bar for each case.
     pub progress: Progress,
 }
 
@@ -132,7 +156,7 @@ pub const CASE_FILES: [&str; 10] = [
 pub fn run_all(
     options: &Options,
     mut on_case: impl FnMut(&str),
-) -> Result<Vec<Check>, ValidateError> {
+) -> Result<Vec<Check>, VerifyError> {
     let runner = Runner { options };
     let mut checks = Vec::new();
     for (file, label) in [
@@ -193,7 +217,7 @@ impl Loaded {
 }
 
 impl Runner<'_> {
-    fn load(&self, file: &str) -> Result<Loaded, ValidateError> {
+    fn load(&self, file: &str) -> Result<Loaded, VerifyError> {
         let sets: Vec<String> = self
             .options
             .replications
@@ -204,7 +228,7 @@ impl Runner<'_> {
         let loaded = scenario::load(&path, &sets)?;
         let n = loaded.scenario.replications;
         if !(MIN_REPLICATIONS..=MAX_REPLICATIONS).contains(&n) {
-            return Err(ValidateError::Usage(format!(
+            return Err(VerifyError::Usage(format!(
                 "{}: a verification case needs {MIN_REPLICATIONS} to {MAX_REPLICATIONS} \
                  replications (a standard error over replications), found {n}",
                 path.display()
@@ -217,7 +241,7 @@ impl Runner<'_> {
         })
     }
 
-    fn run(&self, l: &Loaded) -> Result<Vec<ReplicationResult>, ValidateError> {
+    fn run(&self, l: &Loaded) -> Result<Vec<ReplicationResult>, VerifyError> {
         Ok(experiment::run_replications(
             &l.prepared,
             &l.replications,
@@ -229,7 +253,7 @@ impl Runner<'_> {
     fn run_traced(
         &self,
         l: &Loaded,
-    ) -> Result<Vec<(ReplicationResult, Vec<TraceEvent>)>, ValidateError> {
+    ) -> Result<Vec<(ReplicationResult, Vec<TraceEvent>)>, VerifyError> {
         Ok(experiment::run_replications_traced(
             &l.prepared,
             &l.replications,
@@ -241,7 +265,7 @@ impl Runner<'_> {
 
     // ----- 1, 2: Erlang B -------------------------------------------------
 
-    fn erlang_b_pru(&self, file: &str, label: &str) -> Result<Check, ValidateError> {
+    fn erlang_b_pru(&self, file: &str, label: &str) -> Result<Check, VerifyError> {
         let l = self.load(file)?;
         let sc = l.scenario();
         let per_hour = sc.demand.crises_per_day / 24.0 * sc.pru.eligible_share;
@@ -264,7 +288,7 @@ impl Runner<'_> {
         })
     }
 
-    fn erlang_b_frailty_unit(&self) -> Result<Check, ValidateError> {
+    fn erlang_b_frailty_unit(&self) -> Result<Check, VerifyError> {
         let l = self.load("erlang-b-frailty-unit.toml")?;
         let sc = l.scenario();
         let per_hour = sc.demand.crises_per_day / 24.0 * sc.demand.frail_share;
@@ -292,7 +316,7 @@ impl Runner<'_> {
 
     // ----- 3: M/G/infinity --------------------------------------------------
 
-    fn mg_infinity_beds(&self) -> Result<Vec<Check>, ValidateError> {
+    fn mg_infinity_beds(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("mg-infinity-beds.toml")?;
         let sc = l.scenario();
         let per_hour = sc.demand.crises_per_day / 24.0 * sc.ed.other_admit_share;
@@ -344,7 +368,7 @@ impl Runner<'_> {
 
     // ----- 4: Erlang C ----------------------------------------------------------
 
-    fn erlang_c_community(&self) -> Result<Vec<Check>, ValidateError> {
+    fn erlang_c_community(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("erlang-c-community.toml")?;
         let sc = l.scenario();
         let c = sc.community.teams * sc.community.caseload_per_team;
@@ -386,7 +410,7 @@ impl Runner<'_> {
 
     // ----- 5: Little's law ---------------------------------------------------------
 
-    fn little_baseline(&self) -> Result<Vec<Check>, ValidateError> {
+    fn little_baseline(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("little-baseline.toml")?;
         let sc = l.scenario();
         let (start, end) = l.window();
@@ -465,7 +489,7 @@ impl Runner<'_> {
 
     // ----- 6: time-varying demand ------------------------------------------------
 
-    fn time_varying_demand(&self) -> Result<Vec<Check>, ValidateError> {
+    fn time_varying_demand(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("time-varying-demand.toml")?;
         let sc = l.scenario();
         let (start, end) = l.window();
@@ -517,7 +541,7 @@ impl Runner<'_> {
 
     // ----- 7: strict priority ---------------------------------------------------------
 
-    fn strict_priority(&self) -> Result<Vec<Check>, ValidateError> {
+    fn strict_priority(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("strict-priority-community.toml")?;
         let priority = l.scenario().community.priority;
         let results = self.run_traced(&l)?;
@@ -555,7 +579,7 @@ impl Runner<'_> {
 
     // ----- 8: capacity changes ----------------------------------------------------------
 
-    fn capacity_changes(&self) -> Result<Vec<Check>, ValidateError> {
+    fn capacity_changes(&self) -> Result<Vec<Check>, VerifyError> {
         let l = self.load("capacity-changes-beds.toml")?;
         let sc = l.scenario();
         let (_, end) = l.window();

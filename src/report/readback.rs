@@ -514,9 +514,10 @@ mod tests {
     }
 }
 
-/// What a run's manifest says its files hold, once checked.
+/// The days a run's daily series cover (its statistics window, in whole
+/// days), as its manifest says once checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
+pub struct SeriesDays {
     /// Day 0 of the daily series.
     pub first_day: crate::scenario::calendar::Date,
     /// Days in every daily series.
@@ -530,7 +531,7 @@ pub struct Window {
 pub fn check_run_manifest(
     m: &super::RunManifest,
     scenario: &crate::scenario::Scenario,
-) -> Result<Window, String> {
+) -> Result<SeriesDays, String> {
     use crate::model::MAX_SIMULATED_DAYS;
     use crate::scenario::calendar::Date;
     let bad = |what: String| Err(format!("{what}; was run.json edited?"));
@@ -604,7 +605,7 @@ pub fn check_run_manifest(
             prepared.first_day()
         ));
     }
-    Ok(Window {
+    Ok(SeriesDays {
         first_day,
         days: prepared.days_in_window(),
     })
