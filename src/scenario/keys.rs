@@ -125,6 +125,12 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("readmission.p2", VALUE),
     ("population", TABLE),
     ("population.adults", VALUE),
+    ("calibration", VALUE),
+    ("calibration.name", ITEM),
+    ("calibration.quantity", ITEM),
+    ("calibration.target", ITEM),
+    ("calibration.range", ITEM),
+    ("calibration.source", ITEM),
     ("sources", SOURCES),
 ];
 

@@ -101,6 +101,19 @@ pub(crate) struct RawFile {
     pub population: Option<Section<RawPopulation>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
+    /// `[[calibration]]`: published figures the scenario reproduces.
+    pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
+}
+
+/// One entry of `[[calibration]]` (checked in the conversion).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCalibration {
+    pub name: Spanned<String>,
+    pub quantity: Spanned<String>,
+    pub target: Spanned<f64>,
+    pub range: Spanned<Vec<f64>>,
+    pub source: Spanned<String>,
 }
 
 /// The `[sources]` table: dotted scenario keys to citations, each located.
