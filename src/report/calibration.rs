@@ -175,7 +175,8 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
         .any(|c| matches!(c.target.quantity, Quantity::Ratio(..)));
     let mut how = format!(
         "Each figure the scenario is calibrated on, with the quantity of the model that should \
-         reproduce it (metric names as in summary.csv; `/ day` divides by the window's {} days). \
+         reproduce it (metric names as in summary.csv; `/ day` divides by the window's length \
+         in days, {}). \
          The model's value is the mean over {} replications with the 95% confidence interval of \
          that mean (Student t); a figure is within its tolerance when the mean is.",
         prose_count((data.manifest.horizon_hours / 24.0) as u64),

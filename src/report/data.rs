@@ -292,6 +292,16 @@ impl RunData {
     }
 }
 
+/// The least value a metric can have as written: 0, but for the
+/// counterfactual differences (admissions with a service off minus
+/// admissions), which chance can make negative in a short run.
+pub(crate) fn metric_floor(m: Metric) -> f64 {
+    match m {
+        Metric::AdmissionsAvoidedPru | Metric::AdmissionsAvoidedFrailtyUnit => -MAX_VALUE,
+        _ => 0.0,
+    }
+}
+
 /// The columns of `metrics` in `replications.csv`, one value per
 /// replication in file order (an empty cell is undefined: NaN); no more rows
 /// than the run's `replications`.
@@ -313,7 +323,13 @@ fn parse_replications<R: Read>(
     while let Some((line, record)) = records.next_record()? {
         for ((metric, values), &column) in out.iter_mut().zip(&columns) {
             let cell = record.get(column).unwrap_or("");
-            values.push(verify::number(cell, line, metric.name(), 0.0, MAX_VALUE)?);
+            values.push(verify::number(
+                cell,
+                line,
+                metric.name(),
+                metric_floor(*metric),
+                MAX_VALUE,
+            )?);
         }
     }
     Ok(out)
@@ -371,8 +387,10 @@ fn parse_summary<R: Read>(
             )));
         }
         // As written: every value of a metric is at least 0 (a share at
-        // most 1); a confidence interval may reach below 0.
+        // most 1), but a counterfactual difference; a confidence interval
+        // may reach below 0.
         let top = if m.unit() == "share" { 1.0 } else { MAX_VALUE };
+        let bottom = metric_floor(m);
         let num = |v: Num, column: &str, lo: f64, hi: f64| {
             let (lo, hi) = if checked {
                 (lo, hi)
@@ -389,13 +407,13 @@ fn parse_summary<R: Read>(
         }
         out.push(SummaryRow {
             metric: m,
-            mean: num(r.mean, "mean", 0.0, top)?,
+            mean: num(r.mean, "mean", bottom, top)?,
             sd: num(r.sd, "sd", 0.0, MAX_VALUE)?,
             ci95_low: num(r.ci95_low, "ci95_low", -MAX_VALUE, MAX_VALUE)?,
             ci95_high: num(r.ci95_high, "ci95_high", -MAX_VALUE, MAX_VALUE)?,
-            p5: num(r.p5, "p5", 0.0, top)?,
-            p50: num(r.p50, "p50", 0.0, top)?,
-            p95: num(r.p95, "p95", 0.0, top)?,
+            p5: num(r.p5, "p5", bottom, top)?,
+            p50: num(r.p50, "p50", bottom, top)?,
+            p95: num(r.p95, "p95", bottom, top)?,
             n: r.n,
         });
     }

@@ -99,10 +99,10 @@ pub(crate) struct RawFile {
     pub care_homes: Spanned<Section<RawCareHomes>>,
     pub readmission: Option<Section<RawReadmission>>,
     pub population: Option<Section<RawPopulation>>,
-    /// `[sources]`: where each value comes from (checked in the conversion).
-    pub sources: Option<SourcesTable>,
     /// `[[calibration]]`: published figures the scenario reproduces.
     pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
+    /// `[sources]`: where each value comes from (checked in the conversion).
+    pub sources: Option<SourcesTable>,
 }
 
 /// One entry of `[[calibration]]` (checked in the conversion).
