@@ -950,9 +950,13 @@ pub fn sweep_plans(
             .to_string(),
         ));
     }
-    let base_scenario = doc.to_scenario_with_sources()?;
+    let base_scenario = doc.to_parts()?;
     let arm_of = |name: String, role, doc: &ScenarioDoc, with_sources, swept_values| {
-        let (scenario, sources) = with_sources;
+        let scenario::ScenarioParts {
+            scenario,
+            sources,
+            calibration,
+        } = with_sources;
         let resolved_toml = doc.to_toml();
         Arm {
             name,
@@ -966,6 +970,7 @@ pub fn sweep_plans(
                 sha256: scenario::sha256_hex(resolved_toml.as_bytes()),
                 resolved_toml,
                 sources,
+                calibration,
                 doc: doc.clone(),
             },
         }
@@ -988,9 +993,9 @@ pub fn sweep_plans(
             labels.push(format!("{}={}", e.key, text));
             texts.push(text);
         }
-        let with_sources = point.to_scenario_with_sources()?;
+        let with_sources = point.to_parts()?;
         // A swept table (`"scenario" = [{ ... }]`) could still move them.
-        if let Some(u) = unpaired(&arms[0].loaded.scenario, &with_sources.0) {
+        if let Some(u) = unpaired(&arms[0].loaded.scenario, &with_sources.scenario) {
             return Err(ExperimentError::Usage(u.message(
                 &format!("{} ({})", path.display(), labels.join(", ")),
                 "(the unswept scenario)",

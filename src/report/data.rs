@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::model::metrics::{METRIC_COUNT, Metric, Series};
 use crate::scenario::calendar::Date;
-use crate::scenario::{Scenario, ScenarioDoc, ScenarioError};
+use crate::scenario::calibration::Target;
+use crate::scenario::{Scenario, ScenarioDoc, ScenarioError, ScenarioParts};
 
 use super::RunManifest;
 use super::readback::{self, MAX_VALUE, Num, Records};
@@ -111,6 +112,11 @@ pub struct RunData {
     pub scenario: Scenario,
     /// Its `[sources]` table.
     pub sources: BTreeMap<String, String>,
+    /// Its `[[calibration]]` table (empty without one).
+    pub calibration: Vec<Target>,
+    /// Each replication's value of the metrics the calibration table reads,
+    /// from `replications.csv` (empty without a calibration table).
+    pub replication_values: Vec<(Metric, Vec<f64>)>,
     /// Its values as (dotted key, TOML text), in file order.
     pub parameters: Vec<(String, String)>,
     /// Day 0 of the window.
@@ -125,6 +131,7 @@ struct Head {
     doc: ScenarioDoc,
     scenario: Scenario,
     sources: BTreeMap<String, String>,
+    calibration: Vec<Target>,
     first_day: Date,
     /// The days every daily series has, when `run.json` was checked.
     days: Option<usize>,
@@ -148,8 +155,12 @@ impl Head {
             Path::new("run.json (resolved_toml)"),
         )
         .map_err(|e| ReportError::Scenario(Box::new(e)))?;
-        let (scenario, sources) = doc
-            .to_scenario_with_sources()
+        let ScenarioParts {
+            scenario,
+            sources,
+            calibration,
+        } = doc
+            .to_parts()
             .map_err(|e| ReportError::Scenario(Box::new(e)))?;
         let (first_day, days) = if check {
             let w = readback::check_run_manifest(&manifest, &scenario)
@@ -172,12 +183,45 @@ impl Head {
             doc,
             scenario,
             sources,
+            calibration,
             first_day,
             days,
         })
     }
 
-    fn with(self, summary: Vec<SummaryRow>, daily: Vec<DailyBands>) -> RunData {
+    /// The metrics the calibration table reads, each once.
+    fn calibration_metrics(&self) -> Vec<Metric> {
+        let mut out: Vec<Metric> = Vec::new();
+        for m in self.calibration.iter().flat_map(|t| t.quantity.metrics()) {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// Each replication's values of the calibration's metrics, read from
+    /// `replications.csv` (`None`: the file is not needed).
+    fn replication_values<R: Read>(
+        &self,
+        reader: Option<R>,
+    ) -> Result<Vec<(Metric, Vec<f64>)>, ReportError> {
+        let metrics = self.calibration_metrics();
+        match reader {
+            Some(r) if !metrics.is_empty() => {
+                parse_replications(r, self.manifest.replications as usize, &metrics)
+                    .map_err(|m| malformed("replications.csv", m))
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn with(
+        self,
+        summary: Vec<SummaryRow>,
+        daily: Vec<DailyBands>,
+        replication_values: Vec<(Metric, Vec<f64>)>,
+    ) -> RunData {
         let days = daily.first().map_or(0, |d| d.p50.len());
         let beds_by_day =
             crate::model::schedule::beds_by_day(&self.scenario.acute, self.first_day, days);
@@ -188,6 +232,8 @@ impl Head {
             parameters: self.doc.parameters(),
             scenario: self.scenario,
             sources: self.sources,
+            calibration: self.calibration,
+            replication_values,
             first_day: self.first_day,
             beds_by_day,
         }
@@ -217,8 +263,14 @@ impl RunData {
         let run_json =
             readback::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
         let head = Head::parse(&run_json, true)?;
-        let needed = ["summary.csv", "daily_bands.csv"];
-        match readback::verify_files(dir, "run.json", &head.manifest.files, &needed)
+        // replications.csv only when a calibration table needs its values.
+        let with_replications = !head.calibration.is_empty();
+        let needed: &[&str] = if with_replications {
+            &["summary.csv", "daily_bands.csv", "replications.csv"]
+        } else {
+            &["summary.csv", "daily_bands.csv"]
+        };
+        match readback::verify_files(dir, "run.json", &head.manifest.files, needed)
             .map_err(ReportError::Changed)?
         {
             readback::Verified::Yes => {}
@@ -230,7 +282,13 @@ impl RunData {
         let open = |name: &str| readback::open(&dir.join(name)).map_err(|m| tampered(name, m));
         let summary = parse_summary(open("summary.csv")?, &head.manifest, true)?;
         let daily = parse_daily(open("daily_bands.csv")?, head.first_day, head.days)?;
-        Ok(head.with(summary, daily))
+        let replications = if with_replications {
+            Some(open("replications.csv")?)
+        } else {
+            None
+        };
+        let values = head.replication_values(replications)?;
+        Ok(head.with(summary, daily, values))
     }
 
     /// As [`RunData::read`], from the files' text (checksums aside: a run
@@ -239,11 +297,13 @@ impl RunData {
         run_json: &str,
         summary_csv: &str,
         daily_csv: &str,
+        replications_csv: &str,
     ) -> Result<RunData, ReportError> {
         let head = Head::parse(run_json, false)?;
         let summary = parse_summary(summary_csv.as_bytes(), &head.manifest, false)?;
         let daily = parse_daily(daily_csv.as_bytes(), head.first_day, head.days)?;
-        Ok(head.with(summary, daily))
+        let values = head.replication_values(Some(replications_csv.as_bytes()))?;
+        Ok(head.with(summary, daily, values))
     }
     /// The `summary.csv` row of `metric`.
     pub fn metric(&self, metric: Metric) -> Option<&SummaryRow> {
@@ -254,6 +314,49 @@ impl RunData {
     pub fn series(&self, series: Series) -> Option<&DailyBands> {
         self.daily.iter().find(|d| d.series == series)
     }
+}
+
+/// The least value a metric can have as written: 0, but for the
+/// counterfactual differences (admissions with a service off minus
+/// admissions), which chance can make negative in a short run.
+pub(crate) fn metric_floor(m: Metric) -> f64 {
+    match m {
+        Metric::AdmissionsAvoidedPru | Metric::AdmissionsAvoidedFrailtyUnit => -MAX_VALUE,
+        _ => 0.0,
+    }
+}
+
+/// The columns of `metrics` in `replications.csv`, one value per
+/// replication in file order (an empty cell is undefined: NaN); no more rows
+/// than the run's `replications`.
+fn parse_replications<R: Read>(
+    reader: R,
+    replications: usize,
+    metrics: &[Metric],
+) -> Result<Vec<(Metric, Vec<f64>)>, String> {
+    let mut records = Records::new(reader, replications)?.limit_says(format!(
+        "the {replications} replications its run.json lists"
+    ));
+    let names: Vec<&str> = metrics.iter().map(|m| m.name()).collect();
+    records.require(&names)?;
+    let columns: Vec<usize> = names
+        .iter()
+        .map(|n| records.header().iter().position(|h| h == *n).unwrap_or(0))
+        .collect();
+    let mut out: Vec<(Metric, Vec<f64>)> = metrics.iter().map(|m| (*m, Vec::new())).collect();
+    while let Some((line, record)) = records.next_record()? {
+        for ((metric, values), &column) in out.iter_mut().zip(&columns) {
+            let cell = record.get(column).unwrap_or("");
+            values.push(readback::number(
+                cell,
+                line,
+                metric.name(),
+                metric_floor(*metric),
+                MAX_VALUE,
+            )?);
+        }
+    }
+    Ok(out)
 }
 
 /// A row of `summary.csv` as the file holds it.
@@ -308,8 +411,10 @@ fn parse_summary<R: Read>(
             )));
         }
         // As written: every value of a metric is at least 0 (a share at
-        // most 1); a confidence interval may reach below 0.
+        // most 1), but a counterfactual difference; a confidence interval
+        // may reach below 0.
         let top = if m.unit() == "share" { 1.0 } else { MAX_VALUE };
+        let bottom = metric_floor(m);
         let num = |v: Num, column: &str, lo: f64, hi: f64| {
             let (lo, hi) = if checked {
                 (lo, hi)
@@ -326,13 +431,13 @@ fn parse_summary<R: Read>(
         }
         out.push(SummaryRow {
             metric: m,
-            mean: num(r.mean, "mean", 0.0, top)?,
+            mean: num(r.mean, "mean", bottom, top)?,
             sd: num(r.sd, "sd", 0.0, MAX_VALUE)?,
             ci95_low: num(r.ci95_low, "ci95_low", -MAX_VALUE, MAX_VALUE)?,
             ci95_high: num(r.ci95_high, "ci95_high", -MAX_VALUE, MAX_VALUE)?,
-            p5: num(r.p5, "p5", 0.0, top)?,
-            p50: num(r.p50, "p50", 0.0, top)?,
-            p95: num(r.p95, "p95", 0.0, top)?,
+            p5: num(r.p5, "p5", bottom, top)?,
+            p50: num(r.p50, "p50", bottom, top)?,
+            p95: num(r.p95, "p95", bottom, top)?,
             n: r.n,
         });
     }

@@ -23,6 +23,7 @@
 //! ([`experiment_report_files`]).
 
 mod atomic;
+pub mod calibration;
 mod cells;
 pub mod charts;
 pub mod data;
@@ -576,13 +577,18 @@ pub fn render_run_files_until(
         };
         // The report reads the same text the files will hold, so that
         // `patientflow report DIR` rebuilds it byte for byte.
-        let data = RunData::from_texts(&run_json, text("summary.csv"), text("daily_bands.csv"))
-            .map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("could not build the report: {e}"),
-                )
-            })?;
+        let data = RunData::from_texts(
+            &run_json,
+            text("summary.csv"),
+            text("daily_bands.csv"),
+            text("replications.csv"),
+        )
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("could not build the report: {e}"),
+            )
+        })?;
         let report = run_report::run_document(&data)?;
         check()?;
         files.push(("run.json".into(), run_json));

@@ -396,7 +396,13 @@ pub fn parse_replications_csv<R: io::Read>(
             .map_err(|_| format!("line {line}: `{rep}` is not a replication index"))?;
         let mut metrics = Metrics::default();
         for (m, cell) in Metric::ALL.iter().zip(cells.iter().skip(1)) {
-            metrics[*m] = number(cell, line, m.name(), 0.0, metric_top(*m))?;
+            metrics[*m] = number(
+                cell,
+                line,
+                m.name(),
+                super::data::metric_floor(*m),
+                metric_top(*m),
+            )?;
         }
         rows.push((rep, metrics));
     }

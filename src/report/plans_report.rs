@@ -940,6 +940,8 @@ fn arm_runs_from_files(
         text(format!("{}/run.json", base.name))?,
         text(format!("{}/summary.csv", base.name))?,
         text(format!("{}/daily_bands.csv", base.name))?,
+        // Its calibration values are not part of a comparison's report.
+        text(format!("{}/replications.csv", base.name)).unwrap_or(""),
     )?;
     Ok(ArmRuns {
         manifests,

@@ -325,14 +325,16 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
                 m.run_started_utc.clone()
             }
         ),
-        sections: vec![
-            summary_section,
-            charts_section(data)?,
-            results_section(data),
-            provenance_section(data),
-            parameters_section(data),
-            stress_des_section(data, None),
-        ],
+        sections: std::iter::once(summary_section)
+            .chain(super::calibration::calibration_section(data))
+            .chain([
+                charts_section(data)?,
+                results_section(data),
+                provenance_section(data),
+                parameters_section(data),
+                stress_des_section(data, None),
+            ])
+            .collect(),
     })
 }
 

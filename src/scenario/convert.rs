@@ -7,6 +7,7 @@
 //! out is final: nothing downstream re-checks it.
 
 use super::calendar::{ClockWindow, Date, Weekday};
+use super::calibration::{Quantity, Target};
 use super::dist::{Dist, FAMILIES, ParamKind, ParamValue};
 use super::doc::{Inputs, Origin};
 use super::error::{
@@ -81,6 +82,114 @@ impl Converter<'_> {
                 ));
             }
             out.insert(key.value.clone(), citation.value.clone());
+        }
+        Ok(out)
+    }
+
+    /// The `[[calibration]]` table: each entry's quantity must parse (metric
+    /// names checked, with suggestions), its tolerance `range = [low, high]`
+    /// hold `low <= target <= high`, its name be unique and non-empty, its
+    /// source non-empty.
+    pub fn calibration(
+        &self,
+        raw: Option<&Vec<Spanned<Section<RawCalibration>>>>,
+    ) -> Result<Vec<Target>> {
+        let mut out: Vec<Target> = Vec::new();
+        for (i, entry) in raw.into_iter().flatten().enumerate() {
+            let e = &entry.get_ref().0;
+            let at = |field: &str| format!("calibration[{i}].{field}");
+            let name = Located::at(e.name.clone(), at("name"));
+            if name.value.trim().is_empty() {
+                return Err(self.invalid(
+                    &name,
+                    "expected the figure's name, found an empty string".to_string(),
+                ));
+            }
+            if out.iter().any(|t| t.name == name.value) {
+                return Err(self.invalid(
+                    &name,
+                    format!(
+                        "expected each calibration name once, found {:?} a second time",
+                        truncate_token(&name.value)
+                    ),
+                ));
+            }
+            let quantity = Located::at(e.quantity.clone(), at("quantity"));
+            let quantity_value =
+                Quantity::parse(&quantity.value).map_err(|(offset, message)| {
+                    // Point at the word refused when the string is written plainly.
+                    let origin = match self.inputs.text_at(quantity.origin) {
+                        Some((_, written))
+                            if written.get(1..written.len().saturating_sub(1))
+                                == Some(quantity.value.as_str()) =>
+                        {
+                            let start = quantity.origin.start + 1 + offset;
+                            Origin::of(start..start.max(quantity.origin.end - 1))
+                        }
+                        _ => quantity.origin,
+                    };
+                    self.err(ErrorKind::InvalidValue, origin, &quantity.path, message)
+                })?;
+            let target = Located::at(e.target.clone(), at("target"));
+            if !target.value.is_finite() {
+                return Err(self.invalid(
+                    &target,
+                    format!("expected a finite number, found {}", target.value),
+                ));
+            }
+            let range = Located::at(e.range.clone(), at("range"));
+            let [low, high] = range.value[..] else {
+                return Err(self.invalid(
+                    &range,
+                    format!(
+                        "expected the tolerance as [low, high], found {} number{}",
+                        range.value.len(),
+                        if range.value.len() == 1 { "" } else { "s" }
+                    ),
+                ));
+            };
+            if !(low.is_finite() && high.is_finite()) {
+                return Err(self.invalid(&range, "expected finite numbers [low, high]".to_string()));
+            }
+            if low > high {
+                return Err(self.invalid(
+                    &range,
+                    format!(
+                        "expected low <= high, found low {} above high {}",
+                        human_number(low),
+                        human_number(high)
+                    ),
+                ));
+            }
+            if !(low <= target.value && target.value <= high) {
+                return Err(self.invalid(
+                    &target,
+                    format!(
+                        "expected the target inside its tolerance [{}, {}], found {}",
+                        human_number(low),
+                        human_number(high),
+                        human_number(target.value)
+                    ),
+                ));
+            }
+            let source = Located::at(e.source.clone(), at("source"));
+            if source.value.trim().is_empty() {
+                return Err(self.invalid(
+                    &source,
+                    format!(
+                        "expected a source for {:?}, found an empty string",
+                        truncate_token(&name.value)
+                    ),
+                ));
+            }
+            out.push(Target {
+                name: name.value,
+                quantity: quantity_value,
+                target: target.value,
+                low,
+                high,
+                source: source.value,
+            });
         }
         Ok(out)
     }

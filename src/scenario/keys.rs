@@ -157,6 +157,12 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("mental_health.readmission.share", VALUE),
     ("population", TABLE),
     ("population.adults", VALUE),
+    ("calibration", VALUE),
+    ("calibration.name", ITEM),
+    ("calibration.quantity", ITEM),
+    ("calibration.target", ITEM),
+    ("calibration.range", ITEM),
+    ("calibration.source", ITEM),
     ("sources", SOURCES),
 ];
 

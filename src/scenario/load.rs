@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::calibration::Target;
 use super::convert::Converter;
 use super::doc::{self, InputKind, Inputs, Item, Origin, Table, split_key};
 use super::error::{ErrorKind, ErrorOrigin, ScenarioError};
@@ -42,6 +43,9 @@ pub struct LoadedScenario {
     pub sha256: String,
     /// The `[sources]` table after `extends`: dotted key to citation.
     pub sources: BTreeMap<String, String>,
+    /// The `[[calibration]]` table after `extends`: the published figures
+    /// the scenario is calibrated on.
+    pub calibration: Vec<Target>,
     /// The document it was converted from, to locate errors found later
     /// (a run too large is refused at the key's line and column).
     pub doc: ScenarioDoc,
@@ -61,7 +65,11 @@ fn loaded(
     sets: &[String],
 ) -> Result<LoadedScenario, ScenarioError> {
     doc.set_all(sets)?;
-    let (scenario, sources) = doc.to_scenario_with_sources()?;
+    let ScenarioParts {
+        scenario,
+        sources,
+        calibration,
+    } = doc.to_parts()?;
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
     Ok(LoadedScenario {
@@ -71,8 +79,20 @@ fn loaded(
         resolved_toml,
         sha256,
         sources,
+        calibration,
         doc,
     })
+}
+
+/// A validated scenario with its citations and calibration targets.
+#[derive(Clone, Debug)]
+pub struct ScenarioParts {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// `[sources]`: dotted key to citation.
+    pub sources: BTreeMap<String, String>,
+    /// `[[calibration]]`, in file order.
+    pub calibration: Vec<Target>,
 }
 
 /// Lowercase hex SHA-256.
@@ -389,21 +409,39 @@ impl ScenarioDoc {
     pub fn to_scenario_with_sources(
         &self,
     ) -> Result<(Scenario, BTreeMap<String, String>), ScenarioError> {
+        self.to_parts().map(|p| (p.scenario, p.sources))
+    }
+
+    /// As [`ScenarioDoc::to_scenario_with_sources`], also returning the
+    /// checked `[[calibration]]` table (empty without one). Like the
+    /// citations, the targets never change a run.
+    pub fn to_parts(&self) -> Result<ScenarioParts, ScenarioError> {
         let root = Spanned::new(self.root_origin().span(), self.document()?);
-        let raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
+        let mut raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
             .map_err(|e| self.de_error(&e))?;
         let converter = Converter {
             inputs: &self.inputs,
         };
-        let cited = converter.sources(raw.sources.as_ref())?;
-        Ok((converter.scenario(raw)?, cited))
+        let sources = converter.sources(raw.sources.as_ref())?;
+        let raw_calibration = raw.calibration.take();
+        let scenario = converter.scenario(raw)?;
+        let calibration = converter.calibration(raw_calibration.as_ref())?;
+        Ok(ScenarioParts {
+            scenario,
+            sources,
+            calibration,
+        })
     }
 
     /// Every value of the document as (dotted key, TOML text), in the order
     /// the resolved TOML is written: distribution tables, arrays and inline
     /// tables of shares are one value each. For the report's parameter table.
+    /// The `[[calibration]]` table is not a parameter (it has its own section).
     pub fn parameters(&self) -> Vec<(String, String)> {
         doc::flatten_values(&self.document().unwrap_or_default())
+            .into_iter()
+            .filter(|(k, _)| k != "calibration" && !k.starts_with("calibration."))
+            .collect()
     }
 
     /// An error from deserializing, in the format's words: `toml` gives the

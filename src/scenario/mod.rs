@@ -8,6 +8,7 @@
 //! `convert`: those structs become a [`Scenario`], checking what relates
 //! several values.
 pub mod calendar;
+pub mod calibration;
 mod convert;
 pub mod dist;
 mod doc;
@@ -26,7 +27,7 @@ pub use error::{
     truncate_token,
 };
 pub use load::{
-    DocEntry, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, Node, ScenarioDoc, load,
-    load_bytes, sha256_hex,
+    DocEntry, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, Node, ScenarioDoc, ScenarioParts,
+    load, load_bytes, sha256_hex,
 };
 pub use types::*;

@@ -101,8 +101,21 @@ pub(crate) struct RawFile {
     /// `[mental_health]`: absent means no mental health system.
     pub mental_health: Option<Spanned<Section<RawMentalHealth>>>,
     pub population: Option<Section<RawPopulation>>,
+    /// `[[calibration]]`: published figures the scenario reproduces.
+    pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
+}
+
+/// One entry of `[[calibration]]` (checked in the conversion).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCalibration {
+    pub name: Spanned<String>,
+    pub quantity: Spanned<String>,
+    pub target: Spanned<f64>,
+    pub range: Spanned<Vec<f64>>,
+    pub source: Spanned<String>,
 }
 
 /// The `[sources]` table: dotted scenario keys to citations, each located.

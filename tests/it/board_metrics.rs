@@ -192,7 +192,11 @@ fn delayed_transfers_per_100k_adults_scale_the_delayed_bed_days() {
     }
     let without = values(
         "../tower-hamlets-baseline.toml",
-        &["scenario.horizon=60d", "scenario.replications=2"],
+        &[
+            "population.adults=0",
+            "scenario.horizon=60d",
+            "scenario.replications=2",
+        ],
         &[Metric::DelayedPer100kAdults],
     );
     assert!(without[0].iter().all(|v| v.is_nan()));

@@ -304,7 +304,14 @@ fn a_crowded_hour_of_events_runs_in_bounded_time() {
 /// bound is generous).
 #[test]
 fn erlang_b_over_four_billion_servers_is_instant() {
-    let sets = ["pru.cars=4294967295", "frailty_unit.slots=4294967295"].map(String::from);
+    // More community places: so many cars' follow-ups would overload the
+    // baseline's community nursing (a refusal, not what this test is about).
+    let sets = [
+        "pru.cars=4294967295",
+        "frailty_unit.slots=4294967295",
+        "community.teams=30",
+    ]
+    .map(String::from);
     let started = Instant::now();
     let out = with_sets("check", &sets, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -320,7 +327,7 @@ fn erlang_b_over_four_billion_servers_is_instant() {
     let out = with_sets("check", &heavy, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("turns away 4% while open"),
+        text(&out.stdout).contains("turns away 3% while open"),
         "{}",
         text(&out.stdout)
     );

@@ -157,8 +157,11 @@ fn an_unstable_plan_stops_in_bounded_time_at_the_queue_bound() {
             && stderr.contains("utilisation"),
         "{stderr}"
     );
+    // Community nursing overloaded: P1 patients (served last) wait in acute
+    // beds, so the bed queue may reach the bound first.
     assert!(
-        stderr.contains("the queue for community nursing reached"),
+        stderr.contains("the queue for community nursing reached")
+            || stderr.contains("the queue for acute beds reached"),
         "{stderr}"
     );
     assert!(stderr.contains("the bound is 5000"), "{stderr}");
@@ -409,7 +412,13 @@ fn a_complete_run_is_marked_not_partial() {
     assert_eq!(manifest["partial"], false);
     assert!(manifest.get("completed_replications").is_none());
     assert!(!out_dir.join("PARTIAL.txt").exists());
-    assert_eq!(manifest["warnings"], serde_json::json!([]));
+    // The baseline's community nursing runs near capacity (docs/calibration.md,
+    // section 8): a warning, but nothing overloaded.
+    let warnings = manifest["warnings"].as_array().expect("a list");
+    assert!(
+        warnings.iter().all(|w| w["verdict"] == "high"),
+        "{warnings:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -511,5 +511,5 @@ fn warmup_writes_the_series_and_a_suggestion() {
     assert_eq!(lines.next(), Some("day,date,series,mean,moving_average"));
     assert_eq!(lines.count(), 200 * Series::ALL.len());
     // Day 0 starts empty: no one in an acute bed at the first midnight.
-    assert!(csv.contains("\n0,2025-04-01,midnight_census,0,0\n"));
+    assert!(csv.contains("\n0,2024-09-28,midnight_census,0,0\n"));
 }

@@ -785,6 +785,7 @@ fn a_set_run_names_the_keys_its_description_does_not_know() {
         &text("run.json"),
         &text("summary.csv"),
         &text("daily_bands.csv"),
+        &text("replications.csv"),
     )
     .expect("reads");
     for (mean, lo, hi) in [

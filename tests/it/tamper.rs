@@ -43,12 +43,12 @@ fn compare_refuses_a_plan_with_another_window_start_or_warm_up() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let cases = [
         ("horizon = \"30d\"", "scenario.horizon", "30d", "365d"),
-        ("warm_up = \"10d\"", "scenario.warm_up", "10d", "180d"),
+        ("warm_up = \"10d\"", "scenario.warm_up", "10d", "365d"),
         (
             "start_date = \"2026-01-05\"",
             "scenario.start_date",
             "2026-01-05",
-            "2025-",
+            "2024-09-28",
         ),
     ];
     for (i, (line, key, plan_value, base_value)) in cases.into_iter().enumerate() {
