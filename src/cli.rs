@@ -217,7 +217,8 @@ pub(crate) struct ControlArgs {
     pub max_replications: u32,
     /// A metric whose mean --precision checks (repeatable; default: the
     /// comparison headlines admissions, delayed_bed_days,
-    /// bed_waits_over_12h, bed_occupancy_mean, community_waiting_mean).
+    /// bed_waits_over_12h, bed_waits_over_4h, bed_occupancy_mean,
+    /// community_waiting_mean).
     #[arg(long = "precision-metric", value_name = "METRIC", value_parser = parse_metric)]
     pub precision_metrics: Vec<Metric>,
     /// Replications added at a time by --precision.

@@ -113,7 +113,7 @@ impl HeadlineMetric {
 
 /// Every headline metric, in the order of a run's terminal summary.
 #[rustfmt::skip]
-pub const HEADLINES: [HeadlineMetric; 20] = [
+pub const HEADLINES: [HeadlineMetric; 21] = [
     //  metric                                 summary run_sentences
     h(Metric::Admissions,                      true,  true).compared(
         0, "admissions avoided", AVOIDED, "emergency admissions", "admissions"),
@@ -125,8 +125,11 @@ pub const HEADLINES: [HeadlineMetric; 20] = [
     h(Metric::PruMissedBusy,                   true,  false),
     h(Metric::FauAssessed,                     true,  false),
     h(Metric::BedOccupancyMean,                true,  false).compared(
-        3, "bed occupancy change", Direction::Change, "occupied acute beds", "beds"),
+        4, "bed occupancy change", Direction::Change, "occupied acute beds", "beds"),
     h(Metric::BedsFullShare,                   true,  false),
+    h(Metric::BedWaitsOver4h,                  true,  false).compared(
+        3, "decision-to-admit waits over 4 hours avoided", AVOIDED,
+        "decision-to-admit waits over 4 hours", "patients"),
     h(Metric::BedWaitsOver12h,                 true,  true).compared(
         2, "decision-to-admit waits over 12 hours avoided", AVOIDED,
         "decision-to-admit waits over 12 hours", "patients"),
@@ -137,7 +140,7 @@ pub const HEADLINES: [HeadlineMetric; 20] = [
     h(Metric::DelayedBedDaysP3,                true,  true),
     h(Metric::ProcessDelayBedDays,             true,  false),
     h(Metric::CommunityWaitingMean,            true,  false).compared(
-        4, "community wait change", Direction::Change,
+        5, "community wait change", Direction::Change,
         "patients waiting for community nursing", "patients"),
     h(Metric::CommunityWaitMeanDaysDischarge,  true,  false),
     h(Metric::CareHomeWaitMeanDays,            true,  false),

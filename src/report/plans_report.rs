@@ -22,7 +22,9 @@ use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
 use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
 use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
-use super::prose::{Finding, effect_exponent, more_or_fewer, prose_count, prose_number};
+use super::prose::{
+    Finding, effect_exponent, more_or_fewer, precision_exponent, prose_count, prose_number,
+};
 use super::readback::{Num, Records};
 use super::run_report::per_window;
 use super::text_cell;
@@ -335,16 +337,41 @@ pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
 
 /// The headline sentence of one plan in a comparison: its effect on the
 /// first three [`COMPARISON`] headlines, the window's words after the first.
-pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
+pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String {
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
     format!(
-        "{}: {}, {} and {}, compared with the baseline.",
+        "{}: {}, {}, {}, {} and {}, compared with the baseline.",
         plan.label,
         effect_clause(plan, &COMPARISON[0], per),
         effect_clause(plan, &COMPARISON[1], ""),
         effect_clause(plan, &COMPARISON[2], ""),
+        effect_clause(plan, &COMPARISON[3], ""),
+        occupied_beds_clause(plan, &COMPARISON[4], per, days),
     )
+}
+
+/// The occupied-beds clause of a plan's sentence: the change in
+/// time-averaged occupied beds and, when it is clear, the same as bed days
+/// over the window (`days` long): "an estimated 16 more occupied acute beds
+/// (95% CI 11 to 21), about 5,900 more bed days a year".
+fn occupied_beds_clause(plan: &PlanEffects, h: &Compared, per: &str, days: Option<f64>) -> String {
+    let clause = effect_clause(plan, h, "");
+    let Some((r, days)) = plan.row(h.metric).zip(days) else {
+        return clause;
+    };
+    let (d, lo, hi) = (r.diff_mean, r.diff_low, r.diff_high);
+    match Finding::of(d, lo, hi) {
+        Finding::Up | Finding::Down => {
+            let bed_days = d * days;
+            let e = precision_exponent(bed_days, (hi - lo).abs() * days / 2.0);
+            format!(
+                "{clause}, about {} bed days {per}",
+                more_or_fewer(bed_days, e)
+            )
+        }
+        _ => clause,
+    }
 }
 
 /// "1 shows", "3 show" (`verb` is the plural form; `has` becomes `have`).
@@ -1130,7 +1157,8 @@ fn document_of(
             })
             .collect()
     } else {
-        plans.iter().map(|p| plan_sentence(p, &per)).collect()
+        let days = manifest.window_days.map(|d| d as f64);
+        plans.iter().map(|p| plan_sentence(p, &per, days)).collect()
     };
     let unsettled_plans: Vec<&str> = plans
         .iter()
@@ -1341,14 +1369,18 @@ mod tests {
                 row(Metric::Admissions, -481.3, -491.0, -471.6),
                 row(Metric::DelayedBedDays, -62.0, -98.0, -31.0),
                 row(Metric::BedWaitsOver12h, 4.0, f64::NAN, f64::NAN),
+                row(Metric::BedWaitsOver4h, 231.0, 180.0, 282.0),
+                row(Metric::BedOccupancyMean, 1.69, 1.2, 2.2),
             ],
         };
         assert_eq!(
-            plan_sentence(&plan, "a year"),
+            plan_sentence(&plan, "a year", Some(365.0)),
             "Second PRU car: an estimated 481 emergency admissions avoided a year (95% CI 472 \
-             to 491), an estimated 60 delayed bed days saved (95% CI 30 to 100) and an \
-             estimated 4.00 more decision-to-admit waits over 12 hours, compared with the \
-             baseline."
+             to 491), an estimated 60 delayed bed days saved (95% CI 30 to 100), an estimated \
+             4.00 more decision-to-admit waits over 12 hours, an estimated 230 more \
+             decision-to-admit waits over 4 hours (95% CI 180 to 280) and an estimated 1.7 \
+             more occupied acute beds (95% CI 1.2 to 2.2), about 620 more bed days a year, \
+             compared with the baseline."
         );
         // An interval that includes zero is no clear change, its numbers
         // kept; one below zero is "more", its interval flipped.
@@ -1357,15 +1389,19 @@ mod tests {
                 row(Metric::Admissions, 2.2, -5.0, 9.4),
                 row(Metric::DelayedBedDays, 40.0, 21.0, 59.0),
                 row(Metric::BedWaitsOver12h, 0.0, f64::NAN, f64::NAN),
+                row(Metric::BedWaitsOver4h, -3.0, -9.0, 4.0),
+                row(Metric::BedOccupancyMean, -0.2, -0.5, 0.1),
             ],
             ..plan
         };
         assert_eq!(
-            plan_sentence(&plan, "over the 90-day window"),
+            plan_sentence(&plan, "over the 90-day window", Some(90.0)),
             "Second PRU car: no clear change in emergency admissions over the 90-day window (an \
              estimated 2 more; 95% CI 5 fewer to 9 more), an estimated 40 more delayed bed days \
-             (95% CI 21 to 59) and no change in decision-to-admit waits over 12 hours, compared \
-             with the baseline."
+             (95% CI 21 to 59), no change in decision-to-admit waits over 12 hours, no clear \
+             change in decision-to-admit waits over 4 hours (an estimated 3 fewer; 95% CI 9 \
+             fewer to 4 more) and no clear change in occupied acute beds (an estimated 0.2 \
+             fewer; 95% CI 0.5 fewer to 0.1 more), compared with the baseline."
         );
     }
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use patientflow::report::prose::{effect_exponent, prose_number};
+use patientflow::report::prose::{effect_exponent, precision_exponent, prose_number};
 
 use crate::common::{bin, report_files};
 
@@ -121,6 +121,30 @@ fn clause_numbers(d: (f64, f64, f64), own: &[&str]) -> Vec<String> {
     }
 }
 
+/// The numbers of the occupied-beds clause (a change, plan minus
+/// baseline): its size and interval, then, when the change is clear, the
+/// same as bed days over a window of `days`.
+fn occupied_numbers(d: (f64, f64, f64), days: f64) -> Vec<String> {
+    let (mean, lo, hi) = d;
+    let e = effect_exponent(mean, lo, hi);
+    let size = |x: f64| prose_number(x.abs(), e);
+    let ci = "95".to_string();
+    if lo > 0.0 || hi < 0.0 {
+        let (l, h) = if lo > 0.0 { (lo, hi) } else { (hi, lo) };
+        let bed_days = mean * days;
+        let be = precision_exponent(bed_days, (hi - lo).abs() * days / 2.0);
+        vec![
+            size(mean),
+            ci,
+            size(l),
+            size(h),
+            prose_number(bed_days.abs(), be),
+        ]
+    } else {
+        vec![size(mean), ci, size(lo), size(hi)]
+    }
+}
+
 #[test]
 fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -157,6 +181,8 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
         clause_numbers(diff(&csv, "second-pru-car", "admissions"), &["60"]),
         clause_numbers(diff(&csv, "second-pru-car", "delayed_bed_days"), &[]),
         clause_numbers(diff(&csv, "second-pru-car", "bed_waits_over_12h"), &["12"]),
+        clause_numbers(diff(&csv, "second-pru-car", "bed_waits_over_4h"), &["4"]),
+        occupied_numbers(diff(&csv, "second-pru-car", "bed_occupancy_mean"), 60.0),
     ]
     .concat();
     assert_eq!(numbers_in(sentence), expected, "{sentence}");

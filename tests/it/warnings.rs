@@ -133,7 +133,7 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
     let done = run_ok(&args, &out);
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
     let marked = rows(&md, &format!("| 339 \u{26a0} | {OVERLOADED_TEAMS} |"));
-    assert_eq!(marked.len(), 5, "the plan's 5 headline rows, marked:\n{md}");
+    assert_eq!(marked.len(), 6, "the plan's 6 headline rows, marked:\n{md}");
     let community = marked
         .iter()
         .find(|l| l.contains("community wait change"))
@@ -150,7 +150,7 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
             "an unwarned plan's row is not marked: {row}"
         );
     }
-    assert_eq!(rows(&md, "| 339 | 18 |").len(), 5, "{md}");
+    assert_eq!(rows(&md, "| 339 | 18 |").len(), 6, "{md}");
     assert!(
         md.contains(&format!(
             "> \u{26a0} Warning: {} (care\\_homes.beds=339, community.teams={OVERLOADED_TEAMS}): \
@@ -167,7 +167,7 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
     let stdout = String::from_utf8_lossy(&done.stdout);
     let plan = format!("care_homes.beds=339+community.teams={OVERLOADED_TEAMS} (!)");
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&plan)).collect();
-    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(lines.len(), 6, "{stdout}");
     assert!(
         lines
             .iter()
@@ -236,7 +236,7 @@ fn the_comparison_report_marks_the_overloaded_plan_and_its_own_run_report() {
         .into_iter()
         .filter(|l| !l.contains("| plan |"))
         .collect();
-    assert_eq!(marked.len(), 5, "{md}");
+    assert_eq!(marked.len(), 6, "{md}");
     assert!(
         marked
             .iter()
