@@ -801,6 +801,43 @@ pub(crate) struct ExperimentStress {
     pub estimation: String,
 }
 
+/// How precise each comparison headline's mean is: its 95% CI half-width
+/// as a share of the mean, for every headline (the least precise decides
+/// how far a figure may be cited), with the way to ask for more.
+fn precision_statement(data: &RunData) -> String {
+    let parts: Vec<String> = crate::model::headlines::COMPARISON
+        .iter()
+        .filter_map(|h| {
+            let r = data.metric(h.metric)?;
+            let half = (r.ci95_high - r.ci95_low) / 2.0;
+            Some(if !half.is_finite() {
+                format!("{} no interval", h.metric.name())
+            } else if r.mean == 0.0 {
+                format!(
+                    "{} +/-{} (a mean of 0)",
+                    h.metric.name(),
+                    prose_number(half, precision_exponent(half, f64::NAN))
+                )
+            } else {
+                format!(
+                    "{} +/-{}%",
+                    h.metric.name(),
+                    prose_number(100.0 * half / r.mean.abs(), -1)
+                )
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        return "no confidence interval (one replication)".to_string();
+    }
+    format!(
+        "the 95% CI half-width of each headline mean, as a share of the mean: {} \
+         (`--precision P --precision-metric NAME` adds replications until a named headline \
+         is within P)",
+        parts.join(", ")
+    )
+}
+
 /// The STRESS-DES appendix of a run, or of a comparison or sweep whose
 /// baseline run is `data` (then `experiment` says what differs).
 pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentStress>) -> Section {
@@ -817,21 +854,7 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
         .values()
         .filter(|v| v.starts_with("Assumption"))
         .count();
-    let admissions_precision = data.metric(Metric::Admissions).map_or_else(
-        || "n/a".to_string(),
-        |r| {
-            let half = (r.ci95_high - r.ci95_low) / 2.0;
-            if half.is_finite() && r.mean != 0.0 {
-                format!(
-                    "the 95% CI half-width of mean admissions is {} ({}% of the mean)",
-                    prose_number(half, precision_exponent(half, f64::NAN)),
-                    prose_number(100.0 * half / r.mean, -2)
-                )
-            } else {
-                "no confidence interval (one replication)".to_string()
-            }
-        },
-    );
+    let precision = precision_statement(data);
     let item = |id: &str, name: &str, text: String| vec![id.to_string(), name.to_string(), text];
     let table = |rows: Vec<Vec<String>>| {
         Block::Table(Table {
@@ -1029,7 +1052,7 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
                     "{} independent replications (seed {}); {}.{} {}",
                     prose_count(u64::from(m.replications)),
                     m.seed,
-                    admissions_precision,
+                    precision,
                     experiment.map_or_else(String::new, |e| format!(" {}", e.estimation)),
                     cite("scenario.replications", "how the number of replications was chosen")
                 ),

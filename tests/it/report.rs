@@ -283,3 +283,20 @@ fn report_of_a_bad_directory_exits_2_and_names_the_problem() {
         "{err}"
     );
 }
+
+#[test]
+fn the_precision_statement_covers_every_comparison_headline() {
+    // Issue 14 item 8: not the most precise measure only.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    run_into("scenarios/tower-hamlets-baseline.toml", &dir, "5");
+    let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+    let line = md
+        .lines()
+        .find(|l| l.contains("half-width of each headline mean"))
+        .expect("the precision statement");
+    for h in patientflow::model::headlines::COMPARISON {
+        let name = h.metric.name().replace('_', "\\_");
+        assert!(line.contains(&format!("{name} +/-")), "{name}: {line}");
+    }
+}
