@@ -391,3 +391,51 @@ fn mental_health_key_errors_are_located() {
         );
     }
 }
+
+/// Cases 9 to 11 of `patientflow validate` pass, check something, and tell
+/// the right number of beds and CRHT places from one fewer.
+#[test]
+fn validate_mental_health_cases_pass_and_reject_a_wrong_capacity() {
+    use patientflow::validate::{self, Options, Outcome, mental_health};
+    let options = Options {
+        dir: validate::default_dir(),
+        replications: None,
+        threads: 0,
+        progress: Progress::Hidden,
+    };
+    let mut names = Vec::new();
+    let checks = mental_health::run_cases(&options, |n| names.push(n.to_string()))
+        .expect("the mental health case files load and run");
+    let table = validate::format_table(&checks);
+    assert!(checks.iter().all(|c| c.passed()), "{table}");
+    for case in ["9 ", "10 ", "11 "] {
+        assert!(names.iter().any(|n| n.starts_with(case)), "{names:?}");
+        assert!(
+            checks.iter().filter(|c| c.case.starts_with(case)).count() >= 2,
+            "{table}"
+        );
+    }
+    for c in &checks {
+        if let Outcome::Rule { checked, .. } = c.outcome {
+            assert!(checked > 1000, "{} checked {checked}", c.quantity);
+        }
+    }
+    // The loss shares are told apart from one bed or one place fewer.
+    for (case, wrong) in [("9 ", erlang_b(21, 20.0)), ("10 ", erlang_b(11, 10.0))] {
+        let c = checks
+            .iter()
+            .find(|c| c.case.starts_with(case))
+            .expect("case");
+        let Outcome::Mean { summary, .. } = c.outcome else {
+            panic!("a mean check")
+        };
+        let wrong = validate::Check {
+            outcome: Outcome::Mean {
+                theory: wrong,
+                summary,
+            },
+            ..c.clone()
+        };
+        assert!(!wrong.passed(), "{case}: {table}");
+    }
+}
