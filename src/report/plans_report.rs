@@ -12,7 +12,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::model::headlines::{COMPARISON, Compared, Direction};
+use crate::model::headlines::{COMPARISON, Compared, Direction, has_mental_health};
 use crate::model::metrics::{METRIC_COUNT, Metric};
 
 use serde::Deserialize;
@@ -676,7 +676,10 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
-        for h in &COMPARISON {
+        let mental_health = p.row(Metric::MhCrises).is_some_and(|r| {
+            has_mental_health(r.baseline_mean) || has_mental_health(r.plan_mean)
+        });
+        for h in COMPARISON.iter().filter(|h| h.shown(mental_health)) {
             let Some(r) = p.row(h.metric) else { continue };
             let Some((m, lo, hi)) = p.effect(h) else {
                 continue;
