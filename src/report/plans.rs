@@ -245,8 +245,8 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
             format!("{} {}", p.name, super::TERMINAL_MARK)
         };
         let crises = &p.rows[Metric::MhCrises.index()];
-        let mental_health = has_mental_health(crises.baseline.mean)
-            || has_mental_health(crises.plan.mean);
+        let mental_health =
+            has_mental_health(crises.baseline.mean) || has_mental_health(crises.plan.mean);
         for h in COMPARISON.iter().filter(|h| h.shown(mental_health)) {
             let r = &p.rows[h.metric.index()];
             // A "saved" headline is baseline minus plan: flip the interval.

@@ -676,9 +676,9 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
-        let mental_health = p.row(Metric::MhCrises).is_some_and(|r| {
-            has_mental_health(r.baseline_mean) || has_mental_health(r.plan_mean)
-        });
+        let mental_health = p
+            .row(Metric::MhCrises)
+            .is_some_and(|r| has_mental_health(r.baseline_mean) || has_mental_health(r.plan_mean));
         for h in COMPARISON.iter().filter(|h| h.shown(mental_health)) {
             let Some(r) = p.row(h.metric) else { continue };
             let Some((m, lo, hi)) = p.effect(h) else {

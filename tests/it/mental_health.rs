@@ -439,3 +439,91 @@ fn validate_mental_health_cases_pass_and_reject_a_wrong_capacity() {
         assert!(!wrong.passed(), "{case}: {table}");
     }
 }
+
+/// The run report has a mental health section (sentences and two fan
+/// charts) and the `mh_*` rows in its results table only when the scenario
+/// has a `[mental_health]` table; `summary.csv` has the metrics either way.
+#[test]
+fn the_run_report_shows_mental_health_only_with_the_table() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let example = root().join("scenarios/mental-health-example.toml");
+    let reps = ["--replications", "3", "--threads", "2"];
+    for (name, scenario, with) in [
+        ("with", example.display().to_string(), true),
+        ("without", baseline(), false),
+    ] {
+        let dir = tmp.path().join(name);
+        run_ok(&[&["run", scenario.as_str()][..], &reps[..]].concat(), &dir);
+        let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+        let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
+        let summary = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+        assert!(summary.contains("\nmh_out_of_area_placements,"), "{name}");
+        assert_eq!(md.contains("## Mental health"), with, "{name}");
+        assert_eq!(
+            md.contains("mh\\_out\\_of\\_area\\_placements"),
+            with,
+            "{name}"
+        );
+        assert_eq!(html.contains("mh_delayed_bed_days"), with, "{name}");
+        assert_eq!(
+            dir.join("charts/mh-beds-occupied.svg").exists(),
+            with,
+            "{name}"
+        );
+        assert_eq!(dir.join("charts/mh-out-of-area.svg").exists(), with);
+        if with {
+            for words in [
+                "Crisis resolution and home treatment avoids an estimated",
+                "mental health admissions a year (95% CI",
+                "local mental health beds are occupied",
+                "placed in a bed out of the area",
+                "delayed bed days a year",
+                "wait more than 12 hours in the emergency department for a bed",
+            ] {
+                assert!(md.contains(words), "{words}");
+            }
+        }
+    }
+}
+
+/// A comparison shows the mental health headlines when its scenarios have
+/// mental health, and not otherwise (no rows of zeros for the baseline).
+#[test]
+fn comparisons_show_mental_health_headlines_only_with_mental_health() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plans = root().join("scenarios/plans");
+    let example = root().join("scenarios/mental-health-example.toml");
+    let reps = ["--replications", "3", "--threads", "2"];
+    for (name, base, plan, with) in [
+        (
+            "mh",
+            example.display().to_string(),
+            plans.join("mental-health-package.toml"),
+            true,
+        ),
+        (
+            "physical",
+            baseline(),
+            plans.join("second-pru-car.toml"),
+            false,
+        ),
+    ] {
+        let dir = tmp.path().join(name);
+        let plan = plan.display().to_string();
+        let out = run_ok(
+            &[&["compare", base.as_str(), plan.as_str()][..], &reps[..]].concat(),
+            &dir,
+        );
+        let terminal = String::from_utf8_lossy(&out.stdout);
+        let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+        for label in [
+            "mental health admissions avoided",
+            "out-of-area placements avoided",
+            "mental health delayed bed days saved",
+        ] {
+            assert_eq!(terminal.contains(label), with, "{name}: {terminal}");
+            assert_eq!(md.contains(label), with, "{name}: {label}");
+        }
+        assert!(terminal.contains("delayed bed days saved"), "{name}");
+    }
+}
