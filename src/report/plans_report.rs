@@ -65,6 +65,13 @@ impl PlanEffects {
         self.rows.iter().find(|r| r.metric == metric)
     }
 
+    /// Whether the baseline or the plan has mental health crises (its
+    /// mental health headlines are shown).
+    pub fn has_mental_health(&self) -> bool {
+        self.row(Metric::MhCrises)
+            .is_some_and(|r| has_mental_health(r.baseline_mean) || has_mental_health(r.plan_mean))
+    }
+
     /// A headline's effect, mean and interval, with the headline's sign:
     /// "avoided" and "saved" are baseline minus plan, so the mean is
     /// negated and the interval flipped.
@@ -326,17 +333,29 @@ pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
 }
 
 /// The headline sentence of one plan in a comparison: its effect on the
-/// first three [`COMPARISON`] headlines, the window's words after the first.
+/// first three [`COMPARISON`] headlines, the window's words after the first;
+/// then, when the baseline or the plan has mental health, a sentence on the
+/// mental health headlines.
 pub fn plan_sentence(plan: &PlanEffects, per: &str) -> String {
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
-    format!(
+    let mut sentence = format!(
         "{}: {}, {} and {}, compared with the baseline.",
         plan.label,
         effect_clause(plan, &COMPARISON[0], per),
         effect_clause(plan, &COMPARISON[1], ""),
         effect_clause(plan, &COMPARISON[2], ""),
-    )
+    );
+    if plan.has_mental_health() {
+        let clauses: Vec<String> = COMPARISON
+            .iter()
+            .filter(|h| h.effect.mental_health)
+            .enumerate()
+            .map(|(i, h)| effect_clause(plan, h, if i == 0 { per } else { "" }))
+            .collect();
+        sentence.push_str(&format!(" In mental health: {}.", and_list(&clauses)));
+    }
+    sentence
 }
 
 /// "1 shows", "3 show" (`verb` is the plural form; `has` becomes `have`).
@@ -676,9 +695,7 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
-        let mental_health = p
-            .row(Metric::MhCrises)
-            .is_some_and(|r| has_mental_health(r.baseline_mean) || has_mental_health(r.plan_mean));
+        let mental_health = p.has_mental_health();
         for h in COMPARISON.iter().filter(|h| h.shown(mental_health)) {
             let Some(r) = p.row(h.metric) else { continue };
             let Some((m, lo, hi)) = p.effect(h) else {

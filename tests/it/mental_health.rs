@@ -525,5 +525,6 @@ fn comparisons_show_mental_health_headlines_only_with_mental_health() {
             assert_eq!(md.contains(label), with, "{name}: {label}");
         }
         assert!(terminal.contains("delayed bed days saved"), "{name}");
+        assert_eq!(md.contains(" In mental health: "), with, "{name}");
     }
 }
