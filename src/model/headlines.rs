@@ -64,6 +64,10 @@ pub struct Effect {
     pub noun: &'static str,
     /// The unit in words, for chart axes ("bed days").
     pub unit_words: &'static str,
+    /// A mental health headline: shown only when either arm has mental
+    /// health ([`Compared::shown`]), so that comparisons without it do not
+    /// grow rows of zeros.
+    pub mental_health: bool,
 }
 
 /// A headline metric and the views that show it.
@@ -105,6 +109,21 @@ impl HeadlineMetric {
                 direction,
                 noun,
                 unit_words,
+                mental_health: false,
+            }),
+            ..self
+        }
+    }
+
+    /// This comparison headline, marked as a mental health one.
+    const fn mental_health(self) -> HeadlineMetric {
+        let Some(effect) = self.comparison else {
+            panic!("only a comparison headline is marked")
+        };
+        HeadlineMetric {
+            comparison: Some(Effect {
+                mental_health: true,
+                ..effect
             }),
             ..self
         }
@@ -113,7 +132,7 @@ impl HeadlineMetric {
 
 /// Every headline metric, in the order of a run's terminal summary.
 #[rustfmt::skip]
-pub const HEADLINES: [HeadlineMetric; 21] = [
+pub const HEADLINES: [HeadlineMetric; 24] = [
     //  metric                                 summary run_sentences
     h(Metric::Admissions,                      true,  true).compared(
         0, "admissions avoided", AVOIDED, "emergency admissions", "admissions"),
@@ -145,6 +164,15 @@ pub const HEADLINES: [HeadlineMetric; 21] = [
     h(Metric::CommunityWaitMeanDaysDischarge,  true,  false),
     h(Metric::CareHomeWaitMeanDays,            true,  false),
     h(Metric::MidnightCensusMean,              false, true),
+    h(Metric::MhAdmissions,                    false, false).compared(
+        6, "mental health admissions avoided", AVOIDED,
+        "mental health admissions", "admissions").mental_health(),
+    h(Metric::MhOutOfAreaPlacements,           false, false).compared(
+        7, "out-of-area placements avoided", AVOIDED,
+        "mental health out-of-area placements", "placements").mental_health(),
+    h(Metric::MhDelayedBedDays,                false, false).compared(
+        8, "mental health delayed bed days saved", SAVED,
+        "mental health delayed bed days", "bed days").mental_health(),
 ];
 
 /// A headline of a comparison: its metric and words.
@@ -161,6 +189,21 @@ impl Compared {
     pub fn sign(&self) -> f64 {
         self.effect.direction.sign()
     }
+
+    /// Whether a comparison shows this headline: always, or for a mental
+    /// health one when either arm has mental health (see
+    /// [`has_mental_health`]).
+    pub fn shown(&self, mental_health: bool) -> bool {
+        !self.effect.mental_health || mental_health
+    }
+}
+
+/// Whether an arm of a comparison has mental health, from its mean
+/// `mh_crises`: without a `[mental_health]` table (or with one of no
+/// demand) every `mh_*` metric is 0, and the mental health headlines would
+/// be rows of zeros.
+pub fn has_mental_health(mean_mh_crises: f64) -> bool {
+    mean_mh_crises != 0.0
 }
 
 const fn comparison_count() -> usize {
@@ -186,6 +229,7 @@ const fn comparison() -> [Compared; comparison_count()] {
             direction: Direction::Change,
             noun: "",
             unit_words: "",
+            mental_health: false,
         },
     };
     let mut out = [unset; comparison_count()];
@@ -207,8 +251,9 @@ const fn comparison() -> [Compared; comparison_count()] {
     out
 }
 
-/// The headlines of a comparison, in display order. They are also the
-/// metrics whose precision `--precision` checks by default.
+/// The headlines of a comparison, in display order. Those not marked
+/// `mental_health` are also the metrics whose precision `--precision`
+/// checks by default.
 pub const COMPARISON: [Compared; comparison_count()] = comparison();
 
 /// The metrics of a run's terminal summary, in display order.

@@ -16,7 +16,7 @@ use super::cells::push_record;
 use super::readback::{MAX_VALUE, Records, number};
 use super::text_table::{Align, TextTable};
 use super::{number_cell, text_cell};
-use crate::model::headlines::COMPARISON;
+use crate::model::headlines::{COMPARISON, has_mental_health};
 use crate::model::metrics::{Metric, Metrics, ReplicationResult, Series};
 use crate::scenario::calendar::Date;
 use crate::stats::Summary;
@@ -260,7 +260,10 @@ pub fn format_comparison_table(plans: &[PlanRows], replications: usize) -> Strin
         } else {
             format!("{} {}", p.name, super::TERMINAL_MARK)
         };
-        for h in COMPARISON {
+        let crises = &p.rows[Metric::MhCrises.index()];
+        let mental_health =
+            has_mental_health(crises.baseline.mean) || has_mental_health(crises.plan.mean);
+        for h in COMPARISON.iter().filter(|h| h.shown(mental_health)) {
             let r = &p.rows[h.metric.index()];
             // A "saved" headline is baseline minus plan: flip the interval.
             let (lo, hi) = if h.sign() < 0.0 {

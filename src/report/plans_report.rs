@@ -12,7 +12,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::model::headlines::{COMPARISON, Compared, Direction};
+use crate::model::headlines::{COMPARISON, Compared, Direction, has_mental_health};
 use crate::model::metrics::{METRIC_COUNT, Metric};
 
 use serde::Deserialize;
@@ -73,6 +73,13 @@ pub struct PlanEffects {
 impl PlanEffects {
     fn row(&self, metric: Metric) -> Option<&EffectRow> {
         self.rows.iter().find(|r| r.metric == metric)
+    }
+
+    /// Whether the baseline or the plan has mental health crises (its
+    /// mental health headlines are shown).
+    pub fn has_mental_health(&self) -> bool {
+        self.row(Metric::MhCrises)
+            .is_some_and(|r| has_mental_health(r.baseline_mean) || has_mental_health(r.plan_mean))
     }
 
     /// A headline's effect, mean and interval, with the headline's sign:
@@ -336,11 +343,13 @@ pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
 }
 
 /// The headline sentence of one plan in a comparison: its effect on the
-/// first three [`COMPARISON`] headlines, the window's words after the first.
+/// first five [`COMPARISON`] headlines, the window's words after the first;
+/// then, when the baseline or the plan has mental health, a sentence on the
+/// mental health headlines.
 pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String {
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
-    format!(
+    let mut sentence = format!(
         "{}: {}, {}, {}, {} and {}, compared with the baseline.",
         plan.label,
         effect_clause(plan, &COMPARISON[0], per),
@@ -348,7 +357,17 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String
         effect_clause(plan, &COMPARISON[2], ""),
         effect_clause(plan, &COMPARISON[3], ""),
         occupied_beds_clause(plan, &COMPARISON[4], per, days),
-    )
+    );
+    if plan.has_mental_health() {
+        let clauses: Vec<String> = COMPARISON
+            .iter()
+            .filter(|h| h.effect.mental_health)
+            .enumerate()
+            .map(|(i, h)| effect_clause(plan, h, if i == 0 { per } else { "" }))
+            .collect();
+        sentence.push_str(&format!(" In mental health: {}.", and_list(&clauses)));
+    }
+    sentence
 }
 
 /// The occupied-beds clause of a plan's sentence: the change in
@@ -711,7 +730,8 @@ fn effects_table(manifest: &ExperimentManifest, plans: &[PlanEffects]) -> Table 
     numeric.extend([true; 4]);
     let mut rows = Vec::new();
     for p in plans {
-        for h in &COMPARISON {
+        let mental_health = p.has_mental_health();
+        for h in COMPARISON.iter().filter(|h| h.shown(mental_health)) {
             let Some(r) = p.row(h.metric) else { continue };
             let Some((m, lo, hi)) = p.effect(h) else {
                 continue;

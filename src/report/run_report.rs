@@ -65,6 +65,24 @@ fn avoided_clause(
     running: bool,
     per: &str,
 ) -> String {
+    avoided_clause_of(
+        data,
+        service,
+        metric,
+        running,
+        &format!("emergency admissions {per}"),
+    )
+}
+
+/// [`avoided_clause`] for any kind of `admissions` ("emergency admissions a
+/// year", "mental health admissions a year").
+fn avoided_clause_of(
+    data: &RunData,
+    service: &str,
+    metric: Metric,
+    running: bool,
+    admissions: &str,
+) -> String {
     let and = if service.starts_with("the ") {
         "and "
     } else {
@@ -79,7 +97,6 @@ fn avoided_clause(
     let (mean, lo, hi) = (r.mean, r.ci95_low, r.ci95_high);
     let e = effect_exponent(mean, lo, hi);
     let n = |x: f64| prose_number(x, e);
-    let admissions = format!("emergency admissions {per}");
     match Finding::of(mean, lo, hi) {
         Finding::Up => format!(
             "{and}{service} avoids an estimated {} {admissions} (95% CI {} to {})",
@@ -312,7 +329,7 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
         at..at,
         m.warnings.iter().map(|w| Block::Warning(report_text(w))),
     );
-    Ok(Document {
+    let mut document = Document {
         title: format!("{}: patient flow report", data.scenario.name),
         subtitle: format!(
             "patientflow {} \u{b7} {} replications \u{b7} window {} \u{b7} run {}",
@@ -335,7 +352,17 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
                 stress_des_section(data, None),
             ])
             .collect(),
-    })
+    };
+    // After the summary, the calibration table and the charts.
+    let at = document
+        .sections
+        .iter()
+        .position(|s| s.id == "charts")
+        .map_or(document.sections.len(), |i| i + 1);
+    document
+        .sections
+        .splice(at..at, mental_health_section(data)?);
+    Ok(document)
 }
 
 fn band_caption(reps: u32, what: &str) -> String {
@@ -477,9 +504,12 @@ fn rounded(row: &SummaryRow, x: f64) -> String {
 }
 
 fn results_section(data: &RunData) -> Section {
+    // Without a `[mental_health]` table its metrics are all 0: left out.
+    let mental_health = data.scenario.mental_health.is_some();
     let rows = data
         .summary
         .iter()
+        .filter(|r| mental_health || !r.metric.name().starts_with("mh_"))
         .map(|r| {
             let unsettled = unsettled(&data.manifest.warnings, r.metric);
             vec![
@@ -805,8 +835,10 @@ pub(crate) struct ExperimentStress {
 /// as a share of the mean, for every headline (the least precise decides
 /// how far a figure may be cited), with the way to ask for more.
 fn precision_statement(data: &RunData) -> String {
+    let has_mental_health = data.scenario.mental_health.is_some();
     let parts: Vec<String> = crate::model::headlines::COMPARISON
         .iter()
+        .filter(|h| has_mental_health || !h.effect.mental_health)
         .filter_map(|h| {
             let r = data.metric(h.metric)?;
             let half = (r.ci95_high - r.ci95_low) / 2.0;
@@ -1127,4 +1159,167 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
         title: "Appendix: STRESS-DES reporting checklist".into(),
         blocks,
     }
+}
+
+/// The mental health section of a run's report, when the resolved scenario
+/// has a `[mental_health]` table (without one every `mh_*` metric is 0 and
+/// there is no section): headline sentences citing the `mh_*` metrics, and
+/// fan charts of the local beds occupied and the patients out of area.
+fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
+    let Some(mh) = &data.scenario.mental_health else {
+        return Ok(None);
+    };
+    let reps = data.manifest.replications;
+    let days = window_days(data);
+    let per = per_window(days);
+    let h = |text: String, metrics: &[Metric]| HeadlineSentence {
+        text,
+        metrics: metrics.to_vec(),
+    };
+    let (crises, crises_ci) = est(data, Metric::MhCrises);
+    let (adm, adm_ci) = est(data, Metric::MhAdmissions);
+    let (occ, occ_ci) = est(data, Metric::MhBedOccupancyMean);
+    let (share, share_ci) = match data.metric(Metric::MhBedOccupancyShare) {
+        Some(r) => {
+            estimate_parts_non_negative(100.0 * r.mean, 100.0 * r.ci95_low, 100.0 * r.ci95_high)
+        }
+        None => ("n/a".to_string(), String::new()),
+    };
+    let (oap, oap_ci) = est(data, Metric::MhOutOfAreaPlacements);
+    let (oap_days, oap_days_ci) = est(data, Metric::MhOutOfAreaBedDays);
+    let (delayed, delayed_ci) = est(data, Metric::MhDelayedBedDays);
+    let (waits, waits_ci) = est(data, Metric::MhBedWaitsOver12h);
+    let crht_running =
+        mh.crht.places > 0 && mh.crht.open != crate::scenario::calendar::ClockWindow::Never;
+    let admissions = format!("mental health admissions {per}");
+    let headlines = vec![
+        h(
+            format!(
+                "The borough sees an estimated {crises} mental health crises {per}{}, at the \
+                 emergency department or referred to crisis resolution and home treatment by \
+                 GPs and community teams; an estimated {adm} patients are admitted to a mental \
+                 health bed{}.",
+                paren(&crises_ci),
+                paren(&adm_ci)
+            ),
+            &[Metric::MhCrises, Metric::MhAdmissions],
+        ),
+        h(
+            format!(
+                "{}: the difference from the same replications run with crisis resolution and \
+                 home treatment switched off.",
+                avoided_clause_of(
+                    data,
+                    "Crisis resolution and home treatment",
+                    Metric::MhAdmissionsAvoidedCrht,
+                    crht_running,
+                    &admissions
+                )
+            ),
+            &[Metric::MhAdmissionsAvoidedCrht],
+        ),
+        h(
+            format!(
+                "On average an estimated {occ} local mental health beds are occupied{}, \
+                 {share}% of the beds available{}.",
+                paren(&occ_ci),
+                paren(&share_ci)
+            ),
+            &[Metric::MhBedOccupancyMean, Metric::MhBedOccupancyShare],
+        ),
+        h(
+            format!(
+                "An estimated {oap} patients {per}{} are placed in a bed out of the area because \
+                 no local bed was free in time, and spend an estimated {oap_days} bed days out \
+                 of the area{}.",
+                paren(&oap_ci),
+                paren(&oap_days_ci)
+            ),
+            &[Metric::MhOutOfAreaPlacements, Metric::MhOutOfAreaBedDays],
+        ),
+        h(
+            format!(
+                "Patients ready to leave a mental health bed but waiting for supported \
+                 accommodation or a care home bed lose an estimated {delayed} delayed bed days \
+                 {per}{}.",
+                paren(&delayed_ci)
+            ),
+            &[Metric::MhDelayedBedDays],
+        ),
+        h(
+            format!(
+                "An estimated {waits} mental health patients {per}{} wait more than 12 hours in \
+                 the emergency department for a bed after the decision to admit.",
+                paren(&waits_ci)
+            ),
+            &[Metric::MhBedWaitsOver12h],
+        ),
+    ];
+    let mut blocks = vec![Block::Headlines(
+        headlines
+            .into_iter()
+            .map(|h| marked(h, &data.manifest.warnings))
+            .collect(),
+    )];
+    let beds: Vec<f64> =
+        crate::model::schedule::beds_by_day_of(mh.beds, &mh.capacity_changes, data.first_day, days)
+            .into_iter()
+            .map(f64::from)
+            .collect();
+    let fans: [(Series, &str, &str, &str, &str, bool); 2] = [
+        (
+            Series::MhBedsOccupied,
+            "mh-beds-occupied.svg",
+            "Occupied local mental health beds at midnight, with beds available",
+            "Occupied mental health beds (beds)",
+            "Occupied local mental health beds",
+            false,
+        ),
+        (
+            Series::MhOutOfArea,
+            "mh-out-of-area.svg",
+            "Mental health patients in a bed out of the area",
+            "Patients out of area (patients)",
+            "Mental health patients placed out of the area and not yet back or discharged,",
+            true,
+        ),
+    ];
+    for (series, file, title, y_label, what, zero_based) in fans {
+        let Some(b) = data.series(series) else {
+            continue;
+        };
+        let beds_line = series == Series::MhBedsOccupied;
+        let caption = if beds_line {
+            format!(
+                "{} The red line is the number of local mental health beds available each day.",
+                band_caption(reps, what)
+            )
+        } else {
+            band_caption(reps, what)
+        };
+        let svg = charts::fan_chart(&FanChart {
+            title,
+            y_label,
+            caption: &caption,
+            first_day: data.first_day,
+            p5: &b.p5,
+            p25: &b.p25,
+            p50: &b.p50,
+            p75: &b.p75,
+            p95: &b.p95,
+            capacity: beds_line.then_some(("Mental health beds available", &beds[..])),
+            zero_based,
+        })?;
+        blocks.push(Block::Chart(Chart {
+            file: file.into(),
+            title: title.into(),
+            caption,
+            svg,
+        }));
+    }
+    Ok(Some(Section {
+        id: "mental-health".into(),
+        title: "Mental health".into(),
+        blocks,
+    }))
 }

@@ -27,6 +27,8 @@
 
 pub use crate::queueing as theory;
 
+pub mod mental_health;
+
 use std::path::{Path, PathBuf};
 
 use crate::experiment::{self, Progress, RunError};
@@ -137,7 +139,8 @@ pub struct Options {
     pub progress: Progress,
 }
 
-/// The case files, in the order they run.
+/// The case files, in the order they run; then those of
+/// [`mental_health::CASE_FILES`].
 pub const CASE_FILES: [&str; 10] = [
     "erlang-b-pru-fixed.toml",
     "erlang-b-pru-exponential.toml",
@@ -181,6 +184,7 @@ pub fn run_all(
     checks.extend(runner.strict_priority()?);
     on_case("8 Bed capacity changes");
     checks.extend(runner.capacity_changes()?);
+    checks.extend(mental_health::run(&runner, &mut on_case)?);
     Ok(checks)
 }
 

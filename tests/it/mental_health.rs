@@ -391,3 +391,140 @@ fn mental_health_key_errors_are_located() {
         );
     }
 }
+
+/// Cases 9 to 11 of `patientflow validate` pass, check something, and tell
+/// the right number of beds and CRHT places from one fewer.
+#[test]
+fn validate_mental_health_cases_pass_and_reject_a_wrong_capacity() {
+    use patientflow::verify::{self, Options, Outcome, mental_health};
+    let options = Options {
+        dir: verify::default_dir(),
+        replications: None,
+        threads: 0,
+        progress: Progress::Hidden,
+    };
+    let mut names = Vec::new();
+    let checks = mental_health::run_cases(&options, |n| names.push(n.to_string()))
+        .expect("the mental health case files load and run");
+    let table = verify::format_table(&checks);
+    assert!(checks.iter().all(|c| c.passed()), "{table}");
+    for case in ["9 ", "10 ", "11 "] {
+        assert!(names.iter().any(|n| n.starts_with(case)), "{names:?}");
+        assert!(
+            checks.iter().filter(|c| c.case.starts_with(case)).count() >= 2,
+            "{table}"
+        );
+    }
+    for c in &checks {
+        if let Outcome::Rule { checked, .. } = c.outcome {
+            assert!(checked > 1000, "{} checked {checked}", c.quantity);
+        }
+    }
+    // The loss shares are told apart from one bed or one place fewer.
+    for (case, wrong) in [("9 ", erlang_b(21, 20.0)), ("10 ", erlang_b(11, 10.0))] {
+        let c = checks
+            .iter()
+            .find(|c| c.case.starts_with(case))
+            .expect("case");
+        let Outcome::Mean { summary, .. } = c.outcome else {
+            panic!("a mean check")
+        };
+        let wrong = verify::Check {
+            outcome: Outcome::Mean {
+                theory: wrong,
+                summary,
+            },
+            ..c.clone()
+        };
+        assert!(!wrong.passed(), "{case}: {table}");
+    }
+}
+
+/// The run report has a mental health section (sentences and two fan
+/// charts) and the `mh_*` rows in its results table only when the scenario
+/// has a `[mental_health]` table; `summary.csv` has the metrics either way.
+#[test]
+fn the_run_report_shows_mental_health_only_with_the_table() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let example = root().join("scenarios/mental-health-example.toml");
+    let reps = ["--replications", "3", "--threads", "2"];
+    for (name, scenario, with) in [
+        ("with", example.display().to_string(), true),
+        ("without", baseline(), false),
+    ] {
+        let dir = tmp.path().join(name);
+        run_ok(&[&["run", scenario.as_str()][..], &reps[..]].concat(), &dir);
+        let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+        let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
+        let summary = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+        assert!(summary.contains("\nmh_out_of_area_placements,"), "{name}");
+        assert_eq!(md.contains("## Mental health"), with, "{name}");
+        assert_eq!(
+            md.contains("mh\\_out\\_of\\_area\\_placements"),
+            with,
+            "{name}"
+        );
+        assert_eq!(html.contains("mh_delayed_bed_days"), with, "{name}");
+        assert_eq!(
+            dir.join("charts/mh-beds-occupied.svg").exists(),
+            with,
+            "{name}"
+        );
+        assert_eq!(dir.join("charts/mh-out-of-area.svg").exists(), with);
+        if with {
+            for words in [
+                "Crisis resolution and home treatment avoids an estimated",
+                "mental health admissions a year (95% CI",
+                "local mental health beds are occupied",
+                "placed in a bed out of the area",
+                "delayed bed days a year",
+                "wait more than 12 hours in the emergency department for a bed",
+            ] {
+                assert!(md.contains(words), "{words}");
+            }
+        }
+    }
+}
+
+/// A comparison shows the mental health headlines when its scenarios have
+/// mental health, and not otherwise (no rows of zeros for the baseline).
+#[test]
+fn comparisons_show_mental_health_headlines_only_with_mental_health() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plans = root().join("scenarios/plans");
+    let example = root().join("scenarios/mental-health-example.toml");
+    let reps = ["--replications", "3", "--threads", "2"];
+    for (name, base, plan, with) in [
+        (
+            "mh",
+            example.display().to_string(),
+            plans.join("mental-health-package.toml"),
+            true,
+        ),
+        (
+            "physical",
+            baseline(),
+            plans.join("second-pru-car.toml"),
+            false,
+        ),
+    ] {
+        let dir = tmp.path().join(name);
+        let plan = plan.display().to_string();
+        let out = run_ok(
+            &[&["compare", base.as_str(), plan.as_str()][..], &reps[..]].concat(),
+            &dir,
+        );
+        let terminal = String::from_utf8_lossy(&out.stdout);
+        let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+        for label in [
+            "mental health admissions avoided",
+            "out-of-area placements avoided",
+            "mental health delayed bed days saved",
+        ] {
+            assert_eq!(terminal.contains(label), with, "{name}: {terminal}");
+            assert_eq!(md.contains(label), with, "{name}: {label}");
+        }
+        assert!(terminal.contains("delayed bed days saved"), "{name}");
+        assert_eq!(md.contains(" In mental health: "), with, "{name}");
+    }
+}
