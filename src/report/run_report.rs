@@ -404,42 +404,18 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
             true,
         ),
     ];
-    for (series, file, title, y_label, what, zero_based) in fans {
-        let Some(b) = data.series(series) else {
-            continue;
-        };
-        let capacity_label = if data.beds_by_day.windows(2).any(|w| w[0] != w[1]) {
-            "Beds available (dated changes applied)"
-        } else {
-            "Beds available"
-        };
-        let caption = if series == Series::MidnightCensus {
-            format!(
-                "{} The red line is the number of acute beds available each day.",
-                band_caption(reps, what)
-            )
-        } else {
-            band_caption(reps, what)
-        };
-        let svg = charts::fan_chart(&FanChart {
-            title,
-            y_label,
-            caption: &caption,
-            first_day: data.first_day,
-            p5: &b.p5,
-            p25: &b.p25,
-            p50: &b.p50,
-            p75: &b.p75,
-            p95: &b.p95,
-            capacity: (series == Series::MidnightCensus).then_some((capacity_label, &beds[..])),
-            zero_based,
-        })?;
-        blocks.push(Block::Chart(Chart {
-            file: file.into(),
-            title: title.into(),
-            caption,
-            svg,
-        }));
+    let capacity_label = if data.beds_by_day.windows(2).any(|w| w[0] != w[1]) {
+        "Beds available (dated changes applied)"
+    } else {
+        "Beds available"
+    };
+    for fan in fans {
+        let capacity = (fan.0 == Series::MidnightCensus).then_some(Capacity {
+            label: capacity_label,
+            beds: &beds,
+            caption: "The red line is the number of acute beds available each day.",
+        });
+        blocks.extend(fan_block(data, fan, capacity)?);
     }
     let pathways = [
         (Metric::DelayedBedDaysP1, "P1: community nursing"),
@@ -831,6 +807,51 @@ pub(crate) struct ExperimentStress {
     pub estimation: String,
 }
 
+/// A step line of beds available drawn over a fan chart, and the sentence
+/// its caption adds.
+struct Capacity<'a> {
+    label: &'a str,
+    beds: &'a [f64],
+    caption: &'a str,
+}
+
+/// One daily series as a fan chart block: (series, file, title, y label,
+/// what the band shows, y axis from 0), with a capacity line or not;
+/// nothing when the run has no such series.
+fn fan_block(
+    data: &RunData,
+    (series, file, title, y_label, what, zero_based): (Series, &str, &str, &str, &str, bool),
+    capacity: Option<Capacity<'_>>,
+) -> io::Result<Option<Block>> {
+    let Some(b) = data.series(series) else {
+        return Ok(None);
+    };
+    let band = band_caption(data.manifest.replications, what);
+    let caption = match &capacity {
+        Some(c) => format!("{band} {}", c.caption),
+        None => band,
+    };
+    let svg = charts::fan_chart(&FanChart {
+        title,
+        y_label,
+        caption: &caption,
+        first_day: data.first_day,
+        p5: &b.p5,
+        p25: &b.p25,
+        p50: &b.p50,
+        p75: &b.p75,
+        p95: &b.p95,
+        capacity: capacity.as_ref().map(|c| (c.label, c.beds)),
+        zero_based,
+    })?;
+    Ok(Some(Block::Chart(Chart {
+        file: file.into(),
+        title: title.into(),
+        caption,
+        svg,
+    })))
+}
+
 /// How precise each comparison headline's mean is: its 95% CI half-width
 /// as a share of the mean, for every headline (the least precise decides
 /// how far a figure may be cited), with the way to ask for more.
@@ -1169,7 +1190,6 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     let Some(mh) = &data.scenario.mental_health else {
         return Ok(None);
     };
-    let reps = data.manifest.replications;
     let days = window_days(data);
     let per = per_window(days);
     let h = |text: String, metrics: &[Metric]| HeadlineSentence {
@@ -1284,38 +1304,14 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             true,
         ),
     ];
-    for (series, file, title, y_label, what, zero_based) in fans {
-        let Some(b) = data.series(series) else {
-            continue;
-        };
-        let beds_line = series == Series::MhBedsOccupied;
-        let caption = if beds_line {
-            format!(
-                "{} The red line is the number of local mental health beds available each day.",
-                band_caption(reps, what)
-            )
-        } else {
-            band_caption(reps, what)
-        };
-        let svg = charts::fan_chart(&FanChart {
-            title,
-            y_label,
-            caption: &caption,
-            first_day: data.first_day,
-            p5: &b.p5,
-            p25: &b.p25,
-            p50: &b.p50,
-            p75: &b.p75,
-            p95: &b.p95,
-            capacity: beds_line.then_some(("Mental health beds available", &beds[..])),
-            zero_based,
-        })?;
-        blocks.push(Block::Chart(Chart {
-            file: file.into(),
-            title: title.into(),
-            caption,
-            svg,
-        }));
+    for fan in fans {
+        let capacity = (fan.0 == Series::MhBedsOccupied).then_some(Capacity {
+            label: "Mental health beds available",
+            beds: &beds,
+            caption: "The red line is the number of local mental health beds available each \
+                      day.",
+        });
+        blocks.extend(fan_block(data, fan, capacity)?);
     }
     Ok(Some(Section {
         id: "mental-health".into(),
