@@ -16,7 +16,7 @@ use crate::report::readback::{self, SeriesDays};
 use crate::report::{self, ExperimentManifest, RunManifest};
 
 use super::ExperimentError;
-use super::plans::{ArmRun, Finished, claim_out, io_error, write_experiment};
+use super::commands::{ArmRun, Finished, claim_out, io_error, write_experiment};
 use crate::notice::{Notice, Notices};
 
 fn read(path: &Path) -> Result<String, ExperimentError> {

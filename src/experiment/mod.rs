@@ -14,17 +14,17 @@ use crate::model::metrics::ReplicationResult;
 use crate::model::{Prepared, Stopped, Tracer};
 use crate::scenario::ScenarioError;
 
+pub mod commands;
 pub mod compare;
 pub mod merge;
-pub mod plans;
 pub mod precision;
 pub mod shard;
 pub mod warmup;
 
-pub use merge::merge;
-pub use plans::{
+pub use commands::{
     Finished, Settings, compare, default_out_dir, resolve_threads, run_scenario, sweep,
 };
+pub use merge::merge;
 pub use precision::PrecisionRule;
 pub use shard::Shard;
 pub use warmup::{WarmupOptions, warmup};

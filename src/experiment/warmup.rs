@@ -16,7 +16,7 @@ use crate::scenario;
 use crate::stats::{mser, welch_moving_average};
 
 use super::check::{MAX_SIMULATED_DAYS, offered_load, size_limits};
-use super::plans::{Finished, Settings, resolve_threads};
+use super::commands::{Finished, Settings, resolve_threads};
 use super::{ExperimentError, run_replications};
 use crate::report::prose::prose_count;
 
@@ -77,10 +77,10 @@ pub fn warmup(
             "--replications: expected at least 1 replication, found 0".into(),
         ));
     }
-    if settings.threads > super::plans::MAX_THREADS {
+    if settings.threads > super::commands::MAX_THREADS {
         return Err(ExperimentError::Usage(format!(
             "--threads: expected at most {} threads, found {}",
-            super::plans::MAX_THREADS,
+            super::commands::MAX_THREADS,
             settings.threads
         )));
     }
@@ -95,7 +95,7 @@ pub fn warmup(
     // results, crises a replication.
     let check = offered_load(&loaded.scenario);
     size_limits(&loaded.scenario, &check)
-        .map_err(|t| super::plans::refused(&loaded, settings, t.key, &t.message))?;
+        .map_err(|t| super::commands::refused(&loaded, settings, t.key, &t.message))?;
     let configured_warm_up_days = scenario::load(path, &settings.overrides())?
         .scenario
         .warm_up_hours
@@ -109,7 +109,7 @@ pub fn warmup(
         },
         Path::to_path_buf,
     );
-    let mut out_dir = super::plans::claim_out(&out, settings.force, &settings.notices)?;
+    let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;
     // As a run's: told now, and kept in run.json.
     let stem = path
         .file_stem()
@@ -185,7 +185,7 @@ pub fn warmup(
 
     let manifest = report::RunManifest {
         warnings,
-        ..super::plans::manifest_of(
+        ..super::commands::manifest_of(
             path,
             &loaded,
             &prepared,
@@ -195,7 +195,7 @@ pub fn warmup(
             settings,
         )
     };
-    let io = super::plans::io_error(&out);
+    let io = super::commands::io_error(&out);
     let files = vec![
         (
             "warmup.csv".to_string(),

@@ -8,7 +8,7 @@
 //!   exactly the metrics marked `run_sentences`;
 //! - a comparison ([`COMPARISON`], in `position` order) names its
 //!   headlines with their [`Effect`] words: the terminal comparison table
-//!   and the comparison report (`report::plans`, `report::plans_report`),
+//!   and the comparison report (`report::experiment_outputs`, `report::experiment_report`),
 //!   and the metrics `--precision` checks by default.
 //!
 //! Tests beside each consumer hold it to this table.

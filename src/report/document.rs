@@ -3,7 +3,7 @@
 //! Markdown for pasting into documents.
 //!
 //! Builders for each kind of output directory (`run_report` for a run,
-//! `plans_report` for a comparison or sweep) fill a [`Document`]; everything about HTML, Markdown and files
+//! `experiment_report` for a comparison or sweep) fill a [`Document`]; everything about HTML, Markdown and files
 //! lives here, once.
 
 use std::fmt::Write as _;

@@ -29,9 +29,9 @@ pub mod charts;
 pub mod data;
 pub(crate) mod document;
 pub mod escape;
+mod experiment_outputs;
+pub mod experiment_report;
 mod outdir;
-mod plans;
-pub mod plans_report;
 pub mod prose;
 pub mod readback;
 pub mod run_report;
@@ -42,11 +42,11 @@ mod warnings;
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
 pub use cells::{number_cell, text_cell};
 pub use data::{ReportError, RunData};
+pub use experiment_outputs::*;
+pub use experiment_report::experiment_report_files;
 pub use outdir::{
     EXPERIMENT_FORMAT, OutputDir, RUN_FORMAT, is_patientflow_output, write_output_files_with,
 };
-pub use plans::*;
-pub use plans_report::experiment_report_files;
 pub use table::format_summary_table;
 pub use warnings::{
     DOES_NOT_SETTLE, MARK, TERMINAL_MARK, Warning, report_text, terminal_notes, unsettled,
@@ -546,7 +546,7 @@ pub fn render_run_files_until(
     if manifest.shard.is_some() {
         files.push((
             DAILY_REPLICATIONS_FILE.into(),
-            plans::render_daily_replications_csv_until(results, first_day, stop)?,
+            experiment_outputs::render_daily_replications_csv_until(results, first_day, stop)?,
         ));
     } else {
         let daily_rows = summarise_daily(results);
@@ -640,7 +640,7 @@ pub fn rebuild_report(dir: &Path, notices: &crate::notice::Notices) -> Result<()
     let _lock = Lock::acquire(dir)?;
     // A comparison or sweep directory is known by its experiment.json.
     let report = if dir.join(EXPERIMENT_FILE).is_file() {
-        plans_report::read_experiment_document(dir, notices)?
+        experiment_report::read_experiment_document(dir, notices)?
     } else {
         run_report::run_document(&RunData::read_with(dir, notices)?)?
     };

@@ -17,7 +17,7 @@ use crate::notice::{Notice, Notices};
 use serde::Deserialize;
 
 use super::atomic::{self, Lock, interrupted_error, refuse_file, replace_dir_with};
-use super::plans::EXPERIMENT_FILE;
+use super::experiment_outputs::EXPERIMENT_FILE;
 
 /// The `format` of `run.json` (a run, a shard, a warm-up analysis).
 pub const RUN_FORMAT: &str = "patientflow-run/1";

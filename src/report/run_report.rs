@@ -754,7 +754,7 @@ fn scenario_paragraph(data: &RunData) -> String {
         data.scenario.description.clone()
     };
     let ran: std::collections::BTreeMap<String, String> =
-        super::plans_report::flatten_toml(&m.resolved_toml)
+        super::experiment_report::flatten_toml(&m.resolved_toml)
             .unwrap_or_default()
             .into_iter()
             .collect();

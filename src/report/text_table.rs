@@ -1,5 +1,5 @@
 //! The one formatter of fixed-width tables for the terminal: the run
-//! summary (`report::table`), the comparison headlines (`report::plans`),
+//! summary (`report::table`), the comparison headlines (`report::experiment_outputs`),
 //! the queueing-theory checks (`validate`) and the offered-load check
 //! (`experiment::check`).
 //!

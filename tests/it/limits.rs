@@ -759,7 +759,7 @@ fn report_on_a_file_says_it_is_not_a_directory() {
 /// `[sweep]` body after the baseline): refused with a short message.
 #[test]
 fn fuzz_findings_give_short_messages() {
-    use patientflow::experiment::{Settings, plans::sweep_plans};
+    use patientflow::experiment::{Settings, commands::sweep_plans};
     use patientflow::scenario::{ScenarioDoc, load_bytes};
     let path = Path::new("fuzz.toml");
     let base = std::fs::read_to_string(baseline()).unwrap();

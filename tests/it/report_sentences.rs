@@ -16,7 +16,7 @@ use std::path::Path;
 use patientflow::model::headlines::{COMPARISON, Compared, Direction};
 use patientflow::model::metrics::Metric;
 use patientflow::report::charts::{self, Estimate, SweepChart, SweepLine};
-use patientflow::report::plans_report::{
+use patientflow::report::experiment_report::{
     EffectRow, PlanEffects, best_plan_sentence, effect_clause, key_label, plan_sentence,
     scenario_changes, x_key,
 };

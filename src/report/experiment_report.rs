@@ -21,7 +21,7 @@ use super::RebuildError;
 use super::charts::{self, Estimate, ForestPlot, SweepChart, SweepLine};
 use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
-use super::plans::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
+use super::experiment_outputs::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{
     Finding, effect_exponent, more_or_fewer, precision_exponent, prose_count, prose_number,
 };
