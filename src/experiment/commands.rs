@@ -488,6 +488,7 @@ pub(crate) fn manifest_of(
         first_day_date: prepared.first_day().to_string(),
         wall_time_seconds: started.elapsed().as_secs_f64(),
         command_line: settings.command_line.clone(),
+        swept: Vec::new(),
         shard: None,
         precision: None,
         merged_from: Vec::new(),
@@ -1098,15 +1099,22 @@ fn finish_experiment(
         .zip(&executed.results)
         .zip(&preflights)
         .map(|(((arm, prepared), results), preflight)| ArmRun {
-            manifest: run_manifest(
-                arm,
-                prepared,
-                &executed,
-                replications,
-                started,
-                settings,
-                preflight.warnings.clone(),
-            ),
+            manifest: RunManifest {
+                swept: swept_keys
+                    .iter()
+                    .zip(&arm.swept_values)
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect(),
+                ..run_manifest(
+                    arm,
+                    prepared,
+                    &executed,
+                    replications,
+                    started,
+                    settings,
+                    preflight.warnings.clone(),
+                )
+            },
             results: results.clone(),
         })
         .collect();

@@ -114,6 +114,11 @@ pub struct RunManifest {
     pub wall_time_seconds: f64,
     /// The command as typed, one argument a string.
     pub command_line: Vec<String>,
+    /// For a scenario of a sweep, its swept values as `key=value`, in the
+    /// order of the sweep's keys (so that its report can name what its
+    /// inherited description does not); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swept: Vec<String>,
     /// Set when this directory holds one shard of a run (see [`ShardRecord`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,

@@ -769,7 +769,26 @@ fn scenario_paragraph(data: &RunData) -> String {
         }
     }
     let sweep = m.command_line.get(1).map(String::as_str) == Some("sweep");
-    let mut out = if sweep {
+    let swept: Vec<String> = m
+        .swept
+        .iter()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| format!("{} = {}", k.trim(), v.trim()))
+        .collect();
+    let mut out = if sweep && !swept.is_empty() {
+        let list = match swept.as_slice() {
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
+        };
+        format!(
+            "Scenario \u{201c}{name}\u{201d}, one scenario of a sweep, with {list}. Its \
+             description was written for the scenario the sweep file extends and does not \
+             include {}: {description}",
+            if swept.len() == 1 { "it" } else { "them" }
+        )
+    } else if sweep {
+        // A run directory written before the swept values were recorded.
         format!(
             "Scenario \u{201c}{name}\u{201d}, one scenario of a sweep. Its description was \
              written for the scenario the sweep file extends and does not give this \

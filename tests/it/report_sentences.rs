@@ -754,6 +754,17 @@ fn the_sweep_report_has_a_human_title_the_right_axis_and_honest_sentences() {
         .find(|l| l.starts_with("Scenario "))
         .expect("the scenario paragraph");
     assert!(summary.contains("one scenario of a sweep"), "{summary}");
+    // ... and names the values it ran with (issue 14 item 10).
+    assert!(
+        summary.contains("with care\\_homes.beds = 369 and community.teams = 16"),
+        "{summary}"
+    );
+    let run_json = fs::read_to_string(out.join("care_homes.beds=369+community.teams=16/run.json"))
+        .expect("the plan's run.json");
+    assert!(
+        run_json.contains("\"care_homes.beds=369\""),
+        "run.json records the swept values: {run_json}"
+    );
 }
 
 /// A `--set` run says which keys it changed after its description.
