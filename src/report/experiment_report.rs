@@ -353,7 +353,7 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String
         "{}: {}, {}, {}, {} and {}, compared with the baseline.",
         plan.label,
         effect_clause(plan, &COMPARISON[0], per),
-        effect_clause(plan, &COMPARISON[1], ""),
+        bed_days_clause(plan, &COMPARISON[1], days),
         effect_clause(plan, &COMPARISON[2], ""),
         effect_clause(plan, &COMPARISON[3], ""),
         occupied_beds_clause(plan, &COMPARISON[4], per, days),
@@ -368,6 +368,32 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String
         sentence.push_str(&format!(" In mental health: {}.", and_list(&clauses)));
     }
     sentence
+}
+
+/// The delayed-bed-days clause of a plan's sentence and, when the change is
+/// clear, the same as beds held all through the window (bed days over the
+/// window's `days`): "an estimated 3,500 delayed bed days saved (95% CI
+/// 2,100 to 4,900; the equivalent of 9.6 beds)".
+fn bed_days_clause(plan: &PlanEffects, h: &Compared, days: Option<f64>) -> String {
+    let clause = effect_clause(plan, h, "");
+    let Some((r, days)) = plan.row(h.metric).zip(days).filter(|(_, d)| *d > 0.0) else {
+        return clause;
+    };
+    let (d, lo, hi) = (r.diff_mean, r.diff_low, r.diff_high);
+    match Finding::of(d, lo, hi) {
+        Finding::Up | Finding::Down => {
+            let beds = (d / days).abs();
+            let e = precision_exponent(beds, (hi - lo).abs() / days / 2.0);
+            let beds = format!("the equivalent of {} beds", prose_number(beds, e));
+            // Inside the clause's parenthesis, so that the sentence's
+            // commas still separate headlines.
+            match clause.strip_suffix(')') {
+                Some(open) => format!("{open}; {beds})"),
+                None => format!("{clause} ({beds})"),
+            }
+        }
+        _ => clause,
+    }
 }
 
 /// The occupied-beds clause of a plan's sentence: the change in
@@ -1396,8 +1422,8 @@ mod tests {
         assert_eq!(
             plan_sentence(&plan, "a year", Some(365.0)),
             "Second PRU car: an estimated 481 emergency admissions avoided a year (95% CI 472 \
-             to 491), an estimated 60 delayed bed days saved (95% CI 30 to 100), an estimated \
-             4.00 more decision-to-admit waits over 12 hours, an estimated 230 more \
+             to 491), an estimated 60 delayed bed days saved (95% CI 30 to 100; the equivalent \
+             of 0.17 beds), an estimated 4.00 more decision-to-admit waits over 12 hours, an estimated 230 more \
              decision-to-admit waits over 4 hours (95% CI 180 to 280) and an estimated 1.7 \
              more occupied acute beds (95% CI 1.2 to 2.2), about 620 more bed days a year, \
              compared with the baseline."
@@ -1418,7 +1444,7 @@ mod tests {
             plan_sentence(&plan, "over the 90-day window", Some(90.0)),
             "Second PRU car: no clear change in emergency admissions over the 90-day window (an \
              estimated 2 more; 95% CI 5 fewer to 9 more), an estimated 40 more delayed bed days \
-             (95% CI 21 to 59), no change in decision-to-admit waits over 12 hours, no clear \
+             (95% CI 21 to 59; the equivalent of 0.4 beds), no change in decision-to-admit waits over 12 hours, no clear \
              change in decision-to-admit waits over 4 hours (an estimated 3 fewer; 95% CI 9 \
              fewer to 4 more) and no clear change in occupied acute beds (an estimated 0.2 \
              fewer; 95% CI 0.5 fewer to 0.1 more), compared with the baseline."

@@ -121,6 +121,21 @@ fn clause_numbers(d: (f64, f64, f64), own: &[&str]) -> Vec<String> {
     }
 }
 
+/// The beds a clear change in bed days equals over a window of `days`
+/// (nothing when the change is not clear).
+fn bed_equivalent(d: (f64, f64, f64), days: f64) -> Vec<String> {
+    let (mean, lo, hi) = d;
+    if lo > 0.0 || hi < 0.0 {
+        let beds = (mean / days).abs();
+        vec![prose_number(
+            beds,
+            precision_exponent(beds, (hi - lo).abs() / days / 2.0),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The numbers of the occupied-beds clause (a change, plan minus
 /// baseline): its size and interval, then, when the change is clear, the
 /// same as bed days over a window of `days`.
@@ -180,6 +195,7 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
     let expected = [
         clause_numbers(diff(&csv, "second-pru-car", "admissions"), &["60"]),
         clause_numbers(diff(&csv, "second-pru-car", "delayed_bed_days"), &[]),
+        bed_equivalent(diff(&csv, "second-pru-car", "delayed_bed_days"), 60.0),
         clause_numbers(diff(&csv, "second-pru-car", "bed_waits_over_12h"), &["12"]),
         clause_numbers(diff(&csv, "second-pru-car", "bed_waits_over_4h"), &["4"]),
         occupied_numbers(diff(&csv, "second-pru-car", "bed_occupancy_mean"), 60.0),
