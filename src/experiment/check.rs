@@ -178,7 +178,20 @@ pub fn format_check(check: &Check) -> String {
         let u = s.utilisation();
         let mut verdict = s.verdict().name().to_string();
         if let Some(loss) = s.loss_share {
-            let _ = write!(verdict, " (turns away {:.0}% while open)", loss * 100.0);
+            let percent = loss * 100.0;
+            // What a loss is depends on the service: a placement out of
+            // area, an admission instead of home treatment, or a patient the
+            // PRU or frailty unit could not see.
+            let _ = match s.service {
+                "mental health beds" => {
+                    write!(verdict, " (about {percent:.0}% placed out of area)")
+                }
+                "CRHT" => write!(
+                    verdict,
+                    " (about {percent:.0}% admitted: CRHT closed or full)"
+                ),
+                _ => write!(verdict, " (turns away {percent:.0}% while open)"),
+            };
         }
         table.push([
             s.service.to_string(),

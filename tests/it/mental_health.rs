@@ -528,3 +528,31 @@ fn comparisons_show_mental_health_headlines_only_with_mental_health() {
         assert_eq!(md.contains(" In mental health: "), with, "{name}");
     }
 }
+
+/// `check` says what a loss is for each mental health service: a placement
+/// out of area for the beds, an admission for CRHT when it admits when full.
+#[test]
+fn check_words_the_losses_of_mental_health_services() {
+    let example = root().join("scenarios/mental-health-example.toml");
+    let out = bin()
+        .arg("check")
+        .arg(&example)
+        .args(["--set", "mental_health.crht.when_full=\"admit\""])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |service: &str| {
+        text.lines()
+            .find(|l| l.starts_with(service))
+            .unwrap_or_else(|| panic!("no {service} line: {text}"))
+            .to_string()
+    };
+    assert!(
+        line("mental health beds").contains("placed out of area"),
+        "{text}"
+    );
+    assert!(
+        line("CRHT").contains("admitted: CRHT closed or full"),
+        "{text}"
+    );
+}
