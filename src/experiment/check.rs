@@ -94,6 +94,16 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
+    if sc.mental_health.is_some() && !check.mental_health.converged {
+        return Err(TooLarge {
+            key: "mental_health.readmission",
+            message: "mental health readmissions feed themselves without bound: every patient \
+                      leaving a mental health bed comes back and is admitted again, so every \
+                      replication would run until it ran out of memory or time: lower \
+                      mental_health.readmission.share or the admission shares"
+                .to_string(),
+        });
+    }
     let sources = ArrivalRates::new(sc, check);
     let crises = sources.crises() * days;
     if crises.is_nan() || crises > MAX_CRISES_PER_REPLICATION as f64 {

@@ -556,3 +556,35 @@ fn check_words_the_losses_of_mental_health_services() {
         "{text}"
     );
 }
+
+/// Readmissions that feed themselves (every leaver back and admitted) are
+/// refused before the run, at their key, as acute readmissions are.
+#[test]
+fn mental_health_readmissions_that_feed_themselves_are_refused_at_their_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let example = root().join("scenarios/mental-health-example.toml");
+    let out = bin()
+        .arg("run")
+        .arg(&example)
+        .args([
+            "--set",
+            "mental_health.readmission={window=\"30d\",share=1.0}",
+            "--set",
+            "mental_health.ed_admit_share=1.0",
+            "--set",
+            "mental_health.ed_crht_share=0.0",
+            "--set",
+            "mental_health.pathways={home=1.0,supported=0.0,care_home=0.0}",
+            "--quiet",
+            "--out",
+        ])
+        .arg(tmp.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("key `mental_health.readmission`") && err.contains("feed themselves"),
+        "{err}"
+    );
+}
