@@ -108,6 +108,16 @@ const COMMON: [&str; 6] = [
     "ed.other_admit_share=0.35",
 ];
 
+/// A PRU open 08:00-20:00 (no visit runs past the end of the window) that
+/// treats 60% of its visits at home.
+const PRU: [&str; 5] = [
+    "pru.cars=3",
+    "pru.open=\"08:00-20:00\"",
+    "pru.eligible_share=0.5",
+    "pru.visit={dist=\"exponential\",mean=\"1.5h\"}",
+    "pru.treated_at_home=0.6",
+];
+
 #[test]
 fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
     // No frailty unit and one admission share for everyone: each patient
@@ -115,13 +125,7 @@ fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
     // E[avoided] = 0.35 E[treated at home]. The PRU closes at 20:00, so no
     // visit runs past the end of the window.
     let mut sets = COMMON.to_vec();
-    sets.extend([
-        "pru.cars=3",
-        "pru.open=\"08:00-20:00\"",
-        "pru.eligible_share=0.5",
-        "pru.visit={dist=\"exponential\",mean=\"1.5h\"}",
-        "pru.treated_at_home=0.6",
-    ]);
+    sets.extend(PRU);
     let v = values(
         &sets,
         &[Metric::AdmissionsAvoidedPru, Metric::PruTreatedAtHome],
@@ -140,14 +144,8 @@ fn with_treatable_patients_the_pru_avoids_their_own_admission_share() {
     // E[admissions] = 0.097 (eligible x 0.6 - treated) + 0.35 (crises -
     // eligible x 0.6) over the crises of the window.
     let mut sets = COMMON.to_vec();
-    sets.extend([
-        "pru.cars=3",
-        "pru.open=\"08:00-20:00\"",
-        "pru.eligible_share=0.5",
-        "pru.visit={dist=\"exponential\",mean=\"1.5h\"}",
-        "pru.treated_at_home=0.6",
-        "ed.home_treatable_admit_share=0.097",
-    ]);
+    sets.extend(PRU);
+    sets.push("ed.home_treatable_admit_share=0.097");
     let v = values(
         &sets,
         &[
