@@ -321,7 +321,7 @@ fn resident_los_mean(sc: &Scenario) -> f64 {
 /// run, so these metrics of that plan do not settle: their value depends on
 /// how long the run lasts, and the reports mark them (`docs/model.md`, the
 /// flow balance).
-pub const QUEUES: [(&str, &[Metric]); 6] = {
+pub const QUEUES: [(&str, &[Metric]); 7] = {
     use Metric::*;
     [
         (
@@ -387,6 +387,19 @@ pub const QUEUES: [(&str, &[Metric]); 6] = {
                 MhSupportedAccommodationWaitMeanDays,
                 MhDelayedPatients,
                 MhDelayedBedDays,
+            ],
+        ),
+        (
+            "home care",
+            &[
+                HomeCareUtilisation,
+                HomeCareWaitMeanDays,
+                DelayedPatientsP1,
+                DelayedBedDaysP1,
+                DelayedBedDays,
+                DelayedPer100kAdults,
+                NctrCensusMean,
+                ReadyToLeaveWaitMeanDays,
             ],
         ),
     ]
@@ -579,7 +592,17 @@ pub fn offered_load(sc: &Scenario) -> Check {
         let p2 = pathway[Pathway::P2.index()];
         let p3 = pathway[Pathway::P3.index()];
         let after_rehab = p2 * sc.rehab.community_follow_up;
-        let referrals = [p1 + after_rehab, avoidance, sc.community.referrals_per_day];
+        // With home care, P1 patients are referred to community nursing
+        // from home, a share of them, when they leave hospital.
+        let p1_referred = sc
+            .home_care
+            .as_ref()
+            .map_or(p1, |hc| p1 * hc.community_follow_up);
+        let referrals = [
+            p1_referred + after_rehab,
+            avoidance,
+            sc.community.referrals_per_day,
+        ];
         let placements = p3 + sc.care_homes.community_placements_per_day + mh.care_home_placements;
 
         loads = [
@@ -588,8 +611,10 @@ pub fn offered_load(sc: &Scenario) -> Check {
                 + a_other * (los_other + post_fit(o)),
             // A place is held from the grant, so P1 patients hold it while
             // they wait for the discharge hours.
-            p1 * (episode(ReferralClass::Discharge) + wait)
-                + after_rehab * episode(ReferralClass::Discharge)
+            match sc.home_care {
+                None => p1 * (episode(ReferralClass::Discharge) + wait),
+                Some(_) => p1_referred * episode(ReferralClass::Discharge),
+            } + after_rehab * episode(ReferralClass::Discharge)
                 + avoidance * episode(ReferralClass::Avoidance)
                 + sc.community.referrals_per_day * episode(ReferralClass::Community),
             p2 * (rehab_stay + wait),
@@ -674,6 +699,18 @@ pub fn offered_load(sc: &Scenario) -> Check {
         queue(QUEUES[2].0, loads[2], f64::from(sc.rehab.beds)),
         queue(QUEUES[3].0, loads[3], care_beds),
     ];
+    if let Some(hc) = &sc.home_care {
+        // A package is held from the grant, so P1 patients hold it while
+        // they wait for the discharge hours.
+        let offered = if converged {
+            (flows.pathway[Pathway::P1.index()] * (hc.package.mean() + wait)
+                + hc.community_starts_per_day * hc.package.mean())
+                / 24.0
+        } else {
+            f64::INFINITY
+        };
+        services.push(queue(QUEUES[6].0, offered, f64::from(hc.packages)));
+    }
     if let Some(m) = &sc.mental_health {
         let mh_loads = if converged {
             [mh.beds_offered, mh.crht_offered, mh.supported_offered]
@@ -740,6 +777,7 @@ pub(crate) struct ArrivalRates {
     referrals: f64,
     placements: f64,
     mental_health: f64,
+    home_care_starts: f64,
 }
 
 impl ArrivalRates {
@@ -754,6 +792,10 @@ impl ArrivalRates {
             referrals: sc.community.referrals_per_day,
             placements: sc.care_homes.community_placements_per_day,
             mental_health: check.mental_health.ed + check.mental_health.referrals,
+            home_care_starts: sc
+                .home_care
+                .as_ref()
+                .map_or(0.0, |hc| hc.community_starts_per_day),
         }
     }
 
@@ -786,6 +828,7 @@ impl ArrivalRates {
             (self.referrals, "community.referrals_per_day"),
             (self.placements, "care_homes.community_placements_per_day"),
             (self.mental_health, "mental_health.crises_per_day"),
+            (self.home_care_starts, "home_care.community_starts_per_day"),
         ])
     }
 }
@@ -829,9 +872,13 @@ pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
         + sc.care_homes.community_placements_per_day
         + 4.0 * sources.extra_residents_crises(check)
         + 3.0
-        + mental_health_events(check);
+        + mental_health_events(check)
+        + home_care_events(sc, check);
     let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
-    let initial = starting_residents(sc);
+    let initial = starting_residents(sc)
+        + sc.home_care
+            .as_ref()
+            .map_or(0.0, |hc| f64::from(hc.initial_packages) / 2.0);
     per_day * days + 2.0 * initial
 }
 
@@ -846,6 +893,14 @@ fn mental_health_events(check: &Check) -> f64 {
         return 0.0;
     }
     2.0 * m.ed + m.referrals + m.crht_episodes + 3.0 * m.admissions + m.admissions + 2.0
+}
+
+/// Home care events a day: a start from the community and its package's
+/// end; a P1 patient's package end. 0 without home care.
+fn home_care_events(sc: &Scenario, check: &Check) -> f64 {
+    sc.home_care.as_ref().map_or(0.0, |hc| {
+        2.0 * hc.community_starts_per_day + check.flows.pathway[Pathway::P1.index()]
+    })
 }
 
 /// Care home residents at time zero, as the balance counts them (a share of

@@ -106,7 +106,7 @@ metrics! {
     DelayedPatientsP3: "delayed_patients_p3", "patients",
         "P3 patients with a capacity wait";
     DelayedBedDaysP1: "delayed_bed_days_p1", "bed_days",
-        "Bed days lost waiting for community nursing";
+        "Bed days lost waiting for care at home (community nursing, or home care with [home_care])";
     DelayedBedDaysP2: "delayed_bed_days_p2", "bed_days",
         "Bed days lost waiting for a rehab bed";
     DelayedBedDaysP3: "delayed_bed_days_p3", "bed_days",
@@ -172,6 +172,10 @@ metrics! {
         "Mean wait for a supported accommodation place";
     MhReadmissions: "mh_readmissions", "patients",
         "Mental health readmissions arriving at the ED";
+    HomeCareUtilisation: "home_care_utilisation", "share",
+        "Time-averaged home care packages held / packages";
+    HomeCareWaitMeanDays: "home_care_wait_mean_days", "days",
+        "Mean wait for a home care package, hospital and community";
 }
 
 impl Metric {
@@ -272,6 +276,8 @@ series! {
     MhBedsOccupied: "mh_beds_occupied", "beds";
     /// Mental health patients out of area at 00:00.
     MhOutOfArea: "mh_out_of_area", "patients";
+    /// Home care packages held at 00:00.
+    HomeCarePackages: "home_care_packages", "packages";
 }
 
 impl Series {

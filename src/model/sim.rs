@@ -26,6 +26,7 @@ mod care_homes;
 mod community;
 mod demand;
 mod emergency;
+mod home_care;
 mod mental_health;
 mod pru;
 mod rehab;
@@ -35,6 +36,7 @@ use care_homes::{CareHomeBed, CareHomes, Placement};
 use community::{Community, CommunityRequest};
 use demand::Arrivals;
 use emergency::FrailtyUnit;
+use home_care::HomeCareState;
 use mental_health::{MentalHealthState, MhPatient, MhPrepared};
 use pru::Pru;
 use rehab::Rehab;
@@ -68,10 +70,16 @@ pub enum StreamSource {
     MhReferralTimes = 9,
     /// Each CRHT community referral's own stream, by arrival index.
     MhReferral = 10,
+    /// Arrival times of home care packages started from the community.
+    HomeCareStartTimes = 11,
+    /// Each home care start from the community, by arrival index.
+    HomeCareStart = 12,
+    /// Home care packages running at time zero, by package number.
+    HomeCareInitial = 13,
 }
 
 impl StreamSource {
-    const COUNT: usize = 11;
+    const COUNT: usize = 14;
 }
 
 /// Tag for the stream of a readmission, derived from its patient's key.
@@ -406,6 +414,8 @@ enum Event {
     MhBedCapacity {
         day: u32,
     },
+    NextHomeCareStart,
+    HomeCarePackageEnd,
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -419,10 +429,11 @@ enum Timer {
     Midnight,
     MhCrisis,
     MhReferral,
+    HomeCareStart,
 }
 
 impl Timer {
-    const COUNT: usize = 7;
+    const COUNT: usize = 8;
 }
 
 const NONE: u32 = u32::MAX;
@@ -522,6 +533,8 @@ struct Workspace {
     /// Patients placed out of area with their generation, earliest first
     /// (only with `repatriate`; entries of patients gone are skipped).
     mh_out_of_area: VecDeque<(u32, u32)>,
+    home_care_hospital_queue: VecDeque<u32>,
+    home_care_community_queue: VecDeque<Placement>,
 }
 
 thread_local! {
@@ -551,6 +564,8 @@ impl Workspace {
             mh_crht_queue: VecDeque::new(),
             mh_supported_queue: VecDeque::new(),
             mh_out_of_area: VecDeque::new(),
+            home_care_hospital_queue: VecDeque::new(),
+            home_care_community_queue: VecDeque::new(),
         }
     }
 
@@ -583,6 +598,8 @@ impl Workspace {
         ws.mh_crht_queue.clear();
         ws.mh_supported_queue.clear();
         ws.mh_out_of_area.clear();
+        ws.home_care_hospital_queue.clear();
+        ws.home_care_community_queue.clear();
         ws
     }
 
@@ -614,6 +631,7 @@ struct Sim<'p, T: Tracer> {
     rehab: Rehab,
     care_homes: CareHomes,
     mental_health: MentalHealthState,
+    home_care: HomeCareState,
 
     // Observations shared by the services.
     counts: Metrics,
@@ -666,6 +684,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     .and_then(|m| m.beds_by_day.first().copied())
                     .unwrap_or(0),
             ),
+            home_care: HomeCareState::new(stream(StreamSource::HomeCareStartTimes)),
             counts: Metrics::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
@@ -701,6 +720,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             .available_level
             .set(0.0, f64::from(self.beds.available), &self.p.window);
         self.start_care_homes();
+        self.start_home_care();
 
         // Bed capacity changes, on the days the count changes.
         for day in 1..self.p.beds_by_day.len() {
@@ -716,6 +736,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.schedule_next_referral(0.0);
         self.schedule_next_placement(0.0);
         self.start_mental_health_arrivals();
+        self.start_home_care_arrivals();
     }
 
     fn run(&mut self) -> Result<(), Stopped> {
@@ -767,6 +788,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::MhOutOfAreaEnd { patient } => self.on_mh_out_of_area_end(t, patient),
                 Event::MhSupportedEnd { patient } => self.on_mh_supported_end(t, patient),
                 Event::MhBedCapacity { day } => self.on_mh_bed_capacity(t, day),
+                Event::NextHomeCareStart => self.on_next_home_care_start(t),
+                Event::HomeCarePackageEnd => self.on_home_care_package_end(t),
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
@@ -923,6 +946,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.daily[Series::CareHomeResidents.index()].push(f64::from(self.care_homes.held));
         self.daily[Series::MhBedsOccupied.index()].push(f64::from(self.mental_health.occupied));
         self.daily[Series::MhOutOfArea.index()].push(f64::from(self.mental_health.out_of_area));
+        self.daily[Series::HomeCarePackages.index()].push(f64::from(self.home_care.held));
         self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
 
@@ -1000,6 +1024,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         m[Metric::CareHomeAdmissionsPerResidentYear] =
             ratio_or_zero(self.care_homes.admissions as f64, resident_years);
         self.finish_mental_health(&mut m);
+        self.finish_home_care(&mut m);
 
         let result = ReplicationResult {
             replication: self.replication,

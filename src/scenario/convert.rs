@@ -272,6 +272,19 @@ impl Converter<'_> {
                 p2: r.p2.0,
             }),
             adults: raw.population.map(|Section(p)| p.adults.0),
+            home_care: raw
+                .home_care
+                .map(|Section(h)| -> Result<HomeCare> {
+                    Ok(HomeCare {
+                        packages: h.packages.0,
+                        package: self.dist(&h.package, "home_care.package")?,
+                        community_starts_per_day: h.community_starts_per_day.map_or(0.0, |r| r.0),
+                        hospital_first: h.hospital_first.unwrap_or(true),
+                        community_follow_up: h.community_follow_up.map_or(0.0, |s| s.0),
+                        initial_packages: h.initial_packages.map_or(0, |c| c.0),
+                    })
+                })
+                .transpose()?,
             mental_health: raw
                 .mental_health
                 .map(|m| self.mental_health(Located::at(m, "mental_health")))

@@ -97,6 +97,8 @@ pub(crate) struct RawFile {
     pub community: Section<RawCommunity>,
     pub rehab: Section<RawRehab>,
     pub care_homes: Spanned<Section<RawCareHomes>>,
+    /// `[home_care]`: absent means P1 patients ask for community nursing.
+    pub home_care: Option<Section<RawHomeCare>>,
     pub readmission: Option<Section<RawReadmission>>,
     /// `[mental_health]`: absent means no mental health system.
     pub mental_health: Option<Spanned<Section<RawMentalHealth>>>,
@@ -297,6 +299,17 @@ pub(crate) struct RawRedBag {
     pub enabled: bool,
     pub los_reduction: Option<Hours>,
     pub min_los: Option<Hours>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHomeCare {
+    pub packages: Count,
+    pub package: RawDist,
+    pub community_starts_per_day: Option<NonNegative>,
+    pub hospital_first: Option<bool>,
+    pub community_follow_up: Option<Share>,
+    pub initial_packages: Option<Count>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -50,6 +50,28 @@ pub struct Scenario {
     pub adults: Option<u32>,
     /// `[mental_health]`; `None`: no mental health system.
     pub mental_health: Option<MentalHealth>,
+    /// `[home_care]`; `None`: P1 patients ask for community nursing.
+    pub home_care: Option<HomeCare>,
+}
+
+/// The `[home_care]` table: home care packages for P1 patients
+/// (`docs/model.md`, "Home care").
+#[derive(Clone, Debug)]
+pub struct HomeCare {
+    /// `home_care.packages`: packages that can run at once.
+    pub packages: u32,
+    /// `home_care.package`: length of a package, hours.
+    pub package: Dist,
+    /// `home_care.community_starts_per_day`: packages started a day for
+    /// people at home.
+    pub community_starts_per_day: f64,
+    /// `home_care.hospital_first`: P1 patients before community starts.
+    pub hospital_first: bool,
+    /// `home_care.community_follow_up`: share of P1 patients also referred
+    /// to community nursing when they leave hospital.
+    pub community_follow_up: f64,
+    /// `home_care.initial_packages`: packages running at time zero.
+    pub initial_packages: u32,
 }
 
 /// The `[demand]` table: new crises and how their rate varies with the clock

@@ -13,6 +13,7 @@ mod calibration;
 mod cli;
 mod counterfactual;
 mod distributions;
+mod home_care;
 mod hostile;
 mod limits;
 mod mental_health;

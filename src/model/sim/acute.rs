@@ -306,6 +306,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // Counted as a capacity wait until granted (maybe at once, below).
         self.beds.capacity_level[pathway.index() - 1].add(t, 1.0, &window);
         match pathway {
+            Pathway::P1 if sc.home_care.is_some() => self.ask_home_care(t, patient),
             Pathway::P1 => {
                 let class = ReferralClass::Discharge;
                 let p = &mut self.ws.patients[patient as usize];
@@ -380,6 +381,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             let pathway = self.pt(patient).pathway;
             match pathway {
                 Pathway::P0 => {}
+                Pathway::P1 if sc.home_care.is_some() => self.home_care_starts(t, patient),
                 Pathway::P1 => {
                     let episode = self.pt(patient).episode_hours;
                     self.at(t + episode, Event::CommunityEpisodeEnd);
