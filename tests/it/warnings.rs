@@ -12,12 +12,12 @@ use serde_json::Value;
 use crate::common::{baseline, bin, root, run_ok};
 
 /// A short window: the overload shows in weeks.
-/// The baseline's community nursing runs near capacity by design
-/// (docs/calibration.md, section 8); 52 places a team takes it below the
+/// The baseline's home care runs near capacity by design
+/// (docs/calibration.md, section 8.6); 520 packages take it below the
 /// warning line, so that only the overloaded plans these tests build warn.
 const SHORT: [&str; 8] = [
     "--set",
-    "community.caseload_per_team=52",
+    "home_care.packages=520",
     "--set",
     "scenario.warm_up=10d",
     "--set",
