@@ -29,6 +29,7 @@ mod emergency;
 mod mental_health;
 mod pru;
 mod rehab;
+mod start;
 
 use acute::AcuteBeds;
 use care_homes::{CareHomeBed, CareHomes, Placement};
@@ -68,10 +69,13 @@ pub enum StreamSource {
     MhReferralTimes = 9,
     /// Each CRHT community referral's own stream, by arrival index.
     MhReferral = 10,
+    /// Each patient of the starting state (`[start]` and its census), by
+    /// their index in it.
+    StartingPatient = 11,
 }
 
 impl StreamSource {
-    const COUNT: usize = 11;
+    const COUNT: usize = 12;
 }
 
 /// Tag for the stream of a readmission, derived from its patient's key.
@@ -692,8 +696,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn start(&mut self) {
-        // Empty acute beds, ED, PRU, FAU, community caseload and rehab;
-        // care homes with their initial residents.
+        // Care homes with their initial residents; the starting patients
+        // (`[start]`) in their places; every other service empty.
         self.beds
             .full_level
             .set(0.0, self.full_indicator(), &self.p.window);
@@ -701,6 +705,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             .available_level
             .set(0.0, f64::from(self.beds.available), &self.p.window);
         self.start_care_homes();
+        self.start_patients();
 
         // Bed capacity changes, on the days the count changes.
         for day in 1..self.p.beds_by_day.len() {

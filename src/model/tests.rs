@@ -124,6 +124,7 @@ pub(crate) fn borough() -> Scenario {
         }),
         adults: Some(250_000),
         mental_health: None,
+        start: Default::default(),
     }
 }
 
