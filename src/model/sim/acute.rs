@@ -173,6 +173,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// medically fit: for P0 and residents the wait for the discharge
     /// hours, for P1 to P3 the process delay (drawn when `delay`, else
     /// none) and the request for a place.
+    #[inline(always)]
     pub(super) fn settle_in_bed(
         &mut self,
         t: f64,
