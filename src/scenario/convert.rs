@@ -16,8 +16,8 @@ use super::error::{
 };
 use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
-use super::suggest::did_you_mean;
 use super::start::{self, StartPatient, StartPlace, StartState};
+use super::suggest::did_you_mean;
 use super::types::*;
 use std::collections::BTreeMap;
 use toml::Spanned;

@@ -172,7 +172,13 @@ pub(crate) fn census_path(file: Option<&Path>, written: &str) -> PathBuf {
 pub const CENSUS_COLUMNS: [&str; 4] = ["service", "group", "days", "state"];
 
 /// A located error in the census file `path`.
-fn csv_error(path: &Path, line_no: usize, line: &str, col: usize, message: String) -> ScenarioError {
+fn csv_error(
+    path: &Path,
+    line_no: usize,
+    line: &str,
+    col: usize,
+    message: String,
+) -> ScenarioError {
     let width = line[col.min(line.len())..]
         .split(',')
         .next()
@@ -203,12 +209,16 @@ pub(crate) fn read_census(
     out: &mut Vec<StartPatient>,
 ) -> Result<(), ScenarioError> {
     let io = |message: String| {
-        ScenarioError::unlocated(ErrorKind::Io, ErrorOrigin::File(path.to_path_buf()), message)
+        ScenarioError::unlocated(
+            ErrorKind::Io,
+            ErrorOrigin::File(path.to_path_buf()),
+            message,
+        )
     };
     let meta = std::fs::metadata(path).map_err(|e| io(format!("cannot read the census: {e}")))?;
     if !meta.is_file() {
         return Err(io(
-            "the census is not a regular file; it is a CSV text file".into()
+            "the census is not a regular file; it is a CSV text file".into(),
         ));
     }
     if meta.len() > super::MAX_FILE_BYTES {
@@ -218,8 +228,8 @@ pub(crate) fn read_census(
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| io(format!("cannot read the census: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| io("the census is not UTF-8 text".to_string()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| io("the census is not UTF-8 text".to_string()))?;
     parse_census(path, &text, mental_health, out)
 }
 
@@ -322,7 +332,10 @@ pub(crate) fn parse_census(
                 line_no,
                 line,
                 at,
-                format!("field `{}`: found {found}; expected {expected}", CENSUS_COLUMNS[c]),
+                format!(
+                    "field `{}`: found {found}; expected {expected}",
+                    CENSUS_COLUMNS[c]
+                ),
             )
         };
         let (_, service) = field(0);
@@ -346,13 +359,19 @@ pub(crate) fn parse_census(
         let frail = || match group {
             "frail" => Ok(true),
             "other" => Ok(false),
-            _ => Err(bad(1, "`frail` or `other` (the group, for `acute` and `ed`)")),
+            _ => Err(bad(
+                1,
+                "`frail` or `other` (the group, for `acute` and `ed`)",
+            )),
         };
         let no_group = |what: &str| {
             if group.is_empty() {
                 Ok(())
             } else {
-                Err(bad(1, &format!("nothing (a group is given for `acute` and `ed` only, not `{what}`)")))
+                Err(bad(
+                    1,
+                    &format!("nothing (a group is given for `acute` and `ed` only, not `{what}`)"),
+                ))
             }
         };
         let no_state = |what: &str| {
@@ -366,7 +385,12 @@ pub(crate) fn parse_census(
             ReferralClass::ALL
                 .into_iter()
                 .find(|c| c.name() == state)
-                .ok_or_else(|| bad(3, "the referral class: `discharge`, `avoidance` or `community`"))
+                .ok_or_else(|| {
+                    bad(
+                        3,
+                        "the referral class: `discharge`, `avoidance` or `community`",
+                    )
+                })
         };
         let place = match service {
             "acute" => {
@@ -501,10 +525,7 @@ mod tests {
             }
         );
         assert_eq!(p[1].elapsed_hours, None);
-        assert_eq!(
-            p[4].place,
-            StartPlace::Community(ReferralClass::Avoidance)
-        );
+        assert_eq!(p[4].place, StartPlace::Community(ReferralClass::Avoidance));
         assert_eq!(
             p[5].place,
             StartPlace::CommunityWaiting(ReferralClass::Discharge)
@@ -526,11 +547,20 @@ mod tests {
     #[test]
     fn errors_name_line_column_and_field() {
         let e = parse("service,group,days,state\nacute,frail,1,\nacutee,frail,1,\n").unwrap_err();
-        assert!(e.starts_with("error: c.csv:3:1: field `service`: found `acutee`"), "{e}");
+        assert!(
+            e.starts_with("error: c.csv:3:1: field `service`: found `acutee`"),
+            "{e}"
+        );
         let e = parse("service,group,days,state\nacute,frail,x1,\n").unwrap_err();
-        assert!(e.starts_with("error: c.csv:2:13: field `days`: found `x1`"), "{e}");
+        assert!(
+            e.starts_with("error: c.csv:2:13: field `days`: found `x1`"),
+            "{e}"
+        );
         let e = parse("service,group,days\nacute,frail,1\n").unwrap_err();
-        assert!(e.contains("c.csv:1:") && e.contains("missing column `state`"), "{e}");
+        assert!(
+            e.contains("c.csv:1:") && e.contains("missing column `state`"),
+            "{e}"
+        );
         let e = parse("service,group,days,state\nrehab,frail,1,\n").unwrap_err();
         assert!(e.contains("c.csv:2:7: field `group`"), "{e}");
         let e = parse("service,group,days,state\nacute,frail,-1,\n").unwrap_err();

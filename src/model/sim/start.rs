@@ -6,9 +6,9 @@
 use super::{Arrival, Event, NONE, Sim, StreamSource};
 use crate::engine::StreamRng;
 use crate::model::trace::{Resource, Tracer};
+use crate::scenario::Pathway;
 use crate::scenario::dist::Dist;
 use crate::scenario::start::{AcuteState, StartPlace};
-use crate::scenario::Pathway;
 
 use super::community::CommunityRequest;
 
