@@ -252,13 +252,15 @@ impl ScenarioDoc {
                 "`extends` needs a file on disk to resolve against".to_string(),
             ));
         }
-        Ok(ScenarioDoc {
+        let mut doc = ScenarioDoc {
             inputs,
             chain: vec![id],
             ops: Vec::new(),
             path: path.to_path_buf(),
             files: vec![path.to_path_buf()],
-        })
+        };
+        doc.anchor_census()?;
+        Ok(doc)
     }
 
     /// The file the document was read from.

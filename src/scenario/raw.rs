@@ -103,10 +103,10 @@ pub(crate) struct RawFile {
     pub population: Option<Section<RawPopulation>>,
     /// `[[calibration]]`: published figures the scenario reproduces.
     pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
-    /// `[sources]`: where each value comes from (checked in the conversion).
-    pub sources: Option<SourcesTable>,
     /// `[start]`: the starting state; absent means an empty start.
     pub start: Option<Section<RawStart>>,
+    /// `[sources]`: where each value comes from (checked in the conversion).
+    pub sources: Option<SourcesTable>,
 }
 
 /// One entry of `[[calibration]]` (checked in the conversion).
