@@ -30,6 +30,7 @@ mod home_care;
 mod mental_health;
 mod pru;
 mod rehab;
+mod start;
 
 use acute::AcuteBeds;
 use care_homes::{CareHomeBed, CareHomes, Placement};
@@ -76,10 +77,13 @@ pub enum StreamSource {
     HomeCareStart = 12,
     /// Home care packages running at time zero, by package number.
     HomeCareInitial = 13,
+    /// Each patient of the starting state (`[start]` and its census), by
+    /// their index in it.
+    StartingPatient = 14,
 }
 
 impl StreamSource {
-    const COUNT: usize = 14;
+    const COUNT: usize = 15;
 }
 
 /// Tag for the stream of a readmission, derived from its patient's key.
@@ -711,8 +715,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn start(&mut self) {
-        // Empty acute beds, ED, PRU, FAU, community caseload and rehab;
-        // care homes with their initial residents.
+        // Care homes with their initial residents; the starting patients
+        // (`[start]`) in their places; every other service empty.
         self.beds
             .full_level
             .set(0.0, self.full_indicator(), &self.p.window);
@@ -720,6 +724,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             .available_level
             .set(0.0, f64::from(self.beds.available), &self.p.window);
         self.start_care_homes();
+        self.start_patients();
         self.start_home_care();
 
         // Bed capacity changes, on the days the count changes.

@@ -125,6 +125,7 @@ pub(crate) fn borough() -> Scenario {
         adults: Some(250_000),
         mental_health: None,
         home_care: None,
+        start: Default::default(),
     }
 }
 

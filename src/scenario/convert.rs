@@ -16,6 +16,7 @@ use super::error::{
 };
 use super::keys::{all_known_keys, is_known_key};
 use super::raw::*;
+use super::start::{self, StartPatient, StartPlace, StartState};
 use super::suggest::did_you_mean;
 use super::types::*;
 use std::collections::BTreeMap;
@@ -240,7 +241,13 @@ impl Converter<'_> {
                 ),
             ));
         }
+        let mental_health = raw
+            .mental_health
+            .map(|m| self.mental_health(Located::at(m, "mental_health")))
+            .transpose()?;
+        let start = self.start(raw.start.map(|Section(t)| t), mental_health.is_some())?;
         Ok(Scenario {
+            start,
             name: s.name,
             description: s.description.unwrap_or_default(),
             start_date,
@@ -285,11 +292,93 @@ impl Converter<'_> {
                     })
                 })
                 .transpose()?,
-            mental_health: raw
-                .mental_health
-                .map(|m| self.mental_health(Located::at(m, "mental_health")))
-                .transpose()?,
+            mental_health,
         })
+    }
+
+    /// `[start]`: the counts, in the format's order, then the census rows.
+    fn start(&self, raw: Option<RawStart>, mental_health: bool) -> Result<StartState> {
+        let Some(raw) = raw else {
+            return Ok(StartState::default());
+        };
+        let mut patients = Vec::new();
+        let mut total: u64 = 0;
+        for (key, count, place) in start::counted(&raw) {
+            let Some(count) = count else { continue };
+            if !mental_health
+                && count.get_ref().0 > 0
+                && matches!(place, StartPlace::MhBed | StartPlace::MhOutOfArea)
+            {
+                return Err(self.err(
+                    ErrorKind::InvalidValue,
+                    start::origin_of(count),
+                    &format!("start.{key}"),
+                    "mental health patients at the start, but the scenario has no \
+                     `[mental_health]` table"
+                        .to_string(),
+                ));
+            }
+            total += u64::from(count.get_ref().0);
+            if total > start::MAX_START_PATIENTS {
+                return Err(self.err(
+                    ErrorKind::InvalidValue,
+                    start::origin_of(count),
+                    &format!("start.{key}"),
+                    format!(
+                        "{total} starting patients so far; the most the simulator takes is {} \
+                         (each one is simulated)",
+                        start::MAX_START_PATIENTS
+                    ),
+                ));
+            }
+            for _ in 0..count.get_ref().0 {
+                patients.push(StartPatient {
+                    place,
+                    elapsed_hours: None,
+                });
+            }
+        }
+        if let Some(census) = &raw.census {
+            let origin = Origin::of(census.span());
+            let written = census.get_ref();
+            if written.trim().is_empty() {
+                return Err(self.err(
+                    ErrorKind::InvalidValue,
+                    origin,
+                    "start.census",
+                    "an empty path; expected the census CSV file, relative to this scenario \
+                     file"
+                        .to_string(),
+                ));
+            }
+            let path = start::census_path(self.inputs.file_at(origin), written);
+            if let Err(e) = start::read_census(&path, mental_health, &mut patients) {
+                // A file that cannot be read is said at the key naming it.
+                if e.kind() == ErrorKind::Io {
+                    return Err(self.err(
+                        ErrorKind::Io,
+                        origin,
+                        "start.census",
+                        format!("{} ({})", e.message(), path.display()),
+                    ));
+                }
+                return Err(e);
+            }
+            if patients.len() as u64 > start::MAX_START_PATIENTS {
+                return Err(self.err(
+                    ErrorKind::InvalidValue,
+                    origin,
+                    "start.census",
+                    format!(
+                        "{} starting patients with the counts; the most the simulator takes is \
+                         {}",
+                        patients.len(),
+                        start::MAX_START_PATIENTS
+                    ),
+                ));
+            }
+        }
+        Ok(StartState { patients })
     }
 
     /// Dated bed changes at `path` (`acute.capacity_changes`,

@@ -98,6 +98,14 @@ impl Inputs {
         self.list.iter().rev().find(|s| s.base <= pos)
     }
 
+    /// The file `origin` was written in; `None` for a `--set`.
+    pub fn file_at(&self, origin: Origin) -> Option<&std::path::Path> {
+        match &self.input_at(origin.start)?.kind {
+            InputKind::File(path) => Some(path),
+            InputKind::Set => None,
+        }
+    }
+
     /// The text written at `origin` (for re-reading a value).
     pub fn text_at(&self, origin: Origin) -> Option<(&Input, &str)> {
         let src = self.input_at(origin.start)?;

@@ -191,13 +191,50 @@ impl ScenarioDoc {
         let mut ids = Vec::new();
         read_chain(path, None, &mut inputs, &mut files, &mut chain, &mut ids)?;
         // Every file was parsed and checked on the way; merging cannot fail.
-        Ok(ScenarioDoc {
+        let mut doc = ScenarioDoc {
             inputs,
             chain: ids,
             ops: Vec::new(),
             path: path.to_path_buf(),
             files,
-        })
+        };
+        doc.anchor_census()?;
+        Ok(doc)
+    }
+
+    /// `start.census` is written relative to the file that names it: it
+    /// is rewritten as that path joined to the file's folder (as a `--set`
+    /// would write it), so that the resolved TOML names the same file from
+    /// the folder the run was started in (`docs/scenario-format.md`,
+    /// "[start]").
+    fn anchor_census(&mut self) -> Result<(), ScenarioError> {
+        let joined = {
+            let root = self.document()?;
+            let Some(DeValue::Table(start)) = root.get("start").map(Spanned::get_ref) else {
+                return Ok(());
+            };
+            let Some(item) = start.get("census") else {
+                return Ok(());
+            };
+            let DeValue::String(written) = item.get_ref() else {
+                return Ok(());
+            };
+            let origin = Origin::of(item.span());
+            let file = self.inputs.file_at(origin);
+            if written.trim().is_empty() || Path::new(written.as_ref()).is_absolute() {
+                return Ok(());
+            }
+            let joined = super::start::census_path(file, written);
+            if joined.as_path() == Path::new(written.as_ref()) {
+                return Ok(());
+            }
+            match joined.to_str() {
+                Some(j) => j.to_string(),
+                None => return Ok(()),
+            }
+        };
+        let value = toml::Value::String(joined).to_string();
+        self.set(&format!("start.census={value}"))
     }
 
     /// Parses a document from text, as if read from `path` (no `extends`
@@ -215,13 +252,15 @@ impl ScenarioDoc {
                 "`extends` needs a file on disk to resolve against".to_string(),
             ));
         }
-        Ok(ScenarioDoc {
+        let mut doc = ScenarioDoc {
             inputs,
             chain: vec![id],
             ops: Vec::new(),
             path: path.to_path_buf(),
             files: vec![path.to_path_buf()],
-        })
+        };
+        doc.anchor_census()?;
+        Ok(doc)
     }
 
     /// The file the document was read from.

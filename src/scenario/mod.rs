@@ -17,6 +17,7 @@ mod keys;
 mod load;
 mod raw;
 mod serde_errors;
+pub mod start;
 mod suggest;
 pub mod types;
 

@@ -105,6 +105,8 @@ pub(crate) struct RawFile {
     pub population: Option<Section<RawPopulation>>,
     /// `[[calibration]]`: published figures the scenario reproduces.
     pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
+    /// `[start]`: the starting state; absent means an empty start.
+    pub start: Option<Section<RawStart>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
 }
@@ -763,4 +765,29 @@ mod tests {
         assert!(msg("").contains("expected a duration"));
         assert!(msg(&format!("{}w", "9".repeat(400))).contains("too large"));
     }
+}
+
+/// `[start]`: the starting state (`docs/scenario-format.md`, "[start]").
+/// Every count is optional (0 when absent); `census` names a CSV file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStart {
+    pub census: Option<Spanned<String>>,
+    pub acute_frail: Option<Spanned<Count>>,
+    pub acute_other: Option<Spanned<Count>>,
+    pub fit_p0: Option<Spanned<Count>>,
+    pub fit_p1: Option<Spanned<Count>>,
+    pub fit_p2: Option<Spanned<Count>>,
+    pub fit_p3: Option<Spanned<Count>>,
+    pub ed_frail: Option<Spanned<Count>>,
+    pub ed_other: Option<Spanned<Count>>,
+    pub rehab: Option<Spanned<Count>>,
+    pub community_discharge: Option<Spanned<Count>>,
+    pub community_avoidance: Option<Spanned<Count>>,
+    pub community_community: Option<Spanned<Count>>,
+    pub waiting_discharge: Option<Spanned<Count>>,
+    pub waiting_avoidance: Option<Spanned<Count>>,
+    pub waiting_community: Option<Spanned<Count>>,
+    pub mh_beds: Option<Spanned<Count>>,
+    pub mh_out_of_area: Option<Spanned<Count>>,
 }

@@ -50,6 +50,9 @@ pub struct Scenario {
     pub adults: Option<u32>,
     /// `[mental_health]`; `None`: no mental health system.
     pub mental_health: Option<MentalHealth>,
+    /// `[start]`: the patients in the services at time zero; empty when
+    /// the run starts empty.
+    pub start: super::start::StartState,
     /// `[home_care]`; `None`: P1 patients ask for community nursing.
     pub home_care: Option<HomeCare>,
 }

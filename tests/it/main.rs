@@ -10,6 +10,7 @@ mod board_metrics;
 mod bounds;
 mod broken_corpus;
 mod calibration;
+mod census;
 mod cli;
 mod counterfactual;
 mod distributions;

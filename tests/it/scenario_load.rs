@@ -1062,7 +1062,8 @@ fn a_parameter_written_beside_a_new_family_is_refused_not_dropped() {
 fn load_bytes_matches_load_and_its_resolved_toml_loads_again() {
     let bytes = std::fs::read(fixture("full.toml")).expect("fixture");
     let sets = vec!["pru.cars=3".to_string()];
-    let from_bytes = load_bytes(&bytes, Path::new("full.toml"), &sets).expect("valid");
+    // At the fixture's own path: its `start.census` is relative to it.
+    let from_bytes = load_bytes(&bytes, &fixture("full.toml"), &sets).expect("valid");
     let from_file = load(&fixture("full.toml"), &sets).expect("valid");
     assert_eq!(from_bytes.resolved_toml, from_file.resolved_toml);
     let again = load_bytes(

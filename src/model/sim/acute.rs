@@ -155,23 +155,6 @@ impl<'p, T: Tracer> Sim<'p, T> {
         {
             los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
         }
-        let fit = t + los;
-        p.bed_at = t;
-        p.fit_at = fit;
-        p.bed_slot = self.ws.in_bed.len() as u32;
-        // Residents draw no pathway. The pathway is drawn now rather than at
-        // medically fit: it comes from the patient's own stream either way.
-        let direct = p.home_bed != NONE || {
-            let shares = if p.frail {
-                &sc.pathways.frail
-            } else {
-                &sc.pathways.other
-            };
-            p.pathway = draw_pathway(shares, p.rng.uniform());
-            p.pathway == Pathway::P0
-        };
-        p.direct_leave = direct;
-        self.ws.in_bed.push(patient);
         if self.p.window.contains(t) {
             self.ws.bed_waits.push(wait);
             if wait > 4.0 {
@@ -181,6 +164,49 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 self.counts[Metric::BedWaitsOver12h] += 1.0;
             }
         }
+        self.settle_in_bed(t, patient, t, los, None, true);
+    }
+
+    /// A patient in a bed since `bed_at` with `los` hours from `t` to
+    /// medically fit: the pathway (drawn from the shares unless `pathway`
+    /// is given; none for a care home resident), then what happens at
+    /// medically fit: for P0 and residents the wait for the discharge
+    /// hours, for P1 to P3 the process delay (drawn when `delay`, else
+    /// none) and the request for a place.
+    #[inline(always)]
+    pub(super) fn settle_in_bed(
+        &mut self,
+        t: f64,
+        patient: u32,
+        bed_at: f64,
+        los: f64,
+        pathway: Option<Pathway>,
+        delay: bool,
+    ) {
+        let sc = self.sc;
+        let p = &mut self.ws.patients[patient as usize];
+        let fit = t + los;
+        p.bed_at = bed_at;
+        p.fit_at = fit;
+        p.bed_slot = self.ws.in_bed.len() as u32;
+        // Residents draw no pathway. The pathway is drawn now rather than at
+        // medically fit: it comes from the patient's own stream either way.
+        let direct = p.home_bed != NONE || {
+            p.pathway = match pathway {
+                Some(given) => given,
+                None => {
+                    let shares = if p.frail {
+                        &sc.pathways.frail
+                    } else {
+                        &sc.pathways.other
+                    };
+                    draw_pathway(shares, p.rng.uniform())
+                }
+            };
+            p.pathway == Pathway::P0
+        };
+        p.direct_leave = direct;
+        self.ws.in_bed.push(patient);
         if direct {
             // For P0 and residents nothing happens at medically fit but the
             // start of the wait for the discharge hours, whose end is known
@@ -210,8 +236,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // place is the next event.
             let p = &mut self.ws.patients[patient as usize];
             let delay = match &sc.pathways.process_delay[p.pathway.index() - 1] {
-                Some(d) => d.sample(&mut p.rng),
-                None => 0.0,
+                Some(d) if delay => d.sample(&mut p.rng),
+                _ => 0.0,
             };
             let requested = fit + delay;
             self.beds

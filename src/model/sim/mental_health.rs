@@ -502,6 +502,38 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.fill_mh_beds(t);
     }
 
+    /// A starting patient (`docs/model.md`, "Starting state") in a local
+    /// bed (the time left of the stay, the pathway, the process delay) or
+    /// out of area (the time left of the out-of-area stay), at time zero.
+    pub(super) fn start_mh_patient(&mut self, key: StreamKey, elapsed: Option<f64>, away: bool) {
+        let mh = self.mh();
+        let patient = self.new_mh_patient(key, MhState::InBed);
+        if away {
+            self.census.mh_out_of_area += 1;
+            self.set_out_of_area(0.0, self.mental_health.out_of_area + 1);
+            let p = self.mp(patient);
+            p.state = MhState::OutOfArea;
+            let generation = p.generation;
+            let left = super::start::remaining(&mh.out_of_area_stay, elapsed, &mut p.rng);
+            if mh.repatriate {
+                self.ws.mh_out_of_area.push_back((patient, generation));
+            }
+            self.at(left, Event::MhOutOfAreaEnd { patient });
+        } else {
+            self.census.mh_in_bed += 1;
+            self.set_mh_occupied(0.0, self.mental_health.occupied + 1);
+            self.trace_took(0.0, Resource::MhBed, patient);
+            let p = self.mp(patient);
+            let left = super::start::remaining(&mh.stay, elapsed, &mut p.rng);
+            p.pathway = draw_mh_pathway(&mh.pathways, p.rng.uniform());
+            let delay = match &mh.process_delay {
+                Some(d) => d.sample(&mut p.rng),
+                None => 0.0,
+            };
+            self.at(left + delay, Event::MhAskPlace { patient });
+        }
+    }
+
     /// A local bed is given up.
     fn free_mh_bed(&mut self, t: f64, patient: u32) {
         self.census.mh_in_bed -= 1;
