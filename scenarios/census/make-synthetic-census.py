@@ -34,15 +34,15 @@ def gamma_age(mean, sd):
 rows = []
 rows += [("acute", "frail", lognormal_age(10.5, 12), "in_stay") for _ in range(180)]
 rows += [("acute", "other", lognormal_age(4, 13), "in_stay") for _ in range(235)]
-for pathway, n in (("fit_p0", 8), ("fit_p1", 20), ("fit_p2", 12), ("fit_p3", 1)):
+for pathway, n in (("fit_p0", 10), ("fit_p1", 18), ("fit_p2", 9), ("fit_p3", 1)):
     rows += [("acute", "frail", None, pathway) for _ in range(n)]
 rows += [("ed", "frail", rng.random() * 0.25, "waiting") for _ in range(3)]
 rows += [("ed", "other", rng.random() * 0.25, "waiting") for _ in range(9)]
 rows += [("rehab", "", gamma_age(21.7, 10), "") for _ in range(32)]
 for cls, n, mean, sd in (("discharge", 290, 21, 14), ("avoidance", 45, 14, 10),
-                         ("community", 515, 35, 25)):
+                         ("community", 510, 35, 25)):
     rows += [("community", "", gamma_age(mean, sd), cls) for _ in range(n)]
-rows += [("community_waiting", "", rng.random() * 3, "community") for _ in range(3)]
+rows += [("community_waiting", "", rng.random() * 3, "community") for _ in range(1)]
 
 with open(__file__.replace("make-synthetic-census.py", "synthetic-2026-12-01.csv"), "w") as f:
     f.write("# SYNTHETIC census for 2026-12-01: made by make-synthetic-census.py (fixed seed),\n")
