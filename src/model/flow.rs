@@ -461,7 +461,18 @@ pub fn mental_health_flows(sc: &Scenario) -> MhFlows {
         };
         let episodes = refs * (1.0 - loss);
         let admissions = ed * mh.ed_admit_share + episodes * mh.crht.escalation_share + refs * loss;
-        let next = admissions * leave_home * readmit;
+        // Patients placed out of area (the local beds' Erlang B share) leave
+        // from there for home, with no pathway (docs/model.md, "Out of
+        // area"): only those in local beds go on to supported accommodation
+        // or a care home; every leaver for home or supported accommodation
+        // may come back.
+        let beds_offered = admissions * stay / 24.0;
+        let local = if mh.beds == 0 || !beds_offered.is_finite() {
+            0.0
+        } else {
+            1.0 - erlang_b(mh.beds, beds_offered)
+        };
+        let next = admissions * (local * leave_home + (1.0 - local)) * readmit;
         f = MhFlows {
             ed,
             readmissions: readm,
@@ -470,9 +481,10 @@ pub fn mental_health_flows(sc: &Scenario) -> MhFlows {
             admissions,
             crht_offered: offered,
             crht_loss: loss,
-            beds_offered: admissions * stay / 24.0,
-            supported_offered: admissions * mh.pathways[1] * mh.supported_stay.mean() / 24.0,
-            care_home_placements: admissions * mh.pathways[2],
+            beds_offered,
+            supported_offered: admissions * local * mh.pathways[1] * mh.supported_stay.mean()
+                / 24.0,
+            care_home_placements: admissions * local * mh.pathways[2],
             converged: false,
         };
         let change = (next - readm).abs();

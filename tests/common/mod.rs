@@ -82,3 +82,26 @@ pub fn long_run(out: &Path, extra: &[&str]) -> Child {
         .spawn()
         .expect("spawns")
 }
+
+/// The shipped baseline without its mental health system, written into
+/// `dir` (the baseline has a `[mental_health]` table, and `extends` cannot
+/// remove a table): the `[mental_health...]` tables and their `[sources]`
+/// lines are left out, everything else is the baseline's text.
+pub fn physical_baseline(dir: &Path) -> PathBuf {
+    let text = fs::read_to_string(baseline()).expect("the baseline");
+    let mut out = String::new();
+    let mut in_mh = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_mh = line.starts_with("[mental_health");
+        }
+        if in_mh || line.starts_with("\"mental_health.") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let path = dir.join("physical-baseline.toml");
+    fs::write(&path, out).expect("writes");
+    path
+}

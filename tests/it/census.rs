@@ -257,7 +257,7 @@ fn census_patients_are_in_their_places_at_time_zero() {
         assert_eq!(r.daily[Series::MidnightCensus.index()][0], 453.0);
     }
     // Mental health patients in local beds and out of area.
-    let mh = root().join("scenarios/mental-health-example.toml");
+    let mh = std::path::PathBuf::from(crate::common::baseline());
     for r in replications(
         &mh,
         &[
@@ -277,7 +277,8 @@ fn census_patients_are_in_their_places_at_time_zero() {
 fn refused(csv: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(dir.path().join("today.csv"), csv).expect("write");
-    let base = root().join("scenarios/tower-hamlets-baseline.toml");
+    // Without mental health, so that a mental health row is refused.
+    let base = crate::common::physical_baseline(dir.path());
     let scenario = format!(
         "extends = {:?}\n[start]\ncensus = \"today.csv\"\n",
         base.display().to_string()

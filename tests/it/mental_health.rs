@@ -74,7 +74,10 @@ fn physical_results(dir: &Path) -> (String, String) {
 #[test]
 fn switched_off_or_apart_the_rest_of_the_model_is_unchanged() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let base = baseline();
+    // The baseline without its own mental health system.
+    let base = crate::common::physical_baseline(tmp.path())
+        .display()
+        .to_string();
     let reps = ["--replications", "3", "--threads", "2"];
     let without = tmp.path().join("without");
     run_ok(&[&["run", base.as_str()][..], &reps[..]].concat(), &without);
@@ -446,11 +449,12 @@ fn validate_mental_health_cases_pass_and_reject_a_wrong_capacity() {
 #[test]
 fn the_run_report_shows_mental_health_only_with_the_table() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let example = root().join("scenarios/mental-health-example.toml");
+    // The baseline has mental health; the minimal scenario has none.
+    let without = root().join("tests/data/scenarios/minimal.toml");
     let reps = ["--replications", "3", "--threads", "2"];
     for (name, scenario, with) in [
-        ("with", example.display().to_string(), true),
-        ("without", baseline(), false),
+        ("with", baseline(), true),
+        ("without", without.display().to_string(), false),
     ] {
         let dir = tmp.path().join(name);
         run_ok(&[&["run", scenario.as_str()][..], &reps[..]].concat(), &dir);
@@ -492,21 +496,26 @@ fn the_run_report_shows_mental_health_only_with_the_table() {
 fn comparisons_show_mental_health_headlines_only_with_mental_health() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let plans = root().join("scenarios/plans");
-    let example = root().join("scenarios/mental-health-example.toml");
+    // The baseline has mental health; the minimal scenario has none.
+    let minimal = root().join("tests/data/scenarios/minimal.toml");
+    let car = tmp.path().join("second-car.toml");
+    fs::write(
+        &car,
+        format!(
+            "extends = {:?}\n[pru]\ncars = 2\n",
+            minimal.display().to_string()
+        ),
+    )
+    .expect("writes");
     let reps = ["--replications", "3", "--threads", "2"];
     for (name, base, plan, with) in [
         (
             "mh",
-            example.display().to_string(),
+            baseline(),
             plans.join("mental-health-package.toml"),
             true,
         ),
-        (
-            "physical",
-            baseline(),
-            plans.join("second-pru-car.toml"),
-            false,
-        ),
+        ("physical", minimal.display().to_string(), car, false),
     ] {
         let dir = tmp.path().join(name);
         let plan = plan.display().to_string();
@@ -533,10 +542,9 @@ fn comparisons_show_mental_health_headlines_only_with_mental_health() {
 /// out of area for the beds, an admission for CRHT when it admits when full.
 #[test]
 fn check_words_the_losses_of_mental_health_services() {
-    let example = root().join("scenarios/mental-health-example.toml");
     let out = bin()
         .arg("check")
-        .arg(&example)
+        .arg(baseline())
         .args(["--set", "mental_health.crht.when_full=\"admit\""])
         .output()
         .expect("runs");
@@ -562,10 +570,9 @@ fn check_words_the_losses_of_mental_health_services() {
 #[test]
 fn mental_health_readmissions_that_feed_themselves_are_refused_at_their_key() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let example = root().join("scenarios/mental-health-example.toml");
     let out = bin()
         .arg("run")
-        .arg(&example)
+        .arg(baseline())
         .args([
             "--set",
             "mental_health.readmission={window=\"30d\",share=1.0}",

@@ -37,10 +37,13 @@ fn run_into(scenario_rel: &str, dir: &Path, replications: &str) {
     );
 }
 
-const CHARTS: [&str; 4] = [
+/// The run report's charts for the baseline, which has mental health.
+const CHARTS: [&str; 6] = [
     "charts/community-waiting-list.svg",
     "charts/delayed-bed-days-by-pathway.svg",
     "charts/delayed-patients.svg",
+    "charts/mh-beds-occupied.svg",
+    "charts/mh-out-of-area.svg",
     "charts/midnight-census.svg",
 ];
 
@@ -82,7 +85,7 @@ fn a_run_writes_the_report_and_report_dir_rebuilds_it_byte_for_byte() {
             "report.md lacks {chart}"
         );
     }
-    let census = String::from_utf8_lossy(&written[5].1).into_owned();
+    let census = String::from_utf8_lossy(&written[7].1).into_owned();
     assert!(census.contains("Beds available (dated changes applied)"));
 }
 
@@ -105,7 +108,8 @@ fn the_html_is_self_contained() {
     ] {
         assert!(!lower.contains(banned), "report.html contains {banned:?}");
     }
-    assert_eq!(html.matches("<svg ").count(), 4);
+    // Four charts, and two of mental health (the baseline has it).
+    assert_eq!(html.matches("<svg ").count(), 6);
     assert!(html.contains("@page { size: A4;"));
     assert!(html.contains("<title>Tower Hamlets baseline: patient flow report</title>"));
     // Every section of the STRESS-DES checklist, and the marks for the author.

@@ -12,12 +12,15 @@ use serde_json::Value;
 use crate::common::{baseline, bin, root, run_ok};
 
 /// A short window: the overload shows in weeks.
-/// The baseline's home care runs near capacity by design
-/// (docs/calibration.md, section 8.6); 520 packages take it below the
-/// warning line, so that only the overloaded plans these tests build warn.
-const SHORT: [&str; 8] = [
+/// The baseline's home care and mental health supported accommodation run
+/// near capacity by design (docs/calibration.md, sections 8.6 and 9); 520
+/// packages and 16 places take them below the warning line, so that only the
+/// overloaded plans these tests build warn.
+const SHORT: [&str; 10] = [
     "--set",
     "home_care.packages=520",
+    "--set",
+    "mental_health.supported_accommodation.places=16",
     "--set",
     "scenario.warm_up=10d",
     "--set",
@@ -133,7 +136,11 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
     let done = run_ok(&args, &out);
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
     let marked = rows(&md, &format!("| 339 \u{26a0} | {OVERLOADED_TEAMS} |"));
-    assert_eq!(marked.len(), 6, "the plan's 6 headline rows, marked:\n{md}");
+    assert_eq!(
+        marked.len(),
+        9,
+        "the plan's 9 headline rows (6, and 3 of mental health), marked:\n{md}"
+    );
     let community = marked
         .iter()
         .find(|l| l.contains("community wait change"))
@@ -150,7 +157,7 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
             "an unwarned plan's row is not marked: {row}"
         );
     }
-    assert_eq!(rows(&md, "| 339 | 18 |").len(), 6, "{md}");
+    assert_eq!(rows(&md, "| 339 | 18 |").len(), 9, "{md}");
     assert!(
         md.contains(&format!(
             "> \u{26a0} Warning: {} (care\\_homes.beds=339, community.teams={OVERLOADED_TEAMS}): \
@@ -167,7 +174,7 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
     let stdout = String::from_utf8_lossy(&done.stdout);
     let plan = format!("care_homes.beds=339+community.teams={OVERLOADED_TEAMS} (!)");
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&plan)).collect();
-    assert_eq!(lines.len(), 6, "{stdout}");
+    assert_eq!(lines.len(), 9, "{stdout}");
     assert!(
         lines
             .iter()
@@ -236,7 +243,7 @@ fn the_comparison_report_marks_the_overloaded_plan_and_its_own_run_report() {
         .into_iter()
         .filter(|l| !l.contains("| plan |"))
         .collect();
-    assert_eq!(marked.len(), 6, "{md}");
+    assert_eq!(marked.len(), 9, "{md}");
     assert!(
         marked
             .iter()
