@@ -344,8 +344,9 @@ pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
 
 /// The headline sentence of one plan in a comparison: its effect on the
 /// first five [`COMPARISON`] headlines, the window's words after the first;
-/// then, when the baseline or the plan has mental health, a sentence on the
-/// mental health headlines.
+/// then a sentence on the community nursing waiting list (the sixth, a main
+/// effect of community plans); then, when the baseline or the plan has
+/// mental health, a sentence on the mental health headlines.
 pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String {
     // "Name: ..." rather than "Name avoids": a plan's name may be plural
     // ("Four more teams") and a verb must still agree.
@@ -358,6 +359,10 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String
         effect_clause(plan, &COMPARISON[3], ""),
         occupied_beds_clause(plan, &COMPARISON[4], per, days),
     );
+    sentence.push_str(&format!(
+        " In community nursing: {}.",
+        effect_clause(plan, &COMPARISON[5], "")
+    ));
     if plan.has_mental_health() {
         let clauses: Vec<String> = COMPARISON
             .iter()

@@ -189,10 +189,10 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
         .find(|l| l.starts_with("- Second PRU car, 08:30-23:00: an estimated"))
         .expect("the plan's headline sentence");
     let sentence = &line["- Second PRU car, 08:30-23:00:".len()..];
-    // The mental health clause (the baseline has mental health; the plan
-    // changes none of it) is checked elsewhere (tests/it/mental_health.rs).
+    // The community nursing and mental health sentences after it are
+    // checked elsewhere (tests/it/report_sentences.rs, mental_health.rs).
     let sentence = sentence
-        .split(" In mental health: ")
+        .split(" In community nursing: ")
         .next()
         .expect("the physical health clauses");
     // The "95" of each "95% CI", the window's "60" and the "12" of

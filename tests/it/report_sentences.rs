@@ -211,7 +211,14 @@ fn a_plan_sentence_names_each_headline_once_in_order() {
         );
         let s = plan_sentence(&p, "a year", Some(365.0));
         assert!(s.starts_with("Second PRU car, 08:30-23:00: "), "{s}");
-        assert!(s.ends_with(", compared with the baseline."), "{s}");
+        // Then the community nursing waiting list in a sentence of its own.
+        let (main, community) = s
+            .split_once(", compared with the baseline. In community nursing: ")
+            .unwrap_or_else(|| panic!("{s}"));
+        let s = format!("{main}, compared with the baseline.");
+        assert!(community.ends_with('.'), "{community}");
+        assert!(community.contains(COMPARISON[5].effect.noun), "{community}");
+        assert!(negative_number(community).is_none(), "{community}");
         let body = &s["Second PRU car, 08:30-23:00: ".len()..];
         assert!(negative_number(body).is_none(), "{s}");
         // Occupied beds are said as bed days too when their change is clear.
