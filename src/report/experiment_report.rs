@@ -506,6 +506,18 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Opt
             paren(&ci_text(*lo, *hi, e))
         ));
     }
+    Some(format!(
+        "No plan improves on the baseline in {noun}: of the {}, {}.",
+        plans_text(plans.len()),
+        and_list(&how_plans_fall(&findings, noun))
+    ))
+}
+
+/// How the plans of a sweep fall on one headline when none is clearly
+/// better: "3 show more ...", "6 show no clear change ...", ...
+/// `findings` are in the good direction (a `Finding::Down` is worse).
+fn how_plans_fall<T>(findings: &[(T, Finding, (f64, f64, f64))], noun: &str) -> Vec<String> {
+    let count = |f: &dyn Fn(Finding) -> bool| findings.iter().filter(|x| f(x.1)).count();
     let mut how = Vec::new();
     let worse = count(&|f| matches!(f, Finding::Down | Finding::NoInterval(Some(false))));
     if worse > 0 {
@@ -535,10 +547,49 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Opt
             count_verb(unknown, "has", "have")
         ));
     }
+    how
+}
+
+/// The sweep's sentence for a headline that is a change (occupied beds, the
+/// community nursing waiting list), where fewer is better: the plan with
+/// the largest clear fall is named, as [`best_plan_sentence`] names the
+/// best; otherwise how the plans fall. `None` for a reduction headline.
+pub fn fewest_plan_sentence(plans: &[PlanEffects], h: &Compared) -> Option<String> {
+    if h.effect.direction != Direction::Change {
+        return None;
+    }
+    let noun = h.effect.noun;
+    // Baseline minus plan: positive is fewer.
+    let findings: Vec<(&PlanEffects, Finding, (f64, f64, f64))> = plans
+        .iter()
+        .map(|p| {
+            let e = p
+                .effect(h)
+                .map_or((f64::NAN, f64::NAN, f64::NAN), |(m, lo, hi)| (-m, -hi, -lo));
+            (p, Finding::of(e.0, e.1, e.2), e)
+        })
+        .collect();
+    let fewer = findings.iter().filter(|x| x.1 == Finding::Up).count();
+    if let Some((best, _, (m, lo, hi))) = findings
+        .iter()
+        .filter(|x| x.1 == Finding::Up)
+        .reduce(|best, x| if x.2.0 > best.2.0 { x } else { best })
+    {
+        let e = effect_exponent(*m, *lo, *hi);
+        return Some(format!(
+            "Of the {}, {} fewer {noun} than the baseline (a 95% CI wholly below no change); \
+             {} shows the fewest: an estimated {} fewer{}.",
+            plans_text(plans.len()),
+            count_verb(fewer, "shows", "show"),
+            best.label,
+            prose_number(*m, e),
+            paren(&ci_text(*lo, *hi, e))
+        ));
+    }
     Some(format!(
-        "No plan improves on the baseline in {noun}: of the {}, {}.",
+        "No plan shows fewer {noun} than the baseline: of the {}, {}.",
         plans_text(plans.len()),
-        and_list(&how)
+        and_list(&how_plans_fall(&findings, noun))
     ))
 }
 
@@ -1199,12 +1250,17 @@ fn document_of(
     let mut headlines: Vec<String> = if sweep {
         // A figure that does not settle is no plan's effect: the best plan
         // is sought among the others.
-        COMPARISON[..2]
+        // Every headline the comparison shows, so that no main effect of a
+        // sweep's plans (a community waiting list, occupied beds) is left
+        // to the table alone.
+        let mental_health = plans.iter().any(PlanEffects::has_mental_health);
+        COMPARISON
             .iter()
+            .filter(|h| h.shown(mental_health))
             .filter_map(|h| {
                 let settled: Vec<PlanEffects> =
                     plans.iter().filter(|p| settles(p, h)).cloned().collect();
-                best_plan_sentence(&settled, h, &per)
+                best_plan_sentence(&settled, h, &per).or_else(|| fewest_plan_sentence(&settled, h))
             })
             .collect()
     } else {
