@@ -240,6 +240,7 @@ impl Converter<'_> {
                 ),
             ));
         }
+        let growth = self.growth(raw.growth, raw.mental_health.is_some())?;
         Ok(Scenario {
             name: s.name,
             description: s.description.unwrap_or_default(),
@@ -263,6 +264,8 @@ impl Converter<'_> {
                 beds: raw.rehab.0.beds.0,
                 stay: self.dist(&raw.rehab.0.stay, "rehab.stay")?,
                 community_follow_up: raw.rehab.0.community_follow_up.0,
+                capacity_changes: self
+                    .capacity_changes(raw.rehab.0.capacity_changes, "rehab.capacity_changes")?,
             },
             care_homes: self.care_homes(Located::at(raw.care_homes, "care_homes"))?,
             readmission: raw.readmission.map(|Section(r)| Readmission {
@@ -276,31 +279,66 @@ impl Converter<'_> {
                 .mental_health
                 .map(|m| self.mental_health(Located::at(m, "mental_health")))
                 .transpose()?,
+            growth,
+        })
+    }
+
+    /// `[growth]`: every rate 0 when absent; a mental health rate needs a
+    /// `[mental_health]` table to apply to.
+    fn growth(&self, raw: Option<Section<RawGrowth>>, has_mh: bool) -> Result<Growth> {
+        let Some(Section(g)) = raw else {
+            return Ok(Growth::default());
+        };
+        let mut mh = [0.0; 2];
+        for (i, (rate, key)) in [
+            (g.mh_crises, "growth.mh_crises"),
+            (g.mh_referrals, "growth.mh_referrals"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(rate) = rate else { continue };
+            let rate = Located::at(rate, key);
+            if !has_mh && rate.value.0 != 0.0 {
+                return Err(self.invalid(
+                    &rate,
+                    "expected no mental health growth without a [mental_health] table (there                      is no mental health demand to grow): remove the key or add the table"
+                        .to_string(),
+                ));
+            }
+            mh[i] = rate.value.0;
+        }
+        let rate = |r: Option<GrowthRate>| r.map_or(0.0, |r| r.0);
+        Ok(Growth {
+            crises: rate(g.crises),
+            community_referrals: rate(g.community_referrals),
+            care_home_placements: rate(g.care_home_placements),
+            mh_crises: mh[0],
+            mh_referrals: mh[1],
         })
     }
 
     /// Dated bed changes at `path` (`acute.capacity_changes`,
     /// `mental_health.capacity_changes`), each with `from` <= `to`.
-    fn capacity_changes(
+    /// Every service's `capacity_changes` the same way; `to` defaults to
+    /// the last supported date (the change lasts to the end of the run).
+    fn capacity_changes<R: RawDatedCount>(
         &self,
-        raw: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
+        raw: Option<Vec<Spanned<Section<R>>>>,
         path: &str,
     ) -> Result<Vec<CapacityChange>> {
         let mut out = Vec::new();
         for (i, c) in raw.unwrap_or_default().into_iter().enumerate() {
             let c = Located::at(c, format!("{path}[{i}]"));
-            let (from, to) = (c.value.0.from.0, c.value.0.to.0);
+            let (from, to, beds) = c.value.0.parts();
+            let to = to.unwrap_or_else(Date::last_supported);
             if from > to {
                 return Err(self.invalid(
                     &c,
                     format!("expected `from` <= `to`, found from {from} after to {to}"),
                 ));
             }
-            out.push(CapacityChange {
-                from,
-                to,
-                beds: c.value.0.beds.0,
-            });
+            out.push(CapacityChange { from, to, beds });
         }
         Ok(out)
     }
@@ -378,6 +416,8 @@ impl Converter<'_> {
                 episode: self.dist(&c.episode, "mental_health.crht.episode")?,
                 escalation_share: c.escalation_share.0,
                 wait_when_full,
+                capacity_changes: self
+                    .capacity_changes(c.capacity_changes, "mental_health.crht.capacity_changes")?,
             },
             supported_places: m.supported_accommodation.0.places.0,
             supported_stay: self.dist(
@@ -470,6 +510,7 @@ impl Converter<'_> {
             visit: self.dist(&p.visit, "pru.visit")?,
             treated_at_home: p.treated_at_home.0,
             community_follow_up: p.community_follow_up.0,
+            capacity_changes: self.capacity_changes(p.capacity_changes, "pru.capacity_changes")?,
         })
     }
 
@@ -481,6 +522,8 @@ impl Converter<'_> {
             assessment: self.dist(&f.assessment, "frailty_unit.assessment")?,
             discharged_same_day: f.discharged_same_day.0,
             community_follow_up: f.community_follow_up.0,
+            capacity_changes: self
+                .capacity_changes(f.capacity_changes, "frailty_unit.capacity_changes")?,
         })
     }
 
@@ -543,6 +586,8 @@ impl Converter<'_> {
                 self.dist(&c.episode.0.avoidance, "community.episode.avoidance")?,
                 self.dist(&c.episode.0.community, "community.episode.community")?,
             ],
+            capacity_changes: self
+                .capacity_changes(c.capacity_changes, "community.capacity_changes")?,
         })
     }
 
@@ -642,6 +687,8 @@ impl Converter<'_> {
             hospital_first: c.hospital_first,
             crises_per_resident_year: c.crises_per_resident_year.0,
             red_bag,
+            capacity_changes: self
+                .capacity_changes(c.capacity_changes, "care_homes.capacity_changes")?,
         })
     }
 

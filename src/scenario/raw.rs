@@ -101,10 +101,23 @@ pub(crate) struct RawFile {
     /// `[mental_health]`: absent means no mental health system.
     pub mental_health: Option<Spanned<Section<RawMentalHealth>>>,
     pub population: Option<Section<RawPopulation>>,
+    /// `[growth]`: yearly demand growth (`docs/model.md`, "Years ahead").
+    pub growth: Option<Section<RawGrowth>>,
     /// `[[calibration]]`: published figures the scenario reproduces.
     pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
+}
+
+/// `[growth]`: a yearly growth rate per demand source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGrowth {
+    pub crises: Option<GrowthRate>,
+    pub community_referrals: Option<GrowthRate>,
+    pub care_home_placements: Option<GrowthRate>,
+    pub mh_crises: Option<Spanned<GrowthRate>>,
+    pub mh_referrals: Option<Spanned<GrowthRate>>,
 }
 
 /// One entry of `[[calibration]]` (checked in the conversion).
@@ -181,6 +194,7 @@ pub(crate) struct RawPru {
     pub visit: RawDist,
     pub treated_at_home: Share,
     pub community_follow_up: Share,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCarsChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +206,7 @@ pub(crate) struct RawFrailtyUnit {
     pub assessment: RawDist,
     pub discharged_same_day: Share,
     pub community_follow_up: Share,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawSlotsChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,9 +238,66 @@ pub(crate) struct RawLos {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCapacityChange {
     pub from: DateValue,
-    pub to: DateValue,
+    pub to: Option<DateValue>,
     pub beds: Count,
 }
+
+/// A dated change of `pru.cars`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCarsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub cars: Count,
+}
+
+/// A dated change of `frailty_unit.slots`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSlotsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub slots: Count,
+}
+
+/// A dated change of `community.teams`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTeamsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub teams: Count,
+}
+
+/// A dated change of `mental_health.crht.places`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPlacesChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub places: Count,
+}
+
+/// A dated change of any service's capacity, whatever its count is called.
+pub(crate) trait RawDatedCount {
+    /// (`from`, `to` if written, the count).
+    fn parts(&self) -> (Date, Option<Date>, u32);
+}
+
+macro_rules! dated_count {
+    ($t:ty, $field:ident) => {
+        impl RawDatedCount for $t {
+            fn parts(&self) -> (Date, Option<Date>, u32) {
+                (self.from.0, self.to.map(|d| d.0), self.$field.0)
+            }
+        }
+    };
+}
+dated_count!(RawCapacityChange, beds);
+dated_count!(RawCarsChange, cars);
+dated_count!(RawSlotsChange, slots);
+dated_count!(RawTeamsChange, teams);
+dated_count!(RawPlacesChange, places);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -260,6 +332,7 @@ pub(crate) struct RawCommunity {
     pub referrals_per_day: NonNegative,
     pub priority: Option<Spanned<Vec<Spanned<String>>>>,
     pub episode: Section<RawEpisodes>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawTeamsChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,6 +349,7 @@ pub(crate) struct RawRehab {
     pub beds: Count,
     pub stay: RawDist,
     pub community_follow_up: Share,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,6 +363,7 @@ pub(crate) struct RawCareHomes {
     pub hospital_first: bool,
     pub crises_per_resident_year: NonNegative,
     pub red_bag: Option<Spanned<Section<RawRedBag>>>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,6 +426,7 @@ pub(crate) struct RawCrht {
     pub episode: RawDist,
     pub escalation_share: Share,
     pub when_full: Spanned<String>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawPlacesChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -623,6 +699,29 @@ impl TryFrom<Value> for Share {
             Value::Float(f) if (0.0..=1.0).contains(&f) => Ok(Share(f)),
             Value::Integer(_) | Value::Float(_) => Err(Refusal::Invalid(SHARE)),
             _ => Err(Refusal::WrongType(SHARE)),
+        }
+    }
+}
+
+/// A yearly growth rate: a finite number from -0.5 to 0.5 (0.018 is 1.8% a
+/// year); integers accepted.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(try_from = "Value")]
+pub(crate) struct GrowthRate(pub f64);
+
+impl TryFrom<Value> for GrowthRate {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<GrowthRate, Refusal> {
+        const RATE: &str = "a yearly growth rate from -0.5 to 0.5 (0.018 for 1.8% a year)";
+        let x = match v {
+            Value::Integer(i) => i as f64,
+            Value::Float(f) => f,
+            _ => return Err(Refusal::WrongType(RATE)),
+        };
+        if (-0.5..=0.5).contains(&x) {
+            Ok(GrowthRate(x))
+        } else {
+            Err(Refusal::Invalid(RATE))
         }
     }
 }

@@ -50,6 +50,64 @@ pub struct Scenario {
     pub adults: Option<u32>,
     /// `[mental_health]`; `None`: no mental health system.
     pub mental_health: Option<MentalHealth>,
+    /// `[growth]`: yearly demand growth; every rate 0 without the table.
+    pub growth: Growth,
+}
+
+/// The `[growth]` table: a yearly growth rate per demand source, compounding
+/// from `scenario.start_date` (`docs/model.md`, "Demand growth"). 0 is no
+/// growth; each is in [-0.5, 0.5].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Growth {
+    /// `growth.crises`: new crises (`demand.crises_per_day`).
+    pub crises: f64,
+    /// `growth.community_referrals`: `community.referrals_per_day`.
+    pub community_referrals: f64,
+    /// `growth.care_home_placements`: `care_homes.community_placements_per_day`.
+    pub care_home_placements: f64,
+    /// `growth.mh_crises`: `mental_health.crises_per_day`.
+    pub mh_crises: f64,
+    /// `growth.mh_referrals`: `mental_health.referrals_per_day`.
+    pub mh_referrals: f64,
+}
+
+/// Hours in a growth year: 365.25 days (`docs/model.md`, "Demand growth").
+pub const GROWTH_YEAR_HOURS: f64 = 365.25 * 24.0;
+
+impl Growth {
+    /// Whether any source grows.
+    pub fn any(&self) -> bool {
+        [
+            self.crises,
+            self.community_referrals,
+            self.care_home_placements,
+            self.mh_crises,
+            self.mh_referrals,
+        ]
+        .iter()
+        .any(|&g| g != 0.0)
+    }
+
+    /// The growth multiplier of the clock hour `[h, h + 1)` (hours since time
+    /// zero) at yearly rate `g`: the mean of `(1 + g)^(t / year)` over the
+    /// hour, exactly 1 when `g` is 0.
+    pub fn hour_factor(g: f64, h: f64) -> f64 {
+        if g == 0.0 {
+            return 1.0;
+        }
+        let k = (1.0 + g).ln() / GROWTH_YEAR_HOURS;
+        // Mean of exp(k t) over [h, h + 1): (exp(k (h + 1)) - exp(k h)) / k.
+        (k * h).exp() * (k.exp_m1() / k)
+    }
+
+    /// The multiplier at instant `t` (hours since time zero), `(1 + g)^(t / year)`.
+    pub fn factor_at(g: f64, t: f64) -> f64 {
+        if g == 0.0 {
+            1.0
+        } else {
+            (1.0 + g).powf(t / GROWTH_YEAR_HOURS)
+        }
+    }
 }
 
 /// The `[demand]` table: new crises and how their rate varies with the clock
@@ -103,6 +161,9 @@ pub struct Pru {
     /// `pru.community_follow_up`: share of those treated at home then referred
     /// to community nursing, in [0, 1].
     pub community_follow_up: f64,
+    /// Dated changes of `pru.cars` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The `[frailty_unit]` table: the frailty assessment unit.
@@ -122,6 +183,9 @@ pub struct FrailtyUnit {
     /// `frailty_unit.community_follow_up`: share of those sent home then
     /// referred to community nursing, in [0, 1].
     pub community_follow_up: f64,
+    /// Dated changes of `frailty_unit.slots` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The `[ed]` table: who the emergency department admits.
@@ -157,14 +221,18 @@ pub struct Acute {
     pub capacity_changes: Vec<CapacityChange>,
 }
 
-/// Beds from 00:00 on `from` to 24:00 on `to` (`from <= to`).
+/// A service's count (beds, cars, slots, teams, places) from 00:00 on
+/// `from` to 24:00 on `to` (`from <= to`), `docs/model.md`, "Capacity over
+/// time".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapacityChange {
-    /// `acute.capacity_changes[].from`: the first day of the change.
+    /// `capacity_changes[].from`: the first day of the change.
     pub from: Date,
-    /// `acute.capacity_changes[].to`: the last day of the change (inclusive).
+    /// `capacity_changes[].to`: the last day of the change (inclusive);
+    /// [`Date::last_supported`] when the file gives none.
     pub to: Date,
-    /// `acute.capacity_changes[].beds`: beds on those days.
+    /// The count on those days (`beds`, `cars`, `slots`, `teams` or
+    /// `places`, by service).
     pub beds: u32,
 }
 
@@ -257,6 +325,9 @@ pub struct Community {
     pub priority: [ReferralClass; 3],
     /// Episode duration by class, indexed by [`ReferralClass::index`].
     pub episode: [Dist; 3],
+    /// Dated changes of `community.teams` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The `[rehab]` table: rehab (intermediate care) beds.
@@ -269,6 +340,9 @@ pub struct Rehab {
     /// `rehab.community_follow_up`: share of rehab leavers referred to
     /// community nursing, in [0, 1].
     pub community_follow_up: f64,
+    /// Dated changes of `rehab.beds` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The `[care_homes]` table: care home beds, their residents and placements.
@@ -292,6 +366,9 @@ pub struct CareHomes {
     pub crises_per_resident_year: f64,
     /// `None` when the red bag scheme is disabled.
     pub red_bag: Option<RedBag>,
+    /// Dated changes of `care_homes.beds` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The care home residents at time zero (`docs/model.md`, "Care homes").
@@ -416,6 +493,9 @@ pub struct Crht {
     pub escalation_share: f64,
     /// `when_full = "wait"`: referrals wait; `"admit"`: they are admitted.
     pub wait_when_full: bool,
+    /// Dated changes of `places` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// `mental_health.readmission`.
