@@ -250,6 +250,46 @@ impl ArrivalProfile {
         ArrivalProfile { cells }
     }
 
+    /// A constant rate of `per_day` a day for `days` simulated days (a
+    /// homogeneous source, given growth by [`ArrivalProfile::grown`]).
+    pub fn flat(per_day: f64, days: usize) -> ArrivalProfile {
+        let rate = per_day / 24.0;
+        ArrivalProfile {
+            cells: vec![(rate, 1.0 / rate); days * 24],
+        }
+    }
+
+    /// The profile with yearly growth `g` (`docs/model.md`, "Demand
+    /// growth"): each clock hour's rate times the mean growth multiplier
+    /// over that hour. Unchanged, to the bit, when `g` is 0.
+    pub fn grown(mut self, g: f64) -> ArrivalProfile {
+        if g == 0.0 {
+            return self;
+        }
+        for (h, cell) in self.cells.iter_mut().enumerate() {
+            let rate = cell.0 * crate::scenario::Growth::hour_factor(g, h as f64);
+            *cell = (rate, 1.0 / rate);
+        }
+        self
+    }
+
+    /// Expected arrivals in `[from, to)` hours (whole hours of the profile
+    /// and the parts of the first and last).
+    #[cfg(test)]
+    pub fn integral(&self, from: f64, to: f64) -> f64 {
+        let mut total = 0.0;
+        let mut h = from.max(0.0).floor() as usize;
+        while let Some(&(rate, _)) = self.cells.get(h) {
+            let (a, b) = ((h as f64).max(from), ((h + 1) as f64).min(to));
+            if b <= a {
+                break;
+            }
+            total += rate * (b - a);
+            h += 1;
+        }
+        total
+    }
+
     /// Crises per hour in the clock hour containing `t` (`t >= 0`).
     #[cfg(test)]
     pub fn rate(&self, t: f64) -> f64 {

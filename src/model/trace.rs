@@ -57,6 +57,15 @@ pub enum TraceEvent {
         resource: Resource,
         /// The patient's arena index.
         patient: u32,
+    },    /// A service's count changed on a date (`docs/model.md`, "Capacity over
+    /// time"); the acute beds are in [`TraceEvent::Beds`].
+    Capacity {
+        /// When the change happened (00:00 of its date), hours.
+        at: f64,
+        /// The service.
+        service: crate::model::years::Service,
+        /// The count from then on.
+        count: u32,
     },
 }
 

@@ -20,6 +20,8 @@ pub(super) enum EdOutcome {
 /// The frailty unit in a replication: places in use.
 #[derive(Default)]
 pub(super) struct FrailtyUnit {
+    /// Places today (`frailty_unit.slots`, or its dated change).
+    pub(super) slots: u32,
     pub(super) busy: u32,
 }
 
@@ -80,7 +82,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.count(t, Metric::EdAttendances);
         let admit_share = if frail {
             let fau = &sc.frailty_unit;
-            if self.fau.busy < fau.slots && self.p.fau_hours.is_open(t) {
+            if self.fau.busy < self.fau.slots && self.p.fau_hours.is_open(t) {
                 self.count(t, Metric::FauAssessed);
                 self.fau.busy += 1;
                 self.census.in_fau += 1;
