@@ -136,32 +136,95 @@ impl DatedCounts {
     }
 }
 
-/// The lowest count of each change list over the dates from `first` to
-/// `last` (for the flow balance's worst case): `base` where no change
-/// covers a date.
-pub fn least_count(base: u32, changes: &[CapacityChange], first: Date, last: Date) -> u32 {
-    if changes.is_empty() || last < first {
-        return base;
-    }
-    let days = first.days_until(last) as usize + 1;
-    beds_by_day_of(base, changes, first, days)
-        .into_iter()
-        .min()
-        .unwrap_or(base)
-}
-
 /// The largest growth multiplier of rate `g` over `[0, end)` hours: at the
 /// end for growth, 1 (time zero) for decline.
 pub fn peak_factor(g: f64, end: f64) -> f64 {
     Growth::factor_at(g, end).max(1.0)
 }
 
-/// The mean growth multiplier of rate `g` over `[0, end)` hours (what the
-/// expected count of arrivals scales by).
-pub fn mean_factor(g: f64, end: f64) -> f64 {
-    if g == 0.0 || end <= 0.0 {
-        return 1.0;
+/// Whether `sc` grows or changes a count on a date (any service, the beds
+/// included): the flow balance then looks at [`balance_view`].
+pub fn has_years(sc: &Scenario) -> bool {
+    sc.growth.any()
+        || !sc.acute.capacity_changes.is_empty()
+        || sc
+            .mental_health
+            .as_ref()
+            .is_some_and(|mh| !mh.capacity_changes.is_empty())
+        || Service::ALL
+            .iter()
+            .any(|s| s.of(sc).is_some_and(|(_, changes)| !changes.is_empty()))
+}
+
+/// The mean growth multiplier of rate `g` over `[from, to)` hours.
+pub fn mean_factor_between(g: f64, from: f64, to: f64) -> f64 {
+    if g == 0.0 || to <= from {
+        return Growth::factor_at(g, from);
     }
     let k = (1.0 + g).ln() / crate::scenario::GROWTH_YEAR_HOURS;
-    (k * end).exp_m1() / (k * end)
+    ((k * to).exp() - (k * from).exp()) / (k * (to - from))
+}
+
+/// The mean count over `[from, to)` hours of `base` with dated `changes`
+/// from `start`, rounded to the nearest whole count.
+fn mean_count(base: u32, changes: &[CapacityChange], start: Date, from: f64, to: f64) -> u32 {
+    if changes.is_empty() || to <= from {
+        return base;
+    }
+    let days = (to / 24.0).ceil() as usize;
+    let table = beds_by_day_of(base, changes, start, days);
+    let mut area = 0.0;
+    for (day, &n) in table.iter().enumerate() {
+        let (a, b) = ((day as f64 * 24.0).max(from), ((day + 1) as f64 * 24.0).min(to));
+        if b > a {
+            area += f64::from(n) * (b - a);
+        }
+    }
+    (area / (to - from)).round() as u32
+}
+
+/// What the flow balance evaluates for a scenario that grows or changes
+/// counts on dates (`docs/model.md`, "In the flow balance" under "Years
+/// ahead"): the last 365 days of the run (the whole run if shorter), every
+/// demand rate times its mean growth multiplier over those days (or its
+/// largest over the run when `peak`: for the event budget and the size
+/// limits), every count at its mean over those days, rounded, and no growth
+/// or dated change left.
+pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
+    let end = sc.warm_up_hours + sc.horizon_hours;
+    let from = (end - 365.0 * 24.0).max(0.0);
+    let factor = |g: f64| {
+        if peak {
+            peak_factor(g, end)
+        } else {
+            mean_factor_between(g, from, end)
+        }
+    };
+    let mut v = sc.clone();
+    let g = sc.growth;
+    v.growth = Growth::default();
+    v.demand.crises_per_day *= factor(g.crises);
+    v.community.referrals_per_day *= factor(g.community_referrals);
+    v.care_homes.community_placements_per_day *= factor(g.care_home_placements);
+    let start = sc.start_date;
+    let count = |n: &mut u32, changes: &mut Vec<CapacityChange>| {
+        *n = mean_count(*n, changes, start, from, end);
+        changes.clear();
+    };
+    count(&mut v.acute.beds, &mut v.acute.capacity_changes);
+    count(&mut v.pru.cars, &mut v.pru.capacity_changes);
+    count(
+        &mut v.frailty_unit.slots,
+        &mut v.frailty_unit.capacity_changes,
+    );
+    count(&mut v.community.teams, &mut v.community.capacity_changes);
+    count(&mut v.rehab.beds, &mut v.rehab.capacity_changes);
+    count(&mut v.care_homes.beds, &mut v.care_homes.capacity_changes);
+    if let Some(mh) = &mut v.mental_health {
+        mh.crises_per_day *= factor(g.mh_crises);
+        mh.referrals_per_day *= factor(g.mh_referrals);
+        count(&mut mh.beds, &mut mh.capacity_changes);
+        count(&mut mh.crht.places, &mut mh.crht.capacity_changes);
+    }
+    v
 }
