@@ -139,7 +139,11 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
                  the most is {} (each replication would need more than ~160 MB and ~10 s): \
                  lower the demand{} or shorten scenario.horizon",
                 number(sources.crises()),
-                if grown { " (at the largest rates [growth] reaches in the run)" } else { "" },
+                if grown {
+                    " (at the largest rates [growth] reaches in the run)"
+                } else {
+                    ""
+                },
                 if crises.is_finite() {
                     format!("{crises:.3e}")
                 } else {

@@ -378,6 +378,42 @@ mod tests {
         Date::parse("2025-04-01").unwrap()
     }
 
+    /// A grown profile's rate integrates, year by year, to the smooth
+    /// growth's integral (the hour means add up exactly), and growth 0
+    /// leaves every cell's bits alone.
+    #[test]
+    fn growth_integrates_to_the_smooth_rate() {
+        let year = crate::scenario::GROWTH_YEAR_HOURS;
+        let g = 0.03;
+        let p = ArrivalProfile::flat(24.0, 800).grown(g);
+        for k in 0..2 {
+            let (a, b) = (k as f64 * year, (k + 1) as f64 * year);
+            let smooth = year * g / (1.0_f64 + g).ln() * (1.0_f64 + g).powi(k);
+            let got = p.integral(a, b);
+            assert!((got / smooth - 1.0).abs() < 1e-9, "{k}: {got} {smooth}");
+        }
+        // Within an hour the rate is the hour's mean: between the ends.
+        let h = 5000.0;
+        let r = p.rate(h + 0.5);
+        assert!(r > (1.0_f64 + g).powf(h / year) && r < (1.0_f64 + g).powf((h + 1.0) / year));
+        let demand = Demand {
+            crises_per_day: 218.5,
+            frail_share: 0.1,
+            hour_of_day: std::array::from_fn(|i| 1.0 + i as f64 / 10.0),
+            day_of_week: [1.1, 1.0, 1.0, 1.0, 1.0, 0.9, 1.0],
+            month_of_year: [1.0; 12],
+        };
+        let plain = ArrivalProfile::new(&demand, tuesday(), 30);
+        let zero = ArrivalProfile::new(&demand, tuesday(), 30).grown(0.0);
+        let bits = |p: &ArrivalProfile| {
+            p.cells
+                .iter()
+                .map(|c| (c.0.to_bits(), c.1.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&plain), bits(&zero));
+    }
+
     #[test]
     fn service_hours_and_next_opening() {
         let w = ClockWindow::parse("08:00-20:00").unwrap();

@@ -233,7 +233,10 @@ impl Prepared {
             }
             cars => (0..days)
                 .map(|d| {
-                    let (a, b) = ((d as f64 * 24.0).max(window.start), (d as f64 * 24.0 + 24.0).min(window.end));
+                    let (a, b) = (
+                        (d as f64 * 24.0).max(window.start),
+                        (d as f64 * 24.0 + 24.0).min(window.end),
+                    );
                     if b > a {
                         f64::from(cars[d]) * pru_hours.open_hours_between(a, b)
                     } else {
@@ -250,9 +253,8 @@ impl Prepared {
             }
         };
         let g = scenario.growth;
-        let grown = |per_day: f64, g: f64| {
-            (g != 0.0).then(|| ArrivalProfile::flat(per_day, days).grown(g))
-        };
+        let grown =
+            |per_day: f64, g: f64| (g != 0.0).then(|| ArrivalProfile::flat(per_day, days).grown(g));
         Prepared {
             referral_profile: grown(scenario.community.referrals_per_day, g.community_referrals),
             placement_profile: grown(
@@ -730,9 +732,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 p.mh.as_ref()
                     .and_then(|m| m.beds_by_day.first().copied())
                     .unwrap_or(0),
-                sc.mental_health.as_ref().map_or(0, |m| {
-                    counts.first(Service::CrhtPlaces, m.crht.places)
-                }),
+                sc.mental_health
+                    .as_ref()
+                    .map_or(0, |m| counts.first(Service::CrhtPlaces, m.crht.places)),
             ),
             counts: Metrics::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),

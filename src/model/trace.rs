@@ -57,7 +57,8 @@ pub enum TraceEvent {
         resource: Resource,
         /// The patient's arena index.
         patient: u32,
-    },    /// A service's count changed on a date (`docs/model.md`, "Capacity over
+    },
+    /// A service's count changed on a date (`docs/model.md`, "Capacity over
     /// time"); the acute beds are in [`TraceEvent::Beds`].
     Capacity {
         /// When the change happened (00:00 of its date), hours.
@@ -83,6 +84,10 @@ pub enum Resource {
     MhBed,
     /// A mental health supported accommodation place.
     SupportedPlace,
+    /// A frailty unit place, held for an assessment.
+    FauPlace,
+    /// A CRHT place, held for an episode (mental health patients' indices).
+    CrhtPlace,
 }
 
 /// Receives [`TraceEvent`]s. The unit type ignores them, and a normal run

@@ -54,10 +54,9 @@ impl Service {
     pub fn of(self, sc: &Scenario) -> Option<(u32, &[CapacityChange])> {
         Some(match self {
             Service::PruCars => (sc.pru.cars, &sc.pru.capacity_changes[..]),
-            Service::FrailtyUnitSlots => (
-                sc.frailty_unit.slots,
-                &sc.frailty_unit.capacity_changes[..],
-            ),
+            Service::FrailtyUnitSlots => {
+                (sc.frailty_unit.slots, &sc.frailty_unit.capacity_changes[..])
+            }
             Service::CommunityTeams => (sc.community.teams, &sc.community.capacity_changes[..]),
             Service::RehabBeds => (sc.rehab.beds, &sc.rehab.capacity_changes[..]),
             Service::CareHomeBeds => (sc.care_homes.beds, &sc.care_homes.capacity_changes[..]),
@@ -126,7 +125,10 @@ impl DatedCounts {
         let mut area = 0.0;
         let first = (from / 24.0).floor() as usize;
         for (day, &n) in table.iter().enumerate().skip(first) {
-            let (a, b) = ((day as f64 * 24.0).max(from), ((day + 1) as f64 * 24.0).min(to));
+            let (a, b) = (
+                (day as f64 * 24.0).max(from),
+                ((day + 1) as f64 * 24.0).min(to),
+            );
             if b <= a {
                 break;
             }
@@ -175,7 +177,10 @@ fn mean_count(base: u32, changes: &[CapacityChange], start: Date, from: f64, to:
     let table = beds_by_day_of(base, changes, start, days);
     let mut area = 0.0;
     for (day, &n) in table.iter().enumerate() {
-        let (a, b) = ((day as f64 * 24.0).max(from), ((day + 1) as f64 * 24.0).min(to));
+        let (a, b) = (
+            (day as f64 * 24.0).max(from),
+            ((day + 1) as f64 * 24.0).min(to),
+        );
         if b > a {
             area += f64::from(n) * (b - a);
         }
@@ -227,4 +232,44 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
         count(&mut mh.crht.places, &mut mh.crht.capacity_changes);
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn mean_factors() {
+        let y = crate::scenario::GROWTH_YEAR_HOURS;
+        let m = mean_factor_between(0.02, 0.0, y);
+        assert!((m - 0.02 / 1.02_f64.ln()).abs() < 1e-12);
+        let m = mean_factor_between(0.02, y, 2.0 * y);
+        assert!((m - 1.02 * 0.02 / 1.02_f64.ln()).abs() < 1e-12);
+        assert_eq!(mean_factor_between(0.0, 5.0, 9.0), 1.0);
+        assert!((peak_factor(0.02, 2.0 * y) - 1.0404).abs() < 1e-12);
+        assert_eq!(peak_factor(-0.1, 2.0 * y), 1.0);
+    }
+
+    /// The mean count weighs each day by its hours inside the span; a change
+    /// without `to` (the last supported date) lasts to the end.
+    #[test]
+    fn mean_counts() {
+        let start = date("2026-01-01");
+        let change = |from: &str, beds| CapacityChange {
+            from: date(from),
+            to: Date::last_supported(),
+            beds,
+        };
+        // 10 days of 1, then 2: over days 0..20, 1.5.
+        let changes = [change("2026-01-11", 2)];
+        assert_eq!(mean_count(1, &changes, start, 0.0, 20.0 * 24.0), 2);
+        assert_eq!(mean_count(1, &changes, start, 0.0, 40.0 * 24.0), 2);
+        assert_eq!(mean_count(1, &changes, start, 0.0, 10.0 * 24.0), 1);
+        assert_eq!(mean_count(10, &changes, start, 0.0, 20.0 * 24.0), 6);
+        assert_eq!(mean_count(7, &[], start, 0.0, 20.0 * 24.0), 7);
+    }
 }

@@ -113,7 +113,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
             let e = self.arrivals.times[timer as usize].exp1();
             let (profile, cursor) = match timer {
                 Timer::Referral => (&self.p.referral_profile, &mut self.arrivals.referral_cursor),
-                _ => (&self.p.placement_profile, &mut self.arrivals.placement_cursor),
+                _ => (
+                    &self.p.placement_profile,
+                    &mut self.arrivals.placement_cursor,
+                ),
             };
             let next = match profile {
                 None => Some(t + e / (per_day / 24.0)),

@@ -6,7 +6,7 @@
 use super::{Event, NONE, Sim};
 use crate::engine::StreamRng;
 use crate::model::metrics::Metric;
-use crate::model::trace::Tracer;
+use crate::model::trace::{Resource, Tracer};
 use crate::scenario::ReferralClass;
 
 /// What the emergency department decided.
@@ -61,7 +61,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let outcome = self.ed_decision(t, frail, treatable, &mut rng);
         self.pt(patient).rng = rng;
         match outcome {
-            EdOutcome::Fau(d) => self.at(t + d, Event::FauAssessmentEnd { patient }),
+            EdOutcome::Fau(d) => {
+                self.trace_took(t, Resource::FauPlace, patient);
+                self.at(t + d, Event::FauAssessmentEnd { patient });
+            }
             EdOutcome::Admit => self.admit(t, patient),
             EdOutcome::Home => self.go_home(t, patient),
         }
@@ -108,6 +111,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let fau = &self.sc.frailty_unit;
         self.fau.busy -= 1;
         self.census.in_fau -= 1;
+        self.trace_released(t, Resource::FauPlace, patient);
         let p = &mut self.ws.patients[patient as usize];
         let discharged = match self.sc.ed.home_treatable_admit_share {
             Some(h) if p.treatable => !p.rng.chance(h),

@@ -106,7 +106,11 @@ pub(super) struct MentalHealthState {
 }
 
 impl MentalHealthState {
-    pub(super) fn new(times: [StreamRng; 2], available: u32, crht_places: u32) -> MentalHealthState {
+    pub(super) fn new(
+        times: [StreamRng; 2],
+        available: u32,
+        crht_places: u32,
+    ) -> MentalHealthState {
         MentalHealthState {
             times,
             crisis_cursor: ArrivalCursor::start(),
@@ -338,6 +342,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.mental_health.crht_held += 1;
         self.mental_health.crht_level.add(t, 1.0, &self.p.window);
         self.census.mh_in_crht += 1;
+        self.trace_took(t, Resource::CrhtPlace, patient);
         let p = self.mp(patient);
         p.state = MhState::Crht;
         let episode = mh.crht.episode.sample(&mut p.rng);
@@ -378,6 +383,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn on_crht_end(&mut self, t: f64, patient: u32) {
         self.mental_health.crht_held -= 1;
         self.mental_health.crht_level.add(t, -1.0, &self.p.window);
+        self.trace_released(t, Resource::CrhtPlace, patient);
         self.census.mh_in_crht -= 1;
         if self.mp(patient).escalates {
             self.mh_admit(t, patient);

@@ -54,6 +54,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         match self.ed_decision(t, a.frail, a.treatable, &mut a.rng) {
             EdOutcome::Fau(d) => {
                 let patient = self.new_patient(a);
+                self.trace_took(t, Resource::FauPlace, patient);
                 self.at(t + d, Event::FauAssessmentEnd { patient });
             }
             EdOutcome::Admit => {
