@@ -4,7 +4,7 @@
 //! Simulated time is hours after 00:00 on the scenario's start date.
 
 use crate::scenario::calendar::{ClockWindow, Date, Weekday};
-use crate::scenario::{Acute, CapacityChange, Demand, OpenDays};
+use crate::scenario::{Acute, CapacityChange, Demand, HoursChange, OpenDays};
 
 const WEEK_HOURS: f64 = 168.0;
 
@@ -182,6 +182,109 @@ impl WeeklySchedule {
     /// Open hours in `[from, to)`.
     pub fn open_hours_between(&self, from: f64, to: f64) -> f64 {
         (self.open_hours_before(to) - self.open_hours_before(from)).max(0.0)
+    }
+}
+
+/// The opening hours of the PRU or the frailty unit, which may change on
+/// dates (`docs/model.md`, "Capacity over time"): the weekly schedule in
+/// force on each simulated day.
+#[derive(Clone, Debug)]
+pub struct DatedHours {
+    /// The scenario's own hours (`open` and `days`).
+    base: WeeklySchedule,
+    /// The other schedules that some day has.
+    others: Vec<WeeklySchedule>,
+    /// For each simulated day, 0 for `base` or `i + 1` for `others[i]`;
+    /// empty without dated changes of the hours.
+    by_day: Vec<u16>,
+}
+
+impl DatedHours {
+    /// A service open in `window` on `days`, changed on dates by `changes`
+    /// (each key of an entry applies on the dates it covers, the last entry
+    /// listed that names the key winning), for `days_count` simulated days.
+    pub fn service(
+        start: Date,
+        window: ClockWindow,
+        days: &OpenDays,
+        changes: &[HoursChange],
+        days_count: usize,
+    ) -> DatedHours {
+        let base = WeeklySchedule::service(start, window, days);
+        if changes.is_empty() {
+            return DatedHours {
+                base,
+                others: Vec::new(),
+                by_day: Vec::new(),
+            };
+        }
+        let mut kinds: Vec<(ClockWindow, OpenDays)> = vec![(window, *days)];
+        let mut others = Vec::new();
+        let by_day = (0..days_count)
+            .map(|d| {
+                let date = start.add_days(d as i64);
+                let covering = || {
+                    changes
+                        .iter()
+                        .rev()
+                        .filter(|c| c.from <= date && date <= c.to)
+                };
+                let w = covering().find_map(|c| c.open).unwrap_or(window);
+                let o = covering().find_map(|c| c.days).unwrap_or(*days);
+                match kinds.iter().position(|&k| k == (w, o)) {
+                    Some(i) => i as u16,
+                    None => {
+                        kinds.push((w, o));
+                        others.push(WeeklySchedule::service(start, w, &o));
+                        (kinds.len() - 1) as u16
+                    }
+                }
+            })
+            .collect();
+        DatedHours {
+            base,
+            others,
+            by_day,
+        }
+    }
+
+    /// The schedule in force on day `day` (the last day's after the end).
+    #[inline]
+    fn on_day(&self, day: usize) -> &WeeklySchedule {
+        match self.by_day.get(day).or(self.by_day.last()) {
+            Some(&i) if i > 0 => &self.others[usize::from(i) - 1],
+            _ => &self.base,
+        }
+    }
+
+    /// Whether the service is open at `t`.
+    #[inline]
+    pub fn is_open(&self, t: f64) -> bool {
+        if self.by_day.is_empty() {
+            return self.base.is_open(t);
+        }
+        self.on_day((t / 24.0) as usize).is_open(t)
+    }
+
+    /// Open hours in `[from, to)`, each day by its own schedule.
+    pub fn open_hours_between(&self, from: f64, to: f64) -> f64 {
+        if self.by_day.is_empty() {
+            return self.base.open_hours_between(from, to);
+        }
+        let mut total = 0.0;
+        let mut day = (from.max(0.0) / 24.0).floor() as usize;
+        loop {
+            let (a, b) = (
+                (day as f64 * 24.0).max(from),
+                ((day + 1) as f64 * 24.0).min(to),
+            );
+            if b <= a {
+                break;
+            }
+            total += self.on_day(day).open_hours_between(a, b);
+            day += 1;
+        }
+        total
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, StatsWindow};
-use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
+use super::schedule::{ArrivalProfile, DatedHours, WeeklySchedule, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
 use super::years::{DatedCounts, Service};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
@@ -85,8 +85,8 @@ const READMISSION_TAG: u64 = 0x5245_4144_4d49_5400;
 pub struct Prepared {
     /// The scenario it was prepared from.
     pub scenario: Scenario,
-    pru_hours: WeeklySchedule,
-    fau_hours: WeeklySchedule,
+    pru_hours: DatedHours,
+    fau_hours: DatedHours,
     discharge_hours: WeeklySchedule,
     pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
@@ -224,7 +224,8 @@ impl Prepared {
         } else {
             0
         };
-        let pru_hours = WeeklySchedule::service(start, scenario.pru.open, &scenario.pru.days);
+        let pru = &scenario.pru;
+        let pru_hours = DatedHours::service(start, pru.open, &pru.days, &pru.hours_changes, days);
         let counts = DatedCounts::new(&scenario, days);
         let pru_open_car_hours = match counts.table(Service::PruCars) {
             [] => {
@@ -263,10 +264,12 @@ impl Prepared {
             ),
             community_places_mean,
             counts,
-            fau_hours: WeeklySchedule::service(
+            fau_hours: DatedHours::service(
                 start,
                 scenario.frailty_unit.open,
                 &scenario.frailty_unit.days,
+                &scenario.frailty_unit.hours_changes,
+                days,
             ),
             discharge_hours: WeeklySchedule::discharge(
                 start,

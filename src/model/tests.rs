@@ -54,6 +54,7 @@ pub(crate) fn borough() -> Scenario {
             treated_at_home: 0.67,
             community_follow_up: 0.3,
             capacity_changes: vec![],
+            hours_changes: vec![],
         },
         frailty_unit: FrailtyUnit {
             slots: 6,
@@ -63,6 +64,7 @@ pub(crate) fn borough() -> Scenario {
             discharged_same_day: 0.45,
             community_follow_up: 0.6,
             capacity_changes: vec![],
+            hours_changes: vec![],
         },
         ed: Ed {
             frail_admit_share: 0.6,

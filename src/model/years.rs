@@ -2,8 +2,8 @@
 //! the services whose count can change on a date, the count of each on
 //! every simulated day, and the demand rates multiplied by their growth.
 
-use crate::scenario::calendar::Date;
-use crate::scenario::{CapacityChange, Growth, Scenario};
+use crate::scenario::calendar::{ClockWindow, Date};
+use crate::scenario::{CapacityChange, Growth, HoursChange, OpenDays, Scenario};
 
 use super::schedule::beds_by_day_of;
 
@@ -149,6 +149,8 @@ pub fn peak_factor(g: f64, end: f64) -> f64 {
 pub fn has_years(sc: &Scenario) -> bool {
     sc.growth.any()
         || !sc.acute.capacity_changes.is_empty()
+        || !sc.pru.hours_changes.is_empty()
+        || !sc.frailty_unit.hours_changes.is_empty()
         || sc
             .mental_health
             .as_ref()
@@ -217,6 +219,26 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
         changes.clear();
     };
     count(&mut v.acute.beds, &mut v.acute.capacity_changes);
+    // Opening hours and days: those in force on the last day of the run.
+    let last = start.add_days(((end / 24.0).ceil() as i64 - 1).max(0));
+    let hours = |open: &mut ClockWindow, days: &mut OpenDays, changes: &mut Vec<HoursChange>| {
+        let covering = || {
+            changes
+                .iter()
+                .rev()
+                .filter(|c| c.from <= last && last <= c.to)
+        };
+        if let Some(w) = covering().find_map(|c| c.open) {
+            *open = w;
+        }
+        if let Some(d) = covering().find_map(|c| c.days) {
+            *days = d;
+        }
+        changes.clear();
+    };
+    hours(&mut v.pru.open, &mut v.pru.days, &mut v.pru.hours_changes);
+    let fau = &mut v.frailty_unit;
+    hours(&mut fau.open, &mut fau.days, &mut fau.hours_changes);
     count(&mut v.pru.cars, &mut v.pru.capacity_changes);
     count(
         &mut v.frailty_unit.slots,

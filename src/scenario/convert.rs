@@ -327,10 +327,21 @@ impl Converter<'_> {
         raw: Option<Vec<Spanned<Section<R>>>>,
         path: &str,
     ) -> Result<Vec<CapacityChange>> {
-        let mut out = Vec::new();
+        Ok(self.dated_changes(raw, path)?.0)
+    }
+
+    /// A service's `capacity_changes`: the entries that name the count, and
+    /// (PRU and frailty unit) those that name `open` or `days`; an entry
+    /// names at least one of them.
+    fn dated_changes<R: RawDatedCount>(
+        &self,
+        raw: Option<Vec<Spanned<Section<R>>>>,
+        path: &str,
+    ) -> Result<(Vec<CapacityChange>, Vec<HoursChange>)> {
+        let (mut counts, mut hours) = (Vec::new(), Vec::new());
         for (i, c) in raw.unwrap_or_default().into_iter().enumerate() {
-            let c = Located::at(c, format!("{path}[{i}]"));
-            let (from, to, beds) = c.value.0.parts();
+            let mut c = Located::at(c, format!("{path}[{i}]"));
+            let (from, to, count) = c.value.0.parts();
             let to = to.unwrap_or_else(Date::last_supported);
             if from > to {
                 return Err(self.invalid(
@@ -338,9 +349,32 @@ impl Converter<'_> {
                     format!("expected `from` <= `to`, found from {from} after to {to}"),
                 ));
             }
-            out.push(CapacityChange { from, to, beds });
+            if let Some(beds) = count {
+                counts.push(CapacityChange { from, to, beds });
+            }
+            let (open, days) = c.value.0.take_hours();
+            let days = match days {
+                Some(list) => Some(self.days(Some(list), &format!("{}.days", c.path))?),
+                None => None,
+            };
+            if open.is_some() || days.is_some() {
+                hours.push(HoursChange {
+                    from,
+                    to,
+                    open,
+                    days,
+                });
+            } else if count.is_none() {
+                return Err(self.invalid(
+                    &c,
+                    format!(
+                        "expected at least one of `{}`, `open` and `days` besides the dates",
+                        R::COUNT
+                    ),
+                ));
+            }
         }
-        Ok(out)
+        Ok((counts, hours))
     }
 
     fn mental_health(&self, table: Located<Section<RawMentalHealth>>) -> Result<MentalHealth> {
@@ -502,6 +536,8 @@ impl Converter<'_> {
     }
 
     fn pru(&self, p: RawPru) -> Result<Pru> {
+        let (capacity_changes, hours_changes) =
+            self.dated_changes(p.capacity_changes, "pru.capacity_changes")?;
         Ok(Pru {
             cars: p.cars.0,
             open: p.open.0,
@@ -510,11 +546,14 @@ impl Converter<'_> {
             visit: self.dist(&p.visit, "pru.visit")?,
             treated_at_home: p.treated_at_home.0,
             community_follow_up: p.community_follow_up.0,
-            capacity_changes: self.capacity_changes(p.capacity_changes, "pru.capacity_changes")?,
+            capacity_changes,
+            hours_changes,
         })
     }
 
     fn frailty_unit(&self, f: RawFrailtyUnit) -> Result<FrailtyUnit> {
+        let (capacity_changes, hours_changes) =
+            self.dated_changes(f.capacity_changes, "frailty_unit.capacity_changes")?;
         Ok(FrailtyUnit {
             slots: f.slots.0,
             open: f.open.0,
@@ -522,8 +561,8 @@ impl Converter<'_> {
             assessment: self.dist(&f.assessment, "frailty_unit.assessment")?,
             discharged_same_day: f.discharged_same_day.0,
             community_follow_up: f.community_follow_up.0,
-            capacity_changes: self
-                .capacity_changes(f.capacity_changes, "frailty_unit.capacity_changes")?,
+            capacity_changes,
+            hours_changes,
         })
     }
 

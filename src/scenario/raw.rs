@@ -248,7 +248,9 @@ pub(crate) struct RawCapacityChange {
 pub(crate) struct RawCarsChange {
     pub from: DateValue,
     pub to: Option<DateValue>,
-    pub cars: Count,
+    pub cars: Option<Count>,
+    pub open: Option<ClockWindowValue>,
+    pub days: RawDays,
 }
 
 /// A dated change of `frailty_unit.slots`.
@@ -257,7 +259,9 @@ pub(crate) struct RawCarsChange {
 pub(crate) struct RawSlotsChange {
     pub from: DateValue,
     pub to: Option<DateValue>,
-    pub slots: Count,
+    pub slots: Option<Count>,
+    pub open: Option<ClockWindowValue>,
+    pub days: RawDays,
 }
 
 /// A dated change of `community.teams`.
@@ -280,22 +284,42 @@ pub(crate) struct RawPlacesChange {
 
 /// A dated change of any service's capacity, whatever its count is called.
 pub(crate) trait RawDatedCount {
-    /// (`from`, `to` if written, the count).
-    fn parts(&self) -> (Date, Option<Date>, u32);
+    /// (`from`, `to` if written, the count if written).
+    fn parts(&self) -> (Date, Option<Date>, Option<u32>);
+    /// The name of the count's key.
+    const COUNT: &'static str;
+    /// The entry's opening hours and days, taken out (PRU, frailty unit).
+    fn take_hours(&mut self) -> (Option<ClockWindow>, RawDays) {
+        (None, None)
+    }
 }
 
 macro_rules! dated_count {
     ($t:ty, $field:ident) => {
         impl RawDatedCount for $t {
-            fn parts(&self) -> (Date, Option<Date>, u32) {
-                (self.from.0, self.to.map(|d| d.0), self.$field.0)
+            const COUNT: &'static str = stringify!($field);
+            fn parts(&self) -> (Date, Option<Date>, Option<u32>) {
+                (self.from.0, self.to.map(|d| d.0), Some(self.$field.0))
+            }
+        }
+    };
+}
+macro_rules! dated_count_hours {
+    ($t:ty, $field:ident) => {
+        impl RawDatedCount for $t {
+            const COUNT: &'static str = stringify!($field);
+            fn parts(&self) -> (Date, Option<Date>, Option<u32>) {
+                (self.from.0, self.to.map(|d| d.0), self.$field.map(|c| c.0))
+            }
+            fn take_hours(&mut self) -> (Option<ClockWindow>, RawDays) {
+                (self.open.take().map(|w| w.0), self.days.take())
             }
         }
     };
 }
 dated_count!(RawCapacityChange, beds);
-dated_count!(RawCarsChange, cars);
-dated_count!(RawSlotsChange, slots);
+dated_count_hours!(RawCarsChange, cars);
+dated_count_hours!(RawSlotsChange, slots);
 dated_count!(RawTeamsChange, teams);
 dated_count!(RawPlacesChange, places);
 

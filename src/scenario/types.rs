@@ -164,6 +164,9 @@ pub struct Pru {
     /// Dated changes of `pru.cars` (`docs/model.md`, "Capacity over time"),
     /// in file order; where changes overlap, the last one listed wins.
     pub capacity_changes: Vec<CapacityChange>,
+    /// The entries of `pru.capacity_changes` that name `open` or `days`, in
+    /// file order.
+    pub hours_changes: Vec<HoursChange>,
 }
 
 /// The `[frailty_unit]` table: the frailty assessment unit.
@@ -186,6 +189,9 @@ pub struct FrailtyUnit {
     /// Dated changes of `frailty_unit.slots` (`docs/model.md`, "Capacity over time"),
     /// in file order; where changes overlap, the last one listed wins.
     pub capacity_changes: Vec<CapacityChange>,
+    /// The entries of `frailty_unit.capacity_changes` that name `open` or
+    /// `days`, in file order.
+    pub hours_changes: Vec<HoursChange>,
 }
 
 /// The `[ed]` table: who the emergency department admits.
@@ -219,6 +225,21 @@ pub struct Acute {
     pub los_other: Dist,
     /// In file order; where changes overlap, the last one listed wins.
     pub capacity_changes: Vec<CapacityChange>,
+}
+
+/// Opening hours and days of the PRU or the frailty unit from 00:00 on
+/// `from` to 24:00 on `to`, for the keys the entry names (`docs/model.md`,
+/// "Capacity over time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HoursChange {
+    /// The first day.
+    pub from: Date,
+    /// The last day (inclusive); [`Date::last_supported`] without `to`.
+    pub to: Date,
+    /// `open`, if the entry names it.
+    pub open: Option<ClockWindow>,
+    /// `days`, if the entry names them.
+    pub days: Option<OpenDays>,
 }
 
 /// A service's count (beds, cars, slots, teams, places) from 00:00 on

@@ -372,7 +372,7 @@ fn bad_years_are_refused_at_their_key() {
             "[pru]\ncapacity_changes = [{ from = \"2027-04-01\", beds = 2 }]\n",
             "2:44",
             "pru.capacity_changes[0].beds",
-            "takes `from`, `to` and `cars`",
+            "takes `from`, `to`, `cars`, `open` and `days`",
         ),
         (
             "[rehab]\ncapacity_changes = [{ from = \"2027-02-30\", beds = 2 }]\n",
@@ -385,6 +385,12 @@ fn bad_years_are_refused_at_their_key() {
             "2:21",
             "care_homes.capacity_changes[0]",
             "expected `from` <= `to`",
+        ),
+        (
+            "[frailty_unit]\ncapacity_changes = [{ from = \"2028-04-01\" }]\n",
+            "2:21",
+            "frailty_unit.capacity_changes[0]",
+            "expected at least one of `slots`, `open` and `days`",
         ),
     ];
     for (i, (body, at, key, says)) in cases.into_iter().enumerate() {
@@ -470,4 +476,54 @@ fn five_years_run_and_compare_with_reports() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = std::fs::read_to_string(tmp.path().join("compare/report.md")).expect("a report");
     assert!(report.contains("no second PRU car"), "{report}");
+}
+
+/// Opening hours and days change on dates too, by the same rule: the PRU
+/// closes from 2026-02-01 (no car is taken from then; a visit under way
+/// finishes), and in February the frailty unit opens on weekends only.
+#[test]
+fn opening_hours_and_days_change_on_their_dates() {
+    let sc = years(&[
+        "pru.capacity_changes=[{from=2026-02-01,open=\"none\"}]",
+        "frailty_unit.capacity_changes=[{from=2026-02-01,to=2026-02-28,days=[\"Sat\",\"Sun\"]}]",
+    ]);
+    let (_, trace) = Prepared::new(sc)
+        .without_counterfactuals()
+        .simulate_traced(0, Vec::new())
+        .expect("runs");
+    let took = |resource| {
+        trace
+            .iter()
+            .filter_map(move |e| match *e {
+                TraceEvent::Took {
+                    at, resource: r, ..
+                } if r == resource => Some(at),
+                _ => None,
+            })
+            .collect::<Vec<f64>>()
+    };
+    let cars = took(Resource::PruCar);
+    assert!(cars.iter().any(|&t| t > FROM - 24.0 && t < FROM));
+    assert!(
+        cars.iter().all(|&t| t < FROM),
+        "a car taken after the PRU closed"
+    );
+    let fau = took(Resource::FauPlace);
+    // 2026-02-01 is a Sunday: whole days after it that are 0 or 6 modulo 7
+    // are Sundays and Saturdays.
+    let weekend = |t: f64| [0, 6].contains(&(((t - FROM) / 24.0).floor() as i64).rem_euclid(7));
+    let february: Vec<f64> = fau
+        .iter()
+        .copied()
+        .filter(|t| (FROM..AFTER).contains(t))
+        .collect();
+    assert!(!february.is_empty());
+    assert!(
+        february.iter().all(|&t| weekend(t)),
+        "a weekday assessment in February"
+    );
+    assert!(
+        fau.iter().any(|&t| t >= AFTER && !weekend(t)),
+        "weekdays again from March"
+    );
 }
