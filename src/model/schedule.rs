@@ -257,12 +257,18 @@ impl DatedHours {
         }
     }
 
-    /// Whether the service is open at `t`.
-    #[inline]
+    /// Whether the service is open at `t` (on the hot path: the hours
+    /// without dated changes as fast as a plain [`WeeklySchedule`]).
+    #[inline(always)]
     pub fn is_open(&self, t: f64) -> bool {
         if self.by_day.is_empty() {
             return self.base.is_open(t);
         }
+        self.is_open_dated(t)
+    }
+
+    #[inline(never)]
+    fn is_open_dated(&self, t: f64) -> bool {
         self.on_day((t / 24.0) as usize).is_open(t)
     }
 

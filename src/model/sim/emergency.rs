@@ -84,12 +84,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let sc = self.sc;
         self.count(t, Metric::EdAttendances);
         let admit_share = if frail {
-            let fau = &sc.frailty_unit;
-            if self.fau.busy < self.fau.slots && self.p.fau_hours.is_open(t) {
-                self.count(t, Metric::FauAssessed);
-                self.fau.busy += 1;
-                self.census.in_fau += 1;
-                return EdOutcome::Fau(fau.assessment.sample(rng));
+            if self.fau.busy < self.fau.slots
+                && let Some(hours) = self.frailty_unit_takes(t, rng)
+            {
+                return EdOutcome::Fau(hours);
             }
             self.count(t, Metric::FauMissed);
             sc.ed.frail_admit_share
@@ -105,6 +103,20 @@ impl<'p, T: Tracer> Sim<'p, T> {
         } else {
             EdOutcome::Home
         }
+    }
+
+    /// A frail patient on the frailty unit if it is open (a place is free):
+    /// the assessment's hours. Out of line, so that the ED's decision for
+    /// everyone else saves no registers for it.
+    #[inline(never)]
+    fn frailty_unit_takes(&mut self, t: f64, rng: &mut StreamRng) -> Option<f64> {
+        if !self.p.fau_hours.is_open(t) {
+            return None;
+        }
+        self.count(t, Metric::FauAssessed);
+        self.fau.busy += 1;
+        self.census.in_fau += 1;
+        Some(self.sc.frailty_unit.assessment.sample(rng))
     }
 
     pub(super) fn on_fau_end(&mut self, t: f64, patient: u32) {
