@@ -371,12 +371,12 @@ impl ArrivalProfile {
     /// The profile with yearly growth `g` (`docs/model.md`, "Demand
     /// growth"): each clock hour's rate times the mean growth multiplier
     /// over that hour. Unchanged, to the bit, when `g` is 0.
-    pub fn grown(mut self, g: f64) -> ArrivalProfile {
-        if g == 0.0 {
+    pub fn grown(mut self, g: &crate::scenario::GrowthSpec) -> ArrivalProfile {
+        if !g.grows() {
             return self;
         }
         for (h, cell) in self.cells.iter_mut().enumerate() {
-            let rate = cell.0 * crate::scenario::Growth::hour_factor(g, h as f64);
+            let rate = cell.0 * g.hour_factor(h as f64);
             *cell = (rate, 1.0 / rate);
         }
         self
@@ -494,7 +494,7 @@ mod tests {
     fn growth_integrates_to_the_smooth_rate() {
         let year = crate::scenario::GROWTH_YEAR_HOURS;
         let g = 0.03;
-        let p = ArrivalProfile::flat(24.0, 800).grown(g);
+        let p = ArrivalProfile::flat(24.0, 800).grown(&crate::scenario::GrowthSpec::Rate(g));
         for k in 0..2 {
             let (a, b) = (k as f64 * year, (k + 1) as f64 * year);
             let smooth = year * g / (1.0_f64 + g).ln() * (1.0_f64 + g).powi(k);
@@ -513,7 +513,8 @@ mod tests {
             month_of_year: [1.0; 12],
         };
         let plain = ArrivalProfile::new(&demand, tuesday(), 30);
-        let zero = ArrivalProfile::new(&demand, tuesday(), 30).grown(0.0);
+        let zero = ArrivalProfile::new(&demand, tuesday(), 30)
+            .grown(&crate::scenario::GrowthSpec::Rate(0.0));
         let bits = |p: &ArrivalProfile| {
             p.cells
                 .iter()

@@ -253,14 +253,16 @@ impl Prepared {
                 counts.mean_over(Service::CommunityTeams, 0, window.start, window.end) * caseload
             }
         };
-        let g = scenario.growth;
-        let grown =
-            |per_day: f64, g: f64| (g != 0.0).then(|| ArrivalProfile::flat(per_day, days).grown(g));
+        let g = &scenario.growth;
+        let grown = |per_day: f64, g: &crate::scenario::GrowthSpec| {
+            g.grows()
+                .then(|| ArrivalProfile::flat(per_day, days).grown(g))
+        };
         Prepared {
-            referral_profile: grown(scenario.community.referrals_per_day, g.community_referrals),
+            referral_profile: grown(scenario.community.referrals_per_day, &g.community_referrals),
             placement_profile: grown(
                 scenario.care_homes.community_placements_per_day,
-                g.care_home_placements,
+                &g.care_home_placements,
             ),
             community_places_mean,
             counts,
@@ -276,7 +278,7 @@ impl Prepared {
                 scenario.acute.discharge_hours,
                 scenario.acute.weekend_discharge_hours,
             ),
-            arrivals: ArrivalProfile::new(&scenario.demand, start, days).grown(g.crises),
+            arrivals: ArrivalProfile::new(&scenario.demand, start, days).grown(&g.crises),
             beds_by_day: beds_by_day(&scenario.acute, start, days),
             mh: MhPrepared::new(&scenario, start, days),
             pru_hours,

@@ -3,7 +3,7 @@
 //! every simulated day, and the demand rates multiplied by their growth.
 
 use crate::scenario::calendar::{ClockWindow, Date};
-use crate::scenario::{CapacityChange, Growth, HoursChange, OpenDays, Scenario};
+use crate::scenario::{CapacityChange, Growth, GrowthSpec, HoursChange, OpenDays, Scenario};
 
 use super::schedule::beds_by_day_of;
 
@@ -138,12 +138,6 @@ impl DatedCounts {
     }
 }
 
-/// The largest growth multiplier of rate `g` over `[0, end)` hours: at the
-/// end for growth, 1 (time zero) for decline.
-pub fn peak_factor(g: f64, end: f64) -> f64 {
-    Growth::factor_at(g, end).max(1.0)
-}
-
 /// Whether `sc` grows or changes a count on a date (any service, the beds
 /// included): the flow balance then looks at [`balance_view`].
 pub fn has_years(sc: &Scenario) -> bool {
@@ -158,15 +152,6 @@ pub fn has_years(sc: &Scenario) -> bool {
         || Service::ALL
             .iter()
             .any(|s| s.of(sc).is_some_and(|(_, changes)| !changes.is_empty()))
-}
-
-/// The mean growth multiplier of rate `g` over `[from, to)` hours.
-pub fn mean_factor_between(g: f64, from: f64, to: f64) -> f64 {
-    if g == 0.0 || to <= from {
-        return Growth::factor_at(g, from);
-    }
-    let k = (1.0 + g).ln() / crate::scenario::GROWTH_YEAR_HOURS;
-    ((k * to).exp() - (k * from).exp()) / (k * (to - from))
 }
 
 /// The mean count over `[from, to)` hours of `base` with dated `changes`
@@ -200,19 +185,19 @@ fn mean_count(base: u32, changes: &[CapacityChange], start: Date, from: f64, to:
 pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
     let end = sc.warm_up_hours + sc.horizon_hours;
     let from = (end - 365.0 * 24.0).max(0.0);
-    let factor = |g: f64| {
+    let factor = |g: &GrowthSpec| {
         if peak {
-            peak_factor(g, end)
+            g.peak(end)
         } else {
-            mean_factor_between(g, from, end)
+            g.mean_between(from, end)
         }
     };
     let mut v = sc.clone();
-    let g = sc.growth;
+    let g = &sc.growth;
     v.growth = Growth::default();
-    v.demand.crises_per_day *= factor(g.crises);
-    v.community.referrals_per_day *= factor(g.community_referrals);
-    v.care_homes.community_placements_per_day *= factor(g.care_home_placements);
+    v.demand.crises_per_day *= factor(&g.crises);
+    v.community.referrals_per_day *= factor(&g.community_referrals);
+    v.care_homes.community_placements_per_day *= factor(&g.care_home_placements);
     let start = sc.start_date;
     let count = |n: &mut u32, changes: &mut Vec<CapacityChange>| {
         *n = mean_count(*n, changes, start, from, end);
@@ -248,8 +233,8 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
     count(&mut v.rehab.beds, &mut v.rehab.capacity_changes);
     count(&mut v.care_homes.beds, &mut v.care_homes.capacity_changes);
     if let Some(mh) = &mut v.mental_health {
-        mh.crises_per_day *= factor(g.mh_crises);
-        mh.referrals_per_day *= factor(g.mh_referrals);
+        mh.crises_per_day *= factor(&g.mh_crises);
+        mh.referrals_per_day *= factor(&g.mh_referrals);
         count(&mut mh.beds, &mut mh.capacity_changes);
         count(&mut mh.crht.places, &mut mh.crht.capacity_changes);
     }
@@ -267,13 +252,23 @@ mod tests {
     #[test]
     fn mean_factors() {
         let y = crate::scenario::GROWTH_YEAR_HOURS;
-        let m = mean_factor_between(0.02, 0.0, y);
+        let rate = GrowthSpec::Rate(0.02);
+        let m = rate.mean_between(0.0, y);
         assert!((m - 0.02 / 1.02_f64.ln()).abs() < 1e-12);
-        let m = mean_factor_between(0.02, y, 2.0 * y);
+        let m = rate.mean_between(y, 2.0 * y);
         assert!((m - 1.02 * 0.02 / 1.02_f64.ln()).abs() < 1e-12);
-        assert_eq!(mean_factor_between(0.0, 5.0, 9.0), 1.0);
-        assert!((peak_factor(0.02, 2.0 * y) - 1.0404).abs() < 1e-12);
-        assert_eq!(peak_factor(-0.1, 2.0 * y), 1.0);
+        assert_eq!(GrowthSpec::Rate(0.0).mean_between(5.0, 9.0), 1.0);
+        assert!((rate.peak(2.0 * y) - 1.0404).abs() < 1e-12);
+        assert_eq!(GrowthSpec::Rate(-0.1).peak(2.0 * y), 1.0);
+        // A table: constant within each growth year, the last holding after.
+        let table = GrowthSpec::Multipliers(vec![1.0, 1.5, 0.5]);
+        assert_eq!(table.hour_factor(y - 1.0), 1.0);
+        assert_eq!(table.hour_factor(y), 1.5);
+        assert_eq!(table.hour_factor(10.0 * y), 0.5);
+        assert!((table.mean_between(0.5 * y, 1.5 * y) - 1.25).abs() < 1e-12);
+        assert_eq!(table.peak(1.0 * y), 1.0);
+        assert_eq!(table.peak(1.5 * y), 1.5);
+        assert_eq!(GrowthSpec::Multipliers(vec![0.5]).peak(3.0 * y), 1.0);
     }
 
     /// The mean count weighs each day by its hours inside the span; a change

@@ -289,7 +289,7 @@ impl Converter<'_> {
         let Some(Section(g)) = raw else {
             return Ok(Growth::default());
         };
-        let mut mh = [0.0; 2];
+        let mut mh = [GrowthSpec::default(), GrowthSpec::default()];
         for (i, (rate, key)) in [
             (g.mh_crises, "growth.mh_crises"),
             (g.mh_referrals, "growth.mh_referrals"),
@@ -299,22 +299,24 @@ impl Converter<'_> {
         {
             let Some(rate) = rate else { continue };
             let rate = Located::at(rate, key);
-            if !has_mh && rate.value.0 != 0.0 {
+            if !has_mh && rate.value.0.grows() {
                 return Err(self.invalid(
                     &rate,
-                    "expected no mental health growth without a [mental_health] table (there                      is no mental health demand to grow): remove the key or add the table"
+                    "expected no mental health growth without a [mental_health] table (there \
+                     is no mental health demand to grow): remove the key or add the table"
                         .to_string(),
                 ));
             }
             mh[i] = rate.value.0;
         }
-        let rate = |r: Option<GrowthRate>| r.map_or(0.0, |r| r.0);
+        let rate = |r: Option<GrowthRate>| r.map_or_else(GrowthSpec::default, |r| r.0);
+        let [mh_crises, mh_referrals] = mh;
         Ok(Growth {
             crises: rate(g.crises),
             community_referrals: rate(g.community_referrals),
             care_home_placements: rate(g.care_home_placements),
-            mh_crises: mh[0],
-            mh_referrals: mh[1],
+            mh_crises,
+            mh_referrals,
         })
     }
 

@@ -727,25 +727,42 @@ impl TryFrom<Value> for Share {
     }
 }
 
-/// A yearly growth rate: a finite number from -0.5 to 0.5 (0.018 is 1.8% a
-/// year); integers accepted.
-#[derive(Clone, Copy, Debug, Deserialize)]
+/// A source's growth: a yearly rate, a finite number from -0.5 to 0.5
+/// (0.018 is 1.8% a year), or a list of yearly multipliers, each above 0 and
+/// at most 100 (at most 1,000 of them); integers accepted.
+#[derive(Clone, Debug, Deserialize)]
 #[serde(try_from = "Value")]
-pub(crate) struct GrowthRate(pub f64);
+pub(crate) struct GrowthRate(pub super::types::GrowthSpec);
 
 impl TryFrom<Value> for GrowthRate {
     type Error = Refusal;
     fn try_from(v: Value) -> Result<GrowthRate, Refusal> {
-        const RATE: &str = "a yearly growth rate from -0.5 to 0.5 (0.018 for 1.8% a year)";
-        let x = match v {
-            Value::Integer(i) => i as f64,
-            Value::Float(f) => f,
-            _ => return Err(Refusal::WrongType(RATE)),
+        use super::types::GrowthSpec;
+        const RATE: &str = "a yearly growth rate from -0.5 to 0.5 (0.018 for 1.8% a year) or a \
+                            list of yearly multipliers above 0 and at most 100 ([1.0, 1.02, 1.05])";
+        let number = |v: &Value| match v {
+            Value::Integer(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
         };
-        if (-0.5..=0.5).contains(&x) {
-            Ok(GrowthRate(x))
-        } else {
-            Err(Refusal::Invalid(RATE))
+        if let Value::Array(list) = &v {
+            if list.is_empty() || list.len() > 1000 {
+                return Err(Refusal::Invalid(RATE));
+            }
+            let mut table = Vec::with_capacity(list.len());
+            for x in list {
+                match number(x) {
+                    Some(m) if m > 0.0 && m <= 100.0 => table.push(m),
+                    Some(_) => return Err(Refusal::Invalid(RATE)),
+                    None => return Err(Refusal::WrongType(RATE)),
+                }
+            }
+            return Ok(GrowthRate(GrowthSpec::Multipliers(table)));
+        }
+        match number(&v) {
+            Some(x) if (-0.5..=0.5).contains(&x) => Ok(GrowthRate(GrowthSpec::Rate(x))),
+            Some(_) => Err(Refusal::Invalid(RATE)),
+            None => Err(Refusal::WrongType(RATE)),
         }
     }
 }

@@ -54,21 +54,38 @@ pub struct Scenario {
     pub growth: Growth,
 }
 
-/// The `[growth]` table: a yearly growth rate per demand source, compounding
-/// from `scenario.start_date` (`docs/model.md`, "Demand growth"). 0 is no
-/// growth; each is in [-0.5, 0.5].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// The `[growth]` table: the growth of each demand source from
+/// `scenario.start_date` (`docs/model.md`, "Demand growth"); none without
+/// the table.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Growth {
     /// `growth.crises`: new crises (`demand.crises_per_day`).
-    pub crises: f64,
+    pub crises: GrowthSpec,
     /// `growth.community_referrals`: `community.referrals_per_day`.
-    pub community_referrals: f64,
+    pub community_referrals: GrowthSpec,
     /// `growth.care_home_placements`: `care_homes.community_placements_per_day`.
-    pub care_home_placements: f64,
+    pub care_home_placements: GrowthSpec,
     /// `growth.mh_crises`: `mental_health.crises_per_day`.
-    pub mh_crises: f64,
+    pub mh_crises: GrowthSpec,
     /// `growth.mh_referrals`: `mental_health.referrals_per_day`.
-    pub mh_referrals: f64,
+    pub mh_referrals: GrowthSpec,
+}
+
+/// How one source grows: a yearly rate compounding smoothly, or a
+/// multiplier for each growth year (constant within the year, the last
+/// one holding after it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum GrowthSpec {
+    /// A yearly rate in [-0.5, 0.5]; 0 is no growth.
+    Rate(f64),
+    /// A multiplier (> 0) for each growth year from the start, in order.
+    Multipliers(Vec<f64>),
+}
+
+impl Default for GrowthSpec {
+    fn default() -> GrowthSpec {
+        GrowthSpec::Rate(0.0)
+    }
 }
 
 /// Hours in a growth year: 365.25 days (`docs/model.md`, "Demand growth").
@@ -78,34 +95,86 @@ impl Growth {
     /// Whether any source grows.
     pub fn any(&self) -> bool {
         [
-            self.crises,
-            self.community_referrals,
-            self.care_home_placements,
-            self.mh_crises,
-            self.mh_referrals,
+            &self.crises,
+            &self.community_referrals,
+            &self.care_home_placements,
+            &self.mh_crises,
+            &self.mh_referrals,
         ]
         .iter()
-        .any(|&g| g != 0.0)
+        .any(|g| g.grows())
+    }
+}
+
+impl GrowthSpec {
+    /// Whether the rate changes at all (a rate other than 0, or a table).
+    pub fn grows(&self) -> bool {
+        !matches!(self, GrowthSpec::Rate(g) if *g == 0.0)
+    }
+
+    /// The multiplier of growth year `year` (from 0) of a table.
+    fn multiplier(table: &[f64], year: f64) -> f64 {
+        let i = (year.max(0.0) as usize).min(table.len().saturating_sub(1));
+        table.get(i).copied().unwrap_or(1.0)
     }
 
     /// The growth multiplier of the clock hour `[h, h + 1)` (hours since time
-    /// zero) at yearly rate `g`: the mean of `(1 + g)^(t / year)` over the
-    /// hour, exactly 1 when `g` is 0.
-    pub fn hour_factor(g: f64, h: f64) -> f64 {
-        if g == 0.0 {
-            return 1.0;
+    /// zero): for a rate `g`, the mean of `(1 + g)^(t / year)` over the hour;
+    /// for a table, the multiplier of the year the hour is in. Exactly 1
+    /// without growth.
+    pub fn hour_factor(&self, h: f64) -> f64 {
+        match self {
+            GrowthSpec::Rate(g) if *g == 0.0 => 1.0,
+            GrowthSpec::Rate(g) => {
+                let k = (1.0 + g).ln() / GROWTH_YEAR_HOURS;
+                // Mean of exp(k t) over [h, h + 1): (exp(k (h + 1)) - exp(k h)) / k.
+                (k * h).exp() * (k.exp_m1() / k)
+            }
+            GrowthSpec::Multipliers(m) => Self::multiplier(m, h / GROWTH_YEAR_HOURS),
         }
-        let k = (1.0 + g).ln() / GROWTH_YEAR_HOURS;
-        // Mean of exp(k t) over [h, h + 1): (exp(k (h + 1)) - exp(k h)) / k.
-        (k * h).exp() * (k.exp_m1() / k)
     }
 
-    /// The multiplier at instant `t` (hours since time zero), `(1 + g)^(t / year)`.
-    pub fn factor_at(g: f64, t: f64) -> f64 {
-        if g == 0.0 {
-            1.0
-        } else {
-            (1.0 + g).powf(t / GROWTH_YEAR_HOURS)
+    /// The multiplier at instant `t` (hours since time zero).
+    pub fn factor_at(&self, t: f64) -> f64 {
+        match self {
+            GrowthSpec::Rate(g) if *g == 0.0 => 1.0,
+            GrowthSpec::Rate(g) => (1.0 + g).powf(t / GROWTH_YEAR_HOURS),
+            GrowthSpec::Multipliers(m) => Self::multiplier(m, t / GROWTH_YEAR_HOURS),
+        }
+    }
+
+    /// The mean multiplier over `[from, to)` hours.
+    pub fn mean_between(&self, from: f64, to: f64) -> f64 {
+        match self {
+            _ if to <= from => self.factor_at(from),
+            GrowthSpec::Rate(g) if *g == 0.0 => 1.0,
+            GrowthSpec::Rate(g) => {
+                let k = (1.0 + g).ln() / GROWTH_YEAR_HOURS;
+                ((k * to).exp() - (k * from).exp()) / (k * (to - from))
+            }
+            GrowthSpec::Multipliers(m) => {
+                // Year by year.
+                let mut area = 0.0;
+                let mut a = from;
+                while a < to {
+                    let year = (a / GROWTH_YEAR_HOURS).floor();
+                    let b = ((year + 1.0) * GROWTH_YEAR_HOURS).min(to);
+                    area += Self::multiplier(m, year) * (b - a);
+                    a = b;
+                }
+                area / (to - from)
+            }
+        }
+    }
+
+    /// The largest multiplier over `[0, end)` hours, and at least 1.
+    pub fn peak(&self, end: f64) -> f64 {
+        match self {
+            GrowthSpec::Rate(_) => self.factor_at(end).max(1.0),
+            GrowthSpec::Multipliers(m) => {
+                let years = (end / GROWTH_YEAR_HOURS).ceil().max(1.0) as usize;
+                m.iter().take(years).copied().fold(1.0, f64::max)
+            }
         }
     }
 }

@@ -86,6 +86,38 @@ fn growth_reproduces_the_integrated_rate_per_year() {
     assert_per_year("GP referrals", &referrals, 5.0, 0.05, 10);
 }
 
+/// A table of yearly multipliers (a population projection): constant
+/// within each growth year, the last holding after the table ends.
+#[test]
+fn growth_multipliers_hold_per_year() {
+    let sc = years(&[
+        "scenario.horizon=1827d",
+        "growth.crises=[1.0, 1.5, 0.75]",
+        "pathways.frail={p0=1,p1=0,p2=0,p3=0}",
+        "pathways.other={p0=1,p1=0,p2=0,p3=0}",
+    ]);
+    let (_, trace) = Prepared::new(sc)
+        .without_counterfactuals()
+        .simulate_traced(0, Vec::new())
+        .expect("runs");
+    let crises: Vec<f64> = trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Crisis { at } => Some(*at),
+            _ => None,
+        })
+        .collect();
+    for (k, m) in [1.0, 1.5, 0.75, 0.75, 0.75].into_iter().enumerate() {
+        let (a, b) = (k as f64 * YEAR, (k + 1) as f64 * YEAR);
+        let n = crises.iter().filter(|&&t| a <= t && t < b).count() as f64;
+        let expected = 40.0 / 24.0 * YEAR * m;
+        assert!(
+            (n - expected).abs() < 4.0 * expected.sqrt(),
+            "year {k}: {n} crises, {expected:.0} expected"
+        );
+    }
+}
+
 /// Without `[growth]`, or with rates of 0, nothing changes: the same
 /// replication to the bit.
 #[test]

@@ -36,11 +36,13 @@ impl MhPrepared {
         let mh = sc.mental_health.as_ref()?;
         let mut demand = sc.demand.clone();
         demand.crises_per_day = mh.crises_per_day;
-        let g = sc.growth;
+        let g = &sc.growth;
         Some(MhPrepared {
-            arrivals: ArrivalProfile::new(&demand, start, days).grown(g.mh_crises),
-            referral_profile: (g.mh_referrals != 0.0)
-                .then(|| ArrivalProfile::flat(mh.referrals_per_day, days).grown(g.mh_referrals)),
+            arrivals: ArrivalProfile::new(&demand, start, days).grown(&g.mh_crises),
+            referral_profile: g
+                .mh_referrals
+                .grows()
+                .then(|| ArrivalProfile::flat(mh.referrals_per_day, days).grown(&g.mh_referrals)),
             beds_by_day: beds_by_day_of(mh.beds, &mh.capacity_changes, start, days),
             crht_hours: WeeklySchedule::service(start, mh.crht.open, &EVERY_DAY),
         })
