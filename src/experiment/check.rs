@@ -46,6 +46,31 @@ pub fn result_bytes_per_replication(sc: &Scenario) -> f64 {
 /// except for the results kept (about 24 bytes per day of the window per
 /// replication).
 pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
+    if let Some(c) = sc
+        .care_homes
+        .capacity_changes
+        .iter()
+        .find(|c| c.beds > MAX_CARE_HOME_BEDS)
+    {
+        return Err(TooLarge {
+            key: "care_homes.capacity_changes",
+            message: format!(
+                "{} care home beds from {}; the most the simulator takes is                  {MAX_CARE_HOME_BEDS} (each bed is simulated with its resident)",
+                c.beds, c.from
+            ),
+        });
+    }
+    let grown = sc.growth.any();
+    // A run that grows is sized at its largest rates, every day.
+    let peak;
+    let (sc, check) = if crate::model::years::has_years(sc) {
+        let view = crate::model::years::balance_view(sc, true);
+        let balance = offered_load(&view);
+        peak = (view, balance);
+        (&peak.0, &peak.1)
+    } else {
+        (sc, check)
+    };
     let days = (sc.warm_up_hours + sc.horizon_hours) / 24.0;
     if days.is_nan() || days > MAX_SIMULATED_DAYS {
         return Err(TooLarge {
@@ -110,16 +135,22 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
         return Err(TooLarge {
             key: sources.largest_crisis_source(),
             message: format!(
-                "about {} crises a day for {days:.0} days is {} crises in each replication; \
+                "about {} crises a day{} for {days:.0} days is {} crises in each replication; \
                  the most is {} (each replication would need more than ~160 MB and ~10 s): \
-                 lower the demand or shorten scenario.horizon",
+                 lower the demand{} or shorten scenario.horizon",
                 number(sources.crises()),
+                if grown {
+                    " (at the largest rates [growth] reaches in the run)"
+                } else {
+                    ""
+                },
                 if crises.is_finite() {
                     format!("{crises:.3e}")
                 } else {
                     "an unbounded number of".to_string()
                 },
-                MAX_CRISES_PER_REPLICATION as f64
+                MAX_CRISES_PER_REPLICATION as f64,
+                if grown { " or its growth" } else { "" },
             ),
         });
     }
@@ -238,8 +269,9 @@ pub fn format_check(check: &Check) -> String {
     let _ = writeln!(
         out,
         "Offered load = arrivals x mean time holding a place (Little's law), without queueing; \
-         PRU and frailty unit while open. Annual averages: seasonal peaks and bed changes are \
-         not included. A queueing service at utilisation >= 1 is unstable (its queue grows \
+         PRU and frailty unit while open. Annual averages: seasonal peaks are not included; \
+         with [growth] or dated capacity changes, the last 365 days of the run, each rate at \
+         its mean growth and each count at its mean over those days. A queueing service at utilisation >= 1 is unstable (its queue grows \
          without bound); >= {HIGH_UTILISATION} means long queues."
     );
     if check.readmissions_diverge() {

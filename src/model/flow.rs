@@ -510,8 +510,17 @@ pub fn queue_metrics(service: &str) -> &'static [Metric] {
 }
 
 /// Offered load per service, from the scenario alone. See the module docs
-/// for what is approximate.
+/// for what is approximate. A scenario that grows or changes counts on
+/// dates is balanced over the last year of its run
+/// ([`crate::model::years::balance_view`]).
 pub fn offered_load(sc: &Scenario) -> Check {
+    if crate::model::years::has_years(sc) {
+        return offered_load_flat(&crate::model::years::balance_view(sc, false));
+    }
+    offered_load_flat(sc)
+}
+
+fn offered_load_flat(sc: &Scenario) -> Check {
     let pru = LossService::new(sc, sc.pru.open, &sc.pru.days, &sc.pru.visit, sc.pru.cars);
     let fau = LossService::new(
         sc,
@@ -868,6 +877,16 @@ fn largest_of(values: &[(f64, &'static str)]) -> &'static str {
 /// admission; the initial residents' stays end with two events each.
 /// Infinite or NaN when the balance diverges.
 pub fn expected_events(sc: &Scenario, check: &Check) -> f64 {
+    // With growth, every day of the run at the largest rates (an upper
+    // bound, as a budget must be).
+    if crate::model::years::has_years(sc) {
+        let peak = crate::model::years::balance_view(sc, true);
+        return expected_events_flat(&peak, &offered_load_flat(&peak));
+    }
+    expected_events_flat(sc, check)
+}
+
+fn expected_events_flat(sc: &Scenario, check: &Check) -> f64 {
     if !check.converged {
         return f64::INFINITY;
     }

@@ -4,7 +4,7 @@
 //! Simulated time is hours after 00:00 on the scenario's start date.
 
 use crate::scenario::calendar::{ClockWindow, Date, Weekday};
-use crate::scenario::{Acute, CapacityChange, Demand, OpenDays};
+use crate::scenario::{Acute, CapacityChange, Demand, HoursChange, OpenDays};
 
 const WEEK_HOURS: f64 = 168.0;
 
@@ -185,6 +185,115 @@ impl WeeklySchedule {
     }
 }
 
+/// The opening hours of the PRU or the frailty unit, which may change on
+/// dates (`docs/model.md`, "Capacity over time"): the weekly schedule in
+/// force on each simulated day.
+#[derive(Clone, Debug)]
+pub struct DatedHours {
+    /// The scenario's own hours (`open` and `days`).
+    base: WeeklySchedule,
+    /// The other schedules that some day has.
+    others: Vec<WeeklySchedule>,
+    /// For each simulated day, 0 for `base` or `i + 1` for `others[i]`;
+    /// empty without dated changes of the hours.
+    by_day: Vec<u16>,
+}
+
+impl DatedHours {
+    /// A service open in `window` on `days`, changed on dates by `changes`
+    /// (each key of an entry applies on the dates it covers, the last entry
+    /// listed that names the key winning), for `days_count` simulated days.
+    pub fn service(
+        start: Date,
+        window: ClockWindow,
+        days: &OpenDays,
+        changes: &[HoursChange],
+        days_count: usize,
+    ) -> DatedHours {
+        let base = WeeklySchedule::service(start, window, days);
+        if changes.is_empty() {
+            return DatedHours {
+                base,
+                others: Vec::new(),
+                by_day: Vec::new(),
+            };
+        }
+        let mut kinds: Vec<(ClockWindow, OpenDays)> = vec![(window, *days)];
+        let mut others = Vec::new();
+        let by_day = (0..days_count)
+            .map(|d| {
+                let date = start.add_days(d as i64);
+                let covering = || {
+                    changes
+                        .iter()
+                        .rev()
+                        .filter(|c| c.from <= date && date <= c.to)
+                };
+                let w = covering().find_map(|c| c.open).unwrap_or(window);
+                let o = covering().find_map(|c| c.days).unwrap_or(*days);
+                match kinds.iter().position(|&k| k == (w, o)) {
+                    Some(i) => i as u16,
+                    None => {
+                        kinds.push((w, o));
+                        others.push(WeeklySchedule::service(start, w, &o));
+                        (kinds.len() - 1) as u16
+                    }
+                }
+            })
+            .collect();
+        DatedHours {
+            base,
+            others,
+            by_day,
+        }
+    }
+
+    /// The schedule in force on day `day` (the last day's after the end).
+    #[inline]
+    fn on_day(&self, day: usize) -> &WeeklySchedule {
+        match self.by_day.get(day).or(self.by_day.last()) {
+            Some(&i) if i > 0 => &self.others[usize::from(i) - 1],
+            _ => &self.base,
+        }
+    }
+
+    /// Whether the service is open at `t` (on the hot path: the hours
+    /// without dated changes as fast as a plain [`WeeklySchedule`]).
+    #[inline(always)]
+    pub fn is_open(&self, t: f64) -> bool {
+        if self.by_day.is_empty() {
+            return self.base.is_open(t);
+        }
+        self.is_open_dated(t)
+    }
+
+    #[inline(never)]
+    fn is_open_dated(&self, t: f64) -> bool {
+        self.on_day((t / 24.0) as usize).is_open(t)
+    }
+
+    /// Open hours in `[from, to)`, each day by its own schedule.
+    pub fn open_hours_between(&self, from: f64, to: f64) -> f64 {
+        if self.by_day.is_empty() {
+            return self.base.open_hours_between(from, to);
+        }
+        let mut total = 0.0;
+        let mut day = (from.max(0.0) / 24.0).floor() as usize;
+        loop {
+            let (a, b) = (
+                (day as f64 * 24.0).max(from),
+                ((day + 1) as f64 * 24.0).min(to),
+            );
+            if b <= a {
+                break;
+            }
+            total += self.on_day(day).open_hours_between(a, b);
+            day += 1;
+        }
+        total
+    }
+}
+
 /// When a service opens, seen from an instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Opening {
@@ -248,6 +357,46 @@ impl ArrivalProfile {
             cells.extend(hour.iter().map(|h| (day * h, 1.0 / (day * h))));
         }
         ArrivalProfile { cells }
+    }
+
+    /// A constant rate of `per_day` a day for `days` simulated days (a
+    /// homogeneous source, given growth by [`ArrivalProfile::grown`]).
+    pub fn flat(per_day: f64, days: usize) -> ArrivalProfile {
+        let rate = per_day / 24.0;
+        ArrivalProfile {
+            cells: vec![(rate, 1.0 / rate); days * 24],
+        }
+    }
+
+    /// The profile with yearly growth `g` (`docs/model.md`, "Demand
+    /// growth"): each clock hour's rate times the mean growth multiplier
+    /// over that hour. Unchanged, to the bit, when `g` is 0.
+    pub fn grown(mut self, g: &crate::scenario::GrowthSpec) -> ArrivalProfile {
+        if !g.grows() {
+            return self;
+        }
+        for (h, cell) in self.cells.iter_mut().enumerate() {
+            let rate = cell.0 * g.hour_factor(h as f64);
+            *cell = (rate, 1.0 / rate);
+        }
+        self
+    }
+
+    /// Expected arrivals in `[from, to)` hours (whole hours of the profile
+    /// and the parts of the first and last).
+    #[cfg(test)]
+    pub fn integral(&self, from: f64, to: f64) -> f64 {
+        let mut total = 0.0;
+        let mut h = from.max(0.0).floor() as usize;
+        while let Some(&(rate, _)) = self.cells.get(h) {
+            let (a, b) = ((h as f64).max(from), ((h + 1) as f64).min(to));
+            if b <= a {
+                break;
+            }
+            total += rate * (b - a);
+            h += 1;
+        }
+        total
     }
 
     /// Crises per hour in the clock hour containing `t` (`t >= 0`).
@@ -336,6 +485,43 @@ mod tests {
 
     fn tuesday() -> Date {
         Date::parse("2025-04-01").unwrap()
+    }
+
+    /// A grown profile's rate integrates, year by year, to the smooth
+    /// growth's integral (the hour means add up exactly), and growth 0
+    /// leaves every cell's bits alone.
+    #[test]
+    fn growth_integrates_to_the_smooth_rate() {
+        let year = crate::scenario::GROWTH_YEAR_HOURS;
+        let g = 0.03;
+        let p = ArrivalProfile::flat(24.0, 800).grown(&crate::scenario::GrowthSpec::Rate(g));
+        for k in 0..2 {
+            let (a, b) = (k as f64 * year, (k + 1) as f64 * year);
+            let smooth = year * g / (1.0_f64 + g).ln() * (1.0_f64 + g).powi(k);
+            let got = p.integral(a, b);
+            assert!((got / smooth - 1.0).abs() < 1e-9, "{k}: {got} {smooth}");
+        }
+        // Within an hour the rate is the hour's mean: between the ends.
+        let h = 5000.0;
+        let r = p.rate(h + 0.5);
+        assert!(r > (1.0_f64 + g).powf(h / year) && r < (1.0_f64 + g).powf((h + 1.0) / year));
+        let demand = Demand {
+            crises_per_day: 218.5,
+            frail_share: 0.1,
+            hour_of_day: std::array::from_fn(|i| 1.0 + i as f64 / 10.0),
+            day_of_week: [1.1, 1.0, 1.0, 1.0, 1.0, 0.9, 1.0],
+            month_of_year: [1.0; 12],
+        };
+        let plain = ArrivalProfile::new(&demand, tuesday(), 30);
+        let zero = ArrivalProfile::new(&demand, tuesday(), 30)
+            .grown(&crate::scenario::GrowthSpec::Rate(0.0));
+        let bits = |p: &ArrivalProfile| {
+            p.cells
+                .iter()
+                .map(|c| (c.0.to_bits(), c.1.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&plain), bits(&zero));
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, StatsWindow};
-use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
+use super::schedule::{ArrivalProfile, DatedHours, WeeklySchedule, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
+use super::years::{DatedCounts, Service};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
 use crate::scenario::{Pathway, ReferralClass, Scenario};
 
@@ -22,6 +23,7 @@ use crate::scenario::{Pathway, ReferralClass, Scenario};
 // results. A new service is one more module here, its state a field of
 // `Sim`, its events variants of `Event`.
 mod acute;
+mod capacity;
 mod care_homes;
 mod community;
 mod demand;
@@ -95,8 +97,8 @@ const READMISSION_TAG: u64 = 0x5245_4144_4d49_5400;
 pub struct Prepared {
     /// The scenario it was prepared from.
     pub scenario: Scenario,
-    pru_hours: WeeklySchedule,
-    fau_hours: WeeklySchedule,
+    pru_hours: DatedHours,
+    fau_hours: DatedHours,
     discharge_hours: WeeklySchedule,
     pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
@@ -110,6 +112,14 @@ pub struct Prepared {
     days_in_window: usize,
     /// Open car-hours of the PRU inside the window (cars x opening hours).
     pru_open_car_hours: f64,
+    /// Each service's count by day where it has dated changes.
+    counts: DatedCounts,
+    /// Community referrals and care home placements from the community as
+    /// grown rates by clock hour; `None` without growth (a constant rate).
+    referral_profile: Option<ArrivalProfile>,
+    placement_profile: Option<ArrivalProfile>,
+    /// Mean community nursing places over the window.
+    community_places_mean: f64,
     /// A replication stops when any queue holds more than this many.
     queue_limit: usize,
     /// A replication stops when it has handled more events than this.
@@ -148,27 +158,29 @@ impl Arm {
                 prepared: Box::new(Prepared::without_arms(sc, budget)),
             });
         };
-        if scenario.pru.cars > 0 {
+        if Service::PruCars.ever_open(scenario) {
             arm(
                 Metric::AdmissionsAvoidedPru,
                 Metric::Admissions,
                 "the PRU",
-                &|sc| sc.pru.cars = 0,
+                &|sc| {
+                    sc.pru.cars = 0;
+                    sc.pru.capacity_changes.clear();
+                },
             );
         }
-        if scenario.frailty_unit.slots > 0 {
+        if Service::FrailtyUnitSlots.ever_open(scenario) {
             arm(
                 Metric::AdmissionsAvoidedFrailtyUnit,
                 Metric::Admissions,
                 "the frailty unit",
-                &|sc| sc.frailty_unit.slots = 0,
+                &|sc| {
+                    sc.frailty_unit.slots = 0;
+                    sc.frailty_unit.capacity_changes.clear();
+                },
             );
         }
-        if scenario
-            .mental_health
-            .as_ref()
-            .is_some_and(|mh| mh.crht.places > 0)
-        {
+        if Service::CrhtPlaces.ever_open(scenario) {
             arm(
                 Metric::MhAdmissionsAvoidedCrht,
                 Metric::MhAdmissions,
@@ -176,6 +188,7 @@ impl Arm {
                 &|sc| {
                     if let Some(mh) = &mut sc.mental_health {
                         mh.crht.places = 0;
+                        mh.crht.capacity_changes.clear();
                         mh.crht.wait_when_full = false;
                     }
                 },
@@ -223,21 +236,61 @@ impl Prepared {
         } else {
             0
         };
-        let pru_hours = WeeklySchedule::service(start, scenario.pru.open, &scenario.pru.days);
-        let pru_open_car_hours =
-            f64::from(scenario.pru.cars) * pru_hours.open_hours_between(window.start, window.end);
+        let pru = &scenario.pru;
+        let pru_hours = DatedHours::service(start, pru.open, &pru.days, &pru.hours_changes, days);
+        let counts = DatedCounts::new(&scenario, days);
+        let pru_open_car_hours = match counts.table(Service::PruCars) {
+            [] => {
+                f64::from(scenario.pru.cars)
+                    * pru_hours.open_hours_between(window.start, window.end)
+            }
+            cars => (0..days)
+                .map(|d| {
+                    let (a, b) = (
+                        (d as f64 * 24.0).max(window.start),
+                        (d as f64 * 24.0 + 24.0).min(window.end),
+                    );
+                    if b > a {
+                        f64::from(cars[d]) * pru_hours.open_hours_between(a, b)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum(),
+        };
+        let caseload = u64::from(scenario.community.caseload_per_team) as f64;
+        let community_places_mean = match counts.changes(Service::CommunityTeams) {
+            false => scenario.community_places() as f64,
+            true => {
+                counts.mean_over(Service::CommunityTeams, 0, window.start, window.end) * caseload
+            }
+        };
+        let g = &scenario.growth;
+        let grown = |per_day: f64, g: &crate::scenario::GrowthSpec| {
+            g.grows()
+                .then(|| ArrivalProfile::flat(per_day, days).grown(g))
+        };
         Prepared {
-            fau_hours: WeeklySchedule::service(
+            referral_profile: grown(scenario.community.referrals_per_day, &g.community_referrals),
+            placement_profile: grown(
+                scenario.care_homes.community_placements_per_day,
+                &g.care_home_placements,
+            ),
+            community_places_mean,
+            counts,
+            fau_hours: DatedHours::service(
                 start,
                 scenario.frailty_unit.open,
                 &scenario.frailty_unit.days,
+                &scenario.frailty_unit.hours_changes,
+                days,
             ),
             discharge_hours: WeeklySchedule::discharge(
                 start,
                 scenario.acute.discharge_hours,
                 scenario.acute.weekend_discharge_hours,
             ),
-            arrivals: ArrivalProfile::new(&scenario.demand, start, days),
+            arrivals: ArrivalProfile::new(&scenario.demand, start, days).grown(&g.crises),
             beds_by_day: beds_by_day(&scenario.acute, start, days),
             mh: MhPrepared::new(&scenario, start, days),
             pru_hours,
@@ -420,6 +473,10 @@ enum Event {
     },
     NextHomeCareStart,
     HomeCarePackageEnd,
+    ServiceCapacity {
+        service: Service,
+        day: u32,
+    },
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -651,11 +708,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
-        let places = sc.community_places();
+        let counts = &p.counts;
+        let teams = counts.first(Service::CommunityTeams, sc.community.teams);
+        let places = u64::from(teams) * u64::from(sc.community.caseload_per_team);
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
+        let care_home_beds = p.counts.max(Service::CareHomeBeds, sc.care_homes.beds);
         ws.care_home_beds
-            .reserve(sc.care_homes.beds.max(sc.care_homes.initial_residents()) as usize);
-        ws.care_home_free.reserve(sc.care_homes.beds as usize);
+            .reserve(care_home_beds.max(sc.care_homes.initial_residents()) as usize);
+        ws.care_home_free.reserve(care_home_beds as usize);
         ws.bed_waits
             .reserve(expected_admissions.clamp(0.0, 1e6) as usize);
         let mut sim = Sim {
@@ -673,12 +733,24 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 stream(StreamSource::ReferralTimes),
                 stream(StreamSource::PlacementTimes),
             ]),
-            pru: Pru::default(),
-            fau: FrailtyUnit::default(),
+            pru: Pru {
+                cars: counts.first(Service::PruCars, sc.pru.cars),
+                ..Pru::default()
+            },
+            fau: FrailtyUnit {
+                slots: counts.first(Service::FrailtyUnitSlots, sc.frailty_unit.slots),
+                ..FrailtyUnit::default()
+            },
             beds: AcuteBeds::new(p.beds_by_day.first().copied().unwrap_or(sc.acute.beds)),
             community: Community::new(places),
-            rehab: Rehab::default(),
-            care_homes: CareHomes::default(),
+            rehab: Rehab {
+                beds: counts.first(Service::RehabBeds, sc.rehab.beds),
+                ..Rehab::default()
+            },
+            care_homes: CareHomes {
+                beds: counts.first(Service::CareHomeBeds, sc.care_homes.beds),
+                ..CareHomes::default()
+            },
             mental_health: MentalHealthState::new(
                 [
                     stream(StreamSource::MhCrisisTimes),
@@ -687,8 +759,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 p.mh.as_ref()
                     .and_then(|m| m.beds_by_day.first().copied())
                     .unwrap_or(0),
+                sc.mental_health
+                    .as_ref()
+                    .map_or(0, |m| counts.first(Service::CrhtPlaces, m.crht.places)),
             ),
-            home_care: HomeCareState::new(stream(StreamSource::HomeCareStartTimes)),
+            home_care: HomeCareState::new(
+                stream(StreamSource::HomeCareStartTimes),
+                sc.home_care
+                    .as_ref()
+                    .map_or(0, |h| counts.first(Service::HomeCarePackages, h.packages)),
+            ),
             counts: Metrics::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
@@ -734,6 +814,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
         }
         self.start_mental_health_beds();
+        self.start_service_capacity();
         if self.p.days_in_window > 0 {
             self.at_timer(Timer::Midnight, self.p.first_midnight, Event::Midnight);
         }
@@ -795,6 +876,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::MhBedCapacity { day } => self.on_mh_bed_capacity(t, day),
                 Event::NextHomeCareStart => self.on_next_home_care_start(t),
                 Event::HomeCarePackageEnd => self.on_home_care_package_end(t),
+                Event::ServiceCapacity { service, day } => {
+                    self.on_service_capacity(t, service, day)
+                }
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
@@ -1009,8 +1093,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             _ => f64::NAN,
         };
 
-        m[Metric::CommunityUtilisation] = if self.community.places > 0 {
-            mean_level(&self.community.held_level) / self.community.places as f64
+        m[Metric::CommunityUtilisation] = if self.p.community_places_mean > 0.0 {
+            mean_level(&self.community.held_level) / self.p.community_places_mean
         } else {
             0.0
         };

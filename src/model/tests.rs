@@ -53,6 +53,8 @@ pub(crate) fn borough() -> Scenario {
             visit: lognormal(1.7, 0.7),
             treated_at_home: 0.67,
             community_follow_up: 0.3,
+            capacity_changes: vec![],
+            hours_changes: vec![],
         },
         frailty_unit: FrailtyUnit {
             slots: 6,
@@ -61,6 +63,8 @@ pub(crate) fn borough() -> Scenario {
             assessment: gamma(6.0, 3.0),
             discharged_same_day: 0.45,
             community_follow_up: 0.6,
+            capacity_changes: vec![],
+            hours_changes: vec![],
         },
         ed: Ed {
             frail_admit_share: 0.6,
@@ -98,11 +102,13 @@ pub(crate) fn borough() -> Scenario {
                 gamma(d(10.0), d(7.0)),
                 gamma(d(21.0), d(15.0)),
             ],
+            capacity_changes: vec![],
         },
         rehab: Rehab {
             beds: 70,
             stay: gamma(d(21.0), d(10.0)),
             community_follow_up: 0.7,
+            capacity_changes: vec![],
         },
         care_homes: CareHomes {
             beds: 340,
@@ -115,6 +121,7 @@ pub(crate) fn borough() -> Scenario {
                 los_reduction_hours: d(4.0),
                 min_los_hours: d(1.0),
             }),
+            capacity_changes: vec![],
         },
         readmission: Some(Readmission {
             window_hours: d(30.0),
@@ -126,6 +133,7 @@ pub(crate) fn borough() -> Scenario {
         mental_health: None,
         home_care: None,
         start: Default::default(),
+        growth: Default::default(),
     }
 }
 

@@ -58,6 +58,16 @@ pub enum TraceEvent {
         /// The patient's arena index.
         patient: u32,
     },
+    /// A service's count changed on a date (`docs/model.md`, "Capacity over
+    /// time"); the acute beds are in [`TraceEvent::Beds`].
+    Capacity {
+        /// When the change happened (00:00 of its date), hours.
+        at: f64,
+        /// The service.
+        service: crate::model::years::Service,
+        /// The count from then on.
+        count: u32,
+    },
 }
 
 /// Resources whose holding times [`TraceEvent::Took`] and
@@ -74,6 +84,10 @@ pub enum Resource {
     MhBed,
     /// A mental health supported accommodation place.
     SupportedPlace,
+    /// A frailty unit place, held for an assessment.
+    FauPlace,
+    /// A CRHT place, held for an episode (mental health patients' indices).
+    CrhtPlace,
 }
 
 /// Receives [`TraceEvent`]s. The unit type ignores them, and a normal run

@@ -359,10 +359,12 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String
         effect_clause(plan, &COMPARISON[3], ""),
         occupied_beds_clause(plan, &COMPARISON[4], per, days),
     );
-    sentence.push_str(&format!(
-        " In community nursing: {}.",
-        effect_clause(plan, &COMPARISON[5], "")
-    ));
+    if plan.row(COMPARISON[5].metric).is_some() {
+        sentence.push_str(&format!(
+            " In community nursing: {}.",
+            effect_clause(plan, &COMPARISON[5], "")
+        ));
+    }
     if plan.has_mental_health() {
         let clauses: Vec<String> = COMPARISON
             .iter()

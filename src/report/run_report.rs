@@ -698,27 +698,51 @@ fn parameters_section(data: &RunData) -> Section {
 /// Resources of the scenario in words, for STRESS-DES 2.5.
 fn resources_text(s: &Scenario) -> String {
     format!(
-        "physician response unit: {} car(s); frailty assessment unit: {} place(s); acute beds: \
-         {} (dated changes: {}); community nursing: {} teams x {} caseload places; rehab beds: \
-         {}; care home beds: {}",
+        "physician response unit: {} car(s){}; frailty assessment unit: {} place(s){}; acute \
+         beds: {} (dated changes: {}); community nursing: {} teams{} x {} caseload places; \
+         rehab beds: {}{}; care home beds: {}{}",
         s.pru.cars,
+        dated_changes(&s.pru.capacity_changes, "car(s)", true),
         s.frailty_unit.slots,
+        dated_changes(&s.frailty_unit.capacity_changes, "place(s)", true),
         s.acute.beds,
-        if s.acute.capacity_changes.is_empty() {
-            "none".to_string()
-        } else {
-            s.acute
-                .capacity_changes
-                .iter()
-                .map(|c| format!("{} beds from {} to {}", c.beds, c.from, c.to))
-                .collect::<Vec<_>>()
-                .join("; ")
+        match dated_changes(&s.acute.capacity_changes, "beds", false) {
+            none if none.is_empty() => "none".to_string(),
+            changes => changes,
         },
         s.community.teams,
+        dated_changes(&s.community.capacity_changes, "teams", true),
         s.community.caseload_per_team,
         s.rehab.beds,
-        s.care_homes.beds
+        dated_changes(&s.rehab.capacity_changes, "beds", true),
+        s.care_homes.beds,
+        dated_changes(&s.care_homes.capacity_changes, "beds", true),
     )
+}
+
+/// Dated changes of a count in words ("2 car(s) from 2027-04-01"), each
+/// with its last day unless it lasts to the end; empty without changes, and
+/// in parentheses when `wrapped`.
+fn dated_changes(changes: &[crate::scenario::CapacityChange], unit: &str, wrapped: bool) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let text = changes
+        .iter()
+        .map(|c| {
+            if c.to == crate::scenario::calendar::Date::last_supported() {
+                format!("{} {unit} from {}", c.beds, c.from)
+            } else {
+                format!("{} {unit} from {} to {}", c.beds, c.from, c.to)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    if wrapped {
+        format!(" (dated changes: {text})")
+    } else {
+        text
+    }
 }
 
 /// The `--set KEY=VALUE` assignments of a command line, in order (as

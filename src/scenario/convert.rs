@@ -246,6 +246,7 @@ impl Converter<'_> {
             .map(|m| self.mental_health(Located::at(m, "mental_health")))
             .transpose()?;
         let start = self.start(raw.start.map(|Section(t)| t), mental_health.is_some())?;
+        let growth = self.growth(raw.growth, mental_health.is_some())?;
         Ok(Scenario {
             start,
             name: s.name,
@@ -270,6 +271,8 @@ impl Converter<'_> {
                 beds: raw.rehab.0.beds.0,
                 stay: self.dist(&raw.rehab.0.stay, "rehab.stay")?,
                 community_follow_up: raw.rehab.0.community_follow_up.0,
+                capacity_changes: self
+                    .capacity_changes(raw.rehab.0.capacity_changes, "rehab.capacity_changes")?,
             },
             care_homes: self.care_homes(Located::at(raw.care_homes, "care_homes"))?,
             readmission: raw.readmission.map(|Section(r)| Readmission {
@@ -284,6 +287,8 @@ impl Converter<'_> {
                 .map(|Section(h)| -> Result<HomeCare> {
                     Ok(HomeCare {
                         packages: h.packages.0,
+                        capacity_changes: self
+                            .capacity_changes(h.capacity_changes, "home_care.capacity_changes")?,
                         package: self.dist(&h.package, "home_care.package")?,
                         community_starts_per_day: h.community_starts_per_day.map_or(0.0, |r| r.0),
                         hospital_first: h.hospital_first.unwrap_or(true),
@@ -293,6 +298,44 @@ impl Converter<'_> {
                 })
                 .transpose()?,
             mental_health,
+            growth,
+        })
+    }
+
+    /// `[growth]`: every rate 0 when absent; a mental health rate needs a
+    /// `[mental_health]` table to apply to.
+    fn growth(&self, raw: Option<Section<RawGrowth>>, has_mh: bool) -> Result<Growth> {
+        let Some(Section(g)) = raw else {
+            return Ok(Growth::default());
+        };
+        let mut mh = [GrowthSpec::default(), GrowthSpec::default()];
+        for (i, (rate, key)) in [
+            (g.mh_crises, "growth.mh_crises"),
+            (g.mh_referrals, "growth.mh_referrals"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(rate) = rate else { continue };
+            let rate = Located::at(rate, key);
+            if !has_mh && rate.value.0.grows() {
+                return Err(self.invalid(
+                    &rate,
+                    "expected no mental health growth without a [mental_health] table (there \
+                     is no mental health demand to grow): remove the key or add the table"
+                        .to_string(),
+                ));
+            }
+            mh[i] = rate.value.0;
+        }
+        let rate = |r: Option<GrowthRate>| r.map_or_else(GrowthSpec::default, |r| r.0);
+        let [mh_crises, mh_referrals] = mh;
+        Ok(Growth {
+            crises: rate(g.crises),
+            community_referrals: rate(g.community_referrals),
+            care_home_placements: rate(g.care_home_placements),
+            mh_crises,
+            mh_referrals,
         })
     }
 
@@ -383,28 +426,61 @@ impl Converter<'_> {
 
     /// Dated bed changes at `path` (`acute.capacity_changes`,
     /// `mental_health.capacity_changes`), each with `from` <= `to`.
-    fn capacity_changes(
+    /// Every service's `capacity_changes` the same way; `to` defaults to
+    /// the last supported date (the change lasts to the end of the run).
+    fn capacity_changes<R: RawDatedCount>(
         &self,
-        raw: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
+        raw: Option<Vec<Spanned<Section<R>>>>,
         path: &str,
     ) -> Result<Vec<CapacityChange>> {
-        let mut out = Vec::new();
+        Ok(self.dated_changes(raw, path)?.0)
+    }
+
+    /// A service's `capacity_changes`: the entries that name the count, and
+    /// (PRU and frailty unit) those that name `open` or `days`; an entry
+    /// names at least one of them.
+    fn dated_changes<R: RawDatedCount>(
+        &self,
+        raw: Option<Vec<Spanned<Section<R>>>>,
+        path: &str,
+    ) -> Result<(Vec<CapacityChange>, Vec<HoursChange>)> {
+        let (mut counts, mut hours) = (Vec::new(), Vec::new());
         for (i, c) in raw.unwrap_or_default().into_iter().enumerate() {
-            let c = Located::at(c, format!("{path}[{i}]"));
-            let (from, to) = (c.value.0.from.0, c.value.0.to.0);
+            let mut c = Located::at(c, format!("{path}[{i}]"));
+            let (from, to, count) = c.value.0.parts();
+            let to = to.unwrap_or_else(Date::last_supported);
             if from > to {
                 return Err(self.invalid(
                     &c,
                     format!("expected `from` <= `to`, found from {from} after to {to}"),
                 ));
             }
-            out.push(CapacityChange {
-                from,
-                to,
-                beds: c.value.0.beds.0,
-            });
+            if let Some(beds) = count {
+                counts.push(CapacityChange { from, to, beds });
+            }
+            let (open, days) = c.value.0.take_hours();
+            let days = match days {
+                Some(list) => Some(self.days(Some(list), &format!("{}.days", c.path))?),
+                None => None,
+            };
+            if open.is_some() || days.is_some() {
+                hours.push(HoursChange {
+                    from,
+                    to,
+                    open,
+                    days,
+                });
+            } else if count.is_none() {
+                return Err(self.invalid(
+                    &c,
+                    format!(
+                        "expected at least one of `{}`, `open` and `days` besides the dates",
+                        R::COUNT
+                    ),
+                ));
+            }
         }
-        Ok(out)
+        Ok((counts, hours))
     }
 
     fn mental_health(&self, table: Located<Section<RawMentalHealth>>) -> Result<MentalHealth> {
@@ -480,6 +556,8 @@ impl Converter<'_> {
                 episode: self.dist(&c.episode, "mental_health.crht.episode")?,
                 escalation_share: c.escalation_share.0,
                 wait_when_full,
+                capacity_changes: self
+                    .capacity_changes(c.capacity_changes, "mental_health.crht.capacity_changes")?,
             },
             supported_places: m.supported_accommodation.0.places.0,
             supported_stay: self.dist(
@@ -564,6 +642,8 @@ impl Converter<'_> {
     }
 
     fn pru(&self, p: RawPru) -> Result<Pru> {
+        let (capacity_changes, hours_changes) =
+            self.dated_changes(p.capacity_changes, "pru.capacity_changes")?;
         Ok(Pru {
             cars: p.cars.0,
             open: p.open.0,
@@ -572,10 +652,14 @@ impl Converter<'_> {
             visit: self.dist(&p.visit, "pru.visit")?,
             treated_at_home: p.treated_at_home.0,
             community_follow_up: p.community_follow_up.0,
+            capacity_changes,
+            hours_changes,
         })
     }
 
     fn frailty_unit(&self, f: RawFrailtyUnit) -> Result<FrailtyUnit> {
+        let (capacity_changes, hours_changes) =
+            self.dated_changes(f.capacity_changes, "frailty_unit.capacity_changes")?;
         Ok(FrailtyUnit {
             slots: f.slots.0,
             open: f.open.0,
@@ -583,6 +667,8 @@ impl Converter<'_> {
             assessment: self.dist(&f.assessment, "frailty_unit.assessment")?,
             discharged_same_day: f.discharged_same_day.0,
             community_follow_up: f.community_follow_up.0,
+            capacity_changes,
+            hours_changes,
         })
     }
 
@@ -645,6 +731,8 @@ impl Converter<'_> {
                 self.dist(&c.episode.0.avoidance, "community.episode.avoidance")?,
                 self.dist(&c.episode.0.community, "community.episode.community")?,
             ],
+            capacity_changes: self
+                .capacity_changes(c.capacity_changes, "community.capacity_changes")?,
         })
     }
 
@@ -744,6 +832,8 @@ impl Converter<'_> {
             hospital_first: c.hospital_first,
             crises_per_resident_year: c.crises_per_resident_year.0,
             red_bag,
+            capacity_changes: self
+                .capacity_changes(c.capacity_changes, "care_homes.capacity_changes")?,
         })
     }
 

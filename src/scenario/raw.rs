@@ -103,12 +103,25 @@ pub(crate) struct RawFile {
     /// `[mental_health]`: absent means no mental health system.
     pub mental_health: Option<Spanned<Section<RawMentalHealth>>>,
     pub population: Option<Section<RawPopulation>>,
+    /// `[growth]`: yearly demand growth (`docs/model.md`, "Years ahead").
+    pub growth: Option<Section<RawGrowth>>,
     /// `[[calibration]]`: published figures the scenario reproduces.
     pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
     /// `[start]`: the starting state; absent means an empty start.
     pub start: Option<Section<RawStart>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
+}
+
+/// `[growth]`: a yearly growth rate per demand source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGrowth {
+    pub crises: Option<GrowthRate>,
+    pub community_referrals: Option<GrowthRate>,
+    pub care_home_placements: Option<GrowthRate>,
+    pub mh_crises: Option<Spanned<GrowthRate>>,
+    pub mh_referrals: Option<Spanned<GrowthRate>>,
 }
 
 /// One entry of `[[calibration]]` (checked in the conversion).
@@ -185,6 +198,7 @@ pub(crate) struct RawPru {
     pub visit: RawDist,
     pub treated_at_home: Share,
     pub community_follow_up: Share,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCarsChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +210,7 @@ pub(crate) struct RawFrailtyUnit {
     pub assessment: RawDist,
     pub discharged_same_day: Share,
     pub community_follow_up: Share,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawSlotsChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,9 +242,100 @@ pub(crate) struct RawLos {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCapacityChange {
     pub from: DateValue,
-    pub to: DateValue,
+    pub to: Option<DateValue>,
     pub beds: Count,
 }
+
+/// A dated change of `pru.cars`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCarsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub cars: Option<Count>,
+    pub open: Option<ClockWindowValue>,
+    pub days: RawDays,
+}
+
+/// A dated change of `frailty_unit.slots`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSlotsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub slots: Option<Count>,
+    pub open: Option<ClockWindowValue>,
+    pub days: RawDays,
+}
+
+/// A dated change of `community.teams`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTeamsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub teams: Count,
+}
+
+/// A dated change of `mental_health.crht.places`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPlacesChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub places: Count,
+}
+
+/// A dated change of `home_care.packages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPackagesChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub packages: Count,
+}
+
+/// A dated change of any service's capacity, whatever its count is called.
+pub(crate) trait RawDatedCount {
+    /// (`from`, `to` if written, the count if written).
+    fn parts(&self) -> (Date, Option<Date>, Option<u32>);
+    /// The name of the count's key.
+    const COUNT: &'static str;
+    /// The entry's opening hours and days, taken out (PRU, frailty unit).
+    fn take_hours(&mut self) -> (Option<ClockWindow>, RawDays) {
+        (None, None)
+    }
+}
+
+macro_rules! dated_count {
+    ($t:ty, $field:ident) => {
+        impl RawDatedCount for $t {
+            const COUNT: &'static str = stringify!($field);
+            fn parts(&self) -> (Date, Option<Date>, Option<u32>) {
+                (self.from.0, self.to.map(|d| d.0), Some(self.$field.0))
+            }
+        }
+    };
+}
+macro_rules! dated_count_hours {
+    ($t:ty, $field:ident) => {
+        impl RawDatedCount for $t {
+            const COUNT: &'static str = stringify!($field);
+            fn parts(&self) -> (Date, Option<Date>, Option<u32>) {
+                (self.from.0, self.to.map(|d| d.0), self.$field.map(|c| c.0))
+            }
+            fn take_hours(&mut self) -> (Option<ClockWindow>, RawDays) {
+                (self.open.take().map(|w| w.0), self.days.take())
+            }
+        }
+    };
+}
+dated_count!(RawCapacityChange, beds);
+dated_count_hours!(RawCarsChange, cars);
+dated_count_hours!(RawSlotsChange, slots);
+dated_count!(RawTeamsChange, teams);
+dated_count!(RawPlacesChange, places);
+dated_count!(RawPackagesChange, packages);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +370,7 @@ pub(crate) struct RawCommunity {
     pub referrals_per_day: NonNegative,
     pub priority: Option<Spanned<Vec<Spanned<String>>>>,
     pub episode: Section<RawEpisodes>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawTeamsChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +387,7 @@ pub(crate) struct RawRehab {
     pub beds: Count,
     pub stay: RawDist,
     pub community_follow_up: Share,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,6 +401,7 @@ pub(crate) struct RawCareHomes {
     pub hospital_first: bool,
     pub crises_per_resident_year: NonNegative,
     pub red_bag: Option<Spanned<Section<RawRedBag>>>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,6 +416,7 @@ pub(crate) struct RawRedBag {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHomeCare {
     pub packages: Count,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawPackagesChange>>>>,
     pub package: RawDist,
     pub community_starts_per_day: Option<NonNegative>,
     pub hospital_first: Option<bool>,
@@ -366,6 +476,7 @@ pub(crate) struct RawCrht {
     pub episode: RawDist,
     pub escalation_share: Share,
     pub when_full: Spanned<String>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawPlacesChange>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -638,6 +749,46 @@ impl TryFrom<Value> for Share {
             Value::Float(f) if (0.0..=1.0).contains(&f) => Ok(Share(f)),
             Value::Integer(_) | Value::Float(_) => Err(Refusal::Invalid(SHARE)),
             _ => Err(Refusal::WrongType(SHARE)),
+        }
+    }
+}
+
+/// A source's growth: a yearly rate, a finite number from -0.5 to 0.5
+/// (0.018 is 1.8% a year), or a list of yearly multipliers, each above 0 and
+/// at most 100 (at most 1,000 of them); integers accepted.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "Value")]
+pub(crate) struct GrowthRate(pub super::types::GrowthSpec);
+
+impl TryFrom<Value> for GrowthRate {
+    type Error = Refusal;
+    fn try_from(v: Value) -> Result<GrowthRate, Refusal> {
+        use super::types::GrowthSpec;
+        const RATE: &str = "a yearly growth rate from -0.5 to 0.5 (0.018 for 1.8% a year) or a \
+                            list of yearly multipliers above 0 and at most 100 ([1.0, 1.02, 1.05])";
+        let number = |v: &Value| match v {
+            Value::Integer(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        };
+        if let Value::Array(list) = &v {
+            if list.is_empty() || list.len() > 1000 {
+                return Err(Refusal::Invalid(RATE));
+            }
+            let mut table = Vec::with_capacity(list.len());
+            for x in list {
+                match number(x) {
+                    Some(m) if m > 0.0 && m <= 100.0 => table.push(m),
+                    Some(_) => return Err(Refusal::Invalid(RATE)),
+                    None => return Err(Refusal::WrongType(RATE)),
+                }
+            }
+            return Ok(GrowthRate(GrowthSpec::Multipliers(table)));
+        }
+        match number(&v) {
+            Some(x) if (-0.5..=0.5).contains(&x) => Ok(GrowthRate(GrowthSpec::Rate(x))),
+            Some(_) => Err(Refusal::Invalid(RATE)),
+            None => Err(Refusal::WrongType(RATE)),
         }
     }
 }

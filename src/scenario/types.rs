@@ -55,6 +55,8 @@ pub struct Scenario {
     pub start: super::start::StartState,
     /// `[home_care]`; `None`: P1 patients ask for community nursing.
     pub home_care: Option<HomeCare>,
+    /// `[growth]`: yearly demand growth; every rate 0 without the table.
+    pub growth: Growth,
 }
 
 /// The `[home_care]` table: home care packages for P1 patients
@@ -63,6 +65,8 @@ pub struct Scenario {
 pub struct HomeCare {
     /// `home_care.packages`: packages that can run at once.
     pub packages: u32,
+    /// `home_care.capacity_changes`: dated changes of `packages`.
+    pub capacity_changes: Vec<CapacityChange>,
     /// `home_care.package`: length of a package, hours.
     pub package: Dist,
     /// `home_care.community_starts_per_day`: packages started a day for
@@ -75,6 +79,131 @@ pub struct HomeCare {
     pub community_follow_up: f64,
     /// `home_care.initial_packages`: packages running at time zero.
     pub initial_packages: u32,
+}
+
+/// The `[growth]` table: the growth of each demand source from
+/// `scenario.start_date` (`docs/model.md`, "Demand growth"); none without
+/// the table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Growth {
+    /// `growth.crises`: new crises (`demand.crises_per_day`).
+    pub crises: GrowthSpec,
+    /// `growth.community_referrals`: `community.referrals_per_day`.
+    pub community_referrals: GrowthSpec,
+    /// `growth.care_home_placements`: `care_homes.community_placements_per_day`.
+    pub care_home_placements: GrowthSpec,
+    /// `growth.mh_crises`: `mental_health.crises_per_day`.
+    pub mh_crises: GrowthSpec,
+    /// `growth.mh_referrals`: `mental_health.referrals_per_day`.
+    pub mh_referrals: GrowthSpec,
+}
+
+/// How one source grows: a yearly rate compounding smoothly, or a
+/// multiplier for each growth year (constant within the year, the last
+/// one holding after it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum GrowthSpec {
+    /// A yearly rate in [-0.5, 0.5]; 0 is no growth.
+    Rate(f64),
+    /// A multiplier (> 0) for each growth year from the start, in order.
+    Multipliers(Vec<f64>),
+}
+
+impl Default for GrowthSpec {
+    fn default() -> GrowthSpec {
+        GrowthSpec::Rate(0.0)
+    }
+}
+
+/// Hours in a growth year: 365.25 days (`docs/model.md`, "Demand growth").
+pub const GROWTH_YEAR_HOURS: f64 = 365.25 * 24.0;
+
+impl Growth {
+    /// Whether any source grows.
+    pub fn any(&self) -> bool {
+        [
+            &self.crises,
+            &self.community_referrals,
+            &self.care_home_placements,
+            &self.mh_crises,
+            &self.mh_referrals,
+        ]
+        .iter()
+        .any(|g| g.grows())
+    }
+}
+
+impl GrowthSpec {
+    /// Whether the rate changes at all (a rate other than 0, or a table).
+    pub fn grows(&self) -> bool {
+        !matches!(self, GrowthSpec::Rate(g) if *g == 0.0)
+    }
+
+    /// The multiplier of growth year `year` (from 0) of a table.
+    fn multiplier(table: &[f64], year: f64) -> f64 {
+        let i = (year.max(0.0) as usize).min(table.len().saturating_sub(1));
+        table.get(i).copied().unwrap_or(1.0)
+    }
+
+    /// The growth multiplier of the clock hour `[h, h + 1)` (hours since time
+    /// zero): for a rate `g`, the mean of `(1 + g)^(t / year)` over the hour;
+    /// for a table, the multiplier of the year the hour is in. Exactly 1
+    /// without growth.
+    pub fn hour_factor(&self, h: f64) -> f64 {
+        match self {
+            GrowthSpec::Rate(g) if *g == 0.0 => 1.0,
+            GrowthSpec::Rate(g) => {
+                let k = (1.0 + g).ln() / GROWTH_YEAR_HOURS;
+                // Mean of exp(k t) over [h, h + 1): (exp(k (h + 1)) - exp(k h)) / k.
+                (k * h).exp() * (k.exp_m1() / k)
+            }
+            GrowthSpec::Multipliers(m) => Self::multiplier(m, h / GROWTH_YEAR_HOURS),
+        }
+    }
+
+    /// The multiplier at instant `t` (hours since time zero).
+    pub fn factor_at(&self, t: f64) -> f64 {
+        match self {
+            GrowthSpec::Rate(g) if *g == 0.0 => 1.0,
+            GrowthSpec::Rate(g) => (1.0 + g).powf(t / GROWTH_YEAR_HOURS),
+            GrowthSpec::Multipliers(m) => Self::multiplier(m, t / GROWTH_YEAR_HOURS),
+        }
+    }
+
+    /// The mean multiplier over `[from, to)` hours.
+    pub fn mean_between(&self, from: f64, to: f64) -> f64 {
+        match self {
+            _ if to <= from => self.factor_at(from),
+            GrowthSpec::Rate(g) if *g == 0.0 => 1.0,
+            GrowthSpec::Rate(g) => {
+                let k = (1.0 + g).ln() / GROWTH_YEAR_HOURS;
+                ((k * to).exp() - (k * from).exp()) / (k * (to - from))
+            }
+            GrowthSpec::Multipliers(m) => {
+                // Year by year.
+                let mut area = 0.0;
+                let mut a = from;
+                while a < to {
+                    let year = (a / GROWTH_YEAR_HOURS).floor();
+                    let b = ((year + 1.0) * GROWTH_YEAR_HOURS).min(to);
+                    area += Self::multiplier(m, year) * (b - a);
+                    a = b;
+                }
+                area / (to - from)
+            }
+        }
+    }
+
+    /// The largest multiplier over `[0, end)` hours, and at least 1.
+    pub fn peak(&self, end: f64) -> f64 {
+        match self {
+            GrowthSpec::Rate(_) => self.factor_at(end).max(1.0),
+            GrowthSpec::Multipliers(m) => {
+                let years = (end / GROWTH_YEAR_HOURS).ceil().max(1.0) as usize;
+                m.iter().take(years).copied().fold(1.0, f64::max)
+            }
+        }
+    }
 }
 
 /// The `[demand]` table: new crises and how their rate varies with the clock
@@ -128,6 +257,12 @@ pub struct Pru {
     /// `pru.community_follow_up`: share of those treated at home then referred
     /// to community nursing, in [0, 1].
     pub community_follow_up: f64,
+    /// Dated changes of `pru.cars` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
+    /// The entries of `pru.capacity_changes` that name `open` or `days`, in
+    /// file order.
+    pub hours_changes: Vec<HoursChange>,
 }
 
 /// The `[frailty_unit]` table: the frailty assessment unit.
@@ -147,6 +282,12 @@ pub struct FrailtyUnit {
     /// `frailty_unit.community_follow_up`: share of those sent home then
     /// referred to community nursing, in [0, 1].
     pub community_follow_up: f64,
+    /// Dated changes of `frailty_unit.slots` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
+    /// The entries of `frailty_unit.capacity_changes` that name `open` or
+    /// `days`, in file order.
+    pub hours_changes: Vec<HoursChange>,
 }
 
 /// The `[ed]` table: who the emergency department admits.
@@ -182,14 +323,33 @@ pub struct Acute {
     pub capacity_changes: Vec<CapacityChange>,
 }
 
-/// Beds from 00:00 on `from` to 24:00 on `to` (`from <= to`).
+/// Opening hours and days of the PRU or the frailty unit from 00:00 on
+/// `from` to 24:00 on `to`, for the keys the entry names (`docs/model.md`,
+/// "Capacity over time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HoursChange {
+    /// The first day.
+    pub from: Date,
+    /// The last day (inclusive); [`Date::last_supported`] without `to`.
+    pub to: Date,
+    /// `open`, if the entry names it.
+    pub open: Option<ClockWindow>,
+    /// `days`, if the entry names them.
+    pub days: Option<OpenDays>,
+}
+
+/// A service's count (beds, cars, slots, teams, places) from 00:00 on
+/// `from` to 24:00 on `to` (`from <= to`), `docs/model.md`, "Capacity over
+/// time".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapacityChange {
-    /// `acute.capacity_changes[].from`: the first day of the change.
+    /// `capacity_changes[].from`: the first day of the change.
     pub from: Date,
-    /// `acute.capacity_changes[].to`: the last day of the change (inclusive).
+    /// `capacity_changes[].to`: the last day of the change (inclusive);
+    /// [`Date::last_supported`] when the file gives none.
     pub to: Date,
-    /// `acute.capacity_changes[].beds`: beds on those days.
+    /// The count on those days (`beds`, `cars`, `slots`, `teams` or
+    /// `places`, by service).
     pub beds: u32,
 }
 
@@ -282,6 +442,9 @@ pub struct Community {
     pub priority: [ReferralClass; 3],
     /// Episode duration by class, indexed by [`ReferralClass::index`].
     pub episode: [Dist; 3],
+    /// Dated changes of `community.teams` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The `[rehab]` table: rehab (intermediate care) beds.
@@ -294,6 +457,9 @@ pub struct Rehab {
     /// `rehab.community_follow_up`: share of rehab leavers referred to
     /// community nursing, in [0, 1].
     pub community_follow_up: f64,
+    /// Dated changes of `rehab.beds` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The `[care_homes]` table: care home beds, their residents and placements.
@@ -317,6 +483,9 @@ pub struct CareHomes {
     pub crises_per_resident_year: f64,
     /// `None` when the red bag scheme is disabled.
     pub red_bag: Option<RedBag>,
+    /// Dated changes of `care_homes.beds` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// The care home residents at time zero (`docs/model.md`, "Care homes").
@@ -441,6 +610,9 @@ pub struct Crht {
     pub escalation_share: f64,
     /// `when_full = "wait"`: referrals wait; `"admit"`: they are admitted.
     pub wait_when_full: bool,
+    /// Dated changes of `places` (`docs/model.md`, "Capacity over time"),
+    /// in file order; where changes overlap, the last one listed wins.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// `mental_health.readmission`.

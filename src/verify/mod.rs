@@ -709,7 +709,10 @@ impl crate::model::Tracer for LittleTracer {
             Resource::PruCar => Some(0),
             Resource::AcuteBed => Some(1),
             Resource::RehabBed => Some(2),
-            Resource::MhBed | Resource::SupportedPlace => None,
+            Resource::MhBed
+            | Resource::SupportedPlace
+            | Resource::FauPlace
+            | Resource::CrhtPlace => None,
         };
         let (took, sums) = (&mut self.took, &mut self.sums);
         match e {

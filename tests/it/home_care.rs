@@ -269,3 +269,40 @@ fn a_package_without_its_duration_is_refused_at_the_table() {
     assert!(err.contains("bad.toml:"), "{err}");
     assert!(err.contains("package"), "{err}");
 }
+
+#[test]
+fn packages_change_on_their_dates() {
+    // Far more starts than packages, so every package is always held: the
+    // midnight count is the count of packages in force that day.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = run(
+        dir.path(),
+        "dated.toml",
+        r#"
+[scenario]
+name = "home care dated packages"
+horizon = "20d"
+replications = 2
+
+[home_care]
+packages = 5
+capacity_changes = [{ from = "2025-04-11", to = "2025-04-15", packages = 10 }]
+package = { dist = "fixed", value = "1d" }
+community_starts_per_day = 100.0
+"#,
+    );
+    for r in &results {
+        let held = &r.daily[Series::HomeCarePackages.index()];
+        // Day 0 is 2025-04-01 (the base's start date) at 00:00, before the
+        // first start; 2025-04-11 is day 10, and 2025-04-15 the last day of
+        // the change.
+        for (day, &n) in held.iter().enumerate() {
+            let expected = match day {
+                0 => 0.0,
+                10..=14 => 10.0,
+                _ => 5.0,
+            };
+            assert_eq!(n, expected, "day {day}: {held:?}");
+        }
+    }
+}

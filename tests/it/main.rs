@@ -31,3 +31,4 @@ mod tamper;
 mod typed;
 mod validation;
 mod warnings;
+mod years;

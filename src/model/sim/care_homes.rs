@@ -34,6 +34,8 @@ pub(super) struct Placement {
 /// workspace).
 #[derive(Default)]
 pub(super) struct CareHomes {
+    /// Beds today (`care_homes.beds`, or its dated change).
+    pub(super) beds: u32,
     pub(super) held: u32,
     pub(super) level: Level,
     pub(super) waits: WaitMean,
@@ -48,9 +50,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// `care_homes.beds` have places of their own, never granted again.
     pub(super) fn start_care_homes(&mut self) {
         let sc = self.sc;
-        let beds = sc.care_homes.beds;
+        let beds = self.care_homes.beds;
         let initial = sc.care_homes.initial_residents();
-        for b in 0..beds.max(initial) {
+        // Slots for the most beds any day has (dated changes), so that a
+        // rise needs no new slot.
+        let slots = self
+            .p
+            .counts
+            .max(crate::model::years::Service::CareHomeBeds, beds);
+        for b in 0..slots.max(initial) {
             let key = self.families[StreamSource::InitialResident as usize].key(u64::from(b));
             self.ws.care_home_beds.push(CareHomeBed {
                 held: false,
@@ -86,7 +94,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let hospital_first = self.sc.care_homes.hospital_first;
         // Residents above the beds (starting residents of closed beds) hold
         // places of their own: a bed is granted only below the beds.
-        while self.care_homes.held < self.sc.care_homes.beds {
+        while self.care_homes.held < self.care_homes.beds {
             let Some(&bed) = self.ws.care_home_free.last() else {
                 break;
             };
@@ -212,7 +220,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         ch.held = false;
         ch.in_bed = false;
         ch.stay_over = false;
-        if bed < self.sc.care_homes.beds {
+        if bed < self.care_homes.beds {
             self.ws.care_home_free.push(bed);
         }
         self.care_homes.held -= 1;

@@ -23,6 +23,10 @@ pub(super) struct Arrivals {
     pub(super) residents_crises: u64,
     pub(super) referrals: u64,
     pub(super) placements: u64,
+    /// Where the referral and placement streams are in their grown
+    /// profiles (unused without growth).
+    pub(super) referral_cursor: ArrivalCursor,
+    pub(super) placement_cursor: ArrivalCursor,
 }
 
 impl Arrivals {
@@ -35,6 +39,8 @@ impl Arrivals {
             residents_crises: 0,
             referrals: 0,
             placements: 0,
+            referral_cursor: ArrivalCursor::start(),
+            placement_cursor: ArrivalCursor::start(),
         }
     }
 }
@@ -94,7 +100,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         }
     }
 
-    /// The next arrival of a homogeneous Poisson source after `t`.
+    /// The next arrival of a Poisson source of `per_day` a day after `t`:
+    /// homogeneous, or with the grown rate of the source's profile.
     pub(super) fn schedule_next_poisson(
         &mut self,
         t: f64,
@@ -103,8 +110,21 @@ impl<'p, T: Tracer> Sim<'p, T> {
         event: Event,
     ) {
         if per_day > 0.0 {
-            let next = t + self.arrivals.times[timer as usize].exp1() / (per_day / 24.0);
-            self.at_timer(timer, next, event);
+            let e = self.arrivals.times[timer as usize].exp1();
+            let (profile, cursor) = match timer {
+                Timer::Referral => (&self.p.referral_profile, &mut self.arrivals.referral_cursor),
+                _ => (
+                    &self.p.placement_profile,
+                    &mut self.arrivals.placement_cursor,
+                ),
+            };
+            let next = match profile {
+                None => Some(t + e / (per_day / 24.0)),
+                Some(profile) => profile.next_arrival(cursor, t, e, self.end),
+            };
+            if let Some(next) = next {
+                self.at_timer(timer, next, event);
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 use super::{Event, NONE, Sim};
 use crate::engine::StreamRng;
 use crate::model::metrics::Metric;
-use crate::model::trace::Tracer;
+use crate::model::trace::{Resource, Tracer};
 use crate::scenario::ReferralClass;
 
 /// What the emergency department decided.
@@ -20,6 +20,8 @@ pub(super) enum EdOutcome {
 /// The frailty unit in a replication: places in use.
 #[derive(Default)]
 pub(super) struct FrailtyUnit {
+    /// Places today (`frailty_unit.slots`, or its dated change).
+    pub(super) slots: u32,
     pub(super) busy: u32,
 }
 
@@ -59,7 +61,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let outcome = self.ed_decision(t, frail, treatable, &mut rng);
         self.pt(patient).rng = rng;
         match outcome {
-            EdOutcome::Fau(d) => self.at(t + d, Event::FauAssessmentEnd { patient }),
+            EdOutcome::Fau(d) => {
+                self.trace_took(t, Resource::FauPlace, patient);
+                self.at(t + d, Event::FauAssessmentEnd { patient });
+            }
             EdOutcome::Admit => self.admit(t, patient),
             EdOutcome::Home => self.go_home(t, patient),
         }
@@ -79,12 +84,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let sc = self.sc;
         self.count(t, Metric::EdAttendances);
         let admit_share = if frail {
-            let fau = &sc.frailty_unit;
-            if self.fau.busy < fau.slots && self.p.fau_hours.is_open(t) {
-                self.count(t, Metric::FauAssessed);
-                self.fau.busy += 1;
-                self.census.in_fau += 1;
-                return EdOutcome::Fau(fau.assessment.sample(rng));
+            if self.fau.busy < self.fau.slots
+                && let Some(hours) = self.frailty_unit_takes(t, rng)
+            {
+                return EdOutcome::Fau(hours);
             }
             self.count(t, Metric::FauMissed);
             sc.ed.frail_admit_share
@@ -102,10 +105,25 @@ impl<'p, T: Tracer> Sim<'p, T> {
         }
     }
 
+    /// A frail patient on the frailty unit if it is open (a place is free):
+    /// the assessment's hours. Out of line, so that the ED's decision for
+    /// everyone else saves no registers for it.
+    #[inline(never)]
+    fn frailty_unit_takes(&mut self, t: f64, rng: &mut StreamRng) -> Option<f64> {
+        if !self.p.fau_hours.is_open(t) {
+            return None;
+        }
+        self.count(t, Metric::FauAssessed);
+        self.fau.busy += 1;
+        self.census.in_fau += 1;
+        Some(self.sc.frailty_unit.assessment.sample(rng))
+    }
+
     pub(super) fn on_fau_end(&mut self, t: f64, patient: u32) {
         let fau = &self.sc.frailty_unit;
         self.fau.busy -= 1;
         self.census.in_fau -= 1;
+        self.trace_released(t, Resource::FauPlace, patient);
         let p = &mut self.ws.patients[patient as usize];
         let discharged = match self.sc.ed.home_treatable_admit_share {
             Some(h) if p.treatable => !p.rng.chance(h),

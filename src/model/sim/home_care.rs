@@ -11,6 +11,9 @@ use crate::scenario::{HomeCare, ReferralClass};
 
 /// Home care in a replication (the queues are in the workspace).
 pub(super) struct HomeCareState {
+    /// Packages that can run now (`home_care.packages` with its dated
+    /// changes).
+    pub(super) packages: u32,
     /// Packages held (granted and not yet ended).
     pub(super) held: u32,
     pub(super) level: Level,
@@ -22,8 +25,9 @@ pub(super) struct HomeCareState {
 }
 
 impl HomeCareState {
-    pub(super) fn new(times: StreamRng) -> HomeCareState {
+    pub(super) fn new(times: StreamRng, packages: u32) -> HomeCareState {
         HomeCareState {
+            packages,
             held: 0,
             level: Level::default(),
             waits: WaitMean::default(),
@@ -96,12 +100,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// Grants free packages: hospital first when `hospital_first`, else
     /// first come first served (hospital first on a tie).
-    fn fill_home_care(&mut self, t: f64) {
+    pub(super) fn fill_home_care(&mut self, t: f64) {
         let Some(hc) = self.home_care_sc() else {
             return;
         };
         let window = self.p.window;
-        while self.home_care.held < hc.packages {
+        while self.home_care.held < self.home_care.packages {
             let from_hospital = match (
                 self.ws.home_care_hospital_queue.front(),
                 self.ws.home_care_community_queue.front(),
@@ -170,9 +174,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
             return;
         };
         let w = self.p.window;
-        if hc.packages > 0 {
+        // Over the packages available on average (dated changes included).
+        let service = crate::model::years::Service::HomeCarePackages;
+        let packages = self
+            .p
+            .counts
+            .mean_over(service, hc.packages, w.start, w.end);
+        if packages > 0.0 {
             m[Metric::HomeCareUtilisation] =
-                self.home_care.level.area_at_end(&w) / w.hours() / f64::from(hc.packages);
+                self.home_care.level.area_at_end(&w) / w.hours() / packages;
         }
         m[Metric::HomeCareWaitMeanDays] = self.home_care.waits.mean();
     }

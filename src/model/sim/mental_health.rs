@@ -26,6 +26,9 @@ pub(super) struct MhPrepared {
     pub(super) arrivals: ArrivalProfile,
     pub(super) beds_by_day: Vec<u32>,
     pub(super) crht_hours: WeeklySchedule,
+    /// Community referrals as grown rates by clock hour; `None` without
+    /// growth (a constant rate).
+    pub(super) referral_profile: Option<ArrivalProfile>,
 }
 
 impl MhPrepared {
@@ -33,8 +36,13 @@ impl MhPrepared {
         let mh = sc.mental_health.as_ref()?;
         let mut demand = sc.demand.clone();
         demand.crises_per_day = mh.crises_per_day;
+        let g = &sc.growth;
         Some(MhPrepared {
-            arrivals: ArrivalProfile::new(&demand, start, days),
+            arrivals: ArrivalProfile::new(&demand, start, days).grown(&g.mh_crises),
+            referral_profile: g
+                .mh_referrals
+                .grows()
+                .then(|| ArrivalProfile::flat(mh.referrals_per_day, days).grown(&g.mh_referrals)),
             beds_by_day: beds_by_day_of(mh.beds, &mh.capacity_changes, start, days),
             crht_hours: WeeklySchedule::service(start, mh.crht.open, &EVERY_DAY),
         })
@@ -84,6 +92,10 @@ pub(super) struct MentalHealthState {
     pub(super) available_level: Level,
     pub(super) out_of_area: u32,
     pub(super) out_of_area_level: Level,
+    /// CRHT places today (`crht.places`, or its dated change).
+    pub(super) crht_places: u32,
+    /// Where the referral stream is in its grown profile.
+    pub(super) referral_cursor: ArrivalCursor,
     pub(super) crht_held: u32,
     pub(super) crht_level: Level,
     /// An opening event of CRHT is pending.
@@ -96,7 +108,11 @@ pub(super) struct MentalHealthState {
 }
 
 impl MentalHealthState {
-    pub(super) fn new(times: [StreamRng; 2], available: u32) -> MentalHealthState {
+    pub(super) fn new(
+        times: [StreamRng; 2],
+        available: u32,
+        crht_places: u32,
+    ) -> MentalHealthState {
         MentalHealthState {
             times,
             crisis_cursor: ArrivalCursor::start(),
@@ -109,6 +125,8 @@ impl MentalHealthState {
             available_level: Level::default(),
             out_of_area: 0,
             out_of_area_level: Level::default(),
+            crht_places,
+            referral_cursor: ArrivalCursor::start(),
             crht_held: 0,
             crht_level: Level::default(),
             crht_opening_pending: false,
@@ -243,8 +261,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn schedule_next_mh_referral(&mut self, t: f64) {
         let per_day = self.mh().referrals_per_day;
         if per_day > 0.0 {
-            let next = t + self.mental_health.times[1].exp1() / (per_day / 24.0);
-            self.at_timer(Timer::MhReferral, next, Event::NextMhReferral);
+            let e = self.mental_health.times[1].exp1();
+            let next = match &self.mh_prepared().referral_profile {
+                None => Some(t + e / (per_day / 24.0)),
+                Some(profile) => {
+                    profile.next_arrival(&mut self.mental_health.referral_cursor, t, e, self.end)
+                }
+            };
+            if let Some(next) = next {
+                self.at_timer(Timer::MhReferral, next, Event::NextMhReferral);
+            }
         }
     }
 
@@ -295,7 +321,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn crht_referral(&mut self, t: f64, patient: u32) {
         let mh = self.mh();
         let open = self.mh_prepared().crht_hours.is_open(t);
-        if open && self.mental_health.crht_held < mh.crht.places && self.ws.mh_crht_queue.is_empty()
+        if open
+            && self.mental_health.crht_held < self.mental_health.crht_places
+            && self.ws.mh_crht_queue.is_empty()
         {
             self.start_crht_episode(t, patient);
         } else if mh.crht.wait_when_full {
@@ -316,6 +344,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.mental_health.crht_held += 1;
         self.mental_health.crht_level.add(t, 1.0, &self.p.window);
         self.census.mh_in_crht += 1;
+        self.trace_took(t, Resource::CrhtPlace, patient);
         let p = self.mp(patient);
         p.state = MhState::Crht;
         let episode = mh.crht.episode.sample(&mut p.rng);
@@ -325,7 +354,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// Serves the CRHT queue while open with places free; when closed with
     /// referrals waiting, makes sure the next opening is an event.
-    fn fill_crht(&mut self, t: f64) {
+    pub(super) fn fill_crht(&mut self, t: f64) {
         if self.ws.mh_crht_queue.is_empty() {
             return;
         }
@@ -339,7 +368,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
             return;
         }
-        while self.mental_health.crht_held < self.mh().crht.places {
+        while self.mental_health.crht_held < self.mental_health.crht_places {
             let Some(patient) = self.ws.mh_crht_queue.pop_front() else {
                 break;
             };
@@ -356,6 +385,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn on_crht_end(&mut self, t: f64, patient: u32) {
         self.mental_health.crht_held -= 1;
         self.mental_health.crht_level.add(t, -1.0, &self.p.window);
+        self.trace_released(t, Resource::CrhtPlace, patient);
         self.census.mh_in_crht -= 1;
         if self.mp(patient).escalates {
             self.mh_admit(t, patient);
@@ -670,8 +700,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let hours = w.hours();
         let mh = &self.mental_health;
         let places = self.sc.mental_health.as_ref().map_or(0, |m| m.crht.places);
-        m[Metric::MhCrhtUtilisation] = if places > 0 {
-            mh.crht_level.area_at_end(&w) / hours / f64::from(places)
+        let service = crate::model::years::Service::CrhtPlaces;
+        let places = self.p.counts.mean_over(service, places, w.start, w.end);
+        m[Metric::MhCrhtUtilisation] = if places > 0.0 {
+            mh.crht_level.area_at_end(&w) / hours / places
         } else {
             0.0
         };

@@ -14,6 +14,8 @@ use super::emergency::EdOutcome;
 /// time (for `pru_utilisation`).
 #[derive(Default)]
 pub(super) struct Pru {
+    /// Cars today (`pru.cars`, or its dated change).
+    pub(super) cars: u32,
     pub(super) busy: u32,
     pub(super) busy_level: Level,
 }
@@ -35,7 +37,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
             if !self.p.pru_hours.is_open(t) {
                 self.count(t, Metric::PruMissedClosed);
-            } else if self.pru.busy >= sc.pru.cars {
+            } else if self.pru.busy >= self.pru.cars {
                 self.count(t, Metric::PruMissedBusy);
             } else {
                 self.count(t, Metric::PruVisits);
@@ -52,6 +54,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         match self.ed_decision(t, a.frail, a.treatable, &mut a.rng) {
             EdOutcome::Fau(d) => {
                 let patient = self.new_patient(a);
+                self.trace_took(t, Resource::FauPlace, patient);
                 self.at(t + d, Event::FauAssessmentEnd { patient });
             }
             EdOutcome::Admit => {

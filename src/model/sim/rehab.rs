@@ -9,6 +9,8 @@ use crate::scenario::ReferralClass;
 /// Rehab beds in a replication.
 #[derive(Default)]
 pub(super) struct Rehab {
+    /// Beds today (`rehab.beds`, or its dated change).
+    pub(super) beds: u32,
     pub(super) held: u32,
     pub(super) level: Level,
     pub(super) waits: WaitMean,
@@ -17,7 +19,7 @@ pub(super) struct Rehab {
 impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn fill_rehab_beds(&mut self, t: f64) {
         let window = self.p.window;
-        while self.rehab.held < self.sc.rehab.beds {
+        while self.rehab.held < self.rehab.beds {
             let Some(patient) = self.ws.rehab_queue.pop_front() else {
                 break;
             };
