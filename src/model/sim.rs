@@ -118,6 +118,7 @@ pub struct Prepared {
     /// grown rates by clock hour; `None` without growth (a constant rate).
     referral_profile: Option<ArrivalProfile>,
     placement_profile: Option<ArrivalProfile>,
+    home_care_profile: Option<ArrivalProfile>,
     /// Mean community nursing places over the window.
     community_places_mean: f64,
     /// A replication stops when any queue holds more than this many.
@@ -275,6 +276,13 @@ impl Prepared {
             placement_profile: grown(
                 scenario.care_homes.community_placements_per_day,
                 &g.care_home_placements,
+            ),
+            home_care_profile: grown(
+                scenario
+                    .home_care
+                    .as_ref()
+                    .map_or(0.0, |h| h.community_starts_per_day),
+                &g.home_care_starts,
             ),
             community_places_mean,
             counts,

@@ -247,6 +247,7 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
         count(&mut mh.crht.places, &mut mh.crht.capacity_changes);
     }
     if let Some(hc) = &mut v.home_care {
+        hc.community_starts_per_day *= factor(&g.home_care_starts);
         count(&mut hc.packages, &mut hc.capacity_changes);
     }
     v

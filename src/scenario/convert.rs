@@ -336,6 +336,7 @@ impl Converter<'_> {
             care_home_placements: rate(g.care_home_placements),
             mh_crises,
             mh_referrals,
+            home_care_starts: rate(g.home_care_starts),
         })
     }
 

@@ -202,6 +202,7 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("growth.care_home_placements", VALUE),
     ("growth.mh_crises", VALUE),
     ("growth.mh_referrals", VALUE),
+    ("growth.home_care_starts", VALUE),
     ("calibration", VALUE),
     ("calibration.name", ITEM),
     ("calibration.quantity", ITEM),

@@ -122,6 +122,7 @@ pub(crate) struct RawGrowth {
     pub care_home_placements: Option<GrowthRate>,
     pub mh_crises: Option<Spanned<GrowthRate>>,
     pub mh_referrals: Option<Spanned<GrowthRate>>,
+    pub home_care_starts: Option<GrowthRate>,
 }
 
 /// One entry of `[[calibration]]` (checked in the conversion).

@@ -96,6 +96,8 @@ pub struct Growth {
     pub mh_crises: GrowthSpec,
     /// `growth.mh_referrals`: `mental_health.referrals_per_day`.
     pub mh_referrals: GrowthSpec,
+    /// `growth.home_care_starts`: `home_care.community_starts_per_day`.
+    pub home_care_starts: GrowthSpec,
 }
 
 /// How one source grows: a yearly rate compounding smoothly, or a
@@ -127,6 +129,7 @@ impl Growth {
             &self.care_home_placements,
             &self.mh_crises,
             &self.mh_referrals,
+            &self.home_care_starts,
         ]
         .iter()
         .any(|g| g.grows())

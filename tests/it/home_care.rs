@@ -306,3 +306,44 @@ community_starts_per_day = 100.0
         }
     }
 }
+
+#[test]
+fn starts_from_the_community_grow_with_their_multipliers() {
+    // Plenty of packages of a fixed day: the packages held at midnight are
+    // the starts of the day before, Poisson with the grown rate (10 a day in
+    // the first growth year, 20 in the second).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = run(
+        dir.path(),
+        "growth.toml",
+        r#"
+[scenario]
+name = "home care growth"
+horizon = "730d"
+replications = 4
+
+[growth]
+home_care_starts = [1.0, 2.0]
+
+[home_care]
+packages = 1000
+package = { dist = "fixed", value = "1d" }
+community_starts_per_day = 10.0
+"#,
+    );
+    for r in &results {
+        let held = &r.daily[Series::HomeCarePackages.index()];
+        // Midnights 1 to 365 fall in the first growth year (365.25 days),
+        // 367 to 729 in the second.
+        let mean = |days: std::ops::Range<usize>| {
+            let n = days.len() as f64;
+            (held[days].iter().sum::<f64>() / n, n)
+        };
+        for (days, rate) in [(1..366, 10.0), (367..730, 20.0)] {
+            let (m, n) = mean(days);
+            // Poisson counts: standard error sqrt(rate / n).
+            let se = (rate / n).sqrt();
+            assert!((m - rate).abs() <= 4.0 * se, "{m} against {rate} (se {se})");
+        }
+    }
+}

@@ -6,6 +6,7 @@ use super::care_homes::Placement;
 use super::{Event, NONE, Sim, StreamSource, Timer};
 use crate::engine::StreamRng;
 use crate::model::observe::{Level, WaitMean};
+use crate::model::schedule::ArrivalCursor;
 use crate::model::trace::Tracer;
 use crate::scenario::{HomeCare, ReferralClass};
 
@@ -22,6 +23,8 @@ pub(super) struct HomeCareState {
     pub(super) starts: u64,
     /// Arrival times of the starts from the community.
     times: StreamRng,
+    /// Where the starts are in their grown profile (unused without growth).
+    cursor: ArrivalCursor,
 }
 
 impl HomeCareState {
@@ -33,6 +36,7 @@ impl HomeCareState {
             waits: WaitMean::default(),
             starts: 0,
             times,
+            cursor: ArrivalCursor::start(),
         }
     }
 }
@@ -73,8 +77,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
             return;
         };
         if hc.community_starts_per_day > 0.0 {
-            let next = t + self.home_care.times.exp1() / (hc.community_starts_per_day / 24.0);
-            self.at_timer(Timer::HomeCareStart, next, Event::NextHomeCareStart);
+            let e = self.home_care.times.exp1();
+            let next = match &self.p.home_care_profile {
+                None => Some(t + e / (hc.community_starts_per_day / 24.0)),
+                Some(profile) => profile.next_arrival(&mut self.home_care.cursor, t, e, self.end),
+            };
+            if let Some(next) = next {
+                self.at_timer(Timer::HomeCareStart, next, Event::NextHomeCareStart);
+            }
         }
     }
 
