@@ -494,6 +494,7 @@ pub(crate) fn manifest_of(
         merged_from: Vec::new(),
         warnings: Vec::new(),
         files: Default::default(),
+        scenario_facts: Some(super::facts::scenario_facts(loaded, prepared)),
     }
 }
 

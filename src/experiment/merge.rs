@@ -113,7 +113,9 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), Experiment
     )
     .and_then(|doc| doc.to_scenario())
     .map_err(|e| err(format!("the resolved scenario does not load: {e}")))?;
-    let window = readback::check_run_manifest(&manifest, &scenario).map_err(err)?;
+    let prepared = crate::model::Prepared::new(scenario.clone());
+    let timing = super::facts::timing(&scenario, &prepared);
+    let window = readback::check_run_manifest(&manifest, &timing).map_err(err)?;
     Ok((manifest, window))
 }
 

@@ -16,6 +16,7 @@ use crate::scenario::ScenarioError;
 
 pub mod commands;
 pub mod compare;
+pub mod facts;
 pub mod merge;
 pub mod precision;
 pub mod shard;

@@ -3,8 +3,8 @@
 //! model's value, from the saved outputs alone (`run.json` holds the table
 //! in its resolved scenario, `replications.csv` the values).
 
+use super::facts::{CalibrationRecord as Target, Divisor};
 use crate::model::metrics::Metric;
-use crate::scenario::calibration::{Quantity, Target};
 use crate::stats::summarise;
 
 use super::data::RunData;
@@ -39,7 +39,8 @@ pub fn checks(data: &RunData) -> Vec<Check> {
         .replication_values
         .first()
         .map_or(0, |(_, values)| values.len());
-    data.calibration
+    data.scenario
+        .calibration
         .iter()
         .map(|t| {
             let value_of = |m: Metric, r: usize| {
@@ -50,11 +51,7 @@ pub fn checks(data: &RunData) -> Vec<Check> {
                     .unwrap_or(f64::NAN)
             };
             let values: Vec<f64> = (0..reps)
-                .map(|r| {
-                    t.quantity
-                        .value(|m| value_of(m, r), &data.scenario, window_days)
-                        .unwrap_or(f64::NAN)
-                })
+                .map(|r| t.value(|m| value_of(m, r), window_days).unwrap_or(f64::NAN))
                 .collect();
             let s = summarise(&values);
             Check {
@@ -65,7 +62,6 @@ pub fn checks(data: &RunData) -> Vec<Check> {
                 n: s.n,
                 within: s.n > 0 && t.within(s.mean),
                 unsettled: t
-                    .quantity
                     .metrics()
                     .iter()
                     .any(|m| unsettled(&data.manifest.warnings, *m)),
@@ -105,7 +101,7 @@ fn written(t: &Target, x: f64) -> String {
 
 /// The section, or `None` when the scenario has no calibration table.
 pub fn calibration_section(data: &RunData) -> Option<Section> {
-    if data.calibration.is_empty() {
+    if data.scenario.calibration.is_empty() {
         return None;
     }
     let checks = checks(data);
@@ -119,7 +115,7 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
         .map(|c| {
             vec![
                 c.target.name.clone(),
-                c.target.quantity.text(),
+                c.target.quantity.clone(),
                 written(&c.target, c.target.target),
                 format!(
                     "{} to {}",
@@ -177,7 +173,7 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
     };
     let ratio = checks
         .iter()
-        .any(|c| matches!(c.target.quantity, Quantity::Ratio(..)));
+        .any(|c| matches!(c.target.divisor, Divisor::Metric(..)));
     let mut how = format!(
         "Each figure the scenario is calibrated on, with the quantity of the model that should \
          reproduce it (metric names as in summary.csv; `/ day` divides by the window's length \

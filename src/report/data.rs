@@ -6,7 +6,6 @@
 //! reproduces it byte for byte and a report can never show a number that is
 //! not in the CSV files beside it.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 
 use serde::Deserialize;
@@ -14,10 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::model::metrics::{METRIC_COUNT, Metric, Series};
 use crate::scenario::calendar::Date;
-use crate::scenario::calibration::Target;
-use crate::scenario::{Scenario, ScenarioDoc, ScenarioError, ScenarioParts};
 
 use super::RunManifest;
+use super::facts::ScenarioFacts;
 use super::readback::{self, MAX_VALUE, Num, Records};
 use crate::notice::{Notice, Notices};
 
@@ -45,9 +43,6 @@ pub enum ReportError {
     /// be checked: the message names it.
     #[error("{0}")]
     Changed(String),
-    /// The resolved scenario recorded in `run.json` does not load.
-    #[error("run.json: the resolved scenario does not load: {0}")]
-    Scenario(Box<ScenarioError>),
 }
 
 fn malformed(file: &str, message: String) -> ReportError {
@@ -108,17 +103,11 @@ pub struct RunData {
     pub summary: Vec<SummaryRow>,
     /// `daily_bands.csv`, one entry per series in [`Series::ALL`] order.
     pub daily: Vec<DailyBands>,
-    /// The resolved scenario from `run.json`, loaded again.
-    pub scenario: Scenario,
-    /// Its `[sources]` table.
-    pub sources: BTreeMap<String, String>,
-    /// Its `[[calibration]]` table (empty without one).
-    pub calibration: Vec<Target>,
+    /// The facts of the resolved scenario, as `run.json` records them.
+    pub scenario: ScenarioFacts,
     /// Each replication's value of the metrics the calibration table reads,
     /// from `replications.csv` (empty without a calibration table).
     pub replication_values: Vec<(Metric, Vec<f64>)>,
-    /// Its values as (dotted key, TOML text), in file order.
-    pub parameters: Vec<(String, String)>,
     /// Day 0 of the window.
     pub first_day: Date,
     /// Acute beds available on each day of the window (dated changes applied).
@@ -128,18 +117,15 @@ pub struct RunData {
 /// `run.json`, read and checked against the scenario it records.
 struct Head {
     manifest: RunManifest,
-    doc: ScenarioDoc,
-    scenario: Scenario,
-    sources: BTreeMap<String, String>,
-    calibration: Vec<Target>,
+    scenario: ScenarioFacts,
     first_day: Date,
     /// The days every daily series has, when `run.json` was checked.
     days: Option<usize>,
 }
 
 impl Head {
-    /// Reads `run.json`; `check` holds it to the scenario it records (a
-    /// file read back), else only its first day is read (a run's own
+    /// Reads `run.json`; `check` holds it to the scenario facts it records
+    /// (a file read back), else only its first day is read (a run's own
     /// manifest, about to be written).
     fn parse(run_json: &str, check: bool) -> Result<Head, ReportError> {
         let manifest: RunManifest = serde_json::from_str(run_json)
@@ -150,20 +136,16 @@ impl Head {
                 "no resolved scenario (`resolved_toml` is empty)".to_string(),
             ));
         }
-        let doc = ScenarioDoc::parse_str(
-            &manifest.resolved_toml,
-            Path::new("run.json (resolved_toml)"),
-        )
-        .map_err(|e| ReportError::Scenario(Box::new(e)))?;
-        let ScenarioParts {
-            scenario,
-            sources,
-            calibration,
-        } = doc
-            .to_parts()
-            .map_err(|e| ReportError::Scenario(Box::new(e)))?;
+        let Some(scenario) = manifest.scenario_facts.clone() else {
+            return Err(malformed(
+                "run.json",
+                "no `scenario_facts` (written by an older patientflow): run the scenario \
+                 again to make its report"
+                    .to_string(),
+            ));
+        };
         let (first_day, days) = if check {
-            let w = readback::check_run_manifest(&manifest, &scenario)
+            let w = readback::check_run_manifest(&manifest, &scenario.timing)
                 .map_err(|m| malformed("run.json", m))?;
             (w.first_day, Some(w.days))
         } else {
@@ -180,10 +162,7 @@ impl Head {
         };
         Ok(Head {
             manifest,
-            doc,
             scenario,
-            sources,
-            calibration,
             first_day,
             days,
         })
@@ -192,7 +171,7 @@ impl Head {
     /// The metrics the calibration table reads, each once.
     fn calibration_metrics(&self) -> Vec<Metric> {
         let mut out: Vec<Metric> = Vec::new();
-        for m in self.calibration.iter().flat_map(|t| t.quantity.metrics()) {
+        for m in self.scenario.calibration.iter().flat_map(|t| t.metrics()) {
             if !out.contains(&m) {
                 out.push(m);
             }
@@ -223,16 +202,16 @@ impl Head {
         replication_values: Vec<(Metric, Vec<f64>)>,
     ) -> RunData {
         let days = daily.first().map_or(0, |d| d.p50.len());
-        let beds_by_day =
-            crate::model::schedule::beds_by_day(&self.scenario.acute, self.first_day, days);
+        let beds_by_day = self
+            .scenario
+            .capacity
+            .acute_beds
+            .by_day(self.first_day, days);
         RunData {
             manifest: self.manifest,
             summary,
             daily,
-            parameters: self.doc.parameters(),
             scenario: self.scenario,
-            sources: self.sources,
-            calibration: self.calibration,
             replication_values,
             first_day: self.first_day,
             beds_by_day,
@@ -264,7 +243,7 @@ impl RunData {
             readback::read_json(&dir.join("run.json")).map_err(|m| tampered("run.json", m))?;
         let head = Head::parse(&run_json, true)?;
         // replications.csv only when a calibration table needs its values.
-        let with_replications = !head.calibration.is_empty();
+        let with_replications = !head.scenario.calibration.is_empty();
         let needed: &[&str] = if with_replications {
             &["summary.csv", "daily_bands.csv", "replications.csv"]
         } else {

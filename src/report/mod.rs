@@ -31,6 +31,7 @@ pub(crate) mod document;
 pub mod escape;
 mod experiment_outputs;
 pub mod experiment_report;
+pub mod facts;
 mod outdir;
 pub mod prose;
 pub mod readback;
@@ -62,6 +63,7 @@ use crate::model::metrics::{Metric, ReplicationResult, Series};
 use crate::scenario::calendar::Date;
 use crate::stats::{Summary, percentile_r7, summarise};
 use cells::push_record;
+pub use facts::ScenarioFacts;
 
 /// What was run, how, and by what: enough to reproduce a run and to check
 /// that a set of outputs belongs to a given scenario file.
@@ -144,6 +146,15 @@ pub struct RunManifest {
     /// check them. Empty in directories written before checksums were kept.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
+    /// The facts of the resolved scenario that the report reads (see
+    /// [`ScenarioFacts`]): its name and description, run settings and
+    /// window, capacities and dated bed changes, mental health, `[sources]`,
+    /// `[[calibration]]` and parameter table. The report is built from these
+    /// and the CSV files, never by loading `resolved_toml` again. Absent in
+    /// directories written before they were recorded (their report cannot
+    /// be rebuilt: run the scenario again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_facts: Option<ScenarioFacts>,
 }
 
 impl RunManifest {

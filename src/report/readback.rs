@@ -525,12 +525,14 @@ pub struct SeriesDays {
 }
 
 /// Holds a run's `run.json` to what patientflow writes: its figures agree
-/// with the resolved scenario it records (loaded as `scenario`), its
-/// SHA-256 is that scenario's, its dates are dates, and the run is within
-/// the limits a run is refused beyond. Returns the window its files cover.
+/// with the run settings of the scenario it records (`timing`: recorded in
+/// its `scenario_facts`, or from the resolved scenario loaded again), its
+/// `sha256` is that of its `resolved_toml`, its dates are dates, and the run
+/// is within the limits a run is refused beyond. Returns the window its
+/// files cover.
 pub fn check_run_manifest(
     m: &super::RunManifest,
-    scenario: &crate::scenario::Scenario,
+    timing: &super::facts::Timing,
 ) -> Result<SeriesDays, String> {
     use crate::model::MAX_SIMULATED_DAYS;
     use crate::scenario::calendar::Date;
@@ -539,8 +541,8 @@ pub fn check_run_manifest(
         return bad("`sha256` is not the SHA-256 of `resolved_toml`".to_string());
     }
     for (key, hours, own) in [
-        ("warm_up_hours", m.warm_up_hours, scenario.warm_up_hours),
-        ("horizon_hours", m.horizon_hours, scenario.horizon_hours),
+        ("warm_up_hours", m.warm_up_hours, timing.warm_up_hours),
+        ("horizon_hours", m.horizon_hours, timing.horizon_hours),
     ] {
         if !(hours.is_finite() && hours >= 0.0) {
             return bad(format!("`{key}` is {hours:?}, not a duration"));
@@ -558,26 +560,32 @@ pub fn check_run_manifest(
              {MAX_SIMULATED_DAYS:.0} days (100 years)"
         ));
     }
+    if timing.days as f64 > MAX_SIMULATED_DAYS {
+        return bad(format!(
+            "the window has {} days; a run simulates at most {MAX_SIMULATED_DAYS:.0} days",
+            timing.days
+        ));
+    }
     let date = |key: &str, text: &str| {
         Date::parse(text).ok_or_else(|| format!("`{key}` is not a YYYY-MM-DD date: {text:?}"))
     };
     let start = date("start_date", &m.start_date)?;
-    if start != scenario.start_date {
+    if start != timing.start_date {
         return bad(format!(
             "`start_date` is {start} but the resolved scenario has {}",
-            scenario.start_date
+            timing.start_date
         ));
     }
-    if m.seed != scenario.seed {
+    if m.seed != timing.seed {
         return bad(format!(
             "`seed` is {} but the resolved scenario has {}",
-            m.seed, scenario.seed
+            m.seed, timing.seed
         ));
     }
-    if m.replications == 0 || (m.precision.is_none() && m.replications != scenario.replications) {
+    if m.replications == 0 || (m.precision.is_none() && m.replications != timing.replications) {
         return bad(format!(
             "`replications` is {} but the resolved scenario has {}",
-            m.replications, scenario.replications
+            m.replications, timing.replications
         ));
     }
     if !(m.wall_time_seconds.is_finite() && (0.0..1e10).contains(&m.wall_time_seconds)) {
@@ -597,16 +605,15 @@ pub fn check_run_manifest(
             s.index, s.count, m.replications
         ));
     }
-    let prepared = crate::model::Prepared::new(scenario.clone());
     let first_day = date("first_day_date", &m.first_day_date)?;
-    if first_day != prepared.first_day() {
+    if first_day != timing.first_day {
         return bad(format!(
             "`first_day_date` is {first_day} but the scenario's window starts on {}",
-            prepared.first_day()
+            timing.first_day
         ));
     }
     Ok(SeriesDays {
         first_day,
-        days: prepared.days_in_window(),
+        days: timing.days,
     })
 }

@@ -4,8 +4,8 @@
 
 use std::io;
 
+use super::facts::ScenarioFacts;
 use crate::model::metrics::{Metric, Series};
-use crate::scenario::Scenario;
 
 use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
@@ -185,14 +185,14 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
                     data,
                     "The physician response unit",
                     Metric::AdmissionsAvoidedPru,
-                    data.scenario.pru.cars > 0,
+                    data.scenario.capacity.pru_cars.any_open(),
                     &per
                 ),
                 avoided_clause(
                     data,
                     "the frailty unit",
                     Metric::AdmissionsAvoidedFrailtyUnit,
-                    data.scenario.frailty_unit.slots > 0,
+                    data.scenario.capacity.frailty_unit_slots.any_open(),
                     &per
                 ),
             ),
@@ -644,11 +644,12 @@ fn provenance_section(data: &RunData) -> Section {
 /// (`acute.los.frail.sd` on the row `acute.los.frail`), else its nearest
 /// cited ancestor's.
 fn source_for(data: &RunData, key: &str) -> String {
-    if let Some(s) = data.sources.get(key) {
+    if let Some(s) = data.scenario.sources.get(key) {
         return s.clone();
     }
     let prefix = format!("{key}.");
     let below: Vec<String> = data
+        .scenario
         .sources
         .iter()
         .filter(|(k, _)| k.starts_with(&prefix))
@@ -659,7 +660,7 @@ fn source_for(data: &RunData, key: &str) -> String {
     }
     let mut k = key;
     while let Some((head, _)) = k.rsplit_once('.') {
-        if let Some(s) = data.sources.get(head) {
+        if let Some(s) = data.scenario.sources.get(head) {
             return s.clone();
         }
         k = head;
@@ -669,6 +670,7 @@ fn source_for(data: &RunData, key: &str) -> String {
 
 fn parameters_section(data: &RunData) -> Section {
     let rows: Vec<Vec<String>> = data
+        .scenario
         .parameters
         .iter()
         .map(|(k, v)| vec![k.clone(), v.clone(), source_for(data, k)])
@@ -696,34 +698,42 @@ fn parameters_section(data: &RunData) -> Section {
 }
 
 /// Resources of the scenario in words, for STRESS-DES 2.5.
-fn resources_text(s: &Scenario) -> String {
+fn resources_text(s: &ScenarioFacts) -> String {
+    let c = &s.capacity;
     format!(
         "physician response unit: {} car(s){}; frailty assessment unit: {} place(s){}; acute \
          beds: {} (dated changes: {}); community nursing: {} teams{} x {} caseload places; \
-         rehab beds: {}{}; care home beds: {}{}",
-        s.pru.cars,
-        dated_changes(&s.pru.capacity_changes, "car(s)", true),
-        s.frailty_unit.slots,
-        dated_changes(&s.frailty_unit.capacity_changes, "place(s)", true),
-        s.acute.beds,
-        match dated_changes(&s.acute.capacity_changes, "beds", false) {
+         rehab beds: {}{}; care home beds: {}{}{}",
+        c.pru_cars.beds,
+        dated_changes(&c.pru_cars.changes, "car(s)", true),
+        c.frailty_unit_slots.beds,
+        dated_changes(&c.frailty_unit_slots.changes, "place(s)", true),
+        c.acute_beds.beds,
+        match dated_changes(&c.acute_beds.changes, "beds", false) {
             none if none.is_empty() => "none".to_string(),
             changes => changes,
         },
-        s.community.teams,
-        dated_changes(&s.community.capacity_changes, "teams", true),
-        s.community.caseload_per_team,
-        s.rehab.beds,
-        dated_changes(&s.rehab.capacity_changes, "beds", true),
-        s.care_homes.beds,
-        dated_changes(&s.care_homes.capacity_changes, "beds", true),
+        c.community_teams.beds,
+        dated_changes(&c.community_teams.changes, "teams", true),
+        c.community_caseload_per_team,
+        c.rehab_beds.beds,
+        dated_changes(&c.rehab_beds.changes, "beds", true),
+        c.care_home_beds.beds,
+        dated_changes(&c.care_home_beds.changes, "beds", true),
+        c.home_care_packages
+            .as_ref()
+            .map_or(String::new(), |h| format!(
+                "; home care packages: {}{}",
+                h.beds,
+                dated_changes(&h.changes, "packages", true)
+            )),
     )
 }
 
 /// Dated changes of a count in words ("2 car(s) from 2027-04-01"), each
 /// with its last day unless it lasts to the end; empty without changes, and
 /// in parentheses when `wrapped`.
-fn dated_changes(changes: &[crate::scenario::CapacityChange], unit: &str, wrapped: bool) -> String {
+fn dated_changes(changes: &[crate::report::facts::BedChange], unit: &str, wrapped: bool) -> String {
     if changes.is_empty() {
         return String::new();
     }
@@ -940,12 +950,13 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
     let m = &data.manifest;
     let s = &data.scenario;
     let cite = |key: &str, missing: &str| {
-        data.sources.get(key).map_or_else(
+        data.scenario.sources.get(key).map_or_else(
             || format!("[author to complete: {missing}]"),
             |c| format!("Source: {c}."),
         )
     };
     let assumptions = data
+        .scenario
         .sources
         .values()
         .filter(|v| v.starts_with("Assumption"))
@@ -1073,12 +1084,7 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
                      waiting list (priority {}); rehab and care home queues. Entry: the demand \
                      sources; exit: home, community nursing, rehab, care home, end of stay.",
                     resources_text(s),
-                    s.community
-                        .priority
-                        .iter()
-                        .map(|c| c.name())
-                        .collect::<Vec<_>>()
-                        .join(", then ")
+                    s.community_priority.join(", then ")
                 ),
             ),
         ]),
@@ -1091,7 +1097,7 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
                     "Each value's source is in the parameter table ({} values cite a source in \
                      the scenario's [sources] table). [author to complete: data extraction \
                      dates and any local data used]",
-                    prose_count(data.sources.len() as u64)
+                    prose_count(data.scenario.sources.len() as u64)
                 ),
             ),
             item(
@@ -1252,8 +1258,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     let (oap_days, oap_days_ci) = est(data, Metric::MhOutOfAreaBedDays);
     let (delayed, delayed_ci) = est(data, Metric::MhDelayedBedDays);
     let (waits, waits_ci) = est(data, Metric::MhBedWaitsOver12h);
-    let crht_running =
-        mh.crht.places > 0 && mh.crht.open != crate::scenario::calendar::ClockWindow::Never;
+    let crht_running = mh.crht_running();
     let admissions = format!("mental health admissions {per}");
     let headlines = vec![
         h(
@@ -1324,11 +1329,12 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             .map(|h| marked(h, &data.manifest.warnings))
             .collect(),
     )];
-    let beds: Vec<f64> =
-        crate::model::schedule::beds_by_day_of(mh.beds, &mh.capacity_changes, data.first_day, days)
-            .into_iter()
-            .map(f64::from)
-            .collect();
+    let beds: Vec<f64> = mh
+        .beds
+        .by_day(data.first_day, days)
+        .into_iter()
+        .map(f64::from)
+        .collect();
     let fans: [(Series, &str, &str, &str, &str, bool); 2] = [
         (
             Series::MhBedsOccupied,

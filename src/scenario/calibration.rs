@@ -99,25 +99,6 @@ impl Quantity {
         }
     }
 
-    /// One replication's value, from its metric values (`value(m)`);
-    /// `None` when it is undefined (a zero or undefined divisor, an
-    /// undefined metric).
-    pub fn value(
-        &self,
-        value: impl Fn(Metric) -> f64,
-        scenario: &Scenario,
-        window_days: f64,
-    ) -> Option<f64> {
-        let (top, bottom) = match *self {
-            Quantity::Metric(m) => (value(m), 1.0),
-            Quantity::PerDay(m) => (value(m), window_days),
-            Quantity::Ratio(a, b) => (value(a), value(b)),
-            Quantity::Over(m, v) => (value(m), v.of(scenario)?),
-        };
-        let q = top / bottom;
-        (bottom != 0.0 && q.is_finite()).then_some(q)
-    }
-
     /// Parses `METRIC`, `METRIC / day`, `METRIC / METRIC` or
     /// `METRIC / SCENARIO_VALUE`. The error gives the byte offset of the
     /// word refused within `text` and says what was expected.

@@ -23,6 +23,34 @@ pub fn baseline() -> String {
         .to_string()
 }
 
+/// Runs `patientflow` with `args`; its output, whatever the exit code.
+pub fn run(args: &[&str]) -> std::process::Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+/// Bytes written by the binary, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `patientflow run` of the baseline, one replication, `--quiet --out
+/// out`, then `extra`; its output, whatever the exit code.
+pub fn run_into(out: &Path, extra: &[&str]) -> std::process::Output {
+    bin()
+        .args([
+            "run",
+            &baseline(),
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
 /// Runs `patientflow` with `args` then `--quiet --out dir`, which must
 /// succeed; its output.
 pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {

@@ -12,15 +12,7 @@ use patientflow::experiment::check::{self, MAX_EVENTS_PER_REPLICATION, size_limi
 use patientflow::model::{Cause, EventBudget, Prepared, Stopped};
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, root};
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{baseline, root, run, text};
 
 /// `--set` arguments for a plan where every crisis is admitted, stays no
 /// time, leaves on P0 at once and is readmitted with certainty after

@@ -44,7 +44,7 @@ fn the_baseline_reproduces_every_figure_it_cites() {
             format!(
                 "{} ({}): model {:.4} (95% CI {:.4} to {:.4}, n {}), tolerance {} to {}",
                 c.target.name,
-                c.target.quantity.text(),
+                c.target.quantity,
                 c.mean,
                 c.ci95_low,
                 c.ci95_high,
@@ -77,7 +77,7 @@ fn a_ratio_is_the_mean_of_the_replications_ratios() {
     let data = RunData::read(&out).expect("outputs read back");
     let check = checks(&data)
         .into_iter()
-        .find(|c| c.target.quantity.text() == "pru_treated_at_home / pru_visits")
+        .find(|c| c.target.quantity == "pru_treated_at_home / pru_visits")
         .expect("the PRU's share at home is a target");
     let csv = std::fs::read_to_string(out.join("replications.csv")).expect("csv");
     let mut lines = csv.lines();

@@ -1,18 +1,13 @@
 //! The `patientflow` command as a user runs it.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use patientflow::model::metrics::Series;
 
-use crate::common::{bin, root};
+use crate::common::{bin, root, run, run_ok};
 
 fn baseline() -> PathBuf {
     root().join("scenarios/tower-hamlets-baseline.toml")
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
 }
 
 fn read(dir: &Path, file: &str) -> String {
@@ -38,20 +33,16 @@ fn thread_count_does_not_change_a_byte() {
     let two = tmp.path().join("two");
     let b = baseline();
     for (dir, threads) in [(&one, "1"), (&two, "2")] {
-        let out = run(&[
-            "run",
-            b.to_str().unwrap(),
-            "--replications",
-            "6",
-            "--threads",
-            threads,
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            &[
+                "run",
+                b.to_str().unwrap(),
+                "--replications",
+                "6",
+                "--threads",
+                threads,
+            ],
+            dir,
         );
     }
     for file in ["summary.csv", "replications.csv", "daily.csv"] {
@@ -67,20 +58,17 @@ fn thread_count_does_not_change_a_byte() {
 fn a_run_writes_every_metric_and_its_provenance() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let out = run(&[
-        "run",
-        baseline().to_str().unwrap(),
-        "--replications",
-        "3",
-        "--seed",
-        "7",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let b = baseline();
+    let out = run_ok(
+        &[
+            "run",
+            b.to_str().unwrap(),
+            "--replications",
+            "3",
+            "--seed",
+            "7",
+        ],
+        &dir,
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("admissions"), "{stdout}");
@@ -150,20 +138,17 @@ fn a_run_writes_every_metric_and_its_provenance() {
 fn set_overrides_a_key_for_one_run() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let out = run(&[
-        "run",
-        baseline().to_str().unwrap(),
-        "--replications",
-        "2",
-        "--set",
-        "pru.cars=0",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let b = baseline();
+    run_ok(
+        &[
+            "run",
+            b.to_str().unwrap(),
+            "--replications",
+            "2",
+            "--set",
+            "pru.cars=0",
+        ],
+        &dir,
     );
     assert_eq!(summary_mean(&dir, "pru_visits"), 0.0);
     assert!(summary_mean(&dir, "pru_missed_busy") > 0.0);
@@ -177,19 +162,7 @@ fn a_plan_extending_the_baseline_runs() {
     let plan = tmp.path().join("plan");
     let plan_file = root().join("scenarios/plans/second-pru-car.toml");
     for (file, dir) in [(baseline(), &base), (plan_file, &plan)] {
-        let out = run(&[
-            "run",
-            file.to_str().unwrap(),
-            "--replications",
-            "2",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(&["run", file.to_str().unwrap(), "--replications", "2"], dir);
     }
     // Same patients, more cars: more visits.
     assert!(summary_mean(&plan, "pru_visits") > summary_mean(&base, "pru_visits"));

@@ -10,15 +10,7 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, long_run};
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{baseline, bin, long_run, run, run_into, text};
 
 // ---------------------------------------------------------------------------
 // check
@@ -423,20 +415,6 @@ fn a_complete_run_is_marked_not_partial() {
 
 // ---------------------------------------------------------------------------
 // Output directories.
-
-fn run_into(out_dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run".to_string(),
-        baseline(),
-        "--replications".into(),
-        "1".into(),
-        "--quiet".into(),
-        "--out".into(),
-        out_dir.display().to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    bin().args(&args).output().expect("runs")
-}
 
 #[test]
 fn output_directory_rules() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{baseline, bin, root};
+use crate::common::{baseline, bin, root, text};
 
 /// Runs the binary, killing it (and failing) if it has not ended within
 /// `limit`: a refusal must not turn into a hang. The limit is generous (a
@@ -40,10 +40,6 @@ fn run_bounded(args: &[&str], limit: Duration) -> Output {
 
 fn run(args: &[&str]) -> Output {
     run_bounded(args, Duration::from_secs(300))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The minimal test scenario's path, for `extends`.

@@ -6,31 +6,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{baseline, bin, long_run, root};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `patientflow run` of the baseline, one replication, into `out`.
-fn run_into(out: &Path, extra: &[&str]) -> Output {
-    bin()
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("runs")
-}
+use crate::common::{baseline, bin, long_run, root, run_into, text};
 
 /// The names in `dir` that start with a dot (temporary directories, locks).
 fn hidden(dir: &Path) -> Vec<String> {

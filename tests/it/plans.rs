@@ -5,7 +5,6 @@
 //! so the whole file runs in seconds.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use patientflow::experiment::Progress;
 use patientflow::experiment::run_replications;
@@ -14,7 +13,7 @@ use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 use patientflow::stats::{independent_difference, paired_differences};
 
-use crate::common::{baseline, root};
+use crate::common::{baseline, root, run};
 
 fn plan(name: &str) -> String {
     root()
@@ -31,13 +30,6 @@ const SHORT: [&str; 4] = [
     "--set",
     "scenario.horizon=60d",
 ];
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patientflow"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn ok(args: &[&str]) -> String {
     let out = run(args);

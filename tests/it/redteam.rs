@@ -8,11 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{baseline, bin};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{baseline, bin, text};
 
 /// Spawns the binary with `args` (in `cwd` if given).
 fn spawn(args: &[&str], cwd: Option<&Path>) -> Child {

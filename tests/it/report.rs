@@ -4,19 +4,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use patientflow::report::RunData;
 use patientflow::report::run_report::run_headlines;
 
-use crate::common::{bin, report_files};
+use crate::common::{report_files, run};
 
 fn scenario(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
 }
 
 /// Runs `scenario` with a few replications into `dir`.

@@ -48,7 +48,11 @@ fn synthetic() -> Vec<ReplicationResult> {
 fn manifest(name: &str) -> RunManifest {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");
     let loaded = patientflow::scenario::load(&fixture, &[]).expect("fixture loads");
+    let prepared = patientflow::model::Prepared::new(loaded.scenario.clone());
     RunManifest {
+        scenario_facts: Some(patientflow::experiment::facts::scenario_facts(
+            &loaded, &prepared,
+        )),
         resolved_toml: loaded.resolved_toml,
         software_version: "0.1.0".into(),
         scenario_path: "scenarios/test.toml".into(),

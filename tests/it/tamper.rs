@@ -7,15 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{baseline, bin};
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{baseline, run, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -537,6 +529,48 @@ fn report_checks_run_json_against_its_scenario() {
         assert!(err.len() < 2000, "{err}");
         fs::write(&json, &original).expect("restore");
     }
+}
+
+/// The report reads the scenario's facts that `run.json` records, not the
+/// scenario loaded again: without them it is refused, and they are held
+/// to the run's own fields.
+#[test]
+fn report_reads_and_checks_the_recorded_scenario_facts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    short_run(&dir);
+    let json = dir.join("run.json");
+    let original = fs::read(&json).expect("read");
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 3] = [
+        (
+            "no facts",
+            |v| {
+                v.as_object_mut().expect("object").remove("scenario_facts");
+            },
+            "no `scenario_facts`",
+        ),
+        (
+            "another seed",
+            |v| v["scenario_facts"]["timing"]["seed"] = serde_json::json!(7),
+            "`seed`",
+        ),
+        (
+            "a window too long",
+            |v| v["scenario_facts"]["timing"]["days"] = serde_json::json!(1u64 << 40),
+            "at most",
+        ),
+    ];
+    for (what, edit, says) in cases {
+        edit_json(&json, edit);
+        let out = run(&["report", s(&dir)]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(says), "{what}: {err}");
+        fs::write(&json, &original).expect("restore");
+    }
+    let out = run(&["report", s(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]
