@@ -318,6 +318,9 @@ pub struct ReplicationResult {
     pub daily: [Vec<f64>; Series::ALL.len()],
     /// Events the engine processed (for throughput figures; not a model output).
     pub events: u64,
+    /// With a window longer than 365 days, the metrics of each planning
+    /// year in order (`docs/model.md`, "Results by year"); empty otherwise.
+    pub yearly: Vec<Metrics>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod observe;
 pub(crate) mod schedule;
 mod sim;
 mod trace;
+pub mod years;
 
 pub use bounds::{
     Cause, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, MAX_SIMULATED_DAYS,

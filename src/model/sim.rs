@@ -14,6 +14,8 @@ use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, StatsWindow};
 use super::schedule::{ArrivalProfile, WeeklySchedule, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
+use super::years::PlanningYear;
+use super::years::planning_years;
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
 use crate::scenario::{Pathway, ReferralClass, Scenario};
 
@@ -29,6 +31,7 @@ mod emergency;
 mod mental_health;
 mod pru;
 mod rehab;
+mod years;
 
 use acute::AcuteBeds;
 use care_homes::{CareHomeBed, CareHomes, Placement};
@@ -107,6 +110,10 @@ pub struct Prepared {
     /// The counterfactual arms run beside each replication (empty for an
     /// arm itself, and when the services are already off).
     arms: Vec<Arm>,
+    /// The planning years of a window longer than 365 days (empty
+    /// otherwise), each with this scenario prepared with that year as its
+    /// statistics window (`sim/years.rs`).
+    years: Vec<(PlanningYear, Box<Prepared>)>,
 }
 
 /// A counterfactual arm (`docs/model.md`, "Counterfactual arms"): the
@@ -214,7 +221,7 @@ impl Prepared {
         let pru_hours = WeeklySchedule::service(start, scenario.pru.open, &scenario.pru.days);
         let pru_open_car_hours =
             f64::from(scenario.pru.cars) * pru_hours.open_hours_between(window.start, window.end);
-        Prepared {
+        let mut prepared = Prepared {
             fau_hours: WeeklySchedule::service(
                 start,
                 scenario.frailty_unit.open,
@@ -238,7 +245,54 @@ impl Prepared {
             scenario,
             cancel: None,
             arms: Vec::new(),
+            years: Vec::new(),
+        };
+        prepared.years = planning_years(start, window.start, window.end)
+            .into_iter()
+            .map(|year| {
+                let view = prepared.with_window(year.start_hours, year.end_hours);
+                (year, Box::new(view))
+            })
+            .collect();
+        prepared
+    }
+
+    /// A copy with the statistics window `[start, end)` inside its own (for
+    /// a planning year): the same calendars, the simulation still running
+    /// to the end of its own window.
+    fn with_window(&self, start: f64, end: f64) -> Prepared {
+        let window = StatsWindow { start, end };
+        let first_midnight = (start / 24.0).ceil() * 24.0;
+        let days_in_window = if first_midnight < end {
+            ((end - first_midnight) / 24.0).ceil() as usize
+        } else {
+            0
+        };
+        Prepared {
+            window,
+            first_midnight,
+            days_in_window,
+            pru_open_car_hours: f64::from(self.scenario.pru.cars)
+                * self.pru_hours.open_hours_between(start, end),
+            scenario: self.scenario.clone(),
+            pru_hours: self.pru_hours.clone(),
+            fau_hours: self.fau_hours.clone(),
+            discharge_hours: self.discharge_hours.clone(),
+            arrivals: self.arrivals.clone(),
+            beds_by_day: self.beds_by_day.clone(),
+            mh: self.mh.clone(),
+            queue_limit: self.queue_limit,
+            event_budget: self.event_budget,
+            cancel: self.cancel.clone(),
+            arms: Vec::new(),
+            years: Vec::new(),
         }
+    }
+
+    /// The planning years of the window: empty unless it is longer than
+    /// 365 days (`docs/model.md`, "Results by year").
+    pub fn planning_years(&self) -> Vec<PlanningYear> {
+        self.years.iter().map(|(y, _)| y.clone()).collect()
     }
 
     /// The same, with its counterfactual arms dropped (see
@@ -255,20 +309,34 @@ impl Prepared {
 
     /// Stops a replication when any queue holds more than `limit` patients.
     pub fn with_queue_limit(mut self, limit: usize) -> Prepared {
-        self.queue_limit = limit;
-        for arm in &mut self.arms {
-            arm.prepared.queue_limit = limit;
-        }
+        self.set_queue_limit(limit);
         self
+    }
+
+    fn set_queue_limit(&mut self, limit: usize) {
+        self.queue_limit = limit;
+        for (_, view) in &mut self.years {
+            view.set_queue_limit(limit);
+        }
+        for arm in &mut self.arms {
+            arm.prepared.set_queue_limit(limit);
+        }
     }
 
     /// Stops every replication soon after `flag` is set.
     pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Prepared {
-        for arm in &mut self.arms {
-            arm.prepared.cancel = Some(Arc::clone(&flag));
-        }
-        self.cancel = Some(flag);
+        self.set_cancel(&flag);
         self
+    }
+
+    fn set_cancel(&mut self, flag: &Arc<AtomicBool>) {
+        self.cancel = Some(Arc::clone(flag));
+        for (_, view) in &mut self.years {
+            view.set_cancel(flag);
+        }
+        for arm in &mut self.arms {
+            arm.prepared.set_cancel(flag);
+        }
     }
 
     /// The date of day 0 of the daily series.
@@ -294,12 +362,13 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
-        let mut sim = Sim::new(self, replication, (), Workspace::take());
+        let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
         sim.run()?;
         let census = sim.census;
         let (mut result, (), workspace) = sim.finish();
         workspace.keep();
         self.run_arms(replication, &mut result)?;
+        self.run_years(replication, &mut result)?;
         Ok((result, census))
     }
 
@@ -310,11 +379,12 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
-        let mut sim = Sim::new(self, replication, tracer, Workspace::take());
+        let mut sim = Sim::new(self, replication, tracer, Workspace::take(), false);
         sim.run()?;
         let (mut result, tracer, workspace) = sim.finish();
         workspace.keep();
         self.run_arms(replication, &mut result)?;
+        self.run_years(replication, &mut result)?;
         Ok((result, tracer))
     }
 
@@ -322,7 +392,7 @@ impl Prepared {
     /// its metric: the arm's admissions minus `result`'s.
     fn run_arms(&self, replication: u32, result: &mut ReplicationResult) -> Result<(), Stopped> {
         for arm in &self.arms {
-            let without = match arm.prepared.simulate(replication) {
+            let without = match arm.prepared.simulate_whole(replication) {
                 Ok(r) => r,
                 Err(Stopped::Cancelled) => return Err(Stopped::Cancelled),
                 Err(reason) => {
@@ -336,6 +406,53 @@ impl Prepared {
             result.metrics[arm.metric] = without.metrics[arm.counted] - result.metrics[arm.counted];
         }
         Ok(())
+    }
+
+    /// The replication over the whole window only (no results by year).
+    fn simulate_whole(&self, replication: u32) -> Result<ReplicationResult, Stopped> {
+        let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
+        sim.run()?;
+        let (result, (), workspace) = sim.finish();
+        workspace.keep();
+        Ok(result)
+    }
+
+    /// With planning years: the replication once more, its statistics window
+    /// moving from year to year (`docs/model.md`, "Results by year"), and
+    /// its counterfactual arms the same way; fills `result.yearly`.
+    fn run_years(&self, replication: u32, result: &mut ReplicationResult) -> Result<(), Stopped> {
+        if self.years.is_empty() {
+            return Ok(());
+        }
+        result.yearly = self.simulate_years(replication)?;
+        for arm in &self.arms {
+            let without = match arm.prepared.simulate_years(replication) {
+                Ok(r) => r,
+                Err(Stopped::Cancelled) => return Err(Stopped::Cancelled),
+                Err(reason) => {
+                    return Err(Stopped::InArm {
+                        service: arm.service,
+                        metric: arm.metric.name(),
+                        reason: Box::new(reason),
+                    });
+                }
+            };
+            for (year, arm_year) in result.yearly.iter_mut().zip(&without) {
+                year[arm.metric] = arm_year[arm.counted] - year[arm.counted];
+            }
+        }
+        Ok(())
+    }
+
+    /// Every planning year's metrics of replication `replication`, arms
+    /// not included: each is the metrics of a run whose statistics window
+    /// is that year.
+    fn simulate_years(&self, replication: u32) -> Result<Vec<Metrics>, Stopped> {
+        let mut sim = Sim::new(self, replication, (), Workspace::take(), true);
+        sim.run()?;
+        let (result, (), workspace) = sim.finish();
+        workspace.keep();
+        Ok(result.yearly)
     }
 }
 
@@ -406,6 +523,9 @@ enum Event {
     MhBedCapacity {
         day: u32,
     },
+    /// The end of a planning year when the statistics window moves from
+    /// year to year (`years.rs`).
+    YearEnd,
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -616,6 +736,14 @@ struct Sim<'p, T: Tracer> {
     mental_health: MentalHealthState,
 
     // Observations shared by the services.
+    /// Moving from year to year (`years.rs`): the planning years (`p` is
+    /// the current one's), the index of the current one, the metrics of
+    /// the years closed, and each later year's bed-hours of process delays
+    /// already known. Empty otherwise.
+    years: &'p [(PlanningYear, Box<Prepared>)],
+    year: usize,
+    yearly: Vec<Metrics>,
+    process_ahead: Vec<f64>,
     counts: Metrics,
     daily: [Vec<f64>; Series::ALL.len()],
     census: Census,
@@ -624,7 +752,15 @@ struct Sim<'p, T: Tracer> {
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
-    fn new(p: &'p Prepared, replication: u32, tracer: T, mut ws: Workspace) -> Sim<'p, T> {
+    /// A replication ready to run; `by_year`: its statistics window moves
+    /// from one planning year to the next (`years.rs`).
+    fn new(
+        p: &'p Prepared,
+        replication: u32,
+        tracer: T,
+        mut ws: Workspace,
+        by_year: bool,
+    ) -> Sim<'p, T> {
         let sc = &p.scenario;
         let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
@@ -666,11 +802,18 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     .and_then(|m| m.beds_by_day.first().copied())
                     .unwrap_or(0),
             ),
+            years: &[],
+            year: 0,
+            yearly: Vec::new(),
+            process_ahead: Vec::new(),
             counts: Metrics::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
             stopped: None,
         };
+        if by_year {
+            sim.start_years();
+        }
         sim.start();
         sim
     }
@@ -767,6 +910,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::MhOutOfAreaEnd { patient } => self.on_mh_out_of_area_end(t, patient),
                 Event::MhSupportedEnd { patient } => self.on_mh_supported_end(t, patient),
                 Event::MhBedCapacity { day } => self.on_mh_bed_capacity(t, day),
+                Event::YearEnd => self.on_year_end(),
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
@@ -927,6 +1071,24 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn finish(mut self) -> (ReplicationResult, T, Workspace) {
+        let m = self.window_metrics();
+        let mut yearly = std::mem::take(&mut self.yearly);
+        if self.by_year() {
+            yearly.push(m);
+        }
+        let result = ReplicationResult {
+            replication: self.replication,
+            metrics: m,
+            daily: self.daily,
+            events: self.events,
+            yearly,
+        };
+        (result, self.tracer, self.ws)
+    }
+
+    /// Every metric over the statistics window, from what was recorded in
+    /// it; called at its end. Reorders the bed waits.
+    fn window_metrics(&mut self) -> Metrics {
         let w = self.p.window;
         let hours = w.hours();
         let mut m = self.counts;
@@ -1000,14 +1162,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         m[Metric::CareHomeAdmissionsPerResidentYear] =
             ratio_or_zero(self.care_homes.admissions as f64, resident_years);
         self.finish_mental_health(&mut m);
-
-        let result = ReplicationResult {
-            replication: self.replication,
-            metrics: m,
-            daily: self.daily,
-            events: self.events,
-        };
-        (result, self.tracer, self.ws)
+        m
     }
 }
 

@@ -38,6 +38,7 @@ pub mod run_report;
 mod table;
 pub mod text_table;
 mod warnings;
+pub mod yearly;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
 pub use cells::{number_cell, text_cell};
@@ -548,11 +549,18 @@ pub fn render_run_files_until(
     files.push(("replications.csv".into(), render_replications_csv(results)));
     check()?;
     let mut bands = None;
+    let years = yearly::run_years(manifest);
     if manifest.shard.is_some() {
         files.push((
             DAILY_REPLICATIONS_FILE.into(),
             experiment_outputs::render_daily_replications_csv_until(results, first_day, stop)?,
         ));
+        if !years.is_empty() {
+            files.push((
+                yearly::YEARLY_REPLICATIONS_FILE.into(),
+                yearly::render_yearly_replications_csv(&years, results),
+            ));
+        }
     } else {
         let daily_rows = summarise_daily(results);
         check()?;
@@ -560,6 +568,12 @@ pub fn render_run_files_until(
             "summary.csv".into(),
             render_summary_csv(&summarise_metrics(results)),
         ));
+        if !years.is_empty() {
+            files.push((
+                yearly::YEARLY_FILE.into(),
+                yearly::render_yearly_csv(&years, results),
+            ));
+        }
         files.push(("daily.csv".into(), render_daily_csv(&daily_rows, first_day)));
         bands = Some(render_daily_bands_csv(&daily_rows, first_day));
         check()?;

@@ -40,7 +40,7 @@ pub const MAX_VALUE: f64 = 1e15;
 
 /// The files whose checksums a manifest may record: the data files of a
 /// run, a shard and a comparison or sweep (never a path).
-pub const CHECKED_FILES: [&str; 8] = [
+pub const CHECKED_FILES: [&str; 10] = [
     "summary.csv",
     "replications.csv",
     "daily.csv",
@@ -49,6 +49,8 @@ pub const CHECKED_FILES: [&str; 8] = [
     super::PARTIAL_FILE,
     "comparison.csv",
     "sweep.csv",
+    super::yearly::YEARLY_FILE,
+    super::yearly::YEARLY_REPLICATIONS_FILE,
 ];
 
 /// Lowercase hex SHA-256 of `bytes`.

@@ -29,3 +29,4 @@ mod tamper;
 mod typed;
 mod validation;
 mod warnings;
+mod yearly;
