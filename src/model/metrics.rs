@@ -272,6 +272,10 @@ series! {
     MhBedsOccupied: "mh_beds_occupied", "beds";
     /// Mental health patients out of area at 00:00.
     MhOutOfArea: "mh_out_of_area", "patients";
+    /// Medically fit patients still in an acute bed at 00:00 (no criteria
+    /// to reside), in a process delay, a capacity wait or waiting for the
+    /// discharge hours.
+    NctrCount: "nctr_count", "patients";
 }
 
 impl Series {

@@ -1057,6 +1057,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             return;
         }
         let delayed: f64 = self.beds.capacity_level.iter().map(Level::value).sum();
+        let fit_before = self.beds.fit_at_midnight;
         self.beds
             .count_at_midnight(t, &self.ws.in_bed, &self.ws.patients);
         self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds.occupied));
@@ -1067,6 +1068,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.daily[Series::CareHomeResidents.index()].push(f64::from(self.care_homes.held));
         self.daily[Series::MhBedsOccupied.index()].push(f64::from(self.mental_health.occupied));
         self.daily[Series::MhOutOfArea.index()].push(f64::from(self.mental_health.out_of_area));
+        // The sum's step tonight: whole numbers, so exact.
+        let fit = self.beds.fit_at_midnight - fit_before;
+        self.daily[Series::NctrCount.index()].push(fit);
         self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
 
