@@ -302,6 +302,13 @@ impl Prepared {
         self
     }
 
+    /// The same, with no results by year (for analyses that read only the
+    /// daily series: the warm-up analysis, the backtest).
+    pub fn without_years(mut self) -> Prepared {
+        self.years.clear();
+        self
+    }
+
     /// The event budget of each replication.
     pub fn event_budget(&self) -> EventBudget {
         self.event_budget

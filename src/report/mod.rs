@@ -23,6 +23,7 @@
 //! ([`experiment_report_files`]).
 
 mod atomic;
+pub mod backtest_report;
 pub mod calibration;
 mod cells;
 pub mod charts;
