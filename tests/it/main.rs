@@ -9,6 +9,7 @@ mod common;
 mod board_metrics;
 mod bounds;
 mod broken_corpus;
+mod backtest;
 mod calibration;
 mod cli;
 mod counterfactual;
