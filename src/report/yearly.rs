@@ -155,3 +155,162 @@ pub fn parse_yearly_replications_csv(
     }
     Ok(out)
 }
+
+/// The metrics the report gives per planning year, with how each is said.
+const REPORT_METRICS: [(Metric, &str); 5] = [
+    (Metric::Admissions, "emergency admissions"),
+    (Metric::DelayedBedDays, "delayed bed days"),
+    (
+        Metric::BedWaitsOver12h,
+        "decision-to-admit waits over 12 hours",
+    ),
+    (Metric::BedOccupancyMean, "occupied acute beds on average"),
+    (
+        Metric::CommunityWaitingMean,
+        "patients on the community nursing waiting list on average",
+    ),
+];
+
+/// One row of `yearly.csv`, read back for the report.
+struct YearRow<'a> {
+    year: &'a str,
+    days: &'a str,
+    partial: bool,
+    metric: &'a str,
+    mean: f64,
+    low: f64,
+    high: f64,
+}
+
+fn read_rows(text: &str) -> Vec<YearRow<'_>> {
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c.len() != 15 {
+            continue;
+        }
+        let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        rows.push(YearRow {
+            year: c[0],
+            days: c[3],
+            partial: c[4] == "true",
+            metric: c[5],
+            mean: num(c[7]),
+            low: num(c[9]),
+            high: num(c[10]),
+        });
+    }
+    rows
+}
+
+/// The report's section "Results by year" from the text of `yearly.csv`:
+/// a headline sentence per planning year and bars of admissions and
+/// delayed bed days by year. `None` when there is no `yearly.csv`.
+pub fn report_section(
+    yearly_csv: Option<&str>,
+    replications: u32,
+) -> std::io::Result<Option<super::document::Section>> {
+    use super::charts::{Estimate, IntervalBars, interval_bars};
+    use super::document::{Block, Chart, Section};
+    use super::prose::prose_number;
+    let Some(text) = yearly_csv else {
+        return Ok(None);
+    };
+    let rows = read_rows(text);
+    let mut years: Vec<(&str, &str, bool)> = Vec::new();
+    for r in &rows {
+        if years.last().map(|y| y.0) != Some(r.year) {
+            years.push((r.year, r.days, r.partial));
+        }
+    }
+    if years.is_empty() {
+        return Ok(None);
+    }
+    let find = |year: &str, m: Metric| rows.iter().find(|r| r.year == year && r.metric == m.name());
+    let mut headlines = Vec::new();
+    for (year, days, partial) in &years {
+        let parts: Vec<String> = REPORT_METRICS
+            .iter()
+            .filter_map(|(m, said)| {
+                find(year, *m).map(|r| {
+                    format!(
+                        "{} {said} (95% CI {} to {})",
+                        prose_number(r.mean, 0),
+                        // A count's interval is cut at 0, as the report's others are.
+                        prose_number(r.low.max(super::data::metric_floor(*m)), 0),
+                        prose_number(r.high, 0)
+                    )
+                })
+            })
+            .collect();
+        let span = if *partial {
+            format!("{year} ({days} days of it in the window)")
+        } else {
+            format!("{year} ({days} days)")
+        };
+        headlines.push(format!("In {span}: {}.", parts.join("; ")));
+    }
+    let mut blocks = vec![
+        Block::Paragraph(format!(
+            "The window is longer than a year, so each metric is also given per planning year: \
+             the UK financial years (1 April to 31 March) it crosses, the first and last cut to \
+             the window (a partial year's counts cover only its days). Each year's figures are \
+             those of a run whose statistics window is that year: the mean of {replications} \
+             replications with the 95% confidence interval of that mean. Every metric by year \
+             is in yearly.csv; the charts above show the daily series over the whole window."
+        )),
+        Block::Headlines(headlines),
+    ];
+    for (metric, file, title) in [
+        (
+            Metric::Admissions,
+            "yearly-admissions.svg",
+            "Emergency admissions by planning year",
+        ),
+        (
+            Metric::DelayedBedDays,
+            "yearly-delayed-bed-days.svg",
+            "Delayed bed days by planning year",
+        ),
+    ] {
+        let estimates: Vec<Estimate> = years
+            .iter()
+            .filter_map(|(year, _, partial)| {
+                find(year, metric).map(|r| Estimate {
+                    label: if *partial {
+                        format!("{year} (part)")
+                    } else {
+                        year.to_string()
+                    },
+                    mean: r.mean,
+                    low: r.low.max(0.0),
+                    high: r.high,
+                })
+            })
+            .collect();
+        let caption = format!(
+            "Mean of {replications} replications per planning year, with the 95% confidence \
+             interval of the mean; a year marked (part) covers only its days inside the window."
+        );
+        let svg = interval_bars(&IntervalBars {
+            title,
+            x_label: "Planning year (UK financial year)",
+            y_label: metric.unit(),
+            caption: &caption,
+            bar_legend: "Mean over replications",
+            interval_legend: "95% confidence interval of the mean",
+            estimates: &estimates,
+        })?;
+        blocks.push(Block::Chart(Chart {
+            file: file.into(),
+            title: title.into(),
+            caption,
+            svg,
+        }));
+    }
+    Ok(Some(Section {
+        id: "years".into(),
+        title: "Results by year".into(),
+        blocks,
+    }))
+}

@@ -46,7 +46,11 @@ fn observed_from_other_seed(dir: &std::path::Path) -> PathBuf {
         .arg(&run)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = fs::read_to_string(run.join("daily_replications.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -80,12 +84,24 @@ fn model_generated_series_is_covered_at_the_nominal_rates() {
         .arg(&out_dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for f in ["backtest.csv", "backtest_daily.csv", "report.html", "run.json"] {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "backtest.csv",
+        "backtest_daily.csv",
+        "report.html",
+        "run.json",
+    ] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
     let html = fs::read_to_string(out_dir.join("report.html")).unwrap();
-    assert!(html.contains("Observed") && html.contains("<svg"), "chart in the report");
+    assert!(
+        html.contains("Observed") && html.contains("<svg"),
+        "chart in the report"
+    );
     let scores = fs::read_to_string(out_dir.join("backtest.csv")).unwrap();
     let row: Vec<&str> = scores
         .lines()
@@ -144,14 +160,26 @@ fn backtest_err(observed: &str) -> (i32, String) {
 fn observed_file_mistakes_name_line_column_and_field() {
     let (code, e) = backtest_err("date,series,value\n2025-10-01,beds_full,3\n");
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("observed.csv:2:12: series: unknown series `beds_full`"), "{e}");
-    assert!(e.contains("midnight_census") && e.contains("nctr_count"), "{e}");
+    assert!(
+        e.contains("observed.csv:2:12: series: unknown series `beds_full`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("midnight_census") && e.contains("nctr_count"),
+        "{e}"
+    );
     let (code, e) = backtest_err("date,series,value\n2025-10-01,midnight_census,4x0\n");
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("observed.csv:2:28: value: `4x0` is not a number"), "{e}");
+    assert!(
+        e.contains("observed.csv:2:28: value: `4x0` is not a number"),
+        "{e}"
+    );
     let (code, e) = backtest_err("date,series,value\n01/10/2025,midnight_census,400\n");
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("observed.csv:2:1: date: `01/10/2025` is not a date"), "{e}");
+    assert!(
+        e.contains("observed.csv:2:1: date: `01/10/2025` is not a date"),
+        "{e}"
+    );
     // The baseline's window is 2025-09-28 to 2026-09-27.
     let (code, e) = backtest_err(
         "date,series,value\n2025-10-01,midnight_census,400\n2024-01-05,midnight_census,400\n",
@@ -174,11 +202,24 @@ fn the_shipped_example_is_synthetic_and_reproducible() {
     let out = bin()
         .args(["run"])
         .arg(root().join("scenarios/mental-health-example.toml"))
-        .args(["--seed", "7", "--replications", "1", "--shard", "0/1", "--quiet", "--out"])
+        .args([
+            "--seed",
+            "7",
+            "--replications",
+            "1",
+            "--shard",
+            "0/1",
+            "--quiet",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let daily = fs::read_to_string(dir.join("daily_replications.csv")).unwrap();
     let mut lines = daily.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

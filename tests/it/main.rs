@@ -6,10 +6,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backtest;
 mod board_metrics;
 mod bounds;
 mod broken_corpus;
-mod backtest;
 mod calibration;
 mod cli;
 mod counterfactual;
