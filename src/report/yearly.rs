@@ -314,3 +314,162 @@ pub fn report_section(
         blocks,
     }))
 }
+
+/// A comparison's effects by planning year.
+pub const YEARLY_COMPARISON_FILE: &str = "yearly_comparison.csv";
+/// Header of `yearly_comparison.csv`: the columns of `comparison.csv` with
+/// the planning year after the plan.
+pub const YEARLY_COMPARISON_HEADER: &str = "plan,year,first_date,last_date,days,partial,metric,unit,\
+baseline_mean,plan_mean,diff_mean,diff_ci95_low,diff_ci95_high,n";
+
+/// One metric of one plan in one planning year: paired differences (plan
+/// minus baseline) of the year's values, replication by replication.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct YearEffect {
+    /// Index of the planning year.
+    pub year: usize,
+    /// The metric.
+    pub metric: Metric,
+    /// Mean of the baseline's values.
+    pub baseline_mean: f64,
+    /// Mean of the plan's values.
+    pub plan_mean: f64,
+    /// The paired differences.
+    pub diff: Summary,
+}
+
+/// Every metric of `plan` against `baseline` in each planning year (the
+/// two already paired by replication, as `compare_results` checks).
+pub fn year_effects(
+    years: &[PlanningYear],
+    baseline: &[ReplicationResult],
+    plan: &[ReplicationResult],
+) -> Vec<YearEffect> {
+    let mut out = Vec::new();
+    for k in 0..years.len() {
+        for &m in &Metric::ALL {
+            let value = |r: &ReplicationResult| r.yearly.get(k).map_or(f64::NAN, |y| y[m]);
+            let a: Vec<f64> = baseline.iter().map(value).collect();
+            let b: Vec<f64> = plan.iter().map(value).collect();
+            out.push(YearEffect {
+                year: k,
+                metric: m,
+                baseline_mean: summarise(&a).mean,
+                plan_mean: summarise(&b).mean,
+                diff: crate::stats::paired_differences(&a, &b),
+            });
+        }
+    }
+    out
+}
+
+/// The text of `yearly_comparison.csv`: plan-major, then year, then metric.
+pub fn render_yearly_comparison_csv(
+    years: &[PlanningYear],
+    plans: &[(&str, Vec<YearEffect>)],
+) -> String {
+    let mut out = format!("{YEARLY_COMPARISON_HEADER}\n");
+    for (name, effects) in plans {
+        for e in effects {
+            let y = &years[e.year];
+            push_record(
+                &mut out,
+                &[
+                    text_cell(name),
+                    text_cell(&y.label),
+                    text_cell(&y.first_date.to_string()),
+                    text_cell(&y.last_date.to_string()),
+                    number_cell(y.days()),
+                    text_cell(if y.partial { "true" } else { "false" }),
+                    text_cell(e.metric.name()),
+                    text_cell(e.metric.unit()),
+                    number_cell(e.baseline_mean),
+                    number_cell(e.plan_mean),
+                    number_cell(e.diff.mean),
+                    number_cell(e.diff.ci95_low),
+                    number_cell(e.diff.ci95_high),
+                    e.diff.n.to_string(),
+                ],
+            );
+        }
+    }
+    out
+}
+
+/// A plan's effect on admissions and delayed bed days by year, in a
+/// sentence each ("the plan avoids 120 admissions in 2026/27 (95% CI ...),
+/// 150 in 2027/28 ..."), from the text of `yearly_comparison.csv`.
+pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
+    use super::prose::prose_number;
+    let mut by_plan: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for line in yearly_comparison_csv.lines().skip(1) {
+        let c: Vec<String> = line.split(',').map(str::to_string).collect();
+        if c.len() != 14 {
+            continue;
+        }
+        match by_plan.last_mut() {
+            Some((name, rows)) if *name == c[0] => rows.push(c),
+            _ => by_plan.push((c[0].clone(), vec![c])),
+        }
+    }
+    let mut out = Vec::new();
+    for (plan, rows) in &by_plan {
+        for (metric, verb, noun) in [
+            (Metric::Admissions, "avoided", "admissions"),
+            (Metric::DelayedBedDays, "saved", "delayed bed days"),
+        ] {
+            let parts: Vec<String> = rows
+                .iter()
+                .filter(|c| c[6] == metric.name())
+                .map(|c| {
+                    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+                    // Avoided and saved: baseline minus plan.
+                    let (mean, low, high) = (-num(&c[10]), -num(&c[12]), -num(&c[11]));
+                    let part = if c[5] == "true" {
+                        " (part of the year)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{} in {}{part} (95% CI {} to {})",
+                        prose_number(mean, 0),
+                        c[1],
+                        prose_number(low, 0),
+                        prose_number(high, 0)
+                    )
+                })
+                .collect();
+            if !parts.is_empty() {
+                out.push(format!(
+                    "{plan}, {noun} {verb}: {} (a negative number is an increase).",
+                    parts.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The comparison report's section "Effects by year", from the text of
+/// `yearly_comparison.csv` (`None` without one).
+pub fn comparison_section(yearly_comparison_csv: Option<&str>) -> Option<super::document::Section> {
+    use super::document::{Block, Section};
+    let sentences = effect_sentences(yearly_comparison_csv?);
+    if sentences.is_empty() {
+        return None;
+    }
+    Some(Section {
+        id: "years".into(),
+        title: "Effects by year".into(),
+        blocks: vec![
+            Block::Paragraph(
+                "The window is longer than a year, so each plan's effect is also given per \
+                 planning year (UK financial year, 1 April to 31 March; the first and last cut \
+                 to the window): the mean of the paired differences, baseline minus plan, with \
+                 its 95% confidence interval. Every metric by year is in yearly_comparison.csv."
+                    .into(),
+            ),
+            Block::Headlines(sentences),
+        ],
+    })
+}

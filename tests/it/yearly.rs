@@ -162,3 +162,71 @@ fn shards_merge_to_the_same_yearly_csv() {
         fs::remove_dir_all(d).ok();
     }
 }
+
+#[test]
+fn reports_and_comparisons_give_each_year() {
+    let dir = tmp("compare");
+    let plan = root().join("scenarios/plans/second-pru-car.toml");
+    let args = [
+        "compare",
+        &crate::common::baseline(),
+        plan.to_str().unwrap(),
+        "--replications",
+        "3",
+        "--set",
+        "scenario.horizon=800d",
+    ];
+    // Twice into the same directory: the new files are patientflow's own.
+    for _ in 0..2 {
+        run_ok(&args, &dir);
+    }
+    let text = fs::read_to_string(dir.join("yearly_comparison.csv")).unwrap();
+    let base = fs::read_to_string(dir.join("tower-hamlets-baseline/yearly.csv")).unwrap();
+    let plan_yearly = fs::read_to_string(dir.join("second-pru-car/yearly.csv")).unwrap();
+    let mean_of = |csv: &str, year: &str, metric: &str| -> f64 {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{year},")) && l.split(',').nth(5) == Some(metric))
+            .unwrap();
+        line.split(',').nth(7).unwrap().parse().unwrap()
+    };
+    let mut rows = 0;
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c[6] != "admissions" {
+            continue;
+        }
+        rows += 1;
+        let (b, p, d): (f64, f64, f64) = (
+            c[8].parse().unwrap(),
+            c[9].parse().unwrap(),
+            c[10].parse().unwrap(),
+        );
+        assert_eq!(b, mean_of(&base, c[1], "admissions"));
+        assert_eq!(p, mean_of(&plan_yearly, c[1], "admissions"));
+        assert!(
+            (d - (p - b)).abs() < 1e-6 * b,
+            "paired difference of the year's values"
+        );
+    }
+    assert_eq!(rows, 3, "2025/26 (part), 2026/27, 2027/28 (part)");
+    let report = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("## Effects by year"), "comparison report");
+    assert!(report.contains("second-pru-car, admissions avoided:"));
+    let run_report = fs::read_to_string(dir.join("tower-hamlets-baseline/report.md")).unwrap();
+    assert!(
+        run_report.contains("## Results by year") && run_report.contains("In 2026/27 (365 days):")
+    );
+    // `report DIR` rebuilds both byte for byte.
+    for d in [dir.clone(), dir.join("tower-hamlets-baseline")] {
+        let before = fs::read(d.join("report.html")).unwrap();
+        let out = bin().arg("report").arg(&d).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(before, fs::read(d.join("report.html")).unwrap());
+    }
+    fs::remove_dir_all(&dir).ok();
+}
