@@ -87,7 +87,7 @@ pub fn parse_observed(file: &str, text: &str) -> Result<Vec<Observation>, String
         let value: f64 = value_text
             .parse()
             .map_err(|_| format!("{}: `{value_text}` is not a number", at(2, "value")))?;
-        if !value.is_finite() || value < 0.0 || value > report::readback::MAX_VALUE {
+        if !(0.0..=report::readback::MAX_VALUE).contains(&value) {
             return Err(format!(
                 "{}: `{value_text}`: expected a count of at least 0 and at most {:e}",
                 at(2, "value"),

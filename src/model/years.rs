@@ -37,7 +37,10 @@ impl PlanningYear {
 /// each cut to the window; none when the window is 365 days or shorter, or
 /// is exactly one (leap) financial year.
 pub fn planning_years(start_date: Date, window_start: f64, window_end: f64) -> Vec<PlanningYear> {
-    if !(window_end - window_start > YEARLY_AFTER_DAYS * 24.0) {
+    // NaN-safe: a window that is not longer than a year has none.
+    if (window_end - window_start).partial_cmp(&(YEARLY_AFTER_DAYS * 24.0))
+        != Some(std::cmp::Ordering::Greater)
+    {
         return Vec::new();
     }
     let hours_of = |d: Date| start_date.days_until(d) as f64 * 24.0;
@@ -48,11 +51,8 @@ pub fn planning_years(start_date: Date, window_start: f64, window_end: f64) -> V
     // of this calendar year, or of the one before for January to March.
     let mut year = if m >= 4 { y } else { y - 1 };
     let mut years = Vec::new();
-    loop {
-        let (Some(from), Some(to)) = (Date::from_ymd(year, 4, 1), Date::from_ymd(year + 1, 4, 1))
-        else {
-            break;
-        };
+    while let (Some(from), Some(to)) = (Date::from_ymd(year, 4, 1), Date::from_ymd(year + 1, 4, 1))
+    {
         let (fy_start, fy_end) = (hours_of(from), hours_of(to));
         if fy_start >= window_end {
             break;
