@@ -207,7 +207,9 @@ pub struct ArrivalProfile {
     /// (crises per hour, hours per crisis) in each simulated clock hour. The
     /// reciprocal (infinite for a rate of 0, never used then) makes an
     /// arrival cost a multiplication, not a division.
-    cells: Vec<(f64, f64)>,
+    /// Shared (an `Arc`, as cheap to index as a `Vec`): a planning year's
+    /// copy of a prepared scenario holds the same profile (`sim/years.rs`).
+    cells: std::sync::Arc<[(f64, f64)]>,
 }
 
 /// Where an arrival stream is in the profile: the clock hour of its last
@@ -247,7 +249,9 @@ impl ArrivalProfile {
             let day = base * weekday[date.weekday().index()] * month[date.month() as usize - 1];
             cells.extend(hour.iter().map(|h| (day * h, 1.0 / (day * h))));
         }
-        ArrivalProfile { cells }
+        ArrivalProfile {
+            cells: cells.into(),
+        }
     }
 
     /// Crises per hour in the clock hour containing `t` (`t >= 0`).
