@@ -349,6 +349,13 @@ pub fn backtest(
 fn read_observed(path: &Path) -> Result<String, ExperimentError> {
     use std::io::Read;
     let err = |e: String| ExperimentError::Usage(format!("{}: {e}", path.display()));
+    if path.exists() && !path.is_file() {
+        return Err(err(
+            "not a regular file (a directory, FIFO, socket or device): give the observed CSV \
+             file"
+                .into(),
+        ));
+    }
     let file = report::readback::open_regular(path).map_err(|e| err(e.to_string()))?;
     let mut bytes = Vec::new();
     file.take(MAX_OBSERVED_BYTES + 1)
