@@ -58,6 +58,28 @@ pub(crate) enum Command {
     /// scenarios/validation/ and print theory against simulation. Exit code
     /// 1 if any check fails.
     Validate(ValidateArgs),
+    /// Compare observed daily counts (`date,series,value`) with the
+    /// scenario's fan of daily series over its statistics window: bias,
+    /// mean absolute error and the coverage of the 50%, 80% and 95% bands,
+    /// in backtest.csv, backtest_daily.csv and a report.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct BacktestArgs {
+    /// The scenario file (TOML): its statistics window must cover every
+    /// observed date.
+    pub scenario: PathBuf,
+    /// The observed file: CSV with the header `date,series,value`, one row
+    /// a day a series (series names as in daily.csv).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub observed: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Output directory (default: outputs/STEM-backtest/, STEM being the
+    /// scenario file's name without .toml).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -380,6 +402,15 @@ fn run_command(command: Command) -> Result<(), CliError> {
             &notices(),
         )?),
         Command::Check(args) => check(args),
+        Command::Backtest(args) => {
+            let settings = args.common.settings(None);
+            finish(experiment::backtest::backtest(
+                &args.scenario,
+                &args.observed,
+                args.out.as_deref(),
+                &settings,
+            )?)
+        }
         Command::Validate(args) => validate(args),
         Command::Report(args) => {
             report::rebuild_report(&args.dir, &notices())?;

@@ -43,6 +43,7 @@ for cls, n, mean, sd in (("discharge", 290, 21, 14), ("avoidance", 45, 14, 10),
                          ("community", 510, 35, 25)):
     rows += [("community", "", gamma_age(mean, sd), cls) for _ in range(n)]
 rows += [("community_waiting", "", rng.random() * 3, "community") for _ in range(1)]
+rows += [("mh_bed", "", lognormal_age(33, 40), "") for _ in range(41)]
 
 with open(__file__.replace("make-synthetic-census.py", "synthetic-2026-12-01.csv"), "w") as f:
     f.write("# SYNTHETIC census for 2026-12-01: made by make-synthetic-census.py (fixed seed),\n")

@@ -1232,6 +1232,26 @@ pub(crate) fn write_experiment(
         ));
         stdout.push_str(&format!("Baseline: {}\n", base_arm.name));
         stdout.push_str(&report::format_comparison_table(&plans, base.results.len()));
+        // Each plan's effects by planning year (a window longer than 365 days).
+        let years = report::yearly::run_years(&base.manifest);
+        if !years.is_empty() {
+            let effects: Vec<(&str, Vec<report::yearly::YearEffect>)> = manifest
+                .arms
+                .iter()
+                .zip(runs)
+                .skip(1)
+                .map(|(arm, run)| {
+                    let e = report::yearly::year_effects(&years, &base.results, &run.results);
+                    (arm.name.as_str(), e)
+                })
+                .collect();
+            let text = report::yearly::render_yearly_comparison_csv(&years, &effects);
+            stdout.push_str("By planning year (yearly_comparison.csv):\n");
+            for sentence in report::yearly::effect_sentences(&text) {
+                stdout.push_str(&format!("  {sentence}\n"));
+            }
+            files.push((report::yearly::YEARLY_COMPARISON_FILE.to_string(), text));
+        }
     }
     if let Some(p) = &manifest.precision {
         stdout.push_str(&precision_note(p));

@@ -192,7 +192,11 @@ pub(crate) fn merge_runs(
                 dir.display()
             )));
         }
-        let needed = ["replications.csv", report::DAILY_REPLICATIONS_FILE];
+        let years = report::yearly::run_years(m);
+        let mut needed = vec!["replications.csv", report::DAILY_REPLICATIONS_FILE];
+        if !years.is_empty() {
+            needed.push(report::yearly::YEARLY_REPLICATIONS_FILE);
+        }
         match readback::verify_files(dir, "run.json", &m.files, &needed)
             .map_err(ExperimentError::Merge)?
         {
@@ -214,6 +218,13 @@ pub(crate) fn merge_runs(
             windows[i].days,
         )
         .map_err(|e| ExperimentError::Merge(format!("{}: {e}", daily_path.display())))?;
+        let mut yearly = if years.is_empty() {
+            Default::default()
+        } else {
+            let path = dir.join(report::yearly::YEARLY_REPLICATIONS_FILE);
+            report::yearly::parse_yearly_replications_csv(&read(&path)?, &years)
+                .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))?
+        };
         let listed: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
         if listed != shard.replications {
             return Err(ExperimentError::Merge(format!(
@@ -236,7 +247,16 @@ pub(crate) fn merge_runs(
                 daily: series,
                 // Not an output: the event count is only for speed figures.
                 events: 0,
+                yearly: yearly.remove(&rep).unwrap_or_default(),
             };
+            if result.yearly.len() != years.len() {
+                return Err(ExperimentError::Merge(format!(
+                    "{}: replication {rep} has {} planning years of {}",
+                    dir.join(report::yearly::YEARLY_REPLICATIONS_FILE).display(),
+                    result.yearly.len(),
+                    years.len()
+                )));
+            }
             if let Some((j, _)) = by_rep.insert(rep, (i, result)) {
                 return Err(ExperimentError::Merge(format!(
                     "replication {rep} is in both {} and {}",

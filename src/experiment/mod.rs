@@ -4,6 +4,7 @@
 //! collected in replication order, so every statistic computed from them is
 //! the same to the bit whatever the thread count.
 
+pub mod backtest;
 pub mod check;
 
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressDrawTarget, ProgressStyle};

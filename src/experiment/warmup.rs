@@ -140,7 +140,8 @@ pub fn warmup(
     // The warm-up analysis reads only the daily series: no counterfactual arms.
     let prepared = settings
         .prepare(loaded.scenario.clone(), budget)
-        .without_counterfactuals();
+        .without_counterfactuals()
+        .without_years();
     let reps: Vec<u32> = (0..sc.replications).collect();
     let progress = if settings.quiet {
         super::Progress::Hidden

@@ -278,6 +278,10 @@ series! {
     MhOutOfArea: "mh_out_of_area", "patients";
     /// Home care packages held at 00:00.
     HomeCarePackages: "home_care_packages", "packages";
+    /// Medically fit patients still in an acute bed at 00:00 (no criteria
+    /// to reside), in a process delay, a capacity wait or waiting for the
+    /// discharge hours.
+    NctrCount: "nctr_count", "patients";
 }
 
 impl Series {
@@ -324,6 +328,9 @@ pub struct ReplicationResult {
     pub daily: [Vec<f64>; Series::ALL.len()],
     /// Events the engine processed (for throughput figures; not a model output).
     pub events: u64,
+    /// With a window longer than 365 days, the metrics of each planning
+    /// year in order (`docs/model.md`, "Results by year"); empty otherwise.
+    pub yearly: Vec<Metrics>,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod flow;
 pub mod headlines;
 pub mod metrics;
 mod observe;
+pub mod planning_years;
 pub(crate) mod schedule;
 mod sim;
 mod trace;

@@ -42,6 +42,12 @@ impl Level {
         self.area += window.overlap(from, to);
     }
 
+    /// Restarts the integral at `area`, keeping the value: for a window
+    /// that starts now (`sim/yearly.rs`).
+    pub fn restart(&mut self, area: f64) {
+        self.area = area;
+    }
+
     /// The integral over the window up to its end (value x hours).
     pub fn area_at_end(&self, window: &StatsWindow) -> f64 {
         self.area + self.value * window.overlap(self.since, window.end)

@@ -316,7 +316,9 @@ pub struct ArrivalProfile {
     /// (crises per hour, hours per crisis) in each simulated clock hour. The
     /// reciprocal (infinite for a rate of 0, never used then) makes an
     /// arrival cost a multiplication, not a division.
-    cells: Vec<(f64, f64)>,
+    /// Shared (an `Arc`, as cheap to index as a `Vec`): a planning year's
+    /// copy of a prepared scenario holds the same profile (`sim/yearly.rs`).
+    cells: std::sync::Arc<[(f64, f64)]>,
 }
 
 /// Where an arrival stream is in the profile: the clock hour of its last
@@ -356,7 +358,9 @@ impl ArrivalProfile {
             let day = base * weekday[date.weekday().index()] * month[date.month() as usize - 1];
             cells.extend(hour.iter().map(|h| (day * h, 1.0 / (day * h))));
         }
-        ArrivalProfile { cells }
+        ArrivalProfile {
+            cells: cells.into(),
+        }
     }
 
     /// A constant rate of `per_day` a day for `days` simulated days (a
@@ -364,22 +368,29 @@ impl ArrivalProfile {
     pub fn flat(per_day: f64, days: usize) -> ArrivalProfile {
         let rate = per_day / 24.0;
         ArrivalProfile {
-            cells: vec![(rate, 1.0 / rate); days * 24],
+            cells: vec![(rate, 1.0 / rate); days * 24].into(),
         }
     }
 
     /// The profile with yearly growth `g` (`docs/model.md`, "Demand
     /// growth"): each clock hour's rate times the mean growth multiplier
     /// over that hour. Unchanged, to the bit, when `g` is 0.
-    pub fn grown(mut self, g: &crate::scenario::GrowthSpec) -> ArrivalProfile {
+    pub fn grown(self, g: &crate::scenario::GrowthSpec) -> ArrivalProfile {
         if !g.grows() {
             return self;
         }
-        for (h, cell) in self.cells.iter_mut().enumerate() {
-            let rate = cell.0 * g.hour_factor(h as f64);
-            *cell = (rate, 1.0 / rate);
+        let cells: Vec<(f64, f64)> = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(h, cell)| {
+                let rate = cell.0 * g.hour_factor(h as f64);
+                (rate, 1.0 / rate)
+            })
+            .collect();
+        ArrivalProfile {
+            cells: cells.into(),
         }
-        self
     }
 
     /// Expected arrivals in `[from, to)` hours (whole hours of the profile

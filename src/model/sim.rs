@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, StatsWindow};
+use super::planning_years::PlanningYear;
+use super::planning_years::planning_years;
 use super::schedule::{ArrivalProfile, DatedHours, WeeklySchedule, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
 use super::years::{DatedCounts, Service};
@@ -33,6 +35,7 @@ mod mental_health;
 mod pru;
 mod rehab;
 mod start;
+mod yearly;
 
 use acute::AcuteBeds;
 use care_homes::{CareHomeBed, CareHomes, Placement};
@@ -130,6 +133,10 @@ pub struct Prepared {
     /// The counterfactual arms run beside each replication (empty for an
     /// arm itself, and when the services are already off).
     arms: Vec<Arm>,
+    /// The planning years of a window longer than 365 days (empty
+    /// otherwise), each with this scenario prepared with that year as its
+    /// statistics window (`sim/yearly.rs`).
+    years: Vec<(PlanningYear, Box<Prepared>)>,
 }
 
 /// A counterfactual arm (`docs/model.md`, "Counterfactual arms"): the
@@ -240,38 +247,14 @@ impl Prepared {
         let pru = &scenario.pru;
         let pru_hours = DatedHours::service(start, pru.open, &pru.days, &pru.hours_changes, days);
         let counts = DatedCounts::new(&scenario, days);
-        let pru_open_car_hours = match counts.table(Service::PruCars) {
-            [] => {
-                f64::from(scenario.pru.cars)
-                    * pru_hours.open_hours_between(window.start, window.end)
-            }
-            cars => (0..days)
-                .map(|d| {
-                    let (a, b) = (
-                        (d as f64 * 24.0).max(window.start),
-                        (d as f64 * 24.0 + 24.0).min(window.end),
-                    );
-                    if b > a {
-                        f64::from(cars[d]) * pru_hours.open_hours_between(a, b)
-                    } else {
-                        0.0
-                    }
-                })
-                .sum(),
-        };
-        let caseload = u64::from(scenario.community.caseload_per_team) as f64;
-        let community_places_mean = match counts.changes(Service::CommunityTeams) {
-            false => scenario.community_places() as f64,
-            true => {
-                counts.mean_over(Service::CommunityTeams, 0, window.start, window.end) * caseload
-            }
-        };
+        let pru_open_car_hours = open_car_hours(&scenario, &pru_hours, &counts, window);
+        let community_places_mean = community_places_mean(&scenario, &counts, window);
         let g = &scenario.growth;
         let grown = |per_day: f64, g: &crate::scenario::GrowthSpec| {
             g.grows()
                 .then(|| ArrivalProfile::flat(per_day, days).grown(g))
         };
-        Prepared {
+        let mut prepared = Prepared {
             referral_profile: grown(scenario.community.referrals_per_day, &g.community_referrals),
             placement_profile: grown(
                 scenario.care_homes.community_placements_per_day,
@@ -311,13 +294,76 @@ impl Prepared {
             scenario,
             cancel: None,
             arms: Vec::new(),
+            years: Vec::new(),
+        };
+        prepared.years = planning_years(start, window.start, window.end)
+            .into_iter()
+            .map(|year| {
+                let view = prepared.with_window(year.start_hours, year.end_hours);
+                (year, Box::new(view))
+            })
+            .collect();
+        prepared
+    }
+
+    /// A copy with the statistics window `[start, end)` inside its own (for
+    /// a planning year): the same calendars, the simulation still running
+    /// to the end of its own window.
+    fn with_window(&self, start: f64, end: f64) -> Prepared {
+        let window = StatsWindow { start, end };
+        let first_midnight = (start / 24.0).ceil() * 24.0;
+        let days_in_window = if first_midnight < end {
+            ((end - first_midnight) / 24.0).ceil() as usize
+        } else {
+            0
+        };
+        Prepared {
+            window,
+            first_midnight,
+            days_in_window,
+            pru_open_car_hours: open_car_hours(
+                &self.scenario,
+                &self.pru_hours,
+                &self.counts,
+                window,
+            ),
+            community_places_mean: community_places_mean(&self.scenario, &self.counts, window),
+            scenario: self.scenario.clone(),
+            pru_hours: self.pru_hours.clone(),
+            fau_hours: self.fau_hours.clone(),
+            discharge_hours: self.discharge_hours.clone(),
+            arrivals: self.arrivals.clone(),
+            referral_profile: self.referral_profile.clone(),
+            placement_profile: self.placement_profile.clone(),
+            home_care_profile: self.home_care_profile.clone(),
+            counts: self.counts.clone(),
+            beds_by_day: self.beds_by_day.clone(),
+            mh: self.mh.clone(),
+            queue_limit: self.queue_limit,
+            event_budget: self.event_budget,
+            cancel: self.cancel.clone(),
+            arms: Vec::new(),
+            years: Vec::new(),
         }
+    }
+
+    /// The planning years of the window: empty unless it is longer than
+    /// 365 days (`docs/model.md`, "Results by year").
+    pub fn planning_years(&self) -> Vec<PlanningYear> {
+        self.years.iter().map(|(y, _)| y.clone()).collect()
     }
 
     /// The same, with its counterfactual arms dropped (see
     /// [`Prepared::without_arms`]).
     pub fn without_counterfactuals(mut self) -> Prepared {
         self.arms.clear();
+        self
+    }
+
+    /// The same, with no results by year (for analyses that read only the
+    /// daily series: the warm-up analysis, the backtest).
+    pub fn without_years(mut self) -> Prepared {
+        self.years.clear();
         self
     }
 
@@ -328,20 +374,34 @@ impl Prepared {
 
     /// Stops a replication when any queue holds more than `limit` patients.
     pub fn with_queue_limit(mut self, limit: usize) -> Prepared {
-        self.queue_limit = limit;
-        for arm in &mut self.arms {
-            arm.prepared.queue_limit = limit;
-        }
+        self.set_queue_limit(limit);
         self
+    }
+
+    fn set_queue_limit(&mut self, limit: usize) {
+        self.queue_limit = limit;
+        for (_, view) in &mut self.years {
+            view.set_queue_limit(limit);
+        }
+        for arm in &mut self.arms {
+            arm.prepared.set_queue_limit(limit);
+        }
     }
 
     /// Stops every replication soon after `flag` is set.
     pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Prepared {
-        for arm in &mut self.arms {
-            arm.prepared.cancel = Some(Arc::clone(&flag));
-        }
-        self.cancel = Some(flag);
+        self.set_cancel(&flag);
         self
+    }
+
+    fn set_cancel(&mut self, flag: &Arc<AtomicBool>) {
+        self.cancel = Some(Arc::clone(flag));
+        for (_, view) in &mut self.years {
+            view.set_cancel(flag);
+        }
+        for arm in &mut self.arms {
+            arm.prepared.set_cancel(flag);
+        }
     }
 
     /// The date of day 0 of the daily series.
@@ -367,12 +427,13 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
-        let mut sim = Sim::new(self, replication, (), Workspace::take());
+        let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
         sim.run()?;
         let census = sim.census;
         let (mut result, (), workspace) = sim.finish();
         workspace.keep();
         self.run_arms(replication, &mut result)?;
+        self.run_years(replication, &mut result)?;
         Ok((result, census))
     }
 
@@ -383,11 +444,12 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
-        let mut sim = Sim::new(self, replication, tracer, Workspace::take());
+        let mut sim = Sim::new(self, replication, tracer, Workspace::take(), false);
         sim.run()?;
         let (mut result, tracer, workspace) = sim.finish();
         workspace.keep();
         self.run_arms(replication, &mut result)?;
+        self.run_years(replication, &mut result)?;
         Ok((result, tracer))
     }
 
@@ -395,7 +457,7 @@ impl Prepared {
     /// its metric: the arm's admissions minus `result`'s.
     fn run_arms(&self, replication: u32, result: &mut ReplicationResult) -> Result<(), Stopped> {
         for arm in &self.arms {
-            let without = match arm.prepared.simulate(replication) {
+            let without = match arm.prepared.simulate_whole(replication) {
                 Ok(r) => r,
                 Err(Stopped::Cancelled) => return Err(Stopped::Cancelled),
                 Err(reason) => {
@@ -409,6 +471,90 @@ impl Prepared {
             result.metrics[arm.metric] = without.metrics[arm.counted] - result.metrics[arm.counted];
         }
         Ok(())
+    }
+
+    /// The replication over the whole window only (no results by year).
+    fn simulate_whole(&self, replication: u32) -> Result<ReplicationResult, Stopped> {
+        let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
+        sim.run()?;
+        let (result, (), workspace) = sim.finish();
+        workspace.keep();
+        Ok(result)
+    }
+
+    /// With planning years: the replication once more, its statistics window
+    /// moving from year to year (`docs/model.md`, "Results by year"), and
+    /// its counterfactual arms the same way; fills `result.yearly`.
+    fn run_years(&self, replication: u32, result: &mut ReplicationResult) -> Result<(), Stopped> {
+        if self.years.is_empty() {
+            return Ok(());
+        }
+        result.yearly = self.simulate_years(replication)?;
+        for arm in &self.arms {
+            let without = match arm.prepared.simulate_years(replication) {
+                Ok(r) => r,
+                Err(Stopped::Cancelled) => return Err(Stopped::Cancelled),
+                Err(reason) => {
+                    return Err(Stopped::InArm {
+                        service: arm.service,
+                        metric: arm.metric.name(),
+                        reason: Box::new(reason),
+                    });
+                }
+            };
+            for (year, arm_year) in result.yearly.iter_mut().zip(&without) {
+                year[arm.metric] = arm_year[arm.counted] - year[arm.counted];
+            }
+        }
+        Ok(())
+    }
+
+    /// Every planning year's metrics of replication `replication`, arms
+    /// not included: each is the metrics of a run whose statistics window
+    /// is that year.
+    fn simulate_years(&self, replication: u32) -> Result<Vec<Metrics>, Stopped> {
+        let mut sim = Sim::new(self, replication, (), Workspace::take(), true);
+        sim.run()?;
+        let (result, (), workspace) = sim.finish();
+        workspace.keep();
+        Ok(result.yearly)
+    }
+}
+
+/// Open car-hours of the PRU inside `window` (cars x opening hours, day by
+/// day with dated cars): the denominator of `pru_utilisation`.
+fn open_car_hours(
+    scenario: &Scenario,
+    pru_hours: &DatedHours,
+    counts: &DatedCounts,
+    window: StatsWindow,
+) -> f64 {
+    match counts.table(Service::PruCars) {
+        [] => f64::from(scenario.pru.cars) * pru_hours.open_hours_between(window.start, window.end),
+        cars => cars
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| {
+                let (a, b) = (
+                    (d as f64 * 24.0).max(window.start),
+                    (d as f64 * 24.0 + 24.0).min(window.end),
+                );
+                if b > a {
+                    f64::from(n) * pru_hours.open_hours_between(a, b)
+                } else {
+                    0.0
+                }
+            })
+            .sum(),
+    }
+}
+
+/// Community nursing places on average over `window` (with dated teams).
+fn community_places_mean(scenario: &Scenario, counts: &DatedCounts, window: StatsWindow) -> f64 {
+    let caseload = u64::from(scenario.community.caseload_per_team) as f64;
+    match counts.changes(Service::CommunityTeams) {
+        false => scenario.community_places() as f64,
+        true => counts.mean_over(Service::CommunityTeams, 0, window.start, window.end) * caseload,
     }
 }
 
@@ -485,6 +631,9 @@ enum Event {
         service: Service,
         day: u32,
     },
+    /// The end of a planning year when the statistics window moves from
+    /// year to year (`yearly.rs`).
+    YearEnd,
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -703,6 +852,14 @@ struct Sim<'p, T: Tracer> {
     home_care: HomeCareState,
 
     // Observations shared by the services.
+    /// Moving from year to year (`yearly.rs`): the planning years (`p` is
+    /// the current one's), the index of the current one, the metrics of
+    /// the years closed, and each later year's bed-hours of process delays
+    /// already known. Empty otherwise.
+    years: &'p [(PlanningYear, Box<Prepared>)],
+    year: usize,
+    yearly: Vec<Metrics>,
+    process_ahead: Vec<f64>,
     counts: Metrics,
     daily: [Vec<f64>; Series::ALL.len()],
     census: Census,
@@ -711,7 +868,15 @@ struct Sim<'p, T: Tracer> {
 }
 
 impl<'p, T: Tracer> Sim<'p, T> {
-    fn new(p: &'p Prepared, replication: u32, tracer: T, mut ws: Workspace) -> Sim<'p, T> {
+    /// A replication ready to run; `by_year`: its statistics window moves
+    /// from one planning year to the next (`yearly.rs`).
+    fn new(
+        p: &'p Prepared,
+        replication: u32,
+        tracer: T,
+        mut ws: Workspace,
+        by_year: bool,
+    ) -> Sim<'p, T> {
         let sc = &p.scenario;
         let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
@@ -777,11 +942,18 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     .as_ref()
                     .map_or(0, |h| counts.first(Service::HomeCarePackages, h.packages)),
             ),
+            years: &[],
+            year: 0,
+            yearly: Vec::new(),
+            process_ahead: Vec::new(),
             counts: Metrics::default(),
             daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
             census: Census::default(),
             stopped: None,
         };
+        if by_year {
+            sim.start_years();
+        }
         sim.start();
         sim
     }
@@ -887,6 +1059,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::ServiceCapacity { service, day } => {
                     self.on_service_capacity(t, service, day)
                 }
+                Event::YearEnd => self.on_year_end(),
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
@@ -1033,6 +1206,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             return;
         }
         let delayed: f64 = self.beds.capacity_level.iter().map(Level::value).sum();
+        let fit_before = self.beds.fit_at_midnight;
         self.beds
             .count_at_midnight(t, &self.ws.in_bed, &self.ws.patients);
         self.daily[Series::MidnightCensus.index()].push(f64::from(self.beds.occupied));
@@ -1044,10 +1218,31 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.daily[Series::MhBedsOccupied.index()].push(f64::from(self.mental_health.occupied));
         self.daily[Series::MhOutOfArea.index()].push(f64::from(self.mental_health.out_of_area));
         self.daily[Series::HomeCarePackages.index()].push(f64::from(self.home_care.held));
+        // The sum's step tonight: whole numbers, so exact.
+        let fit = self.beds.fit_at_midnight - fit_before;
+        self.daily[Series::NctrCount.index()].push(fit);
         self.at_timer(Timer::Midnight, t + 24.0, Event::Midnight);
     }
 
     fn finish(mut self) -> (ReplicationResult, T, Workspace) {
+        let m = self.window_metrics();
+        let mut yearly = std::mem::take(&mut self.yearly);
+        if self.by_year() {
+            yearly.push(m);
+        }
+        let result = ReplicationResult {
+            replication: self.replication,
+            metrics: m,
+            daily: self.daily,
+            events: self.events,
+            yearly,
+        };
+        (result, self.tracer, self.ws)
+    }
+
+    /// Every metric over the statistics window, from what was recorded in
+    /// it; called at its end. Reorders the bed waits.
+    fn window_metrics(&mut self) -> Metrics {
         let w = self.p.window;
         let hours = w.hours();
         let mut m = self.counts;
@@ -1122,14 +1317,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             ratio_or_zero(self.care_homes.admissions as f64, resident_years);
         self.finish_mental_health(&mut m);
         self.finish_home_care(&mut m);
-
-        let result = ReplicationResult {
-            replication: self.replication,
-            metrics: m,
-            daily: self.daily,
-            events: self.events,
-        };
-        (result, self.tracer, self.ws)
+        m
     }
 }
 

@@ -1048,3 +1048,115 @@ mod tests {
         }
     }
 }
+
+/// The backtest of one series: the model's 95%, 80% and 50% bands and
+/// median over the observed days, with the observed values drawn over them.
+#[derive(Clone, Debug)]
+pub struct BacktestChart<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// Y axis label, with its unit.
+    pub y_label: &'a str,
+    /// The caption under the chart.
+    pub caption: &'a str,
+    /// Date of day 0.
+    pub first_day: Date,
+    /// Band edges by day (NaN for a day not observed): `lower[b]`,
+    /// `upper[b]` for the 95%, 80% and 50% bands.
+    pub lower: [&'a [f64]; 3],
+    /// See `lower`.
+    pub upper: [&'a [f64]; 3],
+    /// The model's median by day.
+    pub median: &'a [f64],
+    /// The observed values by day (NaN where none).
+    pub observed: &'a [f64],
+}
+
+/// A backtest chart (see [`BacktestChart`]).
+pub fn backtest_chart(c: &BacktestChart<'_>) -> io::Result<String> {
+    let days = c.median.len();
+    let shades = [NHS_BLUE.mix(0.14), NHS_BLUE.mix(0.28), NHS_BLUE.mix(0.46)];
+    let keys: Vec<(Key, &str)> = vec![
+        (Key::Swatch(shades[0]), "Model: 95% of outcomes"),
+        (Key::Swatch(shades[1]), "80%"),
+        (Key::Swatch(shades[2]), "50%"),
+        (Key::Line(DARK_BLUE), "Model median"),
+        (Key::Line(CAPACITY_RED), "Observed"),
+    ];
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+        let (lo, hi) = finite_range(
+            c.lower[0]
+                .iter()
+                .chain(c.upper[0].iter())
+                .chain(c.observed.iter()),
+        )
+        .unwrap_or((0.0, 1.0));
+        let pad = ((hi - lo) * 0.08).max(1.0);
+        let first = c.first_day;
+        let mut chart = ChartBuilder::on(&main)
+            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
+            .margin(14)
+            .x_label_area_size(56)
+            .y_label_area_size(76)
+            .build_cartesian_2d(
+                KeyedAxis {
+                    lo: 0.0,
+                    hi: days.max(1) as f64,
+                    keys: month_starts(first, days),
+                },
+                (lo - pad).max(0.0)..hi + pad,
+            )
+            .map_err(draw_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("Date (value at midnight, 00:00)")
+            .y_desc(c.y_label)
+            .x_label_formatter(&|x| month_label(first, *x))
+            .y_label_formatter(&|y| prose_number(*y, 0))
+            .axis_desc_style((FONT, AXIS_DESC_SIZE))
+            .label_style((FONT, LABEL_SIZE))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(216, 221, 224))
+            .draw()
+            .map_err(draw_error)?;
+        for (b, shade) in shades.iter().enumerate() {
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band(c.lower[b], c.upper[b]),
+                    shade.filled(),
+                )))
+                .map_err(draw_error)?;
+        }
+        let line = |values: &[f64]| -> Vec<(f64, f64)> {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(d, &v)| (d as f64, v))
+                .collect()
+        };
+        chart
+            .draw_series(LineSeries::new(line(c.median), DARK_BLUE.stroke_width(2)))
+            .map_err(draw_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                line(c.observed),
+                CAPACITY_RED.stroke_width(2),
+            ))
+            .map_err(draw_error)?;
+        chart
+            .draw_series(
+                line(c.observed)
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, CAPACITY_RED.filled())),
+            )
+            .map_err(draw_error)?;
+        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(super::escape::svg(&svg))
+}

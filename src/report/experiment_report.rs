@@ -1114,7 +1114,22 @@ pub fn experiment_document(
         .map_err(|e| malformed(EXPERIMENT_FILE, e.to_string()))?;
     let plans = parse_effects(&manifest, table.as_bytes())?;
     let runs = arm_runs_from_files(&manifest, files)?;
-    document_of(&manifest, &plans, &runs)
+    let mut doc = document_of(&manifest, &plans, &runs)?;
+    let yearly = files
+        .iter()
+        .find(|(n, _)| n == super::yearly::YEARLY_COMPARISON_FILE)
+        .map(|(_, t)| t.as_str());
+    add_years(&mut doc, yearly);
+    Ok(doc)
+}
+
+/// Puts the section "Effects by year" after the first, when there is a
+/// `yearly_comparison.csv`.
+fn add_years(doc: &mut Document, yearly_comparison_csv: Option<&str>) {
+    if let Some(section) = super::yearly::comparison_section(yearly_comparison_csv) {
+        let at = doc.sections.len().min(1);
+        doc.sections.insert(at, section);
+    }
 }
 
 /// What the report calls the scenario a sweep's plans are compared with.
@@ -1447,7 +1462,14 @@ pub fn read_experiment_document(
     let reader = readback::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;
     let runs = arm_runs_from_dir(&manifest, dir)?;
-    document_of(&manifest, &plans, &runs)
+    let mut doc = document_of(&manifest, &plans, &runs)?;
+    let path = dir.join(super::yearly::YEARLY_COMPARISON_FILE);
+    if path.is_file() {
+        let text = readback::read_json(&path)
+            .map_err(|m| malformed(super::yearly::YEARLY_COMPARISON_FILE, m))?;
+        add_years(&mut doc, Some(&text));
+    }
+    Ok(doc)
 }
 
 #[cfg(test)]

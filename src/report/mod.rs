@@ -23,6 +23,7 @@
 //! ([`experiment_report_files`]).
 
 mod atomic;
+pub mod backtest_report;
 pub mod calibration;
 mod cells;
 pub mod charts;
@@ -39,6 +40,7 @@ pub mod run_report;
 mod table;
 pub mod text_table;
 mod warnings;
+pub mod yearly;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
 pub use cells::{number_cell, text_cell};
@@ -559,11 +561,18 @@ pub fn render_run_files_until(
     files.push(("replications.csv".into(), render_replications_csv(results)));
     check()?;
     let mut bands = None;
+    let years = yearly::run_years(manifest);
     if manifest.shard.is_some() {
         files.push((
             DAILY_REPLICATIONS_FILE.into(),
             experiment_outputs::render_daily_replications_csv_until(results, first_day, stop)?,
         ));
+        if !years.is_empty() {
+            files.push((
+                yearly::YEARLY_REPLICATIONS_FILE.into(),
+                yearly::render_yearly_replications_csv(&years, results),
+            ));
+        }
     } else {
         let daily_rows = summarise_daily(results);
         check()?;
@@ -571,6 +580,12 @@ pub fn render_run_files_until(
             "summary.csv".into(),
             render_summary_csv(&summarise_metrics(results)),
         ));
+        if !years.is_empty() {
+            files.push((
+                yearly::YEARLY_FILE.into(),
+                yearly::render_yearly_csv(&years, results),
+            ));
+        }
         files.push(("daily.csv".into(), render_daily_csv(&daily_rows, first_day)));
         bands = Some(render_daily_bands_csv(&daily_rows, first_day));
         check()?;
@@ -605,7 +620,12 @@ pub fn render_run_files_until(
                 format!("could not build the report: {e}"),
             )
         })?;
-        let report = run_report::run_document(&data)?;
+        let mut report = run_report::run_document(&data)?;
+        let yearly_text = files
+            .iter()
+            .find(|(n, _)| n == yearly::YEARLY_FILE)
+            .map(|(_, t)| t.as_str());
+        add_yearly_section(&mut report, yearly_text, manifest.replications)?;
         check()?;
         files.push(("run.json".into(), run_json));
         files.extend(document::report_files(&report));
@@ -634,6 +654,20 @@ pub enum RebuildError {
     Write(#[from] io::Error),
 }
 
+/// Puts the section "Results by year" (from `yearly.csv`'s text, when there
+/// is one) after the summary.
+fn add_yearly_section(
+    report: &mut document::Document,
+    yearly_csv: Option<&str>,
+    replications: u32,
+) -> io::Result<()> {
+    if let Some(section) = yearly::report_section(yearly_csv, replications)? {
+        let at = report.sections.len().min(1);
+        report.sections.insert(at, section);
+    }
+    Ok(())
+}
+
 /// Rebuilds the report of the output directory `dir` from its saved files,
 /// without running anything: the same bytes as the run wrote, for the same
 /// files and the same version of patientflow. Files read without checksums
@@ -658,7 +692,31 @@ pub fn rebuild_report(dir: &Path, notices: &crate::notice::Notices) -> Result<()
     let report = if dir.join(EXPERIMENT_FILE).is_file() {
         experiment_report::read_experiment_document(dir, notices)?
     } else {
-        run_report::run_document(&RunData::read_with(dir, notices)?)?
+        let data = RunData::read_with(dir, notices)?;
+        let mut report = run_report::run_document(&data)?;
+        let path = dir.join(yearly::YEARLY_FILE);
+        let yearly_text = if path.is_file() {
+            let read = || -> io::Result<String> {
+                use std::io::Read;
+                let mut text = String::new();
+                readback::open_regular(&path)?
+                    .take(readback::MAX_TEXT_BYTES)
+                    .read_to_string(&mut text)?;
+                Ok(text)
+            };
+            Some(read().map_err(|source| ReportError::Read {
+                path: path.clone(),
+                source,
+            })?)
+        } else {
+            None
+        };
+        add_yearly_section(
+            &mut report,
+            yearly_text.as_deref(),
+            data.manifest.replications,
+        )?;
+        report
     };
     document::replace_report_in(dir, &report)?;
     Ok(())

@@ -133,6 +133,11 @@ const OUTPUT_FILES: &[&str] = &[
     "report.html",
     "report.md",
     "PARTIAL.txt",
+    "yearly.csv",
+    "yearly_replications.csv",
+    "yearly_comparison.csv",
+    "backtest.csv",
+    "backtest_daily.csv",
 ];
 
 /// The entries of `dir` (a directory with a manifest of ours) that

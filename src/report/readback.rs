@@ -38,9 +38,13 @@ pub const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
 /// 100-year run of a million beds produces); anything above was edited.
 pub const MAX_VALUE: f64 = 1e15;
 
+/// The most bytes read of a text file that a report reads whole (such as
+/// `yearly.csv`: a few hundred kilobytes for a hundred years).
+pub const MAX_TEXT_BYTES: u64 = 256 * 1024 * 1024;
+
 /// The files whose checksums a manifest may record: the data files of a
 /// run, a shard and a comparison or sweep (never a path).
-pub const CHECKED_FILES: [&str; 8] = [
+pub const CHECKED_FILES: [&str; 11] = [
     "summary.csv",
     "replications.csv",
     "daily.csv",
@@ -49,6 +53,9 @@ pub const CHECKED_FILES: [&str; 8] = [
     super::PARTIAL_FILE,
     "comparison.csv",
     "sweep.csv",
+    super::yearly::YEARLY_FILE,
+    super::yearly::YEARLY_REPLICATIONS_FILE,
+    super::yearly::YEARLY_COMPARISON_FILE,
 ];
 
 /// Lowercase hex SHA-256 of `bytes`.

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backtest;
 mod board_metrics;
 mod bounds;
 mod broken_corpus;
@@ -31,4 +32,5 @@ mod tamper;
 mod typed;
 mod validation;
 mod warnings;
+mod yearly;
 mod years;

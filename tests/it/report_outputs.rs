@@ -38,6 +38,7 @@ fn synthetic() -> Vec<ReplicationResult> {
                 metrics: m,
                 daily,
                 events: 1000,
+                yearly: Vec::new(),
             }
         })
         .collect()

@@ -212,20 +212,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // start of the wait for the discharge hours, whose end is known
             // now: schedule the leaving itself and count the wait's bed days
             // at once (about a quarter of all events saved).
-            let window = self.p.window;
             match self.p.discharge_hours.opening(fit) {
                 Opening::Now => self.at(fit, Event::LeaveHospital { patient }),
                 // Leaving with the others at this opening, in order.
                 Opening::Starting { index } => self.leave_at_opening(fit, index, patient),
                 Opening::At { time, index } => {
-                    self.beds.process_level.add_interval(fit, time, &window);
+                    self.process_interval(fit, time);
                     self.leave_at_opening(time, index, patient);
                 }
                 // Discharge hours "none" every day: the patient never leaves.
-                Opening::Never => self
-                    .beds
-                    .process_level
-                    .add_interval(fit, f64::INFINITY, &window),
+                Opening::Never => self.process_interval(fit, f64::INFINITY),
             }
         } else {
             // P1 to P3: the process delay is drawn now rather than at
@@ -240,9 +236,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 _ => 0.0,
             };
             let requested = fit + delay;
-            self.beds
-                .process_level
-                .add_interval(fit, requested, &self.p.window);
+            self.process_interval(fit, requested);
             self.at(requested, Event::ProcessDelayEnd { patient });
         }
     }
