@@ -371,7 +371,13 @@ fn execute(
     let prepared: Vec<Prepared> = arms
         .iter()
         .zip(budgets)
-        .map(|(a, &budget)| settings.prepare(a.loaded.scenario.clone(), budget))
+        .map(|(a, &budget)| {
+            let p = settings.prepare(a.loaded.scenario.clone(), budget);
+            match &a.loaded.uncertainty {
+                Some(u) => p.with_draws(Arc::clone(u) as Arc<dyn crate::model::ScenarioDraws>),
+                None => p,
+            }
+        })
         .collect();
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
@@ -959,6 +965,7 @@ pub fn sweep_plans(
             calibration,
         } = with_sources;
         let resolved_toml = doc.to_toml();
+        let scenario_seed = scenario.seed;
         Arm {
             name,
             role,
@@ -972,6 +979,7 @@ pub fn sweep_plans(
                 resolved_toml,
                 sources,
                 calibration,
+                uncertainty: doc.uncertainty(scenario_seed),
                 doc: doc.clone(),
             },
         }

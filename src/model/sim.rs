@@ -119,6 +119,15 @@ pub struct Prepared {
     /// The counterfactual arms run beside each replication (empty for an
     /// arm itself, and when the services are already off).
     arms: Vec<Arm>,
+    /// Each replication's own scenario, when it draws uncertain values.
+    draws: Option<Arc<dyn ScenarioDraws>>,
+}
+
+/// Each replication's scenario, drawn from the uncertain values
+/// (`docs/model.md`, "Parameter uncertainty").
+pub trait ScenarioDraws: Send + Sync + std::fmt::Debug {
+    /// The scenario replication `replication` runs; why not, in words.
+    fn scenario(&self, replication: u32) -> Result<Scenario, String>;
 }
 
 /// A counterfactual arm (`docs/model.md`, "Counterfactual arms"): the
@@ -250,7 +259,37 @@ impl Prepared {
             scenario,
             cancel: None,
             arms: Vec::new(),
+            draws: None,
         }
+    }
+
+    /// The same, each replication running its own scenario from `draws`
+    /// (with its own counterfactual arms, event budget and flow balance);
+    /// this one's scenario stands for them in what is decided before a run.
+    pub fn with_draws(mut self, draws: Arc<dyn ScenarioDraws>) -> Prepared {
+        self.draws = Some(draws);
+        self
+    }
+
+    /// Replication `replication`'s own prepared scenario, when it draws one.
+    fn drawn(&self, replication: u32) -> Result<Option<Prepared>, Stopped> {
+        let Some(draws) = &self.draws else {
+            return Ok(None);
+        };
+        let scenario = draws.scenario(replication).map_err(Stopped::Draw)?;
+        let mut budget = EventBudget::for_scenario(&scenario);
+        budget.crises = self.event_budget.crises;
+        let has_arms = !self.arms.is_empty();
+        let mut p = if has_arms {
+            Prepared::with_budget(scenario, budget)
+        } else {
+            Prepared::without_arms(scenario, budget)
+        }
+        .with_queue_limit(self.queue_limit);
+        if let Some(flag) = &self.cancel {
+            p = p.with_cancel(Arc::clone(flag));
+        }
+        Ok(Some(p))
     }
 
     /// The same, with its counterfactual arms dropped (see
@@ -306,6 +345,9 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
+        if let Some(p) = self.drawn(replication)? {
+            return p.simulate_with_census(replication);
+        }
         let mut sim = Sim::new(self, replication, (), Workspace::take());
         sim.run()?;
         let census = sim.census;
@@ -322,6 +364,9 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
+        if let Some(p) = self.drawn(replication)? {
+            return p.simulate_traced(replication, tracer);
+        }
         let mut sim = Sim::new(self, replication, tracer, Workspace::take());
         sim.run()?;
         let (mut result, tracer, workspace) = sim.finish();
