@@ -37,6 +37,7 @@ pub mod readback;
 pub mod run_report;
 mod table;
 pub mod text_table;
+pub mod uncertainty;
 mod warnings;
 
 pub use atomic::{Lock, TEMP_MARKER, is_interrupted, replace_dir_with};
@@ -546,6 +547,7 @@ pub fn render_run_files_until(
         files.push((PARTIAL_FILE.into(), partial_note(partial)));
     }
     files.push(("replications.csv".into(), render_replications_csv(results)));
+    files.extend(uncertainty::run_files(manifest, results));
     check()?;
     let mut bands = None;
     if manifest.shard.is_some() {
@@ -594,7 +596,14 @@ pub fn render_run_files_until(
                 format!("could not build the report: {e}"),
             )
         })?;
-        let report = run_report::run_document(&data)?;
+        let mut report = run_report::run_document(&data)?;
+        let rows: Vec<_> = results
+            .iter()
+            .map(|r| (r.replication, r.metrics.clone()))
+            .collect();
+        report
+            .sections
+            .extend(uncertainty::run_section(&manifest, &rows));
         check()?;
         files.push(("run.json".into(), run_json));
         files.extend(document::report_files(&report));
@@ -647,7 +656,14 @@ pub fn rebuild_report(dir: &Path, notices: &crate::notice::Notices) -> Result<()
     let report = if dir.join(EXPERIMENT_FILE).is_file() {
         experiment_report::read_experiment_document(dir, notices)?
     } else {
-        run_report::run_document(&RunData::read_with(dir, notices)?)?
+        let data = RunData::read_with(dir, notices)?;
+        let mut report = run_report::run_document(&data)?;
+        if let Some(rows) = uncertainty::rows_in(dir) {
+            report
+                .sections
+                .extend(uncertainty::run_section(&data.manifest, &rows));
+        }
+        report
     };
     document::replace_report_in(dir, &report)?;
     Ok(())
