@@ -1237,6 +1237,21 @@ pub(crate) fn write_experiment(
             manifest.table_file().to_string(),
             report::render_comparison_csv(&manifest.swept_keys, &plans),
         ));
+        let plan_runs: Vec<(String, &RunManifest, &[ReplicationResult])> = manifest
+            .arms
+            .iter()
+            .zip(runs)
+            .skip(1)
+            .map(|(a, r)| (a.name.clone(), &r.manifest, r.results.as_slice()))
+            .collect();
+        if let Some(text) =
+            report::uncertainty::effects((&base.manifest, &base.results), &plan_runs)
+        {
+            files.push((
+                report::uncertainty::PLAUSIBLE_EFFECTS_FILE.to_string(),
+                text,
+            ));
+        }
         stdout.push_str(&format!("Baseline: {}\n", base_arm.name));
         stdout.push_str(&report::format_comparison_table(&plans, base.results.len()));
     }

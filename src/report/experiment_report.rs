@@ -1339,13 +1339,20 @@ pub fn experiment_report_files(
     table: &str,
     files: &[(String, String)],
 ) -> io::Result<Vec<(String, String)>> {
-    let doc = experiment_document(experiment_json, table, files).map_err(|e| match e {
+    let mut doc = experiment_document(experiment_json, table, files).map_err(|e| match e {
         RebuildError::Write(e) => e,
         e => io::Error::new(
             io::ErrorKind::InvalidData,
             format!("could not build the report: {e}"),
         ),
     })?;
+    if let Some((_, text)) = files
+        .iter()
+        .find(|(name, _)| name == super::uncertainty::PLAUSIBLE_EFFECTS_FILE)
+    {
+        doc.sections
+            .extend(super::uncertainty::effects_section(text));
+    }
     Ok(document::report_files(&doc))
 }
 
@@ -1384,7 +1391,12 @@ pub fn read_experiment_document(
     let reader = readback::open(&dir.join(file)).map_err(|m| malformed(file, m))?;
     let plans = parse_effects(&manifest, reader)?;
     let runs = arm_runs_from_dir(&manifest, dir)?;
-    document_of(&manifest, &plans, &runs)
+    let mut doc = document_of(&manifest, &plans, &runs)?;
+    if let Some(text) = super::uncertainty::effects_text_in(dir) {
+        doc.sections
+            .extend(super::uncertainty::effects_section(&text));
+    }
+    Ok(doc)
 }
 
 #[cfg(test)]

@@ -344,8 +344,7 @@ pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Se
     })
 }
 
-/// The text of `comparison_plausible.csv` and the comparison report's
-/// sentences: for each plan and each comparison headline, the effect's
+/// The text of `comparison_plausible.csv`: for each plan and each comparison headline, the effect's
 /// plausible range (stated as the comparison states it: "avoided" is
 /// baseline minus plan), the parameters' share of its variance and the
 /// uncertain values' standardised coefficients. Replications are paired
@@ -354,7 +353,7 @@ pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Se
 pub fn effects(
     base: (&RunManifest, &[ReplicationResult]),
     plans: &[(String, &RunManifest, &[ReplicationResult])],
-) -> Option<(String, Vec<String>)> {
+) -> Option<String> {
     let ub = uncertainty_of(base.0);
     let ups: Vec<Option<Arc<Uncertainty>>> =
         plans.iter().map(|(_, m, _)| uncertainty_of(m)).collect();
@@ -362,7 +361,6 @@ pub fn effects(
         return None;
     }
     let mut out = String::new();
-    let mut sentences = Vec::new();
     for ((name, _, results), up) in plans.iter().zip(&ups) {
         let mut keys: Vec<String> = Vec::new();
         for u in [&ub, up].into_iter().flatten() {
@@ -409,7 +407,6 @@ pub fn effects(
             header.push(text_cell("drivers"));
             push_record(&mut out, &header);
         }
-        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         for c in COMPARISON.iter() {
             let y: Vec<f64> = pairs
                 .iter()
@@ -417,12 +414,12 @@ pub fn effects(
                 .collect();
             let s = spread(&y, &z);
             let drivers = match &s.fit {
-                Some(f) => main_drivers(&f.betas)
+                Some(f) if f.parameter_share >= 0.1 => main_drivers(&f.betas)
                     .into_iter()
-                    .map(|i| format!("{} ({:.2})", keys[i], f.betas[i]))
+                    .map(|i| keys[i].clone())
                     .collect::<Vec<_>>()
-                    .join("; "),
-                None => String::new(),
+                    .join(" "),
+                _ => String::new(),
             };
             push_record(
                 &mut out,
@@ -440,22 +437,97 @@ pub fn effects(
                     text_cell(&drivers),
                 ],
             );
-            if c.effect.position < 2 {
-                sentences.push(format!(
-                    "In 80% of plausible cases, {name}'s {} is between {} and {} {} \
-                     (parameters explain {} of its variance across replications; {}).",
-                    c.effect.label,
-                    shown(s.p10),
-                    shown(s.p90),
-                    c.effect.unit_words,
-                    s.fit.as_ref().map_or("an unknown part".into(), |f| format!(
-                        "{:.0}%",
-                        100.0 * f.parameter_share
-                    )),
-                    drivers_sentence(&key_refs, &s)
-                ));
-            }
         }
     }
-    Some((out, sentences))
+    Some(out)
+}
+
+/// The comparison report's section on parameter uncertainty, from the text
+/// of `comparison_plausible.csv`: a sentence for each plan's first two
+/// headlines ("in 80% of plausible cases ...") and a table of every effect.
+pub fn effects_section(csv_text: &str) -> Option<Section> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv_text.as_bytes());
+    let mut sentences = Vec::new();
+    let mut table = Table {
+        header: vec![
+            "plan".into(),
+            "effect".into(),
+            "mean".into(),
+            "plausible range (80%)".into(),
+            "parameter share".into(),
+            "depends most on".into(),
+        ],
+        rows: Vec::new(),
+        numeric: vec![false, false, true, true, true, false],
+    };
+    for record in reader.records() {
+        let r = record.ok()?;
+        let cell = |i: usize| r.get(i).unwrap_or("");
+        let num = |i: usize| cell(i).parse::<f64>().unwrap_or(f64::NAN);
+        let (plan, effect, metric) = (cell(0), cell(1), cell(2));
+        let share = cell(7).parse::<f64>().ok();
+        let share_text = share.map_or("-".to_string(), |s| format!("{:.0}%", 100.0 * s));
+        let drivers: Vec<&str> = cell(8).split_whitespace().collect();
+        let drivers_text = match drivers.as_slice() {
+            [] => String::new(),
+            [a] => (*a).to_string(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        };
+        if let Some(c) = COMPARISON
+            .iter()
+            .find(|c| c.effect.label == effect && c.metric.name() == metric)
+            && c.effect.position < 2
+        {
+            sentences.push(format!(
+                "In 80% of plausible cases, {plan}'s {effect} is between {} and {} {} \
+                 (parameters explain {share_text} of its variance across replications{}).",
+                shown(num(5)),
+                shown(num(6)),
+                c.effect.unit_words,
+                if drivers_text.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the result depends most on {drivers_text}")
+                }
+            ));
+        }
+        table.rows.push(vec![
+            plan.to_string(),
+            effect.to_string(),
+            shown(num(4)),
+            format!("{} to {}", shown(num(5)), shown(num(6))),
+            share_text,
+            drivers_text,
+        ]);
+    }
+    Some(Section {
+        id: "uncertainty".into(),
+        title: "What we are unsure of".into(),
+        blocks: vec![
+            Block::Paragraph(
+                "Some values of these scenarios are given as 80% intervals; each replication \
+                 drew its own values, the same for a plan and its baseline where both give a \
+                 value the same interval, so each plan's effect is judged in the same possible \
+                 world. The plausible range is where the effect fell in 80% of plausible cases \
+                 (10th to 90th percentile of the paired differences); the 95% CI of the mean \
+                 effect elsewhere in this report measures simulation noise only."
+                    .into(),
+            ),
+            Block::Headlines(sentences),
+            Block::Table(table),
+        ],
+    })
+}
+
+/// Reads `comparison_plausible.csv` of a comparison directory, if any.
+pub fn effects_text_in(dir: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let file = super::readback::open_regular(&dir.join(PLAUSIBLE_EFFECTS_FILE)).ok()?;
+    let mut text = String::new();
+    file.take(super::readback::MAX_JSON_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
 }
