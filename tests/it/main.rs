@@ -29,5 +29,6 @@ mod scenario_load;
 mod start_state;
 mod tamper;
 mod typed;
+mod uncertainty;
 mod validation;
 mod warnings;
