@@ -31,9 +31,24 @@ pub const PLAUSIBLE_EFFECTS_FILE: &str = "comparison_plausible.csv";
 
 /// The uncertain values of the run `manifest` records; `None` without any.
 pub fn uncertainty_of(manifest: &RunManifest) -> Option<Arc<Uncertainty>> {
+    // Every interval has a key `low`: a scenario without one is not read again.
+    if !has_key_low(&manifest.resolved_toml) {
+        return None;
+    }
     ScenarioDoc::parse_str(&manifest.resolved_toml, Path::new(&manifest.scenario_path))
         .ok()?
         .uncertainty(manifest.seed)
+}
+
+/// Whether `text` may hold a key `low` (not `follow_up`): a quick test
+/// that spares reading a scenario without intervals again.
+fn has_key_low(text: &str) -> bool {
+    text.match_indices("low").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + 3..].trim_start_matches([' ', '\t']);
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            && after.starts_with('=')
+    })
 }
 
 /// A result across replications with uncertain values.
@@ -334,6 +349,16 @@ pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Se
                 svg: tornado_svg(&title, m.unit(), &keys, f),
             }));
         }
+    }
+    if reps.len() < 10 * keys.len() {
+        blocks.push(Block::Caveat(format!(
+            "With {} replications for {} uncertain values the ranking of what drives each \
+             result is rough (a value with no effect can appear among the drivers by chance): \
+             run at least {} replications, ten per uncertain value, before citing it.",
+            reps.len(),
+            keys.len(),
+            10 * keys.len()
+        )));
     }
     blocks.push(Block::Table(table));
     blocks.extend(charts);

@@ -462,13 +462,14 @@ impl ScenarioDoc {
     pub fn to_parts(&self) -> Result<ScenarioParts, ScenarioError> {
         // Uncertain values are checked, then converted at their central
         // values (`docs/scenario-format.md`, "Uncertain values").
-        let uncertain = self.uncertain_values()?;
+        let document = self.document()?;
+        let uncertain = uncertain::find(&document, &self.inputs)?;
         if !uncertain.is_empty() {
             return uncertain::substituted(self, &uncertain, |_, v| v.central())?
                 .to_parts()
                 .map_err(|e| uncertain::relocate(e, &self.inputs, &uncertain));
         }
-        let root = Spanned::new(self.root_origin().span(), self.document()?);
+        let root = Spanned::new(self.root_origin().span(), document);
         let mut raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
             .map_err(|e| self.de_error(&e))?;
         let converter = Converter {
