@@ -460,6 +460,16 @@ impl ScenarioDoc {
     /// checked `[[calibration]]` table (empty without one). Like the
     /// citations, the targets never change a run.
     pub fn to_parts(&self) -> Result<ScenarioParts, ScenarioError> {
+        self.to_parts_checking(true)
+    }
+
+    /// As [`ScenarioDoc::to_parts`]; without `check_sources` the
+    /// `[sources]` table is not read (a replication's drawn scenario, whose
+    /// citations were checked with its central values).
+    pub(crate) fn to_parts_checking(
+        &self,
+        check_sources: bool,
+    ) -> Result<ScenarioParts, ScenarioError> {
         // Uncertain values are checked, then converted at their central
         // values (`docs/scenario-format.md`, "Uncertain values").
         let document = self.document()?;
@@ -475,7 +485,11 @@ impl ScenarioDoc {
         let converter = Converter {
             inputs: &self.inputs,
         };
-        let sources = converter.sources(raw.sources.as_ref())?;
+        let sources = if check_sources {
+            converter.sources(raw.sources.as_ref())?
+        } else {
+            BTreeMap::new()
+        };
         let raw_calibration = raw.calibration.take();
         let scenario = converter.scenario(raw)?;
         let calibration = converter.calibration(raw_calibration.as_ref())?;

@@ -452,7 +452,7 @@ impl Uncertainty {
     pub fn scenario(&self, replication: u32) -> Result<Scenario, ScenarioError> {
         let draws = self.draws(replication);
         substituted(&self.doc, &self.values, |i, _| draws[i])?
-            .to_parts()
+            .to_parts_checking(false)
             .map(|p| p.scenario)
     }
 }
