@@ -599,7 +599,7 @@ pub fn render_run_files_until(
         let mut report = run_report::run_document(&data)?;
         let rows: Vec<_> = results
             .iter()
-            .map(|r| (r.replication, r.metrics.clone()))
+            .map(|r| (r.replication, r.metrics))
             .collect();
         report
             .sections

@@ -162,7 +162,7 @@ pub fn run_files(manifest: &RunManifest, results: &[ReplicationResult]) -> Vec<(
     if manifest.shard.is_none() {
         let rows: Vec<(u32, Metrics)> = results
             .iter()
-            .map(|r| (r.replication, r.metrics.clone()))
+            .map(|r| (r.replication, r.metrics))
             .collect();
         files.push((PLAUSIBLE_FILE.to_string(), plausible_csv(&u, &rows)));
     }
@@ -276,7 +276,7 @@ fn shown(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return super::prose::prose_number(x, 0);
     }
-    let exponent = (x.abs().log10().floor() as i32 - 2).min(0).max(-6);
+    let exponent = (x.abs().log10().floor() as i32 - 2).clamp(-6, 0);
     super::prose::prose_number(x, exponent.min(if x.abs() >= 100.0 { 0 } else { exponent }))
 }
 

@@ -31,7 +31,7 @@ pub fn fit(y: &[f64], z: &[Vec<f64>]) -> Option<Fit> {
         (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
     };
     let sd_y = sd(y);
-    if !(sd_y > 0.0) || !sd_y.is_finite() {
+    if sd_y.is_nan() || sd_y <= 0.0 || !sd_y.is_finite() {
         return None;
     }
     // Centred columns make the intercept's row drop out: solve the p x p
@@ -85,14 +85,16 @@ fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
         .fold(0.0, f64::max);
     for col in 0..p {
         let pivot = (col..p).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if !(a[pivot][col].abs() > 1e-12 * scale) {
+        if a[pivot][col].abs().is_nan() || a[pivot][col].abs() <= 1e-12 * scale {
             return None;
         }
         a.swap(col, pivot);
-        for row in col + 1..p {
-            let f = a[row][col] / a[col][col];
-            for k in col..=p {
-                a[row][k] -= f * a[col][k];
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for row in lower.iter_mut() {
+            let f = row[col] / pivot_row[col];
+            for (x, &y) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * y;
             }
         }
     }
@@ -109,7 +111,7 @@ fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
 /// most three.
 pub fn main_drivers(betas: &[f64]) -> Vec<usize> {
     let most = betas.iter().map(|b| b * b).fold(0.0, f64::max);
-    if !(most > 0.0) {
+    if most.is_nan() || most <= 0.0 {
         return Vec::new();
     }
     let mut idx: Vec<usize> = (0..betas.len())
