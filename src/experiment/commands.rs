@@ -382,17 +382,17 @@ fn execute(
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
     if let Some(rule) = &settings.precision {
-        let (results, record) =
-            run_to_precision(prepared.len(), rule, |arm, reps| {
-                match simulate(&prepared[arm], reps, threads, progress, settings)? {
-                    (results, false) => Ok(results),
-                    (_, true) => Err(ExperimentError::Interrupted(
-                        "interrupted: nothing was written (a --precision run keeps no partial \
+        let ranges = arms.iter().any(|a| a.loaded.uncertainty.is_some());
+        let (results, record) = run_to_precision(prepared.len(), rule, ranges, |arm, reps| {
+            match simulate(&prepared[arm], reps, threads, progress, settings)? {
+                (results, false) => Ok(results),
+                (_, true) => Err(ExperimentError::Interrupted(
+                    "interrupted: nothing was written (a --precision run keeps no partial \
                      results)"
-                            .into(),
-                    )),
-                }
-            })?;
+                        .into(),
+                )),
+            }
+        })?;
         return Ok(Executed {
             interrupted: false,
             results,
@@ -679,7 +679,7 @@ fn shard_note(shard: &ShardRecord, total: u32) -> String {
 }
 
 fn precision_note(p: &PrecisionRecord) -> String {
-    format!(
+    let mut note = format!(
         "Replications: {} ({}; {} simulated). Target: 95% CI half-width within {} of the mean \
          for {}; worst at {}: {:.4}.\n",
         p.replications_used,
@@ -689,7 +689,16 @@ fn precision_note(p: &PrecisionRecord) -> String {
         p.metrics.join(", "),
         p.replications_used,
         p.worst_relative_half_width
-    )
+    );
+    if let Some(w) = p.worst_range_half_width {
+        note.push_str(&format!(
+            "Plausible ranges (uncertain values): the 95% CI of each range's 10th and 90th \
+             percentile within {} of the range's width, for the same metrics and each plan's \
+             effect on them; worst at {}: {w:.4}.\n",
+            p.target_relative_half_width, p.replications_used
+        ));
+    }
+    note
 }
 
 /// Most text in the scenario files of one comparison, every `extends` chain

@@ -66,6 +66,12 @@ pub struct PrecisionRecord {
     pub metrics: Vec<String>,
     /// The largest relative half-width among them at the replications used.
     pub worst_relative_half_width: f64,
+    /// With uncertain values: the largest half-width of the 95% CIs of the
+    /// plausible ranges' ends (the 10th and 90th percentiles of each checked
+    /// metric, or of each plan's effect on it), as a share of the range's
+    /// width (`docs/model.md`, "Enough replications"); absent without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_range_half_width: Option<f64>,
 }
 
 /// One scenario of a comparison or sweep.

@@ -597,10 +597,7 @@ pub fn render_run_files_until(
             )
         })?;
         let mut report = run_report::run_document(&data)?;
-        let rows: Vec<_> = results
-            .iter()
-            .map(|r| (r.replication, r.metrics))
-            .collect();
+        let rows: Vec<_> = results.iter().map(|r| (r.replication, r.metrics)).collect();
         report
             .sections
             .extend(uncertainty::run_section(&manifest, &rows));

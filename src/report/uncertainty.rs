@@ -160,10 +160,8 @@ pub fn run_files(manifest: &RunManifest, results: &[ReplicationResult]) -> Vec<(
     let reps: Vec<u32> = results.iter().map(|r| r.replication).collect();
     let mut files = vec![(PARAMETERS_FILE.to_string(), parameters_csv(&u, &reps))];
     if manifest.shard.is_none() {
-        let rows: Vec<(u32, Metrics)> = results
-            .iter()
-            .map(|r| (r.replication, r.metrics))
-            .collect();
+        let rows: Vec<(u32, Metrics)> =
+            results.iter().map(|r| (r.replication, r.metrics)).collect();
         files.push((PLAUSIBLE_FILE.to_string(), plausible_csv(&u, &rows)));
     }
     files
@@ -276,8 +274,12 @@ fn shown(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return super::prose::prose_number(x, 0);
     }
-    let exponent = (x.abs().log10().floor() as i32 - 2).clamp(-6, 0);
-    super::prose::prose_number(x, exponent.min(if x.abs() >= 100.0 { 0 } else { exponent }))
+    let exponent = if x.abs() >= 10.0 {
+        0
+    } else {
+        (x.abs().log10().floor() as i32 - 2).clamp(-6, 0)
+    };
+    super::prose::prose_number(x, exponent)
 }
 
 fn file_slug(s: &str) -> String {
