@@ -538,6 +538,35 @@ mod tests {
         assert!((r.central() - 6.0).abs() < 1e-12);
     }
 
+    /// Every key that may be uncertain is a value of the format, and its
+    /// kind is the reader's: a share refuses 1.5, a rate takes it, a
+    /// duration takes "2.5h" (on `full.toml`, which sets every key).
+    #[test]
+    fn value_keys_are_values_of_the_format_of_their_kind() {
+        let full =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/full.toml");
+        for &(key, kind) in VALUE_KEYS {
+            assert!(
+                FORMAT.iter().any(|&(k, s)| k == key && s == Shape::Value),
+                "{key} is not a value of the format"
+            );
+            let set = match kind {
+                Kind::Duration => format!("{key}=\"2.5h\""),
+                _ => format!("{key}=1.5"),
+            };
+            let loaded = crate::scenario::load(&full, &[set.clone()]);
+            match kind {
+                Kind::Share => {
+                    let e = loaded.expect_err(&set);
+                    assert!(e.message().contains("share"), "{set}: {e}");
+                }
+                _ => {
+                    loaded.unwrap_or_else(|e| panic!("{set}: {e}"));
+                }
+            }
+        }
+    }
+
     #[test]
     fn deviates_are_standard_normal_and_keyed() {
         let n = 20_000;

@@ -397,7 +397,10 @@ fn precision_with_uncertain_values_estimates_the_plausible_range() {
     let tmp = tempfile::tempdir().expect("tmp");
     let text = fs::read_to_string(root().join("tests/data/scenarios/minimal.toml"))
         .expect("minimal")
-        .replace("crises_per_day = 10", "crises_per_day = { low = 8, high = 12.5 }");
+        .replace(
+            "crises_per_day = 10",
+            "crises_per_day = { low = 8, high = 12.5 }",
+        );
     let path = tmp.path().join("ranged.toml");
     fs::write(&path, text).expect("w");
     let out = tmp.path().join("out");
@@ -415,11 +418,16 @@ fn precision_with_uncertain_values_estimates_the_plausible_range() {
         &out,
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("Plausible ranges (uncertain values)"), "{stdout}");
+    assert!(
+        stdout.contains("Plausible ranges (uncertain values)"),
+        "{stdout}"
+    );
     let json = fs::read_to_string(out.join("run.json")).expect("run.json");
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     let used = v["precision"]["replications_used"].as_u64().expect("used");
-    let worst = v["precision"]["worst_range_half_width"].as_f64().expect("range");
+    let worst = v["precision"]["worst_range_half_width"]
+        .as_f64()
+        .expect("range");
     assert!(used > 50, "{used} replications");
     assert!(worst <= 0.1 || used == 400, "{worst} at {used}");
 }
