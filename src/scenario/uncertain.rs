@@ -473,9 +473,11 @@ impl crate::model::ScenarioDraws for Uncertainty {
                     v.key
                 );
             }
+            let why = e.to_string();
             format!(
                 "replication {replication}'s drawn values ({drawn}) make a scenario that is \
-                 refused: {e}"
+                 refused: {}",
+                why.strip_prefix("error: ").unwrap_or(&why)
             )
         })
     }
@@ -488,23 +490,46 @@ pub(crate) fn relocate(
     inputs: &Inputs,
     values: &[UncertainValue],
 ) -> ScenarioError {
+    let central = |v: &UncertainValue| {
+        let c = v.central();
+        match v.kind {
+            Kind::Duration => format!("{}h", format_float(c)),
+            _ => format_float(c),
+        }
+    };
     let Some(v) = values
         .iter()
         .find(|v| e.0.key.as_deref() == Some(v.key.as_str()))
     else {
+        // An error about a table holding intervals (a distribution) stays
+        // where it is, naming the central values it was checked with.
+        let Some(key) = e.0.key.clone() else {
+            return e;
+        };
+        let inside: Vec<String> = values
+            .iter()
+            .filter(|v| v.key.starts_with(&format!("{key}.")))
+            .map(|v| format!("{} = {}", v.key, central(v)))
+            .collect();
+        let mut e = e;
+        if !inside.is_empty() {
+            e.0.message = format!(
+                "{} (with the central values of its intervals: {})",
+                e.0.message,
+                inside.join(", ")
+            );
+        }
         return e;
     };
     inputs.error(
         e.kind(),
         v.origin,
         Some(v.key.clone()),
-        format!("{} (with the interval's central value, {})", e.message(), {
-            let c = v.central();
-            match v.kind {
-                Kind::Duration => format!("{}h", format_float(c)),
-                _ => format_float(c),
-            }
-        }),
+        format!(
+            "{} (with the interval's central value, {})",
+            e.message(),
+            central(v)
+        ),
     )
 }
 
