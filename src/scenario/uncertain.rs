@@ -579,7 +579,7 @@ mod tests {
                 Kind::Duration => format!("{key}=\"2.5h\""),
                 _ => format!("{key}=1.5"),
             };
-            let loaded = crate::scenario::load(&full, &[set.clone()]);
+            let loaded = crate::scenario::load(&full, std::slice::from_ref(&set));
             match kind {
                 Kind::Share => {
                     let e = loaded.expect_err(&set);
