@@ -371,22 +371,28 @@ fn execute(
     let prepared: Vec<Prepared> = arms
         .iter()
         .zip(budgets)
-        .map(|(a, &budget)| settings.prepare(a.loaded.scenario.clone(), budget))
+        .map(|(a, &budget)| {
+            let p = settings.prepare(a.loaded.scenario.clone(), budget);
+            match &a.loaded.uncertainty {
+                Some(u) => p.with_draws(Arc::clone(u) as Arc<dyn crate::model::ScenarioDraws>),
+                None => p,
+            }
+        })
         .collect();
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
     if let Some(rule) = &settings.precision {
-        let (results, record) =
-            run_to_precision(prepared.len(), rule, |arm, reps| {
-                match simulate(&prepared[arm], reps, threads, progress, settings)? {
-                    (results, false) => Ok(results),
-                    (_, true) => Err(ExperimentError::Interrupted(
-                        "interrupted: nothing was written (a --precision run keeps no partial \
+        let ranges = arms.iter().any(|a| a.loaded.uncertainty.is_some());
+        let (results, record) = run_to_precision(prepared.len(), rule, ranges, |arm, reps| {
+            match simulate(&prepared[arm], reps, threads, progress, settings)? {
+                (results, false) => Ok(results),
+                (_, true) => Err(ExperimentError::Interrupted(
+                    "interrupted: nothing was written (a --precision run keeps no partial \
                      results)"
-                            .into(),
-                    )),
-                }
-            })?;
+                        .into(),
+                )),
+            }
+        })?;
         return Ok(Executed {
             interrupted: false,
             results,
@@ -674,7 +680,7 @@ fn shard_note(shard: &ShardRecord, total: u32) -> String {
 }
 
 fn precision_note(p: &PrecisionRecord) -> String {
-    format!(
+    let mut note = format!(
         "Replications: {} ({}; {} simulated). Target: 95% CI half-width within {} of the mean \
          for {}; worst at {}: {:.4}.\n",
         p.replications_used,
@@ -684,7 +690,16 @@ fn precision_note(p: &PrecisionRecord) -> String {
         p.metrics.join(", "),
         p.replications_used,
         p.worst_relative_half_width
-    )
+    );
+    if let Some(w) = p.worst_range_half_width {
+        note.push_str(&format!(
+            "Plausible ranges (uncertain values): the 95% CI of each range's 10th and 90th \
+             percentile within {} of the range's width, for the same metrics and each plan's \
+             effect on them; worst at {}: {w:.4}.\n",
+            p.target_relative_half_width, p.replications_used
+        ));
+    }
+    note
 }
 
 /// Most text in the scenario files of one comparison, every `extends` chain
@@ -960,6 +975,7 @@ pub fn sweep_plans(
             calibration,
         } = with_sources;
         let resolved_toml = doc.to_toml();
+        let scenario_seed = scenario.seed;
         Arm {
             name,
             role,
@@ -973,6 +989,7 @@ pub fn sweep_plans(
                 resolved_toml,
                 sources,
                 calibration,
+                uncertainty: doc.uncertainty(scenario_seed),
                 doc: doc.clone(),
             },
         }
@@ -1230,6 +1247,21 @@ pub(crate) fn write_experiment(
             manifest.table_file().to_string(),
             report::render_comparison_csv(&manifest.swept_keys, &plans),
         ));
+        let plan_runs: Vec<(String, &RunManifest, &[ReplicationResult])> = manifest
+            .arms
+            .iter()
+            .zip(runs)
+            .skip(1)
+            .map(|(a, r)| (a.name.clone(), &r.manifest, r.results.as_slice()))
+            .collect();
+        if let Some(text) =
+            report::uncertainty::effects((&base.manifest, &base.results), &plan_runs)
+        {
+            files.push((
+                report::uncertainty::PLAUSIBLE_EFFECTS_FILE.to_string(),
+                text,
+            ));
+        }
         stdout.push_str(&format!("Baseline: {}\n", base_arm.name));
         stdout.push_str(&report::format_comparison_table(&plans, base.results.len()));
         // Each plan's effects by planning year (a window longer than 365 days).

@@ -88,12 +88,68 @@ pub fn worst_relative_half_width(
     worst
 }
 
+/// The half-width of the distribution-free 95% CI of the `p`-quantile of
+/// `sorted` (n values): half the distance between the order statistics of
+/// ranks n p -/+ 1.96 sqrt(n p (1 - p)); infinite when those ranks fall
+/// outside 1..n (too few values).
+pub fn quantile_half_width(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len() as f64;
+    let h = 1.96 * (n * p * (1.0 - p)).sqrt();
+    let (lo, hi) = ((n * p - h).floor(), (n * p + h).ceil());
+    if lo < 1.0 || hi > n {
+        return f64::INFINITY;
+    }
+    (sorted[hi as usize - 1] - sorted[lo as usize - 1]) / 2.0
+}
+
+/// With uncertain values: the worst half-width of the 95% CI of a
+/// plausible range's end (10th or 90th percentile) as a share of the
+/// range's width, over `metrics` of the first arm and of each later arm's
+/// paired effect (arm minus the first), using the first `n` results. A
+/// range of zero width with exact ends counts as 0.
+pub fn worst_range_half_width(
+    arms: &[Vec<ReplicationResult>],
+    metrics: &[Metric],
+    n: usize,
+) -> f64 {
+    let mut worst: f64 = 0.0;
+    for (k, results) in arms.iter().enumerate() {
+        for &m in metrics {
+            let mut values: Vec<f64> = (0..n)
+                .map(|i| {
+                    let v = results[i].metrics[m];
+                    if k == 0 { v } else { v - arms[0][i].metrics[m] }
+                })
+                .collect();
+            values.sort_by(f64::total_cmp);
+            let p10 = crate::stats::percentile_r7(&values, 0.10);
+            let p90 = crate::stats::percentile_r7(&values, 0.90);
+            let width = p90 - p10;
+            for p in [0.10, 0.90] {
+                let half = quantile_half_width(&values, p);
+                let rel = if half == 0.0 {
+                    0.0
+                } else if width > 0.0 && half.is_finite() {
+                    half / width
+                } else {
+                    f64::INFINITY
+                };
+                worst = worst.max(rel);
+            }
+        }
+    }
+    worst
+}
+
 /// Runs batches through `simulate(arm, replications)` until the rule
 /// stops, and returns each arm's results for replications `0..N` and the
-/// record of how `N` was chosen.
+/// record of how `N` was chosen. With `ranges` (a scenario with uncertain
+/// values) the ends of the plausible ranges must also reach the precision
+/// ([`worst_range_half_width`] within the target).
 pub fn run_to_precision<E>(
     arms: usize,
     rule: &PrecisionRule,
+    ranges: bool,
     mut simulate: impl FnMut(usize, &[u32]) -> Result<Vec<ReplicationResult>, E>,
 ) -> Result<(Vec<Vec<ReplicationResult>>, PrecisionRecord), E> {
     let batch = rule.batch.max(1);
@@ -116,7 +172,9 @@ pub fn run_to_precision<E>(
         while met.len() <= d {
             let n = met.len();
             met.push(
-                n >= MIN_REPLICATIONS && worst_relative_half_width(&results, &metrics, n) <= target,
+                n >= MIN_REPLICATIONS
+                    && worst_relative_half_width(&results, &metrics, n) <= target
+                    && (!ranges || worst_range_half_width(&results, &metrics, n) <= target),
             );
         }
         let stop = (MIN_REPLICATIONS..=d).find(|&n| {
@@ -140,7 +198,24 @@ pub fn run_to_precision<E>(
             stopped_because: reason.to_string(),
             metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
             worst_relative_half_width: worst_relative_half_width(&results, &metrics, used),
+            worst_range_half_width: ranges
+                .then(|| worst_range_half_width(&results, &metrics, used)),
         };
         return Ok((results, record));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_half_width_from_order_statistics() {
+        // n = 100, p = 0.1: ranks 10 -/+ 1.96 x 3 = 4.12 and 15.88, so the
+        // 4th and 16th values; too few values give no interval.
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile_half_width(&sorted, 0.10), (16.0 - 4.0) / 2.0);
+        assert_eq!(quantile_half_width(&sorted, 0.90), (97.0 - 85.0) / 2.0);
+        assert!(quantile_half_width(&sorted[..10], 0.10).is_infinite());
     }
 }

@@ -203,6 +203,10 @@ pub enum Stopped {
         /// Why the arm stopped.
         reason: Box<Stopped>,
     },
+    /// The replication's drawn parameter values make a scenario that is
+    /// refused (`docs/model.md`, "Parameter uncertainty").
+    #[error("{0}")]
+    Draw(String),
 }
 
 impl Stopped {
@@ -212,6 +216,7 @@ impl Stopped {
         match self {
             Stopped::Cancelled => 130,
             Stopped::InArm { reason, .. } => reason.exit_code(),
+            Stopped::Draw(_) => 2,
             Stopped::Overloaded { .. }
             | Stopped::EventBudget { .. }
             | Stopped::TooManyCrises { .. } => 3,

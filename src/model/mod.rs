@@ -15,7 +15,7 @@ pub use bounds::{
     Cause, DEFAULT_QUEUE_LIMIT, EventBudget, MAX_CRISES_PER_REPLICATION, MAX_SIMULATED_DAYS,
     Stopped,
 };
-pub use sim::{Prepared, StreamSource};
+pub use sim::{Prepared, ScenarioDraws, StreamSource};
 pub use trace::{Census, Resource, TraceEvent, Tracer};
 
 #[cfg(test)]

@@ -137,6 +137,15 @@ pub struct Prepared {
     /// otherwise), each with this scenario prepared with that year as its
     /// statistics window (`sim/yearly.rs`).
     years: Vec<(PlanningYear, Box<Prepared>)>,
+    /// Each replication's own scenario, when it draws uncertain values.
+    draws: Option<Arc<dyn ScenarioDraws>>,
+}
+
+/// Each replication's scenario, drawn from the uncertain values
+/// (`docs/model.md`, "Parameter uncertainty").
+pub trait ScenarioDraws: Send + Sync + std::fmt::Debug {
+    /// The scenario replication `replication` runs; why not, in words.
+    fn scenario(&self, replication: u32) -> Result<Scenario, String>;
 }
 
 /// A counterfactual arm (`docs/model.md`, "Counterfactual arms"): the
@@ -295,6 +304,7 @@ impl Prepared {
             cancel: None,
             arms: Vec::new(),
             years: Vec::new(),
+            draws: None,
         };
         prepared.years = planning_years(start, window.start, window.end)
             .into_iter()
@@ -344,6 +354,7 @@ impl Prepared {
             cancel: self.cancel.clone(),
             arms: Vec::new(),
             years: Vec::new(),
+            draws: None,
         }
     }
 
@@ -351,6 +362,38 @@ impl Prepared {
     /// 365 days (`docs/model.md`, "Results by year").
     pub fn planning_years(&self) -> Vec<PlanningYear> {
         self.years.iter().map(|(y, _)| y.clone()).collect()
+    }
+
+    /// The same, each replication running its own scenario from `draws`
+    /// (with its own counterfactual arms, event budget and flow balance);
+    /// this one's scenario stands for them in what is decided before a run.
+    pub fn with_draws(mut self, draws: Arc<dyn ScenarioDraws>) -> Prepared {
+        self.draws = Some(draws);
+        self
+    }
+
+    /// Replication `replication`'s own prepared scenario, when it draws one.
+    fn drawn(&self, replication: u32) -> Result<Option<Prepared>, Stopped> {
+        let Some(draws) = &self.draws else {
+            return Ok(None);
+        };
+        let scenario = draws.scenario(replication).map_err(Stopped::Draw)?;
+        let mut budget = EventBudget::for_scenario(&scenario);
+        budget.crises = self.event_budget.crises;
+        let has_arms = !self.arms.is_empty();
+        let mut p = if has_arms {
+            Prepared::with_budget(scenario, budget)
+        } else {
+            Prepared::without_arms(scenario, budget)
+        }
+        .with_queue_limit(self.queue_limit);
+        if let Some(flag) = &self.cancel {
+            p = p.with_cancel(Arc::clone(flag));
+        }
+        if self.years.is_empty() {
+            p.years.clear();
+        }
+        Ok(Some(p))
     }
 
     /// The same, with its counterfactual arms dropped (see
@@ -427,6 +470,9 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
+        if let Some(p) = self.drawn(replication)? {
+            return p.simulate_with_census(replication);
+        }
         let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
         sim.run()?;
         let census = sim.census;
@@ -444,6 +490,9 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
+        if let Some(p) = self.drawn(replication)? {
+            return p.simulate_traced(replication, tracer);
+        }
         let mut sim = Sim::new(self, replication, tracer, Workspace::take(), false);
         sim.run()?;
         let (mut result, tracer, workspace) = sim.finish();

@@ -300,8 +300,28 @@ impl RunData {
 /// admissions), which chance can make negative in a short run.
 pub(crate) fn metric_floor(m: Metric) -> f64 {
     match m {
-        Metric::AdmissionsAvoidedPru | Metric::AdmissionsAvoidedFrailtyUnit => -MAX_VALUE,
+        Metric::AdmissionsAvoidedPru
+        | Metric::AdmissionsAvoidedFrailtyUnit
+        | Metric::MhAdmissionsAvoidedCrht => -MAX_VALUE,
         _ => 0.0,
+    }
+}
+
+/// The largest value a metric can take: 1 for a share of time, of events
+/// or of patients; a utilisation or an occupancy share is a ratio of two
+/// averages and may exceed 1 (a PRU visit running past closing time, units
+/// held above a count that fell on a date, rounding at exactly full), so
+/// only its general bound applies.
+pub(crate) fn metric_ceiling(m: Metric) -> f64 {
+    match m {
+        Metric::PruUtilisation
+        | Metric::BedOccupancyShare
+        | Metric::CommunityUtilisation
+        | Metric::MhCrhtUtilisation
+        | Metric::MhBedOccupancyShare
+        | Metric::HomeCareUtilisation => MAX_VALUE,
+        _ if m.unit() == "share" => 1.0,
+        _ => MAX_VALUE,
     }
 }
 
@@ -390,9 +410,9 @@ fn parse_summary<R: Read>(
             )));
         }
         // As written: every value of a metric is at least 0 (a share at
-        // most 1), but a counterfactual difference; a confidence interval
-        // may reach below 0.
-        let top = if m.unit() == "share" { 1.0 } else { MAX_VALUE };
+        // most 1, see `metric_ceiling`), but a counterfactual difference; a
+        // confidence interval may reach below 0.
+        let top = metric_ceiling(m);
         let bottom = metric_floor(m);
         let num = |v: Num, column: &str, lo: f64, hi: f64| {
             let (lo, hi) = if checked {

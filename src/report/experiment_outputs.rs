@@ -66,6 +66,12 @@ pub struct PrecisionRecord {
     pub metrics: Vec<String>,
     /// The largest relative half-width among them at the replications used.
     pub worst_relative_half_width: f64,
+    /// With uncertain values: the largest half-width of the 95% CIs of the
+    /// plausible ranges' ends (the 10th and 90th percentiles of each checked
+    /// metric, or of each plan's effect on it), as a share of the range's
+    /// width (`docs/model.md`, "Enough replications"); absent without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_range_half_width: Option<f64>,
 }
 
 /// One scenario of a comparison or sweep.
@@ -346,16 +352,6 @@ pub(crate) fn render_daily_replications_csv_until(
     Ok(out)
 }
 
-/// The largest value a metric takes: 1 for a share, else
-/// [`MAX_VALUE`](super::readback::MAX_VALUE); every metric is at least 0.
-fn metric_top(m: Metric) -> f64 {
-    if m.unit() == "share" {
-        1.0
-    } else {
-        super::readback::MAX_VALUE
-    }
-}
-
 /// The header of a file read back by `merge`, as its writer makes it:
 /// `lead` columns, then one per name.
 fn expected_header(lead: &[&str], names: impl Iterator<Item = &'static str>) -> csv::StringRecord {
@@ -404,7 +400,7 @@ pub fn parse_replications_csv<R: io::Read>(
                 line,
                 m.name(),
                 super::data::metric_floor(*m),
-                metric_top(*m),
+                super::data::metric_ceiling(*m),
             )?;
         }
         rows.push((rep, metrics));

@@ -1417,13 +1417,20 @@ pub fn experiment_report_files(
     table: &str,
     files: &[(String, String)],
 ) -> io::Result<Vec<(String, String)>> {
-    let doc = experiment_document(experiment_json, table, files).map_err(|e| match e {
+    let mut doc = experiment_document(experiment_json, table, files).map_err(|e| match e {
         RebuildError::Write(e) => e,
         e => io::Error::new(
             io::ErrorKind::InvalidData,
             format!("could not build the report: {e}"),
         ),
     })?;
+    if let Some((_, text)) = files
+        .iter()
+        .find(|(name, _)| name == super::uncertainty::PLAUSIBLE_EFFECTS_FILE)
+    {
+        doc.sections
+            .extend(super::uncertainty::effects_section(text));
+    }
     Ok(document::report_files(&doc))
 }
 
@@ -1468,6 +1475,10 @@ pub fn read_experiment_document(
         let text = readback::read_json(&path)
             .map_err(|m| malformed(super::yearly::YEARLY_COMPARISON_FILE, m))?;
         add_years(&mut doc, Some(&text));
+    }
+    if let Some(text) = super::uncertainty::effects_text_in(dir) {
+        doc.sections
+            .extend(super::uncertainty::effects_section(&text));
     }
     Ok(doc)
 }

@@ -39,6 +39,7 @@ pub mod readback;
 pub mod run_report;
 mod table;
 pub mod text_table;
+pub mod uncertainty;
 mod warnings;
 pub mod yearly;
 
@@ -559,6 +560,7 @@ pub fn render_run_files_until(
         files.push((PARTIAL_FILE.into(), partial_note(partial)));
     }
     files.push(("replications.csv".into(), render_replications_csv(results)));
+    files.extend(uncertainty::run_files(manifest, results));
     check()?;
     let mut bands = None;
     let years = yearly::run_years(manifest);
@@ -626,6 +628,10 @@ pub fn render_run_files_until(
             .find(|(n, _)| n == yearly::YEARLY_FILE)
             .map(|(_, t)| t.as_str());
         add_yearly_section(&mut report, yearly_text, manifest.replications)?;
+        let rows: Vec<_> = results.iter().map(|r| (r.replication, r.metrics)).collect();
+        report
+            .sections
+            .extend(uncertainty::run_section(&manifest, &rows));
         check()?;
         files.push(("run.json".into(), run_json));
         files.extend(document::report_files(&report));
@@ -716,6 +722,11 @@ pub fn rebuild_report(dir: &Path, notices: &crate::notice::Notices) -> Result<()
             yearly_text.as_deref(),
             data.manifest.replications,
         )?;
+        if let Some(rows) = uncertainty::rows_in(dir) {
+            report
+                .sections
+                .extend(uncertainty::run_section(&data.manifest, &rows));
+        }
         report
     };
     document::replace_report_in(dir, &report)?;

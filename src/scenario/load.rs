@@ -22,6 +22,7 @@ use super::error::{ErrorKind, ErrorOrigin, ScenarioError};
 use super::raw::RawFile;
 use super::serde_errors::{item_at, resolve_path, translate};
 use super::types::Scenario;
+use super::uncertain;
 
 /// Files larger than this are refused before parsing: a scenario is a few
 /// kilobytes, and a huge file is a mistake (or an attack on the parser).
@@ -49,6 +50,8 @@ pub struct LoadedScenario {
     /// The document it was converted from, to locate errors found later
     /// (a run too large is refused at the key's line and column).
     pub doc: ScenarioDoc,
+    /// Its uncertain values and their draws; `None` without any.
+    pub uncertainty: Option<std::sync::Arc<uncertain::Uncertainty>>,
 }
 
 /// Reads `path` (following `extends`), applies `sets` (`"KEY=VALUE"`, in
@@ -72,6 +75,7 @@ fn loaded(
     } = doc.to_parts()?;
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
+    let uncertainty = doc.uncertainty(scenario.seed);
     Ok(LoadedScenario {
         scenario,
         path: path.to_path_buf(),
@@ -80,6 +84,7 @@ fn loaded(
         sha256,
         sources,
         calibration,
+        uncertainty,
         doc,
     })
 }
@@ -455,13 +460,36 @@ impl ScenarioDoc {
     /// checked `[[calibration]]` table (empty without one). Like the
     /// citations, the targets never change a run.
     pub fn to_parts(&self) -> Result<ScenarioParts, ScenarioError> {
-        let root = Spanned::new(self.root_origin().span(), self.document()?);
+        self.to_parts_checking(true)
+    }
+
+    /// As [`ScenarioDoc::to_parts`]; without `check_sources` the
+    /// `[sources]` table is not read (a replication's drawn scenario, whose
+    /// citations were checked with its central values).
+    pub(crate) fn to_parts_checking(
+        &self,
+        check_sources: bool,
+    ) -> Result<ScenarioParts, ScenarioError> {
+        // Uncertain values are checked, then converted at their central
+        // values (`docs/scenario-format.md`, "Uncertain values").
+        let document = self.document()?;
+        let uncertain = uncertain::find(&document, &self.inputs)?;
+        if !uncertain.is_empty() {
+            return uncertain::substituted(self, &uncertain, |_, v| v.central())?
+                .to_parts()
+                .map_err(|e| uncertain::relocate(e, &self.inputs, &uncertain));
+        }
+        let root = Spanned::new(self.root_origin().span(), document);
         let mut raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
             .map_err(|e| self.de_error(&e))?;
         let converter = Converter {
             inputs: &self.inputs,
         };
-        let sources = converter.sources(raw.sources.as_ref())?;
+        let sources = if check_sources {
+            converter.sources(raw.sources.as_ref())?
+        } else {
+            BTreeMap::new()
+        };
         let raw_calibration = raw.calibration.take();
         let scenario = converter.scenario(raw)?;
         let calibration = converter.calibration(raw_calibration.as_ref())?;
@@ -470,6 +498,17 @@ impl ScenarioDoc {
             sources,
             calibration,
         })
+    }
+
+    /// The document's uncertain values, checked.
+    pub(crate) fn uncertain_values(&self) -> Result<Vec<uncertain::UncertainValue>, ScenarioError> {
+        uncertain::find(&self.document()?, &self.inputs)
+    }
+
+    /// The document's uncertain values and each replication's draws of them
+    /// with `seed`; `None` without any.
+    pub fn uncertainty(&self, seed: u64) -> Option<std::sync::Arc<uncertain::Uncertainty>> {
+        uncertain::Uncertainty::of(self, seed)
     }
 
     /// Every value of the document as (dotted key, TOML text), in the order

@@ -20,6 +20,7 @@ mod serde_errors;
 pub mod start;
 mod suggest;
 pub mod types;
+pub mod uncertain;
 
 pub use doc::Origin;
 pub(crate) use doc::split_key;

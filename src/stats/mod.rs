@@ -13,6 +13,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+pub mod sensitivity;
 pub mod warmup;
 
 pub use warmup::{MserResult, mser, welch_moving_average};

@@ -347,3 +347,58 @@ community_starts_per_day = 10.0
         }
     }
 }
+
+#[test]
+fn a_utilisation_above_one_is_written_and_read_back() {
+    // Twenty packages of 100 days running from the start, then the packages
+    // cut to 5 from day 2: a fall takes nothing from anyone, so nearly 20
+    // are held (a few end: their time left is uniform over 100 days)
+    // against 6.5 on average, a utilisation near 3. The
+    // run's outputs must read back (`report DIR`), as for a PRU whose
+    // visits run past closing time.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = root().join("scenarios/validation/services-off.toml");
+    let path = dir.path().join("over.toml");
+    fs::write(
+        &path,
+        format!(
+            "extends = {:?}\n[scenario]\nhorizon = \"10d\"\nreplications = 2\n[home_care]\n\
+             packages = 20\ninitial_packages = 20\n\
+             capacity_changes = [{{ from = \"2025-04-02\", packages = 5 }}]\n\
+             package = {{ dist = \"fixed\", value = \"100d\" }}\n",
+            base.display().to_string()
+        ),
+    )
+    .expect("write");
+    let out = dir.path().join("out");
+    let run = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary = fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with("home_care_utilisation,"))
+        .expect("the row");
+    let mean: f64 = row
+        .split(',')
+        .nth(2)
+        .expect("mean")
+        .parse()
+        .expect("number");
+    assert!(mean > 2.0, "{row}");
+    let rebuilt = bin().arg("report").arg(&out).output().expect("runs");
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+}

@@ -30,6 +30,7 @@ mod scenario_load;
 mod start_state;
 mod tamper;
 mod typed;
+mod uncertainty;
 mod validation;
 mod warnings;
 mod yearly;

@@ -1,0 +1,560 @@
+//! Parameter uncertainty in the outputs (`docs/model.md`, "Parameter
+//! uncertainty"): `parameters.csv` (each replication's drawn values),
+//! `plausible.csv` (each metric's plausible range, the parameters' share of
+//! its variance and what drives it), the report's section with its tornado
+//! charts, and the same for a comparison's effects.
+//!
+//! Everything is recomputed from `run.json` (the resolved scenario and its
+//! seed fix every draw) and the replications' values, so a merged or
+//! rebuilt directory gets the same bytes.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::cells::{number_cell, push_record, text_cell};
+use super::document::{Block, Chart, Section, Table};
+use super::{RunManifest, escape};
+use crate::model::headlines::{COMPARISON, run_sentence_metrics};
+use crate::model::metrics::{Metric, Metrics, ReplicationResult};
+use crate::scenario::ScenarioDoc;
+use crate::scenario::uncertain::{Uncertainty, Z90};
+use crate::stats::percentile_r7_unsorted;
+use crate::stats::sensitivity::{Fit, fit, main_drivers};
+
+/// Each replication's drawn values.
+pub const PARAMETERS_FILE: &str = "parameters.csv";
+/// Each metric's plausible range, variance split and drivers.
+pub const PLAUSIBLE_FILE: &str = "plausible.csv";
+/// Each plan effect's plausible range, variance split and drivers.
+pub const PLAUSIBLE_EFFECTS_FILE: &str = "comparison_plausible.csv";
+
+/// The uncertain values of the run `manifest` records; `None` without any.
+pub fn uncertainty_of(manifest: &RunManifest) -> Option<Arc<Uncertainty>> {
+    // Every interval has a key `low`: a scenario without one is not read again.
+    if !has_key_low(&manifest.resolved_toml) {
+        return None;
+    }
+    ScenarioDoc::parse_str(&manifest.resolved_toml, Path::new(&manifest.scenario_path))
+        .ok()?
+        .uncertainty(manifest.seed)
+}
+
+/// Whether `text` may hold a key `low` (not `follow_up`): a quick test
+/// that spares reading a scenario without intervals again.
+fn has_key_low(text: &str) -> bool {
+    text.match_indices("low").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + 3..].trim_start_matches([' ', '\t']);
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            && after.starts_with('=')
+    })
+}
+
+/// A result across replications with uncertain values.
+#[derive(Clone, Debug)]
+pub struct Spread {
+    /// Mean over the replications.
+    pub mean: f64,
+    /// 10th percentile (R-7).
+    pub p10: f64,
+    /// 90th percentile (R-7).
+    pub p90: f64,
+    /// The regression on the drawn parameters; `None` when it cannot be
+    /// fitted (too few replications, or no variation).
+    pub fit: Option<Fit>,
+}
+
+/// The spread of `y` (one value per replication) regressed on `z` (one
+/// column of standard normal deviates per uncertain value).
+pub fn spread(y: &[f64], z: &[Vec<f64>]) -> Spread {
+    let mut sorted = y.to_vec();
+    Spread {
+        mean: y.iter().sum::<f64>() / y.len().max(1) as f64,
+        p10: percentile_r7_unsorted(&mut sorted, 0.10),
+        p90: percentile_r7_unsorted(&mut sorted, 0.90),
+        fit: fit(y, z),
+    }
+}
+
+/// One column of deviates per uncertain value, over `replications`.
+pub fn deviate_columns(u: &Uncertainty, replications: &[u32]) -> Vec<Vec<f64>> {
+    let rows: Vec<Vec<f64>> = replications.iter().map(|&r| u.deviates(r)).collect();
+    (0..u.values().len())
+        .map(|k| rows.iter().map(|row| row[k]).collect())
+        .collect()
+}
+
+/// The text of `parameters.csv`: `replication`, then one column per
+/// uncertain value (its dotted key; durations in hours), in the order of
+/// `replications`.
+pub fn parameters_csv(u: &Uncertainty, replications: &[u32]) -> String {
+    let mut out = String::new();
+    let mut header = vec![text_cell("replication")];
+    header.extend(u.values().iter().map(|v| text_cell(&v.key)));
+    push_record(&mut out, &header);
+    for &r in replications {
+        let mut row = vec![r.to_string()];
+        row.extend(u.draws(r).into_iter().map(number_cell));
+        push_record(&mut out, &row);
+    }
+    out
+}
+
+fn beta_header(u: &Uncertainty) -> impl Iterator<Item = String> + '_ {
+    u.values()
+        .iter()
+        .map(|v| text_cell(&format!("beta:{}", v.key)))
+}
+
+fn fit_cells(s: &Spread, p: usize) -> Vec<String> {
+    let mut row = vec![
+        s.fit
+            .as_ref()
+            .map_or(String::new(), |f| number_cell(f.parameter_share)),
+    ];
+    match &s.fit {
+        Some(f) => row.extend(f.betas.iter().map(|&b| number_cell(b))),
+        None => row.extend(std::iter::repeat_n(String::new(), p)),
+    }
+    row
+}
+
+/// The text of `plausible.csv`: for every metric, its mean, plausible range
+/// (10th and 90th percentiles across replications), the parameters' share
+/// of its variance and each uncertain value's standardised coefficient
+/// (empty when the regression cannot be fitted).
+pub fn plausible_csv(u: &Uncertainty, rows: &[(u32, Metrics)]) -> String {
+    let reps: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
+    let z = deviate_columns(u, &reps);
+    let mut out = String::new();
+    let mut header: Vec<String> = ["metric", "unit", "mean", "p10", "p90", "parameter_share"]
+        .iter()
+        .map(|s| text_cell(s))
+        .collect();
+    header.extend(beta_header(u));
+    push_record(&mut out, &header);
+    for m in Metric::ALL {
+        let y: Vec<f64> = rows.iter().map(|(_, ms)| ms[m]).collect();
+        let s = spread(&y, &z);
+        let mut row = vec![
+            text_cell(m.name()),
+            text_cell(m.unit()),
+            number_cell(s.mean),
+            number_cell(s.p10),
+            number_cell(s.p90),
+        ];
+        row.extend(fit_cells(&s, u.values().len()));
+        push_record(&mut out, &row);
+    }
+    out
+}
+
+/// The uncertainty files of a run directory: `parameters.csv` always (a
+/// shard's too, for its replications), `plausible.csv` for a whole run.
+/// Empty without uncertain values.
+pub fn run_files(manifest: &RunManifest, results: &[ReplicationResult]) -> Vec<(String, String)> {
+    let Some(u) = uncertainty_of(manifest) else {
+        return Vec::new();
+    };
+    let reps: Vec<u32> = results.iter().map(|r| r.replication).collect();
+    let mut files = vec![(PARAMETERS_FILE.to_string(), parameters_csv(&u, &reps))];
+    if manifest.shard.is_none() {
+        let rows: Vec<(u32, Metrics)> =
+            results.iter().map(|r| (r.replication, r.metrics)).collect();
+        files.push((PLAUSIBLE_FILE.to_string(), plausible_csv(&u, &rows)));
+    }
+    files
+}
+
+/// Reads a run directory's `replications.csv` for [`run_section`] (when
+/// the report is rebuilt); `None` when unreadable.
+pub fn rows_in(dir: &Path) -> Option<Vec<(u32, Metrics)>> {
+    let file = super::readback::open_regular(&dir.join("replications.csv")).ok()?;
+    super::experiment_outputs::parse_replications_csv(file, u32::MAX as usize).ok()
+}
+
+/// "the result depends most on `a` and `b`", or why not.
+pub fn drivers_sentence(keys: &[&str], s: &Spread) -> String {
+    if s.p10 == s.p90 && s.fit.is_none() {
+        return "it hardly varies across replications".to_string();
+    }
+    let Some(f) = &s.fit else {
+        return "too few replications to say which uncertain values it depends on".to_string();
+    };
+    if f.parameter_share < 0.1 {
+        return format!(
+            "the uncertain values explain little of its variation ({:.0}%): it is mostly \
+             simulation noise",
+            100.0 * f.parameter_share
+        );
+    }
+    let names: Vec<String> = main_drivers(&f.betas)
+        .into_iter()
+        .map(|i| keys[i].to_string())
+        .collect();
+    let list = match names.as_slice() {
+        [] => return "no uncertain value drives it".to_string(),
+        [a] => a.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    format!("the result depends most on {list}")
+}
+
+/// A tornado chart: one bar per uncertain value, the change in the result
+/// as the value moves from its 10th to its 90th percentile with the others
+/// held (2 x 1.2816 x its slope), largest first.
+pub fn tornado_svg(title: &str, unit: &str, keys: &[&str], f: &Fit) -> String {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&i, &j| {
+        f.betas[j]
+            .abs()
+            .total_cmp(&f.betas[i].abs())
+            .then(i.cmp(&j))
+    });
+    let swings: Vec<f64> = f.slopes.iter().map(|b| 2.0 * Z90 * b).collect();
+    let most = swings.iter().map(|s| s.abs()).fold(0.0, f64::max);
+    let (width, left, right, bar_h, top) = (720.0, 300.0, 40.0, 26.0, 56.0);
+    let height = top + bar_h * keys.len() as f64 + 60.0;
+    let mid = left + (width - left - right) / 2.0;
+    let half = (width - left - right) / 2.0;
+    let scale = if most > 0.0 { half / most } else { 0.0 };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{}\" y=\"24\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n",
+        width / 2.0,
+        escape::html(title)
+    );
+    for (row, &i) in order.iter().enumerate() {
+        let y = top + row as f64 * bar_h;
+        let w = swings[i].abs() * scale;
+        let x = if swings[i] < 0.0 { mid - w } else { mid };
+        let fill = if swings[i] < 0.0 {
+            "#DA291C"
+        } else {
+            "#005EB8"
+        };
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\">{} \
+             (&#946; {:.2})</text>\n<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" \
+             height=\"{:.1}\" fill=\"{fill}\"/>",
+            left - 8.0,
+            y + bar_h * 0.65,
+            escape::html(keys[i]),
+            f.betas[i],
+            y + 3.0,
+            bar_h - 6.0
+        );
+    }
+    let bottom = top + bar_h * keys.len() as f64;
+    let _ = write!(
+        svg,
+        "<line x1=\"{mid:.1}\" y1=\"{:.1}\" x2=\"{mid:.1}\" y2=\"{bottom:.1}\" stroke=\"black\"/>\n\
+         <text x=\"{mid:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\">change in \
+         the result ({}) as each value goes from its 10th to its 90th percentile; \u{b1}{}</text>\n\
+         <text x=\"{mid:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\">parameters \
+         explain {:.0}% of the variance across replications</text>\n</svg>\n",
+        top - 4.0,
+        bottom + 20.0,
+        escape::html(unit),
+        shown(most),
+        bottom + 40.0,
+        100.0 * f.parameter_share
+    );
+    escape::svg(&svg)
+}
+
+/// A number for prose: three significant figures, thousands separated.
+fn shown(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return super::prose::prose_number(x, 0);
+    }
+    let exponent = if x.abs() >= 10.0 {
+        0
+    } else {
+        (x.abs().log10().floor() as i32 - 2).clamp(-6, 0)
+    };
+    super::prose::prose_number(x, exponent)
+}
+
+fn file_slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The run report's section "What we are unsure of"; `None` without
+/// uncertain values.
+pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Section> {
+    let u = uncertainty_of(manifest)?;
+    let keys: Vec<&str> = u.values().iter().map(|v| v.key.as_str()).collect();
+    let reps: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
+    let z = deviate_columns(&u, &reps);
+    let mut blocks = vec![Block::Paragraph(format!(
+        "This scenario gives {} of its values as 80% intervals; each replication drew its own \
+         values and ran with them. The plausible range is where the result fell in 80% of \
+         plausible cases (10th to 90th percentile across replications); the 95% CI of the mean \
+         elsewhere in this report measures simulation noise only. The parameter share is the \
+         part of the variance across replications that the drawn values explain (adjusted R \
+         squared of a regression on them); the rest is noise.",
+        keys.len()
+    ))];
+    let mut table = Table {
+        header: vec![
+            "metric".into(),
+            "mean".into(),
+            "plausible range (80%)".into(),
+            "parameter share".into(),
+            "what drives it".into(),
+        ],
+        rows: Vec::new(),
+        numeric: vec![false, true, true, true, false],
+    };
+    let mut charts = Vec::new();
+    for m in run_sentence_metrics() {
+        let y: Vec<f64> = rows.iter().map(|(_, ms)| ms[m]).collect();
+        let s = spread(&y, &z);
+        table.rows.push(vec![
+            m.name().to_string(),
+            shown(s.mean),
+            format!("{} to {}", shown(s.p10), shown(s.p90)),
+            s.fit
+                .as_ref()
+                .map_or("-".into(), |f| format!("{:.0}%", 100.0 * f.parameter_share)),
+            drivers_sentence(&keys, &s),
+        ]);
+        if let Some(f) = &s.fit
+            && f.parameter_share >= 0.1
+        {
+            let title = format!("What drives {}", m.name());
+            charts.push(Block::Chart(Chart {
+                file: format!("tornado-{}.svg", file_slug(m.name())),
+                title: title.clone(),
+                caption: format!(
+                    "In 80% of plausible cases {} is between {} and {}; {}.",
+                    m.name(),
+                    shown(s.p10),
+                    shown(s.p90),
+                    drivers_sentence(&keys, &s)
+                ),
+                svg: tornado_svg(&title, m.unit(), &keys, f),
+            }));
+        }
+    }
+    if reps.len() < 10 * keys.len() {
+        blocks.push(Block::Caveat(format!(
+            "With {} replications for {} uncertain values the ranking of what drives each \
+             result is rough (a value with no effect can appear among the drivers by chance): \
+             run at least {} replications, ten per uncertain value, before citing it.",
+            reps.len(),
+            keys.len(),
+            10 * keys.len()
+        )));
+    }
+    blocks.push(Block::Table(table));
+    blocks.extend(charts);
+    Some(Section {
+        id: "uncertainty".into(),
+        title: "What we are unsure of".into(),
+        blocks,
+    })
+}
+
+/// The text of `comparison_plausible.csv`: for each plan and each comparison headline, the effect's
+/// plausible range (stated as the comparison states it: "avoided" is
+/// baseline minus plan), the parameters' share of its variance and the
+/// uncertain values' standardised coefficients. Replications are paired
+/// by index; the deviates are those of the keys of either arm (a key's
+/// deviate depends only on the seed, the replication and the key).
+pub fn effects(
+    base: (&RunManifest, &[ReplicationResult]),
+    plans: &[(String, &RunManifest, &[ReplicationResult])],
+) -> Option<String> {
+    let ub = uncertainty_of(base.0);
+    let ups: Vec<Option<Arc<Uncertainty>>> =
+        plans.iter().map(|(_, m, _)| uncertainty_of(m)).collect();
+    if ub.is_none() && ups.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut out = String::new();
+    for ((name, _, results), up) in plans.iter().zip(&ups) {
+        let mut keys: Vec<String> = Vec::new();
+        for u in [&ub, up].into_iter().flatten() {
+            for v in u.values() {
+                if !keys.contains(&v.key) {
+                    keys.push(v.key.clone());
+                }
+            }
+        }
+        let pairs: Vec<(&ReplicationResult, &ReplicationResult)> = base
+            .1
+            .iter()
+            .filter_map(|b| {
+                results
+                    .iter()
+                    .find(|p| p.replication == b.replication)
+                    .map(|p| (b, p))
+            })
+            .collect();
+        let seed = base.0.seed;
+        let z: Vec<Vec<f64>> = keys
+            .iter()
+            .map(|k| {
+                pairs
+                    .iter()
+                    .map(|(b, _)| crate::scenario::uncertain::deviate(seed, b.replication, k))
+                    .collect()
+            })
+            .collect();
+        if out.is_empty() {
+            let mut header: Vec<String> = [
+                "plan",
+                "effect",
+                "metric",
+                "unit",
+                "mean",
+                "p10",
+                "p90",
+                "parameter_share",
+            ]
+            .iter()
+            .map(|s| text_cell(s))
+            .collect();
+            header.push(text_cell("drivers"));
+            push_record(&mut out, &header);
+        }
+        for c in COMPARISON.iter() {
+            let y: Vec<f64> = pairs
+                .iter()
+                .map(|(b, p)| c.sign() * (p.metrics[c.metric] - b.metrics[c.metric]))
+                .collect();
+            let s = spread(&y, &z);
+            let drivers = match &s.fit {
+                Some(f) if f.parameter_share >= 0.1 => main_drivers(&f.betas)
+                    .into_iter()
+                    .map(|i| keys[i].clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => String::new(),
+            };
+            push_record(
+                &mut out,
+                &[
+                    text_cell(name),
+                    text_cell(c.effect.label),
+                    text_cell(c.metric.name()),
+                    text_cell(c.metric.unit()),
+                    number_cell(s.mean),
+                    number_cell(s.p10),
+                    number_cell(s.p90),
+                    s.fit
+                        .as_ref()
+                        .map_or(String::new(), |f| number_cell(f.parameter_share)),
+                    text_cell(&drivers),
+                ],
+            );
+        }
+    }
+    Some(out)
+}
+
+/// The comparison report's section on parameter uncertainty, from the text
+/// of `comparison_plausible.csv`: a sentence for each plan's first two
+/// headlines ("in 80% of plausible cases ...") and a table of every effect.
+pub fn effects_section(csv_text: &str) -> Option<Section> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv_text.as_bytes());
+    let mut sentences = Vec::new();
+    let mut table = Table {
+        header: vec![
+            "plan".into(),
+            "effect".into(),
+            "mean".into(),
+            "plausible range (80%)".into(),
+            "parameter share".into(),
+            "depends most on".into(),
+        ],
+        rows: Vec::new(),
+        numeric: vec![false, false, true, true, true, false],
+    };
+    for record in reader.records() {
+        let r = record.ok()?;
+        let cell = |i: usize| r.get(i).unwrap_or("");
+        let num = |i: usize| cell(i).parse::<f64>().unwrap_or(f64::NAN);
+        let (plan, effect, metric) = (cell(0), cell(1), cell(2));
+        let share = cell(7).parse::<f64>().ok();
+        let share_text = share.map_or("-".to_string(), |s| format!("{:.0}%", 100.0 * s));
+        let drivers: Vec<&str> = cell(8).split_whitespace().collect();
+        let drivers_text = match drivers.as_slice() {
+            [] => String::new(),
+            [a] => (*a).to_string(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        };
+        if let Some(c) = COMPARISON
+            .iter()
+            .find(|c| c.effect.label == effect && c.metric.name() == metric)
+            && c.effect.position < 2
+        {
+            sentences.push(format!(
+                "In 80% of plausible cases, {plan}'s {effect} is between {} and {} {} \
+                 (parameters explain {share_text} of its variance across replications{}).",
+                shown(num(5)),
+                shown(num(6)),
+                c.effect.unit_words,
+                if drivers_text.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the result depends most on {drivers_text}")
+                }
+            ));
+        }
+        table.rows.push(vec![
+            plan.to_string(),
+            effect.to_string(),
+            shown(num(4)),
+            format!("{} to {}", shown(num(5)), shown(num(6))),
+            share_text,
+            drivers_text,
+        ]);
+    }
+    Some(Section {
+        id: "uncertainty".into(),
+        title: "What we are unsure of".into(),
+        blocks: vec![
+            Block::Paragraph(
+                "Some values of these scenarios are given as 80% intervals; each replication \
+                 drew its own values, the same for a plan and its baseline where both give a \
+                 value the same interval, so each plan's effect is judged in the same possible \
+                 world. The plausible range is where the effect fell in 80% of plausible cases \
+                 (10th to 90th percentile of the paired differences); the 95% CI of the mean \
+                 effect elsewhere in this report measures simulation noise only."
+                    .into(),
+            ),
+            Block::Headlines(sentences),
+            Block::Table(table),
+        ],
+    })
+}
+
+/// Reads `comparison_plausible.csv` of a comparison directory, if any.
+pub fn effects_text_in(dir: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let file = super::readback::open_regular(&dir.join(PLAUSIBLE_EFFECTS_FILE)).ok()?;
+    let mut text = String::new();
+    file.take(super::readback::MAX_JSON_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}

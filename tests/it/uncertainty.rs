@@ -1,0 +1,433 @@
+//! Uncertain values (issue 17): 80% intervals in scenario files, each
+//! replication's own draw of them, plausible ranges and what drives a
+//! result (`docs/scenario-format.md`, "Uncertain values"; `docs/model.md`,
+//! "Parameter uncertainty").
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{baseline, bin, root, run_ok};
+use patientflow::scenario::load;
+use patientflow::scenario::uncertain::{Z90, deviate};
+
+/// A scenario extending the baseline with three uncertain values.
+fn uncertain_baseline(dir: &Path) -> String {
+    let path = dir.join("uncertain.toml");
+    fs::write(
+        &path,
+        format!(
+            "extends = {:?}\n\
+             [pru]\ntreated_at_home = {{ low = 0.60, high = 0.74 }}\n\
+             [demand]\ncrises_per_day = {{ low = 200, high = 235 }}\n\
+             [acute]\nlos.frail = {{ mean = {{ low = \"9d\", high = \"12d\" }} }}\n",
+            baseline()
+        ),
+    )
+    .expect("write");
+    path.display().to_string()
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    let i = rows[0]
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {:?}", rows[0]));
+    rows[1..]
+        .iter()
+        .map(|r| r[i].parse().expect("number"))
+        .collect()
+}
+
+#[test]
+fn draws_of_each_kind_fall_inside_their_interval_80_percent_of_the_time() {
+    let sets: Vec<String> = [
+        "pru.treated_at_home={ low = 0.60, high = 0.74 }",
+        "demand.crises_per_day={ low = 200, high = 235 }",
+        "acute.los.frail.mean={ low = \"9d\", high = \"12d\" }",
+        "acute.los.other={ dist = \"weibull\", shape = { low = 1.2, high = 1.8 }, scale = \"4d\" }",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let loaded = load(Path::new(&baseline()), &sets).expect("loads");
+    let u = loaded.uncertainty.expect("uncertain values");
+    let keys: Vec<&str> = u.values().iter().map(|v| v.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "demand.crises_per_day",
+            "pru.treated_at_home",
+            "acute.los.frail.mean",
+            "acute.los.other.shape"
+        ]
+    );
+    // The central values are what the checks use: the median of each.
+    assert!((loaded.scenario.pru.treated_at_home - 0.6738).abs() < 1e-3);
+    let n = 4000u32;
+    let mut inside = [0u32; 4];
+    for r in 0..n {
+        for (i, (v, x)) in u.values().iter().zip(u.draws(r)).enumerate() {
+            if x >= v.low && x <= v.high {
+                inside[i] += 1;
+            }
+        }
+    }
+    // 80% inside, within 4 binomial standard errors (0.025 at n = 4000).
+    let se = (0.8f64 * 0.2 / f64::from(n)).sqrt();
+    for (i, k) in inside.iter().enumerate() {
+        let share = f64::from(*k) / f64::from(n);
+        assert!(
+            (share - 0.8).abs() < 4.0 * se,
+            "{}: {share} of draws inside its interval",
+            keys[i]
+        );
+    }
+    // Durations are in hours; a share stays inside (0, 1).
+    let d = u.draws(0);
+    assert!(d[2] > 100.0 && d[2] < 400.0, "{d:?}");
+    assert!((0.0..1.0).contains(&d[1]));
+}
+
+#[test]
+fn a_plan_and_its_baseline_share_draws_and_a_plan_that_changes_nothing_has_zero_effect() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let base = uncertain_baseline(tmp.path());
+    let noop = tmp.path().join("noop.toml");
+    fs::write(
+        &noop,
+        "extends = \"uncertain.toml\"\n[scenario]\nname = \"noop\"\n",
+    )
+    .expect("w");
+    let plain = tmp.path().join("plain.toml");
+    fs::write(
+        &plain,
+        "extends = \"uncertain.toml\"\n[scenario]\nname = \"plain\"\n[pru]\ntreated_at_home = 0.67\n",
+    )
+    .expect("w");
+    let out = tmp.path().join("out");
+    run_ok(
+        &[
+            "compare",
+            &base,
+            noop.to_str().expect("utf8"),
+            plain.to_str().expect("utf8"),
+            "--replications",
+            "6",
+            "--threads",
+            "2",
+        ],
+        &out,
+    );
+    // Same draws: the arms' parameters and results are the same bytes.
+    for f in ["parameters.csv", "replications.csv"] {
+        assert_eq!(
+            fs::read(out.join("uncertain").join(f)).expect("base"),
+            fs::read(out.join("noop").join(f)).expect("noop"),
+            "{f}"
+        );
+    }
+    let params = csv_rows(&out.join("uncertain/parameters.csv"));
+    let rates = column(&params, "demand.crises_per_day");
+    assert!(
+        rates.windows(2).all(|w| w[0] != w[1]),
+        "the values vary across replications: {rates:?}"
+    );
+    // The paired effect of the plan that changes nothing is 0 in every
+    // replication: its plausible range is 0 to 0 for every headline.
+    let effects = csv_rows(&out.join("comparison_plausible.csv"));
+    let noop_rows: Vec<&Vec<String>> = effects.iter().filter(|r| r[0] == "noop").collect();
+    assert!(!noop_rows.is_empty());
+    for r in noop_rows {
+        assert_eq!((&r[4][..], &r[5][..], &r[6][..]), ("0", "0", "0"), "{r:?}");
+    }
+    // A plan that gives a plain value takes it as certain; its other keys
+    // keep the baseline's draws.
+    let plan_params = csv_rows(&out.join("plain/parameters.csv"));
+    assert!(!plan_params[0].contains(&"pru.treated_at_home".to_string()));
+    assert_eq!(column(&plan_params, "demand.crises_per_day"), rates);
+    let report = fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("In 80% of plausible cases, plain's admissions avoided is between"));
+}
+
+#[test]
+fn the_driver_ranking_recovers_the_one_value_the_answer_depends_on() {
+    // New crises only (no readmissions, no residents' crises): the count of
+    // crises in a year is Poisson with mean 365 x rate, whatever the other
+    // (uncertain) values are. With rate = exp(m + s z), its regression on z
+    // has slope 365 e^m s e^(s^2/2).
+    let tmp = tempfile::tempdir().expect("tmp");
+    let text = fs::read_to_string(root().join("tests/data/scenarios/minimal.toml"))
+        .expect("minimal")
+        .replace("horizon = \"28d\"", "horizon = \"365d\"")
+        .replace("crises_per_day = 10", "crises_per_day = { low = 8, high = 12.5 }")
+        .replace("treated_at_home = 0.5", "treated_at_home = { low = 0.3, high = 0.7 }")
+        .replace(
+            "los.frail = { dist = \"gamma\", mean = \"10d\", sd = \"8d\" }",
+            "los.frail = { dist = \"gamma\", mean = { low = \"6d\", high = \"14d\" }, sd = \"8d\" }",
+        )
+        .replace("crises_per_resident_year = 1", "crises_per_resident_year = 0");
+    let path = tmp.path().join("one-driver.toml");
+    fs::write(&path, text).expect("w");
+    let out = tmp.path().join("out");
+    run_ok(
+        &[
+            "run",
+            path.to_str().expect("utf8"),
+            "--replications",
+            "200",
+            "--threads",
+            "2",
+        ],
+        &out,
+    );
+    let plausible = csv_rows(&out.join("plausible.csv"));
+    let crises = plausible.iter().find(|r| r[0] == "crises").expect("row");
+    let header = &plausible[0];
+    let beta = |k: &str| -> f64 {
+        let i = header
+            .iter()
+            .position(|h| h == &format!("beta:{k}"))
+            .expect("beta");
+        crises[i].parse().expect("number")
+    };
+    let share: f64 = crises[5].parse().expect("share");
+    assert!(share > 0.95, "parameter share {share}");
+    assert!(beta("demand.crises_per_day") > 0.97);
+    assert!(beta("pru.treated_at_home").abs() < 0.05);
+    assert!(beta("acute.los.frail.mean").abs() < 0.05);
+    // The slope against the analytic one.
+    let reps = csv_rows(&out.join("replications.csv"));
+    let y = column(&reps, "crises");
+    let z: Vec<f64> = (0..200)
+        .map(|r| deviate(1, r, "demand.crises_per_day"))
+        .collect();
+    let (my, mz) = (y.iter().sum::<f64>() / 200.0, z.iter().sum::<f64>() / 200.0);
+    let cov: f64 = y.iter().zip(&z).map(|(a, b)| (a - my) * (b - mz)).sum();
+    let var: f64 = z.iter().map(|b| (b - mz).powi(2)).sum();
+    let slope = cov / var;
+    let s = (12.5f64.ln() - 8f64.ln()) / (2.0 * Z90);
+    let m = (12.5f64.ln() + 8f64.ln()) / 2.0;
+    let analytic = 365.0 * m.exp() * s * (s * s / 2.0).exp();
+    assert!(
+        (slope / analytic - 1.0).abs() < 0.05,
+        "slope {slope} against {analytic}"
+    );
+}
+
+#[test]
+fn identical_on_one_and_two_threads_and_across_shards() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let base = uncertain_baseline(tmp.path());
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    run_ok(
+        &["run", &base, "--replications", "4", "--threads", "1"],
+        &one,
+    );
+    run_ok(
+        &["run", &base, "--replications", "4", "--threads", "2"],
+        &two,
+    );
+    let (s1, s2, merged) = (
+        tmp.path().join("s1"),
+        tmp.path().join("s2"),
+        tmp.path().join("merged"),
+    );
+    run_ok(
+        &["run", &base, "--replications", "4", "--shard", "0/2"],
+        &s1,
+    );
+    run_ok(
+        &["run", &base, "--replications", "4", "--shard", "1/2"],
+        &s2,
+    );
+    let m = bin()
+        .args(["merge", "--out"])
+        .arg(&merged)
+        .arg(&s1)
+        .arg(&s2)
+        .output()
+        .expect("merge");
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    for f in [
+        "replications.csv",
+        "daily.csv",
+        "parameters.csv",
+        "plausible.csv",
+    ] {
+        let a = fs::read(one.join(f)).expect(f);
+        assert_eq!(
+            a,
+            fs::read(two.join(f)).expect(f),
+            "{f}: 1 against 2 threads"
+        );
+        assert_eq!(a, fs::read(merged.join(f)).expect(f), "{f}: shards merged");
+    }
+    assert!(s1.join("parameters.csv").is_file());
+}
+
+#[test]
+fn a_scenario_without_uncertain_values_writes_no_uncertainty_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("out");
+    run_ok(&["run", &baseline(), "--replications", "2"], &out);
+    assert!(!out.join("parameters.csv").exists());
+    assert!(!out.join("plausible.csv").exists());
+    let report = fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(!report.contains("What we are unsure of"));
+}
+
+#[test]
+fn a_zero_width_interval_runs_exactly_as_the_plain_value() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_ok(&["run", &baseline(), "--replications", "2"], &a);
+    run_ok(
+        &[
+            "run",
+            &baseline(),
+            "--replications",
+            "2",
+            "--set",
+            "pru.treated_at_home={ low = 0.67, high = 0.67 }",
+        ],
+        &b,
+    );
+    for f in ["replications.csv", "daily.csv"] {
+        assert_eq!(
+            fs::read(a.join(f)).expect(f),
+            fs::read(b.join(f)).expect(f),
+            "{f}"
+        );
+    }
+    assert!(b.join("parameters.csv").is_file());
+}
+
+#[test]
+fn interval_errors_are_located_with_their_key() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = [
+        (
+            "[pru]\ntreated_at_home = { low = 0.8, high = 0.7 }\n",
+            ":3:27",
+            "key `pru.treated_at_home.low`",
+            "is above `high`",
+        ),
+        (
+            "[pru]\ntreated_at_home = { low = 0.6 }\n",
+            ":3:19",
+            "key `pru.treated_at_home`",
+            "`high` is missing",
+        ),
+        (
+            "[pru]\ntreated_at_home = { low = 0.6, high = 1.0 }\n",
+            ":3:39",
+            "key `pru.treated_at_home.high`",
+            "inside (0, 1)",
+        ),
+        (
+            "[demand]\ncrises_per_day = { low = 0, high = 10 }\n",
+            ":3:26",
+            "key `demand.crises_per_day.low`",
+            "above 0",
+        ),
+        (
+            "[pru]\ncars = { low = 1, high = 2 }\n",
+            ":3:8",
+            "key `pru.cars`",
+            "cannot be an uncertain value",
+        ),
+        (
+            "[acute.los]\nfrail = { mean = { low = 3, high = \"5d\" } }\n",
+            ":3:26",
+            "key `acute.los.frail.mean.low`",
+            "durations need a unit",
+        ),
+        (
+            "[pru]\ntreated_at_home = { low = 0.6, high = 0.7, mode = 0.65 }\n",
+            ":3:44",
+            "key `pru.treated_at_home.mode`",
+            "only `low` and `high`",
+        ),
+    ];
+    for (i, (body, at, key, what)) in cases.iter().enumerate() {
+        let path = tmp.path().join(format!("e{i}.toml"));
+        fs::write(&path, format!("extends = {:?}\n{body}", baseline())).expect("w");
+        let out = bin()
+            .args(["run"])
+            .arg(&path)
+            .args(["--quiet", "--out"])
+            .arg(tmp.path().join("never"))
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&format!("e{i}.toml{at}")), "{at} in {err}");
+        assert!(err.contains(key), "{key} in {err}");
+        assert!(err.contains(what), "{what} in {err}");
+    }
+    // And from --set, located in the assignment.
+    let out = bin()
+        .args([
+            "run",
+            &baseline(),
+            "--set",
+            "pru.treated_at_home={ low = 0.9, high = 0.7 }",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(tmp.path().join("never"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is above `high`"));
+}
+
+#[test]
+fn precision_with_uncertain_values_estimates_the_plausible_range() {
+    // The mean of a year's crises is known to 5% after 3 replications; the
+    // 10th and 90th percentiles of a lognormal rate need far more.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let text = fs::read_to_string(root().join("tests/data/scenarios/minimal.toml"))
+        .expect("minimal")
+        .replace(
+            "crises_per_day = 10",
+            "crises_per_day = { low = 8, high = 12.5 }",
+        );
+    let path = tmp.path().join("ranged.toml");
+    fs::write(&path, text).expect("w");
+    let out = tmp.path().join("out");
+    let o = run_ok(
+        &[
+            "run",
+            path.to_str().expect("utf8"),
+            "--precision",
+            "0.1",
+            "--precision-metric",
+            "crises",
+            "--max-replications",
+            "400",
+        ],
+        &out,
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("Plausible ranges (uncertain values)"),
+        "{stdout}"
+    );
+    let json = fs::read_to_string(out.join("run.json")).expect("run.json");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let used = v["precision"]["replications_used"].as_u64().expect("used");
+    let worst = v["precision"]["worst_range_half_width"]
+        .as_f64()
+        .expect("range");
+    assert!(used > 50, "{used} replications");
+    assert!(worst <= 0.1 || used == 400, "{worst} at {used}");
+}
