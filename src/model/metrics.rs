@@ -106,7 +106,7 @@ metrics! {
     DelayedPatientsP3: "delayed_patients_p3", "patients",
         "P3 patients with a capacity wait";
     DelayedBedDaysP1: "delayed_bed_days_p1", "bed_days",
-        "Bed days lost waiting for care at home (community nursing, or home care with [home_care])";
+        "Bed days lost waiting for care at home (community nursing, or a home care package when the scenario has home care)";
     DelayedBedDaysP2: "delayed_bed_days_p2", "bed_days",
         "Bed days lost waiting for a rehab bed";
     DelayedBedDaysP3: "delayed_bed_days_p3", "bed_days",

@@ -1,6 +1,6 @@
 //! The starting state (`[start]` and its census CSV): the patients already
 //! in the services at time zero (`docs/model.md`, "Starting state";
-//! `docs/scenario-format.md`, "[start]" and "The census CSV").
+//! `docs/scenario-format.md`, "`[start]`" and "The census CSV").
 
 use std::path::{Path, PathBuf};
 
