@@ -30,6 +30,18 @@ pub struct Check {
     pub within: bool,
     /// A metric it reads measures a queue that does not settle.
     pub unsettled: bool,
+    /// With uncertain values: the plausible range of the quantity (10th
+    /// and 90th percentiles across replications, each drawing its own
+    /// values), `None` otherwise.
+    pub plausible: Option<(f64, f64)>,
+}
+
+impl Check {
+    /// Whether the published figure lies inside the plausible range.
+    pub fn target_plausible(&self) -> Option<bool> {
+        self.plausible
+            .map(|(lo, hi)| lo <= self.target.target && self.target.target <= hi)
+    }
 }
 
 /// Every target of the run's calibration table, checked, in table order.
@@ -39,6 +51,7 @@ pub fn checks(data: &RunData) -> Vec<Check> {
         .replication_values
         .first()
         .map_or(0, |(_, values)| values.len());
+    let uncertain = super::uncertainty::uncertainty_of(&data.manifest).is_some();
     data.scenario
         .calibration
         .iter()
@@ -54,7 +67,15 @@ pub fn checks(data: &RunData) -> Vec<Check> {
                 .map(|r| t.value(|m| value_of(m, r), window_days).unwrap_or(f64::NAN))
                 .collect();
             let s = summarise(&values);
+            let mut defined: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+            let plausible = (uncertain && !defined.is_empty()).then(|| {
+                (
+                    crate::stats::percentile_r7_unsorted(&mut defined, 0.10),
+                    crate::stats::percentile_r7_unsorted(&mut defined, 0.90),
+                )
+            });
             Check {
+                plausible,
                 target: t.clone(),
                 mean: s.mean,
                 ci95_low: s.ci95_low,
@@ -113,7 +134,7 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
     let rows = checks
         .iter()
         .map(|c| {
-            vec![
+            let mut row = vec![
                 c.target.name.clone(),
                 c.target.quantity.clone(),
                 written(&c.target, c.target.target),
@@ -136,7 +157,20 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
                 },
                 if c.within { "yes" } else { "no" }.to_string(),
                 c.target.source.clone(),
-            ]
+            ];
+            if let Some((lo, hi)) = c.plausible {
+                row.insert(7, format!("{} to {}", shown(c, lo), shown(c, hi)));
+                row.insert(
+                    8,
+                    if c.target_plausible() == Some(true) {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .to_string(),
+                );
+            }
+            row
         })
         .collect();
     let files = &data.manifest.scenario_files;
@@ -171,6 +205,26 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
             outside.join("; ")
         )
     };
+    let mut header: Vec<String> = [
+        "Published figure",
+        "Model quantity",
+        "Target",
+        "Tolerance",
+        "Model mean",
+        "95% CI of the mean",
+        "Within",
+        "Source",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut numeric = vec![false, false, true, true, true, true, false, false];
+    let uncertain = checks.iter().any(|c| c.plausible.is_some());
+    if uncertain {
+        header.insert(7, "Plausible range (10th to 90th percentile)".into());
+        header.insert(8, "Target inside it".into());
+        numeric.insert(7, true);
+        numeric.insert(8, false);
+    }
     let ratio = checks
         .iter()
         .any(|c| matches!(c.target.divisor, Divisor::Metric(..)));
@@ -183,6 +237,14 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
         prose_count((data.manifest.horizon_hours / 24.0) as u64),
         prose_count(u64::from(data.manifest.replications))
     );
+    if uncertain {
+        how.push_str(
+            " With uncertain values each replication drew its own values: the plausible range \
+             is where the quantity fell in 80% of them (10th to 90th percentile), and the last \
+             column but one says whether the published figure lies inside it. Within its \
+             tolerance is judged on the mean, as without uncertain values.",
+        );
+    }
     if ratio {
         how.push_str(
             " A ratio of two metrics is computed in each replication, and its mean and \
@@ -198,18 +260,9 @@ pub fn calibration_section(data: &RunData) -> Option<Section> {
             Block::Paragraph(whose),
             Block::Paragraph(verdict),
             Block::Table(Table {
-                header: vec![
-                    "Published figure".into(),
-                    "Model quantity".into(),
-                    "Target".into(),
-                    "Tolerance".into(),
-                    "Model mean".into(),
-                    "95% CI of the mean".into(),
-                    "Within".into(),
-                    "Source".into(),
-                ],
+                header,
                 rows,
-                numeric: vec![false, false, true, true, true, true, false, false],
+                numeric,
             }),
         ],
     })

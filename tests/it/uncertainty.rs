@@ -431,3 +431,52 @@ fn precision_with_uncertain_values_estimates_the_plausible_range() {
     assert!(used > 50, "{used} replications");
     assert!(worst <= 0.1 || used == 400, "{worst} at {used}");
 }
+
+/// The calibration table of a scenario with uncertain values says, for each
+/// published figure, the model's plausible range and whether the figure lies
+/// inside it; without uncertain values it has no such columns.
+#[test]
+fn the_calibration_table_says_whether_each_figure_is_plausible() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let uncertain = root().join("scenarios/tower-hamlets-uncertain.toml");
+    let short = [
+        "--replications",
+        "12",
+        "--set",
+        "scenario.warm_up=60d",
+        "--set",
+        "scenario.horizon=60d",
+    ];
+    for (name, scenario, with) in [
+        ("uncertain", uncertain.display().to_string(), true),
+        ("plain", baseline(), false),
+    ] {
+        let dir = tmp.path().join(name);
+        run_ok(
+            &[&["run", scenario.as_str()][..], &short[..]].concat(),
+            &dir,
+        );
+        let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
+        assert_eq!(md.contains("| Target inside it |"), with, "{name}");
+        if with {
+            let rows: Vec<&str> = md
+                .lines()
+                .filter(|l| l.starts_with("| Emergency admissions a day |"))
+                .collect();
+            assert_eq!(rows.len(), 1, "{md}");
+            let cells: Vec<&str> = rows[0].split('|').map(str::trim).collect();
+            // Name, quantity, target, tolerance, mean, CI, within, range, inside.
+            assert!(cells[8].contains(" to "), "{:?}", cells);
+            assert!(["yes", "no"].contains(&cells[9]), "{:?}", cells);
+        }
+        // Rebuilt from the saved files alone, the report is the same.
+        let before = fs::read(dir.join("report.md")).expect("report.md");
+        let out = bin().arg("report").arg(&dir).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(fs::read(dir.join("report.md")).expect("report.md"), before);
+    }
+}
