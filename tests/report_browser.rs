@@ -168,7 +168,8 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
         tmp.path(),
         &dir.join("report.html"),
         "<title>Tower Hamlets baseline: patient flow report</title>",
-        4,
+        // Four charts, and two of mental health (the baseline has it).
+        6,
     );
 
     // The real page (no probe) renders to a screenshot.
