@@ -82,24 +82,10 @@ community_starts_per_day = 3.2
     );
 }
 
-#[test]
-fn p1_patients_wait_for_a_package_as_an_md1() {
-    // Every crisis is admitted (Poisson, 0.5 a day), stays a fixed day and
-    // leaves on P1 with no process delay and discharge hours always open: the
-    // requests for a package are Poisson at 0.5 a day. One package of a fixed
-    // day: M/D/1, rho = 0.5, Wq = rho / (2 mu (1 - rho)) = 0.5 d, and the
-    // P1 patients in a capacity wait average lambda Wq = 0.25.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let results = run(
-        dir.path(),
-        "md1.toml",
-        r#"
-[scenario]
-name = "home care M/D/1 from hospital"
-warm_up = "100d"
-horizon = "4000d"
-replications = 30
-
+/// Every crisis (Poisson, 0.5 a day) is admitted, stays a fixed day and
+/// leaves on P1 with no process delay and discharge hours always open: the
+/// requests for a package are Poisson at 0.5 a day.
+const EVERY_CRISIS_ADMITTED_ON_P1: &str = r#"
 [demand]
 crises_per_day = 0.5
 frail_share = 0.0
@@ -114,11 +100,32 @@ beds = 1000
 [pathways]
 frail = { p0 = 0.0, p1 = 1.0, p2 = 0.0, p3 = 0.0 }
 other = { p0 = 0.0, p1 = 1.0, p2 = 0.0, p3 = 0.0 }
+"#;
 
+#[test]
+fn p1_patients_wait_for_a_package_as_an_md1() {
+    // Every crisis is admitted (Poisson, 0.5 a day), stays a fixed day and
+    // leaves on P1 with no process delay and discharge hours always open: the
+    // requests for a package are Poisson at 0.5 a day. One package of a fixed
+    // day: M/D/1, rho = 0.5, Wq = rho / (2 mu (1 - rho)) = 0.5 d, and the
+    // P1 patients in a capacity wait average lambda Wq = 0.25.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = run(
+        dir.path(),
+        "md1.toml",
+        &format!(
+            r#"
+[scenario]
+name = "home care M/D/1 from hospital"
+warm_up = "100d"
+horizon = "4000d"
+replications = 30
+{EVERY_CRISIS_ADMITTED_ON_P1}
 [home_care]
 packages = 1
-package = { dist = "fixed", value = "1d" }
-"#,
+package = {{ dist = "fixed", value = "1d" }}
+"#
+        ),
     );
     let days = 4000.0;
     assert_near(
@@ -151,37 +158,25 @@ fn follow_up_refers_a_share_to_community_nursing_from_home() {
     let results = run(
         dir.path(),
         "follow.toml",
-        r#"
+        &format!(
+            r#"
 [scenario]
 name = "home care follow-up"
 warm_up = "50d"
 horizon = "1000d"
 replications = 10
 
-[demand]
-crises_per_day = 0.5
-frail_share = 0.0
-
-[ed]
-frail_admit_share = 1.0
-other_admit_share = 1.0
-
-[acute]
-beds = 1000
-
-[pathways]
-frail = { p0 = 0.0, p1 = 1.0, p2 = 0.0, p3 = 0.0 }
-other = { p0 = 0.0, p1 = 1.0, p2 = 0.0, p3 = 0.0 }
-
+{EVERY_CRISIS_ADMITTED_ON_P1}
 [community]
 teams = 1
 caseload_per_team = 1
 
 [home_care]
 packages = 100
-package = { dist = "fixed", value = "1d" }
+package = {{ dist = "fixed", value = "1d" }}
 community_follow_up = 1.0
-"#,
+"#
+        ),
     );
     for r in &results {
         assert_eq!(
