@@ -507,12 +507,40 @@ pub fn effects_section(csv_text: &str) -> Option<Section> {
             .find(|c| c.effect.label == effect && c.metric.name() == metric)
             && c.effect.position < 2
         {
+            let (lo, hi) = (num(5), num(6));
+            // Plain words, no negative numbers (as the headline sentences):
+            // a range reaching below no change is said as plan against
+            // baseline, "from 20 fewer to 5 more".
+            let range = if lo >= 0.0 || !lo.is_finite() {
+                format!(
+                    "{plan}'s {effect} is between {} and {} {}",
+                    shown(lo),
+                    shown(hi),
+                    c.effect.unit_words
+                )
+            } else {
+                let words = |x: f64| {
+                    let size = shown(x.abs());
+                    if x > 0.0 {
+                        format!("{size} more")
+                    } else if x < 0.0 {
+                        format!("{size} fewer")
+                    } else {
+                        size
+                    }
+                };
+                // The effect is baseline minus plan: the plan's difference
+                // runs from -hi to -lo.
+                format!(
+                    "{plan} has from {} to {} {} than the baseline",
+                    words(-hi),
+                    words(-lo),
+                    c.effect.noun
+                )
+            };
             sentences.push(format!(
-                "In 80% of plausible cases, {plan}'s {effect} is between {} and {} {} \
-                 (parameters explain {share_text} of its variance across replications{}).",
-                shown(num(5)),
-                shown(num(6)),
-                c.effect.unit_words,
+                "In 80% of plausible cases, {range} (parameters explain {share_text} of its \
+                 variance across replications{}).",
                 if drivers_text.is_empty() {
                     String::new()
                 } else {

@@ -397,10 +397,12 @@ pub fn render_yearly_comparison_csv(
 }
 
 /// A plan's effect on admissions and delayed bed days by year, in a
-/// sentence each ("the plan avoids 120 admissions in 2026/27 (95% CI ...),
-/// 150 in 2027/28 ..."), from the text of `yearly_comparison.csv`.
+/// sentence each in plain words, as a plan's headline sentence says it
+/// ("second-car, emergency admissions: 120 avoided in 2026/27 (95% CI 100
+/// to 140), no clear change in 2027/28 (...), 30 more in ..."), from the
+/// text of `yearly_comparison.csv`.
 pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
-    use super::prose::prose_number;
+    use super::prose::{Finding, effect_exponent, more_or_fewer, prose_number};
     let mut by_plan: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     for line in yearly_comparison_csv.lines().skip(1) {
         let c: Vec<String> = line.split(',').map(str::to_string).collect();
@@ -414,8 +416,8 @@ pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
     }
     let mut out = Vec::new();
     for (plan, rows) in &by_plan {
-        for (metric, verb, noun) in [
-            (Metric::Admissions, "avoided", "admissions"),
+        for (metric, fewer, noun) in [
+            (Metric::Admissions, "avoided", "emergency admissions"),
             (Metric::DelayedBedDays, "saved", "delayed bed days"),
         ] {
             let parts: Vec<String> = rows
@@ -423,27 +425,47 @@ pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
                 .filter(|c| c[6] == metric.name())
                 .map(|c| {
                     let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
-                    // Avoided and saved: baseline minus plan.
-                    let (mean, low, high) = (-num(&c[10]), -num(&c[12]), -num(&c[11]));
+                    // Plan minus baseline, as yearly_comparison.csv has it;
+                    // the words carry the sign (no negative numbers).
+                    let (d, lo, hi) = (num(&c[10]), num(&c[11]), num(&c[12]));
                     let part = if c[5] == "true" {
                         " (part of the year)"
                     } else {
                         ""
                     };
-                    format!(
-                        "{} in {}{part} (95% CI {} to {})",
-                        prose_number(mean, 0),
-                        c[1],
-                        prose_number(low, 0),
-                        prose_number(high, 0)
-                    )
+                    let year = format!("in {}{part}", c[1]);
+                    let e = effect_exponent(d, lo, hi);
+                    let size = |x: f64| prose_number(x.abs(), e);
+                    match Finding::of(d, lo, hi) {
+                        Finding::Undefined => format!("no figure {year}"),
+                        Finding::None | Finding::NoInterval(None) => format!("no change {year}"),
+                        Finding::Unclear => format!(
+                            "no clear change {year} (an estimated {}; 95% CI {} to {})",
+                            more_or_fewer(d, e),
+                            more_or_fewer(lo, e),
+                            more_or_fewer(hi, e)
+                        ),
+                        Finding::Down | Finding::NoInterval(Some(false)) => {
+                            let ci = if lo.is_finite() && hi.is_finite() {
+                                format!(" (95% CI {} to {})", size(hi), size(lo))
+                            } else {
+                                String::new()
+                            };
+                            format!("{} {fewer} {year}{ci}", size(d))
+                        }
+                        Finding::Up | Finding::NoInterval(Some(true)) => {
+                            let ci = if lo.is_finite() && hi.is_finite() {
+                                format!(" (95% CI {} to {} more)", size(lo), size(hi))
+                            } else {
+                                String::new()
+                            };
+                            format!("{} more {year}{ci}", size(d))
+                        }
+                    }
                 })
                 .collect();
             if !parts.is_empty() {
-                out.push(format!(
-                    "{plan}, {noun} {verb}: {} (a negative number is an increase).",
-                    parts.join(", ")
-                ));
+                out.push(format!("{plan}, {noun}: {}.", parts.join(", ")));
             }
         }
     }
@@ -465,8 +487,10 @@ pub fn comparison_section(yearly_comparison_csv: Option<&str>) -> Option<super::
             Block::Paragraph(
                 "The window is longer than a year, so each plan's effect is also given per \
                  planning year (UK financial year, 1 April to 31 March; the first and last cut \
-                 to the window): the mean of the paired differences, baseline minus plan, with \
-                 its 95% confidence interval. Every metric by year is in yearly_comparison.csv."
+                 to the window): the mean of the paired differences with its 95% confidence \
+                 interval, in the words of the headline sentences (\"avoided\" and \"saved\" \
+                 only when the interval lies wholly on that side). Every metric by year is in \
+                 yearly_comparison.csv."
                     .into(),
             ),
             Block::Headlines(sentences),

@@ -213,7 +213,14 @@ fn reports_and_comparisons_give_each_year() {
     assert_eq!(rows, 3, "2025/26 (part), 2026/27, 2027/28 (part)");
     let report = fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("## Effects by year"), "comparison report");
-    assert!(report.contains("second-pru-car, admissions avoided:"));
+    // In plain words, as the headline sentences: the second car avoids
+    // admissions in its whole year, and no number is negative.
+    let line = report
+        .lines()
+        .find(|l| l.contains("second-pru-car, emergency admissions: "))
+        .expect("the plan's admissions by year");
+    assert!(line.contains(" avoided in 2026/27 (95% CI "), "{line}");
+    assert!(!line.contains(" -"), "{line}");
     let run_report = fs::read_to_string(dir.join("tower-hamlets-baseline/report.md")).unwrap();
     assert!(
         run_report.contains("## Results by year") && run_report.contains("In 2026/27 (365 days):")
