@@ -160,58 +160,65 @@ struct Arm {
     prepared: Box<Prepared>,
 }
 
+/// The counterfactual arms (`docs/model.md`, "Counterfactual arms"): the
+/// service whose count (with its dated changes) switches it off, the metric
+/// the arm fills, the admissions metric it differs in, the service's name,
+/// and how the arm's scenario switches it off.
+type ArmSpec = (Service, Metric, Metric, &'static str, fn(&mut Scenario));
+
+const ARMS: [ArmSpec; 3] = [
+    (
+        Service::PruCars,
+        Metric::AdmissionsAvoidedPru,
+        Metric::Admissions,
+        "the PRU",
+        |sc| {
+            sc.pru.cars = 0;
+            sc.pru.capacity_changes.clear();
+        },
+    ),
+    (
+        Service::FrailtyUnitSlots,
+        Metric::AdmissionsAvoidedFrailtyUnit,
+        Metric::Admissions,
+        "the frailty unit",
+        |sc| {
+            sc.frailty_unit.slots = 0;
+            sc.frailty_unit.capacity_changes.clear();
+        },
+    ),
+    (
+        Service::CrhtPlaces,
+        Metric::MhAdmissionsAvoidedCrht,
+        Metric::MhAdmissions,
+        "mental health CRHT",
+        |sc| {
+            if let Some(mh) = &mut sc.mental_health {
+                mh.crht.places = 0;
+                mh.crht.capacity_changes.clear();
+                mh.crht.wait_when_full = false;
+            }
+        },
+    ),
+];
+
 impl Arm {
     /// The arms of `scenario`: one per avoidance service that is on.
     fn of(scenario: &Scenario) -> Vec<Arm> {
-        let mut arms = Vec::new();
-        let mut arm = |metric, counted, service, off: &dyn Fn(&mut Scenario)| {
-            let mut sc = scenario.clone();
-            off(&mut sc);
-            let budget = EventBudget::for_scenario(&sc);
-            arms.push(Arm {
-                metric,
-                counted,
-                service,
-                prepared: Box::new(Prepared::without_arms(sc, budget)),
-            });
-        };
-        if Service::PruCars.ever_open(scenario) {
-            arm(
-                Metric::AdmissionsAvoidedPru,
-                Metric::Admissions,
-                "the PRU",
-                &|sc| {
-                    sc.pru.cars = 0;
-                    sc.pru.capacity_changes.clear();
-                },
-            );
-        }
-        if Service::FrailtyUnitSlots.ever_open(scenario) {
-            arm(
-                Metric::AdmissionsAvoidedFrailtyUnit,
-                Metric::Admissions,
-                "the frailty unit",
-                &|sc| {
-                    sc.frailty_unit.slots = 0;
-                    sc.frailty_unit.capacity_changes.clear();
-                },
-            );
-        }
-        if Service::CrhtPlaces.ever_open(scenario) {
-            arm(
-                Metric::MhAdmissionsAvoidedCrht,
-                Metric::MhAdmissions,
-                "mental health CRHT",
-                &|sc| {
-                    if let Some(mh) = &mut sc.mental_health {
-                        mh.crht.places = 0;
-                        mh.crht.capacity_changes.clear();
-                        mh.crht.wait_when_full = false;
-                    }
-                },
-            );
-        }
-        arms
+        ARMS.iter()
+            .filter(|(service, ..)| service.ever_open(scenario))
+            .map(|&(_, metric, counted, service, off)| {
+                let mut sc = scenario.clone();
+                off(&mut sc);
+                let budget = EventBudget::for_scenario(&sc);
+                Arm {
+                    metric,
+                    counted,
+                    service,
+                    prepared: Box::new(Prepared::without_arms(sc, budget)),
+                }
+            })
+            .collect()
     }
 }
 
