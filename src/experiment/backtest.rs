@@ -175,18 +175,7 @@ pub fn backtest(
     out: Option<&Path>,
     settings: &Settings,
 ) -> Result<Finished, ExperimentError> {
-    if settings.replications == Some(0) {
-        return Err(ExperimentError::Usage(
-            "--replications: expected at least 1 replication, found 0".into(),
-        ));
-    }
-    if settings.threads > super::commands::MAX_THREADS {
-        return Err(ExperimentError::Usage(format!(
-            "--threads: expected at most {} threads, found {}",
-            super::commands::MAX_THREADS,
-            settings.threads
-        )));
-    }
+    settings.check_counts()?;
     let started = Instant::now();
     let loaded = scenario::load(path, &settings.overrides())?;
     let file = observed_path.display().to_string();

@@ -105,8 +105,9 @@ impl Settings {
         }
     }
 
-    /// Refuses combinations that cannot mean anything.
-    fn check(&self) -> Result<(), ExperimentError> {
+    /// Refuses a thread count above [`MAX_THREADS`] and 0 replications
+    /// (every command that runs replications).
+    pub(super) fn check_counts(&self) -> Result<(), ExperimentError> {
         if self.threads > MAX_THREADS {
             return Err(ExperimentError::Usage(format!(
                 "--threads: expected at most {MAX_THREADS} threads, found {}",
@@ -118,6 +119,12 @@ impl Settings {
                 "--replications: expected at least 1 replication, found 0".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Refuses combinations that cannot mean anything.
+    fn check(&self) -> Result<(), ExperimentError> {
+        self.check_counts()?;
         if let Some(p) = &self.precision {
             if self.shard.is_some() {
                 return Err(ExperimentError::Usage(

@@ -72,18 +72,7 @@ pub fn warmup(
             options.days, options.window
         )));
     }
-    if settings.replications == Some(0) {
-        return Err(ExperimentError::Usage(
-            "--replications: expected at least 1 replication, found 0".into(),
-        ));
-    }
-    if settings.threads > super::commands::MAX_THREADS {
-        return Err(ExperimentError::Usage(format!(
-            "--threads: expected at most {} threads, found {}",
-            super::commands::MAX_THREADS,
-            settings.threads
-        )));
-    }
+    settings.check_counts()?;
     let started = Instant::now();
     let mut sets = settings.overrides();
     // From empty, no warm-up, over the analysis horizon: the transient is
