@@ -168,6 +168,12 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
     let (p3, p3_ci) = est(data, Metric::DelayedBedDaysP3);
     let (waits, waits_ci) = est(data, Metric::BedWaitsOver12h);
     let (census, census_ci) = est(data, Metric::MidnightCensusMean);
+    // What a P1 patient waits for (`docs/model.md`, "Home care").
+    let care_at_home = if data.scenario.capacity.home_care_packages.is_some() {
+        "a home care package"
+    } else {
+        "community nursing"
+    };
     vec![
         h(
             format!(
@@ -212,16 +218,16 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
         ),
         h(
             format!(
-                "Patients who are medically fit to leave hospital but wait for community \
-                 nursing, a rehab bed or a care home bed lose an estimated {dbd} delayed bed \
-                 days {per}{}.",
+                "Patients who are medically fit to leave hospital but wait for \
+                 {care_at_home}, a rehab bed or a care home bed lose an estimated {dbd} delayed \
+                 bed days {per}{}.",
                 paren(&dbd_ci)
             ),
             &[Metric::DelayedBedDays],
         ),
         h(
             format!(
-                "Of these, an estimated {p1} are spent waiting for community nursing (pathway \
+                "Of these, an estimated {p1} are spent waiting for {care_at_home} (pathway \
                  P1{}), {p2} for a rehab bed (P2{}) and {p3} for a care home bed (P3{}).",
                 semi(&p1_ci),
                 semi(&p2_ci),
@@ -417,8 +423,13 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
         });
         blocks.extend(fan_block(data, fan, capacity)?);
     }
+    let p1_label = if data.scenario.capacity.home_care_packages.is_some() {
+        "P1: home care package"
+    } else {
+        "P1: community nursing"
+    };
     let pathways = [
-        (Metric::DelayedBedDaysP1, "P1: community nursing"),
+        (Metric::DelayedBedDaysP1, p1_label),
         (Metric::DelayedBedDaysP2, "P2: rehab bed"),
         (Metric::DelayedBedDaysP3, "P3: care home bed"),
     ];
@@ -1029,7 +1040,8 @@ pub(crate) fn stress_des_section(data: &RunData, experiment: Option<&ExperimentS
                  unit (treated at home or conveyed) -> emergency department -> frailty \
                  assessment unit (frail patients) or admission decision -> acute bed (waiting \
                  in the ED when none is free) -> medically fit -> discharge pathway P0 (home), \
-                 P1 (community nursing), P2 (rehab bed), P3 (care home) -> leaves within \
+                 P1 (community nursing, or a home care package with [home_care]), P2 (rehab \
+                 bed), P3 (care home) -> leaves within \
                  discharge hours. [author to complete: a diagram, if the paper needs one]"
                     .to_string(),
             ),
