@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::model::metrics::Series;
 use crate::report::{self, number_cell, text_cell};
-use crate::scenario::{self, calendar::Date};
+use crate::scenario::{self, calendar::Date, truncate_token};
 use crate::stats::percentile_r7;
 
 use super::check::{offered_load, size_limits};
@@ -47,7 +47,7 @@ pub fn parse_observed(file: &str, text: &str) -> Result<Vec<Observation>, String
     if header.map(str::trim) != Some(OBSERVED_HEADER) {
         return Err(format!(
             "{file}:1:1: expected the header `{OBSERVED_HEADER}`, found `{}`",
-            header.unwrap_or("")
+            truncate_token(header.unwrap_or(""))
         ));
     }
     let mut out = Vec::new();
@@ -70,27 +70,34 @@ pub fn parse_observed(file: &str, text: &str) -> Result<Vec<Observation>, String
         let date_text = fields[0].trim();
         let date = Date::parse(date_text).ok_or_else(|| {
             format!(
-                "{}: `{date_text}` is not a date (expected YYYY-MM-DD)",
-                at(0, "date")
+                "{}: `{}` is not a date (expected YYYY-MM-DD)",
+                at(0, "date"),
+                truncate_token(date_text)
             )
         })?;
         let series_text = fields[1].trim();
         let series = Series::from_name(series_text).ok_or_else(|| {
             let known: Vec<&str> = Series::ALL.iter().map(|s| s.name()).collect();
             format!(
-                "{}: unknown series `{series_text}`; the known series are {}",
+                "{}: unknown series `{}`; the known series are {}",
                 at(1, "series"),
+                truncate_token(series_text),
                 known.join(", ")
             )
         })?;
         let value_text = fields[2].trim();
-        let value: f64 = value_text
-            .parse()
-            .map_err(|_| format!("{}: `{value_text}` is not a number", at(2, "value")))?;
+        let value: f64 = value_text.parse().map_err(|_| {
+            format!(
+                "{}: `{}` is not a number",
+                at(2, "value"),
+                truncate_token(value_text)
+            )
+        })?;
         if !(0.0..=report::readback::MAX_VALUE).contains(&value) {
             return Err(format!(
-                "{}: `{value_text}`: expected a count of at least 0 and at most {:e}",
+                "{}: `{}`: expected a count of at least 0 and at most {:e}",
                 at(2, "value"),
+                truncate_token(value_text),
                 report::readback::MAX_VALUE
             ));
         }

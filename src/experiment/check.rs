@@ -21,6 +21,10 @@ pub const MAX_EVENTS_PER_REPLICATION: f64 = 100e6;
 /// Most care home beds: every bed is simulated with its resident.
 pub const MAX_CARE_HOME_BEDS: u32 = 1_000_000;
 
+/// Most home care packages (`home_care.packages`, its capacity changes and
+/// `home_care.initial_packages`, each package at time zero simulated).
+pub const MAX_HOME_CARE_PACKAGES: u32 = 1_000_000;
+
 /// Most memory for the replications' results kept for the summary (their
 /// metrics and daily series, 8 bytes a value): 2 GiB.
 pub const MAX_RESULTS_BYTES: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
@@ -60,6 +64,7 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
             ),
         });
     }
+    home_care_limits(sc)?;
     let grown = sc.growth.any();
     // A run that grows is sized at its largest rates, every day.
     let peak;
@@ -185,6 +190,47 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
                 (MAX_RESULTS_BYTES / per_replication).floor()
             ),
         });
+    }
+    Ok(())
+}
+
+/// `[home_care]` within [`MAX_HOME_CARE_PACKAGES`] (docs/scenario-format.md,
+/// "[home_care]"): refused at the key rather than for the events the
+/// packages at time zero would bring.
+fn home_care_limits(sc: &Scenario) -> Result<(), TooLarge> {
+    let Some(hc) = &sc.home_care else {
+        return Ok(());
+    };
+    let refuse = |key, what: String| TooLarge {
+        key,
+        message: format!(
+            "{what}; the most the simulator takes is {MAX_HOME_CARE_PACKAGES} packages"
+        ),
+    };
+    if hc.packages > MAX_HOME_CARE_PACKAGES {
+        return Err(refuse(
+            "home_care.packages",
+            format!("{} home care packages", hc.packages),
+        ));
+    }
+    if let Some(c) = hc
+        .capacity_changes
+        .iter()
+        .find(|c| c.beds > MAX_HOME_CARE_PACKAGES)
+    {
+        return Err(refuse(
+            "home_care.capacity_changes",
+            format!("{} home care packages from {}", c.beds, c.from),
+        ));
+    }
+    if hc.initial_packages > MAX_HOME_CARE_PACKAGES {
+        return Err(refuse(
+            "home_care.initial_packages",
+            format!(
+                "{} home care packages at time zero (each one is simulated)",
+                hc.initial_packages
+            ),
+        ));
     }
     Ok(())
 }

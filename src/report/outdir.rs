@@ -138,6 +138,9 @@ const OUTPUT_FILES: &[&str] = &[
     "yearly_comparison.csv",
     "backtest.csv",
     "backtest_daily.csv",
+    super::uncertainty::PARAMETERS_FILE,
+    super::uncertainty::PLAUSIBLE_FILE,
+    super::uncertainty::PLAUSIBLE_EFFECTS_FILE,
 ];
 
 /// The entries of `dir` (a directory with a manifest of ours) that

@@ -22,6 +22,7 @@ mod mental_health;
 mod outputs;
 mod plans;
 mod redteam;
+mod redteam_today;
 mod report;
 mod report_outputs;
 mod report_plans;
