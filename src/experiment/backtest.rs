@@ -222,12 +222,7 @@ pub fn backtest(
     }
 
     let out = out.map_or_else(
-        || {
-            let stem = path
-                .file_stem()
-                .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
-            PathBuf::from("outputs").join(format!("{stem}-backtest"))
-        },
+        || PathBuf::from("outputs").join(format!("{}-backtest", super::commands::file_stem(path))),
         Path::to_path_buf,
     );
     let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;

@@ -175,7 +175,8 @@ pub fn default_out_dir(scenario: &Path) -> PathBuf {
     PathBuf::from("outputs").join(file_stem(scenario))
 }
 
-fn file_stem(path: &Path) -> String {
+/// A scenario file's stem, the name of its outputs (`run` without one).
+pub(super) fn file_stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".to_string())

@@ -90,19 +90,12 @@ pub fn warmup(
         .warm_up_hours
         / 24.0;
     let out = out.map_or_else(
-        || {
-            let stem = path
-                .file_stem()
-                .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
-            PathBuf::from("outputs").join(format!("{stem}-warmup"))
-        },
+        || PathBuf::from("outputs").join(format!("{}-warmup", super::commands::file_stem(path))),
         Path::to_path_buf,
     );
     let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;
     // As a run's: told now, and kept in run.json.
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    let stem = super::commands::file_stem(path);
     let warnings: Vec<crate::report::Warning> = check
         .services
         .iter()

@@ -369,23 +369,26 @@ pub fn render_summary_csv(summaries: &[(Metric, Summary)]) -> String {
     out.push_str(SUMMARY_HEADER);
     out.push('\n');
     for (m, s) in summaries {
-        push_record(
-            &mut out,
-            &[
-                text_cell(m.name()),
-                text_cell(m.unit()),
-                number_cell(s.mean),
-                number_cell(s.sd),
-                number_cell(s.ci95_low),
-                number_cell(s.ci95_high),
-                number_cell(s.p5),
-                number_cell(s.p50),
-                number_cell(s.p95),
-                s.n.to_string(),
-            ],
-        );
+        push_record(&mut out, &summary_cells(*m, s));
     }
     out
+}
+
+/// The cells of one metric's row of `summary.csv` (also the end of each
+/// row of `yearly.csv`), in [`SUMMARY_HEADER`] order.
+pub(crate) fn summary_cells(m: Metric, s: &Summary) -> [String; 10] {
+    [
+        text_cell(m.name()),
+        text_cell(m.unit()),
+        number_cell(s.mean),
+        number_cell(s.sd),
+        number_cell(s.ci95_low),
+        number_cell(s.ci95_high),
+        number_cell(s.p5),
+        number_cell(s.p50),
+        number_cell(s.p95),
+        s.n.to_string(),
+    ]
 }
 
 /// The text of `replications.csv`: `replication` (the replication's own

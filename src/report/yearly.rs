@@ -53,26 +53,15 @@ pub fn render_yearly_csv(years: &[PlanningYear], results: &[ReplicationResult]) 
     out.push('\n');
     for (k, year) in years.iter().enumerate() {
         for (m, s) in summarise_year(results, k) {
-            push_record(
-                &mut out,
-                &[
-                    text_cell(&year.label),
-                    text_cell(&year.first_date.to_string()),
-                    text_cell(&year.last_date.to_string()),
-                    number_cell(year.days()),
-                    text_cell(if year.partial { "true" } else { "false" }),
-                    text_cell(m.name()),
-                    text_cell(m.unit()),
-                    number_cell(s.mean),
-                    number_cell(s.sd),
-                    number_cell(s.ci95_low),
-                    number_cell(s.ci95_high),
-                    number_cell(s.p5),
-                    number_cell(s.p50),
-                    number_cell(s.p95),
-                    s.n.to_string(),
-                ],
-            );
+            let mut row = vec![
+                text_cell(&year.label),
+                text_cell(&year.first_date.to_string()),
+                text_cell(&year.last_date.to_string()),
+                number_cell(year.days()),
+                text_cell(if year.partial { "true" } else { "false" }),
+            ];
+            row.extend(super::summary_cells(m, &s));
+            push_record(&mut out, &row);
         }
     }
     out
