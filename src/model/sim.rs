@@ -690,6 +690,11 @@ enum Event {
     /// The end of a planning year when the statistics window moves from
     /// year to year (`yearly.rs`).
     YearEnd,
+    /// The next care home placement search may end (stale when
+    /// `generation` is not the care homes' current one).
+    CareHomeSearchEnd {
+        generation: u32,
+    },
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -1116,6 +1121,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     self.on_service_capacity(t, service, day)
                 }
                 Event::YearEnd => self.on_year_end(),
+                Event::CareHomeSearchEnd { generation } => {
+                    self.on_care_home_search_end(t, generation)
+                }
             }
         }
         self.stopped.take().map_or(Ok(()), Err)

@@ -116,6 +116,7 @@ pub(crate) fn borough() -> Scenario {
             stay: Dist::new(DistSpec::Exponential { mean: d(730.0) }).unwrap(),
             community_placements_per_day: 0.1,
             hospital_first: true,
+            search_hours: None,
             crises_per_resident_year: 0.7,
             red_bag: Some(RedBag {
                 los_reduction_hours: d(4.0),

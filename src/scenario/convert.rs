@@ -776,6 +776,57 @@ impl Converter<'_> {
         })
     }
 
+    /// The longest `care_homes.search_at_one_free_bed`: 100 years, in hours.
+    const MAX_SEARCH_HOURS: f64 = 100.0 * 365.0 * 24.0;
+
+    /// How a care home bed is found: the queue (`hospital_first`) or the
+    /// placement search (`search_at_one_free_bed`), exactly one of the two.
+    fn care_home_placement(
+        &self,
+        origin: Origin,
+        hospital_first: Option<Spanned<bool>>,
+        search: Option<Spanned<Hours>>,
+    ) -> Result<(bool, Option<f64>)> {
+        const KEY: &str = "care_homes.search_at_one_free_bed";
+        match (hospital_first, search) {
+            (Some(h), None) => Ok((h.into_inner(), None)),
+            (Some(h), Some(_)) => Err(self.err(
+                ErrorKind::InvalidValue,
+                Origin::of(h.span()),
+                "care_homes.hospital_first",
+                "`hospital_first` has no meaning with `search_at_one_free_bed`: every \
+                 placement, from hospital or from the community, finds its bed by its \
+                 search (docs/model.md, \"Care homes\"); remove `hospital_first`"
+                    .to_string(),
+            )),
+            (None, Some(d)) => {
+                let hours = d.get_ref().0;
+                if hours > 0.0 && hours <= Self::MAX_SEARCH_HOURS {
+                    Ok((false, Some(hours)))
+                } else {
+                    Err(self.err(
+                        ErrorKind::InvalidValue,
+                        Origin::of(d.span()),
+                        KEY,
+                        format!(
+                            "expected a duration above 0 and at most 100 years (the mean \
+                             search with one bed free), found {} hours",
+                            format_float(hours)
+                        ),
+                    ))
+                }
+            }
+            (None, None) => Err(self.err(
+                ErrorKind::MissingKey,
+                origin,
+                "care_homes.hospital_first",
+                "missing key `hospital_first` (or `search_at_one_free_bed`, for the \
+                 placement search)"
+                    .to_string(),
+            )),
+        }
+    }
+
     fn care_homes(&self, table: Located<Section<RawCareHomes>>) -> Result<CareHomes> {
         let origin = table.origin;
         let c = table.value.0;
@@ -805,6 +856,8 @@ impl Converter<'_> {
                 ));
             }
         };
+        let (hospital_first, search_hours) =
+            self.care_home_placement(origin, c.hospital_first, c.search_at_one_free_bed)?;
         let red_bag = match c.red_bag.map(|rb| Located::at(rb, "care_homes.red_bag")) {
             None => None,
             Some(rb) if !rb.value.0.enabled => None,
@@ -830,7 +883,8 @@ impl Converter<'_> {
             start,
             stay: self.dist(&c.stay, "care_homes.stay")?,
             community_placements_per_day: c.community_placements_per_day.0,
-            hospital_first: c.hospital_first,
+            hospital_first,
+            search_hours,
             crises_per_resident_year: c.crises_per_resident_year.0,
             red_bag,
             capacity_changes: self

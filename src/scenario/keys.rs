@@ -133,6 +133,7 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("care_homes.stay", DIST),
     ("care_homes.community_placements_per_day", VALUE),
     ("care_homes.hospital_first", VALUE),
+    ("care_homes.search_at_one_free_bed", VALUE),
     ("care_homes.crises_per_resident_year", VALUE),
     ("care_homes.red_bag", TABLE),
     ("care_homes.red_bag.enabled", VALUE),
@@ -314,22 +315,34 @@ mod tests {
         let mut found = Vec::new();
         paths("", &doc.document().expect("parses"), &mut found);
         found.sort();
-        // Keys that exclude one another: full.toml sets the first, the
-        // minimal scenario the second.
-        let (set, alternative) = (
-            "care_homes.initial_residents",
-            "care_homes.initial_occupancy",
-        );
+        // Keys that exclude one another: full.toml sets the first of each
+        // pair, the minimal scenario the second.
+        let exclusive = [
+            (
+                "care_homes.initial_residents",
+                "care_homes.initial_occupancy",
+            ),
+            (
+                "care_homes.search_at_one_free_bed",
+                "care_homes.hospital_first",
+            ),
+        ];
         let minimal =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");
         let minimal = crate::scenario::ScenarioDoc::read(&minimal).expect("minimal.toml loads");
         let mut in_minimal = Vec::new();
         paths("", &minimal.document().expect("parses"), &mut in_minimal);
-        assert!(in_minimal.iter().any(|k| k == alternative));
-        assert!(found.iter().any(|k| k == set));
+        for (set, alternative) in exclusive {
+            assert!(in_minimal.iter().any(|k| k == alternative), "{alternative}");
+            assert!(found.iter().any(|k| k == set), "{set}");
+            assert!(!found.iter().any(|k| k == alternative), "{alternative}");
+        }
         let mut listed: Vec<String> = FORMAT
             .iter()
-            .filter(|(k, shape)| matches!(shape, TABLE | VALUE | DIST) && *k != alternative)
+            .filter(|(k, shape)| {
+                matches!(shape, TABLE | VALUE | DIST)
+                    && !exclusive.iter().any(|(_, alternative)| k == alternative)
+            })
             .map(|(k, _)| k.to_string())
             .collect();
         listed.sort();

@@ -479,8 +479,12 @@ pub struct CareHomes {
     /// a day.
     pub community_placements_per_day: f64,
     /// `care_homes.hospital_first`: whether patients from hospital are placed
-    /// before community placements.
+    /// before community placements (the queue rule; `false` under the
+    /// placement search, where it has no meaning).
     pub hospital_first: bool,
+    /// `care_homes.search_at_one_free_bed`, hours: `Some` for the placement
+    /// search (`docs/model.md`, "Care homes"), `None` for the queue rule.
+    pub search_hours: Option<f64>,
     /// `care_homes.crises_per_resident_year`: crises of each resident in their
     /// bed, per resident-year.
     pub crises_per_resident_year: f64,

@@ -87,6 +87,7 @@ const VALUE_KEYS: &[(&str, Kind)] = &[
     ("care_homes.crises_per_resident_year", Kind::Rate),
     ("care_homes.red_bag.los_reduction", Kind::Duration),
     ("care_homes.red_bag.min_los", Kind::Duration),
+    ("care_homes.search_at_one_free_bed", Kind::Duration),
     ("home_care.community_starts_per_day", Kind::Rate),
     ("home_care.community_follow_up", Kind::Share),
     ("readmission.p0", Kind::Share),

@@ -219,7 +219,14 @@ fn a_plan_from_a_census_is_paired_with_its_baseline() {
     let n = 20;
     let base = replications(&winter, &[], n);
     // A plan that changes nothing has exactly the baseline's results.
-    let same = replications(&plan, &["home_care.packages=490"], n);
+    let packages = load(&winter, &[])
+        .expect("loads")
+        .scenario
+        .home_care
+        .as_ref()
+        .expect("home care")
+        .packages;
+    let same = replications(&plan, &[&format!("home_care.packages={packages}")], n);
     for (b, s) in base.iter().zip(&same) {
         for metric in HEADLINES {
             assert_eq!(b.metrics[metric], s.metrics[metric], "{}", metric.name());

@@ -11,6 +11,7 @@ mod board_metrics;
 mod bounds;
 mod broken_corpus;
 mod calibration;
+mod care_home_search;
 mod census;
 mod cli;
 mod counterfactual;

@@ -32,7 +32,7 @@ const SHORT: [&str; 5] = [
     "--set",
     "scenario.horizon=60d",
     "--replications",
-    "5",
+    "10",
     "--quiet",
 ];
 
@@ -138,7 +138,7 @@ fn bed_equivalent(d: (f64, f64, f64), days: f64) -> Vec<String> {
 
 /// The numbers of the occupied-beds clause (a change, plan minus
 /// baseline): its size and interval, then, when the change is clear, the
-/// same as bed days over a window of `days`.
+/// same as bed days over a window of `days` (not a year: its length is said).
 fn occupied_numbers(d: (f64, f64, f64), days: f64) -> Vec<String> {
     let (mean, lo, hi) = d;
     let e = effect_exponent(mean, lo, hi);
@@ -154,6 +154,8 @@ fn occupied_numbers(d: (f64, f64, f64), days: f64) -> Vec<String> {
             size(l),
             size(h),
             prose_number(bed_days.abs(), be),
+            // "... bed days over the 60-day window".
+            format!("{days}"),
         ]
     } else {
         vec![size(mean), ci, size(lo), size(hi)]

@@ -562,6 +562,26 @@ fn the_comparison_report_agrees_with_its_table_and_says_what_each_plan_changes()
                 .chain(ci.split(" to ").map(str::to_string))
                 .map(|x| x.trim_start_matches('-').to_string())
                 .collect();
+            // A clear change in bed days is also said in beds over the
+            // window ("the equivalent of 1.4 beds"): the effect over 60
+            // days, inside the row's interval over 60 days.
+            const EQUIVALENT: &str = "; the equivalent of ";
+            let clause = match clause.split_once(EQUIVALENT) {
+                Some((before, after)) => {
+                    let (beds, rest) = after.split_once(" bed").expect("beds");
+                    let beds: f64 = beds.parse().expect("a number of beds");
+                    let (lo, hi) = ci.split_once(" to ").expect("a clear interval");
+                    let (lo, hi): (f64, f64) = (lo.parse().expect("lo"), hi.parse().expect("hi"));
+                    assert!(
+                        lo.min(hi) / 60.0 <= beds && beds <= lo.max(hi) / 60.0,
+                        "{clause}: {beds} beds against {ci} bed days over 60 days"
+                    );
+                    let rest = rest.split_once(')').map_or("", |(_, r)| r);
+                    format!("{before}){rest}")
+                }
+                None => clause.to_string(),
+            };
+            let clause = clause.as_str();
             let clause_numbers: Vec<String> =
                 numbers(&clause.replace("over the 60-day window", ""))
                     .into_iter()

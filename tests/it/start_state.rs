@@ -86,25 +86,40 @@ fn closed_beds_are_not_granted_again() {
 
 #[test]
 fn capacity_nobody_waits_for_has_no_effect_on_any_metric() {
-    // The baseline's care homes have no queue, so thirty more beds change
-    // nobody's path: every paired difference is 0 (its CI includes 0).
-    // With the earlier start (residents a share of the plan's beds) this
-    // plan showed ~12 more admissions a year, all from the start.
+    // The baseline with the earlier queue rule for its care homes (hospital
+    // patients first, no placement search): at ~90% occupancy nobody waits
+    // for a care home bed, so thirty more beds change nobody's path: every
+    // paired difference is 0 (its CI includes 0). With the earlier start
+    // (residents a share of the plan's beds) this plan showed ~12 more
+    // admissions a year, all from the start. (With the shipped baseline's
+    // placement search, people do wait: tests/it/care_home_search.rs.)
     let dir = tempfile::tempdir().expect("tempdir");
+    let text = fs::read_to_string(baseline()).expect("the baseline");
+    let search = text
+        .lines()
+        .find(|l| l.starts_with("search_at_one_free_bed"))
+        .expect("the baseline's placement search");
+    let queue_rule = text.replacen(search, "hospital_first = true", 1);
+    let base = dir.path().join("queue-rule-baseline.toml");
+    fs::write(&base, queue_rule).expect("write the baseline");
+    let plan = dir.path().join("thirty-more-beds.toml");
+    fs::write(
+        &plan,
+        "extends = \"queue-rule-baseline.toml\"\n[care_homes]\nbeds = 369\n",
+    )
+    .expect("write the plan");
+    let out = dir.path().join("out");
     run_ok(
         &[
             "compare",
-            &baseline(),
-            &root()
-                .join("scenarios/plans/thirty-more-care-home-beds.toml")
-                .display()
-                .to_string(),
+            &base.display().to_string(),
+            &plan.display().to_string(),
             "--replications",
             "20",
         ],
-        dir.path(),
+        &out,
     );
-    let csv = fs::read_to_string(dir.path().join("comparison.csv")).expect("comparison.csv");
+    let csv = fs::read_to_string(out.join("comparison.csv")).expect("comparison.csv");
     let mut header = csv.lines().next().expect("header").split(',');
     let col = |name: &str, header: &mut std::str::Split<'_, char>| {
         header.position(|h| h == name).expect("column")

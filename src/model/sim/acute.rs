@@ -339,12 +339,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 self.check_queue(t, "rehab beds", self.ws.rehab_queue.len());
                 self.fill_rehab_beds(t);
             }
-            Pathway::P3 => {
-                self.ws.care_home_hospital_queue.push_back(patient);
-                let waiting = self.ws.care_home_hospital_queue.len();
-                self.check_queue(t, "care home beds (from hospital)", waiting);
-                self.fill_care_home_beds(t);
-            }
+            Pathway::P3 => self.ask_care_home_bed(t, patient),
             Pathway::P0 => unreachable!("P0 asks for no place"),
         }
     }

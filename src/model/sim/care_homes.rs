@@ -41,7 +41,43 @@ pub(super) struct CareHomes {
     pub(super) waits: WaitMean,
     /// Decisions to admit residents in crisis inside the window.
     pub(super) admissions: u64,
+    /// The placement search (`care_homes.search_at_one_free_bed`): the
+    /// placements searching, in no order.
+    pub(super) searches: Vec<Search>,
+    /// The search clock: the integral of the grantable beds over time,
+    /// divided by the mean search with one bed free. A search ends when
+    /// the clock has advanced by its need since it started.
+    pub(super) clock: f64,
+    /// When `clock` was last brought up to date.
+    pub(super) clock_at: f64,
+    /// Grantable beds since `clock_at`.
+    pub(super) grantable: u32,
+    /// Bumped at every change, so that a pending search end goes stale.
+    pub(super) search_generation: u32,
+    /// Searches started so far (the order of exact ties).
+    pub(super) search_seq: u64,
 }
+
+/// A placement searching for a suitable home.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Search {
+    /// The search clock's reading at which it ends.
+    target: f64,
+    seq: u64,
+    who: Seeker,
+}
+
+/// Who asks for a care home bed.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Seeker {
+    /// A patient in hospital: an acute patient's index, or a mental health
+    /// patient's marked with [`MH_BIT`].
+    Hospital(u32),
+    Community(Placement),
+}
+
+/// The tag of a search's own stream (`SEARCH` in ASCII).
+const SEARCH_TAG: u64 = 0x5345_4152_4348;
 
 impl<'p, T: Tracer> Sim<'p, T> {
     /// Care home beds at time zero with their starting residents: resident
@@ -84,20 +120,122 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.care_homes
             .level
             .set(0.0, f64::from(initial), &self.p.window);
+        self.search_update(0.0);
+    }
+
+    /// A patient in hospital (`entry`, an acute patient or a mental health
+    /// one marked with [`MH_BIT`]) asks for a care home bed.
+    pub(super) fn ask_care_home_bed(&mut self, t: f64, entry: u32) {
+        const SERVICE: &str = "care home beds (from hospital)";
+        if self.sc.care_homes.search_hours.is_some() {
+            let key = if entry & MH_BIT != 0 {
+                self.ws.mh_patients[(entry & !MH_BIT) as usize].key
+            } else {
+                self.ws.patients[entry as usize].key
+            };
+            let waiting = self.start_search(t, Seeker::Hospital(entry), key);
+            self.check_queue(t, SERVICE, waiting);
+        } else {
+            self.ws.care_home_hospital_queue.push_back(entry);
+            let waiting = self.ws.care_home_hospital_queue.len();
+            self.check_queue(t, SERVICE, waiting);
+        }
+        self.fill_care_home_beds(t);
+    }
+
+    /// A placement from the community asks for a care home bed.
+    pub(super) fn ask_care_home_placement(&mut self, t: f64, placement: Placement) {
+        const SERVICE: &str = "care home beds (community placements)";
+        if self.sc.care_homes.search_hours.is_some() {
+            let waiting = self.start_search(t, Seeker::Community(placement), placement.key);
+            self.check_queue(t, SERVICE, waiting);
+        } else {
+            self.ws.care_home_community_queue.push_back(placement);
+            let waiting = self.ws.care_home_community_queue.len();
+            self.check_queue(t, SERVICE, waiting);
+        }
+        self.fill_care_home_beds(t);
+    }
+
+    /// Starts a placement search at `t`, its need drawn from its own stream
+    /// (a child of `key`); returns the number searching.
+    fn start_search(&mut self, t: f64, who: Seeker, key: StreamKey) -> usize {
+        self.search_advance(t);
+        let need = StreamRng::new(key.child(SEARCH_TAG)).exp1();
+        let ch = &mut self.care_homes;
+        ch.searches.push(Search {
+            target: ch.clock + need,
+            seq: ch.search_seq,
+            who,
+        });
+        ch.search_seq += 1;
+        ch.searches.len()
+    }
+
+    /// Brings the search clock up to `t` at the grantable beds in force
+    /// since it was last brought up to date.
+    fn search_advance(&mut self, t: f64) {
+        if let Some(d) = self.sc.care_homes.search_hours {
+            let ch = &mut self.care_homes;
+            ch.clock += f64::from(ch.grantable) * (t - ch.clock_at) / d;
+            ch.clock_at = t;
+        }
+    }
+
+    /// After any change at `t` (beds held, beds in force, searches): brings
+    /// the clock up to date, takes the grantable beds from now on and
+    /// schedules the next search end.
+    fn search_update(&mut self, t: f64) {
+        let Some(d) = self.sc.care_homes.search_hours else {
+            return;
+        };
+        self.search_advance(t);
+        let ch = &mut self.care_homes;
+        ch.grantable = ch.beds.saturating_sub(ch.held);
+        ch.search_generation = ch.search_generation.wrapping_add(1);
+        if ch.grantable == 0 {
+            return;
+        }
+        let Some(next) = ch.searches.iter().map(|s| s.target).reduce(f64::min) else {
+            return;
+        };
+        let when = t + (next - ch.clock).max(0.0) * d / f64::from(ch.grantable);
+        let generation = ch.search_generation;
+        self.at(when, Event::CareHomeSearchEnd { generation });
+    }
+
+    /// The search with the lowest target ends: its placement takes a bed.
+    pub(super) fn on_care_home_search_end(&mut self, t: f64, generation: u32) {
+        if generation != self.care_homes.search_generation {
+            return;
+        }
+        self.search_advance(t);
+        let searches = &mut self.care_homes.searches;
+        let first = searches
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| a.target.total_cmp(&b.target).then(a.seq.cmp(&b.seq)))
+            .map(|(i, _)| i);
+        if let Some(i) = first {
+            let search = searches.swap_remove(i);
+            self.grant_care_home_bed(t, search.who);
+        }
+        self.search_update(t);
     }
 
     /// Grants free care home beds to the waiting hospital and community
     /// placements: hospital first when `hospital_first`, else first come
-    /// first served (hospital first on a tie).
+    /// first served (hospital first on a tie). Under the placement search
+    /// nobody queues: the searches are brought up to date instead.
     pub(super) fn fill_care_home_beds(&mut self, t: f64) {
-        let window = self.p.window;
+        if self.sc.care_homes.search_hours.is_some() {
+            self.search_update(t);
+            return;
+        }
         let hospital_first = self.sc.care_homes.hospital_first;
         // Residents above the beds (starting residents of closed beds) hold
         // places of their own: a bed is granted only below the beds.
-        while self.care_homes.held < self.care_homes.beds {
-            let Some(&bed) = self.ws.care_home_free.last() else {
-                break;
-            };
+        while self.care_homes.held < self.care_homes.beds && !self.ws.care_home_free.is_empty() {
             let from_hospital = match (
                 self.ws.care_home_hospital_queue.front(),
                 self.ws.care_home_community_queue.front(),
@@ -107,18 +245,40 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 (None, Some(_)) => false,
                 (Some(&h), Some(c)) => hospital_first || self.hospital_requested_at(h) <= c.at,
             };
-            self.ws.care_home_free.pop();
-            self.care_homes.held += 1;
-            self.care_homes.level.add(t, 1.0, &window);
-            let ch = &mut self.ws.care_home_beds[bed as usize];
-            // Held from now; the resident arrives from hospital later.
-            ch.held = true;
-            ch.in_bed = false;
-            ch.stay_over = false;
-            if from_hospital {
-                let Some(patient) = self.ws.care_home_hospital_queue.pop_front() else {
-                    unreachable!("the hospital queue has a front")
-                };
+            let who = if from_hospital {
+                self.ws
+                    .care_home_hospital_queue
+                    .pop_front()
+                    .map(Seeker::Hospital)
+            } else {
+                self.ws
+                    .care_home_community_queue
+                    .pop_front()
+                    .map(Seeker::Community)
+            };
+            let Some(who) = who else {
+                unreachable!("the queue chosen has a front")
+            };
+            self.grant_care_home_bed(t, who);
+        }
+    }
+
+    /// Grants the lowest free bed to `who` at `t` (a bed is free and below
+    /// the beds in force).
+    fn grant_care_home_bed(&mut self, t: f64, who: Seeker) {
+        let window = self.p.window;
+        let Some(bed) = self.ws.care_home_free.pop() else {
+            unreachable!("a grant needs a free bed")
+        };
+        self.care_homes.held += 1;
+        self.care_homes.level.add(t, 1.0, &window);
+        let ch = &mut self.ws.care_home_beds[bed as usize];
+        // Held from now; the resident arrives from hospital later.
+        ch.held = true;
+        ch.in_bed = false;
+        ch.stay_over = false;
+        match who {
+            Seeker::Hospital(patient) => {
                 let wait = t - self.hospital_requested_at(patient);
                 if window.contains(t) {
                     self.care_homes.waits.record(wait / 24.0);
@@ -129,10 +289,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     self.pt(patient).care_home_bed = bed;
                     self.place_granted(t, patient);
                 }
-            } else {
-                let Some(placement) = self.ws.care_home_community_queue.pop_front() else {
-                    unreachable!("the community queue has a front")
-                };
+            }
+            Seeker::Community(placement) => {
                 if window.contains(t) {
                     self.care_homes.waits.record((t - placement.at) / 24.0);
                 }

@@ -152,12 +152,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn on_next_placement(&mut self, t: f64) {
         let key = self.families[StreamSource::Placement as usize].key(self.arrivals.placements);
         self.arrivals.placements += 1;
-        self.ws
-            .care_home_community_queue
-            .push_back(Placement { at: t, key });
-        let waiting = self.ws.care_home_community_queue.len();
-        self.check_queue(t, "care home beds (community placements)", waiting);
-        self.fill_care_home_beds(t);
+        self.ask_care_home_placement(t, Placement { at: t, key });
         self.schedule_next_placement(t);
     }
 

@@ -615,10 +615,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
             MhPathway::CareHome => {
                 self.mh_delay_starts(t, patient);
-                self.ws.care_home_hospital_queue.push_back(patient | MH_BIT);
-                let waiting = self.ws.care_home_hospital_queue.len();
-                self.check_queue(t, "care home beds (from hospital)", waiting);
-                self.fill_care_home_beds(t);
+                self.ask_care_home_bed(t, patient | MH_BIT);
             }
         }
     }
