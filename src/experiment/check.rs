@@ -320,6 +320,24 @@ pub fn format_check(check: &Check) -> String {
          its mean growth and each count at its mean over those days. A queueing service at utilisation >= 1 is unstable (its queue grows \
          without bound); >= {HIGH_UTILISATION} means long queues."
     );
+    if let Some(days) = check.care_home_search_days {
+        let _ = if days.is_finite() {
+            writeln!(
+                out,
+                "Care home placement search: with the beds the offered load leaves free, a \
+                 search takes about {} days on average (`care_homes.search_at_one_free_bed` / \
+                 free beds); searching is waiting, not a place held, so it is not in the \
+                 offered load.",
+                number(days)
+            )
+        } else {
+            writeln!(
+                out,
+                "Care home placement search: the offered load leaves no bed free, so \
+                 searches would not end."
+            )
+        };
+    }
     if check.readmissions_diverge() {
         let [frail, other] = check.readmission_gain;
         let _ = writeln!(

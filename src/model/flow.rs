@@ -174,6 +174,11 @@ pub struct Check {
     /// come back as readmissions. The balance diverges when one is at least
     /// 1 (for a group with new crises).
     pub readmission_gain: [f64; 2],
+    /// With the care home placement search: its mean in days at the beds
+    /// left free by the offered load (`search_at_one_free_bed` / (beds -
+    /// offered load)); infinite when no bed is left free. `None` without
+    /// the search.
+    pub care_home_search_days: Option<f64>,
 }
 
 impl Check {
@@ -778,12 +783,21 @@ fn offered_load_flat(sc: &Scenario) -> Check {
             f64::from(m.supported_places),
         ));
     }
+    let care_home_search_days = sc.care_homes.search_hours.map(|d| {
+        let free = care_beds - loads[3];
+        if free > 0.0 {
+            d / 24.0 / free
+        } else {
+            f64::INFINITY
+        }
+    });
     Check {
         services,
         flows,
         mental_health: mh,
         converged,
         readmission_gain,
+        care_home_search_days,
     }
 }
 

@@ -203,3 +203,27 @@ fn more_care_home_beds_shorten_the_baselines_p3_delays() {
         );
     }
 }
+
+#[test]
+fn check_gives_the_search_at_the_beds_left_free() {
+    // 10 beds, 1 placement a day held for an hour: 10 - 1/24 beds free,
+    // so a search of 100 days at one free bed takes 100 / 9.958 = 10.0 days.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = scenario(dir.path(), "check.toml", &community_only(10, "100d"));
+    let out = bin().arg("check").arg(&path).output().expect("runs");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("a search takes about 10.0 days on average"),
+        "{stdout}"
+    );
+    // Without the search (the queue rule), no such line.
+    let queue = scenario(
+        dir.path(),
+        "queue.toml",
+        &community_only(10, "100d")
+            .replace("search_at_one_free_bed = \"100d\"", "hospital_first = true"),
+    );
+    let out = bin().arg("check").arg(&queue).output().expect("runs");
+    assert!(!text(&out.stdout).contains("placement search"));
+}
