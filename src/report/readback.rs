@@ -44,7 +44,7 @@ pub const MAX_TEXT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The files whose checksums a manifest may record: the data files of a
 /// run, a shard and a comparison or sweep (never a path).
-pub const CHECKED_FILES: [&str; 11] = [
+pub const CHECKED_FILES: [&str; 14] = [
     "summary.csv",
     "replications.csv",
     "daily.csv",
@@ -56,6 +56,9 @@ pub const CHECKED_FILES: [&str; 11] = [
     super::yearly::YEARLY_FILE,
     super::yearly::YEARLY_REPLICATIONS_FILE,
     super::yearly::YEARLY_COMPARISON_FILE,
+    super::uncertainty::PARAMETERS_FILE,
+    super::uncertainty::PLAUSIBLE_FILE,
+    super::uncertainty::PLAUSIBLE_EFFECTS_FILE,
 ];
 
 /// Lowercase hex SHA-256 of `bytes`.

@@ -490,3 +490,41 @@ fn the_calibration_table_says_whether_each_figure_is_plausible() {
         assert_eq!(fs::read(dir.join("report.md")).expect("report.md"), before);
     }
 }
+
+#[test]
+fn run_json_records_the_uncertainty_files_and_report_refuses_a_changed_one() {
+    // parameters.csv and plausible.csv are data files of the run: run.json
+    // keeps their SHA-256, and a report rebuilt after one changed refuses.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("u");
+    run_ok(
+        &[
+            "run",
+            &root()
+                .join("scenarios/tower-hamlets-uncertain.toml")
+                .display()
+                .to_string(),
+            "--replications",
+            "4",
+            "--set",
+            "scenario.horizon=30d",
+        ],
+        &out,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("json");
+    for name in ["parameters.csv", "plausible.csv"] {
+        assert!(json["files"][name].is_string(), "no checksum of {name}");
+    }
+    let mut text = fs::read_to_string(out.join("parameters.csv")).expect("parameters.csv");
+    text.push_str("99,0.5\n");
+    fs::write(out.join("parameters.csv"), text).expect("tamper");
+    let report = bin().arg("report").arg(&out).output().expect("runs");
+    assert!(!report.status.success());
+    assert!(
+        String::from_utf8_lossy(&report.stderr).contains("parameters.csv has changed"),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+}
