@@ -299,6 +299,7 @@ impl Converter<'_> {
                 .transpose()?,
             mental_health,
             growth,
+            rate_changes: Vec::new(),
         })
     }
 
@@ -675,8 +676,39 @@ impl Converter<'_> {
 
     fn acute(&self, a: RawAcute) -> Result<Acute> {
         let discharge_hours: ClockWindow = a.discharge_hours.0;
-        let capacity_changes =
-            self.capacity_changes(a.capacity_changes, "acute.capacity_changes")?;
+        let weekend_written = a.weekend_discharge_hours.is_some();
+        // The entries that name discharge hours, taken out (`docs/model.md`,
+        // "Capacity over time"); those that name nothing are refused below.
+        let mut discharge_changes = Vec::new();
+        let mut raw = a.capacity_changes.unwrap_or_default();
+        for (i, c) in raw.iter_mut().enumerate() {
+            let entry = &mut c.get_mut().0;
+            let (weekday, weekend) = (
+                entry.discharge_hours.take().map(|w| w.0),
+                entry.weekend_discharge_hours.take().map(|w| w.0),
+            );
+            if weekday.is_none() && weekend.is_none() {
+                if entry.beds.is_none() {
+                    return Err(self.err(
+                        ErrorKind::InvalidValue,
+                        Origin::of(c.span()),
+                        &format!("acute.capacity_changes[{i}]"),
+                        "expected at least one of `beds`, `discharge_hours` and \
+                         `weekend_discharge_hours` besides the dates"
+                            .to_string(),
+                    ));
+                }
+                continue;
+            }
+            let (from, to, _) = entry.parts();
+            discharge_changes.push(DischargeChange {
+                from,
+                to: to.unwrap_or_else(Date::last_supported),
+                weekday,
+                weekend: weekend.or(if weekend_written { None } else { weekday }),
+            });
+        }
+        let capacity_changes = self.capacity_changes(Some(raw), "acute.capacity_changes")?;
         Ok(Acute {
             beds: a.beds.0,
             discharge_hours,
@@ -684,6 +716,7 @@ impl Converter<'_> {
             los_frail: self.dist(&a.los.0.frail, "acute.los.frail")?,
             los_other: self.dist(&a.los.0.other, "acute.los.other")?,
             capacity_changes,
+            discharge_changes,
         })
     }
 
