@@ -395,12 +395,6 @@ impl DischargeHours {
             DischargeHours::Dated(d) => d.intervals[index as usize].0,
         }
     }
-
-    /// Whether patients may leave at `t`.
-    #[cfg(test)]
-    pub fn is_open(&self, t: f64) -> bool {
-        matches!(self.opening(t), Opening::Now | Opening::Starting { .. })
-    }
 }
 
 impl DatedOpenings {
@@ -696,6 +690,64 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(bits(&plain), bits(&zero));
+    }
+
+    /// Dated discharge hours that name the hours already in force give the
+    /// weekly schedule's openings to the bit (numbers aside: a dated
+    /// schedule numbers the run's intervals), and a change takes effect at
+    /// 00:00 of its date.
+    #[test]
+    fn dated_discharge_hours() {
+        let weekday = ClockWindow::parse("08:00-20:00").unwrap();
+        let weekend = ClockWindow::parse("00:00-24:00").unwrap();
+        let date = |d: i64| tuesday().add_days(d);
+        let weekly = DischargeHours::new(tuesday(), weekday, weekend, &[], 60);
+        let same = DischargeHours::new(
+            tuesday(),
+            weekday,
+            weekend,
+            &[DischargeChange {
+                from: date(3),
+                to: date(40),
+                weekday: Some(weekday),
+                weekend: None,
+            }],
+            60,
+        );
+        let mut t = 0.0;
+        while t < 24.0 * 55.0 {
+            let (a, b) = (weekly.opening(t), same.opening(t));
+            match (a, b) {
+                (Opening::Now, Opening::Now) => {}
+                (Opening::Starting { index: i }, Opening::Starting { index: j }) => {
+                    assert_eq!(weekly.opening_time(i), same.opening_time(j));
+                }
+                (Opening::At { time: x, .. }, Opening::At { time: y, .. }) => {
+                    assert_eq!(x.to_bits(), y.to_bits(), "{t}");
+                }
+                _ => panic!("{t}: {a:?} {b:?}"),
+            }
+            t += 0.25;
+        }
+        // Closed all day from day 10 (a Friday) to day 12: a patient ready
+        // at 19:00 on day 9 leaves at once; at 21:00 they wait to day 13.
+        let closed = DischargeHours::new(
+            tuesday(),
+            weekday,
+            weekend,
+            &[DischargeChange {
+                from: date(10),
+                to: date(12),
+                weekday: Some(ClockWindow::Never),
+                weekend: Some(ClockWindow::Never),
+            }],
+            60,
+        );
+        assert_eq!(closed.opening(9.0 * 24.0 + 19.0), Opening::Now);
+        match closed.opening(9.0 * 24.0 + 21.0) {
+            Opening::At { time, .. } => assert_eq!(time, 13.0 * 24.0 + 8.0),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

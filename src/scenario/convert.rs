@@ -677,38 +677,46 @@ impl Converter<'_> {
     fn acute(&self, a: RawAcute) -> Result<Acute> {
         let discharge_hours: ClockWindow = a.discharge_hours.0;
         let weekend_written = a.weekend_discharge_hours.is_some();
-        // The entries that name discharge hours, taken out (`docs/model.md`,
-        // "Capacity over time"); those that name nothing are refused below.
-        let mut discharge_changes = Vec::new();
-        let mut raw = a.capacity_changes.unwrap_or_default();
-        for (i, c) in raw.iter_mut().enumerate() {
-            let entry = &mut c.get_mut().0;
-            let (weekday, weekend) = (
-                entry.discharge_hours.take().map(|w| w.0),
-                entry.weekend_discharge_hours.take().map(|w| w.0),
-            );
-            if weekday.is_none() && weekend.is_none() {
-                if entry.beds.is_none() {
-                    return Err(self.err(
-                        ErrorKind::InvalidValue,
-                        Origin::of(c.span()),
-                        &format!("acute.capacity_changes[{i}]"),
-                        "expected at least one of `beds`, `discharge_hours` and \
-                         `weekend_discharge_hours` besides the dates"
-                            .to_string(),
-                    ));
-                }
-                continue;
+        // Each entry names beds, discharge hours or both (`docs/model.md`,
+        // "Capacity over time").
+        let (mut capacity_changes, mut discharge_changes) = (Vec::new(), Vec::new());
+        for (i, c) in a
+            .capacity_changes
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let c = Located::at(c, format!("acute.capacity_changes[{i}]"));
+            let entry = &c.value.0;
+            let (from, to, beds) = entry.parts();
+            let to = to.unwrap_or_else(Date::last_supported);
+            if from > to {
+                return Err(self.invalid(
+                    &c,
+                    format!("expected `from` <= `to`, found from {from} after to {to}"),
+                ));
             }
-            let (from, to, _) = entry.parts();
-            discharge_changes.push(DischargeChange {
-                from,
-                to: to.unwrap_or_else(Date::last_supported),
-                weekday,
-                weekend: weekend.or(if weekend_written { None } else { weekday }),
-            });
+            let weekday = entry.discharge_hours.map(|w| w.0);
+            let weekend = entry.weekend_discharge_hours.map(|w| w.0);
+            if let Some(beds) = beds {
+                capacity_changes.push(CapacityChange { from, to, beds });
+            }
+            if weekday.is_some() || weekend.is_some() {
+                discharge_changes.push(DischargeChange {
+                    from,
+                    to,
+                    weekday,
+                    weekend: weekend.or(if weekend_written { None } else { weekday }),
+                });
+            } else if beds.is_none() {
+                return Err(self.invalid(
+                    &c,
+                    "expected at least one of `beds`, `discharge_hours` and \
+                     `weekend_discharge_hours` besides the dates"
+                        .to_string(),
+                ));
+            }
         }
-        let capacity_changes = self.capacity_changes(Some(raw), "acute.capacity_changes")?;
         Ok(Acute {
             beds: a.beds.0,
             discharge_hours,

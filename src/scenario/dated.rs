@@ -370,6 +370,16 @@ pub(crate) fn read(
                     stack.extend(children);
                 }
                 _ => {
+                    // Named down to the first value it holds (`acute.los.frail`).
+                    let (mut name, mut v) = (name, v);
+                    while let DeValue::Table(inner) = v.get_ref() {
+                        let Some((k, inner_v)) = inner.iter().next() else {
+                            break;
+                        };
+                        name = format!("{name}.{}", k.get_ref());
+                        v = inner_v;
+                    }
+                    let at = format!("{path}.{name}");
                     let hint = match name.rsplit_once('.') {
                         Some((_, last)) if last == "cars" || last == "beds" || last == "slots" => {
                             " (a count changes in its table's `capacity_changes`)"
@@ -538,8 +548,10 @@ fn check_every_date(
             ]
         })
         .flatten();
+    let mut sc = sc.clone();
+    sc.rate_changes = changes.to_vec();
     for date in dates {
-        let on = scenario_on(sc, date);
+        let on = scenario_on(&sc, date);
         if let Some(mh) = &on.mental_health {
             let sum = mh.ed_admit_share + mh.ed_crht_share;
             if sum > 1.0 + SUM_TOLERANCE {

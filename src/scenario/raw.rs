@@ -352,11 +352,6 @@ impl RawDatedCount for RawBedsChange {
     fn parts(&self) -> (Date, Option<Date>, Option<u32>) {
         (self.from.0, self.to.map(|d| d.0), self.beds.map(|c| c.0))
     }
-    /// The discharge hours as (`discharge_hours`, `weekend_discharge_hours`
-    /// as days-less hours): read by the acute conversion, not as `open`.
-    fn take_hours(&mut self) -> (Option<ClockWindow>, RawDays) {
-        (None, None)
-    }
 }
 dated_count_hours!(RawCarsChange, cars);
 dated_count_hours!(RawSlotsChange, slots);

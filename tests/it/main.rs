@@ -14,6 +14,7 @@ mod calibration;
 mod census;
 mod cli;
 mod counterfactual;
+mod dated_rates;
 mod distributions;
 mod home_care;
 mod hostile;
