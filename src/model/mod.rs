@@ -1,6 +1,7 @@
 //! The patient flow model of `docs/model.md`: services, routing and what is
 //! recorded. It knows nothing of files or the command line.
 mod bounds;
+pub mod dated;
 pub mod flow;
 pub mod headlines;
 pub mod metrics;

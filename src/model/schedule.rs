@@ -4,7 +4,7 @@
 //! Simulated time is hours after 00:00 on the scenario's start date.
 
 use crate::scenario::calendar::{ClockWindow, Date, Weekday};
-use crate::scenario::{Acute, CapacityChange, Demand, HoursChange, OpenDays};
+use crate::scenario::{Acute, CapacityChange, Demand, DischargeChange, HoursChange, OpenDays};
 
 const WEEK_HOURS: f64 = 168.0;
 
@@ -294,6 +294,132 @@ impl DatedHours {
     }
 }
 
+/// The discharge hours, which may change on dates (`docs/model.md`,
+/// "Capacity over time"): one weekly schedule, or, with dated changes,
+/// every open interval of the run laid day by day.
+#[derive(Clone, Debug)]
+pub enum DischargeHours {
+    /// The same hours every week.
+    Weekly(WeeklySchedule),
+    /// Hours that change on dates.
+    Dated(DatedOpenings),
+}
+
+/// Every open interval `[start, end)` of the run, in order, numbered from
+/// 0: intervals of two days that touch at a midnight are one, except at
+/// the start of a week of the run (as in a [`WeeklySchedule`], so hours
+/// changed to what they were give the same openings, to the bit).
+#[derive(Clone, Debug)]
+pub struct DatedOpenings {
+    intervals: Vec<(f64, f64)>,
+    /// For each simulated day, the first interval that ends after its 00:00.
+    first_by_day: Vec<u32>,
+}
+
+impl DischargeHours {
+    /// The hours `weekday` (Monday to Friday) and `weekend`, changed on
+    /// dates by `changes` (each key of an entry applying on the dates it
+    /// covers, the last entry listed that names it winning), for
+    /// `days_count` simulated days.
+    pub fn new(
+        start: Date,
+        weekday: ClockWindow,
+        weekend: ClockWindow,
+        changes: &[DischargeChange],
+        days_count: usize,
+    ) -> DischargeHours {
+        if changes.is_empty() {
+            return DischargeHours::Weekly(WeeklySchedule::discharge(start, weekday, weekend));
+        }
+        let mut intervals: Vec<(f64, f64)> = Vec::new();
+        let mut last_week = u64::MAX;
+        let mut first_by_day = Vec::with_capacity(days_count);
+        for d in 0..days_count {
+            let date = start.add_days(d as i64);
+            let covering = || {
+                changes
+                    .iter()
+                    .rev()
+                    .filter(|c| c.from <= date && date <= c.to)
+            };
+            let window = if date.weekday().is_weekend() {
+                covering().find_map(|c| c.weekend).unwrap_or(weekend)
+            } else {
+                covering().find_map(|c| c.weekday).unwrap_or(weekday)
+            };
+            let week = (d / 7) as u64;
+            let week_start = week as f64 * WEEK_HOURS;
+            let base = (d % 7) as f64 * 24.0;
+            for (a, b) in window.intervals() {
+                // As `WeeklySchedule::opening` computes an opening's time.
+                let (a, b) = (base + f64::from(a) / 60.0, base + f64::from(b) / 60.0);
+                let (a, b) = (week_start + a, week_start + b);
+                match intervals.last_mut() {
+                    Some(last) if last.1 == a && last_week == week => last.1 = b,
+                    _ => intervals.push((a, b)),
+                }
+                last_week = week;
+            }
+            first_by_day.push(0);
+        }
+        // The first interval ending after each day's 00:00.
+        let mut i = 0;
+        for (d, slot) in first_by_day.iter_mut().enumerate() {
+            let midnight = d as f64 * 24.0;
+            while intervals.get(i).is_some_and(|&(_, b)| b <= midnight) {
+                i += 1;
+            }
+            *slot = i as u32;
+        }
+        DischargeHours::Dated(DatedOpenings {
+            intervals,
+            first_by_day,
+        })
+    }
+
+    /// When the discharge hours open, seen from `t` (see
+    /// [`WeeklySchedule::opening`]).
+    #[inline(always)]
+    pub fn opening(&self, t: f64) -> Opening {
+        match self {
+            DischargeHours::Weekly(w) => w.opening(t),
+            DischargeHours::Dated(d) => d.opening(t),
+        }
+    }
+
+    /// The time of opening number `index`.
+    #[inline]
+    pub fn opening_time(&self, index: u64) -> f64 {
+        match self {
+            DischargeHours::Weekly(w) => w.opening_time(index),
+            DischargeHours::Dated(d) => d.intervals[index as usize].0,
+        }
+    }
+}
+
+impl DatedOpenings {
+    #[inline(never)]
+    fn opening(&self, t: f64) -> Opening {
+        let day = (t.max(0.0) / 24.0) as usize;
+        let mut i = match self.first_by_day.get(day) {
+            Some(&i) => i as usize,
+            None => self.intervals.len(),
+        };
+        while self.intervals.get(i).is_some_and(|&(_, b)| b <= t) {
+            i += 1;
+        }
+        match self.intervals.get(i) {
+            Some(&(a, _)) if t > a => Opening::Now,
+            Some(&(a, _)) if t == a => Opening::Starting { index: i as u64 },
+            Some(&(a, _)) => Opening::At {
+                time: a,
+                index: i as u64,
+            },
+            None => Opening::Never,
+        }
+    }
+}
+
 /// When a service opens, seen from an instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Opening {
@@ -343,7 +469,19 @@ impl ArrivalCursor {
 
 impl ArrivalProfile {
     /// The profile for `days` simulated days from `start`.
+    #[cfg(test)]
     pub fn new(demand: &Demand, start: Date, days: usize) -> ArrivalProfile {
+        ArrivalProfile::dated(demand, start, days, None)
+    }
+
+    /// As [`ArrivalProfile::new`], with `crises_per_day` on each day from
+    /// `per_day` when given (a dated rate, `docs/model.md`, "Dated values").
+    pub fn dated(
+        demand: &Demand,
+        start: Date,
+        days: usize,
+        per_day: Option<&[f64]>,
+    ) -> ArrivalProfile {
         fn normalised<const N: usize>(w: &[f64; N]) -> [f64; N] {
             let mean = w.iter().sum::<f64>() / N as f64;
             w.map(|x| x / mean)
@@ -355,6 +493,10 @@ impl ArrivalProfile {
         let mut cells = Vec::with_capacity(days * 24);
         for d in 0..days {
             let date = start.add_days(d as i64);
+            let base = match per_day {
+                None => base,
+                Some(v) => v.get(d).or(v.last()).copied().unwrap_or(0.0) / 24.0,
+            };
             let day = base * weekday[date.weekday().index()] * month[date.month() as usize - 1];
             cells.extend(hour.iter().map(|h| (day * h, 1.0 / (day * h))));
         }
@@ -369,6 +511,21 @@ impl ArrivalProfile {
         let rate = per_day / 24.0;
         ArrivalProfile {
             cells: vec![(rate, 1.0 / rate); days * 24].into(),
+        }
+    }
+
+    /// A rate of `per_day[d]` a day on each simulated day `d` (a
+    /// homogeneous source whose rate changes on dates).
+    pub fn by_day(per_day: &[f64]) -> ArrivalProfile {
+        let cells: Vec<(f64, f64)> = per_day
+            .iter()
+            .flat_map(|&r| {
+                let rate = r / 24.0;
+                std::iter::repeat_n((rate, 1.0 / rate), 24)
+            })
+            .collect();
+        ArrivalProfile {
+            cells: cells.into(),
         }
     }
 
@@ -533,6 +690,64 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(bits(&plain), bits(&zero));
+    }
+
+    /// Dated discharge hours that name the hours already in force give the
+    /// weekly schedule's openings to the bit (numbers aside: a dated
+    /// schedule numbers the run's intervals), and a change takes effect at
+    /// 00:00 of its date.
+    #[test]
+    fn dated_discharge_hours() {
+        let weekday = ClockWindow::parse("08:00-20:00").unwrap();
+        let weekend = ClockWindow::parse("00:00-24:00").unwrap();
+        let date = |d: i64| tuesday().add_days(d);
+        let weekly = DischargeHours::new(tuesday(), weekday, weekend, &[], 60);
+        let same = DischargeHours::new(
+            tuesday(),
+            weekday,
+            weekend,
+            &[DischargeChange {
+                from: date(3),
+                to: date(40),
+                weekday: Some(weekday),
+                weekend: None,
+            }],
+            60,
+        );
+        let mut t = 0.0;
+        while t < 24.0 * 55.0 {
+            let (a, b) = (weekly.opening(t), same.opening(t));
+            match (a, b) {
+                (Opening::Now, Opening::Now) => {}
+                (Opening::Starting { index: i }, Opening::Starting { index: j }) => {
+                    assert_eq!(weekly.opening_time(i), same.opening_time(j));
+                }
+                (Opening::At { time: x, .. }, Opening::At { time: y, .. }) => {
+                    assert_eq!(x.to_bits(), y.to_bits(), "{t}");
+                }
+                _ => panic!("{t}: {a:?} {b:?}"),
+            }
+            t += 0.25;
+        }
+        // Closed all day from day 10 (a Friday) to day 12: a patient ready
+        // at 19:00 on day 9 leaves at once; at 21:00 they wait to day 13.
+        let closed = DischargeHours::new(
+            tuesday(),
+            weekday,
+            weekend,
+            &[DischargeChange {
+                from: date(10),
+                to: date(12),
+                weekday: Some(ClockWindow::Never),
+                weekend: Some(ClockWindow::Never),
+            }],
+            60,
+        );
+        assert_eq!(closed.opening(9.0 * 24.0 + 19.0), Opening::Now);
+        match closed.opening(9.0 * 24.0 + 21.0) {
+            Opening::At { time, .. } => assert_eq!(time, 13.0 * 24.0 + 8.0),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -10,15 +10,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
+use super::dated;
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, StatsWindow};
 use super::planning_years::PlanningYear;
 use super::planning_years::planning_years;
-use super::schedule::{ArrivalProfile, DatedHours, WeeklySchedule, beds_by_day};
+use super::schedule::{ArrivalProfile, DatedHours, DischargeHours, beds_by_day};
 use super::trace::{Census, Resource, TraceEvent, Tracer};
 use super::years::{DatedCounts, Service};
 use crate::engine::{EventQueue, StreamFamily, StreamKey, StreamRng};
-use crate::scenario::{Pathway, ReferralClass, Scenario};
+use crate::scenario::{DatedKey, Pathway, ReferralClass, Scenario};
 
 // One module per service: each owns its state and its event handlers, as
 // `impl Sim` blocks; this file holds the event loop, the dispatch and the
@@ -102,7 +103,7 @@ pub struct Prepared {
     pub scenario: Scenario,
     pru_hours: DatedHours,
     fau_hours: DatedHours,
-    discharge_hours: WeeklySchedule,
+    discharge_hours: DischargeHours,
     pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
     beds_by_day: Vec<u32>,
@@ -117,6 +118,10 @@ pub struct Prepared {
     pru_open_car_hours: f64,
     /// Each service's count by day where it has dated changes.
     counts: DatedCounts,
+    /// The scenario in force in each period of dated values (first day,
+    /// scenario); empty without `[[rate_changes]]` (`docs/model.md`, "Dated
+    /// values").
+    periods: Vec<(u32, Scenario)>,
     /// Community referrals and care home placements from the community as
     /// grown rates by clock hour; `None` without growth (a constant rate).
     referral_profile: Option<ArrivalProfile>,
@@ -266,14 +271,24 @@ impl Prepared {
         let pru_open_car_hours = open_car_hours(&scenario, &pru_hours, &counts, window);
         let community_places_mean = community_places_mean(&scenario, &counts, window);
         let g = &scenario.growth;
-        let grown = |per_day: f64, g: &crate::scenario::GrowthSpec| {
-            g.grows()
-                .then(|| ArrivalProfile::flat(per_day, days).grown(g))
+        let grown = |per_day: f64, key: DatedKey, g: &crate::scenario::GrowthSpec| {
+            match dated::rate_by_day(&scenario, key, days) {
+                Some(by_day) => Some(ArrivalProfile::by_day(&by_day).grown(g)),
+                None => g
+                    .grows()
+                    .then(|| ArrivalProfile::flat(per_day, days).grown(g)),
+            }
         };
+        let crises = dated::rate_by_day(&scenario, DatedKey::CrisesPerDay, days);
         let mut prepared = Prepared {
-            referral_profile: grown(scenario.community.referrals_per_day, &g.community_referrals),
+            referral_profile: grown(
+                scenario.community.referrals_per_day,
+                DatedKey::CommunityReferrals,
+                &g.community_referrals,
+            ),
             placement_profile: grown(
                 scenario.care_homes.community_placements_per_day,
+                DatedKey::CareHomePlacements,
                 &g.care_home_placements,
             ),
             home_care_profile: grown(
@@ -281,8 +296,10 @@ impl Prepared {
                     .home_care
                     .as_ref()
                     .map_or(0.0, |h| h.community_starts_per_day),
+                DatedKey::HomeCareStarts,
                 &g.home_care_starts,
             ),
+            periods: dated::periods(&scenario, days),
             community_places_mean,
             counts,
             fau_hours: DatedHours::service(
@@ -292,12 +309,15 @@ impl Prepared {
                 &scenario.frailty_unit.hours_changes,
                 days,
             ),
-            discharge_hours: WeeklySchedule::discharge(
+            discharge_hours: DischargeHours::new(
                 start,
                 scenario.acute.discharge_hours,
                 scenario.acute.weekend_discharge_hours,
+                &scenario.acute.discharge_changes,
+                days,
             ),
-            arrivals: ArrivalProfile::new(&scenario.demand, start, days).grown(&g.crises),
+            arrivals: ArrivalProfile::dated(&scenario.demand, start, days, crises.as_deref())
+                .grown(&g.crises),
             beds_by_day: beds_by_day(&scenario.acute, start, days),
             mh: MhPrepared::new(&scenario, start, days),
             pru_hours,
@@ -350,6 +370,7 @@ impl Prepared {
             fau_hours: self.fau_hours.clone(),
             discharge_hours: self.discharge_hours.clone(),
             arrivals: self.arrivals.clone(),
+            periods: self.periods.clone(),
             referral_profile: self.referral_profile.clone(),
             placement_profile: self.placement_profile.clone(),
             home_care_profile: self.home_care_profile.clone(),
@@ -695,6 +716,10 @@ enum Event {
     CareHomeSearchEnd {
         generation: u32,
     },
+    /// Dated values change: period `period` of `Prepared::periods` starts.
+    DatedValues {
+        period: u32,
+    },
 }
 
 /// Recurring processes whose next event sits in a timer slot of the queue.
@@ -938,7 +963,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         mut ws: Workspace,
         by_year: bool,
     ) -> Sim<'p, T> {
-        let sc = &p.scenario;
+        // The scenario in force at time zero (`docs/model.md`, "Dated values").
+        let sc = p.periods.first().map_or(&p.scenario, |(_, s)| s);
         let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
@@ -1036,6 +1062,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     fn start(&mut self) {
+        // Dated values change before anything else at their instant.
+        for (k, &(day, _)) in self.p.periods.iter().enumerate().skip(1) {
+            self.at(
+                f64::from(day) * 24.0,
+                Event::DatedValues { period: k as u32 },
+            );
+        }
         // Care homes with their initial residents; the starting patients
         // (`[start]`) in their places; every other service empty.
         self.beds
@@ -1124,9 +1157,18 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::CareHomeSearchEnd { generation } => {
                     self.on_care_home_search_end(t, generation)
                 }
+                Event::DatedValues { period } => self.on_dated_values(period),
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
+    }
+
+    /// Period `period` of the dated values starts: its scenario is the one
+    /// every later decision reads.
+    #[cold]
+    fn on_dated_values(&mut self, period: u32) {
+        let p: &'p Prepared = self.p;
+        self.sc = &p.periods[period as usize].1;
     }
 
     /// Every [`CANCEL_CHECK_EVENTS`] events: stops on a cancel, past the

@@ -78,6 +78,7 @@ pub(crate) fn borough() -> Scenario {
             los_frail: lognormal(d(11.0), d(13.0)),
             los_other: lognormal(d(4.0), d(6.0)),
             capacity_changes: vec![],
+            discharge_changes: vec![],
         },
         pathways: Pathways {
             frail: [0.50, 0.42, 0.07, 0.01],
@@ -135,6 +136,7 @@ pub(crate) fn borough() -> Scenario {
         home_care: None,
         start: Default::default(),
         growth: Default::default(),
+        rate_changes: vec![],
     }
 }
 

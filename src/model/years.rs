@@ -150,6 +150,8 @@ impl DatedCounts {
 /// included): the flow balance then looks at [`balance_view`].
 pub fn has_years(sc: &Scenario) -> bool {
     sc.growth.any()
+        || !sc.rate_changes.is_empty()
+        || !sc.acute.discharge_changes.is_empty()
         || !sc.acute.capacity_changes.is_empty()
         || !sc.pru.hours_changes.is_empty()
         || !sc.frailty_unit.hours_changes.is_empty()
@@ -201,6 +203,7 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
         }
     };
     let mut v = sc.clone();
+    dated_means(&mut v, from, end, peak);
     let g = &sc.growth;
     v.growth = Growth::default();
     v.demand.crises_per_day *= factor(&g.crises);
@@ -230,6 +233,21 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
         changes.clear();
     };
     hours(&mut v.pru.open, &mut v.pru.days, &mut v.pru.hours_changes);
+    let covering = |weekend: bool| {
+        sc.acute
+            .discharge_changes
+            .iter()
+            .rev()
+            .filter(|c| c.from <= last && last <= c.to)
+            .find_map(|c| if weekend { c.weekend } else { c.weekday })
+    };
+    if let Some(w) = covering(false) {
+        v.acute.discharge_hours = w;
+    }
+    if let Some(w) = covering(true) {
+        v.acute.weekend_discharge_hours = w;
+    }
+    v.acute.discharge_changes.clear();
     let fau = &mut v.frailty_unit;
     hours(&mut fau.open, &mut fau.days, &mut fau.hours_changes);
     count(&mut v.pru.cars, &mut v.pru.capacity_changes);
@@ -251,6 +269,72 @@ pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
         count(&mut hc.packages, &mut hc.capacity_changes);
     }
     v
+}
+
+/// Every dated value of `v` at its mean over `[from, to)` hours
+/// (`docs/model.md`, "Years ahead in the flow balance"), or, when `peak`,
+/// each rate at its largest over the run; the change list cleared. A rate
+/// is weighed day by day with its growth multiplier over the day, which
+/// [`balance_view`] then divides out again (it multiplies every rate by its
+/// mean or peak growth).
+fn dated_means(v: &mut Scenario, from: f64, to: f64, peak: bool) {
+    use crate::scenario::dated::{DatedKind, value_on};
+    use crate::scenario::{DatedKey, DatedValue};
+    if v.rate_changes.is_empty() {
+        return;
+    }
+    let g = v.growth.clone();
+    let growth = |key: DatedKey| match key {
+        DatedKey::CrisesPerDay => Some(&g.crises),
+        DatedKey::CommunityReferrals => Some(&g.community_referrals),
+        DatedKey::CareHomePlacements => Some(&g.care_home_placements),
+        DatedKey::HomeCareStarts => Some(&g.home_care_starts),
+        DatedKey::MhCrises => Some(&g.mh_crises),
+        DatedKey::MhReferrals => Some(&g.mh_referrals),
+        _ => None,
+    };
+    let changes = std::mem::take(&mut v.rate_changes);
+    let (first, last) = ((from / 24.0).floor() as i64, (to / 24.0).ceil() as i64);
+    let all_days = ((to / 24.0).ceil() as i64).max(1);
+    for &key in DatedKey::ALL {
+        let Some(base) = key.get(v) else { continue };
+        if !changes
+            .iter()
+            .any(|c| c.values.iter().any(|(k, _)| *k == key))
+        {
+            continue;
+        }
+        let on = |d: i64| value_on(&changes, key, v.start_date.add_days(d)).unwrap_or(base);
+        if peak && key.kind() == DatedKind::Rate {
+            let top = (0..all_days)
+                .map(|d| DatedKey::number(on(d)))
+                .fold(DatedKey::number(base), f64::max);
+            key.set(v, DatedValue::Number(top));
+            continue;
+        }
+        // Weights: the hours of each day inside the span, times the growth
+        // multiplier's mean over them for a rate.
+        let (mut total, mut weight, mut shares) = (0.0, 0.0, [0.0; 4]);
+        for d in first..last {
+            let (a, b) = ((d as f64 * 24.0).max(from), ((d + 1) as f64 * 24.0).min(to));
+            if b <= a {
+                continue;
+            }
+            let w = (b - a) * growth(key).map_or(1.0, |g| g.mean_between(a, b));
+            weight += w;
+            match on(d) {
+                DatedValue::Number(x) => total += w * x,
+                DatedValue::Shares(s) => (0..4).for_each(|i| shares[i] += w * s[i]),
+            }
+        }
+        if weight > 0.0 {
+            let value = match base {
+                DatedValue::Number(_) => DatedValue::Number(total / weight),
+                DatedValue::Shares(_) => DatedValue::Shares(shares.map(|s| s / weight)),
+            };
+            key.set(v, value);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -299,6 +299,7 @@ impl Converter<'_> {
                 .transpose()?,
             mental_health,
             growth,
+            rate_changes: Vec::new(),
         })
     }
 
@@ -675,8 +676,47 @@ impl Converter<'_> {
 
     fn acute(&self, a: RawAcute) -> Result<Acute> {
         let discharge_hours: ClockWindow = a.discharge_hours.0;
-        let capacity_changes =
-            self.capacity_changes(a.capacity_changes, "acute.capacity_changes")?;
+        let weekend_written = a.weekend_discharge_hours.is_some();
+        // Each entry names beds, discharge hours or both (`docs/model.md`,
+        // "Capacity over time").
+        let (mut capacity_changes, mut discharge_changes) = (Vec::new(), Vec::new());
+        for (i, c) in a
+            .capacity_changes
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let c = Located::at(c, format!("acute.capacity_changes[{i}]"));
+            let entry = &c.value.0;
+            let (from, to, beds) = entry.parts();
+            let to = to.unwrap_or_else(Date::last_supported);
+            if from > to {
+                return Err(self.invalid(
+                    &c,
+                    format!("expected `from` <= `to`, found from {from} after to {to}"),
+                ));
+            }
+            let weekday = entry.discharge_hours.map(|w| w.0);
+            let weekend = entry.weekend_discharge_hours.map(|w| w.0);
+            if let Some(beds) = beds {
+                capacity_changes.push(CapacityChange { from, to, beds });
+            }
+            if weekday.is_some() || weekend.is_some() {
+                discharge_changes.push(DischargeChange {
+                    from,
+                    to,
+                    weekday,
+                    weekend: weekend.or(if weekend_written { None } else { weekday }),
+                });
+            } else if beds.is_none() {
+                return Err(self.invalid(
+                    &c,
+                    "expected at least one of `beds`, `discharge_hours` and \
+                     `weekend_discharge_hours` besides the dates"
+                        .to_string(),
+                ));
+            }
+        }
         Ok(Acute {
             beds: a.beds.0,
             discharge_hours,
@@ -684,6 +724,7 @@ impl Converter<'_> {
             los_frail: self.dist(&a.los.0.frail, "acute.los.frail")?,
             los_other: self.dist(&a.los.0.other, "acute.los.other")?,
             capacity_changes,
+            discharge_changes,
         })
     }
 

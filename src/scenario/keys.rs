@@ -90,6 +90,8 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("acute.capacity_changes.from", ITEM),
     ("acute.capacity_changes.to", ITEM),
     ("acute.capacity_changes.beds", ITEM),
+    ("acute.capacity_changes.discharge_hours", ITEM),
+    ("acute.capacity_changes.weekend_discharge_hours", ITEM),
     ("pathways", TABLE),
     ("pathways.frail", TABLE),
     ("pathways.frail.p0", VALUE),
@@ -230,6 +232,8 @@ pub(crate) const FORMAT: &[(&str, Shape)] = &[
     ("start.mh_beds", VALUE),
     ("start.mh_out_of_area", VALUE),
     ("sources", SOURCES),
+    // `[[rate_changes]]`: its elements' keys are those of `dated.rs`.
+    ("rate_changes", VALUE),
 ];
 
 /// The keys a distribution table may hold, `dist` first, then every

@@ -479,6 +479,7 @@ impl ScenarioDoc {
                 .to_parts()
                 .map_err(|e| uncertain::relocate(e, &self.inputs, &uncertain));
         }
+        let rate_changes = document.get("rate_changes").cloned();
         let root = Spanned::new(self.root_origin().span(), document);
         let mut raw: RawFile = serde_path_to_error::deserialize(root.into_deserializer())
             .map_err(|e| self.de_error(&e))?;
@@ -491,7 +492,8 @@ impl ScenarioDoc {
             BTreeMap::new()
         };
         let raw_calibration = raw.calibration.take();
-        let scenario = converter.scenario(raw)?;
+        let mut scenario = converter.scenario(raw)?;
+        scenario.rate_changes = super::dated::read(rate_changes.as_ref(), &self.inputs, &scenario)?;
         let calibration = converter.calibration(raw_calibration.as_ref())?;
         Ok(ScenarioParts {
             scenario,

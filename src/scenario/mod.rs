@@ -10,6 +10,7 @@
 pub mod calendar;
 pub mod calibration;
 mod convert;
+pub mod dated;
 pub mod dist;
 mod doc;
 mod error;
@@ -22,6 +23,7 @@ mod suggest;
 pub mod types;
 pub mod uncertain;
 
+pub use dated::{DatedKey, DatedValue, RateChange};
 pub use doc::Origin;
 pub(crate) use doc::split_key;
 pub use error::{

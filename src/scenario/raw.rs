@@ -111,6 +111,10 @@ pub(crate) struct RawFile {
     pub start: Option<Section<RawStart>>,
     /// `[sources]`: where each value comes from (checked in the conversion).
     pub sources: Option<SourcesTable>,
+    /// `[[rate_changes]]`: read from the document by `dated.rs` (only
+    /// accepted here).
+    #[allow(dead_code)]
+    pub rate_changes: Option<IgnoredAny>,
 }
 
 /// `[growth]`: a yearly growth rate per demand source.
@@ -229,7 +233,18 @@ pub(crate) struct RawAcute {
     pub discharge_hours: ClockWindowValue,
     pub weekend_discharge_hours: Option<ClockWindowValue>,
     pub los: Section<RawLos>,
-    pub capacity_changes: Option<Vec<Spanned<Section<RawCapacityChange>>>>,
+    pub capacity_changes: Option<Vec<Spanned<Section<RawBedsChange>>>>,
+}
+
+/// A dated change of `acute.beds` and the discharge hours.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBedsChange {
+    pub from: DateValue,
+    pub to: Option<DateValue>,
+    pub beds: Option<Count>,
+    pub discharge_hours: Option<ClockWindowValue>,
+    pub weekend_discharge_hours: Option<ClockWindowValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -332,6 +347,12 @@ macro_rules! dated_count_hours {
     };
 }
 dated_count!(RawCapacityChange, beds);
+impl RawDatedCount for RawBedsChange {
+    const COUNT: &'static str = "beds";
+    fn parts(&self) -> (Date, Option<Date>, Option<u32>) {
+        (self.from.0, self.to.map(|d| d.0), self.beds.map(|c| c.0))
+    }
+}
 dated_count_hours!(RawCarsChange, cars);
 dated_count_hours!(RawSlotsChange, slots);
 dated_count!(RawTeamsChange, teams);

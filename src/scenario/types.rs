@@ -57,6 +57,9 @@ pub struct Scenario {
     pub home_care: Option<HomeCare>,
     /// `[growth]`: yearly demand growth; every rate 0 without the table.
     pub growth: Growth,
+    /// `[[rate_changes]]`: rates and shares changed on dates, in file order
+    /// (`docs/model.md`, "Dated values").
+    pub rate_changes: Vec<super::dated::RateChange>,
 }
 
 /// The `[home_care]` table: home care packages for P1 patients
@@ -324,6 +327,24 @@ pub struct Acute {
     pub los_other: Dist,
     /// In file order; where changes overlap, the last one listed wins.
     pub capacity_changes: Vec<CapacityChange>,
+    /// The entries of `acute.capacity_changes` that name discharge hours,
+    /// in file order.
+    pub discharge_changes: Vec<DischargeChange>,
+}
+
+/// Discharge hours from 00:00 on `from` to 24:00 on `to`, for the keys the
+/// entry names (`docs/model.md`, "Capacity over time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DischargeChange {
+    /// The first day.
+    pub from: Date,
+    /// The last day (inclusive); [`Date::last_supported`] without `to`.
+    pub to: Date,
+    /// `discharge_hours` (Monday to Friday), if the entry names it.
+    pub weekday: Option<ClockWindow>,
+    /// `weekend_discharge_hours`, if the entry names it (or follows
+    /// `discharge_hours` when the scenario has no weekend hours).
+    pub weekend: Option<ClockWindow>,
 }
 
 /// Opening hours and days of the PRU or the frailty unit from 00:00 on

@@ -15,6 +15,7 @@ mod care_home_search;
 mod census;
 mod cli;
 mod counterfactual;
+mod dated_rates;
 mod distributions;
 mod home_care;
 mod hostile;

@@ -109,7 +109,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
         timer: Timer,
         event: Event,
     ) {
-        if per_day > 0.0 {
+        let profiled = match timer {
+            Timer::Referral => self.p.referral_profile.is_some(),
+            _ => self.p.placement_profile.is_some(),
+        };
+        // With a profile (growth or a dated rate) the rate can rise later.
+        if per_day > 0.0 || profiled {
             let e = self.arrivals.times[timer as usize].exp1();
             let (profile, cursor) = match timer {
                 Timer::Referral => (&self.p.referral_profile, &mut self.arrivals.referral_cursor),

@@ -76,7 +76,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let Some(hc) = self.home_care_sc() else {
             return;
         };
-        if hc.community_starts_per_day > 0.0 {
+        if hc.community_starts_per_day > 0.0 || self.p.home_care_profile.is_some() {
             let e = self.home_care.times.exp1();
             let next = match &self.p.home_care_profile {
                 None => Some(t + e / (hc.community_starts_per_day / 24.0)),

@@ -7,6 +7,7 @@
 
 use super::{Event, READMISSION_TAG, Sim, StreamSource, Timer};
 use crate::engine::{StreamKey, StreamRng};
+use crate::model::dated;
 use crate::model::metrics::Metric;
 use crate::model::observe::{Level, WaitMean};
 use crate::model::schedule::{
@@ -14,7 +15,7 @@ use crate::model::schedule::{
 };
 use crate::model::trace::{Resource, Tracer};
 use crate::scenario::calendar::Date;
-use crate::scenario::{EVERY_DAY, MentalHealth, MhPathway, Scenario};
+use crate::scenario::{DatedKey, EVERY_DAY, MentalHealth, MhPathway, Scenario};
 
 /// A care home queue entry with this bit set is a mental health patient
 /// (its index without the bit), not an acute one.
@@ -37,12 +38,17 @@ impl MhPrepared {
         let mut demand = sc.demand.clone();
         demand.crises_per_day = mh.crises_per_day;
         let g = &sc.growth;
+        let crises = dated::rate_by_day(sc, DatedKey::MhCrises, days);
+        let referrals = dated::rate_by_day(sc, DatedKey::MhReferrals, days);
         Some(MhPrepared {
-            arrivals: ArrivalProfile::new(&demand, start, days).grown(&g.mh_crises),
-            referral_profile: g
-                .mh_referrals
-                .grows()
-                .then(|| ArrivalProfile::flat(mh.referrals_per_day, days).grown(&g.mh_referrals)),
+            arrivals: ArrivalProfile::dated(&demand, start, days, crises.as_deref())
+                .grown(&g.mh_crises),
+            referral_profile: match referrals {
+                Some(by_day) => Some(ArrivalProfile::by_day(&by_day).grown(&g.mh_referrals)),
+                None => g.mh_referrals.grows().then(|| {
+                    ArrivalProfile::flat(mh.referrals_per_day, days).grown(&g.mh_referrals)
+                }),
+            },
             beds_by_day: beds_by_day_of(mh.beds, &mh.capacity_changes, start, days),
             crht_hours: WeeklySchedule::service(start, mh.crht.open, &EVERY_DAY),
         })
@@ -260,7 +266,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     fn schedule_next_mh_referral(&mut self, t: f64) {
         let per_day = self.mh().referrals_per_day;
-        if per_day > 0.0 {
+        // With a profile (growth or a dated rate) the rate can rise later.
+        if per_day > 0.0 || self.mh_prepared().referral_profile.is_some() {
             let e = self.mental_health.times[1].exp1();
             let next = match &self.mh_prepared().referral_profile {
                 None => Some(t + e / (per_day / 24.0)),

@@ -1,0 +1,571 @@
+//! Dated values (`docs/model.md`, "Dated values"): the keys whose rate or
+//! share may change on dates, and `[[rate_changes]]` read from the merged
+//! document with each refusal located at its key.
+
+use toml::de::DeValue;
+
+use super::calendar::Date;
+use super::doc::{self, Inputs, Item, Origin, float, integer};
+use super::error::{ErrorKind, ScenarioError, truncate_for_message};
+use super::types::Scenario;
+
+/// Pathway shares must add to 1 within this.
+const SUM_TOLERANCE: f64 = 1e-6;
+
+/// What a dated key holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatedKind {
+    /// A rate per day, >= 0.
+    Rate,
+    /// A share in [0, 1].
+    Share,
+    /// Pathway shares `{ p0, p1, p2, p3 }` adding to 1.
+    Pathways,
+}
+
+macro_rules! dated_keys {
+    ($($variant:ident => $key:literal, $kind:ident;)*) => {
+        /// A key that may change on dates: the one list of them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum DatedKey {
+            $(
+                #[doc = concat!("`", $key, "`.")]
+                $variant,
+            )*
+        }
+
+        impl DatedKey {
+            /// Every key that may be dated, in the documentation's order.
+            pub const ALL: &'static [DatedKey] = &[$(DatedKey::$variant),*];
+
+            /// The key as written in the scenario file.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(DatedKey::$variant => $key,)*
+                }
+            }
+
+            /// What it holds.
+            pub fn kind(self) -> DatedKind {
+                match self {
+                    $(DatedKey::$variant => DatedKind::$kind,)*
+                }
+            }
+        }
+    };
+}
+
+dated_keys! {
+    CrisesPerDay => "demand.crises_per_day", Rate;
+    CommunityReferrals => "community.referrals_per_day", Rate;
+    CareHomePlacements => "care_homes.community_placements_per_day", Rate;
+    HomeCareStarts => "home_care.community_starts_per_day", Rate;
+    MhCrises => "mental_health.crises_per_day", Rate;
+    MhReferrals => "mental_health.referrals_per_day", Rate;
+    FrailShare => "demand.frail_share", Share;
+    PruEligible => "pru.eligible_share", Share;
+    PruTreatedAtHome => "pru.treated_at_home", Share;
+    PruFollowUp => "pru.community_follow_up", Share;
+    FauDischarged => "frailty_unit.discharged_same_day", Share;
+    FauFollowUp => "frailty_unit.community_follow_up", Share;
+    EdFrailAdmit => "ed.frail_admit_share", Share;
+    EdOtherAdmit => "ed.other_admit_share", Share;
+    RehabFollowUp => "rehab.community_follow_up", Share;
+    HomeCareFollowUp => "home_care.community_follow_up", Share;
+    ReadmissionP0 => "readmission.p0", Share;
+    ReadmissionP1 => "readmission.p1", Share;
+    ReadmissionP2 => "readmission.p2", Share;
+    MhEdAdmit => "mental_health.ed_admit_share", Share;
+    MhEdCrht => "mental_health.ed_crht_share", Share;
+    MhEscalation => "mental_health.crht.escalation_share", Share;
+    MhReadmission => "mental_health.readmission.share", Share;
+    PathwaysFrail => "pathways.frail", Pathways;
+    PathwaysOther => "pathways.other", Pathways;
+}
+
+/// A dated key's value: a rate or share, or pathway shares p0 to p3.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DatedValue {
+    /// A rate per day or a share.
+    Number(f64),
+    /// `pathways.frail` or `pathways.other`.
+    Shares([f64; 4]),
+}
+
+impl DatedKey {
+    /// The key's value in `sc`, `None` when its table is absent.
+    pub fn get(self, sc: &Scenario) -> Option<DatedValue> {
+        use DatedKey::*;
+        use DatedValue::{Number as N, Shares as S};
+        let mh = sc.mental_health.as_ref();
+        let hc = sc.home_care.as_ref();
+        let r = sc.readmission.as_ref();
+        Some(match self {
+            CrisesPerDay => N(sc.demand.crises_per_day),
+            CommunityReferrals => N(sc.community.referrals_per_day),
+            CareHomePlacements => N(sc.care_homes.community_placements_per_day),
+            HomeCareStarts => N(hc?.community_starts_per_day),
+            MhCrises => N(mh?.crises_per_day),
+            MhReferrals => N(mh?.referrals_per_day),
+            FrailShare => N(sc.demand.frail_share),
+            PruEligible => N(sc.pru.eligible_share),
+            PruTreatedAtHome => N(sc.pru.treated_at_home),
+            PruFollowUp => N(sc.pru.community_follow_up),
+            FauDischarged => N(sc.frailty_unit.discharged_same_day),
+            FauFollowUp => N(sc.frailty_unit.community_follow_up),
+            EdFrailAdmit => N(sc.ed.frail_admit_share),
+            EdOtherAdmit => N(sc.ed.other_admit_share),
+            RehabFollowUp => N(sc.rehab.community_follow_up),
+            HomeCareFollowUp => N(hc?.community_follow_up),
+            ReadmissionP0 => N(r?.p0),
+            ReadmissionP1 => N(r?.p1),
+            ReadmissionP2 => N(r?.p2),
+            MhEdAdmit => N(mh?.ed_admit_share),
+            MhEdCrht => N(mh?.ed_crht_share),
+            MhEscalation => N(mh?.crht.escalation_share),
+            MhReadmission => N(mh?.readmission.as_ref()?.share),
+            PathwaysFrail => S(sc.pathways.frail),
+            PathwaysOther => S(sc.pathways.other),
+        })
+    }
+
+    /// Sets the key's value in `sc` (nothing when its table is absent).
+    pub fn set(self, sc: &mut Scenario, v: DatedValue) {
+        use DatedKey::*;
+        let (x, shares) = match v {
+            DatedValue::Number(x) => (x, [0.0; 4]),
+            DatedValue::Shares(s) => (0.0, s),
+        };
+        let mh = sc.mental_health.as_mut();
+        let hc = sc.home_care.as_mut();
+        let r = sc.readmission.as_mut();
+        match self {
+            CrisesPerDay => sc.demand.crises_per_day = x,
+            CommunityReferrals => sc.community.referrals_per_day = x,
+            CareHomePlacements => sc.care_homes.community_placements_per_day = x,
+            HomeCareStarts => hc.into_iter().for_each(|h| h.community_starts_per_day = x),
+            MhCrises => mh.into_iter().for_each(|m| m.crises_per_day = x),
+            MhReferrals => mh.into_iter().for_each(|m| m.referrals_per_day = x),
+            FrailShare => sc.demand.frail_share = x,
+            PruEligible => sc.pru.eligible_share = x,
+            PruTreatedAtHome => sc.pru.treated_at_home = x,
+            PruFollowUp => sc.pru.community_follow_up = x,
+            FauDischarged => sc.frailty_unit.discharged_same_day = x,
+            FauFollowUp => sc.frailty_unit.community_follow_up = x,
+            EdFrailAdmit => sc.ed.frail_admit_share = x,
+            EdOtherAdmit => sc.ed.other_admit_share = x,
+            RehabFollowUp => sc.rehab.community_follow_up = x,
+            HomeCareFollowUp => hc.into_iter().for_each(|h| h.community_follow_up = x),
+            ReadmissionP0 => r.into_iter().for_each(|r| r.p0 = x),
+            ReadmissionP1 => r.into_iter().for_each(|r| r.p1 = x),
+            ReadmissionP2 => r.into_iter().for_each(|r| r.p2 = x),
+            MhEdAdmit => mh.into_iter().for_each(|m| m.ed_admit_share = x),
+            MhEdCrht => mh.into_iter().for_each(|m| m.ed_crht_share = x),
+            MhEscalation => mh.into_iter().for_each(|m| m.crht.escalation_share = x),
+            MhReadmission => mh
+                .and_then(|m| m.readmission.as_mut())
+                .into_iter()
+                .for_each(|r| r.share = x),
+            PathwaysFrail => sc.pathways.frail = shares,
+            PathwaysOther => sc.pathways.other = shares,
+        }
+    }
+
+    /// The number a dated value of this key holds (0 for pathway shares).
+    pub fn number(v: DatedValue) -> f64 {
+        match v {
+            DatedValue::Number(x) => x,
+            DatedValue::Shares(_) => 0.0,
+        }
+    }
+}
+
+/// One element of `[[rate_changes]]`: its keys' values from 00:00 on
+/// `from` to 24:00 on `to`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateChange {
+    /// The first day.
+    pub from: Date,
+    /// The last day (inclusive); [`Date::last_supported`] without `to`.
+    pub to: Date,
+    /// The keys it names, in the order written.
+    pub values: Vec<(DatedKey, DatedValue)>,
+}
+
+/// The value of `key` on `date`: the last change listed that covers the
+/// date and names the key, else `base` (the scenario's).
+pub fn value_on(changes: &[RateChange], key: DatedKey, date: Date) -> Option<DatedValue> {
+    changes
+        .iter()
+        .rev()
+        .filter(|c| c.from <= date && date <= c.to)
+        .find_map(|c| c.values.iter().find(|(k, _)| *k == key).map(|&(_, v)| v))
+}
+
+/// Whether some change names `key`.
+pub fn names(changes: &[RateChange], key: DatedKey) -> bool {
+    changes
+        .iter()
+        .any(|c| c.values.iter().any(|(k, _)| *k == key))
+}
+
+/// `sc` with the values in force on `date` set.
+pub fn scenario_on(sc: &Scenario, date: Date) -> Scenario {
+    let mut out = sc.clone();
+    for &key in DatedKey::ALL {
+        if let Some(v) = value_on(&sc.rate_changes, key, date) {
+            key.set(&mut out, v);
+        }
+    }
+    out
+}
+
+/// The list of the keys that may be dated, for messages.
+fn allowed_list() -> String {
+    DatedKey::ALL
+        .iter()
+        .map(|k| format!("`{}`", k.key()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads `[[rate_changes]]` (the item at the document's root, if any) for
+/// `sc`, whose other tables are already converted.
+pub(crate) fn read(
+    item: Option<&Item<'_>>,
+    inputs: &Inputs,
+    sc: &Scenario,
+) -> Result<Vec<RateChange>, ScenarioError> {
+    let Some(item) = item else {
+        return Ok(Vec::new());
+    };
+    let err = |kind, span: std::ops::Range<usize>, key: &str, msg: String| {
+        inputs.error(kind, Origin::of(span), Some(key.to_string()), msg)
+    };
+    let DeValue::Array(entries) = item.get_ref() else {
+        return Err(err(
+            ErrorKind::WrongType,
+            item.span(),
+            "rate_changes",
+            format!(
+                "expected an array of tables such as [[rate_changes]] sections, found {}",
+                doc::describe_found(item.get_ref())
+            ),
+        ));
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("rate_changes[{i}]");
+        let DeValue::Table(table) = entry.get_ref() else {
+            return Err(err(
+                ErrorKind::WrongType,
+                entry.span(),
+                &path,
+                format!(
+                    "expected a table such as {{ from = \"2027-04-01\", pru.treated_at_home = \
+                     0.7 }}, found {}",
+                    doc::describe_found(entry.get_ref())
+                ),
+            ));
+        };
+        let date = |name: &str| -> Result<Option<Date>, ScenarioError> {
+            let Some(v) = table.get(name) else {
+                return Ok(None);
+            };
+            let key = format!("{path}.{name}");
+            let text = match v.get_ref() {
+                DeValue::String(s) => s.to_string(),
+                DeValue::Datetime(d) if d.date.is_some() && d.time.is_none() => d.to_string(),
+                other => {
+                    return Err(err(
+                        ErrorKind::WrongType,
+                        v.span(),
+                        &key,
+                        format!(
+                            "expected a date \"YYYY-MM-DD\", found {}",
+                            doc::describe_found(other)
+                        ),
+                    ));
+                }
+            };
+            Date::parse(&text).map(Some).ok_or_else(|| {
+                let mut shown = format!("{text:?}");
+                truncate_for_message(&mut shown);
+                err(
+                    ErrorKind::InvalidValue,
+                    v.span(),
+                    &key,
+                    format!(
+                        "expected a date \"YYYY-MM-DD\" that exists in the calendar (years 0001 \
+                         to 9999), found {shown}"
+                    ),
+                )
+            })
+        };
+        let Some(from) = date("from")? else {
+            return Err(err(
+                ErrorKind::MissingKey,
+                entry.span(),
+                &format!("{path}.from"),
+                "expected `from`, the first date of the change (\"YYYY-MM-DD\")".to_string(),
+            ));
+        };
+        let to = date("to")?.unwrap_or_else(Date::last_supported);
+        if from > to {
+            return Err(err(
+                ErrorKind::InvalidValue,
+                entry.span(),
+                &path,
+                format!("expected `from` <= `to`, found from {from} after to {to}"),
+            ));
+        }
+        let mut values: Vec<(DatedKey, DatedValue)> = Vec::new();
+        let mut stack: Vec<(String, &Item<'_>)> = table
+            .iter()
+            .filter(|(k, _)| !matches!(k.get_ref().as_ref(), "from" | "to"))
+            .map(|(k, v)| (k.get_ref().to_string(), v))
+            .collect();
+        stack.reverse();
+        while let Some((name, v)) = stack.pop() {
+            let at = format!("{path}.{name}");
+            if let Some(&key) = DatedKey::ALL.iter().find(|k| k.key() == name) {
+                if values.iter().any(|(k, _)| *k == key) {
+                    return Err(err(
+                        ErrorKind::InvalidValue,
+                        v.span(),
+                        &at,
+                        format!("`{name}` is written twice in this element; write it once"),
+                    ));
+                }
+                let value = read_value(key, v, &at, inputs)?;
+                if key.get(sc).is_none() {
+                    let table = name.rsplit_once('.').map_or(name.as_str(), |(t, _)| t);
+                    let table = table.split('.').next().unwrap_or(table);
+                    return Err(err(
+                        ErrorKind::InvalidValue,
+                        v.span(),
+                        &at,
+                        format!(
+                            "`{name}` cannot change by date: the scenario has no \
+                             `[{table}]`{} table",
+                            if name == "mental_health.readmission.share" {
+                                " or `[mental_health.readmission]`"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ));
+                }
+                values.push((key, value));
+                continue;
+            }
+            let prefix = |k: &DatedKey| k.key().starts_with(&format!("{name}."));
+            match v.get_ref() {
+                DeValue::Table(inner) if DatedKey::ALL.iter().any(prefix) => {
+                    let mut children: Vec<(String, &Item<'_>)> = inner
+                        .iter()
+                        .map(|(k, v)| (format!("{name}.{}", k.get_ref()), v))
+                        .collect();
+                    children.reverse();
+                    stack.extend(children);
+                }
+                _ => {
+                    // Named down to the first value it holds (`acute.los.frail`).
+                    let (mut name, mut v) = (name, v);
+                    while let DeValue::Table(inner) = v.get_ref() {
+                        let Some((k, inner_v)) = inner.iter().next() else {
+                            break;
+                        };
+                        name = format!("{name}.{}", k.get_ref());
+                        v = inner_v;
+                    }
+                    let at = format!("{path}.{name}");
+                    let hint = match name.rsplit_once('.') {
+                        Some((_, last)) if last == "cars" || last == "beds" || last == "slots" => {
+                            " (a count changes in its table's `capacity_changes`)"
+                        }
+                        _ => "",
+                    };
+                    return Err(err(
+                        ErrorKind::UnknownKey,
+                        v.span(),
+                        &at,
+                        format!(
+                            "`{name}` cannot change by date{hint}; the keys that may are {}",
+                            allowed_list()
+                        ),
+                    ));
+                }
+            }
+        }
+        if values.is_empty() {
+            return Err(err(
+                ErrorKind::InvalidValue,
+                entry.span(),
+                &path,
+                format!(
+                    "expected at least one key besides the dates, one of {}",
+                    allowed_list()
+                ),
+            ));
+        }
+        out.push(RateChange { from, to, values });
+    }
+    check_every_date(&out, sc, item, inputs)?;
+    Ok(out)
+}
+
+/// A number of the document (integer or float).
+fn number(v: &DeValue<'_>) -> Option<f64> {
+    float(v).or_else(|| integer(v).map(|i| i as f64))
+}
+
+/// Reads the value of `key` at `v`.
+fn read_value(
+    key: DatedKey,
+    v: &Item<'_>,
+    at: &str,
+    inputs: &Inputs,
+) -> Result<DatedValue, ScenarioError> {
+    let err =
+        |kind, msg: String| inputs.error(kind, Origin::of(v.span()), Some(at.to_string()), msg);
+    let in_range = |x: f64, what: &str| -> Result<f64, ScenarioError> {
+        let ok = match key.kind() {
+            DatedKind::Rate => x >= 0.0,
+            _ => (0.0..=1.0).contains(&x),
+        };
+        if ok && x.is_finite() {
+            Ok(x)
+        } else {
+            Err(err(
+                ErrorKind::InvalidValue,
+                format!("expected {what}, found {}", super::error::format_float(x)),
+            ))
+        }
+    };
+    match (key.kind(), v.get_ref()) {
+        (DatedKind::Rate | DatedKind::Share, DeValue::Table(t))
+            if t.contains_key("low") || t.contains_key("high") =>
+        {
+            Err(err(
+                ErrorKind::InvalidValue,
+                format!(
+                    "an uncertain value {{ low, high }} cannot be dated: write a plain value in \
+                     `[[rate_changes]]` (the scenario's own `{}` may be uncertain)",
+                    key.key()
+                ),
+            ))
+        }
+        (DatedKind::Rate, x) => match number(x) {
+            Some(x) => in_range(x, "a rate per day >= 0").map(DatedValue::Number),
+            None => Err(err(
+                ErrorKind::WrongType,
+                format!("expected a number >= 0, found {}", doc::describe_found(x)),
+            )),
+        },
+        (DatedKind::Share, x) => match number(x) {
+            Some(x) => in_range(x, "a share in [0, 1]").map(DatedValue::Number),
+            None => Err(err(
+                ErrorKind::WrongType,
+                format!(
+                    "expected a share in [0, 1] such as 0.3, found {}",
+                    doc::describe_found(x)
+                ),
+            )),
+        },
+        (DatedKind::Pathways, DeValue::Table(t)) => {
+            let mut shares = [0.0; 4];
+            for (k, item) in t.iter() {
+                let name = k.get_ref();
+                let Some(i) = ["p0", "p1", "p2", "p3"].iter().position(|p| p == name) else {
+                    return Err(inputs.error(
+                        ErrorKind::UnknownKey,
+                        Origin::of(k.span()),
+                        Some(format!("{at}.{name}")),
+                        format!("unknown key `{name}`; expected p0, p1, p2 and p3"),
+                    ));
+                };
+                let x = number(item.get_ref()).filter(|x| (0.0..=1.0).contains(x));
+                let Some(x) = x else {
+                    return Err(inputs.error(
+                        ErrorKind::InvalidValue,
+                        Origin::of(item.span()),
+                        Some(format!("{at}.{name}")),
+                        format!(
+                            "expected a share in [0, 1], found {}",
+                            doc::describe_found(item.get_ref())
+                        ),
+                    ));
+                };
+                shares[i] = x;
+            }
+            for p in ["p0", "p1", "p2", "p3"] {
+                if !t.contains_key(p) {
+                    return Err(err(
+                        ErrorKind::MissingKey,
+                        format!("expected p0, p1, p2 and p3; `{p}` is missing"),
+                    ));
+                }
+            }
+            let sum: f64 = shares.iter().sum();
+            if (sum - 1.0).abs() > SUM_TOLERANCE {
+                return Err(err(
+                    ErrorKind::InvalidValue,
+                    format!("expected p0 + p1 + p2 + p3 = 1 (within 1e-6), found a sum of {sum}"),
+                ));
+            }
+            Ok(DatedValue::Shares(shares))
+        }
+        (DatedKind::Pathways, x) => Err(err(
+            ErrorKind::WrongType,
+            format!(
+                "expected pathway shares {{ p0, p1, p2, p3 }}, found {}",
+                doc::describe_found(x)
+            ),
+        )),
+    }
+}
+
+/// The checks that relate several values, on every date a value changes:
+/// `mental_health.ed_admit_share + ed_crht_share <= 1`.
+fn check_every_date(
+    changes: &[RateChange],
+    sc: &Scenario,
+    item: &Item<'_>,
+    inputs: &Inputs,
+) -> Result<(), ScenarioError> {
+    if sc.mental_health.is_none()
+        || !(names(changes, DatedKey::MhEdAdmit) || names(changes, DatedKey::MhEdCrht))
+    {
+        return Ok(());
+    }
+    let dates = changes
+        .iter()
+        .flat_map(|c| {
+            [
+                Some(c.from),
+                (c.to < Date::last_supported()).then(|| c.to.add_days(1)),
+            ]
+        })
+        .flatten();
+    let mut sc = sc.clone();
+    sc.rate_changes = changes.to_vec();
+    for date in dates {
+        let on = scenario_on(&sc, date);
+        if let Some(mh) = &on.mental_health {
+            let sum = mh.ed_admit_share + mh.ed_crht_share;
+            if sum > 1.0 + SUM_TOLERANCE {
+                return Err(inputs.error(
+                    ErrorKind::InvalidValue,
+                    Origin::of(item.span()),
+                    Some("rate_changes".to_string()),
+                    format!(
+                        "expected mental_health.ed_admit_share + ed_crht_share <= 1 on every \
+                         date, found a sum of {sum} on {date}"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
