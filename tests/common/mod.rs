@@ -33,22 +33,34 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `patientflow run` of the baseline with `--replications replications`,
+/// `--set S` for each of `sets`, then `extra`, `--quiet --out out`.
+pub fn baseline_command(out: &Path, replications: &str, sets: &[&str], extra: &[&str]) -> Command {
+    let mut command = bin();
+    command.args(["run", &baseline(), "--replications", replications]);
+    for set in sets {
+        command.args(["--set", set]);
+    }
+    command.args(extra).args(["--quiet", "--out"]).arg(out);
+    command
+}
+
+/// [`baseline_command`]'s output, whatever the exit code.
+pub fn run_baseline(
+    out: &Path,
+    replications: &str,
+    sets: &[&str],
+    extra: &[&str],
+) -> std::process::Output {
+    baseline_command(out, replications, sets, extra)
+        .output()
+        .expect("runs")
+}
+
 /// `patientflow run` of the baseline, one replication, `--quiet --out
 /// out`, then `extra`; its output, whatever the exit code.
 pub fn run_into(out: &Path, extra: &[&str]) -> std::process::Output {
-    bin()
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("runs")
+    run_baseline(out, "1", &[], extra)
 }
 
 /// Runs `patientflow` with `args` then `--quiet --out dir`, which must
@@ -94,17 +106,7 @@ pub fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// A run that never finishes by itself (the baseline, 100,000 replications).
 pub fn long_run(out: &Path, extra: &[&str]) -> Child {
-    bin()
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "100000",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
+    baseline_command(out, "100000", &[], extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
