@@ -28,6 +28,48 @@ pub fn run(args: &[&str]) -> std::process::Output {
     bin().args(args).output().expect("the binary runs")
 }
 
+/// Runs `patientflow` with `args`, which must exit with `code` and say
+/// each of `says` on stderr; `case` names the case in a failure. Its stderr.
+#[track_caller]
+pub fn exits_saying(case: &str, args: &[&str], code: i32, says: &[&str]) -> String {
+    let out = run(args);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{case}: {args:?}\nstdout: {}\nstderr: {stderr}",
+        text(&out.stdout)
+    );
+    for said in says {
+        assert!(stderr.contains(said), "{case}: no `{said}` in: {stderr}");
+    }
+    stderr
+}
+
+/// `patientflow report dir`, which must exit with `code` and say each of
+/// `says` on stderr (`case` names the case); its stderr.
+#[track_caller]
+pub fn report_dir(case: &str, dir: &Path, code: i32, says: &[&str]) -> String {
+    let dir = dir.to_str().expect("a UTF-8 path");
+    exits_saying(case, &["report", dir], code, says)
+}
+
+/// Edits the JSON file at `path` (a `run.json` or `experiment.json`).
+pub fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json");
+    f(&mut v);
+    fs::write(path, serde_json::to_string_pretty(&v).expect("json")).expect("write");
+}
+
+/// Removes the checksums of a manifest, as an older version wrote it, so
+/// that an edited file is read (and its values checked) rather than refused.
+pub fn drop_checksums(path: &Path) {
+    edit_json(path, |v| {
+        v.as_object_mut().expect("object").remove("files");
+    });
+}
+
 /// Bytes written by the binary, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
