@@ -70,6 +70,14 @@ pub fn drop_checksums(path: &Path) {
     });
 }
 
+/// Runs `command`, which must succeed; its output.
+#[track_caller]
+pub fn succeed(command: &mut Command) -> std::process::Output {
+    let out = command.output().expect("runs");
+    assert!(out.status.success(), "{:?}: {}", command, text(&out.stderr));
+    out
+}
+
 /// Bytes written by the binary, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
