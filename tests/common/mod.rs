@@ -78,6 +78,31 @@ pub fn succeed(command: &mut Command) -> std::process::Output {
     out
 }
 
+/// The numbers written in `text`, in order, as written: digits with a
+/// thousands comma or a decimal point kept inside (`1,234`, `5.3`) and,
+/// when `signed`, a leading minus sign after a space or at the start (`-20`;
+/// not the hyphen of "60-day" or of a plan name).
+pub fn numbers_of(text: &str, signed: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_digit = chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        let continues = !cur.is_empty() && (c == ',' || c == '.') && next_digit;
+        let starts_negative =
+            signed && cur.is_empty() && c == '-' && next_digit && (i == 0 || chars[i - 1] == ' ');
+        if c.is_ascii_digit() || continues || starts_negative {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Bytes written by the binary, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
