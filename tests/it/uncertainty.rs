@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{baseline, bin, root, run_ok};
+use crate::common::{baseline, baseline_command, bin, root, run_ok, succeed};
 use patientflow::scenario::load;
 use patientflow::scenario::uncertain::{Z90, deviate};
 
@@ -300,17 +300,8 @@ fn a_zero_width_interval_runs_exactly_as_the_plain_value() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run_ok(&["run", &baseline(), "--replications", "2"], &a);
-    run_ok(
-        &[
-            "run",
-            &baseline(),
-            "--replications",
-            "2",
-            "--set",
-            "pru.treated_at_home={ low = 0.67, high = 0.67 }",
-        ],
-        &b,
-    );
+    let zero_width = ["pru.treated_at_home={ low = 0.67, high = 0.67 }"];
+    succeed(&mut baseline_command(&b, "2", &zero_width, &[]));
     for f in ["replications.csv", "daily.csv"] {
         assert_eq!(
             fs::read(a.join(f)).expect(f),
