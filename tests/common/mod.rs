@@ -141,18 +141,7 @@ pub fn run_into(out: &Path, extra: &[&str]) -> std::process::Output {
 /// Runs `patientflow` with `args` then `--quiet --out dir`, which must
 /// succeed; its output.
 pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {
-    let out = bin()
-        .args(args)
-        .args(["--quiet", "--out"])
-        .arg(dir)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    succeed(bin().args(args).args(["--quiet", "--out"]).arg(dir))
 }
 
 /// Every report file of `dir` (relative name, bytes), sorted.

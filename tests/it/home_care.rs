@@ -12,7 +12,7 @@ use patientflow::queueing::mmc_mean_queue;
 use patientflow::scenario::load;
 use patientflow::stats::summarise;
 
-use crate::common::{bin, root};
+use crate::common::{bin, root, succeed};
 
 /// Writes `body` after an `extends` of the verification base and runs it.
 fn run(dir: &Path, name: &str, body: &str) -> Vec<ReplicationResult> {
@@ -366,17 +366,12 @@ fn a_utilisation_above_one_is_written_and_read_back() {
     )
     .expect("write");
     let out = dir.path().join("out");
-    let run = bin()
-        .arg("run")
-        .arg(&path)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    succeed(
+        bin()
+            .arg("run")
+            .arg(&path)
+            .args(["--quiet", "--out"])
+            .arg(&out),
     );
     let summary = fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
     let row = summary
