@@ -46,6 +46,23 @@ pub fn exits_saying(case: &str, args: &[&str], code: i32, says: &[&str]) -> Stri
     stderr
 }
 
+/// `patientflow run scenario`, `--set S` for each of `sets`, quietly into
+/// a new temporary folder: it must be refused as wrong input (exit 2),
+/// saying each of `says`, and write nothing. Its stderr.
+#[track_caller]
+pub fn refused_run(scenario: &str, sets: &[&str], says: &[&str]) -> String {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("never");
+    let mut args = vec!["run", scenario];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    args.extend(["--quiet", "--out", out.to_str().expect("a UTF-8 path")]);
+    let stderr = exits_saying(&format!("{scenario} {sets:?}"), &args, 2, says);
+    assert!(!out.exists(), "{scenario} {sets:?}: refused, yet wrote");
+    stderr
+}
+
 /// `patientflow report dir`, which must exit with `code` and say each of
 /// `says` on stderr (`case` names the case); its stderr.
 #[track_caller]
