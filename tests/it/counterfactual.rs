@@ -89,6 +89,15 @@ fn values(sets: &[&str], metrics: &[Metric]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The first of `v` (what a service avoided, a replication each) is
+/// `share` times the second (what it did, over 100 in every replication),
+/// within four standard errors.
+fn assert_avoids_share(what: &str, v: &[Vec<f64>], share: f64) {
+    assert!(v[1].iter().all(|&t| t > 100.0), "{what}: {:?}", v[1]);
+    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - share * t).collect();
+    assert_mean_zero_within_4_se(what, &d);
+}
+
 /// `xs` has mean 0 within four standard errors of the mean.
 fn assert_mean_zero_within_4_se(what: &str, xs: &[f64]) {
     let n = xs.len() as f64;
@@ -130,9 +139,7 @@ fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
         &sets,
         &[Metric::AdmissionsAvoidedPru, Metric::PruTreatedAtHome],
     );
-    assert!(v[1].iter().all(|&t| t > 100.0));
-    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - 0.35 * t).collect();
-    assert_mean_zero_within_4_se("PRU", &d);
+    assert_avoids_share("PRU", &v, 0.35);
 }
 
 #[test]
@@ -156,9 +163,7 @@ fn with_treatable_patients_the_pru_avoids_their_own_admission_share() {
             Metric::Crises,
         ],
     );
-    assert!(v[1].iter().all(|&t| t > 100.0));
-    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - 0.097 * t).collect();
-    assert_mean_zero_within_4_se("PRU, treatable", &d);
+    assert_avoids_share("PRU, treatable", &v, 0.097);
     let d: Vec<f64> = (0..v[0].len())
         .map(|r| {
             let treatable = 0.6 * v[3][r];
@@ -185,9 +190,7 @@ fn the_frailty_unit_avoids_the_difference_in_admission_shares() {
         &sets,
         &[Metric::AdmissionsAvoidedFrailtyUnit, Metric::FauAssessed],
     );
-    assert!(v[1].iter().all(|&t| t > 100.0));
-    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, n)| a - 0.45 * n).collect();
-    assert_mean_zero_within_4_se("frailty unit", &d);
+    assert_avoids_share("frailty unit", &v, 0.45);
 }
 
 #[test]
