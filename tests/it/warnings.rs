@@ -134,6 +134,13 @@ fn rows<'a>(md: &'a str, cells: &str) -> Vec<&'a str> {
     md.lines().filter(|l| l.starts_with(cells)).collect()
 }
 
+/// The first line of `md` that contains `cell`.
+fn row_with<'a>(md: &'a str, cell: &str) -> &'a str {
+    md.lines()
+        .find(|l| l.contains(cell))
+        .unwrap_or_else(|| panic!("no row with {cell} in:\n{md}"))
+}
+
 #[test]
 fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
     let (_tmp, sweep, out, done) = run_sweep();
@@ -268,18 +275,12 @@ fn the_comparison_report_marks_the_overloaded_plan_and_its_own_run_report() {
     // The plan's own run report: the warning, and the queue's metrics.
     let run_md = fs::read_to_string(out.join("ten-teams/report.md")).expect("report.md");
     assert!(run_md.contains("> \u{26a0} Warning: "), "{run_md}");
-    let waiting = run_md
-        .lines()
-        .find(|l| l.contains("| community\\_waiting\\_mean |"))
-        .expect("the waiting list's row");
+    let waiting = row_with(&run_md, "| community\\_waiting\\_mean |");
     assert!(
         waiting.starts_with("| \u{26a0} ") && waiting.contains("does not settle"),
         "{waiting}"
     );
-    let admissions = run_md
-        .lines()
-        .find(|l| l.contains("| admissions |"))
-        .expect("the admissions row");
+    let admissions = row_with(&run_md, "| admissions |");
     assert!(!admissions.contains("does not settle"), "{admissions}");
     let unwarned =
         fs::read_to_string(out.join("four-more-community-teams/report.md")).expect("report.md");
