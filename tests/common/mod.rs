@@ -120,6 +120,20 @@ pub fn numbers_of(text: &str, signed: bool) -> Vec<String> {
     out
 }
 
+/// The mean (third cell) of `metric`'s row of `dir/summary.csv`.
+#[track_caller]
+pub fn summary_mean(dir: &Path, metric: &str) -> f64 {
+    let csv = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let row = csv
+        .lines()
+        .find(|l| l.split(',').next() == Some(metric))
+        .unwrap_or_else(|| panic!("no {metric} in summary.csv"));
+    row.split(',')
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no mean in {row}"))
+}
+
 /// Bytes written by the binary, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

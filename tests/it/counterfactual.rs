@@ -11,22 +11,9 @@ use patientflow::model::metrics::Metric;
 use patientflow::model::{Prepared, Stopped};
 use patientflow::scenario::load;
 
-use crate::common::{baseline, root, run_ok};
+use crate::common::{baseline, root, run_ok, summary_mean};
 
 /// The mean of `metric` in a run's `summary.csv`.
-fn summary_mean(dir: &std::path::Path, metric: &str) -> f64 {
-    let csv = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
-    let line = csv
-        .lines()
-        .find(|l| l.split(',').next() == Some(metric))
-        .unwrap_or_else(|| panic!("no {metric} in summary.csv"));
-    line.split(',')
-        .nth(2)
-        .expect("mean")
-        .parse()
-        .expect("number")
-}
-
 #[test]
 fn each_avoided_figure_is_the_paired_run_with_its_service_off() {
     let tmp = tempfile::tempdir().expect("tempdir");
