@@ -503,25 +503,23 @@ fn table_rows(md: &str, first_cell: &str) -> Vec<Vec<String>> {
 fn the_comparison_report_agrees_with_its_table_and_says_what_each_plan_changes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("cmp");
-    let plans = root().join("scenarios/plans");
-    run_ok(
-        &[
-            "compare",
-            &baseline(),
-            plans.join("second-pru-car.toml").to_str().expect("utf-8"),
-            plans
-                .join("thirty-more-care-home-beds.toml")
-                .to_str()
-                .expect("utf-8"),
-            "--replications",
-            "5",
-            "--set",
-            "scenario.horizon=60d",
-            "--set",
-            "scenario.warm_up=30d",
-        ],
-        &out,
-    );
+    let plans = ["second-pru-car.toml", "thirty-more-care-home-beds.toml"]
+        .map(|p| root().join("scenarios/plans").join(p).display().to_string());
+    let window = [
+        "--set",
+        "scenario.horizon=60d",
+        "--set",
+        "scenario.warm_up=30d",
+    ];
+    let compare = [
+        "compare",
+        &baseline(),
+        &plans[0],
+        &plans[1],
+        "--replications",
+        "5",
+    ];
+    run_ok(&[&compare[..], &window].concat(), &out);
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
     assert!(negative_number(md.split("## What each plan").next().unwrap_or("")).is_none());
     for name in ["Second PRU car, 08:30-23:00", "Thirty more care home beds"] {

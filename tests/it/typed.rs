@@ -1,7 +1,7 @@
 //! One statement of each fact (issue 13): the headline table and its
 //! consumers, and the report's typed reading of the files it is built from.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Output;
 
 use patientflow::model::headlines::run_sentence_metrics;
@@ -11,8 +11,11 @@ use patientflow::report::run_report::run_headlines;
 
 use crate::common::{baseline, bin, drop_checksums, report_dir, run_ok};
 
-/// A short baseline run (3 replications, 30 days) into `dir`; its output.
-fn short_run(dir: &Path) -> Output {
+/// A short baseline run (3 replications, 30 days) into `run` of a new
+/// temporary folder: the folder, `run` and the output.
+fn short_run() -> (tempfile::TempDir, PathBuf, Output) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
     let base = baseline();
     let args = [
         "run",
@@ -22,14 +25,13 @@ fn short_run(dir: &Path) -> Output {
         "--set",
         "scenario.horizon=30d",
     ];
-    run_ok(&args, dir)
+    let out = run_ok(&args, &dir);
+    (tmp, dir, out)
 }
 
 #[test]
 fn the_run_sentences_cite_exactly_the_headlines_marked_for_them() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir, _) = short_run();
     let data = RunData::read(&dir).expect("reads");
     let mut cited: Vec<Metric> = run_headlines(&data)
         .into_iter()
@@ -58,8 +60,7 @@ fn the_precision_help_names_exactly_the_comparison_headlines() {
 
 #[test]
 fn the_terminal_summary_lists_the_summary_headlines() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = short_run(&tmp.path().join("r"));
+    let (_tmp, _, out) = short_run();
     let text = String::from_utf8_lossy(&out.stdout);
     let shown: Vec<&str> = text
         .lines()
@@ -76,9 +77,7 @@ fn the_terminal_summary_lists_the_summary_headlines() {
 
 #[test]
 fn an_unknown_metric_name_is_an_error_with_file_line_and_column() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir, _) = short_run();
     drop_checksums(&dir.join("run.json"));
     let path = dir.join("summary.csv");
     let text = std::fs::read_to_string(&path).expect("read");
