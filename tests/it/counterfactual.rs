@@ -9,7 +9,7 @@ use std::fs;
 use patientflow::experiment::{Progress, run_replications};
 use patientflow::model::metrics::Metric;
 use patientflow::model::{Prepared, Stopped};
-use patientflow::scenario::load;
+use patientflow::scenario::{Scenario, load};
 
 use crate::common::{baseline, root, run_ok, summary_mean};
 
@@ -62,14 +62,20 @@ fn each_avoided_figure_is_the_paired_run_with_its_service_off() {
     }
 }
 
-/// Per-replication values of `metrics` in the verification base with `sets`.
-fn values(sets: &[&str], metrics: &[Metric]) -> Vec<Vec<f64>> {
+/// The verification base with the [`COMMON`] sets, then `sets`.
+fn common_with(sets: &[&str]) -> Scenario {
     let path = root().join("scenarios/validation/services-off.toml");
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let loaded = load(&path, &sets).expect("loads");
-    let reps: Vec<u32> = (0..loaded.scenario.replications).collect();
-    let results = run_replications(&Prepared::new(loaded.scenario), &reps, 0, Progress::Hidden)
-        .expect("runs");
+    let sets: Vec<String> = COMMON.iter().chain(sets).map(|s| s.to_string()).collect();
+    load(&path, &sets).expect("loads").scenario
+}
+
+/// Per-replication values of `metrics` in the verification base with the
+/// [`COMMON`] sets, then `sets`.
+fn values(sets: &[&str], metrics: &[Metric]) -> Vec<Vec<f64>> {
+    let scenario = common_with(sets);
+    let reps: Vec<u32> = (0..scenario.replications).collect();
+    let results =
+        run_replications(&Prepared::new(scenario), &reps, 0, Progress::Hidden).expect("runs");
     metrics
         .iter()
         .map(|&m| results.iter().map(|r| r.metrics[m]).collect())
@@ -120,10 +126,8 @@ fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
     // the PRU treats at home would have been admitted with share 0.35, so
     // E[avoided] = 0.35 E[treated at home]. The PRU closes at 20:00, so no
     // visit runs past the end of the window.
-    let mut sets = COMMON.to_vec();
-    sets.extend(PRU);
     let v = values(
-        &sets,
+        &PRU,
         &[Metric::AdmissionsAvoidedPru, Metric::PruTreatedAtHome],
     );
     assert_avoids_share("PRU", &v, 0.35);
@@ -137,11 +141,9 @@ fn with_treatable_patients_the_pru_avoids_their_own_admission_share() {
     // treatable patients the PRU misses are admitted at 0.097 too, so
     // E[admissions] = 0.097 (eligible x 0.6 - treated) + 0.35 (crises -
     // eligible x 0.6) over the crises of the window.
-    let mut sets = COMMON.to_vec();
-    sets.extend(PRU);
-    sets.push("ed.home_treatable_admit_share=0.097");
+    let treatable = ["ed.home_treatable_admit_share=0.097"];
     let v = values(
-        &sets,
+        &[&PRU[..], &treatable].concat(),
         &[
             Metric::AdmissionsAvoidedPru,
             Metric::PruTreatedAtHome,
@@ -165,16 +167,15 @@ fn the_frailty_unit_avoids_the_difference_in_admission_shares() {
     // No PRU. A frail patient the unit assesses is admitted with share
     // 1 - 0.7 = 0.3, and without the unit with 0.35 + 0.4 = 0.75 (frail
     // share raised below): E[avoided] = 0.45 E[assessed].
-    let mut sets = COMMON.to_vec();
-    sets.extend([
+    let frailty_unit = [
         "ed.frail_admit_share=0.75",
         "frailty_unit.slots=2",
         "frailty_unit.open=\"08:00-20:00\"",
         "frailty_unit.assessment={dist=\"exponential\",mean=\"3h\"}",
         "frailty_unit.discharged_same_day=0.7",
-    ]);
+    ];
     let v = values(
-        &sets,
+        &frailty_unit,
         &[Metric::AdmissionsAvoidedFrailtyUnit, Metric::FauAssessed],
     );
     assert_avoids_share("frailty unit", &v, 0.45);
@@ -183,7 +184,7 @@ fn the_frailty_unit_avoids_the_difference_in_admission_shares() {
 #[test]
 fn a_service_that_is_off_avoids_nothing_and_runs_no_arm() {
     let v = values(
-        &COMMON,
+        &[],
         &[
             Metric::AdmissionsAvoidedPru,
             Metric::AdmissionsAvoidedFrailtyUnit,
@@ -196,8 +197,7 @@ fn a_service_that_is_off_avoids_nothing_and_runs_no_arm() {
 fn an_arm_that_overloads_stops_the_run_and_says_which() {
     // The PRU treats every crisis at home; without it every crisis is
     // admitted to no beds, and that queue passes the bound.
-    let mut sets = COMMON.to_vec();
-    sets.extend([
+    let scenario = common_with(&[
         "acute.beds=0",
         "pru.cars=1000",
         "pru.open=\"00:00-24:00\"",
@@ -206,10 +206,7 @@ fn an_arm_that_overloads_stops_the_run_and_says_which() {
         "ed.frail_admit_share=1.0",
         "ed.other_admit_share=1.0",
     ]);
-    let path = root().join("scenarios/validation/services-off.toml");
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let loaded = load(&path, &sets).expect("loads");
-    let prepared = Prepared::new(loaded.scenario).with_queue_limit(500);
+    let prepared = Prepared::new(scenario).with_queue_limit(500);
     match prepared.simulate(0) {
         Err(Stopped::InArm { metric, reason, .. }) => {
             assert_eq!(metric, "admissions_avoided_pru");
