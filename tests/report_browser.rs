@@ -12,8 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tempfile::TempDir;
+
 mod common;
-use common::{baseline, root};
+use common::{baseline, root, succeed};
 
 /// Chromium, from `PATIENTFLOW_CHROMIUM` or the distribution's path.
 fn chromium() -> Option<PathBuf> {
@@ -80,16 +82,8 @@ fn probe_page(
     .expect("write");
 
     let profile = work.join("profile");
-    let dom = headless(browser, &profile)
-        .arg("--dump-dom")
-        .arg(format!("file://{}", probed.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
+    let page = format!("file://{}", probed.display());
+    let dom = succeed(headless(browser, &profile).arg("--dump-dom").arg(page));
     let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
     assert!(
         dom.contains(title),
@@ -156,17 +150,23 @@ fn check_charts_laid_out(browser: &Path, work: &Path, report: &Path, title: &str
     }
 }
 
+/// Runs `args` into `tmp/out` and checks its report in Chromium with
+/// [`check_charts_laid_out`]; Chromium, the folder and `out`.
+fn report_in_chromium(args: &[&str], title: &str, charts: usize) -> (PathBuf, TempDir, PathBuf) {
+    let browser = browser();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("out");
+    run_ok(args, &dir);
+    let report = dir.join("report.html");
+    check_charts_laid_out(&browser, tmp.path(), &report, title, charts);
+    (browser, tmp, dir)
+}
+
 #[test]
 #[ignore = "needs headless Chromium: .ci/run installs it and runs this with --ignored"]
 fn the_report_loads_in_chromium_with_charts_laid_out() {
-    let browser = browser();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    run_ok(&["run", &baseline()], &dir);
-    check_charts_laid_out(
-        &browser,
-        tmp.path(),
-        &dir.join("report.html"),
+    let (browser, tmp, dir) = report_in_chromium(
+        &["run", &baseline()],
         "<title>Tower Hamlets baseline: patient flow report</title>",
         // Four charts, and two of mental health (the baseline has it).
         6,
@@ -174,15 +174,10 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
 
     // The real page (no probe) renders to a screenshot.
     let shot = tmp.path().join("report.png");
-    let status = headless(&browser, &tmp.path().join("profile"))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", dir.join("report.html").display()))
-        .output()
-        .expect("chromium runs");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+    succeed(
+        headless(&browser, &tmp.path().join("profile"))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", dir.join("report.html").display())),
     );
     let png = fs::read(&shot).expect("screenshot written");
     assert!(
@@ -195,26 +190,18 @@ fn the_report_loads_in_chromium_with_charts_laid_out() {
 #[test]
 #[ignore = "needs headless Chromium: .ci/run installs it and runs this with --ignored"]
 fn the_comparison_report_loads_in_chromium_with_charts_laid_out() {
-    let browser = browser();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("cmp");
     let plan = root().join("scenarios/plans/second-pru-car.toml");
-    run_ok(
+    let plan = plan.to_str().expect("utf8");
+    report_in_chromium(
         &[
             "compare",
             &baseline(),
-            plan.to_str().expect("utf8"),
+            plan,
             "--set",
             "scenario.horizon=60d",
         ],
-        &dir,
-    );
-    // The three forest plots.
-    check_charts_laid_out(
-        &browser,
-        tmp.path(),
-        &dir.join("report.html"),
         "<title>Comparison of capacity plans against Tower Hamlets baseline</title>",
+        // The three forest plots.
         3,
     );
 }

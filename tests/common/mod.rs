@@ -28,44 +28,151 @@ pub fn run(args: &[&str]) -> std::process::Output {
     bin().args(args).output().expect("the binary runs")
 }
 
+/// Runs `patientflow` with `args`, which must exit with `code` and say
+/// each of `says` on stderr; `case` names the case in a failure. Its stderr.
+#[track_caller]
+pub fn exits_saying(case: &str, args: &[&str], code: i32, says: &[&str]) -> String {
+    let out = run(args);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{case}: {args:?}\nstdout: {}\nstderr: {stderr}",
+        text(&out.stdout)
+    );
+    for said in says {
+        assert!(stderr.contains(said), "{case}: no `{said}` in: {stderr}");
+    }
+    stderr
+}
+
+/// `patientflow run scenario`, `--set S` for each of `sets`, quietly into
+/// a new temporary folder: it must be refused as wrong input (exit 2),
+/// saying each of `says`, and write nothing. Its stderr.
+#[track_caller]
+pub fn refused_run(scenario: &str, sets: &[&str], says: &[&str]) -> String {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("never");
+    let mut args = vec!["run", scenario];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    args.extend(["--quiet", "--out", out.to_str().expect("a UTF-8 path")]);
+    let stderr = exits_saying(&format!("{scenario} {sets:?}"), &args, 2, says);
+    assert!(!out.exists(), "{scenario} {sets:?}: refused, yet wrote");
+    stderr
+}
+
+/// `patientflow report dir`, which must exit with `code` and say each of
+/// `says` on stderr (`case` names the case); its stderr.
+#[track_caller]
+pub fn report_dir(case: &str, dir: &Path, code: i32, says: &[&str]) -> String {
+    let dir = dir.to_str().expect("a UTF-8 path");
+    exits_saying(case, &["report", dir], code, says)
+}
+
+/// Edits the JSON file at `path` (a `run.json` or `experiment.json`).
+pub fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json");
+    f(&mut v);
+    fs::write(path, serde_json::to_string_pretty(&v).expect("json")).expect("write");
+}
+
+/// Removes the checksums of a manifest, as an older version wrote it, so
+/// that an edited file is read (and its values checked) rather than refused.
+pub fn drop_checksums(path: &Path) {
+    edit_json(path, |v| {
+        v.as_object_mut().expect("object").remove("files");
+    });
+}
+
+/// Runs `command`, which must succeed; its output.
+#[track_caller]
+pub fn succeed(command: &mut Command) -> std::process::Output {
+    let out = command.output().expect("runs");
+    assert!(out.status.success(), "{:?}: {}", command, text(&out.stderr));
+    out
+}
+
+/// The numbers written in `text`, in order, as written: digits with a
+/// thousands comma or a decimal point kept inside (`1,234`, `5.3`) and,
+/// when `signed`, a leading minus sign after a space or at the start (`-20`;
+/// not the hyphen of "60-day" or of a plan name).
+pub fn numbers_of(text: &str, signed: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_digit = chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        let continues = !cur.is_empty() && (c == ',' || c == '.') && next_digit;
+        let starts_negative =
+            signed && cur.is_empty() && c == '-' && next_digit && (i == 0 || chars[i - 1] == ' ');
+        if c.is_ascii_digit() || continues || starts_negative {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The mean (third cell) of `metric`'s row of `dir/summary.csv`.
+#[track_caller]
+pub fn summary_mean(dir: &Path, metric: &str) -> f64 {
+    let csv = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let row = csv
+        .lines()
+        .find(|l| l.split(',').next() == Some(metric))
+        .unwrap_or_else(|| panic!("no {metric} in summary.csv"));
+    row.split(',')
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no mean in {row}"))
+}
+
 /// Bytes written by the binary, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `patientflow run` of the baseline with `--replications replications`,
+/// `--set S` for each of `sets`, then `extra`, `--quiet --out out`.
+pub fn baseline_command(out: &Path, replications: &str, sets: &[&str], extra: &[&str]) -> Command {
+    let mut command = bin();
+    command.args(["run", &baseline(), "--replications", replications]);
+    for set in sets {
+        command.args(["--set", set]);
+    }
+    command.args(extra).args(["--quiet", "--out"]).arg(out);
+    command
+}
+
+/// [`baseline_command`]'s output, whatever the exit code.
+pub fn run_baseline(
+    out: &Path,
+    replications: &str,
+    sets: &[&str],
+    extra: &[&str],
+) -> std::process::Output {
+    baseline_command(out, replications, sets, extra)
+        .output()
+        .expect("runs")
+}
+
 /// `patientflow run` of the baseline, one replication, `--quiet --out
 /// out`, then `extra`; its output, whatever the exit code.
 pub fn run_into(out: &Path, extra: &[&str]) -> std::process::Output {
-    bin()
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("runs")
+    run_baseline(out, "1", &[], extra)
 }
 
 /// Runs `patientflow` with `args` then `--quiet --out dir`, which must
 /// succeed; its output.
 pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {
-    let out = bin()
-        .args(args)
-        .args(["--quiet", "--out"])
-        .arg(dir)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    succeed(bin().args(args).args(["--quiet", "--out"]).arg(dir))
 }
 
 /// Every report file of `dir` (relative name, bytes), sorted.
@@ -94,17 +201,7 @@ pub fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// A run that never finishes by itself (the baseline, 100,000 replications).
 pub fn long_run(out: &Path, extra: &[&str]) -> Child {
-    bin()
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "100000",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
+    baseline_command(out, "100000", &[], extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

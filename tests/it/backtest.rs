@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::common::{baseline, bin, root};
+use crate::common::{baseline, bin, root, succeed};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pf-backtest-{}-{name}", std::process::id()));
@@ -44,18 +44,13 @@ const FAN: usize = 200;
 /// are autocorrelated, and would make the binomial error a fiction).
 fn observed_from_other_seed(dir: &std::path::Path) -> PathBuf {
     let run = dir.join("paths");
-    let out = bin()
-        .args(["run", &baseline()])
-        .args(SETS)
-        .args(["--seed", "99", "--replications", &PATHS.to_string()])
-        .args(["--shard", "0/1", "--quiet", "--out"])
-        .arg(&run)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        bin()
+            .args(["run", &baseline()])
+            .args(SETS)
+            .args(["--seed", "99", "--replications", &PATHS.to_string()])
+            .args(["--shard", "0/1", "--quiet", "--out"])
+            .arg(&run),
     );
     let text = fs::read_to_string(run.join("daily_replications.csv")).unwrap();
     let mut lines = text.lines();
@@ -82,18 +77,13 @@ fn model_generated_series_is_covered_at_the_nominal_rates() {
     fs::create_dir_all(&dir).unwrap();
     let observed = observed_from_other_seed(&dir);
     let out_dir = dir.join("backtest");
-    let out = bin()
-        .args(["backtest", &baseline(), "--observed"])
-        .arg(&observed)
-        .args(SETS)
-        .args(["--replications", &FAN.to_string(), "--quiet", "--out"])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        bin()
+            .args(["backtest", &baseline(), "--observed"])
+            .arg(&observed)
+            .args(SETS)
+            .args(["--replications", &FAN.to_string(), "--quiet", "--out"])
+            .arg(&out_dir),
     );
     for f in [
         "backtest.csv",
@@ -205,26 +195,21 @@ fn the_shipped_example_is_synthetic_and_reproducible() {
     assert!(script.contains("SYNTHETIC") && script.contains("--seed 7"));
     // Rebuild it as the script says: replication 0 of seed 7, first 120 days.
     let dir = tmp("example");
-    let out = bin()
-        .args(["run"])
-        .arg(root().join("scenarios/winter-from-today.toml"))
-        .args([
-            "--seed",
-            "7",
-            "--replications",
-            "1",
-            "--shard",
-            "0/1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        bin()
+            .args(["run"])
+            .arg(root().join("scenarios/winter-from-today.toml"))
+            .args([
+                "--seed",
+                "7",
+                "--replications",
+                "1",
+                "--shard",
+                "0/1",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&dir),
     );
     let daily = fs::read_to_string(dir.join("daily_replications.csv")).unwrap();
     let mut lines = daily.lines();

@@ -38,12 +38,12 @@ fn readmission_loop(window: &str) -> Vec<String> {
     .collect()
 }
 
-fn with_sets(command: &str, sets: &[String], extra: &[&str]) -> Output {
+fn with_sets(command: &str, sets: &[impl AsRef<str>], extra: &[&str]) -> Output {
     let base = baseline();
     let mut args: Vec<&str> = vec![command, &base];
     for s in sets {
         args.push("--set");
-        args.push(s);
+        args.push(s.as_ref());
     }
     args.extend_from_slice(extra);
     run(&args)
@@ -237,8 +237,7 @@ fn too_many_expected_events_are_refused_naming_the_source() {
         "community.referrals_per_day=1000000",
         "community.teams=1000000",
         "community.caseload_per_team=1000",
-    ]
-    .map(String::from);
+    ];
     let out = with_sets(
         "run",
         &sets,
@@ -272,8 +271,7 @@ fn a_crowded_hour_of_events_runs_in_bounded_time() {
         "care_homes.crises_per_resident_year=7000",
         "scenario.warm_up=\"0d\"",
         "scenario.horizon=\"1d\"",
-    ]
-    .map(String::from);
+    ];
     let started = Instant::now();
     let out = with_sets(
         "run",
@@ -302,8 +300,7 @@ fn erlang_b_over_four_billion_servers_is_instant() {
         "pru.cars=4294967295",
         "frailty_unit.slots=4294967295",
         "community.teams=30",
-    ]
-    .map(String::from);
+    ];
     let started = Instant::now();
     let out = with_sets("check", &sets, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -314,8 +311,7 @@ fn erlang_b_over_four_billion_servers_is_instant() {
         "pru.cars=4294967295",
         "pru.eligible_share=1",
         "demand.crises_per_day=58000000000",
-    ]
-    .map(String::from);
+    ];
     let out = with_sets("check", &heavy, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(

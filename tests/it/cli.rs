@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use patientflow::model::metrics::Series;
 
-use crate::common::{bin, root, run, run_ok};
+use crate::common::{bin, root, run, run_ok, summary_mean};
 
 fn baseline() -> PathBuf {
     root().join("scenarios/tower-hamlets-baseline.toml")
@@ -12,18 +12,6 @@ fn baseline() -> PathBuf {
 
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
-}
-
-fn summary_mean(dir: &Path, metric: &str) -> f64 {
-    let csv = read(dir, "summary.csv");
-    let line = csv
-        .lines()
-        .find(|l| l.starts_with(&format!("{metric},")))
-        .unwrap_or_else(|| panic!("no row for {metric}"));
-    line.split(',')
-        .nth(2)
-        .and_then(|v| v.parse().ok())
-        .expect("a mean")
 }
 
 #[test]

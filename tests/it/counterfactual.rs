@@ -9,24 +9,11 @@ use std::fs;
 use patientflow::experiment::{Progress, run_replications};
 use patientflow::model::metrics::Metric;
 use patientflow::model::{Prepared, Stopped};
-use patientflow::scenario::load;
+use patientflow::scenario::{Scenario, load};
 
-use crate::common::{baseline, root, run_ok};
+use crate::common::{baseline, root, run_ok, summary_mean};
 
 /// The mean of `metric` in a run's `summary.csv`.
-fn summary_mean(dir: &std::path::Path, metric: &str) -> f64 {
-    let csv = fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
-    let line = csv
-        .lines()
-        .find(|l| l.split(',').next() == Some(metric))
-        .unwrap_or_else(|| panic!("no {metric} in summary.csv"));
-    line.split(',')
-        .nth(2)
-        .expect("mean")
-        .parse()
-        .expect("number")
-}
-
 #[test]
 fn each_avoided_figure_is_the_paired_run_with_its_service_off() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -75,18 +62,33 @@ fn each_avoided_figure_is_the_paired_run_with_its_service_off() {
     }
 }
 
-/// Per-replication values of `metrics` in the verification base with `sets`.
-fn values(sets: &[&str], metrics: &[Metric]) -> Vec<Vec<f64>> {
+/// The verification base with the [`COMMON`] sets, then `sets`.
+fn common_with(sets: &[&str]) -> Scenario {
     let path = root().join("scenarios/validation/services-off.toml");
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let loaded = load(&path, &sets).expect("loads");
-    let reps: Vec<u32> = (0..loaded.scenario.replications).collect();
-    let results = run_replications(&Prepared::new(loaded.scenario), &reps, 0, Progress::Hidden)
-        .expect("runs");
+    let sets: Vec<String> = COMMON.iter().chain(sets).map(|s| s.to_string()).collect();
+    load(&path, &sets).expect("loads").scenario
+}
+
+/// Per-replication values of `metrics` in the verification base with the
+/// [`COMMON`] sets, then `sets`.
+fn values(sets: &[&str], metrics: &[Metric]) -> Vec<Vec<f64>> {
+    let scenario = common_with(sets);
+    let reps: Vec<u32> = (0..scenario.replications).collect();
+    let results =
+        run_replications(&Prepared::new(scenario), &reps, 0, Progress::Hidden).expect("runs");
     metrics
         .iter()
         .map(|&m| results.iter().map(|r| r.metrics[m]).collect())
         .collect()
+}
+
+/// The first of `v` (what a service avoided, a replication each) is
+/// `share` times the second (what it did, over 100 in every replication),
+/// within four standard errors.
+fn assert_avoids_share(what: &str, v: &[Vec<f64>], share: f64) {
+    assert!(v[1].iter().all(|&t| t > 100.0), "{what}: {:?}", v[1]);
+    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - share * t).collect();
+    assert_mean_zero_within_4_se(what, &d);
 }
 
 /// `xs` has mean 0 within four standard errors of the mean.
@@ -124,15 +126,11 @@ fn the_pru_avoids_its_home_treatments_times_the_admission_share() {
     // the PRU treats at home would have been admitted with share 0.35, so
     // E[avoided] = 0.35 E[treated at home]. The PRU closes at 20:00, so no
     // visit runs past the end of the window.
-    let mut sets = COMMON.to_vec();
-    sets.extend(PRU);
     let v = values(
-        &sets,
+        &PRU,
         &[Metric::AdmissionsAvoidedPru, Metric::PruTreatedAtHome],
     );
-    assert!(v[1].iter().all(|&t| t > 100.0));
-    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - 0.35 * t).collect();
-    assert_mean_zero_within_4_se("PRU", &d);
+    assert_avoids_share("PRU", &v, 0.35);
 }
 
 #[test]
@@ -143,11 +141,9 @@ fn with_treatable_patients_the_pru_avoids_their_own_admission_share() {
     // treatable patients the PRU misses are admitted at 0.097 too, so
     // E[admissions] = 0.097 (eligible x 0.6 - treated) + 0.35 (crises -
     // eligible x 0.6) over the crises of the window.
-    let mut sets = COMMON.to_vec();
-    sets.extend(PRU);
-    sets.push("ed.home_treatable_admit_share=0.097");
+    let treatable = ["ed.home_treatable_admit_share=0.097"];
     let v = values(
-        &sets,
+        &[&PRU[..], &treatable].concat(),
         &[
             Metric::AdmissionsAvoidedPru,
             Metric::PruTreatedAtHome,
@@ -156,9 +152,7 @@ fn with_treatable_patients_the_pru_avoids_their_own_admission_share() {
             Metric::Crises,
         ],
     );
-    assert!(v[1].iter().all(|&t| t > 100.0));
-    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, t)| a - 0.097 * t).collect();
-    assert_mean_zero_within_4_se("PRU, treatable", &d);
+    assert_avoids_share("PRU, treatable", &v, 0.097);
     let d: Vec<f64> = (0..v[0].len())
         .map(|r| {
             let treatable = 0.6 * v[3][r];
@@ -173,27 +167,24 @@ fn the_frailty_unit_avoids_the_difference_in_admission_shares() {
     // No PRU. A frail patient the unit assesses is admitted with share
     // 1 - 0.7 = 0.3, and without the unit with 0.35 + 0.4 = 0.75 (frail
     // share raised below): E[avoided] = 0.45 E[assessed].
-    let mut sets = COMMON.to_vec();
-    sets.extend([
+    let frailty_unit = [
         "ed.frail_admit_share=0.75",
         "frailty_unit.slots=2",
         "frailty_unit.open=\"08:00-20:00\"",
         "frailty_unit.assessment={dist=\"exponential\",mean=\"3h\"}",
         "frailty_unit.discharged_same_day=0.7",
-    ]);
+    ];
     let v = values(
-        &sets,
+        &frailty_unit,
         &[Metric::AdmissionsAvoidedFrailtyUnit, Metric::FauAssessed],
     );
-    assert!(v[1].iter().all(|&t| t > 100.0));
-    let d: Vec<f64> = v[0].iter().zip(&v[1]).map(|(a, n)| a - 0.45 * n).collect();
-    assert_mean_zero_within_4_se("frailty unit", &d);
+    assert_avoids_share("frailty unit", &v, 0.45);
 }
 
 #[test]
 fn a_service_that_is_off_avoids_nothing_and_runs_no_arm() {
     let v = values(
-        &COMMON,
+        &[],
         &[
             Metric::AdmissionsAvoidedPru,
             Metric::AdmissionsAvoidedFrailtyUnit,
@@ -206,8 +197,7 @@ fn a_service_that_is_off_avoids_nothing_and_runs_no_arm() {
 fn an_arm_that_overloads_stops_the_run_and_says_which() {
     // The PRU treats every crisis at home; without it every crisis is
     // admitted to no beds, and that queue passes the bound.
-    let mut sets = COMMON.to_vec();
-    sets.extend([
+    let scenario = common_with(&[
         "acute.beds=0",
         "pru.cars=1000",
         "pru.open=\"00:00-24:00\"",
@@ -216,10 +206,7 @@ fn an_arm_that_overloads_stops_the_run_and_says_which() {
         "ed.frail_admit_share=1.0",
         "ed.other_admit_share=1.0",
     ]);
-    let path = root().join("scenarios/validation/services-off.toml");
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let loaded = load(&path, &sets).expect("loads");
-    let prepared = Prepared::new(loaded.scenario).with_queue_limit(500);
+    let prepared = Prepared::new(scenario).with_queue_limit(500);
     match prepared.simulate(0) {
         Err(Stopped::InArm { metric, reason, .. }) => {
             assert_eq!(metric, "admissions_avoided_pru");

@@ -3,7 +3,7 @@
 //! follow-up to community nursing, and the flow balance.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use patientflow::experiment::{Progress, run_replications};
 use patientflow::model::Prepared;
@@ -12,14 +12,20 @@ use patientflow::queueing::mmc_mean_queue;
 use patientflow::scenario::load;
 use patientflow::stats::summarise;
 
-use crate::common::{bin, root};
+use crate::common::{bin, exits_saying, report_dir, root, succeed, summary_mean};
 
 /// Writes `body` after an `extends` of the verification base and runs it.
-fn run(dir: &Path, name: &str, body: &str) -> Vec<ReplicationResult> {
+/// `dir/name`: services-off.toml extended by `body`.
+fn write_scenario(dir: &Path, name: &str, body: &str) -> PathBuf {
     let base = root().join("scenarios/validation/services-off.toml");
     let path = dir.join(name);
     let text = format!("extends = {:?}\n{body}", base.display().to_string());
     fs::write(&path, text).expect("write the scenario");
+    path
+}
+
+fn run(dir: &Path, name: &str, body: &str) -> Vec<ReplicationResult> {
+    let path = write_scenario(dir, name, body);
     let loaded = load(&path, &[]).expect("the scenario loads");
     let reps: Vec<u32> = (0..loaded.scenario.replications).collect();
     let prepared = Prepared::new(loaded.scenario);
@@ -226,16 +232,8 @@ initial_packages = 250
 #[test]
 fn check_lists_home_care_with_its_offered_load() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("check.toml");
-    let base = root().join("scenarios/validation/services-off.toml");
-    fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n[home_care]\npackages = 4\npackage = {{ dist = \"exponential\", mean = \"1d\" }}\ncommunity_starts_per_day = 3.2\n",
-            base.display().to_string()
-        ),
-    )
-    .expect("write");
+    let body = "[home_care]\npackages = 4\npackage = { dist = \"exponential\", mean = \"1d\" }\ncommunity_starts_per_day = 3.2\n";
+    let path = write_scenario(dir.path(), "check.toml", body);
     let out = bin().arg("check").arg(&path).output().expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
@@ -248,21 +246,9 @@ fn check_lists_home_care_with_its_offered_load() {
 #[test]
 fn a_package_without_its_duration_is_refused_at_the_table() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("bad.toml");
-    let base = root().join("scenarios/validation/services-off.toml");
-    fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n[home_care]\npackages = 4\n",
-            base.display().to_string()
-        ),
-    )
-    .expect("write");
-    let out = bin().arg("check").arg(&path).output().expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:"), "{err}");
-    assert!(err.contains("package"), "{err}");
+    let path = write_scenario(dir.path(), "bad.toml", "[home_care]\npackages = 4\n");
+    let args = ["check", path.to_str().expect("utf-8")];
+    exits_saying("no package duration", &args, 2, &["bad.toml:", "package"]);
 }
 
 #[test]
@@ -352,48 +338,20 @@ fn a_utilisation_above_one_is_written_and_read_back() {
     // run's outputs must read back (`report DIR`), as for a PRU whose
     // visits run past closing time.
     let dir = tempfile::tempdir().expect("tempdir");
-    let base = root().join("scenarios/validation/services-off.toml");
-    let path = dir.path().join("over.toml");
-    fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n[scenario]\nhorizon = \"10d\"\nreplications = 2\n[home_care]\n\
-             packages = 20\ninitial_packages = 20\n\
-             capacity_changes = [{{ from = \"2025-04-02\", packages = 5 }}]\n\
-             package = {{ dist = \"fixed\", value = \"100d\" }}\n",
-            base.display().to_string()
-        ),
-    )
-    .expect("write");
+    let body = "[scenario]\nhorizon = \"10d\"\nreplications = 2\n[home_care]\n\
+                packages = 20\ninitial_packages = 20\n\
+                capacity_changes = [{ from = \"2025-04-02\", packages = 5 }]\n\
+                package = { dist = \"fixed\", value = \"100d\" }\n";
+    let path = write_scenario(dir.path(), "over.toml", body);
     let out = dir.path().join("out");
-    let run = bin()
-        .arg("run")
-        .arg(&path)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    succeed(
+        bin()
+            .arg("run")
+            .arg(&path)
+            .args(["--quiet", "--out"])
+            .arg(&out),
     );
-    let summary = fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
-    let row = summary
-        .lines()
-        .find(|l| l.starts_with("home_care_utilisation,"))
-        .expect("the row");
-    let mean: f64 = row
-        .split(',')
-        .nth(2)
-        .expect("mean")
-        .parse()
-        .expect("number");
-    assert!(mean > 2.0, "{row}");
-    let rebuilt = bin().arg("report").arg(&out).output().expect("runs");
-    assert!(
-        rebuilt.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
-    );
+    let mean = summary_mean(&out, "home_care_utilisation");
+    assert!(mean > 2.0, "home_care_utilisation mean {mean}");
+    report_dir("rebuilt", &out, 0, &[]);
 }

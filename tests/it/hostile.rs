@@ -10,7 +10,7 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, long_run, run, run_into, text};
+use crate::common::{baseline, baseline_command, bin, long_run, run, run_baseline, run_into, text};
 
 // ---------------------------------------------------------------------------
 // check
@@ -125,21 +125,12 @@ fn an_unstable_plan_stops_in_bounded_time_at_the_queue_bound() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
     let started = Instant::now();
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--replications",
+    let out = run_baseline(
+        &out_dir,
         "2",
-        "--set",
-        "community.teams=10",
-        "--set",
-        "scenario.horizon=3650d",
-        "--max-queue",
-        "5000",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+        &["community.teams=10", "scenario.horizon=3650d"],
+        &["--max-queue", "5000"],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     // Warned before the run, by the check, and stopped by the bound.
@@ -167,26 +158,20 @@ fn an_overloaded_plan_that_finishes_keeps_the_warning_with_its_figures() {
     // finishes, and run.json says the figures are of an unstable system.
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--replications",
+    let out = run_baseline(
+        &out_dir,
         "1",
-        "--set",
-        "scenario.warm_up=0d",
-        "--set",
-        "scenario.horizon=28d",
-        "--set",
-        "care_homes.beds=200",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+        &[
+            "scenario.warm_up=0d",
+            "scenario.horizon=28d",
+            "care_homes.beds=200",
+        ],
+        &[],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("care home beds: offered load"), "{stderr}");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let manifest = manifest_of(&out_dir);
     let warnings = manifest["warnings"].as_array().expect("warnings");
     assert!(
         warnings.iter().any(|w| w["message"]
@@ -204,17 +189,7 @@ fn extreme_sizes_run_or_are_refused_up_front() {
     let tmp = tempfile::tempdir().unwrap();
     // 20 years runs (one replication, quickly).
     let out_dir = tmp.path().join("twenty-years");
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--replications",
-        "1",
-        "--set",
-        "scenario.horizon=7300d",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let out = run_baseline(&out_dir, "1", &["scenario.horizon=7300d"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let daily = std::fs::read_to_string(out_dir.join("daily.csv")).unwrap();
     assert_eq!(daily.lines().count(), 1 + 7300 * Series::ALL.len());
@@ -222,56 +197,49 @@ fn extreme_sizes_run_or_are_refused_up_front() {
     // 10,000 replications run (a week's window keeps this test quick; the
     // memory kept is about 1 KB a replication and is checked up front).
     let out_dir = tmp.path().join("ten-thousand");
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--replications",
+    let out = run_baseline(
+        &out_dir,
         "10000",
-        "--set",
-        "scenario.warm_up=0d",
-        "--set",
-        "scenario.horizon=2d",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+        &["scenario.warm_up=0d", "scenario.horizon=2d"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let reps = std::fs::read_to_string(out_dir.join("replications.csv")).unwrap();
     assert_eq!(reps.lines().count(), 10_001);
 
-    // A million crises a day is refused before anything runs, saying why.
+    // A million crises a day is refused before anything runs, saying why;
+    // so are results that would not fit in memory.
     let out_dir = tmp.path().join("million");
-    let started = Instant::now();
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--set",
-        "demand.crises_per_day=1000000",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("key `demand.crises_per_day`"), "{stderr}");
-    assert!(stderr.contains("crises in each replication"), "{stderr}");
-    assert!(stderr.contains("the most is 20000000"), "{stderr}");
-    // Refused before anything runs: well under the time of a replication
-    // of such a plan, with room for a loaded machine.
-    assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(!out_dir.exists());
-
-    // So are results that would not fit in memory.
-    let out = run(&[
-        "run",
-        &baseline(),
-        "--replications",
-        "4000000000",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("GB of results"), "{stderr}");
+    let refused: [(&[&str], &[&str]); 2] = [
+        (
+            &["--set", "demand.crises_per_day=1000000"],
+            &[
+                "key `demand.crises_per_day`",
+                "crises in each replication",
+                "the most is 20000000",
+            ],
+        ),
+        (&["--replications", "4000000000"], &["GB of results"]),
+    ];
+    for (args, expected) in refused {
+        let started = Instant::now();
+        let out = bin()
+            .args(["run", &baseline()])
+            .args(args)
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .expect("runs");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        for fragment in expected {
+            assert!(stderr.contains(fragment), "{args:?}: {stderr}");
+        }
+        // Refused before anything runs: well under the time of a replication
+        // of such a plan, with room for a loaded machine.
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?}");
+        assert!(!out_dir.exists(), "{args:?}");
+    }
 }
 
 #[test]
@@ -298,19 +266,6 @@ fn memory_kept_is_flat_per_replication() {
 
 // ---------------------------------------------------------------------------
 // Ctrl-C.
-
-/// `run` of the baseline with `replications`, into `out_dir`, quietly.
-fn run_baseline_into(out_dir: &Path, replications: &str) -> Output {
-    run(&[
-        "run",
-        &baseline(),
-        "--replications",
-        replications,
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ])
-}
 
 /// The `run.json` of `out_dir`, parsed.
 fn manifest_of(out_dir: &Path) -> serde_json::Value {
@@ -353,7 +308,7 @@ fn ctrl_c_stops_within_a_second_and_writes_nothing() {
 fn ctrl_c_leaves_previous_results_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let first = run_baseline_into(&out_dir, "2");
+    let first = run_baseline(&out_dir, "2", &[], &[]);
     assert!(first.status.success());
     let before = std::fs::read_to_string(out_dir.join("run.json")).unwrap();
     let (out, _) = interrupt(&out_dir, &[]);
@@ -398,7 +353,7 @@ fn ctrl_c_with_keep_partial_writes_finished_replications_marked_partial() {
 fn a_complete_run_is_marked_not_partial() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let out = run_baseline_into(&out_dir, "1");
+    let out = run_into(&out_dir, &[]);
     assert!(out.status.success());
     let manifest = manifest_of(&out_dir);
     assert_eq!(manifest["partial"], false);
@@ -476,18 +431,8 @@ fn output_directory_rules() {
     let here = tmp.path().join("here");
     std::fs::create_dir(&here).unwrap();
     std::fs::write(here.join("notes.txt"), "keep").unwrap();
-    let out = bin()
+    let out = baseline_command(Path::new("."), "1", &[], &["--force"])
         .current_dir(&here)
-        .args([
-            "run",
-            &baseline(),
-            "--replications",
-            "1",
-            "--quiet",
-            "--force",
-            "--out",
-            ".",
-        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));

@@ -13,7 +13,7 @@ use patientflow::model::{Prepared, Resource, TraceEvent};
 use patientflow::queueing::erlang_b;
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, root, run_ok};
+use crate::common::{baseline, bin, refused_run, root, run_ok};
 
 /// A `[mental_health]` table with every required key; `extra` lines are
 /// appended inside it (later keys of the same name are refused by TOML, so
@@ -569,29 +569,12 @@ fn check_words_the_losses_of_mental_health_services() {
 /// refused before the run, at their key, as acute readmissions are.
 #[test]
 fn mental_health_readmissions_that_feed_themselves_are_refused_at_their_key() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = bin()
-        .arg("run")
-        .arg(baseline())
-        .args([
-            "--set",
-            "mental_health.readmission={window=\"30d\",share=1.0}",
-            "--set",
-            "mental_health.ed_admit_share=1.0",
-            "--set",
-            "mental_health.ed_crht_share=0.0",
-            "--set",
-            "mental_health.pathways={home=1.0,supported=0.0,care_home=0.0}",
-            "--quiet",
-            "--out",
-        ])
-        .arg(tmp.path().join("out"))
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("key `mental_health.readmission`") && err.contains("feed themselves"),
-        "{err}"
-    );
+    let sets = [
+        "mental_health.readmission={window=\"30d\",share=1.0}",
+        "mental_health.ed_admit_share=1.0",
+        "mental_health.ed_crht_share=0.0",
+        "mental_health.pathways={home=1.0,supported=0.0,care_home=0.0}",
+    ];
+    let says = ["key `mental_health.readmission`", "feed themselves"];
+    refused_run(&baseline(), &sets, &says);
 }

@@ -6,10 +6,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::common::{baseline, bin, long_run, root, run_into, text};
+use crate::common::{baseline, baseline_command, bin, long_run, root, run_into, text};
 
 /// The names in `dir` that start with a dot (temporary directories, locks).
 fn hidden(dir: &Path) -> Vec<String> {
@@ -33,6 +33,57 @@ fn signal(child: &Child, sig: &str) {
         .status()
         .expect("kill runs");
     assert!(status.success(), "kill -{sig}");
+}
+
+/// A run of the baseline into `out_dir` that never finishes by itself,
+/// once it has claimed its output (the lock beside it, in `tmp`).
+fn claimed_long_run(tmp: &Path, out_dir: &Path, extra: &[&str]) -> Child {
+    let mut child = long_run(out_dir, extra);
+    assert!(wait_for(&mut child, || tmp.join(".out.lock").exists()));
+    child
+}
+
+/// Sends `sig` to `child`; its output once it has stopped.
+fn stop(child: Child, sig: &str) -> Output {
+    signal(&child, sig);
+    child.wait_with_output().unwrap()
+}
+
+/// A folder `tmp/project` that patientflow did not write, holding `files`
+/// (name, text).
+fn foreign_folder(tmp: &Path, files: &[(&str, &str)]) -> PathBuf {
+    let dir = tmp.join("project");
+    fs::create_dir(&dir).unwrap();
+    for (name, body) in files {
+        fs::write(dir.join(name), body).unwrap();
+    }
+    dir
+}
+
+/// A finished run in `tmp/out`: the folder and its `run.json`'s bytes.
+fn previous_run(tmp: &Path) -> (PathBuf, Vec<u8>) {
+    let out_dir = tmp.join("out");
+    assert!(run_into(&out_dir, &[]).status.success());
+    let before = fs::read(out_dir.join("run.json")).unwrap();
+    (out_dir, before)
+}
+
+/// A run (`tmp/run`) and a comparison (`tmp/cmp`) of the baseline, one
+/// replication each.
+fn a_run_and_a_comparison(tmp: &Path) -> (PathBuf, PathBuf) {
+    let run = tmp.join("run");
+    assert!(run_into(&run, &[]).status.success());
+    let cmp = tmp.join("cmp");
+    let plan = root().join("scenarios/plans/second-pru-car.toml");
+    let out = bin()
+        .args(["compare", &baseline()])
+        .arg(&plan)
+        .args(["--replications", "1", "--quiet", "--out"])
+        .arg(&cmp)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (run, cmp)
 }
 
 /// Polls until `found` says yes; false if `child` ended first, or after two
@@ -151,10 +202,10 @@ fn another_programs_run_json_does_not_make_a_folder_ours() {
 #[test]
 fn every_writing_command_refuses_a_foreign_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("project");
-    fs::create_dir(&dir).unwrap();
-    fs::write(dir.join("experiment.json"), "").unwrap();
-    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let dir = foreign_folder(
+        tmp.path(),
+        &[("experiment.json", ""), ("notes.txt", "mine")],
+    );
     let shard = tmp.path().join("shard");
     let made = bin()
         .args(["run", &baseline(), "--replications", "1", "--shard", "0/1"])
@@ -193,10 +244,7 @@ fn every_writing_command_refuses_a_foreign_folder() {
 #[test]
 fn force_replaces_a_foreign_folder_and_says_what_it_held() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("project");
-    fs::create_dir(&dir).unwrap();
-    fs::write(dir.join("run.json"), "{}").unwrap();
-    fs::write(dir.join("thesis.docx"), "x").unwrap();
+    let dir = foreign_folder(tmp.path(), &[("run.json", "{}"), ("thesis.docx", "x")]);
     fs::create_dir(dir.join("data")).unwrap();
     let out = run_into(&dir, &["--force"]);
     let stderr = text(&out.stderr);
@@ -221,19 +269,8 @@ fn force_replaces_a_foreign_folder_and_says_what_it_held() {
 #[test]
 fn manifests_say_patientflow_wrote_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    assert!(run_into(&run, &[]).status.success());
+    let (run, cmp) = a_run_and_a_comparison(tmp.path());
     assert_eq!(json(&run.join("run.json"))["format"], "patientflow-run/1");
-    let cmp = tmp.path().join("cmp");
-    let plan = root().join("scenarios/plans/second-pru-car.toml");
-    let out = bin()
-        .args(["compare", &baseline()])
-        .arg(&plan)
-        .args(["--replications", "1", "--quiet", "--out"])
-        .arg(&cmp)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         json(&cmp.join("experiment.json"))["format"],
         "patientflow-experiment/1"
@@ -248,18 +285,7 @@ fn outputs_written_before_the_format_field_are_still_ours() {
     let tmp = tempfile::tempdir().unwrap();
     // A run and a comparison, their manifests as the previous version
     // wrote them: without `format`.
-    let run = tmp.path().join("run");
-    assert!(run_into(&run, &[]).status.success());
-    let cmp = tmp.path().join("cmp");
-    let plan = root().join("scenarios/plans/second-pru-car.toml");
-    let out = bin()
-        .args(["compare", &baseline()])
-        .arg(&plan)
-        .args(["--replications", "1", "--quiet", "--out"])
-        .arg(&cmp)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (run, cmp) = a_run_and_a_comparison(tmp.path());
     for manifest in [run.join("run.json"), cmp.join("experiment.json")] {
         let mut value = json(&manifest);
         value
@@ -290,15 +316,10 @@ fn sigterm_and_sighup_stop_a_run_as_ctrl_c_does() {
     for sig in ["TERM", "HUP"] {
         let tmp = tempfile::tempdir().unwrap();
         let out_dir = tmp.path().join("out");
-        let mut child = long_run(&out_dir, &[]);
         // The run has claimed its output (before its first replication).
-        assert!(wait_for(&mut child, || tmp
-            .path()
-            .join(".out.lock")
-            .exists()));
+        let child = claimed_long_run(tmp.path(), &out_dir, &[]);
         std::thread::sleep(Duration::from_millis(300));
-        signal(&child, sig);
-        let out = child.wait_with_output().unwrap();
+        let out = stop(child, sig);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "SIG{sig}: {stderr}");
         assert!(stderr.contains("nothing was written"), "{stderr}");
@@ -315,14 +336,9 @@ fn sigterm_and_sighup_stop_a_run_as_ctrl_c_does() {
 fn sigterm_with_keep_partial_writes_the_finished_replications() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("out");
-    let mut child = long_run(&out_dir, &["--keep-partial"]);
-    assert!(wait_for(&mut child, || tmp
-        .path()
-        .join(".out.lock")
-        .exists()));
+    let child = claimed_long_run(tmp.path(), &out_dir, &["--keep-partial"]);
     std::thread::sleep(Duration::from_millis(500));
-    signal(&child, "TERM");
-    let out = child.wait_with_output().unwrap();
+    let out = stop(child, "TERM");
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert_eq!(json(&out_dir.join("run.json"))["partial"], true);
     assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
@@ -332,17 +348,14 @@ fn sigterm_with_keep_partial_writes_the_finished_replications() {
 fn a_signal_during_a_large_write_stops_it_with_130_and_nothing_half_written() {
     for sig in ["TERM", "INT", "HUP"] {
         let tmp = tempfile::tempdir().unwrap();
-        let out_dir = tmp.path().join("out");
         // Previous results, which must survive.
-        assert!(run_into(&out_dir, &[]).status.success());
-        let before = fs::read(out_dir.join("run.json")).unwrap();
+        let (out_dir, before) = previous_run(tmp.path());
         let mut child = large_write(&out_dir);
         assert!(
             wait_for(&mut child, || writing(tmp.path())),
             "the write ended before it was seen"
         );
-        signal(&child, sig);
-        let out = child.wait_with_output().unwrap();
+        let out = stop(child, sig);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "SIG{sig}: {stderr}");
         assert!(
@@ -401,22 +414,15 @@ fn a_killed_writers_leftovers_are_swept_by_the_next_run() {
 #[test]
 fn previous_outputs_moved_aside_by_a_killed_swap_are_restored() {
     let tmp = tempfile::tempdir().unwrap();
-    let out_dir = tmp.path().join("out");
-    assert!(run_into(&out_dir, &[]).status.success());
-    let before = fs::read(out_dir.join("run.json")).unwrap();
+    let (out_dir, before) = previous_run(tmp.path());
     // A writer killed between its two renames: the previous outputs aside.
     let aside = tmp.path().join(format!(".out.old-{}-0", dead_pid()));
     fs::rename(&out_dir, &aside).unwrap();
     // The next run puts them back when it claims the directory, so an
     // interrupted run leaves them in place.
-    let mut child = long_run(&out_dir, &[]);
-    assert!(wait_for(&mut child, || tmp
-        .path()
-        .join(".out.lock")
-        .exists()));
+    let child = claimed_long_run(tmp.path(), &out_dir, &[]);
     std::thread::sleep(Duration::from_millis(300));
-    signal(&child, "INT");
-    let out = child.wait_with_output().unwrap();
+    let out = stop(child, "INT");
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert_eq!(fs::read(out_dir.join("run.json")).unwrap(), before);
     assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
@@ -432,14 +438,8 @@ fn previous_outputs_moved_aside_by_a_killed_swap_are_restored() {
 #[test]
 fn a_second_run_on_the_same_out_fails_clearly_and_leaves_no_old_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let out_dir = tmp.path().join("out");
-    assert!(run_into(&out_dir, &[]).status.success());
-    let before = fs::read(out_dir.join("run.json")).unwrap();
-    let mut first = long_run(&out_dir, &[]);
-    assert!(wait_for(&mut first, || tmp
-        .path()
-        .join(".out.lock")
-        .exists()));
+    let (out_dir, before) = previous_run(tmp.path());
+    let first = claimed_long_run(tmp.path(), &out_dir, &[]);
     for args in [
         vec![
             "run".to_string(),
@@ -465,8 +465,7 @@ fn a_second_run_on_the_same_out_fails_clearly_and_leaves_no_old_folder() {
             "{stderr}"
         );
     }
-    signal(&first, "INT");
-    let out = first.wait_with_output().unwrap();
+    let out = stop(first, "INT");
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert_eq!(fs::read(out_dir.join("run.json")).unwrap(), before);
     assert!(hidden(tmp.path()).is_empty(), "{:?}", hidden(tmp.path()));
@@ -479,16 +478,7 @@ fn runs_racing_for_one_out_each_write_whole_or_fail_clearly() {
     for round in 0..4 {
         let children: Vec<Child> = (0..3)
             .map(|_| {
-                bin()
-                    .args([
-                        "run",
-                        &baseline(),
-                        "--replications",
-                        "2",
-                        "--quiet",
-                        "--out",
-                    ])
-                    .arg(&out_dir)
+                baseline_command(&out_dir, "2", &[], &[])
                     .stdout(Stdio::null())
                     .stderr(Stdio::piped())
                     .spawn()

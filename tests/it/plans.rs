@@ -41,6 +41,12 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `args` over the [`SHORT`] window, `--quiet --out out`, which must
+/// succeed; its stdout.
+fn short(args: &[&str], out: &Path) -> String {
+    ok(&[args, &SHORT, &["--quiet", "--out", s(out)]].concat())
+}
+
 /// Runs a command expected to fail as a user mistake; returns stderr.
 fn refused(args: &[&str]) -> String {
     let out = run(args);
@@ -156,18 +162,7 @@ fn compare_writes_paired_differences_and_every_scenario() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("cmp");
     let (b, p) = (baseline(), plan("second-pru-car.toml"));
-    let mut args = vec![
-        "compare",
-        &b,
-        &p,
-        "--replications",
-        "4",
-        "--quiet",
-        "--out",
-        s(&out),
-    ];
-    args.extend(SHORT);
-    let stdout = ok(&args);
+    let stdout = short(&["compare", &b, &p, "--replications", "4"], &out);
     assert!(stdout.contains("admissions avoided"), "{stdout}");
     assert!(stdout.contains("delayed bed days saved"));
     let csv = read(&out.join("comparison.csv"));
@@ -207,17 +202,7 @@ fn sweep_produces_every_combination() {
         "\"pru.cars\" = [1, 2]\n\"community.teams\" = [16, 18, 20]\n",
     );
     let out = tmp.path().join("out");
-    let mut args = vec![
-        "sweep",
-        s(&file),
-        "--replications",
-        "2",
-        "--quiet",
-        "--out",
-        s(&out),
-    ];
-    args.extend(SHORT);
-    ok(&args);
+    short(&["sweep", s(&file), "--replications", "2"], &out);
     let csv = read(&out.join("sweep.csv"));
     let mut lines = csv.lines();
     let header = lines.next().expect("header");
@@ -277,34 +262,10 @@ fn thread_count_does_not_change_compare_or_sweep() {
     let (b, p) = (baseline(), plan("four-more-community-teams.toml"));
     for threads in ["1", "2"] {
         let cmp = tmp.path().join(format!("cmp{threads}"));
-        let mut args = vec![
-            "compare",
-            &b,
-            &p,
-            "--replications",
-            "3",
-            "--threads",
-            threads,
-            "--quiet",
-            "--out",
-            s(&cmp),
-        ];
-        args.extend(SHORT);
-        ok(&args);
+        let threaded = ["--replications", "3", "--threads", threads];
+        short(&[&["compare", &b, &p][..], &threaded].concat(), &cmp);
         let sw = tmp.path().join(format!("sweep{threads}"));
-        let mut args = vec![
-            "sweep",
-            s(&sweep),
-            "--replications",
-            "3",
-            "--threads",
-            threads,
-            "--quiet",
-            "--out",
-            s(&sw),
-        ];
-        args.extend(SHORT);
-        ok(&args);
+        short(&[&["sweep", s(&sweep)][..], &threaded].concat(), &sw);
     }
     assert_same_csvs(&tmp.path().join("cmp1"), &tmp.path().join("cmp2"));
     assert_same_csvs(&tmp.path().join("sweep1"), &tmp.path().join("sweep2"));
@@ -322,25 +283,12 @@ fn shards_merged_equal_the_single_run_byte_for_byte() {
         ("cmp", vec!["compare", b.as_str(), p.as_str()]),
     ] {
         let whole = t.join(format!("{name}-whole"));
-        let mut args = cmd.clone();
-        args.extend(["--replications", "5", "--quiet", "--out", s(&whole)]);
-        args.extend(SHORT);
-        ok(&args);
+        short(&[&cmd[..], &["--replications", "5"]].concat(), &whole);
         let mut shards = Vec::new();
         for k in ["0/2", "1/2"] {
             let dir = t.join(format!("{name}-shard{}", &k[..1]));
-            let mut args = cmd.clone();
-            args.extend([
-                "--replications",
-                "5",
-                "--shard",
-                k,
-                "--quiet",
-                "--out",
-                s(&dir),
-            ]);
-            args.extend(SHORT);
-            ok(&args);
+            let sharded = ["--replications", "5", "--shard", k];
+            short(&[&cmd[..], &sharded].concat(), &dir);
             shards.push(dir);
         }
         let merged = t.join(format!("{name}-merged"));
@@ -370,21 +318,8 @@ fn merge_refuses_what_does_not_add_up() {
     let t = tmp.path();
     let b = baseline();
     let shard = |k: &str, seed: &str, dir: &Path| {
-        let mut args = vec![
-            "run",
-            b.as_str(),
-            "--replications",
-            "4",
-            "--seed",
-            seed,
-            "--shard",
-            k,
-            "--quiet",
-            "--out",
-            s(dir),
-        ];
-        args.extend(SHORT);
-        ok(&args);
+        let sharded = ["--replications", "4", "--seed", seed, "--shard", k];
+        short(&[&["run", b.as_str()][..], &sharded].concat(), dir);
     };
     let (s0, s1, other) = (t.join("s0"), t.join("s1"), t.join("other"));
     shard("0/2", "1", &s0);
@@ -400,17 +335,7 @@ fn merge_refuses_what_does_not_add_up() {
     assert!(!out.exists(), "nothing is written on a refusal");
     // A run that is not a shard is not merged.
     let whole = t.join("whole");
-    let mut args = vec![
-        "run",
-        b.as_str(),
-        "--replications",
-        "2",
-        "--quiet",
-        "--out",
-        s(&whole),
-    ];
-    args.extend(SHORT);
-    ok(&args);
+    short(&["run", b.as_str(), "--replications", "2"], &whole);
     let err = refused(&["merge", s(&whole), "--out", s(&out)]);
     assert!(err.contains("not a shard"), "{err}");
 }
@@ -422,7 +347,7 @@ fn precision_run_stops_within_target_and_equals_the_fixed_run() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let b = baseline();
     let prec = tmp.path().join("prec");
-    let mut args = vec![
+    let args = [
         "run",
         b.as_str(),
         "--precision",
@@ -435,12 +360,8 @@ fn precision_run_stops_within_target_and_equals_the_fixed_run() {
         "80",
         "--batch",
         "5",
-        "--quiet",
-        "--out",
-        s(&prec),
     ];
-    args.extend(SHORT);
-    let stdout = ok(&args);
+    let stdout = short(&args, &prec);
     assert!(stdout.contains("reached the precision"), "{stdout}");
     let json: serde_json::Value =
         serde_json::from_str(&read(&prec.join("run.json"))).expect("json");
@@ -466,17 +387,7 @@ fn precision_run_stops_within_target_and_equals_the_fixed_run() {
     }
     let fixed = tmp.path().join("fixed");
     let n_text = n.to_string();
-    let mut args = vec![
-        "run",
-        b.as_str(),
-        "--replications",
-        &n_text,
-        "--quiet",
-        "--out",
-        s(&fixed),
-    ];
-    args.extend(SHORT);
-    ok(&args);
+    short(&["run", b.as_str(), "--replications", &n_text], &fixed);
     assert_same_csvs(&prec, &fixed);
     // Precision decides the number of replications: not with --shard.
     refused(&["run", b.as_str(), "--precision", "0.05", "--shard", "0/2"]);

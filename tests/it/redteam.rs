@@ -48,6 +48,22 @@ fn run(args: &[&str]) -> Output {
     run_in(args, None)
 }
 
+/// `run` of the scenario file `s`, quietly into `out`.
+fn run_small(s: &str, out: &Path) -> Output {
+    run(&["run", s, "--quiet", "--out", out.to_str().unwrap()])
+}
+
+/// A new temporary folder, the [`small`] plan in it, and a finished run of
+/// it in its subfolder `name`.
+fn small_run(name: &str) -> (tempfile::TempDir, String, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = small(tmp.path());
+    let out = tmp.path().join(name);
+    let o = run_small(&s, &out);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    (tmp, s, out)
+}
+
 /// A small plan: the baseline over 30 days, no warm-up, 2 replications.
 fn small(dir: &Path) -> String {
     let path = dir.join("small.toml");
@@ -101,17 +117,13 @@ fn shards(dir: &Path) -> (String, String) {
 /// patientflow run small.toml --out f4      # exit 0, f4/thesis.docx gone
 #[test]
 fn a_copied_run_json_does_not_make_a_users_folder_replaceable() {
-    let tmp = tempfile::tempdir().unwrap();
-    let s = small(tmp.path());
-    let first = tmp.path().join("first");
-    let o = run(&["run", &s, "--quiet", "--out", first.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (tmp, s, first) = small_run("first");
 
     let mine = tmp.path().join("mine");
     fs::create_dir(&mine).unwrap();
     fs::copy(first.join("run.json"), mine.join("run.json")).unwrap();
     fs::write(mine.join("thesis.docx"), "years of work").unwrap();
-    let o = run(&["run", &s, "--quiet", "--out", mine.to_str().unwrap()]);
+    let o = run_small(&s, &mine);
     assert!(
         mine.join("thesis.docx").exists(),
         "thesis.docx deleted without --force (exit {:?}, stderr: {})",
@@ -129,13 +141,9 @@ fn a_copied_run_json_does_not_make_a_users_folder_replaceable() {
 /// patientflow run small.toml --out o1      # exit 0, my-analysis.xlsx gone, no message
 #[test]
 fn a_users_file_inside_an_output_folder_is_not_deleted_silently() {
-    let tmp = tempfile::tempdir().unwrap();
-    let s = small(tmp.path());
-    let out = tmp.path().join("o1");
-    let o = run(&["run", &s, "--quiet", "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (_tmp, s, out) = small_run("o1");
     fs::write(out.join("my-analysis.xlsx"), "mine").unwrap();
-    let o = run(&["run", &s, "--quiet", "--out", out.to_str().unwrap()]);
+    let o = run_small(&s, &out);
     let stderr = text(&o.stderr);
     assert!(
         out.join("my-analysis.xlsx").exists() || stderr.contains("my-analysis.xlsx"),
@@ -154,11 +162,7 @@ fn a_users_file_inside_an_output_folder_is_not_deleted_silently() {
 /// patientflow run small.toml --out ../../proj     # exit 0; proj/sub and thesis gone
 #[test]
 fn an_output_containing_the_current_directory_is_never_replaced() {
-    let tmp = tempfile::tempdir().unwrap();
-    let s = small(tmp.path());
-    let first = tmp.path().join("first");
-    let o = run(&["run", &s, "--quiet", "--out", first.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (tmp, s, first) = small_run("first");
 
     let proj = tmp.path().join("proj");
     let sub = proj.join("sub");
@@ -189,7 +193,7 @@ fn a_dangling_symlink_at_the_target_is_refused() {
     let s = small(tmp.path());
     let link = tmp.path().join("dlink");
     std::os::unix::fs::symlink("/nonexistent/patientflow-redteam", &link).unwrap();
-    let o = run(&["run", &s, "--quiet", "--out", link.to_str().unwrap()]);
+    let o = run_small(&s, &link);
     assert!(
         fs::symlink_metadata(&link)
             .unwrap()
@@ -216,7 +220,7 @@ fn report_refuses_a_fifo_instead_of_hanging() {
     let s = small(tmp.path());
     for name in ["run.json", "summary.csv", "daily_bands.csv"] {
         let dir = tmp.path().join(format!("r-{name}"));
-        let o = run(&["run", &s, "--quiet", "--out", dir.to_str().unwrap()]);
+        let o = run_small(&s, &dir);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         fs::remove_file(dir.join(name)).unwrap();
         if !mkfifo(&dir.join(name)) {
@@ -320,16 +324,12 @@ fn the_first_sigterm_stops_a_merge_blocked_on_a_fifo() {
 /// mkdir .o1.old-999999-0 && patientflow run small.toml --out o1   # .o1.old-999999-0 stays
 #[test]
 fn an_empty_old_directory_left_by_a_kill_is_swept() {
-    let tmp = tempfile::tempdir().unwrap();
-    let s = small(tmp.path());
-    let out = tmp.path().join("o1");
-    let o = run(&["run", &s, "--quiet", "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let (tmp, s, out) = small_run("o1");
     // What a SIGKILL during remove_dir_all of the old outputs leaves
     // (observed with `kill -KILL` timed on the write of a 20 MB shard).
     let old = tmp.path().join(".o1.old-999999-0");
     fs::create_dir(&old).unwrap();
-    let o = run(&["run", &s, "--quiet", "--out", out.to_str().unwrap()]);
+    let o = run_small(&s, &out);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(!old.exists(), "the empty .old directory was left");
 }

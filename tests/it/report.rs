@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use patientflow::report::RunData;
 use patientflow::report::run_report::run_headlines;
 
-use crate::common::{report_files, run};
+use crate::common::{drop_checksums, report_dir, report_files, run_ok};
 
 fn scenario(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -16,20 +16,18 @@ fn scenario(rel: &str) -> PathBuf {
 
 /// Runs `scenario` with a few replications into `dir`.
 fn run_into(scenario_rel: &str, dir: &Path, replications: &str) {
-    let out = run(&[
-        "run",
-        scenario(scenario_rel).to_str().expect("utf8 path"),
-        "--replications",
-        replications,
-        "--quiet",
-        "--out",
-        dir.to_str().expect("utf8 path"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let file = scenario(scenario_rel);
+    let file = file.to_str().expect("utf8 path");
+    run_ok(&["run", file, "--replications", replications], dir);
+}
+
+/// A run of the baseline with `replications` into `run` of a new temporary
+/// folder: the folder and `run`.
+fn baseline_run(replications: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    run_into("scenarios/tower-hamlets-baseline.toml", &dir, replications);
+    (tmp, dir)
 }
 
 /// The run report's charts for the baseline, which has mental health.
@@ -58,12 +56,7 @@ fn a_run_writes_the_report_and_report_dir_rebuilds_it_byte_for_byte() {
     fs::remove_dir_all(dir.join("charts")).expect("rm charts");
     fs::write(dir.join("report.html"), "stale").expect("write");
     fs::remove_file(dir.join("report.md")).expect("rm md");
-    let out = run(&["report", dir.to_str().expect("utf8")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    report_dir("rebuilt", &dir, 0, &[]);
     assert!(report_files(&dir) == written, "the rebuilt report differs");
     // Nothing left behind by the atomic writes.
     let leftovers: Vec<_> = fs::read_dir(&dir)
@@ -86,9 +79,7 @@ fn a_run_writes_the_report_and_report_dir_rebuilds_it_byte_for_byte() {
 
 #[test]
 fn the_html_is_self_contained() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("base");
-    run_into("scenarios/tower-hamlets-baseline.toml", &dir, "3");
+    let (_tmp, dir) = baseline_run("3");
     let html = fs::read_to_string(dir.join("report.html")).expect("html");
     let lower = html.to_lowercase();
     for banned in [
@@ -177,9 +168,7 @@ fn round(x: f64, e: i32) -> f64 {
 
 #[test]
 fn every_headline_number_is_the_summary_csv_value_rounded() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("base");
-    run_into("scenarios/tower-hamlets-baseline.toml", &dir, "6");
+    let (_tmp, dir) = baseline_run("6");
     let summary = fs::read_to_string(dir.join("summary.csv")).expect("summary");
     let row = |metric: &str| -> Vec<f64> {
         let line = summary
@@ -242,17 +231,12 @@ fn every_headline_number_is_the_summary_csv_value_rounded() {
 fn report_of_a_bad_directory_exits_2_and_names_the_problem() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let missing = tmp.path().join("nope");
-    let out = run(&["report", missing.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+    report_dir("missing", &missing, 2, &["nope"]);
 
     let dir = tmp.path().join("run");
     run_into("scenarios/tower-hamlets-baseline.toml", &dir, "2");
     fs::remove_file(dir.join("summary.csv")).expect("rm");
-    let out = run(&["report", dir.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(err.contains("summary.csv"), "{err}");
+    report_dir("no summary.csv", &dir, 2, &["summary.csv"]);
 
     // Bands without the quartiles (daily.csv's columns) are refused.
     run_into("scenarios/tower-hamlets-baseline.toml", &dir, "2");
@@ -269,26 +253,19 @@ fn report_of_a_bad_directory_exits_2_and_names_the_problem() {
         .collect();
     fs::write(dir.join("daily_bands.csv"), old).expect("write");
     // An older version's output: its run.json records no checksums.
-    let json = dir.join("run.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&json).expect("run.json")).expect("json");
-    manifest.as_object_mut().expect("object").remove("files");
-    fs::write(&json, manifest.to_string()).expect("write");
-    let out = run(&["report", dir.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        err.contains("daily_bands.csv") && err.contains("p25"),
-        "{err}"
+    drop_checksums(&dir.join("run.json"));
+    report_dir(
+        "bands without quartiles",
+        &dir,
+        2,
+        &["daily_bands.csv", "p25"],
     );
 }
 
 #[test]
 fn the_precision_statement_covers_every_comparison_headline() {
     // Issue 14 item 8: not the most precise measure only.
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    run_into("scenarios/tower-hamlets-baseline.toml", &dir, "5");
+    let (_tmp, dir) = baseline_run("5");
     let md = fs::read_to_string(dir.join("report.md")).expect("report.md");
     let line = md
         .lines()

@@ -182,11 +182,18 @@ fn writes_the_four_files_with_exact_headers_and_rows() {
     assert!(json["outputs"]["confidence_interval"].is_string());
 }
 
-#[test]
-fn summary_cells_hold_the_right_statistics() {
+/// The synthetic run's outputs, written into `out` of a new temporary
+/// folder: the folder and `out`.
+fn synthetic_outputs() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     write_run_outputs(&out, &synthetic(), first_day(), &manifest("B")).expect("write");
+    (tmp, out)
+}
+
+#[test]
+fn summary_cells_hold_the_right_statistics() {
+    let (_tmp, out) = synthetic_outputs();
     let summary = read(&out, "summary.csv");
 
     // admissions 1..=10: mean 5.5, sd sqrt(55/6), CI 5.5 ± t(0.975, 9) sd / sqrt(10).
@@ -291,9 +298,7 @@ fn identical_inputs_give_identical_bytes() {
 
 #[test]
 fn rewriting_replaces_the_whole_directory() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("out");
-    write_run_outputs(&out, &synthetic(), first_day(), &manifest("B")).expect("first");
+    let (tmp, out) = synthetic_outputs();
     // A file an older run wrote that this one does not (a shard's table).
     fs::write(out.join("daily_replications.csv"), "from an older run").expect("stale");
 
@@ -309,9 +314,7 @@ fn rewriting_replaces_the_whole_directory() {
 
 #[test]
 fn failed_fill_leaves_the_target_intact() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("out");
-    write_run_outputs(&out, &synthetic(), first_day(), &manifest("B")).expect("first");
+    let (tmp, out) = synthetic_outputs();
     let before = read(&out, "summary.csv");
 
     let err = replace_dir_with(&out, |dir| {

@@ -5,11 +5,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
 use patientflow::report::prose::{effect_exponent, precision_exponent, prose_number};
 
-use crate::common::{bin, report_files};
+use crate::common::{bin, numbers_of, report_dir, report_files, succeed};
 
 fn scenario(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,14 +16,6 @@ fn scenario(rel: &str) -> String {
         .to_str()
         .expect("utf8 path")
         .to_string()
-}
-
-fn ok(out: Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Short runs: the report's logic does not depend on the horizon.
@@ -36,15 +27,35 @@ const SHORT: [&str; 5] = [
     "--quiet",
 ];
 
+/// `command` with the scenarios `files` (relative to the repository) over
+/// the [`SHORT`] runs, `--out dir`, which must succeed.
+fn short_into(command: &str, files: &[&str], dir: &Path) {
+    let files = files.iter().map(|f| scenario(f));
+    succeed(
+        bin()
+            .arg(command)
+            .args(files)
+            .args(SHORT)
+            .arg("--out")
+            .arg(dir),
+    );
+}
+
+/// The report files of `dir`, which must be those named by `names`, in order.
+#[track_caller]
+fn written_files(dir: &Path, names: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let written = report_files(dir);
+    let found: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(found, names);
+    written
+}
+
 fn compare_into(dir: &Path) {
-    let mut args = vec![
-        "compare".to_string(),
-        scenario("scenarios/tower-hamlets-baseline.toml"),
-        scenario("scenarios/plans/second-pru-car.toml"),
+    let files = [
+        "scenarios/tower-hamlets-baseline.toml",
+        "scenarios/plans/second-pru-car.toml",
     ];
-    args.extend(SHORT.iter().map(|s| s.to_string()));
-    args.extend(["--out".to_string(), dir.display().to_string()]);
-    ok(bin().args(&args).output().expect("the binary runs"));
+    short_into("compare", &files, dir);
 }
 
 /// `(diff_mean, diff_ci95_low, diff_ci95_high)` of `metric` for `plan` in
@@ -67,26 +78,7 @@ fn diff(csv: &str, plan: &str, metric: &str) -> (f64, f64, f64) {
 
 /// The numbers of a sentence in order, as written (`1,234`, `-20`, `5.3`).
 fn numbers_in(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let next_digit = chars.get(i + 1).is_some_and(char::is_ascii_digit);
-        let continues = !cur.is_empty() && (c == ',' || c == '.') && next_digit;
-        let starts_negative = cur.is_empty() && c == '-' && next_digit && {
-            // A minus sign, not the hyphen of "60-day" or a plan name.
-            i == 0 || chars[i - 1] == ' '
-        };
-        if c.is_ascii_digit() || continues || starts_negative {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+    numbers_of(text, true)
 }
 
 /// The numbers of one effect's clause, as the plan's sentence words it:
@@ -168,17 +160,15 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
     let dir = tmp.path().join("cmp");
     compare_into(&dir);
 
-    let written = report_files(&dir);
-    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
+    let written = written_files(
+        &dir,
+        &[
             "report.html",
             "report.md",
             "charts/forest-admissions-avoided.svg",
             "charts/forest-decision-to-admit-waits-over-12-hours-avoided.svg",
             "charts/forest-delayed-bed-days-saved.svg",
-        ]
+        ],
     );
 
     // Headline numbers: those of comparison.csv, sign-flipped and rounded.
@@ -236,10 +226,7 @@ fn a_comparison_writes_its_report_with_the_csv_numbers_and_rebuilds_it() {
     fs::remove_dir_all(dir.join("charts")).expect("remove charts");
     fs::remove_file(dir.join("report.html")).expect("remove html");
     fs::write(dir.join("report.md"), "stale").expect("stale md");
-    ok(bin()
-        .args(["report", dir.to_str().expect("utf8")])
-        .output()
-        .expect("runs"));
+    report_dir("rebuilt", &dir, 0, &[]);
     assert!(report_files(&dir) == written, "the rebuild differs");
 }
 
@@ -249,36 +236,23 @@ fn report_dir_refuses_a_malformed_comparison() {
     let dir = tmp.path().join("cmp");
     compare_into(&dir);
     fs::write(dir.join("comparison.csv"), "not,a,comparison\n").expect("write");
-    let out = bin()
-        .args(["report", dir.to_str().expect("utf8")])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("comparison.csv"));
+    report_dir("malformed", &dir, 2, &["comparison.csv"]);
 }
 
 #[test]
 fn a_sweep_writes_its_report_with_the_sweep_charts() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("sweep");
-    let mut args = vec![
-        "sweep".to_string(),
-        scenario("scenarios/sweeps/pru-cars-x-hours.toml"),
-    ];
-    args.extend(SHORT.iter().map(|s| s.to_string()));
-    args.extend(["--out".to_string(), dir.display().to_string()]);
-    ok(bin().args(&args).output().expect("the binary runs"));
+    short_into("sweep", &["scenarios/sweeps/pru-cars-x-hours.toml"], &dir);
 
-    let written = report_files(&dir);
-    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
+    let written = written_files(
+        &dir,
+        &[
             "report.html",
             "report.md",
             "charts/sweep-admissions-avoided.svg",
             "charts/sweep-delayed-bed-days-saved.svg",
-        ]
+        ],
     );
     let svg =
         fs::read_to_string(dir.join("charts/sweep-admissions-avoided.svg")).expect("sweep chart");
@@ -302,9 +276,6 @@ fn a_sweep_writes_its_report_with_the_sweep_charts() {
     let html = fs::read_to_string(dir.join("report.html")).expect("report.html");
     assert!(!html.contains("http") && !html.contains("<script"));
 
-    ok(bin()
-        .args(["report", dir.to_str().expect("utf8")])
-        .output()
-        .expect("runs"));
+    report_dir("rebuilt", &dir, 0, &[]);
     assert!(report_files(&dir) == written, "the rebuild differs");
 }

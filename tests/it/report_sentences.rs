@@ -23,7 +23,7 @@ use patientflow::report::experiment_report::{
 use patientflow::report::prose::{Finding, effect_exponent, includes_no_change, prose_number};
 use patientflow::report::{PlanRows, format_comparison_table};
 
-use crate::common::{baseline, bin, root, run_ok};
+use crate::common::{baseline, baseline_command, bin, numbers_of, root, run_ok, succeed};
 
 /// A negative number written in prose: a minus sign (or hyphen) right
 /// before a digit, not inside a word or a time range such as 08:30-23:00.
@@ -97,24 +97,7 @@ fn plan(label: &str, rows: Vec<EffectRow>) -> PlanEffects {
 
 /// The numbers written in `text` (sizes; a thousands comma kept inside).
 fn numbers(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let inside = c.is_ascii_digit()
-            || ((c == ',' || c == '.')
-                && !cur.is_empty()
-                && chars.get(i + 1).is_some_and(char::is_ascii_digit));
-        if inside {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+    numbers_of(text, false)
 }
 
 /// The effect's sizes as the report's table rounds them: mean and both
@@ -520,25 +503,23 @@ fn table_rows(md: &str, first_cell: &str) -> Vec<Vec<String>> {
 fn the_comparison_report_agrees_with_its_table_and_says_what_each_plan_changes() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("cmp");
-    let plans = root().join("scenarios/plans");
-    run_ok(
-        &[
-            "compare",
-            &baseline(),
-            plans.join("second-pru-car.toml").to_str().expect("utf-8"),
-            plans
-                .join("thirty-more-care-home-beds.toml")
-                .to_str()
-                .expect("utf-8"),
-            "--replications",
-            "5",
-            "--set",
-            "scenario.horizon=60d",
-            "--set",
-            "scenario.warm_up=30d",
-        ],
-        &out,
-    );
+    let plans = ["second-pru-car.toml", "thirty-more-care-home-beds.toml"]
+        .map(|p| root().join("scenarios/plans").join(p).display().to_string());
+    let window = [
+        "--set",
+        "scenario.horizon=60d",
+        "--set",
+        "scenario.warm_up=30d",
+    ];
+    let compare = [
+        "compare",
+        &baseline(),
+        &plans[0],
+        &plans[1],
+        "--replications",
+        "5",
+    ];
+    run_ok(&[&compare[..], &window].concat(), &out);
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
     assert!(negative_number(md.split("## What each plan").next().unwrap_or("")).is_none());
     for name in ["Second PRU car, 08:30-23:00", "Thirty more care home beds"] {
@@ -704,17 +685,15 @@ fn the_sweep_report_has_a_human_title_the_right_axis_and_honest_sentences() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("sweep");
     let sweep = root().join("scenarios/sweeps/community-teams-x-care-home-beds.toml");
+    let window = [
+        "--set",
+        "scenario.horizon=30d",
+        "--set",
+        "scenario.warm_up=10d",
+    ];
+    let sweep = sweep.to_str().expect("utf-8");
     run_ok(
-        &[
-            "sweep",
-            sweep.to_str().expect("utf-8"),
-            "--replications",
-            "4",
-            "--set",
-            "scenario.horizon=30d",
-            "--set",
-            "scenario.warm_up=10d",
-        ],
+        &[&["sweep", sweep, "--replications", "4"][..], &window].concat(),
         &out,
     );
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
@@ -804,22 +783,17 @@ fn the_sweep_report_has_a_human_title_the_right_axis_and_honest_sentences() {
 fn a_set_run_names_the_keys_its_description_does_not_know() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("run");
-    run_ok(
-        &[
-            "run",
-            &baseline(),
-            "--replications",
-            "2",
-            "--set",
-            "scenario.horizon=20d",
-            "--set",
-            "scenario.warm_up=5d",
-            "--set",
-            "community.teams=16",
-            "--set=care_homes.beds=369",
-        ],
+    let sets = [
+        "scenario.horizon=20d",
+        "scenario.warm_up=5d",
+        "community.teams=16",
+    ];
+    succeed(&mut baseline_command(
         &out,
-    );
+        "2",
+        &sets,
+        &["--set=care_homes.beds=369"],
+    ));
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
     let summary = md
         .lines()

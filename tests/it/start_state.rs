@@ -11,7 +11,7 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::Series;
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, root, run_ok};
+use crate::common::{baseline, refused_run, root, run_ok};
 
 /// The care home residents at each midnight of each replication of the
 /// scenario at `path` with `sets`, run from time zero (no warm-up).
@@ -144,23 +144,9 @@ fn capacity_nobody_waits_for_has_no_effect_on_any_metric() {
 #[test]
 fn both_ways_of_giving_the_residents_are_refused_together() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = bin()
-        .args([
-            "run",
-            &baseline(),
-            "--set",
-            "care_homes.initial_occupancy=0.9",
-        ])
-        .args(["--quiet", "--out"])
-        .arg(dir.path().join("out"))
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("care_homes.initial_occupancy") && err.contains("initial_residents"),
-        "{err}"
-    );
+    let sets = ["care_homes.initial_occupancy=0.9"];
+    let says = ["care_homes.initial_occupancy", "initial_residents"];
+    refused_run(&baseline(), &sets, &says);
     // Neither: the table is named and both keys are offered.
     let text = fs::read_to_string(baseline()).expect("baseline");
     let without: String = text
@@ -170,19 +156,10 @@ fn both_ways_of_giving_the_residents_are_refused_together() {
         .collect();
     let file = dir.path().join("no-residents.toml");
     fs::write(&file, without).expect("write");
-    let out = bin()
-        .args(["run"])
-        .arg(&file)
-        .args(["--quiet", "--out"])
-        .arg(dir.path().join("out2"))
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no-residents.toml:")
-            && err.contains("care_homes.initial_residents")
-            && err.contains("initial_occupancy"),
-        "{err}"
-    );
+    let says = [
+        "no-residents.toml:",
+        "care_homes.initial_residents",
+        "initial_occupancy",
+    ];
+    refused_run(file.to_str().expect("utf-8"), &[], &says);
 }

@@ -7,10 +7,30 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{baseline, run, text};
+use crate::common::{baseline, drop_checksums, edit_json, exits_saying, report_dir, run, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// `compare` of the baseline with `plans` into `out`, with `extra`
+/// arguments; it must exit with `code` and say each of `says` (`case` names
+/// the case). Its stderr.
+#[track_caller]
+fn compare(
+    case: &str,
+    plans: &[&Path],
+    out: &Path,
+    extra: &[&str],
+    code: i32,
+    says: &[&str],
+) -> String {
+    let base = baseline();
+    let mut args = vec!["compare", &base];
+    args.extend(plans.iter().map(|p| s(p)));
+    args.extend(extra);
+    args.extend(["--out", s(out)]);
+    exits_saying(case, &args, code, says)
 }
 
 /// A plan extending the baseline with `body` after its `[scenario]` name.
@@ -46,24 +66,20 @@ fn compare_refuses_a_plan_with_another_window_start_or_warm_up() {
     for (i, (line, key, plan_value, base_value)) in cases.into_iter().enumerate() {
         let p = plan(tmp.path(), &format!("p{i}.toml"), line, "");
         let out_dir = tmp.path().join(format!("out{i}"));
-        let out = run(&[
-            "compare",
-            &baseline(),
-            s(&p),
-            "--replications",
-            "2",
-            "--quiet",
-            "--out",
-            s(&out_dir),
-        ]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
-        assert!(err.contains(&format!("key `{key}`")), "{err}");
-        assert!(
-            err.contains(plan_value) && err.contains(base_value),
-            "{err}"
+        let says = [
+            &format!("key `{key}`"),
+            plan_value,
+            base_value,
+            &format!("p{i}.toml"),
+        ];
+        compare(
+            line,
+            &[&p],
+            &out_dir,
+            &["--replications", "2", "--quiet"],
+            2,
+            &says,
         );
-        assert!(err.contains(&format!("p{i}.toml")), "{err}");
         assert!(!out_dir.exists(), "nothing is written when refused");
     }
 }
@@ -74,21 +90,14 @@ fn compare_pairs_plans_that_share_the_window_set_for_every_scenario() {
     // The plan changes capacity only; --set moves the window of both.
     let p = plan(tmp.path(), "cars.toml", "", "[pru]\ncars = 2\n");
     let out_dir = tmp.path().join("out");
-    let out = run(&[
-        "compare",
-        &baseline(),
-        s(&p),
-        "--replications",
-        "2",
+    let window = [
         "--set",
         "scenario.horizon=20d",
         "--set",
         "scenario.warm_up=10d",
-        "--quiet",
-        "--out",
-        s(&out_dir),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    ];
+    let extra = [&["--replications", "2", "--quiet"][..], &window].concat();
+    compare("one window for both", &[&p], &out_dir, &extra, 0, &[]);
     assert!(out_dir.join("comparison.csv").is_file());
 }
 
@@ -114,22 +123,18 @@ fn sweep_refuses_to_vary_the_window_start_or_warm_up_with_its_position() {
             ),
         )
         .expect("write sweep");
-        let out = run(&[
+        let out_dir = tmp.path().join("out");
+        let args = [
             "sweep",
             s(&file),
             "--replications",
             "2",
             "--quiet",
             "--out",
-            s(&tmp.path().join("out")),
-        ]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(
-            err.contains(&format!("sweep.toml:5:1: key `{key}`")),
-            "{err}"
-        );
-        assert!(err.contains("cannot be swept"), "{err}");
+            s(&out_dir),
+        ];
+        let located = format!("sweep.toml:5:1: key `{key}`");
+        exits_saying(key, &args, 2, &[&located, "cannot be swept"]);
     }
 }
 
@@ -299,7 +304,8 @@ fn terminal_output_carries_no_escape_sequence_from_a_name() {
         stdout.contains("x\u{FFFD}]0;owned\u{FFFD}\u{FFFD}[2J"),
         "{stdout:?}"
     );
-    let out = run(&[
+    let out_dir = tmp.path().join("out");
+    let args = [
         "run",
         s(&p),
         "--replications",
@@ -309,10 +315,10 @@ fn terminal_output_carries_no_escape_sequence_from_a_name() {
         "--set",
         "scenario.warm_up=0d",
         "--out",
-        s(&tmp.path().join("out")),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(!text(&out.stderr).contains(RAW), "{:?}", text(&out.stderr));
+        s(&out_dir),
+    ];
+    let stderr = exits_saying("run", &args, 0, &[]);
+    assert!(!stderr.contains(RAW), "{stderr:?}");
 }
 
 // ---------------------------------------------------------------------------
@@ -330,14 +336,15 @@ const SHORT: [&str; 8] = [
     "--threads=2",
 ];
 
-/// A whole run of the baseline into `dir`.
-fn short_run(dir: &Path) {
-    let mut args = vec!["run", "BASELINE", "--out", s(dir)];
-    args.extend(SHORT);
+/// A whole run of the baseline into `run` of a new temporary folder.
+fn short_run() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
     let base = baseline();
-    args[1] = &base;
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut args = vec!["run", &base, "--out", s(&dir)];
+    args.extend(SHORT);
+    exits_saying("the short run", &args, 0, &[]);
+    (tmp, dir)
 }
 
 /// Shards 0/2 and 1/2 of the short run, in `tmp/s0` and `tmp/s1`.
@@ -348,17 +355,19 @@ fn short_shards(tmp: &Path) -> [PathBuf; 2] {
         let shard = format!("{k}/2");
         let mut args = vec!["run", &base, "--shard", &shard, "--out", s(&dir)];
         args.extend(SHORT);
-        let out = run(&args);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        exits_saying(&shard, &args, 0, &[]);
         dir
     })
 }
 
-fn merge(shards: &[PathBuf], out: &Path) -> Output {
+/// `merge` of `shards` into `out`, which must exit with `code` and say
+/// each of `says` (`case` names the case); its stderr.
+#[track_caller]
+fn merge(case: &str, shards: &[PathBuf], out: &Path, code: i32, says: &[&str]) -> String {
     let mut args = vec!["merge"];
     args.extend(shards.iter().map(|p| s(p)));
     args.extend(["--out", s(out)]);
-    run(&args)
+    exits_saying(case, &args, code, says)
 }
 
 /// Replaces cell `col` (0-based) of line `line` (1-based) of a CSV file.
@@ -371,21 +380,6 @@ fn edit_cell(path: &Path, line: usize, col: usize, value: &str) {
     fs::write(path, lines.join("\n") + "\n").expect("write");
 }
 
-/// Edits `run.json` as JSON.
-fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json");
-    f(&mut v);
-    fs::write(path, serde_json::to_string_pretty(&v).expect("json")).expect("write");
-}
-
-/// Removes the checksums, as a run.json of the previous version had none.
-fn drop_checksums(path: &Path) {
-    edit_json(path, |v| {
-        v.as_object_mut().expect("object").remove("files");
-    });
-}
-
 #[test]
 fn merge_names_an_edited_value_and_refuses_non_finite_cells() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -395,11 +389,8 @@ fn merge_names_an_edited_value_and_refuses_non_finite_cells() {
 
     // With checksums: any edit is named, even a plausible value.
     edit_cell(&reps, 2, 4, "12345");
-    let out = merge(&shards, &tmp.path().join("m"));
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("replications.csv has changed"), "{err}");
-    assert!(err.contains("s1"), "{err}");
+    let says = ["replications.csv has changed", "s1"];
+    merge("an edited value", &shards, &tmp.path().join("m"), 2, &says);
     assert!(!tmp.path().join("m").exists());
 
     // Without checksums (the previous version's output): NaN and 1e400
@@ -415,20 +406,16 @@ fn merge_names_an_edited_value_and_refuses_non_finite_cells() {
     for bad in ["NaN", "1e400", "inf", "-3"] {
         fs::write(&reps, &original).expect("restore");
         edit_cell(&reps, 3, 4, bad);
-        let out = merge(&shards, &tmp.path().join("m"));
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
-        assert!(
-            err.contains("replications.csv: line 3, column `")
-                && err.contains(&format!("column `{}`", header[4])),
-            "{bad}: {err}"
-        );
-        assert!(err.contains("records no checksums"), "{err}");
+        let says = [
+            "replications.csv: line 3, column `",
+            &format!("column `{}`", header[4]),
+            "records no checksums",
+        ];
+        merge(bad, &shards, &tmp.path().join("m"), 2, &says);
     }
     // Restored, the shards merge (unverified, with the warning).
     fs::write(&reps, &original).expect("restore");
-    let out = merge(&shards, &tmp.path().join("m"));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    merge("restored", &shards, &tmp.path().join("m"), 0, &[]);
 }
 
 #[test]
@@ -440,41 +427,29 @@ fn merge_names_a_changed_daily_file_and_a_tampered_manifest() {
     // One row removed: n would fall without a word.
     let cut: Vec<&str> = body.lines().filter(|l| !l.starts_with("2,5,")).collect();
     fs::write(&daily, cut.join("\n") + "\n").expect("write");
-    let out = merge(&shards, &tmp.path().join("m"));
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("daily_replications.csv has changed"), "{err}");
+    let says = ["daily_replications.csv has changed"];
+    merge("a row removed", &shards, &tmp.path().join("m"), 2, &says);
 
     // Without checksums the gap itself is found.
     drop_checksums(&shards[0].join("run.json"));
-    let out = merge(&shards, &tmp.path().join("m"));
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("daily_replications.csv: line"), "{err}");
+    let says = ["daily_replications.csv: line"];
+    merge("no checksums", &shards, &tmp.path().join("m"), 2, &says);
     fs::write(&daily, &body).expect("restore");
 
     // A run.json whose window no longer matches its scenario.
     edit_json(&shards[1].join("run.json"), |v| {
         v["horizon_hours"] = serde_json::json!(1e308);
     });
-    let out = merge(&shards, &tmp.path().join("m"));
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("`horizon_hours`") && err.contains("run.json"),
-        "{err}"
-    );
+    let says = ["`horizon_hours`", "run.json"];
+    merge("another window", &shards, &tmp.path().join("m"), 2, &says);
 }
 
 #[test]
 fn report_names_the_changed_file_and_writes_nothing() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir) = short_run();
     let html = fs::read(dir.join("report.html")).expect("html");
     // Untouched, it rebuilds.
-    let out = run(&["report", s(&dir)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    report_dir("untouched", &dir, 0, &[]);
     for (file, line, col, value) in [
         ("summary.csv", 5, 2, "99999999"),
         ("daily_bands.csv", 3, 3, "1"),
@@ -484,10 +459,7 @@ fn report_names_the_changed_file_and_writes_nothing() {
         let path = dir.join(file);
         let original = fs::read(&path).expect("read");
         edit_cell(&path, line, col, value);
-        let out = run(&["report", s(&dir)]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
-        assert!(err.contains(&format!("{file} has changed")), "{err}");
+        report_dir(file, &dir, 2, &[&format!("{file} has changed")]);
         assert_eq!(fs::read(dir.join("report.html")).expect("html"), html);
         fs::write(&path, original).expect("restore");
     }
@@ -495,9 +467,7 @@ fn report_names_the_changed_file_and_writes_nothing() {
 
 #[test]
 fn report_checks_run_json_against_its_scenario() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir) = short_run();
     let json = dir.join("run.json");
     let original = fs::read(&json).expect("read");
     let cases: [(&str, serde_json::Value, &str); 6] = [
@@ -522,10 +492,7 @@ fn report_checks_run_json_against_its_scenario() {
     ];
     for (key, value, says) in cases {
         edit_json(&json, |v| v[key] = value.clone());
-        let out = run(&["report", s(&dir)]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{key}={value}: {err}");
-        assert!(err.contains(says), "{key}={value}: {err}");
+        let err = report_dir(&format!("{key}={value}"), &dir, 2, &[says]);
         assert!(err.len() < 2000, "{err}");
         fs::write(&json, &original).expect("restore");
     }
@@ -536,9 +503,7 @@ fn report_checks_run_json_against_its_scenario() {
 /// to the run's own fields.
 #[test]
 fn report_reads_and_checks_the_recorded_scenario_facts() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir) = short_run();
     let json = dir.join("run.json");
     let original = fs::read(&json).expect("read");
     type Edit = fn(&mut serde_json::Value);
@@ -563,75 +528,39 @@ fn report_reads_and_checks_the_recorded_scenario_facts() {
     ];
     for (what, edit, says) in cases {
         edit_json(&json, edit);
-        let out = run(&["report", s(&dir)]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
-        assert!(err.contains(says), "{what}: {err}");
+        report_dir(what, &dir, 2, &[says]);
         fs::write(&json, &original).expect("restore");
     }
-    let out = run(&["report", s(&dir)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    report_dir("restored", &dir, 0, &[]);
 }
 
 #[test]
 fn report_validates_values_of_outputs_without_checksums() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir) = short_run();
     drop_checksums(&dir.join("run.json"));
     // The previous version's outputs are accepted, with a warning.
-    let out = run(&["report", s(&dir)]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("records no checksums"), "{err}");
+    report_dir("no checksums", &dir, 0, &["records no checksums"]);
+    let (summary, bands) = ("summary.csv", "daily_bands.csv");
+    let mean = "summary.csv: line 5, column `mean`";
     for (file, line, col, value, says) in [
-        (
-            "summary.csv",
-            5,
-            2,
-            "NaN",
-            "summary.csv: line 5, column `mean`",
-        ),
-        (
-            "summary.csv",
-            5,
-            2,
-            "1e400",
-            "summary.csv: line 5, column `mean`",
-        ),
-        (
-            "summary.csv",
-            5,
-            2,
-            "100000000000000000000",
-            "outside the range",
-        ),
-        ("summary.csv", 5, 9, "1000", "column `n`"),
-        (
-            "daily_bands.csv",
-            4,
-            5,
-            "inf",
-            "daily_bands.csv: line 4, column `p25`",
-        ),
-        ("daily_bands.csv", 4, 1, "2099-01-01", "column `date`"),
+        (summary, 5, 2, "NaN", mean),
+        (summary, 5, 2, "1e400", mean),
+        (summary, 5, 2, "100000000000000000000", "outside the range"),
+        (summary, 5, 9, "1000", "column `n`"),
+        (bands, 4, 5, "inf", "daily_bands.csv: line 4, column `p25`"),
+        (bands, 4, 1, "2099-01-01", "column `date`"),
     ] {
         let path = dir.join(file);
         let original = fs::read(&path).expect("read");
         edit_cell(&path, line, col, value);
-        let out = run(&["report", s(&dir)]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{file} {value}: {err}");
-        assert!(err.contains(says), "{file} {value}: {err}");
+        report_dir(&format!("{file} {value}"), &dir, 2, &[says]);
         fs::write(&path, original).expect("restore");
     }
 }
 
 #[test]
 fn report_reads_a_huge_csv_no_further_than_the_run_wrote() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir) = short_run();
     drop_checksums(&dir.join("run.json"));
     let path = dir.join("daily_bands.csv");
     let body = fs::read_to_string(&path).expect("read");
@@ -651,26 +580,16 @@ fn report_reads_a_huge_csv_no_further_than_the_run_wrote() {
         f.write_all(extra.as_bytes()).expect("append");
     }
     drop(f);
-    let out = run(&["report", s(&dir)]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains(&format!(
-            "daily_bands.csv: line {}: more rows than the {} this run wrote",
-            rows + 1,
-            rows - 1
-        )),
-        "{err}"
+    let says = format!(
+        "daily_bands.csv: line {}: more rows than the {} this run wrote",
+        rows + 1,
+        rows - 1
     );
+    report_dir("a million more rows", &dir, 2, &[&says]);
     // One line of 100 MB with no line break: refused at its 64 KiB mark.
     fs::write(&path, "day,".repeat(25_000_000)).expect("write");
-    let out = run(&["report", s(&dir)]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("daily_bands.csv: line 1: longer than 65536 bytes"),
-        "{err}"
-    );
+    let says = ["daily_bands.csv: line 1: longer than 65536 bytes"];
+    report_dir("a line of 100 MB", &dir, 2, &says);
 }
 
 #[test]
@@ -678,29 +597,17 @@ fn report_of_a_comparison_names_an_edited_table() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let p = plan(tmp.path(), "cars.toml", "", "[pru]\ncars = 2\n");
     let dir = tmp.path().join("cmp");
-    let base = baseline();
-    let mut args = vec!["compare", &base, s(&p), "--out", s(&dir)];
-    args.extend(SHORT);
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    compare("a short comparison", &[&p], &dir, &SHORT, 0, &[]);
     let table = dir.join("comparison.csv");
     let original = fs::read(&table).expect("read");
     edit_cell(&table, 2, 4, "5");
-    let out = run(&["report", s(&dir)]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("comparison.csv has changed"), "{err}");
+    report_dir("an edited cell", &dir, 2, &["comparison.csv has changed"]);
     // Without the checksum, a non-finite cell is named.
     fs::write(&table, original).expect("restore");
     drop_checksums(&dir.join("experiment.json"));
     edit_cell(&table, 2, 4, "NaN");
-    let out = run(&["report", s(&dir)]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("comparison.csv: line 2, column `plan_mean`"),
-        "{err}"
-    );
+    let says = ["comparison.csv: line 2, column `plan_mean`"];
+    report_dir("NaN without checksums", &dir, 2, &says);
 }
 
 #[test]
@@ -708,16 +615,13 @@ fn a_plan_file_name_cannot_make_its_folder_the_parent() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let p = plan(tmp.path(), "...toml", "", "");
     let out_dir = tmp.path().join("sub/out");
-    let out = run(&[
-        "compare",
-        &baseline(),
-        s(&p),
-        "--quiet",
-        "--out",
-        s(&out_dir),
-    ]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("`..` cannot"), "{err}");
+    compare(
+        "...toml",
+        &[&p],
+        &out_dir,
+        &["--quiet"],
+        2,
+        &["`..` cannot"],
+    );
     assert!(!tmp.path().join("sub").exists());
 }

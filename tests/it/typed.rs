@@ -1,7 +1,7 @@
 //! One statement of each fact (issue 13): the headline table and its
 //! consumers, and the report's typed reading of the files it is built from.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Output;
 
 use patientflow::model::headlines::run_sentence_metrics;
@@ -9,10 +9,13 @@ use patientflow::model::metrics::Metric;
 use patientflow::report::RunData;
 use patientflow::report::run_report::run_headlines;
 
-use crate::common::{baseline, bin, run_ok};
+use crate::common::{baseline, bin, drop_checksums, report_dir, run_ok};
 
-/// A short baseline run (3 replications, 30 days) into `dir`; its output.
-fn short_run(dir: &Path) -> Output {
+/// A short baseline run (3 replications, 30 days) into `run` of a new
+/// temporary folder: the folder, `run` and the output.
+fn short_run() -> (tempfile::TempDir, PathBuf, Output) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
     let base = baseline();
     let args = [
         "run",
@@ -22,14 +25,13 @@ fn short_run(dir: &Path) -> Output {
         "--set",
         "scenario.horizon=30d",
     ];
-    run_ok(&args, dir)
+    let out = run_ok(&args, &dir);
+    (tmp, dir, out)
 }
 
 #[test]
 fn the_run_sentences_cite_exactly_the_headlines_marked_for_them() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir, _) = short_run();
     let data = RunData::read(&dir).expect("reads");
     let mut cited: Vec<Metric> = run_headlines(&data)
         .into_iter()
@@ -58,8 +60,7 @@ fn the_precision_help_names_exactly_the_comparison_headlines() {
 
 #[test]
 fn the_terminal_summary_lists_the_summary_headlines() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = short_run(&tmp.path().join("r"));
+    let (_tmp, _, out) = short_run();
     let text = String::from_utf8_lossy(&out.stdout);
     let shown: Vec<&str> = text
         .lines()
@@ -74,20 +75,9 @@ fn the_terminal_summary_lists_the_summary_headlines() {
     assert_eq!(shown, expected);
 }
 
-/// Removes the checksums of a manifest, as an older version wrote it, so
-/// that an edited file is read (and its values checked) rather than refused.
-fn drop_checksums(json: &Path) {
-    let mut m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).expect("read")).expect("json");
-    m.as_object_mut().expect("object").remove("files");
-    std::fs::write(json, m.to_string()).expect("write");
-}
-
 #[test]
 fn an_unknown_metric_name_is_an_error_with_file_line_and_column() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("run");
-    short_run(&dir);
+    let (_tmp, dir, _) = short_run();
     drop_checksums(&dir.join("run.json"));
     let path = dir.join("summary.csv");
     let text = std::fs::read_to_string(&path).expect("read");
@@ -104,14 +94,11 @@ fn an_unknown_metric_name_is_an_error_with_file_line_and_column() {
         })
         .collect();
     std::fs::write(&path, edited.join("\n") + "\n").expect("write");
-    let out = bin().arg("report").arg(&dir).output().expect("runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("summary.csv: line 5, column `metric`: \"x")
-            && err.contains("is not a metric of this version"),
-        "{err}"
-    );
+    let says = [
+        "summary.csv: line 5, column `metric`: \"x",
+        "is not a metric of this version",
+    ];
+    report_dir("a misspelt metric", &dir, 2, &says);
 }
 
 #[test]
@@ -127,12 +114,7 @@ fn a_comparison_table_is_read_by_typed_rows() {
     );
     let md = std::fs::read(dir.join("report.md")).expect("md");
     // Rebuilt from the saved files: the same bytes.
-    let out = bin().arg("report").arg(&dir).output().expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    report_dir("untouched", &dir, 0, &[]);
     assert_eq!(std::fs::read(dir.join("report.md")).expect("md"), md);
     drop_checksums(&dir.join("experiment.json"));
     let path = dir.join("comparison.csv");
@@ -150,9 +132,6 @@ fn a_comparison_table_is_read_by_typed_rows() {
         ),
     ] {
         std::fs::write(&path, text.replacen(find, replace, 1)).expect("write");
-        let out = bin().arg("report").arg(&dir).output().expect("runs");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(says), "{err}");
+        report_dir(find, &dir, 2, &[says]);
     }
 }

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{baseline, bin, root, run_ok};
+use crate::common::{baseline, baseline_command, bin, refused_run, root, run_ok, succeed};
 use patientflow::scenario::load;
 use patientflow::scenario::uncertain::{Z90, deviate};
 
@@ -238,27 +238,22 @@ fn identical_on_one_and_two_threads_and_across_shards() {
     let base = uncertain_baseline(tmp.path());
     let one = tmp.path().join("one");
     let two = tmp.path().join("two");
-    run_ok(
-        &["run", &base, "--replications", "4", "--threads", "1"],
-        &one,
-    );
-    run_ok(
-        &["run", &base, "--replications", "4", "--threads", "2"],
-        &two,
-    );
     let (s1, s2, merged) = (
         tmp.path().join("s1"),
         tmp.path().join("s2"),
         tmp.path().join("merged"),
     );
-    run_ok(
-        &["run", &base, "--replications", "4", "--shard", "0/2"],
-        &s1,
-    );
-    run_ok(
-        &["run", &base, "--replications", "4", "--shard", "1/2"],
-        &s2,
-    );
+    for (dir, how) in [
+        (&one, ["--threads", "1"]),
+        (&two, ["--threads", "2"]),
+        (&s1, ["--shard", "0/2"]),
+        (&s2, ["--shard", "1/2"]),
+    ] {
+        run_ok(
+            &[&["run", base.as_str(), "--replications", "4"][..], &how].concat(),
+            dir,
+        );
+    }
     let m = bin()
         .args(["merge", "--out"])
         .arg(&merged)
@@ -300,17 +295,8 @@ fn a_zero_width_interval_runs_exactly_as_the_plain_value() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     run_ok(&["run", &baseline(), "--replications", "2"], &a);
-    run_ok(
-        &[
-            "run",
-            &baseline(),
-            "--replications",
-            "2",
-            "--set",
-            "pru.treated_at_home={ low = 0.67, high = 0.67 }",
-        ],
-        &b,
-    );
+    let zero_width = ["pru.treated_at_home={ low = 0.67, high = 0.67 }"];
+    succeed(&mut baseline_command(&b, "2", &zero_width, &[]));
     for f in ["replications.csv", "daily.csv"] {
         assert_eq!(
             fs::read(a.join(f)).expect(f),
@@ -371,33 +357,12 @@ fn interval_errors_are_located_with_their_key() {
     for (i, (body, at, key, what)) in cases.iter().enumerate() {
         let path = tmp.path().join(format!("e{i}.toml"));
         fs::write(&path, format!("extends = {:?}\n{body}", baseline())).expect("w");
-        let out = bin()
-            .args(["run"])
-            .arg(&path)
-            .args(["--quiet", "--out"])
-            .arg(tmp.path().join("never"))
-            .output()
-            .expect("runs");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(&format!("e{i}.toml{at}")), "{at} in {err}");
-        assert!(err.contains(key), "{key} in {err}");
-        assert!(err.contains(what), "{what} in {err}");
+        let located = format!("e{i}.toml{at}");
+        refused_run(path.to_str().expect("utf-8"), &[], &[&located, key, what]);
     }
     // And from --set, located in the assignment.
-    let out = bin()
-        .args([
-            "run",
-            &baseline(),
-            "--set",
-            "pru.treated_at_home={ low = 0.9, high = 0.7 }",
-        ])
-        .args(["--quiet", "--out"])
-        .arg(tmp.path().join("never"))
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is above `high`"));
+    let sets = ["pru.treated_at_home={ low = 0.9, high = 0.7 }"];
+    refused_run(&baseline(), &sets, &["is above `high`"]);
 }
 
 #[test]

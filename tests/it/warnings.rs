@@ -6,10 +6,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{baseline, bin, root, run_ok};
+use crate::common::{baseline, report_dir, root, run_ok};
 
 /// A short window: the overload shows in weeks.
 /// The baseline's home care and mental health supported accommodation run
@@ -57,14 +58,21 @@ fn sweep_file(dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn a_sweep_records_each_overloaded_combinations_warning_once_and_nothing_for_the_others() {
+/// The sweep of [`sweep_file`] over the [`SHORT`] window, into `out` of a
+/// new temporary folder: the folder, the sweep file, `out` and the output.
+fn run_sweep() -> (tempfile::TempDir, PathBuf, PathBuf, Output) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let sweep = sweep_file(tmp.path());
     let out = tmp.path().join("out");
     let mut args = vec!["sweep", sweep.to_str().expect("utf-8")];
     args.extend(SHORT);
     let done = run_ok(&args, &out);
+    (tmp, sweep, out, done)
+}
+
+#[test]
+fn a_sweep_records_each_overloaded_combinations_warning_once_and_nothing_for_the_others() {
+    let (_tmp, _, out, done) = run_sweep();
     let experiment = json(&out.join("experiment.json"));
     let arms = experiment["arms"].as_array().expect("arms");
     assert_eq!(arms.len(), 5, "the baseline and 4 plans");
@@ -126,14 +134,16 @@ fn rows<'a>(md: &'a str, cells: &str) -> Vec<&'a str> {
     md.lines().filter(|l| l.starts_with(cells)).collect()
 }
 
+/// The first line of `md` that contains `cell`.
+fn row_with<'a>(md: &'a str, cell: &str) -> &'a str {
+    md.lines()
+        .find(|l| l.contains(cell))
+        .unwrap_or_else(|| panic!("no row with {cell} in:\n{md}"))
+}
+
 #[test]
 fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let sweep = sweep_file(tmp.path());
-    let out = tmp.path().join("out");
-    let mut args = vec!["sweep", sweep.to_str().expect("utf-8")];
-    args.extend(SHORT);
-    let done = run_ok(&args, &out);
+    let (_tmp, sweep, out, done) = run_sweep();
     let md = fs::read_to_string(out.join("report.md")).expect("report.md");
     let marked = rows(&md, &format!("| 339 \u{26a0} | {OVERLOADED_TEAMS} |"));
     assert_eq!(
@@ -189,8 +199,7 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
     );
     // Rebuilt from the files alone, the report is the same.
     let before = fs::read(out.join("report.md")).expect("reads");
-    let rebuilt = bin().arg("report").arg(&out).output().expect("runs");
-    assert!(rebuilt.status.success());
+    report_dir("rebuilt", &out, 0, &[]);
     assert_eq!(fs::read(out.join("report.md")).expect("reads"), before);
 }
 
@@ -244,12 +253,9 @@ fn the_comparison_report_marks_the_overloaded_plan_and_its_own_run_report() {
         .filter(|l| !l.contains("| plan |"))
         .collect();
     assert_eq!(marked.len(), 9, "{md}");
-    assert!(
-        marked
-            .iter()
-            .any(|l| l.contains("delayed bed days saved") && l.contains("does not settle")),
-        "{md}"
-    );
+    let saved_unsettled =
+        |l: &&str| l.contains("delayed bed days saved") && l.contains("does not settle");
+    assert!(marked.iter().any(saved_unsettled), "{md}");
     let others: Vec<&str> = md
         .lines()
         .filter(|l| l.contains("| delayed bed days saved |") && !l.contains("Ten teams"))
@@ -269,18 +275,12 @@ fn the_comparison_report_marks_the_overloaded_plan_and_its_own_run_report() {
     // The plan's own run report: the warning, and the queue's metrics.
     let run_md = fs::read_to_string(out.join("ten-teams/report.md")).expect("report.md");
     assert!(run_md.contains("> \u{26a0} Warning: "), "{run_md}");
-    let waiting = run_md
-        .lines()
-        .find(|l| l.contains("| community\\_waiting\\_mean |"))
-        .expect("the waiting list's row");
+    let waiting = row_with(&run_md, "| community\\_waiting\\_mean |");
     assert!(
         waiting.starts_with("| \u{26a0} ") && waiting.contains("does not settle"),
         "{waiting}"
     );
-    let admissions = run_md
-        .lines()
-        .find(|l| l.contains("| admissions |"))
-        .expect("the admissions row");
+    let admissions = row_with(&run_md, "| admissions |");
     assert!(!admissions.contains("does not settle"), "{admissions}");
     let unwarned =
         fs::read_to_string(out.join("four-more-community-teams/report.md")).expect("report.md");

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{bin, root, run_ok};
+use crate::common::{bin, root, run_ok, succeed};
 
 /// Five years of growth with dated changes over the baseline: every
 /// service, home care and mental health included, so every accumulator the
@@ -143,18 +143,7 @@ fn shards_merge_to_the_same_yearly_csv() {
         shards.push(dir);
     }
     let merged = tmp("merged");
-    let out = bin()
-        .arg("merge")
-        .args(&shards)
-        .arg("--out")
-        .arg(&merged)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(bin().arg("merge").args(&shards).arg("--out").arg(&merged));
     assert_eq!(
         fs::read(whole.join("yearly.csv")).unwrap(),
         fs::read(merged.join("yearly.csv")).unwrap()
@@ -228,12 +217,7 @@ fn reports_and_comparisons_give_each_year() {
     // `report DIR` rebuilds both byte for byte.
     for d in [dir.clone(), dir.join("tower-hamlets-baseline")] {
         let before = fs::read(d.join("report.html")).unwrap();
-        let out = bin().arg("report").arg(&d).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeed(bin().arg("report").arg(&d));
         assert_eq!(before, fs::read(d.join("report.html")).unwrap());
     }
     fs::remove_dir_all(&dir).ok();

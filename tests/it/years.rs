@@ -2,15 +2,19 @@
 //! service's count (`docs/model.md`, "Demand growth" and "Capacity over
 //! time"), at the level of events.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use patientflow::experiment::check::{offered_load, size_limits};
-use patientflow::model::metrics::Series;
+use patientflow::model::metrics::{ReplicationResult, Series};
 use patientflow::model::years::Service;
 use patientflow::model::{Prepared, Resource, TraceEvent};
 use patientflow::scenario::{ReferralClass, Scenario, load};
 
-use crate::common::{bin, root};
+use crate::common::{exits_saying, root};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
 
 fn years_file() -> PathBuf {
     root().join("tests/data/scenarios/years.toml")
@@ -23,9 +27,32 @@ fn years(sets: &[&str]) -> Scenario {
     load(&years_file(), &sets).expect("loads").scenario
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// Replication 0 of `sc` without counterfactual arms: its result and its
+/// events.
+fn traced(sc: Scenario) -> (ReplicationResult, Vec<TraceEvent>) {
+    Prepared::new(sc)
+        .without_counterfactuals()
+        .simulate_traced(0, Vec::new())
+        .expect("runs")
 }
+
+/// The times of the new crises of `trace`.
+fn crisis_times(trace: &[TraceEvent]) -> Vec<f64> {
+    trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Crisis { at } => Some(*at),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every patient to the first pathway: fewer patients in the queues over
+/// years; the arrivals are the point.
+const P0_ONLY: [&str; 2] = [
+    "pathways.frail={p0=1,p1=0,p2=0,p3=0}",
+    "pathways.other={p0=1,p1=0,p2=0,p3=0}",
+];
 
 /// Hours of a growth year (365.25 days).
 const YEAR: f64 = 8766.0;
@@ -52,26 +79,14 @@ fn assert_per_year(label: &str, times: &[f64], per_day: f64, g: f64, years: usiz
 /// rate's (ten years of 5% are 55% more by the last).
 #[test]
 fn growth_reproduces_the_integrated_rate_per_year() {
-    let sc = years(&[
+    let growth = [
         "scenario.horizon=3653d",
         "growth.crises=0.05",
         "growth.community_referrals=0.05",
-        // Fewer patients in the queues over ten years; the arrivals are the point.
-        "pathways.frail={p0=1,p1=0,p2=0,p3=0}",
-        "pathways.other={p0=1,p1=0,p2=0,p3=0}",
-    ]);
-    let (_, trace) = Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs");
+    ];
+    let (_, trace) = traced(years(&[&growth[..], &P0_ONLY].concat()));
     // Only new crises: no readmissions, residents have no crises.
-    let crises: Vec<f64> = trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Crisis { at } => Some(*at),
-            _ => None,
-        })
-        .collect();
+    let crises = crisis_times(&trace);
     let referrals: Vec<f64> = trace
         .iter()
         .filter_map(|e| match e {
@@ -90,23 +105,9 @@ fn growth_reproduces_the_integrated_rate_per_year() {
 /// within each growth year, the last holding after the table ends.
 #[test]
 fn growth_multipliers_hold_per_year() {
-    let sc = years(&[
-        "scenario.horizon=1827d",
-        "growth.crises=[1.0, 1.5, 0.75]",
-        "pathways.frail={p0=1,p1=0,p2=0,p3=0}",
-        "pathways.other={p0=1,p1=0,p2=0,p3=0}",
-    ]);
-    let (_, trace) = Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs");
-    let crises: Vec<f64> = trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Crisis { at } => Some(*at),
-            _ => None,
-        })
-        .collect();
+    let growth = ["scenario.horizon=1827d", "growth.crises=[1.0, 1.5, 0.75]"];
+    let (_, trace) = traced(years(&[&growth[..], &P0_ONLY].concat()));
+    let crises = crisis_times(&trace);
     for (k, m) in [1.0, 1.5, 0.75, 0.75, 0.75].into_iter().enumerate() {
         let (a, b) = (k as f64 * YEAR, (k + 1) as f64 * YEAR);
         let n = crises.iter().filter(|&&t| a <= t && t < b).count() as f64;
@@ -166,10 +167,7 @@ fn count_at(t: f64, old: u32, new: u32) -> u32 {
 #[test]
 fn every_dated_change_takes_effect_on_its_date() {
     let sc = years(&CHANGES);
-    let (result, trace) = Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs");
+    let (result, trace) = traced(sc);
     let expected = [
         (Service::PruCars, 1, 3),
         (Service::FrailtyUnitSlots, 2, 4),
@@ -266,10 +264,7 @@ fn open_ended_early_and_overlapping_changes() {
     let sc = years(&[
         "pru.capacity_changes=[{from=2025-06-01,cars=2},{from=2026-02-01,to=2026-02-10,cars=4},{from=2026-02-05,cars=3}]",
     ]);
-    let (_, trace) = Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs");
+    let (_, trace) = traced(sc);
     let changes: Vec<(f64, u32)> = trace
         .iter()
         .filter_map(|e| match *e {
@@ -429,45 +424,30 @@ fn bad_years_are_refused_at_their_key() {
         let path = tmp.path().join(format!("bad{i}.toml"));
         let text_of_file = format!("extends = {:?}\n{body}", years_file().display().to_string());
         std::fs::write(&path, text_of_file).expect("writes");
-        let out = bin()
-            .args(["run", path.to_str().unwrap(), "--quiet", "--out"])
-            .arg(tmp.path().join(format!("out{i}")))
-            .output()
-            .expect("runs");
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
+        let out_dir = tmp.path().join(format!("out{i}"));
+        let args = ["run", s(&path), "--quiet", "--out", s(&out_dir)];
         // Lines count from the file's first line (`extends` is line 1).
         let (line, col) = at.split_once(':').unwrap();
         let line: usize = line.parse::<usize>().unwrap() + 1;
-        assert!(
-            err.contains(&format!("bad{i}.toml:{line}:{col}")),
-            "{body}: {err}"
-        );
-        assert!(err.contains(&format!("key `{key}`")), "{body}: {err}");
-        assert!(err.contains(says), "{body}: {err}");
+        let located = format!("bad{i}.toml:{line}:{col}");
+        exits_saying(body, &args, 2, &[&located, &format!("key `{key}`"), says]);
     }
     // Absurd growth within the range: 50% a year for a century is refused
     // for its crises, naming the growth.
-    let out = bin()
-        .args([
-            "run",
-            years_file().to_str().unwrap(),
-            "--set",
-            "growth.crises=0.5",
-            "--set",
-            "scenario.horizon=36000d",
-            "--quiet",
-            "--out",
-        ])
-        .arg(tmp.path().join("absurd"))
-        .output()
-        .expect("runs");
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("demand.crises_per_day") && err.contains("[growth]"),
-        "{err}"
-    );
+    let (file, out_dir) = (years_file(), tmp.path().join("absurd"));
+    let args = [
+        "run",
+        s(&file),
+        "--set",
+        "growth.crises=0.5",
+        "--set",
+        "scenario.horizon=36000d",
+        "--quiet",
+        "--out",
+        s(&out_dir),
+    ];
+    let says = ["demand.crises_per_day", "[growth]"];
+    exits_saying("50% a year for a century", &args, 2, &says);
 }
 
 /// The five-year scenario and its plans run, compare and report.
@@ -477,35 +457,14 @@ fn five_years_run_and_compare_with_reports() {
     let base = root().join("scenarios/tower-hamlets-five-years.toml");
     let plan = root().join("scenarios/plans/five-years-no-second-car.toml");
     let closes = root().join("scenarios/plans/five-years-care-home-closes.toml");
-    let out = bin()
-        .args([
-            "run",
-            base.to_str().unwrap(),
-            "--replications",
-            "3",
-            "--quiet",
-            "--out",
-        ])
-        .arg(tmp.path().join("run"))
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let quick = ["--replications", "3", "--quiet", "--out"];
+    let (run_dir, compare_dir) = (tmp.path().join("run"), tmp.path().join("compare"));
+    let args = [&["run", s(&base)][..], &quick, &[s(&run_dir)]].concat();
+    exits_saying("run", &args, 0, &[]);
     assert!(tmp.path().join("run/report.html").is_file());
-    let out = bin()
-        .args([
-            "compare",
-            base.to_str().unwrap(),
-            plan.to_str().unwrap(),
-            closes.to_str().unwrap(),
-            "--replications",
-            "3",
-            "--quiet",
-            "--out",
-        ])
-        .arg(tmp.path().join("compare"))
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plans = [s(&base), s(&plan), s(&closes)];
+    let args = [&["compare"][..], &plans, &quick, &[s(&compare_dir)]].concat();
+    exits_saying("compare", &args, 0, &[]);
     let report = std::fs::read_to_string(tmp.path().join("compare/report.md")).expect("a report");
     assert!(report.contains("no second PRU car"), "{report}");
 }
@@ -519,10 +478,7 @@ fn opening_hours_and_days_change_on_their_dates() {
         "pru.capacity_changes=[{from=2026-02-01,open=\"none\"}]",
         "frailty_unit.capacity_changes=[{from=2026-02-01,to=2026-02-28,days=[\"Sat\",\"Sun\"]}]",
     ]);
-    let (_, trace) = Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs");
+    let (_, trace) = traced(sc);
     let took = |resource| {
         trace
             .iter()
