@@ -1157,7 +1157,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 Event::CareHomeSearchEnd { generation } => {
                     self.on_care_home_search_end(t, generation)
                 }
-                Event::DatedValues { period } => self.on_dated_values(period),
+                Event::DatedValues { period } => self.on_dated_values(t, period),
             }
         }
         self.stopped.take().map_or(Ok(()), Err)
@@ -1166,9 +1166,13 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// Period `period` of the dated values starts: its scenario is the one
     /// every later decision reads.
     #[cold]
-    fn on_dated_values(&mut self, period: u32) {
+    fn on_dated_values(&mut self, t: f64, period: u32) {
         let p: &'p Prepared = self.p;
+        let before = self.sc.care_homes.crises_per_resident_year;
         self.sc = &p.periods[period as usize].1;
+        if self.sc.care_homes.crises_per_resident_year != before {
+            self.resident_crisis_rate_changed(t);
+        }
     }
 
     /// Every [`CANCEL_CHECK_EVENTS`] events: stops on a cancel, past the

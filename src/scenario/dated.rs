@@ -81,6 +81,7 @@ dated_keys! {
     MhReadmission => "mental_health.readmission.share", Share;
     PathwaysFrail => "pathways.frail", Pathways;
     PathwaysOther => "pathways.other", Pathways;
+    ResidentCrises => "care_homes.crises_per_resident_year", Rate;
 }
 
 /// A dated key's value: a rate or share, or pathway shares p0 to p3.
@@ -126,6 +127,7 @@ impl DatedKey {
             MhReadmission => N(mh?.readmission.as_ref()?.share),
             PathwaysFrail => S(sc.pathways.frail),
             PathwaysOther => S(sc.pathways.other),
+            ResidentCrises => N(sc.care_homes.crises_per_resident_year),
         })
     }
 
@@ -168,6 +170,7 @@ impl DatedKey {
                 .for_each(|r| r.share = x),
             PathwaysFrail => sc.pathways.frail = shares,
             PathwaysOther => sc.pathways.other = shares,
+            ResidentCrises => sc.care_homes.crises_per_resident_year = x,
         }
     }
 

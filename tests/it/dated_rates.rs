@@ -377,3 +377,42 @@ fn bad_dated_values_are_refused_at_their_key() {
         "{err}"
     );
 }
+
+#[test]
+fn the_residents_crisis_rate_changes_on_its_dates() {
+    // 2,000 residents who stay all run, crises only in February at 3.65 a
+    // resident-year (0.01 a day). Nobody else has crises, and a resident's
+    // crisis takes no time (no PRU, no frailty unit, never admitted), so
+    // every resident is at risk all February: Poisson with mean
+    // 2,000 x 0.01 x 28 = 560, and none outside February. Before the rate
+    // rose nobody had a crisis pending: without drawing again at the date,
+    // February would have none.
+    let extra = "[[rate_changes]]\nfrom = \"2026-02-01\"\nto = \"2026-02-28\"\n\
+                 care_homes.crises_per_resident_year = 3.65";
+    let sc = scenario(
+        extra,
+        &[
+            "demand.crises_per_day=0",
+            "pru.cars=0",
+            "frailty_unit.slots=0",
+            "ed.frail_admit_share=0",
+            "care_homes.beds=2000",
+            "care_homes.initial_residents=2000",
+            "care_homes.stay={ dist = \"fixed\", value = \"1000d\" }",
+            "care_homes.community_placements_per_day=0",
+        ],
+    );
+    let at = crises(&trace(sc));
+    let march = FEB + 28.0 * 24.0;
+    assert!(
+        at.iter().all(|&t| (FEB..march).contains(&t)),
+        "a crisis outside February: {:?}",
+        at.iter().find(|&&t| !(FEB..march).contains(&t))
+    );
+    let mean = 560.0_f64;
+    assert!(
+        (at.len() as f64 - mean).abs() <= 4.0 * mean.sqrt(),
+        "{} crises in February against Poisson mean {mean}",
+        at.len()
+    );
+}

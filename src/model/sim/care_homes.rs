@@ -15,6 +15,9 @@ pub(super) struct CareHomeBed {
     pub(super) held: bool,
     /// Bumped when a resident leaves, so their pending events go stale.
     pub(super) generation: u32,
+    /// Bumped when a resident leaves or their next crisis is drawn again
+    /// (a dated change of the crisis rate), so a pending crisis goes stale.
+    pub(super) crisis_generation: u32,
     /// The resident is in the bed (not away in a crisis or still in hospital).
     pub(super) in_bed: bool,
     /// The stay has ended while the resident was away: leave on return.
@@ -99,6 +102,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             self.ws.care_home_beds.push(CareHomeBed {
                 held: false,
                 generation: 0,
+                crisis_generation: 0,
                 in_bed: false,
                 stay_over: false,
                 key,
@@ -331,14 +335,28 @@ impl<'p, T: Tracer> Sim<'p, T> {
         if per_hour > 0.0 {
             let ch = &mut self.ws.care_home_beds[bed as usize];
             let next = t + ch.rng.exp1() / per_hour;
-            let generation = ch.generation;
+            let generation = ch.crisis_generation;
             self.at(next, Event::ResidentCrisis { bed, generation });
+        }
+    }
+
+    /// The residents' crisis rate changed at `t` (a dated value): every
+    /// resident in their bed draws their next crisis again at the new rate
+    /// (exact: the time to a crisis is memoryless); one away in a crisis
+    /// draws it on their return, as always.
+    pub(super) fn resident_crisis_rate_changed(&mut self, t: f64) {
+        for bed in 0..self.ws.care_home_beds.len() as u32 {
+            let ch = &mut self.ws.care_home_beds[bed as usize];
+            if ch.held && ch.in_bed {
+                ch.crisis_generation = ch.crisis_generation.wrapping_add(1);
+                self.schedule_resident_crisis(t, bed);
+            }
         }
     }
 
     pub(super) fn on_resident_crisis(&mut self, t: f64, bed: u32, generation: u32) {
         let ch = &mut self.ws.care_home_beds[bed as usize];
-        if ch.generation != generation || !ch.in_bed {
+        if ch.crisis_generation != generation || !ch.in_bed {
             return;
         }
         ch.in_bed = false;
@@ -375,6 +393,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn resident_leaves(&mut self, t: f64, bed: u32) {
         let ch = &mut self.ws.care_home_beds[bed as usize];
         ch.generation = ch.generation.wrapping_add(1);
+        ch.crisis_generation = ch.crisis_generation.wrapping_add(1);
         ch.held = false;
         ch.in_bed = false;
         ch.stay_over = false;
