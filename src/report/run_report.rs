@@ -48,7 +48,9 @@ pub(crate) fn per_window(days: usize) -> String {
 /// `n/a` when the metric is missing.
 fn est(data: &RunData, metric: Metric) -> (String, String) {
     match data.metric(metric) {
-        Some(r) => estimate_parts_non_negative(r.mean, r.ci95_low, r.ci95_high),
+        Some(r) => {
+            estimate_parts_non_negative(r.summary.mean, r.summary.ci95_low, r.summary.ci95_high)
+        }
         None => ("n/a".to_string(), String::new()),
     }
 }
@@ -94,7 +96,7 @@ fn avoided_clause_of(
     let Some(r) = data.metric(metric) else {
         return format!("{and}{service}: n/a");
     };
-    let (mean, lo, hi) = (r.mean, r.ci95_low, r.ci95_high);
+    let (mean, lo, hi) = (r.summary.mean, r.summary.ci95_low, r.summary.ci95_high);
     let e = effect_exponent(mean, lo, hi);
     let n = |x: f64| prose_number(x, e);
     match Finding::of(mean, lo, hi) {
@@ -438,10 +440,10 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
         .filter_map(|(metric, label)| {
             data.metric(*metric).map(|r| Estimate {
                 label: label.to_string(),
-                mean: r.mean,
+                mean: r.summary.mean,
                 // Bed days cannot be negative: the interval starts at 0.
-                low: r.ci95_low.max(0.0),
-                high: r.ci95_high,
+                low: r.summary.ci95_low.max(0.0),
+                high: r.summary.ci95_high,
             })
         })
         .collect();
@@ -486,7 +488,10 @@ fn unit_text(unit: &str) -> String {
 fn rounded(row: &SummaryRow, x: f64) -> String {
     prose_number(
         x,
-        precision_exponent(row.mean, (row.ci95_high - row.ci95_low) / 2.0),
+        precision_exponent(
+            row.summary.mean,
+            (row.summary.ci95_high - row.summary.ci95_low) / 2.0,
+        ),
     )
 }
 
@@ -507,17 +512,21 @@ fn results_section(data: &RunData) -> Section {
                 },
                 r.metric.name().to_string(),
                 unit_text(r.metric.unit()),
-                rounded(r, r.mean),
+                rounded(r, r.summary.mean),
                 if unsettled {
                     DOES_NOT_SETTLE.to_string()
                 } else {
                     format!(
                         "{} to {}",
-                        rounded(r, r.ci95_low.max(0.0)),
-                        rounded(r, r.ci95_high)
+                        rounded(r, r.summary.ci95_low.max(0.0)),
+                        rounded(r, r.summary.ci95_high)
                     )
                 },
-                format!("{} to {}", rounded(r, r.p5), rounded(r, r.p95)),
+                format!(
+                    "{} to {}",
+                    rounded(r, r.summary.p5),
+                    rounded(r, r.summary.p95)
+                ),
             ]
         })
         .collect();
@@ -926,10 +935,10 @@ fn precision_statement(data: &RunData) -> String {
         .filter(|h| has_mental_health || !h.effect.mental_health)
         .filter_map(|h| {
             let r = data.metric(h.metric)?;
-            let half = (r.ci95_high - r.ci95_low) / 2.0;
+            let half = (r.summary.ci95_high - r.summary.ci95_low) / 2.0;
             Some(if !half.is_finite() {
                 format!("{} no interval", h.metric.name())
-            } else if r.mean == 0.0 {
+            } else if r.summary.mean == 0.0 {
                 format!(
                     "{} +/-{} (a mean of 0)",
                     h.metric.name(),
@@ -939,7 +948,7 @@ fn precision_statement(data: &RunData) -> String {
                 format!(
                     "{} +/-{}%",
                     h.metric.name(),
-                    prose_number(100.0 * half / r.mean.abs(), -1)
+                    prose_number(100.0 * half / r.summary.mean.abs(), -1)
                 )
             })
         })
@@ -1261,9 +1270,11 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     let (adm, adm_ci) = est(data, Metric::MhAdmissions);
     let (occ, occ_ci) = est(data, Metric::MhBedOccupancyMean);
     let (share, share_ci) = match data.metric(Metric::MhBedOccupancyShare) {
-        Some(r) => {
-            estimate_parts_non_negative(100.0 * r.mean, 100.0 * r.ci95_low, 100.0 * r.ci95_high)
-        }
+        Some(r) => estimate_parts_non_negative(
+            100.0 * r.summary.mean,
+            100.0 * r.summary.ci95_low,
+            100.0 * r.summary.ci95_high,
+        ),
         None => ("n/a".to_string(), String::new()),
     };
     let (oap, oap_ci) = est(data, Metric::MhOutOfAreaPlacements);
