@@ -11,8 +11,8 @@ use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
 use super::document::{Block, Chart, Document, Section, Table};
 use super::prose::{
-    Finding, effect_exponent, estimate_parts_non_negative, more_or_fewer, precision_exponent,
-    prose_count, prose_date, prose_number,
+    Finding, effect_exponent, estimate_parts_non_negative, more_or_fewer, paren,
+    precision_exponent, prose_count, prose_date, prose_number,
 };
 use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
@@ -25,6 +25,14 @@ pub struct HeadlineSentence {
     pub text: String,
     /// The metrics it cites, in order.
     pub metrics: Vec<Metric>,
+}
+
+/// A headline sentence citing `metrics`.
+fn headline(text: String, metrics: &[Metric]) -> HeadlineSentence {
+    HeadlineSentence {
+        text,
+        metrics: metrics.to_vec(),
+    }
 }
 
 /// The caveat printed under every set of headline figures.
@@ -137,15 +145,6 @@ fn avoided_clause_of(
     }
 }
 
-/// ` (95% CI a to b)`, or nothing.
-fn paren(ci: &str) -> String {
-    if ci.is_empty() {
-        String::new()
-    } else {
-        format!(" ({ci})")
-    }
-}
-
 /// `; 95% CI a to b` inside a parenthesis that has other text, or nothing.
 fn semi(ci: &str) -> String {
     if ci.is_empty() {
@@ -158,10 +157,6 @@ fn semi(ci: &str) -> String {
 /// The headline sentences of a run, from `summary.csv`.
 pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
     let per = per_window(window_days(data));
-    let h = |text: String, metrics: &[Metric]| HeadlineSentence {
-        text,
-        metrics: metrics.to_vec(),
-    };
     let (adm, adm_ci) = est(data, Metric::Admissions);
     let (sent_home, sent_home_ci) = est(data, Metric::PruFauSentHome);
     let (dbd, dbd_ci) = est(data, Metric::DelayedBedDays);
@@ -177,7 +172,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
         "community nursing"
     };
     vec![
-        h(
+        headline(
             format!(
                 "Under this plan the borough sees an estimated {adm} emergency admissions \
                  {per}{}.",
@@ -185,7 +180,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::Admissions],
         ),
-        h(
+        headline(
             format!(
                 "{} {}: each is the difference from the same replications run with that service \
                  alone switched off.",
@@ -209,7 +204,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
                 Metric::AdmissionsAvoidedFrailtyUnit,
             ],
         ),
-        h(
+        headline(
             format!(
                 "Together they treat at home or discharge the same day an estimated \
                  {sent_home} patients {per}{}, many of whom would not have been admitted \
@@ -218,7 +213,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::PruFauSentHome],
         ),
-        h(
+        headline(
             format!(
                 "Patients who are medically fit to leave hospital but wait for \
                  {care_at_home}, a rehab bed or a care home bed lose an estimated {dbd} delayed \
@@ -227,7 +222,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::DelayedBedDays],
         ),
-        h(
+        headline(
             format!(
                 "Of these, an estimated {p1} are spent waiting for {care_at_home} (pathway \
                  P1{}), {p2} for a rehab bed (P2{}) and {p3} for a care home bed (P3{}).",
@@ -241,7 +236,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
                 Metric::DelayedBedDaysP3,
             ],
         ),
-        h(
+        headline(
             format!(
                 "An estimated {waits} patients {per}{} wait more than 12 hours in the emergency \
                  department for a bed after the decision to admit.",
@@ -249,7 +244,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::BedWaitsOver12h],
         ),
-        h(
+        headline(
             format!(
                 "On average {census} acute beds are occupied at midnight{}.",
                 paren(&census_ci)
@@ -1262,10 +1257,6 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     };
     let days = window_days(data);
     let per = per_window(days);
-    let h = |text: String, metrics: &[Metric]| HeadlineSentence {
-        text,
-        metrics: metrics.to_vec(),
-    };
     let (crises, crises_ci) = est(data, Metric::MhCrises);
     let (adm, adm_ci) = est(data, Metric::MhAdmissions);
     let (occ, occ_ci) = est(data, Metric::MhBedOccupancyMean);
@@ -1284,7 +1275,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     let crht_running = mh.crht_running();
     let admissions = format!("mental health admissions {per}");
     let headlines = vec![
-        h(
+        headline(
             format!(
                 "The borough sees an estimated {crises} mental health crises {per}{}, at the \
                  emergency department or referred to crisis resolution and home treatment by \
@@ -1295,7 +1286,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhCrises, Metric::MhAdmissions],
         ),
-        h(
+        headline(
             format!(
                 "{}: the difference from the same replications run with crisis resolution and \
                  home treatment switched off.",
@@ -1309,7 +1300,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhAdmissionsAvoidedCrht],
         ),
-        h(
+        headline(
             format!(
                 "On average an estimated {occ} local mental health beds are occupied{}, \
                  {share}% of the beds available{}.",
@@ -1318,7 +1309,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhBedOccupancyMean, Metric::MhBedOccupancyShare],
         ),
-        h(
+        headline(
             format!(
                 "An estimated {oap} patients {per}{} are placed in a bed out of the area because \
                  no local bed was free in time, and spend an estimated {oap_days} bed days out \
@@ -1328,7 +1319,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhOutOfAreaPlacements, Metric::MhOutOfAreaBedDays],
         ),
-        h(
+        headline(
             format!(
                 "Patients ready to leave a mental health bed but waiting for supported \
                  accommodation or a care home bed lose an estimated {delayed} delayed bed days \
@@ -1337,7 +1328,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhDelayedBedDays],
         ),
-        h(
+        headline(
             format!(
                 "An estimated {waits} mental health patients {per}{} wait more than 12 hours in \
                  the emergency department for a bed after the decision to admit.",
