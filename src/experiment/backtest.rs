@@ -273,16 +273,11 @@ pub fn backtest(
         started,
         settings,
     );
-    let io = super::commands::io_error(&out);
     let mut files = vec![
         ("backtest.csv".to_string(), render_scores_csv(&scores)),
         (
             "backtest_daily.csv".to_string(),
             render_daily_csv(&by_series),
-        ),
-        (
-            "run.json".to_string(),
-            report::render_run_json(&manifest).map_err(&io)?,
         ),
     ];
     let doc = report::backtest_report::document(
@@ -293,11 +288,9 @@ pub fn backtest(
         &scores,
         &by_series,
     )
-    .map_err(&io)?;
+    .map_err(super::commands::io_error(&out))?;
     files.extend(report::document::report_files(&doc));
-    out_dir
-        .write(&files, &|| settings.cancelled())
-        .map_err(io)?;
+    super::commands::write_analysis(&mut out_dir, &out, files, &manifest, settings)?;
 
     let mut stdout = format!(
         "Backtest of {} against {file} ({} replications):\n",

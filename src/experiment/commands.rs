@@ -575,6 +575,23 @@ pub(crate) fn claim_out(
         .map_err(io_error(out))
 }
 
+/// Writes an analysis's (`warmup`, `backtest`) `files` and then its
+/// `run.json` (`manifest`) into `out_dir` (at `out`), all or nothing.
+pub(super) fn write_analysis(
+    out_dir: &mut report::OutputDir,
+    out: &Path,
+    mut files: Vec<(String, String)>,
+    manifest: &RunManifest,
+    settings: &Settings,
+) -> Result<(), ExperimentError> {
+    let io = io_error(out);
+    files.push((
+        "run.json".to_string(),
+        report::render_run_json(manifest).map_err(&io)?,
+    ));
+    out_dir.write(&files, &|| settings.cancelled()).map_err(io)
+}
+
 /// `patientflow run`: one scenario.
 pub fn run_scenario(
     path: &Path,

@@ -163,20 +163,11 @@ pub fn warmup(
             settings,
         )
     };
-    let io = super::commands::io_error(&out);
-    let files = vec![
-        (
-            "warmup.csv".to_string(),
-            report::render_warmup_csv(&rows, prepared.first_day()),
-        ),
-        (
-            "run.json".to_string(),
-            report::render_run_json(&manifest).map_err(&io)?,
-        ),
-    ];
-    out_dir
-        .write(&files, &|| settings.cancelled())
-        .map_err(io)?;
+    let files = vec![(
+        "warmup.csv".to_string(),
+        report::render_warmup_csv(&rows, prepared.first_day()),
+    )];
+    super::commands::write_analysis(&mut out_dir, &out, files, &manifest, settings)?;
 
     let mut stdout = format!(
         "MSER-{MSER_BATCH} on the daily series averaged over {} replications ({} days from \
