@@ -425,25 +425,23 @@ pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
                     let year = format!("in {}{part}", c[1]);
                     let e = effect_exponent(d, lo, hi);
                     let size = |x: f64| prose_number(x.abs(), e);
+                    // ` (95% CI a to b{unit})` from `a` to `b`, or nothing.
+                    let ci = |a: f64, b: f64, unit: &str| {
+                        if lo.is_finite() && hi.is_finite() {
+                            format!(" (95% CI {} to {}{unit})", size(a), size(b))
+                        } else {
+                            String::new()
+                        }
+                    };
                     match Finding::of(d, lo, hi) {
                         Finding::Undefined => format!("no figure {year}"),
                         Finding::None | Finding::NoInterval(None) => format!("no change {year}"),
                         Finding::Unclear => unclear_change(&year, d, lo, hi, e),
                         Finding::Down | Finding::NoInterval(Some(false)) => {
-                            let ci = if lo.is_finite() && hi.is_finite() {
-                                format!(" (95% CI {} to {})", size(hi), size(lo))
-                            } else {
-                                String::new()
-                            };
-                            format!("{} {fewer} {year}{ci}", size(d))
+                            format!("{} {fewer} {year}{}", size(d), ci(hi, lo, ""))
                         }
                         Finding::Up | Finding::NoInterval(Some(true)) => {
-                            let ci = if lo.is_finite() && hi.is_finite() {
-                                format!(" (95% CI {} to {} more)", size(lo), size(hi))
-                            } else {
-                                String::new()
-                            };
-                            format!("{} more {year}{ci}", size(d))
+                            format!("{} more {year}{}", size(d), ci(lo, hi, " more"))
                         }
                     }
                 })
