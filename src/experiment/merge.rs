@@ -122,7 +122,9 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), Experiment
 /// Says how two manifests differ in what they ran, if they do.
 fn run_mismatch(a: &RunManifest, b: &RunManifest) -> Option<String> {
     // Most telling first: a different seed also changes the SHA-256.
-    let checks: [(&str, fn(&RunManifest) -> String); 7] = [
+    // What is compared, and how a manifest states it.
+    type Field = fn(&RunManifest) -> String;
+    let checks: [(&str, Field); 7] = [
         ("seed", |m| m.seed.to_string()),
         ("replications", |m| m.replications.to_string()),
         ("software version", |m| m.software_version.clone()),
