@@ -446,11 +446,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
         dir: args.dir.clone().unwrap_or_else(crate::verify::default_dir),
         replications: args.replications,
         threads: args.threads,
-        progress: if args.quiet {
-            Progress::Hidden
-        } else {
-            Progress::Auto
-        },
+        progress: Progress::unless_quiet(args.quiet),
     };
     let started = Instant::now();
     let quiet = args.quiet;

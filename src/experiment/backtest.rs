@@ -4,7 +4,7 @@
 //! and 95% bands, in `backtest.csv`, `backtest_daily.csv` and a report.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::model::metrics::Series;
@@ -12,9 +12,9 @@ use crate::report::{self, number_cell, text_cell};
 use crate::scenario::{self, calendar::Date, truncate_token};
 use crate::stats::percentile_r7;
 
+use super::ExperimentError;
 use super::check::{offered_load, size_limits};
 use super::commands::{Finished, Settings, resolve_threads};
-use super::{ExperimentError, run_replications};
 
 /// The header an observed file starts with.
 pub const OBSERVED_HEADER: &str = "date,series,value";
@@ -192,12 +192,7 @@ pub fn backtest(
     let check = offered_load(&loaded.scenario);
     size_limits(&loaded.scenario, &check)
         .map_err(|t| super::commands::refused(&loaded, settings, t.key, &t.message))?;
-    let budget = crate::model::EventBudget::for_scenario(&loaded.scenario);
-    // Only the daily series are read: no counterfactual arms, no years.
-    let prepared = settings
-        .prepare(loaded.scenario.clone(), budget)
-        .without_counterfactuals()
-        .without_years();
+    let prepared = settings.prepare_daily(loaded.scenario.clone());
     let first_day = prepared.first_day();
     let days = prepared.days_in_window();
     if days == 0 {
@@ -221,29 +216,20 @@ pub fn backtest(
         }
     }
 
-    let out = out.map_or_else(
-        || PathBuf::from("outputs").join(format!("{}-backtest", super::commands::file_stem(path))),
-        Path::to_path_buf,
-    );
+    let out = super::commands::out_or_default(out, || {
+        format!("{}-backtest", super::commands::file_stem(path))
+    });
     let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;
     let threads = resolve_threads(settings.threads);
     let sc = &loaded.scenario;
-    settings
-        .notices
-        .send(crate::notice::Notice::Starting(format!(
-            "backtest: {} against {file} ({}, seed {}, {})",
-            sc.name,
-            crate::report::prose::counted(u64::from(sc.replications), "replication"),
-            sc.seed,
-            crate::report::prose::counted(threads as u64, "thread")
-        )));
-    let reps: Vec<u32> = (0..sc.replications).collect();
-    let progress = if settings.quiet {
-        super::Progress::Hidden
-    } else {
-        super::Progress::Auto
-    };
-    let results = run_replications(&prepared, &reps, threads, progress)?;
+    super::commands::announce_analysis(
+        settings,
+        sc,
+        threads,
+        &format!("backtest: {} against {file}", sc.name),
+        "",
+    );
+    let results = settings.run_all(&prepared, sc.replications, threads)?;
 
     // The fan on every observed day, by series in [`Series::ALL`] order,
     // days in date order.
@@ -287,16 +273,11 @@ pub fn backtest(
         started,
         settings,
     );
-    let io = super::commands::io_error(&out);
     let mut files = vec![
         ("backtest.csv".to_string(), render_scores_csv(&scores)),
         (
             "backtest_daily.csv".to_string(),
             render_daily_csv(&by_series),
-        ),
-        (
-            "run.json".to_string(),
-            report::render_run_json(&manifest).map_err(&io)?,
         ),
     ];
     let doc = report::backtest_report::document(
@@ -307,11 +288,9 @@ pub fn backtest(
         &scores,
         &by_series,
     )
-    .map_err(&io)?;
+    .map_err(super::commands::io_error(&out))?;
     files.extend(report::document::report_files(&doc));
-    out_dir
-        .write(&files, &|| settings.cancelled())
-        .map_err(io)?;
+    super::commands::write_analysis(&mut out_dir, &out, files, &manifest, settings)?;
 
     let mut stdout = format!(
         "Backtest of {} against {file} ({} replications):\n",

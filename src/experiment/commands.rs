@@ -97,12 +97,29 @@ impl Settings {
             .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
+    /// The scenario prepared for its daily series only (no counterfactual
+    /// arms, no years): what `warmup` and `backtest` read.
+    pub(super) fn prepare_daily(&self, scenario: crate::scenario::Scenario) -> Prepared {
+        let budget = EventBudget::for_scenario(&scenario);
+        self.prepare(scenario, budget)
+            .without_counterfactuals()
+            .without_years()
+    }
+
+    /// Runs replications 0 to `replications - 1` of `prepared` on
+    /// `threads` threads, with a progress bar unless `--quiet`.
+    pub(super) fn run_all(
+        &self,
+        prepared: &Prepared,
+        replications: u32,
+        threads: usize,
+    ) -> Result<Vec<ReplicationResult>, super::RunError> {
+        let reps: Vec<u32> = (0..replications).collect();
+        super::run_replications(prepared, &reps, threads, self.progress())
+    }
+
     fn progress(&self) -> Progress {
-        if self.quiet {
-            Progress::Hidden
-        } else {
-            Progress::Auto
-        }
+        Progress::unless_quiet(self.quiet)
     }
 
     /// Refuses a thread count above [`MAX_THREADS`] and 0 replications
@@ -173,6 +190,11 @@ pub fn resolve_threads(threads: usize) -> usize {
 /// The default output directory of a scenario: `outputs/<file stem>/`.
 pub fn default_out_dir(scenario: &Path) -> PathBuf {
     PathBuf::from("outputs").join(file_stem(scenario))
+}
+
+/// `out`, or by default `outputs/<name>/`.
+pub(super) fn out_or_default(out: Option<&Path>, name: impl FnOnce() -> String) -> PathBuf {
+    out.map_or_else(|| PathBuf::from("outputs").join(name()), Path::to_path_buf)
 }
 
 /// A scenario file's stem, the name of its outputs (`run` without one).
@@ -553,6 +575,23 @@ pub(crate) fn claim_out(
         .map_err(io_error(out))
 }
 
+/// Writes an analysis's (`warmup`, `backtest`) `files` and then its
+/// `run.json` (`manifest`) into `out_dir` (at `out`), all or nothing.
+pub(super) fn write_analysis(
+    out_dir: &mut report::OutputDir,
+    out: &Path,
+    mut files: Vec<(String, String)>,
+    manifest: &RunManifest,
+    settings: &Settings,
+) -> Result<(), ExperimentError> {
+    let io = io_error(out);
+    files.push((
+        "run.json".to_string(),
+        report::render_run_json(manifest).map_err(&io)?,
+    ));
+    out_dir.write(&files, &|| settings.cancelled()).map_err(io)
+}
+
 /// `patientflow run`: one scenario.
 pub fn run_scenario(
     path: &Path,
@@ -562,7 +601,7 @@ pub fn run_scenario(
     settings.check()?;
     let started = Instant::now();
     let loaded = scenario::load(path, &settings.overrides())?;
-    let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
+    let out = out_or_default(out, || file_stem(path));
     let name = file_stem(path);
     let Preflight { warnings, budget } =
         preflight(&name, &path.display().to_string(), &loaded, settings)?;
@@ -652,6 +691,23 @@ pub fn run_scenario(
     }
     stdout.push_str(&format!("Outputs written to {}\n", out.display()));
     Ok(Finished { out, stdout })
+}
+
+/// Tells that an analysis (`warmup`, `backtest`) of `sc` starts:
+/// `{head} ({N replications}{detail}, seed S, {T threads})`.
+pub(super) fn announce_analysis(
+    settings: &Settings,
+    sc: &crate::scenario::Scenario,
+    threads: usize,
+    head: &str,
+    detail: &str,
+) {
+    settings.notices.send(Notice::Starting(format!(
+        "{head} ({}{detail}, seed {}, {})",
+        crate::report::prose::counted(u64::from(sc.replications), "replication"),
+        sc.seed,
+        crate::report::prose::counted(threads as u64, "thread")
+    )));
 }
 
 fn announce(loaded: &LoadedScenario, settings: &Settings) {
@@ -802,10 +858,7 @@ pub fn compare(
             loaded,
         });
     }
-    let out = out.map_or_else(
-        || PathBuf::from("outputs").join(format!("compare-{}", file_stem(baseline))),
-        Path::to_path_buf,
-    );
+    let out = out_or_default(out, || format!("compare-{}", file_stem(baseline)));
     check_total_results(arms.len() as u64, &arms[0].loaded, settings)?;
     announce(&arms[0].loaded, settings);
     finish_experiment("compare", None, Vec::new(), arms, &out, started, settings)
@@ -827,7 +880,7 @@ pub fn sweep(
     settings.check()?;
     let started = Instant::now();
     let (keys, arms) = sweep_plans(path, ScenarioDoc::read(path)?, settings)?;
-    let out = out.map_or_else(|| default_out_dir(path), Path::to_path_buf);
+    let out = out_or_default(out, || file_stem(path));
     settings.notices.send(Notice::Starting(format!(
         "sweep: {} plans ({}) against the unswept scenario",
         arms.len() - 1,

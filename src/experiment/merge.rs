@@ -122,41 +122,20 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), Experiment
 /// Says how two manifests differ in what they ran, if they do.
 fn run_mismatch(a: &RunManifest, b: &RunManifest) -> Option<String> {
     // Most telling first: a different seed also changes the SHA-256.
-    let checks: [(&str, String, String); 7] = [
-        ("seed", a.seed.to_string(), b.seed.to_string()),
-        (
-            "replications",
-            a.replications.to_string(),
-            b.replications.to_string(),
-        ),
-        (
-            "software version",
-            a.software_version.clone(),
-            b.software_version.clone(),
-        ),
-        (
-            "first day",
-            a.first_day_date.clone(),
-            b.first_day_date.clone(),
-        ),
-        (
-            "warm-up hours",
-            a.warm_up_hours.to_string(),
-            b.warm_up_hours.to_string(),
-        ),
-        (
-            "horizon hours",
-            a.horizon_hours.to_string(),
-            b.horizon_hours.to_string(),
-        ),
-        (
-            "resolved scenario SHA-256",
-            a.sha256.clone(),
-            b.sha256.clone(),
-        ),
+    // What is compared, and how a manifest states it.
+    type Field = fn(&RunManifest) -> String;
+    let checks: [(&str, Field); 7] = [
+        ("seed", |m| m.seed.to_string()),
+        ("replications", |m| m.replications.to_string()),
+        ("software version", |m| m.software_version.clone()),
+        ("first day", |m| m.first_day_date.clone()),
+        ("warm-up hours", |m| m.warm_up_hours.to_string()),
+        ("horizon hours", |m| m.horizon_hours.to_string()),
+        ("resolved scenario SHA-256", |m| m.sha256.clone()),
     ];
     checks
         .into_iter()
+        .map(|(what, field)| (what, field(a), field(b)))
         .find(|(_, x, y)| x != y)
         .map(|(what, x, y)| format!("{what} {x} against {y}"))
 }

@@ -98,6 +98,17 @@ pub enum Progress {
     Hidden,
 }
 
+impl Progress {
+    /// [`Progress::Hidden`] when `quiet` (`--quiet`), else [`Progress::Auto`].
+    pub fn unless_quiet(quiet: bool) -> Progress {
+        if quiet {
+            Progress::Hidden
+        } else {
+            Progress::Auto
+        }
+    }
+}
+
 /// Why a run produced no results.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

@@ -7,7 +7,7 @@
 //! STRESS-DES checklist (Monks et al. 2019, item 4.1) asks a model's report
 //! to justify its warm-up in this way.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::model::metrics::Series;
@@ -15,9 +15,9 @@ use crate::report::{self, WarmupRow};
 use crate::scenario;
 use crate::stats::{mser, welch_moving_average};
 
+use super::ExperimentError;
 use super::check::{MAX_SIMULATED_DAYS, offered_load, size_limits};
 use super::commands::{Finished, Settings, resolve_threads};
-use super::{ExperimentError, run_replications};
 use crate::report::prose::prose_count;
 
 /// Days per batch in MSER (MSER-5).
@@ -89,10 +89,9 @@ pub fn warmup(
         .scenario
         .warm_up_hours
         / 24.0;
-    let out = out.map_or_else(
-        || PathBuf::from("outputs").join(format!("{}-warmup", super::commands::file_stem(path))),
-        Path::to_path_buf,
-    );
+    let out = super::commands::out_or_default(out, || {
+        format!("{}-warmup", super::commands::file_stem(path))
+    });
     let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;
     // As a run's: told now, and kept in run.json.
     let stem = super::commands::file_stem(path);
@@ -103,34 +102,20 @@ pub fn warmup(
         .collect();
     let threads = resolve_threads(settings.threads);
     let sc = &loaded.scenario;
-    settings
-        .notices
-        .send(crate::notice::Notice::Starting(format!(
-            "warm-up analysis: {} ({} x {} days from empty, seed {}, {})",
-            sc.name,
-            crate::report::prose::counted(u64::from(sc.replications), "replication"),
-            options.days,
-            sc.seed,
-            crate::report::prose::counted(threads as u64, "thread")
-        )));
+    super::commands::announce_analysis(
+        settings,
+        sc,
+        threads,
+        &format!("warm-up analysis: {}", sc.name),
+        &format!(" x {} days from empty", options.days),
+    );
     for w in &warnings {
         settings
             .notices
             .send(crate::notice::Notice::Warning(w.clone()));
     }
-    let budget = crate::model::EventBudget::for_scenario(&loaded.scenario);
-    // The warm-up analysis reads only the daily series: no counterfactual arms.
-    let prepared = settings
-        .prepare(loaded.scenario.clone(), budget)
-        .without_counterfactuals()
-        .without_years();
-    let reps: Vec<u32> = (0..sc.replications).collect();
-    let progress = if settings.quiet {
-        super::Progress::Hidden
-    } else {
-        super::Progress::Auto
-    };
-    let results = run_replications(&prepared, &reps, threads, progress)?;
+    let prepared = settings.prepare_daily(loaded.scenario.clone());
+    let results = settings.run_all(&prepared, sc.replications, threads)?;
 
     // Mean over replications, by the same code as daily.csv.
     let daily = report::summarise_daily(&results);
@@ -178,20 +163,11 @@ pub fn warmup(
             settings,
         )
     };
-    let io = super::commands::io_error(&out);
-    let files = vec![
-        (
-            "warmup.csv".to_string(),
-            report::render_warmup_csv(&rows, prepared.first_day()),
-        ),
-        (
-            "run.json".to_string(),
-            report::render_run_json(&manifest).map_err(&io)?,
-        ),
-    ];
-    out_dir
-        .write(&files, &|| settings.cancelled())
-        .map_err(io)?;
+    let files = vec![(
+        "warmup.csv".to_string(),
+        report::render_warmup_csv(&rows, prepared.first_day()),
+    )];
+    super::commands::write_analysis(&mut out_dir, &out, files, &manifest, settings)?;
 
     let mut stdout = format!(
         "MSER-{MSER_BATCH} on the daily series averaged over {} replications ({} days from \

@@ -261,6 +261,92 @@ fn draw_footer<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The plot's part of a chart, above its legend and caption.
+type PlotArea<'s> = DrawingArea<SVGBackend<'s>, plotters::coord::Shift>;
+
+/// Draws one chart: a white `WIDTH` x `HEIGHT` SVG, `plot` drawing into
+/// the part above the legend `keys` and the wrapped `caption`.
+fn svg_chart(
+    keys: &[(Key, &str)],
+    caption: &str,
+    plot: impl FnOnce(&PlotArea<'_>) -> io::Result<()>,
+) -> io::Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let (main, footer) = root.split_vertically(HEIGHT - footer_height(keys, caption));
+        plot(&main)?;
+        draw_footer(&footer, keys, caption).map_err(draw_error)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(super::escape::svg(&svg))
+}
+
+/// A chart's title over `area`, with the house margins; `y_label_area` is
+/// the width left of the plot for the y axis's labels.
+fn chart_on<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
+        .margin(14)
+        .x_label_area_size(56)
+        .y_label_area_size(y_label_area);
+    builder
+}
+
+/// The house style of a chart's axes: fonts, no minor grid lines, light
+/// grey major ones.
+fn house_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.axis_desc_style((FONT, AXIS_DESC_SIZE))
+        .label_style((FONT, LABEL_SIZE))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(RGBColor(216, 221, 224))
+}
+
+/// An axis of `n` categories at 0, 1, ..., drawn from `lo` to `hi`.
+fn category_axis(n: usize, lo: f64, hi: f64) -> KeyedAxis {
+    KeyedAxis {
+        lo,
+        hi,
+        keys: (0..n).map(|i| i as f64).collect(),
+    }
+}
+
+/// The label of a category axis at `x`: `labels[x]` where `x` is a whole
+/// position, nothing between them.
+fn category_label(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if i >= 0.0 && (x - i).abs() < 1e-6 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// Labels for a category axis: line breaks and controls as spaces.
+fn category_labels<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
+    labels
+        .map(|l| super::escape::clean(l).into_owned())
+        .collect()
+}
+
+/// The points (day, value) of the days with a finite value.
+fn finite_points(values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(d, &v)| (d as f64, v))
+        .collect()
+}
+
 /// Key points for a date axis: the first day of each month in the window
 /// (the window's first day too, if it is not one), as day offsets.
 fn month_starts(first_day: Date, days: usize) -> Vec<f64> {
@@ -345,12 +431,7 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
     if let Some((label, _)) = c.capacity {
         keys.push((Key::Line(CAPACITY_RED), label));
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
-
+    svg_chart(&keys, c.caption, |main| {
         let capacity = c.capacity.map(|(_, v)| v).unwrap_or(&[]);
         let (lo, hi) = finite_range(
             c.p5.iter()
@@ -368,11 +449,7 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
         let y1 = hi + pad;
         let x_end = days.max(1) as f64;
 
-        let mut chart = ChartBuilder::on(&main)
-            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(56)
-            .y_label_area_size(76)
+        let mut chart = chart_on(main, c.title, 76)
             .build_cartesian_2d(
                 KeyedAxis {
                     lo: 0.0,
@@ -383,16 +460,11 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
             )
             .map_err(draw_error)?;
         let first = c.first_day;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc("Date (value at midnight, 00:00)")
             .y_desc(c.y_label)
             .x_label_formatter(&|x| month_label(first, *x))
             .y_label_formatter(&|y| prose_number(*y, 0))
-            .axis_desc_style((FONT, AXIS_DESC_SIZE))
-            .label_style((FONT, LABEL_SIZE))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
 
@@ -408,15 +480,11 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
                 inner.filled(),
             )))
             .map_err(draw_error)?;
-        let median: Vec<(f64, f64)> = c
-            .p50
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_finite())
-            .map(|(d, &v)| (d as f64, v))
-            .collect();
         chart
-            .draw_series(LineSeries::new(median, DARK_BLUE.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                finite_points(c.p50),
+                DARK_BLUE.stroke_width(2),
+            ))
             .map_err(draw_error)?;
         if let Some((_, beds)) = c.capacity {
             // A step line: each day's capacity holds from 00:00 to 24:00.
@@ -429,10 +497,8 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
                 .draw_series(LineSeries::new(steps, CAPACITY_RED.stroke_width(3)))
                 .map_err(draw_error)?;
         }
-        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
-    Ok(super::escape::svg(&svg))
+        Ok(())
+    })
 }
 
 /// Bars of means with 95% confidence intervals as error bars, each bar
@@ -444,55 +510,23 @@ pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
         (Key::Swatch(bar_colour), c.bar_legend),
         (Key::Whisker, c.interval_legend),
     ];
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+    svg_chart(&keys, c.caption, |main| {
         let (lo, hi) = finite_range(c.estimates.iter().flat_map(|e| [&e.mean, &e.low, &e.high]))
             .unwrap_or((0.0, 1.0));
         // Bars start at zero, so the axis includes it.
         let y0 = lo.min(0.0);
         let y1 = hi.max(0.0) + (hi - y0).abs().max(1.0) * 0.15;
-        let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let labels: Vec<String> = c
-            .estimates
-            .iter()
-            .map(|e| super::escape::clean(&e.label).into_owned())
-            .collect();
+        let labels = category_labels(c.estimates.iter().map(|e| e.label.as_str()));
 
-        let mut chart = ChartBuilder::on(&main)
-            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(
-                KeyedAxis {
-                    lo: -0.5,
-                    hi: (n as f64 - 0.5).max(0.5),
-                    keys: ticks,
-                },
-                y0..y1,
-            )
+        let mut chart = chart_on(main, c.title, 84)
+            .build_cartesian_2d(category_axis(n, -0.5, (n as f64 - 0.5).max(0.5)), y0..y1)
             .map_err(draw_error)?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc(c.x_label)
             .y_desc(c.y_label)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if i >= 0.0 && (x - i).abs() < 1e-6 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_label(&labels, *x))
             .y_label_formatter(&|y| prose_number(*y, 0))
-            .axis_desc_style((FONT, AXIS_DESC_SIZE))
-            .label_style((FONT, LABEL_SIZE))
             .disable_x_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
 
@@ -541,10 +575,8 @@ pub fn interval_bars(c: &IntervalBars<'_>) -> io::Result<String> {
                 )
             }))
             .map_err(draw_error)?;
-        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
-    Ok(super::escape::svg(&svg))
+        Ok(())
+    })
 }
 
 /// A forest plot: one row per estimate, its mean as a dot and its 95%
@@ -582,11 +614,7 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
         .max()
         .unwrap_or(0);
     let label_area = (24 + 8 * longest as u32).clamp(90, WIDTH / 2);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+    svg_chart(&keys, c.caption, |main| {
         let (lo, hi) = finite_range(c.estimates.iter().flat_map(|e| [&e.mean, &e.low, &e.high]))
             .unwrap_or((-1.0, 1.0));
         // Zero is always on the axis: it is the reference line.
@@ -594,45 +622,16 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
         let pad = ((hi - lo) * 0.08).max(1.0);
         let (x0, x1) = (lo - pad, hi + pad);
         // Row i is drawn at y = n - 1 - i, so the first estimate is on top.
-        let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
         // Row labels are one line each: line breaks in a plan's name as spaces.
-        let labels: Vec<String> = c
-            .estimates
-            .iter()
-            .rev()
-            .map(|e| super::escape::clean(&e.label).into_owned())
-            .collect();
-        let mut chart = ChartBuilder::on(&main)
-            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(56)
-            .y_label_area_size(label_area)
-            .build_cartesian_2d(
-                x0..x1,
-                KeyedAxis {
-                    lo: -0.6,
-                    hi: (n as f64 - 0.4).max(0.6),
-                    keys: ticks,
-                },
-            )
+        let labels = category_labels(c.estimates.iter().rev().map(|e| e.label.as_str()));
+        let mut chart = chart_on(main, c.title, label_area)
+            .build_cartesian_2d(x0..x1, category_axis(n, -0.6, (n as f64 - 0.4).max(0.6)))
             .map_err(draw_error)?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc(c.x_label)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if i >= 0.0 && (y - i).abs() < 1e-6 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| category_label(&labels, *y))
             .x_label_formatter(&|x| prose_number(*x, precision_exponent(0.0, (x1 - x0) / 10.0)))
-            .axis_desc_style((FONT, AXIS_DESC_SIZE))
-            .label_style((FONT, LABEL_SIZE))
             .disable_y_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
         chart
@@ -696,10 +695,8 @@ pub fn forest_plot(c: &ForestPlot<'_>) -> io::Result<String> {
                     }),
             )
             .map_err(draw_error)?;
-        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
-    Ok(super::escape::svg(&svg))
+        Ok(())
+    })
 }
 
 /// One line of a [`SweepChart`]: an estimate at each x position.
@@ -850,46 +847,19 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
         "95% CI of the mean paired difference",
     ));
     keys.push((Key::Line(GREY), "No effect (0)"));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
-        let ticks: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let mut chart = ChartBuilder::on(&main)
-            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
+    svg_chart(&keys, c.caption, |main| {
+        let labels = category_labels(c.x_values.iter().map(String::as_str));
+        let mut chart = chart_on(main, c.title, 84)
             .build_cartesian_2d(
-                KeyedAxis {
-                    lo: -0.3,
-                    hi: (n as f64 - 0.7).max(0.3),
-                    keys: ticks,
-                },
+                category_axis(n, -0.3, (n as f64 - 0.7).max(0.3)),
                 (lo - pad)..(hi + pad),
             )
             .map_err(draw_error)?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc(c.x_label)
             .y_desc(c.y_label)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if i >= 0.0 && (x - i).abs() < 1e-6 {
-                    c.x_values
-                        .get(i as usize)
-                        .map(|x| super::escape::clean(x).into_owned())
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category_label(&labels, *x))
             .y_label_formatter(&|y| prose_number(*y, precision_exponent(0.0, (hi - lo) / 10.0)))
-            .axis_desc_style((FONT, AXIS_DESC_SIZE))
-            .label_style((FONT, LABEL_SIZE))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
         chart
@@ -951,10 +921,8 @@ pub fn sweep_chart(c: &SweepChart<'_>) -> io::Result<String> {
                     .map_err(draw_error)?;
             }
         }
-        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
-    Ok(super::escape::svg(&svg))
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -1083,11 +1051,7 @@ pub fn backtest_chart(c: &BacktestChart<'_>) -> io::Result<String> {
         (Key::Line(DARK_BLUE), "Model median"),
         (Key::Line(CAPACITY_RED), "Observed"),
     ];
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let (main, footer) = root.split_vertically(HEIGHT - footer_height(&keys, c.caption));
+    svg_chart(&keys, c.caption, |main| {
         let (lo, hi) = finite_range(
             c.lower[0]
                 .iter()
@@ -1097,11 +1061,7 @@ pub fn backtest_chart(c: &BacktestChart<'_>) -> io::Result<String> {
         .unwrap_or((0.0, 1.0));
         let pad = ((hi - lo) * 0.08).max(1.0);
         let first = c.first_day;
-        let mut chart = ChartBuilder::on(&main)
-            .caption(c.title, (FONT, TITLE_SIZE).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(56)
-            .y_label_area_size(76)
+        let mut chart = chart_on(main, c.title, 76)
             .build_cartesian_2d(
                 KeyedAxis {
                     lo: 0.0,
@@ -1111,16 +1071,11 @@ pub fn backtest_chart(c: &BacktestChart<'_>) -> io::Result<String> {
                 (lo - pad).max(0.0)..hi + pad,
             )
             .map_err(draw_error)?;
-        chart
-            .configure_mesh()
+        house_mesh(&mut chart.configure_mesh())
             .x_desc("Date (value at midnight, 00:00)")
             .y_desc(c.y_label)
             .x_label_formatter(&|x| month_label(first, *x))
             .y_label_formatter(&|y| prose_number(*y, 0))
-            .axis_desc_style((FONT, AXIS_DESC_SIZE))
-            .label_style((FONT, LABEL_SIZE))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(RGBColor(216, 221, 224))
             .draw()
             .map_err(draw_error)?;
         for (b, shade) in shades.iter().enumerate() {
@@ -1131,32 +1086,25 @@ pub fn backtest_chart(c: &BacktestChart<'_>) -> io::Result<String> {
                 )))
                 .map_err(draw_error)?;
         }
-        let line = |values: &[f64]| -> Vec<(f64, f64)> {
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(d, &v)| (d as f64, v))
-                .collect()
-        };
         chart
-            .draw_series(LineSeries::new(line(c.median), DARK_BLUE.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                finite_points(c.median),
+                DARK_BLUE.stroke_width(2),
+            ))
             .map_err(draw_error)?;
         chart
             .draw_series(LineSeries::new(
-                line(c.observed),
+                finite_points(c.observed),
                 CAPACITY_RED.stroke_width(2),
             ))
             .map_err(draw_error)?;
         chart
             .draw_series(
-                line(c.observed)
+                finite_points(c.observed)
                     .into_iter()
                     .map(|p| Circle::new(p, 3, CAPACITY_RED.filled())),
             )
             .map_err(draw_error)?;
-        draw_footer(&footer, &keys, c.caption).map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
-    Ok(super::escape::svg(&svg))
+        Ok(())
+    })
 }

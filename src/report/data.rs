@@ -18,6 +18,7 @@ use super::RunManifest;
 use super::facts::ScenarioFacts;
 use super::readback::{self, MAX_VALUE, Num, Records};
 use crate::notice::{Notice, Notices};
+use crate::stats::Summary;
 
 /// Why a report could not be made from a directory: every variant is a
 /// problem with the input (exit code 2).
@@ -52,27 +53,15 @@ fn malformed(file: &str, message: String) -> ReportError {
     }
 }
 
-/// One row of `summary.csv`. Undefined cells are NaN.
+/// One row of `summary.csv`: a metric and its summary over replications,
+/// every value in the metric's unit ([`Metric::unit`]). Undefined cells
+/// are NaN.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
-    /// The metric, in its unit ([`Metric::unit`]) like every value below.
+    /// The metric.
     pub metric: Metric,
-    /// Mean over replications.
-    pub mean: f64,
-    /// Standard deviation over replications.
-    pub sd: f64,
-    /// Low end of the 95% confidence interval of the mean (Student t).
-    pub ci95_low: f64,
-    /// High end of the 95% confidence interval of the mean.
-    pub ci95_high: f64,
-    /// 5th percentile over replications.
-    pub p5: f64,
-    /// Median over replications.
-    pub p50: f64,
-    /// 95th percentile over replications.
-    pub p95: f64,
-    /// Replications whose values were used.
-    pub n: usize,
+    /// Its values summarised over replications.
+    pub summary: Summary,
 }
 
 /// A daily series summarised over replications, one entry per day.
@@ -430,14 +419,16 @@ fn parse_summary<R: Read>(
         }
         out.push(SummaryRow {
             metric: m,
-            mean: num(r.mean, "mean", bottom, top)?,
-            sd: num(r.sd, "sd", 0.0, MAX_VALUE)?,
-            ci95_low: num(r.ci95_low, "ci95_low", -MAX_VALUE, MAX_VALUE)?,
-            ci95_high: num(r.ci95_high, "ci95_high", -MAX_VALUE, MAX_VALUE)?,
-            p5: num(r.p5, "p5", bottom, top)?,
-            p50: num(r.p50, "p50", bottom, top)?,
-            p95: num(r.p95, "p95", bottom, top)?,
-            n: r.n,
+            summary: Summary {
+                mean: num(r.mean, "mean", bottom, top)?,
+                sd: num(r.sd, "sd", 0.0, MAX_VALUE)?,
+                ci95_low: num(r.ci95_low, "ci95_low", -MAX_VALUE, MAX_VALUE)?,
+                ci95_high: num(r.ci95_high, "ci95_high", -MAX_VALUE, MAX_VALUE)?,
+                p5: num(r.p5, "p5", bottom, top)?,
+                p50: num(r.p50, "p50", bottom, top)?,
+                p95: num(r.p95, "p95", bottom, top)?,
+                n: r.n,
+            },
         });
     }
     Ok(out)

@@ -163,6 +163,16 @@ pub fn render_html(doc: &Document) -> String {
     h
 }
 
+/// A bulleted list opened by the tag `ul`.
+fn list_html(h: &mut String, ul: &str, items: &[String]) {
+    h.push_str(ul);
+    h.push('\n');
+    for i in items {
+        let _ = writeln!(h, "<li>{}</li>", text_html(i));
+    }
+    h.push_str("</ul>\n");
+}
+
 fn block_html(h: &mut String, b: &Block) {
     match b {
         Block::Paragraph(t) => {
@@ -174,20 +184,8 @@ fn block_html(h: &mut String, b: &Block) {
         Block::Warning(t) => {
             let _ = writeln!(h, "<p class=\"warning\">{}</p>", text_html(t));
         }
-        Block::Headlines(items) => {
-            h.push_str("<ul class=\"headlines\">\n");
-            for i in items {
-                let _ = writeln!(h, "<li>{}</li>", text_html(i));
-            }
-            h.push_str("</ul>\n");
-        }
-        Block::List(items) => {
-            h.push_str("<ul>\n");
-            for i in items {
-                let _ = writeln!(h, "<li>{}</li>", text_html(i));
-            }
-            h.push_str("</ul>\n");
-        }
+        Block::Headlines(items) => list_html(h, "<ul class=\"headlines\">", items),
+        Block::List(items) => list_html(h, "<ul>", items),
         Block::Subheading(t) => {
             let _ = writeln!(h, "<h3>{}</h3>", text_html(t));
         }

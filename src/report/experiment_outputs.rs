@@ -93,7 +93,7 @@ pub struct ArmRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub swept_values: Vec<String>,
     /// Its own warnings (as in its `run.json`): empty when there is none.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::warnings::read_warnings")]
     pub warnings: Vec<super::Warning>,
 }
 

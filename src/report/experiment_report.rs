@@ -23,7 +23,8 @@ use super::data::ReportError;
 use super::document::{self, Block, Chart, Document, Section, Table};
 use super::experiment_outputs::{ArmRecord, EXPERIMENT_FILE, ExperimentManifest};
 use super::prose::{
-    Finding, effect_exponent, more_or_fewer, precision_exponent, prose_count, prose_number,
+    Finding, effect_exponent, more_or_fewer, paren, precision_exponent, prose_count, prose_number,
+    unclear_change,
 };
 use super::readback::{Num, Records};
 use super::run_report::per_window;
@@ -264,15 +265,6 @@ fn per_window_text(manifest: &ExperimentManifest) -> String {
     }
 }
 
-/// ` (95% CI a to b)` or nothing.
-fn paren(ci: &str) -> String {
-    if ci.is_empty() {
-        String::new()
-    } else {
-        format!(" ({ci})")
-    }
-}
-
 /// `95% CI a to b` with both ends rounded to `10^exponent`, or nothing
 /// when the interval is undefined or has no width.
 fn ci_text(low: f64, high: f64, exponent: i32) -> String {
@@ -323,12 +315,7 @@ pub fn effect_clause(plan: &PlanEffects, h: &Compared, per: &str) -> String {
     match Finding::of(d, lo, hi) {
         Finding::Undefined => format!("no figure for {noun}{per}"),
         Finding::None | Finding::NoInterval(None) => format!("no change in {noun}{per}"),
-        Finding::Unclear => format!(
-            "no clear change in {noun}{per} (an estimated {}; 95% CI {} to {})",
-            more_or_fewer(d, e),
-            more_or_fewer(lo, e),
-            more_or_fewer(hi, e)
-        ),
+        Finding::Unclear => unclear_change(&format!("in {noun}{per}"), d, lo, hi, e),
         Finding::Down | Finding::NoInterval(Some(false)) => format!(
             "an estimated {} {fewer}{per}{}",
             size(-d),

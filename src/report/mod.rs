@@ -137,6 +137,7 @@ pub struct RunManifest {
     /// What the flow balance found before the run: each service of this
     /// scenario near or over capacity (see [`Warning`]), kept with the
     /// figures it qualifies. Empty when there is none.
+    #[serde(deserialize_with = "warnings::read_warnings")]
     pub warnings: Vec<Warning>,
     /// When the run started, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub run_started_utc: String,

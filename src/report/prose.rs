@@ -235,6 +235,27 @@ pub fn more_or_fewer(diff: f64, exponent: i32) -> String {
     }
 }
 
+/// An effect whose interval includes no change, `what` saying of what:
+/// `no clear change in admissions a year (an estimated 3 more; 95% CI 2
+/// fewer to 8 more)`, each figure rounded to `10^exponent`.
+pub fn unclear_change(what: &str, diff: f64, low: f64, high: f64, exponent: i32) -> String {
+    format!(
+        "no clear change {what} (an estimated {}; 95% CI {} to {})",
+        more_or_fewer(diff, exponent),
+        more_or_fewer(low, exponent),
+        more_or_fewer(high, exponent)
+    )
+}
+
+/// ` (95% CI a to b)`, or nothing when `ci` is empty.
+pub fn paren(ci: &str) -> String {
+    if ci.is_empty() {
+        String::new()
+    } else {
+        format!(" ({ci})")
+    }
+}
+
 /// A date for prose: `28 September 2025`.
 pub fn prose_date(date: crate::scenario::calendar::Date) -> String {
     const MONTHS: [&str; 12] = [

@@ -11,8 +11,8 @@ use super::charts::{self, Estimate, FanChart, IntervalBars};
 use super::data::{RunData, SummaryRow};
 use super::document::{Block, Chart, Document, Section, Table};
 use super::prose::{
-    Finding, effect_exponent, estimate_parts_non_negative, more_or_fewer, precision_exponent,
-    prose_count, prose_date, prose_number,
+    Finding, effect_exponent, estimate_parts_non_negative, more_or_fewer, paren,
+    precision_exponent, prose_count, prose_date, prose_number,
 };
 use super::{DOES_NOT_SETTLE, MARK, Warning, report_text, unsettled};
 
@@ -25,6 +25,14 @@ pub struct HeadlineSentence {
     pub text: String,
     /// The metrics it cites, in order.
     pub metrics: Vec<Metric>,
+}
+
+/// A headline sentence citing `metrics`.
+fn headline(text: String, metrics: &[Metric]) -> HeadlineSentence {
+    HeadlineSentence {
+        text,
+        metrics: metrics.to_vec(),
+    }
 }
 
 /// The caveat printed under every set of headline figures.
@@ -48,7 +56,9 @@ pub(crate) fn per_window(days: usize) -> String {
 /// `n/a` when the metric is missing.
 fn est(data: &RunData, metric: Metric) -> (String, String) {
     match data.metric(metric) {
-        Some(r) => estimate_parts_non_negative(r.mean, r.ci95_low, r.ci95_high),
+        Some(r) => {
+            estimate_parts_non_negative(r.summary.mean, r.summary.ci95_low, r.summary.ci95_high)
+        }
         None => ("n/a".to_string(), String::new()),
     }
 }
@@ -94,7 +104,7 @@ fn avoided_clause_of(
     let Some(r) = data.metric(metric) else {
         return format!("{and}{service}: n/a");
     };
-    let (mean, lo, hi) = (r.mean, r.ci95_low, r.ci95_high);
+    let (mean, lo, hi) = (r.summary.mean, r.summary.ci95_low, r.summary.ci95_high);
     let e = effect_exponent(mean, lo, hi);
     let n = |x: f64| prose_number(x, e);
     match Finding::of(mean, lo, hi) {
@@ -135,15 +145,6 @@ fn avoided_clause_of(
     }
 }
 
-/// ` (95% CI a to b)`, or nothing.
-fn paren(ci: &str) -> String {
-    if ci.is_empty() {
-        String::new()
-    } else {
-        format!(" ({ci})")
-    }
-}
-
 /// `; 95% CI a to b` inside a parenthesis that has other text, or nothing.
 fn semi(ci: &str) -> String {
     if ci.is_empty() {
@@ -156,10 +157,6 @@ fn semi(ci: &str) -> String {
 /// The headline sentences of a run, from `summary.csv`.
 pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
     let per = per_window(window_days(data));
-    let h = |text: String, metrics: &[Metric]| HeadlineSentence {
-        text,
-        metrics: metrics.to_vec(),
-    };
     let (adm, adm_ci) = est(data, Metric::Admissions);
     let (sent_home, sent_home_ci) = est(data, Metric::PruFauSentHome);
     let (dbd, dbd_ci) = est(data, Metric::DelayedBedDays);
@@ -175,7 +172,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
         "community nursing"
     };
     vec![
-        h(
+        headline(
             format!(
                 "Under this plan the borough sees an estimated {adm} emergency admissions \
                  {per}{}.",
@@ -183,7 +180,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::Admissions],
         ),
-        h(
+        headline(
             format!(
                 "{} {}: each is the difference from the same replications run with that service \
                  alone switched off.",
@@ -207,7 +204,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
                 Metric::AdmissionsAvoidedFrailtyUnit,
             ],
         ),
-        h(
+        headline(
             format!(
                 "Together they treat at home or discharge the same day an estimated \
                  {sent_home} patients {per}{}, many of whom would not have been admitted \
@@ -216,7 +213,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::PruFauSentHome],
         ),
-        h(
+        headline(
             format!(
                 "Patients who are medically fit to leave hospital but wait for \
                  {care_at_home}, a rehab bed or a care home bed lose an estimated {dbd} delayed \
@@ -225,7 +222,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::DelayedBedDays],
         ),
-        h(
+        headline(
             format!(
                 "Of these, an estimated {p1} are spent waiting for {care_at_home} (pathway \
                  P1{}), {p2} for a rehab bed (P2{}) and {p3} for a care home bed (P3{}).",
@@ -239,7 +236,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
                 Metric::DelayedBedDaysP3,
             ],
         ),
-        h(
+        headline(
             format!(
                 "An estimated {waits} patients {per}{} wait more than 12 hours in the emergency \
                  department for a bed after the decision to admit.",
@@ -247,7 +244,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
             ),
             &[Metric::BedWaitsOver12h],
         ),
-        h(
+        headline(
             format!(
                 "On average {census} acute beds are occupied at midnight{}.",
                 paren(&census_ci)
@@ -438,10 +435,10 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
         .filter_map(|(metric, label)| {
             data.metric(*metric).map(|r| Estimate {
                 label: label.to_string(),
-                mean: r.mean,
+                mean: r.summary.mean,
                 // Bed days cannot be negative: the interval starts at 0.
-                low: r.ci95_low.max(0.0),
-                high: r.ci95_high,
+                low: r.summary.ci95_low.max(0.0),
+                high: r.summary.ci95_high,
             })
         })
         .collect();
@@ -486,7 +483,10 @@ fn unit_text(unit: &str) -> String {
 fn rounded(row: &SummaryRow, x: f64) -> String {
     prose_number(
         x,
-        precision_exponent(row.mean, (row.ci95_high - row.ci95_low) / 2.0),
+        precision_exponent(
+            row.summary.mean,
+            (row.summary.ci95_high - row.summary.ci95_low) / 2.0,
+        ),
     )
 }
 
@@ -507,17 +507,21 @@ fn results_section(data: &RunData) -> Section {
                 },
                 r.metric.name().to_string(),
                 unit_text(r.metric.unit()),
-                rounded(r, r.mean),
+                rounded(r, r.summary.mean),
                 if unsettled {
                     DOES_NOT_SETTLE.to_string()
                 } else {
                     format!(
                         "{} to {}",
-                        rounded(r, r.ci95_low.max(0.0)),
-                        rounded(r, r.ci95_high)
+                        rounded(r, r.summary.ci95_low.max(0.0)),
+                        rounded(r, r.summary.ci95_high)
                     )
                 },
-                format!("{} to {}", rounded(r, r.p5), rounded(r, r.p95)),
+                format!(
+                    "{} to {}",
+                    rounded(r, r.summary.p5),
+                    rounded(r, r.summary.p95)
+                ),
             ]
         })
         .collect();
@@ -926,10 +930,10 @@ fn precision_statement(data: &RunData) -> String {
         .filter(|h| has_mental_health || !h.effect.mental_health)
         .filter_map(|h| {
             let r = data.metric(h.metric)?;
-            let half = (r.ci95_high - r.ci95_low) / 2.0;
+            let half = (r.summary.ci95_high - r.summary.ci95_low) / 2.0;
             Some(if !half.is_finite() {
                 format!("{} no interval", h.metric.name())
-            } else if r.mean == 0.0 {
+            } else if r.summary.mean == 0.0 {
                 format!(
                     "{} +/-{} (a mean of 0)",
                     h.metric.name(),
@@ -939,7 +943,7 @@ fn precision_statement(data: &RunData) -> String {
                 format!(
                     "{} +/-{}%",
                     h.metric.name(),
-                    prose_number(100.0 * half / r.mean.abs(), -1)
+                    prose_number(100.0 * half / r.summary.mean.abs(), -1)
                 )
             })
         })
@@ -1253,17 +1257,15 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     };
     let days = window_days(data);
     let per = per_window(days);
-    let h = |text: String, metrics: &[Metric]| HeadlineSentence {
-        text,
-        metrics: metrics.to_vec(),
-    };
     let (crises, crises_ci) = est(data, Metric::MhCrises);
     let (adm, adm_ci) = est(data, Metric::MhAdmissions);
     let (occ, occ_ci) = est(data, Metric::MhBedOccupancyMean);
     let (share, share_ci) = match data.metric(Metric::MhBedOccupancyShare) {
-        Some(r) => {
-            estimate_parts_non_negative(100.0 * r.mean, 100.0 * r.ci95_low, 100.0 * r.ci95_high)
-        }
+        Some(r) => estimate_parts_non_negative(
+            100.0 * r.summary.mean,
+            100.0 * r.summary.ci95_low,
+            100.0 * r.summary.ci95_high,
+        ),
         None => ("n/a".to_string(), String::new()),
     };
     let (oap, oap_ci) = est(data, Metric::MhOutOfAreaPlacements);
@@ -1273,7 +1275,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
     let crht_running = mh.crht_running();
     let admissions = format!("mental health admissions {per}");
     let headlines = vec![
-        h(
+        headline(
             format!(
                 "The borough sees an estimated {crises} mental health crises {per}{}, at the \
                  emergency department or referred to crisis resolution and home treatment by \
@@ -1284,7 +1286,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhCrises, Metric::MhAdmissions],
         ),
-        h(
+        headline(
             format!(
                 "{}: the difference from the same replications run with crisis resolution and \
                  home treatment switched off.",
@@ -1298,7 +1300,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhAdmissionsAvoidedCrht],
         ),
-        h(
+        headline(
             format!(
                 "On average an estimated {occ} local mental health beds are occupied{}, \
                  {share}% of the beds available{}.",
@@ -1307,7 +1309,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhBedOccupancyMean, Metric::MhBedOccupancyShare],
         ),
-        h(
+        headline(
             format!(
                 "An estimated {oap} patients {per}{} are placed in a bed out of the area because \
                  no local bed was free in time, and spend an estimated {oap_days} bed days out \
@@ -1317,7 +1319,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhOutOfAreaPlacements, Metric::MhOutOfAreaBedDays],
         ),
-        h(
+        headline(
             format!(
                 "Patients ready to leave a mental health bed but waiting for supported \
                  accommodation or a care home bed lose an estimated {delayed} delayed bed days \
@@ -1326,7 +1328,7 @@ fn mental_health_section(data: &RunData) -> io::Result<Option<Section>> {
             ),
             &[Metric::MhDelayedBedDays],
         ),
-        h(
+        headline(
             format!(
                 "An estimated {waits} mental health patients {per}{} wait more than 12 hours in \
                  the emergency department for a bed after the decision to admit.",

@@ -22,7 +22,6 @@ pub const DOES_NOT_SETTLE: &str = "does not settle: the queue grows through the 
 
 /// One warning of the flow balance about one scenario and service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Recorded")]
 pub struct Warning {
     /// The scenario it is about: its folder in a comparison or sweep (the
     /// swept values for a sweep's plan), the file's stem for a run.
@@ -40,7 +39,7 @@ pub struct Warning {
     pub utilisation: Option<f64>,
     /// The metrics of the service's queue, when it is overloaded: their
     /// values grow with the run's length, so they are not an effect.
-    #[serde(serialize_with = "metric_names")]
+    #[serde(default, serialize_with = "metric_names")]
     pub does_not_settle: Vec<Metric>,
     /// The warning in words, as printed before the run: it names the
     /// scenario file (and a sweep's combination).
@@ -57,22 +56,16 @@ fn metric_names<S: serde::Serializer>(metrics: &[Metric], s: S) -> Result<S::Ok,
 #[serde(untagged)]
 enum Recorded {
     Text(String),
-    Full {
-        plan: String,
-        service: String,
-        verdict: String,
-        offered: Option<f64>,
-        capacity: Option<f64>,
-        utilisation: Option<f64>,
-        #[serde(default)]
-        does_not_settle: Vec<Metric>,
-        message: String,
-    },
+    Full(Warning),
 }
 
-impl From<Recorded> for Warning {
-    fn from(r: Recorded) -> Warning {
-        match r {
+/// Reads the warnings of a manifest as files hold them (see [`Recorded`]).
+pub(crate) fn read_warnings<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Warning>, D::Error> {
+    Ok(Vec::<Recorded>::deserialize(d)?
+        .into_iter()
+        .map(|r| match r {
             Recorded::Text(message) => Warning {
                 plan: String::new(),
                 service: String::new(),
@@ -83,27 +76,9 @@ impl From<Recorded> for Warning {
                 does_not_settle: Vec::new(),
                 message,
             },
-            Recorded::Full {
-                plan,
-                service,
-                verdict,
-                offered,
-                capacity,
-                utilisation,
-                does_not_settle,
-                message,
-            } => Warning {
-                plan,
-                service,
-                verdict,
-                offered,
-                capacity,
-                utilisation,
-                does_not_settle,
-                message,
-            },
-        }
-    }
+            Recorded::Full(w) => w,
+        })
+        .collect())
 }
 
 impl Warning {
@@ -184,7 +159,8 @@ mod tests {
 
     #[test]
     fn an_older_text_warning_still_reads_and_a_record_round_trips() {
-        let old: Vec<Warning> = serde_json::from_str(r#"["x.toml: acute beds: ..."]"#).unwrap();
+        let read = |text: &str| read_warnings(&mut serde_json::Deserializer::from_str(text));
+        let old = read(r#"["x.toml: acute beds: ..."]"#).unwrap();
         assert_eq!(old[0].message, "x.toml: acute beds: ...");
         assert!(old[0].does_not_settle.is_empty());
         let service = ServiceLoad {

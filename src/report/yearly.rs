@@ -391,7 +391,7 @@ pub fn render_yearly_comparison_csv(
 /// to 140), no clear change in 2027/28 (...), 30 more in ..."), from the
 /// text of `yearly_comparison.csv`.
 pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
-    use super::prose::{Finding, effect_exponent, more_or_fewer, prose_number};
+    use super::prose::{Finding, effect_exponent, prose_number, unclear_change};
     let mut by_plan: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     for line in yearly_comparison_csv.lines().skip(1) {
         let c: Vec<String> = line.split(',').map(str::to_string).collect();
@@ -425,30 +425,23 @@ pub fn effect_sentences(yearly_comparison_csv: &str) -> Vec<String> {
                     let year = format!("in {}{part}", c[1]);
                     let e = effect_exponent(d, lo, hi);
                     let size = |x: f64| prose_number(x.abs(), e);
+                    // ` (95% CI a to b{unit})` from `a` to `b`, or nothing.
+                    let ci = |a: f64, b: f64, unit: &str| {
+                        if lo.is_finite() && hi.is_finite() {
+                            format!(" (95% CI {} to {}{unit})", size(a), size(b))
+                        } else {
+                            String::new()
+                        }
+                    };
                     match Finding::of(d, lo, hi) {
                         Finding::Undefined => format!("no figure {year}"),
                         Finding::None | Finding::NoInterval(None) => format!("no change {year}"),
-                        Finding::Unclear => format!(
-                            "no clear change {year} (an estimated {}; 95% CI {} to {})",
-                            more_or_fewer(d, e),
-                            more_or_fewer(lo, e),
-                            more_or_fewer(hi, e)
-                        ),
+                        Finding::Unclear => unclear_change(&year, d, lo, hi, e),
                         Finding::Down | Finding::NoInterval(Some(false)) => {
-                            let ci = if lo.is_finite() && hi.is_finite() {
-                                format!(" (95% CI {} to {})", size(hi), size(lo))
-                            } else {
-                                String::new()
-                            };
-                            format!("{} {fewer} {year}{ci}", size(d))
+                            format!("{} {fewer} {year}{}", size(d), ci(hi, lo, ""))
                         }
                         Finding::Up | Finding::NoInterval(Some(true)) => {
-                            let ci = if lo.is_finite() && hi.is_finite() {
-                                format!(" (95% CI {} to {} more)", size(lo), size(hi))
-                            } else {
-                                String::new()
-                            };
-                            format!("{} more {year}{ci}", size(d))
+                            format!("{} more {year}{}", size(d), ci(lo, hi, " more"))
                         }
                     }
                 })

@@ -89,68 +89,30 @@ pub(crate) fn counted(raw: &RawStart) -> [(&'static str, Option<&Spanned<Count>>
     use StartPlace as S;
     let acute = |frail, state| S::Acute { frail, state };
     let fit = |p| acute(true, AcuteState::Fit(Some(p)));
-    [
-        (
-            "acute_frail",
-            raw.acute_frail.as_ref(),
-            acute(true, AcuteState::InStay),
-        ),
-        (
-            "acute_other",
-            raw.acute_other.as_ref(),
-            acute(false, AcuteState::InStay),
-        ),
-        ("fit_p0", raw.fit_p0.as_ref(), fit(Pathway::P0)),
-        ("fit_p1", raw.fit_p1.as_ref(), fit(Pathway::P1)),
-        ("fit_p2", raw.fit_p2.as_ref(), fit(Pathway::P2)),
-        ("fit_p3", raw.fit_p3.as_ref(), fit(Pathway::P3)),
-        (
-            "ed_frail",
-            raw.ed_frail.as_ref(),
-            S::EdWaiting { frail: true },
-        ),
-        (
-            "ed_other",
-            raw.ed_other.as_ref(),
-            S::EdWaiting { frail: false },
-        ),
-        ("rehab", raw.rehab.as_ref(), S::Rehab),
-        (
-            "community_discharge",
-            raw.community_discharge.as_ref(),
-            S::Community(Discharge),
-        ),
-        (
-            "community_avoidance",
-            raw.community_avoidance.as_ref(),
-            S::Community(Avoidance),
-        ),
-        (
-            "community_community",
-            raw.community_community.as_ref(),
-            S::Community(Community),
-        ),
-        (
-            "waiting_discharge",
-            raw.waiting_discharge.as_ref(),
-            S::CommunityWaiting(Discharge),
-        ),
-        (
-            "waiting_avoidance",
-            raw.waiting_avoidance.as_ref(),
-            S::CommunityWaiting(Avoidance),
-        ),
-        (
-            "waiting_community",
-            raw.waiting_community.as_ref(),
-            S::CommunityWaiting(Community),
-        ),
-        ("mh_beds", raw.mh_beds.as_ref(), S::MhBed),
-        (
-            "mh_out_of_area",
-            raw.mh_out_of_area.as_ref(),
-            S::MhOutOfArea,
-        ),
+    // Each key is its field's name.
+    macro_rules! counts {
+        ($($key:ident: $place:expr),* $(,)?) => {
+            [$((stringify!($key), raw.$key.as_ref(), $place)),*]
+        };
+    }
+    counts![
+        acute_frail: acute(true, AcuteState::InStay),
+        acute_other: acute(false, AcuteState::InStay),
+        fit_p0: fit(Pathway::P0),
+        fit_p1: fit(Pathway::P1),
+        fit_p2: fit(Pathway::P2),
+        fit_p3: fit(Pathway::P3),
+        ed_frail: S::EdWaiting { frail: true },
+        ed_other: S::EdWaiting { frail: false },
+        rehab: S::Rehab,
+        community_discharge: S::Community(Discharge),
+        community_avoidance: S::Community(Avoidance),
+        community_community: S::Community(Community),
+        waiting_discharge: S::CommunityWaiting(Discharge),
+        waiting_avoidance: S::CommunityWaiting(Avoidance),
+        waiting_community: S::CommunityWaiting(Community),
+        mh_beds: S::MhBed,
+        mh_out_of_area: S::MhOutOfArea,
     ]
 }
 
@@ -248,6 +210,7 @@ pub(crate) fn parse_census(
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
+        let error_at = |at: usize, message: String| csv_error(path, line_no, line, at, message);
         // Each field with the byte where it starts.
         let mut fields: Vec<(usize, &str)> = Vec::with_capacity(4);
         let mut start = 0;
@@ -262,19 +225,13 @@ pub(crate) fn parse_census(
                 match CENSUS_COLUMNS.iter().position(|c| *c == name) {
                     Some(c) if found[c] == usize::MAX => found[c] = k,
                     Some(_) => {
-                        return Err(csv_error(
-                            path,
-                            line_no,
-                            line,
+                        return Err(error_at(
                             at,
                             format!("column `{name}` appears twice in the header"),
                         ));
                     }
                     None => {
-                        return Err(csv_error(
-                            path,
-                            line_no,
-                            line,
+                        return Err(error_at(
                             at,
                             format!(
                                 "header: unknown column `{}`; expected the columns `service`, \
@@ -286,10 +243,7 @@ pub(crate) fn parse_census(
                 }
             }
             if let Some(c) = found.iter().position(|&k| k == usize::MAX) {
-                return Err(csv_error(
-                    path,
-                    line_no,
-                    line,
+                return Err(error_at(
                     line.len(),
                     format!(
                         "header: missing column `{}`; expected the columns `service`, `group`, \
@@ -303,10 +257,7 @@ pub(crate) fn parse_census(
         };
         if fields.len() != CENSUS_COLUMNS.len() {
             let at = fields.get(CENSUS_COLUMNS.len()).map_or(line.len(), |f| f.0);
-            return Err(csv_error(
-                path,
-                line_no,
-                line,
+            return Err(error_at(
                 at,
                 format!(
                     "{} fields; expected 4 (service, group, days, state), separated by commas \
@@ -327,10 +278,7 @@ pub(crate) fn parse_census(
             } else {
                 format!("`{}`", truncate_token(v))
             };
-            csv_error(
-                path,
-                line_no,
-                line,
+            error_at(
                 at,
                 format!(
                     "field `{}`: found {found}; expected {expected}",
@@ -459,10 +407,7 @@ pub(crate) fn parse_census(
             ));
         }
         if out.len() as u64 >= MAX_START_PATIENTS {
-            return Err(csv_error(
-                path,
-                line_no,
-                line,
+            return Err(error_at(
                 0,
                 format!("more than {MAX_START_PATIENTS} starting patients"),
             ));

@@ -7,7 +7,6 @@ use super::{Check, Outcome, Runner, VerifyError, per_rep, ratio, theory};
 use crate::experiment;
 use crate::model::metrics::Metric;
 use crate::model::{Resource, TraceEvent};
-use crate::stats::summarise;
 
 /// The case files, in the order they run (after those of the other cases).
 pub const CASE_FILES: [&str; 3] = [
@@ -68,27 +67,23 @@ impl Runner<'_> {
         let results = self.run(&l)?;
         let case = "9 Erlang B, MH beds";
         Ok(vec![
-            Check {
-                case: case.into(),
-                quantity: format!(
+            Check::mean(
+                case,
+                format!(
                     "share of admissions placed out of area, B({}, {a:.2})",
                     mh.beds
                 ),
-                outcome: Outcome::Mean {
-                    theory: b,
-                    summary: summarise(&per_rep(&results, |m| {
-                        ratio(m[Metric::MhOutOfAreaPlacements], m[Metric::MhAdmissions])
-                    })),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: "mean occupied beds = a (1 - B)".into(),
-                outcome: Outcome::Mean {
-                    theory: a * (1.0 - b),
-                    summary: summarise(&per_rep(&results, |m| m[Metric::MhBedOccupancyMean])),
-                },
-            },
+                b,
+                &per_rep(&results, |m| {
+                    ratio(m[Metric::MhOutOfAreaPlacements], m[Metric::MhAdmissions])
+                }),
+            ),
+            Check::mean(
+                case,
+                "mean occupied beds = a (1 - B)",
+                a * (1.0 - b),
+                &per_rep(&results, |m| m[Metric::MhBedOccupancyMean]),
+            ),
             Check {
                 case: case.into(),
                 quantity: "decision-to-admit waits over 12 h (out of area at once)".into(),
@@ -118,27 +113,23 @@ impl Runner<'_> {
         let results = self.run(&l)?;
         let case = "10 Erlang B, CRHT";
         Ok(vec![
-            Check {
-                case: case.into(),
-                quantity: format!("share of referrals admitted as CRHT is full, B({c}, {a:.2})"),
-                outcome: Outcome::Mean {
-                    theory: b,
-                    summary: summarise(&per_rep(&results, |m| {
-                        ratio(
-                            m[Metric::MhAdmissions],
-                            m[Metric::MhAdmissions] + m[Metric::MhCrhtEpisodes],
-                        )
-                    })),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: "utilisation = a (1 - B) / c".into(),
-                outcome: Outcome::Mean {
-                    theory: a * (1.0 - b) / f64::from(c),
-                    summary: summarise(&per_rep(&results, |m| m[Metric::MhCrhtUtilisation])),
-                },
-            },
+            Check::mean(
+                case,
+                format!("share of referrals admitted as CRHT is full, B({c}, {a:.2})"),
+                b,
+                &per_rep(&results, |m| {
+                    ratio(
+                        m[Metric::MhAdmissions],
+                        m[Metric::MhAdmissions] + m[Metric::MhCrhtEpisodes],
+                    )
+                }),
+            ),
+            Check::mean(
+                case,
+                "utilisation = a (1 - B) / c",
+                a * (1.0 - b) / f64::from(c),
+                &per_rep(&results, |m| m[Metric::MhCrhtUtilisation]),
+            ),
         ])
     }
 
@@ -185,38 +176,31 @@ impl Runner<'_> {
         let n = results.len() as f64;
         let case = "11 Little's law, supported accommodation";
         Ok(vec![
-            Check {
-                case: case.into(),
-                quantity: format!(
+            Check::mean(
+                case,
+                format!(
                     "places held = lambda E[stay] ({} places)",
                     mh.supported_places
                 ),
-                outcome: Outcome::Mean {
-                    theory: lambda * stay_days,
-                    summary: summarise(&held),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: format!(
+                lambda * stay_days,
+                &held,
+            ),
+            Check::mean(
+                case,
+                format!(
                     "patients waiting: L - lambda W (L = {:.3}, lambda W = {:.3})",
                     l_sum / n,
                     lw_sum / n
                 ),
-                outcome: Outcome::Mean {
-                    theory: 0.0,
-                    summary: summarise(&waiting_diff),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: "MH beds occupied - patients waiting = lambda (E[stay] + E[delay])"
-                    .into(),
-                outcome: Outcome::Mean {
-                    theory: admitted * bed_days,
-                    summary: summarise(&beds_diff),
-                },
-            },
+                0.0,
+                &waiting_diff,
+            ),
+            Check::mean(
+                case,
+                "MH beds occupied - patients waiting = lambda (E[stay] + E[delay])",
+                admitted * bed_days,
+                &beds_diff,
+            ),
         ])
     }
 }

@@ -56,6 +56,20 @@ pub struct Check {
     pub outcome: Outcome,
 }
 
+impl Check {
+    /// The mean of `values` (one a replication) against `theory`.
+    fn mean(case: &str, quantity: impl Into<String>, theory: f64, values: &[f64]) -> Check {
+        Check {
+            case: case.into(),
+            quantity: quantity.into(),
+            outcome: Outcome::Mean {
+                theory,
+                summary: summarise(values),
+            },
+        }
+    }
+}
+
 /// What was compared, and how.
 #[derive(Clone, Debug)]
 pub enum Outcome {
@@ -279,17 +293,15 @@ impl Runner<'_> {
         let share = per_rep(&results, |m| {
             ratio(m[Metric::PruMissedBusy], m[Metric::PruEligible])
         });
-        Ok(Check {
-            case: "1 Erlang B, PRU".into(),
-            quantity: format!(
+        Ok(Check::mean(
+            "1 Erlang B, PRU",
+            format!(
                 "share missed busy, {label} visits, B({}, {a:.2})",
                 sc.pru.cars
             ),
-            outcome: Outcome::Mean {
-                theory,
-                summary: summarise(&share),
-            },
-        })
+            theory,
+            &share,
+        ))
     }
 
     fn erlang_b_frailty_unit(&self) -> Result<Check, VerifyError> {
@@ -305,17 +317,15 @@ impl Runner<'_> {
                 m[Metric::FauMissed] + m[Metric::FauAssessed],
             )
         });
-        Ok(Check {
-            case: "2 Erlang B, frailty unit".into(),
-            quantity: format!(
+        Ok(Check::mean(
+            "2 Erlang B, frailty unit",
+            format!(
                 "share of frail ED patients missed, B({}, {a:.2})",
                 sc.frailty_unit.slots
             ),
-            outcome: Outcome::Mean {
-                theory,
-                summary: summarise(&share),
-            },
-        })
+            theory,
+            &share,
+        ))
     }
 
     // ----- 3: M/G/infinity --------------------------------------------------
@@ -328,22 +338,18 @@ impl Runner<'_> {
         let results = self.run(&l)?;
         let case = "3 M/G/inf, acute beds";
         let mut checks = vec![
-            Check {
-                case: case.into(),
-                quantity: "mean occupied beds = lambda E[LOS]".into(),
-                outcome: Outcome::Mean {
-                    theory: offered,
-                    summary: summarise(&per_rep(&results, |m| m[Metric::BedOccupancyMean])),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: "midnight census mean".into(),
-                outcome: Outcome::Mean {
-                    theory: offered,
-                    summary: summarise(&per_rep(&results, |m| m[Metric::MidnightCensusMean])),
-                },
-            },
+            Check::mean(
+                case,
+                "mean occupied beds = lambda E[LOS]",
+                offered,
+                &per_rep(&results, |m| m[Metric::BedOccupancyMean]),
+            ),
+            Check::mean(
+                case,
+                "midnight census mean",
+                offered,
+                &per_rep(&results, |m| m[Metric::MidnightCensusMean]),
+            ),
         ];
         // The census at a midnight is Poisson(offered): the share of
         // midnights at or below its 95th percentile q is exactly P(N <= q).
@@ -358,14 +364,12 @@ impl Runner<'_> {
                     ratio(below as f64, census.len() as f64)
                 })
                 .collect();
-            checks.push(Check {
-                case: case.into(),
-                quantity: format!("share of midnights with census <= {q} (Poisson p95)"),
-                outcome: Outcome::Mean {
-                    theory: cdf,
-                    summary: summarise(&shares),
-                },
-            });
+            checks.push(Check::mean(
+                case,
+                format!("share of midnights with census <= {q} (Poisson p95)"),
+                cdf,
+                &shares,
+            ));
         }
         Ok(checks)
     }
@@ -383,32 +387,24 @@ impl Runner<'_> {
         let results = self.run(&l)?;
         let case = "4 Erlang C, community";
         Ok(vec![
-            Check {
-                case: case.into(),
-                quantity: format!("mean waiting list Lq, M/M/{c}, a = {a:.2}"),
-                outcome: Outcome::Mean {
-                    theory: lq,
-                    summary: summarise(&per_rep(&results, |m| m[Metric::CommunityWaitingMean])),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: "mean wait Wq = Lq / lambda (days)".into(),
-                outcome: Outcome::Mean {
-                    theory: lq / per_day,
-                    summary: summarise(&per_rep(&results, |m| {
-                        m[Metric::CommunityWaitMeanDaysCommunity]
-                    })),
-                },
-            },
-            Check {
-                case: case.into(),
-                quantity: "utilisation = a / c".into(),
-                outcome: Outcome::Mean {
-                    theory: a / f64::from(c),
-                    summary: summarise(&per_rep(&results, |m| m[Metric::CommunityUtilisation])),
-                },
-            },
+            Check::mean(
+                case,
+                format!("mean waiting list Lq, M/M/{c}, a = {a:.2}"),
+                lq,
+                &per_rep(&results, |m| m[Metric::CommunityWaitingMean]),
+            ),
+            Check::mean(
+                case,
+                "mean wait Wq = Lq / lambda (days)",
+                lq / per_day,
+                &per_rep(&results, |m| m[Metric::CommunityWaitMeanDaysCommunity]),
+            ),
+            Check::mean(
+                case,
+                "utilisation = a / c",
+                a / f64::from(c),
+                &per_rep(&results, |m| m[Metric::CommunityUtilisation]),
+            ),
         ])
     }
 
@@ -476,17 +472,15 @@ impl Runner<'_> {
                 let diff: Vec<f64> = s.l.iter().zip(&s.lambda_w).map(|(l, lw)| l - lw).collect();
                 let l_mean = summarise(&s.l).mean;
                 let lw_mean = summarise(&s.lambda_w).mean;
-                Check {
-                    case: "5 Little's law, baseline".into(),
-                    quantity: format!(
+                Check::mean(
+                    "5 Little's law, baseline",
+                    format!(
                         "{}: L - lambda W (L = {l_mean:.3}, lambda W = {lw_mean:.3} {})",
                         s.name, s.unit
                     ),
-                    outcome: Outcome::Mean {
-                        theory: 0.0,
-                        summary: summarise(&diff),
-                    },
-                }
+                    0.0,
+                    &diff,
+                )
             })
             .collect())
     }
@@ -516,14 +510,12 @@ impl Runner<'_> {
             observed.merge(&counter.cells);
         }
         let case = "6 Time-varying demand";
-        let mut checks = vec![Check {
-            case: case.into(),
-            quantity: "crises a replication = integrated rate".into(),
-            outcome: Outcome::Mean {
-                theory: expected.total(),
-                summary: summarise(&per_rep_results(&results, |m| m[Metric::Crises])),
-            },
-        }];
+        let mut checks = vec![Check::mean(
+            case,
+            "crises a replication = integrated rate",
+            expected.total(),
+            &per_rep_results(&results, |m| m[Metric::Crises]),
+        )];
         for (name, obs, exp) in [
             ("hour of day", &observed.hour[..], &expected.hour[..]),
             ("day of week", &observed.weekday[..], &expected.weekday[..]),

@@ -822,9 +822,9 @@ fn a_set_run_names_the_keys_its_description_does_not_know() {
         (3.0, -9.0, 15.0),
     ] {
         for r in &mut data.summary {
-            r.mean = mean;
-            r.ci95_low = lo;
-            r.ci95_high = hi;
+            r.summary.mean = mean;
+            r.summary.ci95_low = lo;
+            r.summary.ci95_high = hi;
         }
         for h in patientflow::report::run_report::run_headlines(&data) {
             assert!(negative_number(&h.text).is_none(), "{}", h.text);
