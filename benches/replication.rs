@@ -1,11 +1,16 @@
-//! One replication-year of a borough-sized scenario, and the pieces of the
-//! hot path: creating a patient's random stream and the event queue.
+//! One replication-year of a borough-sized scenario, the pieces of the
+//! hot path (creating a patient's random stream, the event queue), and
+//! issue 17's case: the uncertain baseline and its seven plans, one
+//! parameter draw each.
 //!
 //! Run with `cargo bench --bench replication`. Throughput is reported in
-//! events per second for the replication.
+//! events per second for the replication. `cargo bench --bench replication
+//! -- uncertain` runs only issue 17's case (README, "Speed").
 
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use patientflow::engine::{EventQueue, StreamKey, StreamRng};
@@ -37,6 +42,74 @@ fn replication_year(c: &mut Criterion) {
     group.finish();
 }
 
+/// The seven plans of issue 17's figure: the plans that extend the
+/// baseline and touch no mental health service.
+const PLANS: [&str; 7] = [
+    "admission-avoidance-package",
+    "four-more-community-teams",
+    "red-bag-off",
+    "second-pru-car",
+    "seven-day-frailty-unit",
+    "thirty-more-care-home-beds",
+    "winter-escalation-beds",
+];
+
+fn load(relative: &str) -> patientflow::scenario::LoadedScenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    match patientflow::scenario::load(&path, &[]) {
+        Ok(loaded) => loaded,
+        Err(e) => panic!("the shipped {relative} must load: {e}"),
+    }
+}
+
+/// The uncertain baseline, each replication drawing its values, with its
+/// counterfactual arms, as `run` and `compare` prepare it.
+fn uncertain() -> Prepared {
+    let loaded = load("scenarios/tower-hamlets-uncertain.toml");
+    let draws = loaded.uncertainty.clone().expect("uncertain values");
+    Prepared::new(loaded.scenario).with_draws(draws as Arc<dyn patientflow::model::ScenarioDraws>)
+}
+
+/// Issue 17's figure is 8 scenarios x 1,000 draws, one replication each,
+/// on two cores: minutes, too long for a benchmark's repeated samples. This
+/// measures a slice of it: one draw (replication) of the uncertain baseline
+/// with its three counterfactual arms, and one replication of each of the
+/// seven plans (at their central values: the same work per replication as
+/// drawn ones), the draw changing from sample to sample. The whole figure
+/// is about 1,000 times `eight_scenarios_one_draw` divided by the two
+/// threads' speed-up (1.9); README "Speed" gives both the derived and the
+/// measured figure (`patientflow compare`).
+fn uncertain_draws(c: &mut Criterion) {
+    let base = uncertain();
+    let plans: Vec<Prepared> = PLANS
+        .iter()
+        .map(|p| Prepared::new(load(&format!("scenarios/plans/{p}.toml")).scenario))
+        .collect();
+    let mut group = c.benchmark_group("uncertain");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(10));
+    // Each function starts from draw 0 (draws differ in cost).
+    let mut r = 0u32;
+    group.bench_function("baseline_one_draw", |b| {
+        b.iter(|| {
+            r = r.wrapping_add(1);
+            black_box(base.simulate(r % 1000).ok())
+        })
+    });
+    r = 0;
+    group.bench_function("eight_scenarios_one_draw", |b| {
+        b.iter(|| {
+            r = r.wrapping_add(1);
+            black_box(base.simulate(r % 1000).ok());
+            for plan in &plans {
+                black_box(plan.simulate(r % 1000).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
 fn hot_path_pieces(c: &mut Criterion) {
     let mut i = 0u64;
     c.bench_function("patient_stream_create_and_draw", |b| {
@@ -62,5 +135,5 @@ fn hot_path_pieces(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, replication_year, hot_path_pieces);
+criterion_group!(benches, replication_year, hot_path_pieces, uncertain_draws);
 criterion_main!(benches);
