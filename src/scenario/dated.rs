@@ -82,6 +82,8 @@ dated_keys! {
     PathwaysFrail => "pathways.frail", Pathways;
     PathwaysOther => "pathways.other", Pathways;
     ResidentCrises => "care_homes.crises_per_resident_year", Rate;
+    EdHomeTreatableAdmit => "ed.home_treatable_admit_share", Share;
+    MhPathways => "mental_health.pathways", Pathways;
 }
 
 /// A dated key's value: a rate or share, or pathway shares p0 to p3.
@@ -128,6 +130,11 @@ impl DatedKey {
             PathwaysFrail => S(sc.pathways.frail),
             PathwaysOther => S(sc.pathways.other),
             ResidentCrises => N(sc.care_homes.crises_per_resident_year),
+            EdHomeTreatableAdmit => N(sc.ed.home_treatable_admit_share?),
+            MhPathways => {
+                let [home, supported, care_home] = mh?.pathways;
+                S([home, supported, care_home, 0.0])
+            }
         })
     }
 
@@ -171,6 +178,22 @@ impl DatedKey {
             PathwaysFrail => sc.pathways.frail = shares,
             PathwaysOther => sc.pathways.other = shares,
             ResidentCrises => sc.care_homes.crises_per_resident_year = x,
+            EdHomeTreatableAdmit => {
+                if let Some(share) = sc.ed.home_treatable_admit_share.as_mut() {
+                    *share = x;
+                }
+            }
+            MhPathways => mh
+                .into_iter()
+                .for_each(|m| m.pathways = [shares[0], shares[1], shares[2]]),
+        }
+    }
+
+    /// The names of a pathway-shares key's shares, in order.
+    pub fn share_names(self) -> &'static [&'static str] {
+        match self {
+            DatedKey::MhPathways => &["home", "supported", "care_home"],
+            _ => &["p0", "p1", "p2", "p3"],
         }
     }
 
@@ -348,15 +371,23 @@ pub(crate) fn read(
                         ErrorKind::InvalidValue,
                         v.span(),
                         &at,
-                        format!(
-                            "`{name}` cannot change by date: the scenario has no \
+                        if key == DatedKey::EdHomeTreatableAdmit {
+                            format!(
+                                "`{name}` cannot change by date: the scenario does not set it \
+                                 (without it the PRU works by the earlier rule, docs/model.md \
+                                 \"Physician response unit\"); set it in the scenario to date it"
+                            )
+                        } else {
+                            format!(
+                                "`{name}` cannot change by date: the scenario has no \
                              `[{table}]`{} table",
-                            if name == "mental_health.readmission.share" {
-                                " or `[mental_health.readmission]`"
-                            } else {
-                                ""
-                            }
-                        ),
+                                if name == "mental_health.readmission.share" {
+                                    " or `[mental_health.readmission]`"
+                                } else {
+                                    ""
+                                }
+                            )
+                        },
                     ));
                 }
                 values.push((key, value));
@@ -477,15 +508,21 @@ fn read_value(
             )),
         },
         (DatedKind::Pathways, DeValue::Table(t)) => {
+            let names = key.share_names();
+            // "p0, p1, p2 and p3".
+            let expected = match names.split_last() {
+                Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+                _ => names.join(""),
+            };
             let mut shares = [0.0; 4];
             for (k, item) in t.iter() {
                 let name = k.get_ref();
-                let Some(i) = ["p0", "p1", "p2", "p3"].iter().position(|p| p == name) else {
+                let Some(i) = names.iter().position(|p| p == name) else {
                     return Err(inputs.error(
                         ErrorKind::UnknownKey,
                         Origin::of(k.span()),
                         Some(format!("{at}.{name}")),
-                        format!("unknown key `{name}`; expected p0, p1, p2 and p3"),
+                        format!("unknown key `{name}`; expected {expected}"),
                     ));
                 };
                 let x = number(item.get_ref()).filter(|x| (0.0..=1.0).contains(x));
@@ -502,11 +539,11 @@ fn read_value(
                 };
                 shares[i] = x;
             }
-            for p in ["p0", "p1", "p2", "p3"] {
-                if !t.contains_key(p) {
+            for p in names {
+                if !t.contains_key(*p) {
                     return Err(err(
                         ErrorKind::MissingKey,
-                        format!("expected p0, p1, p2 and p3; `{p}` is missing"),
+                        format!("expected {expected}; `{p}` is missing"),
                     ));
                 }
             }
@@ -514,7 +551,10 @@ fn read_value(
             if (sum - 1.0).abs() > SUM_TOLERANCE {
                 return Err(err(
                     ErrorKind::InvalidValue,
-                    format!("expected p0 + p1 + p2 + p3 = 1 (within 1e-6), found a sum of {sum}"),
+                    format!(
+                        "expected {} = 1 (within 1e-6), found a sum of {sum}",
+                        names.join(" + ")
+                    ),
                 ));
             }
             Ok(DatedValue::Shares(shares))
@@ -522,7 +562,8 @@ fn read_value(
         (DatedKind::Pathways, x) => Err(err(
             ErrorKind::WrongType,
             format!(
-                "expected pathway shares {{ p0, p1, p2, p3 }}, found {}",
+                "expected pathway shares {{ {} }}, found {}",
+                key.share_names().join(", "),
                 doc::describe_found(x)
             ),
         )),

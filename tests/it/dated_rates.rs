@@ -416,3 +416,44 @@ fn the_residents_crisis_rate_changes_on_its_dates() {
         at.len()
     );
 }
+
+#[test]
+fn mental_health_pathways_and_the_home_treatable_share_dated_from_the_start_equal_the_plain_values()
+{
+    // A change in force from time zero gives, to the event, the run with
+    // the value written in the scenario: the dated value is the one used.
+    // The changed values differ from the file's (home 1 -> supported 0.5,
+    // care home 0.5; the home-treatable share 0.2 -> 0.05), so a change that
+    // was ignored would give the file's trace instead.
+    let sets = [
+        "scenario.horizon=40d",
+        "ed.home_treatable_admit_share=0.2",
+        "mental_health.crises_per_day=3",
+    ];
+    let dated = trace(scenario(
+        "[[rate_changes]]\nfrom = \"2026-01-01\"\n\
+         mental_health.pathways = { home = 0, supported = 0.5, care_home = 0.5 }\n\
+         ed.home_treatable_admit_share = 0.05\n",
+        &sets,
+    ));
+    let mut plain_sets = sets.to_vec();
+    plain_sets.extend([
+        "mental_health.pathways={ home = 0, supported = 0.5, care_home = 0.5 }",
+        "ed.home_treatable_admit_share=0.05",
+    ]);
+    let plain = trace(scenario("", &plain_sets));
+    let undated = trace(scenario("", &sets));
+    assert!(plain == dated, "the dated values were not used from their date");
+    assert!(plain != undated, "the values changed nothing: the test shows nothing");
+    // Without the share in the scenario, dating it is refused at its key.
+    let err = refused(
+        "[[rate_changes]]\nfrom = \"2026-02-01\"\ned.home_treatable_admit_share = 0.1\n",
+    );
+    assert!(err.contains("does not set it"), "{err}");
+    // Mental health pathway shares are named as such.
+    let err = refused(
+        "[[rate_changes]]\nfrom = \"2026-02-01\"\n\
+         mental_health.pathways = { home = 0.5, supported = 0.2, p3 = 0.3 }\n",
+    );
+    assert!(err.contains("expected home, supported and care_home"), "{err}");
+}
