@@ -252,6 +252,45 @@ fn number(x: f64) -> String {
     }
 }
 
+/// The utilisation of each service in each planning year (a scenario that
+/// grows or changes counts on dates, over more than a year), with the years
+/// at or above capacity marked; empty otherwise.
+fn by_year_table(check: &Check) -> String {
+    let Some(first) = check.by_year.first() else {
+        return String::new();
+    };
+    let mut columns: Vec<(&str, Align)> = vec![("utilisation by planning year", Align::Left)];
+    columns.extend(
+        check
+            .by_year
+            .iter()
+            .map(|y| (y.label.as_str(), Align::Right)),
+    );
+    let mut table = TextTable::new(&columns);
+    for (i, s) in first.services.iter().enumerate() {
+        let mut row = vec![s.service.to_string()];
+        for year in &check.by_year {
+            let u = year.services.get(i).map_or(f64::NAN, |s| s.utilisation());
+            row.push(if u.is_nan() {
+                "-".to_string()
+            } else if !u.is_finite() {
+                "inf !".to_string()
+            } else if s.kind == ServiceKind::Queue && u >= 1.0 {
+                format!("{} !", human_fixed(u, 2))
+            } else {
+                human_fixed(u, 2)
+            });
+        }
+        table.push(row);
+    }
+    format!(
+        "\n{}Each planning year's rates at their mean growth and dated values over the year, \
+         each count at its mean over the year (a partial first or last year over its own \
+         days); `!` marks a queue at or above its capacity in that year.\n",
+        table.render()
+    )
+}
+
 /// The check as a table for the terminal, with the flows behind it.
 pub fn format_check(check: &Check) -> String {
     let mut table = TextTable::new(&[
@@ -293,6 +332,7 @@ pub fn format_check(check: &Check) -> String {
         ]);
     }
     let mut out = table.render();
+    out.push_str(&by_year_table(check));
     let f = &check.flows;
     let _ = writeln!(
         out,

@@ -179,6 +179,20 @@ pub struct Check {
     /// offered load)); infinite when no bed is left free. `None` without
     /// the search.
     pub care_home_search_days: Option<f64>,
+    /// For a scenario that grows or changes counts on dates and whose window
+    /// is longer than a year: the offered load of each planning year of the
+    /// window (`docs/model.md`, "Years ahead in the flow balance"); empty
+    /// otherwise.
+    pub by_year: Vec<YearLoad>,
+}
+
+/// The offered load on each service in one planning year.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YearLoad {
+    /// `"2026/27"`.
+    pub label: String,
+    /// As [`Check::services`], over that year.
+    pub services: Vec<ServiceLoad>,
 }
 
 impl Check {
@@ -519,10 +533,22 @@ pub fn queue_metrics(service: &str) -> &'static [Metric] {
 /// dates is balanced over the last year of its run
 /// ([`crate::model::years::balance_view`]).
 pub fn offered_load(sc: &Scenario) -> Check {
-    if crate::model::years::has_years(sc) {
-        return offered_load_flat(&crate::model::years::balance_view(sc, false));
+    use crate::model::years::{balance_view, balance_view_between, has_years};
+    if !has_years(sc) {
+        return offered_load_flat(sc);
     }
-    offered_load_flat(sc)
+    let mut check = offered_load_flat(&balance_view(sc, false));
+    let end = sc.warm_up_hours + sc.horizon_hours;
+    check.by_year =
+        crate::model::planning_years::planning_years(sc.start_date, sc.warm_up_hours, end)
+            .into_iter()
+            .map(|y| YearLoad {
+                services: offered_load_flat(&balance_view_between(sc, y.start_hours, y.end_hours))
+                    .services,
+                label: y.label,
+            })
+            .collect();
+    check
 }
 
 fn offered_load_flat(sc: &Scenario) -> Check {
@@ -798,6 +824,7 @@ fn offered_load_flat(sc: &Scenario) -> Check {
         converged,
         readmission_gain,
         care_home_search_days,
+        by_year: Vec::new(),
     }
 }
 

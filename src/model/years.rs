@@ -194,7 +194,18 @@ fn mean_count(base: u32, changes: &[CapacityChange], start: Date, from: f64, to:
 /// or dated change left.
 pub fn balance_view(sc: &Scenario, peak: bool) -> Scenario {
     let end = sc.warm_up_hours + sc.horizon_hours;
-    let from = (end - 365.0 * 24.0).max(0.0);
+    view_between(sc, (end - 365.0 * 24.0).max(0.0), end, peak)
+}
+
+/// What the flow balance evaluates over the hours `[from, to)` of the run
+/// (a planning year, for `check`'s table by year), as [`balance_view`] does
+/// over the last 365 days: rates at their mean growth and dated value over
+/// the span, counts at their mean, hours those in force on its last day.
+pub fn balance_view_between(sc: &Scenario, from: f64, to: f64) -> Scenario {
+    view_between(sc, from, to, false)
+}
+
+fn view_between(sc: &Scenario, from: f64, end: f64, peak: bool) -> Scenario {
     let factor = |g: &GrowthSpec| {
         if peak {
             g.peak(end)

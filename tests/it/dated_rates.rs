@@ -443,17 +443,91 @@ fn mental_health_pathways_and_the_home_treatable_share_dated_from_the_start_equa
     ]);
     let plain = trace(scenario("", &plain_sets));
     let undated = trace(scenario("", &sets));
-    assert!(plain == dated, "the dated values were not used from their date");
-    assert!(plain != undated, "the values changed nothing: the test shows nothing");
-    // Without the share in the scenario, dating it is refused at its key.
-    let err = refused(
-        "[[rate_changes]]\nfrom = \"2026-02-01\"\ned.home_treatable_admit_share = 0.1\n",
+    assert!(
+        plain == dated,
+        "the dated values were not used from their date"
     );
+    assert!(
+        plain != undated,
+        "the values changed nothing: the test shows nothing"
+    );
+    // Without the share in the scenario, dating it is refused at its key.
+    let err =
+        refused("[[rate_changes]]\nfrom = \"2026-02-01\"\ned.home_treatable_admit_share = 0.1\n");
     assert!(err.contains("does not set it"), "{err}");
     // Mental health pathway shares are named as such.
     let err = refused(
         "[[rate_changes]]\nfrom = \"2026-02-01\"\n\
          mental_health.pathways = { home = 0.5, supported = 0.2, p3 = 0.3 }\n",
     );
-    assert!(err.contains("expected home, supported and care_home"), "{err}");
+    assert!(
+        err.contains("expected home, supported and care_home"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_gives_each_planning_years_utilisation_and_marks_an_overloaded_year() {
+    // The five-year scenario with its rehab beds doubled from 2027-04-01 and
+    // cut to 10 from 2029-04-01: the rehab load grows only with the crises
+    // (1.6% a year), so 2027/28's utilisation is about half 2026/27's, and
+    // 2029/30 is marked as at or above capacity.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("five.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "extends = {:?}\n[rehab]\ncapacity_changes = [\n  {{ from = \"2027-04-01\", to = \"2029-03-31\", beds = 68 }},\n  {{ from = \"2029-04-01\", beds = 10 }},\n]\n",
+            root()
+                .join("scenarios/tower-hamlets-five-years.toml")
+                .display()
+                .to_string()
+        ),
+    )
+    .unwrap();
+    let out = bin().arg("check").arg(&path).output().unwrap();
+    let stdout = text(&out.stdout);
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("utilisation by planning year"))
+        .collect();
+    let header: Vec<&str> = table
+        .first()
+        .expect("a table by year")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        &header[4..],
+        [
+            "2025/26", "2026/27", "2027/28", "2028/29", "2029/30", "2030/31"
+        ]
+    );
+    // Each year's cell: its utilisation, and whether `!` marks it.
+    let mut rehab: Vec<(f64, bool)> = Vec::new();
+    let row = table
+        .iter()
+        .find(|l| l.starts_with("rehab beds"))
+        .expect("a rehab row");
+    for cell in row.split_whitespace().skip(2) {
+        match (cell, rehab.last_mut()) {
+            ("!", Some(last)) => last.1 = true,
+            _ => rehab.push((cell.parse().expect("a number"), false)),
+        }
+    }
+    assert_eq!(rehab.len(), 6, "{row}");
+    // Offered load grows ~1.6% a year with the crises; capacity 34 -> 68.
+    let ratio = rehab[2].0 / rehab[1].0;
+    assert!(
+        (0.49..0.53).contains(&ratio),
+        "2027/28 against 2026/27: {row}"
+    );
+    // 10 beds from 2029-04-01: at or above capacity, and marked; the years
+    // below capacity are not.
+    for (u, marked) in &rehab {
+        assert_eq!(*marked, *u >= 1.0, "{row}");
+    }
+    assert!(
+        rehab[4].0 > 1.0 && rehab[4].1,
+        "2029/30 with 10 beds: {row}"
+    );
 }
