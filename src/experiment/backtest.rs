@@ -13,8 +13,7 @@ use crate::scenario::{self, calendar::Date, truncate_token};
 use crate::stats::percentile_r7;
 
 use super::ExperimentError;
-use super::check::{offered_load, size_limits};
-use super::commands::{Finished, Settings, resolve_threads};
+use super::commands::{Finished, Settings};
 
 /// The header an observed file starts with.
 pub const OBSERVED_HEADER: &str = "date,series,value";
@@ -189,9 +188,7 @@ pub fn backtest(
     let text = read_observed(observed_path)?;
     let observations = parse_observed(&file, &text).map_err(ExperimentError::Usage)?;
 
-    let check = offered_load(&loaded.scenario);
-    size_limits(&loaded.scenario, &check)
-        .map_err(|t| super::commands::refused(&loaded, settings, t.key, &t.message))?;
+    super::commands::sized_analysis(&loaded, settings)?;
     let prepared = settings.prepare_daily(loaded.scenario.clone());
     let first_day = prepared.first_day();
     let days = prepared.days_in_window();
@@ -216,16 +213,11 @@ pub fn backtest(
         }
     }
 
-    let out = super::commands::out_or_default(out, || {
-        format!("{}-backtest", super::commands::file_stem(path))
-    });
-    let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;
-    let threads = resolve_threads(settings.threads);
+    let (out, mut out_dir) = super::commands::claim_analysis_out(out, path, "backtest", settings)?;
     let sc = &loaded.scenario;
-    super::commands::announce_analysis(
+    let threads = super::commands::announce_analysis(
         settings,
         sc,
-        threads,
         &format!("backtest: {} against {file}", sc.name),
         "",
     );

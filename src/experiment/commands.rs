@@ -575,6 +575,32 @@ pub(crate) fn claim_out(
         .map_err(io_error(out))
 }
 
+/// An analysis's (`warmup`, `backtest`) offered load, counted before
+/// anything is allocated; a run too large is [`refused`].
+pub(super) fn sized_analysis(
+    loaded: &LoadedScenario,
+    settings: &Settings,
+) -> Result<super::check::Check, ExperimentError> {
+    let check = super::check::offered_load(&loaded.scenario);
+    super::check::size_limits(&loaded.scenario, &check)
+        .map_err(|t| refused(loaded, settings, t.key, &t.message))?;
+    Ok(check)
+}
+
+/// Claims an analysis's output directory: `out`, else
+/// `outputs/STEM-kind/` (STEM being `path`'s file stem). The path and the
+/// claimed directory.
+pub(super) fn claim_analysis_out(
+    out: Option<&Path>,
+    path: &Path,
+    kind: &str,
+    settings: &Settings,
+) -> Result<(PathBuf, report::OutputDir), ExperimentError> {
+    let out = out_or_default(out, || format!("{}-{kind}", file_stem(path)));
+    let out_dir = claim_out(&out, settings.force, &settings.notices)?;
+    Ok((out, out_dir))
+}
+
 /// Writes an analysis's (`warmup`, `backtest`) `files` and then its
 /// `run.json` (`manifest`) into `out_dir` (at `out`), all or nothing.
 pub(super) fn write_analysis(
@@ -694,20 +720,22 @@ pub fn run_scenario(
 }
 
 /// Tells that an analysis (`warmup`, `backtest`) of `sc` starts:
-/// `{head} ({N replications}{detail}, seed S, {T threads})`.
+/// `{head} ({N replications}{detail}, seed S, {T threads})`. The threads
+/// it runs on.
 pub(super) fn announce_analysis(
     settings: &Settings,
     sc: &crate::scenario::Scenario,
-    threads: usize,
     head: &str,
     detail: &str,
-) {
+) -> usize {
+    let threads = resolve_threads(settings.threads);
     settings.notices.send(Notice::Starting(format!(
         "{head} ({}{detail}, seed {}, {})",
         crate::report::prose::counted(u64::from(sc.replications), "replication"),
         sc.seed,
         crate::report::prose::counted(threads as u64, "thread")
     )));
+    threads
 }
 
 fn announce(loaded: &LoadedScenario, settings: &Settings) {

@@ -16,8 +16,8 @@ use crate::scenario;
 use crate::stats::{mser, welch_moving_average};
 
 use super::ExperimentError;
-use super::check::{MAX_SIMULATED_DAYS, offered_load, size_limits};
-use super::commands::{Finished, Settings, resolve_threads};
+use super::check::MAX_SIMULATED_DAYS;
+use super::commands::{Finished, Settings};
 use crate::report::prose::prose_count;
 
 /// Days per batch in MSER (MSER-5).
@@ -82,17 +82,12 @@ pub fn warmup(
     let loaded = scenario::load(path, &sets)?;
     // Counted before anything is allocated: days, replications x days of
     // results, crises a replication.
-    let check = offered_load(&loaded.scenario);
-    size_limits(&loaded.scenario, &check)
-        .map_err(|t| super::commands::refused(&loaded, settings, t.key, &t.message))?;
+    let check = super::commands::sized_analysis(&loaded, settings)?;
     let configured_warm_up_days = scenario::load(path, &settings.overrides())?
         .scenario
         .warm_up_hours
         / 24.0;
-    let out = super::commands::out_or_default(out, || {
-        format!("{}-warmup", super::commands::file_stem(path))
-    });
-    let mut out_dir = super::commands::claim_out(&out, settings.force, &settings.notices)?;
+    let (out, mut out_dir) = super::commands::claim_analysis_out(out, path, "warmup", settings)?;
     // As a run's: told now, and kept in run.json.
     let stem = super::commands::file_stem(path);
     let warnings: Vec<crate::report::Warning> = check
@@ -100,12 +95,10 @@ pub fn warmup(
         .iter()
         .filter_map(|s| crate::report::Warning::of(&stem, &path.display().to_string(), s))
         .collect();
-    let threads = resolve_threads(settings.threads);
     let sc = &loaded.scenario;
-    super::commands::announce_analysis(
+    let threads = super::commands::announce_analysis(
         settings,
         sc,
-        threads,
         &format!("warm-up analysis: {}", sc.name),
         &format!(" x {} days from empty", options.days),
     );

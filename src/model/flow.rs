@@ -335,12 +335,13 @@ fn resident_los_mean(sc: &Scenario) -> f64 {
 
 /// The queueing services, in the order [`offered_load`] lists them, each
 /// with the metrics that measure its queue: the waits for it, the places
-/// it holds, and the patients held in an acute bed while they wait for it.
+/// it holds, and the patients held in an acute bed while they wait for it
+/// (with, when the third field is true, the [`DELAY_TOTALS`] these feed).
 /// When a service is [`Verdict::Overloaded`] its queue grows through the
 /// run, so these metrics of that plan do not settle: their value depends on
 /// how long the run lasts, and the reports mark them (`docs/model.md`, the
 /// flow balance).
-pub const QUEUES: [(&str, &[Metric]); 7] = {
+pub const QUEUES: [(&str, &[Metric], bool); 7] = {
     use Metric::*;
     [
         (
@@ -356,6 +357,7 @@ pub const QUEUES: [(&str, &[Metric]); 7] = {
                 BedWaitsOver4h,
                 BedWaitsOver12h,
             ],
+            false,
         ),
         (
             "community nursing",
@@ -367,11 +369,8 @@ pub const QUEUES: [(&str, &[Metric]); 7] = {
                 CommunityWaitMeanDaysCommunity,
                 DelayedPatientsP1,
                 DelayedBedDaysP1,
-                DelayedBedDays,
-                DelayedPer100kAdults,
-                NctrCensusMean,
-                ReadyToLeaveWaitMeanDays,
             ],
+            true,
         ),
         (
             "rehab beds",
@@ -380,11 +379,8 @@ pub const QUEUES: [(&str, &[Metric]); 7] = {
                 RehabWaitMeanDays,
                 DelayedPatientsP2,
                 DelayedBedDaysP2,
-                DelayedBedDays,
-                DelayedPer100kAdults,
-                NctrCensusMean,
-                ReadyToLeaveWaitMeanDays,
             ],
+            true,
         ),
         (
             "care home beds",
@@ -393,13 +389,10 @@ pub const QUEUES: [(&str, &[Metric]); 7] = {
                 CareHomeWaitMeanDays,
                 DelayedPatientsP3,
                 DelayedBedDaysP3,
-                DelayedBedDays,
-                DelayedPer100kAdults,
-                NctrCensusMean,
-                ReadyToLeaveWaitMeanDays,
             ],
+            true,
         ),
-        ("CRHT", &[MhCrhtUtilisation]),
+        ("CRHT", &[MhCrhtUtilisation], false),
         (
             "supported accommodation",
             &[
@@ -407,6 +400,7 @@ pub const QUEUES: [(&str, &[Metric]); 7] = {
                 MhDelayedPatients,
                 MhDelayedBedDays,
             ],
+            false,
         ),
         (
             "home care",
@@ -415,11 +409,8 @@ pub const QUEUES: [(&str, &[Metric]); 7] = {
                 HomeCareWaitMeanDays,
                 DelayedPatientsP1,
                 DelayedBedDaysP1,
-                DelayedBedDays,
-                DelayedPer100kAdults,
-                NctrCensusMean,
-                ReadyToLeaveWaitMeanDays,
             ],
+            true,
         ),
     ]
 };
@@ -519,13 +510,26 @@ pub fn mental_health_flows(sc: &Scenario) -> MhFlows {
     f
 }
 
-/// The metrics that measure `service`'s queue (see [`QUEUES`]); none for
-/// a loss service or an unknown name.
-pub fn queue_metrics(service: &str) -> &'static [Metric] {
+/// The totals that every queue of patients ready to leave an acute bed
+/// feeds (pathways P1 to P3 and home care): they grow with any of them.
+pub const DELAY_TOTALS: [Metric; 4] = [
+    Metric::DelayedBedDays,
+    Metric::DelayedPer100kAdults,
+    Metric::NctrCensusMean,
+    Metric::ReadyToLeaveWaitMeanDays,
+];
+
+/// The metrics that measure `service`'s queue (see [`QUEUES`]), its own
+/// then the [`DELAY_TOTALS`] it feeds; none for a loss service or an
+/// unknown name.
+pub fn queue_metrics(service: &str) -> Vec<Metric> {
     QUEUES
         .iter()
-        .find(|(name, _)| *name == service)
-        .map_or(&[], |(_, metrics)| metrics)
+        .find(|(name, ..)| *name == service)
+        .map_or_else(Vec::new, |&(_, own, delays)| {
+            let totals: &[Metric] = if delays { &DELAY_TOTALS } else { &[] };
+            [own, totals].concat()
+        })
 }
 
 /// Offered load per service, from the scenario alone. See the module docs

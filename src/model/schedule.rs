@@ -4,6 +4,7 @@
 //! Simulated time is hours after 00:00 on the scenario's start date.
 
 use crate::scenario::calendar::{ClockWindow, Date, Weekday};
+use crate::scenario::dated::covering;
 use crate::scenario::{Acute, CapacityChange, Demand, DischargeChange, HoursChange, OpenDays};
 
 const WEEK_HOURS: f64 = 168.0;
@@ -223,14 +224,12 @@ impl DatedHours {
         let by_day = (0..days_count)
             .map(|d| {
                 let date = start.add_days(d as i64);
-                let covering = || {
-                    changes
-                        .iter()
-                        .rev()
-                        .filter(|c| c.from <= date && date <= c.to)
-                };
-                let w = covering().find_map(|c| c.open).unwrap_or(window);
-                let o = covering().find_map(|c| c.days).unwrap_or(*days);
+                let w = covering(changes, date)
+                    .find_map(|c| c.open)
+                    .unwrap_or(window);
+                let o = covering(changes, date)
+                    .find_map(|c| c.days)
+                    .unwrap_or(*days);
                 match kinds.iter().position(|&k| k == (w, o)) {
                     Some(i) => i as u16,
                     None => {
@@ -336,16 +335,14 @@ impl DischargeHours {
         let mut first_by_day = Vec::with_capacity(days_count);
         for d in 0..days_count {
             let date = start.add_days(d as i64);
-            let covering = || {
-                changes
-                    .iter()
-                    .rev()
-                    .filter(|c| c.from <= date && date <= c.to)
-            };
             let window = if date.weekday().is_weekend() {
-                covering().find_map(|c| c.weekend).unwrap_or(weekend)
+                covering(changes, date)
+                    .find_map(|c| c.weekend)
+                    .unwrap_or(weekend)
             } else {
-                covering().find_map(|c| c.weekday).unwrap_or(weekday)
+                covering(changes, date)
+                    .find_map(|c| c.weekday)
+                    .unwrap_or(weekday)
             };
             let week = (d / 7) as u64;
             let week_start = week as f64 * WEEK_HOURS;
@@ -637,11 +634,7 @@ pub fn beds_by_day_of(beds: u32, changes: &[CapacityChange], start: Date, days: 
     (0..days)
         .map(|d| {
             let date = start.add_days(d as i64);
-            changes
-                .iter()
-                .rev()
-                .find(|c| c.from <= date && date <= c.to)
-                .map_or(beds, |c| c.beds)
+            covering(changes, date).next().map_or(beds, |c| c.beds)
         })
         .collect()
 }

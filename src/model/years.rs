@@ -3,6 +3,7 @@
 //! every simulated day, and the demand rates multiplied by their growth.
 
 use crate::scenario::calendar::{ClockWindow, Date};
+use crate::scenario::dated::covering;
 use crate::scenario::{CapacityChange, Growth, GrowthSpec, HoursChange, OpenDays, Scenario};
 
 use super::schedule::beds_by_day_of;
@@ -229,33 +230,23 @@ fn view_between(sc: &Scenario, from: f64, end: f64, peak: bool) -> Scenario {
     // Opening hours and days: those in force on the last day of the run.
     let last = start.add_days(((end / 24.0).ceil() as i64 - 1).max(0));
     let hours = |open: &mut ClockWindow, days: &mut OpenDays, changes: &mut Vec<HoursChange>| {
-        let covering = || {
-            changes
-                .iter()
-                .rev()
-                .filter(|c| c.from <= last && last <= c.to)
-        };
-        if let Some(w) = covering().find_map(|c| c.open) {
+        if let Some(w) = covering(changes, last).find_map(|c| c.open) {
             *open = w;
         }
-        if let Some(d) = covering().find_map(|c| c.days) {
+        if let Some(d) = covering(changes, last).find_map(|c| c.days) {
             *days = d;
         }
         changes.clear();
     };
     hours(&mut v.pru.open, &mut v.pru.days, &mut v.pru.hours_changes);
-    let covering = |weekend: bool| {
-        sc.acute
-            .discharge_changes
-            .iter()
-            .rev()
-            .filter(|c| c.from <= last && last <= c.to)
+    let discharge = |weekend: bool| {
+        covering(&sc.acute.discharge_changes, last)
             .find_map(|c| if weekend { c.weekend } else { c.weekday })
     };
-    if let Some(w) = covering(false) {
+    if let Some(w) = discharge(false) {
         v.acute.discharge_hours = w;
     }
-    if let Some(w) = covering(true) {
+    if let Some(w) = discharge(true) {
         v.acute.weekend_discharge_hours = w;
     }
     v.acute.discharge_changes.clear();

@@ -510,16 +510,20 @@ pub fn render_warmup_csv(rows: &[WarmupRow], first_day: Date) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_comparison_table_shows_exactly_the_comparison_headlines() {
-        let s = crate::stats::summarise(&[1.0, 2.0, 3.0]);
+    /// The terminal table of one plan `p` whose every metric has `baseline`,
+    /// and `diff` as both its plan's value and its difference.
+    fn table_of(baseline: &[f64], diff: &[f64]) -> String {
+        let (baseline, diff) = (
+            crate::stats::summarise(baseline),
+            crate::stats::summarise(diff),
+        );
         let rows: Vec<ComparisonRow> = Metric::ALL
             .iter()
             .map(|&metric| ComparisonRow {
                 metric,
-                baseline: s,
-                plan: s,
-                diff: s,
+                baseline,
+                plan: diff,
+                diff,
             })
             .collect();
         let plans = [PlanRows {
@@ -528,7 +532,13 @@ mod tests {
             rows: &rows,
             warnings: &[],
         }];
-        let shown = super::super::table::tests::column_of(&format_comparison_table(&plans, 3), 1);
+        format_comparison_table(&plans, 3)
+    }
+
+    #[test]
+    fn the_comparison_table_shows_exactly_the_comparison_headlines() {
+        let same = [1.0, 2.0, 3.0];
+        let shown = super::super::table::tests::column_of(&table_of(&same, &same), 1);
         let expected: Vec<String> = crate::model::headlines::HEADLINES
             .iter()
             .filter_map(|h| h.comparison)
@@ -537,5 +547,36 @@ mod tests {
             .into_values()
             .collect();
         assert_eq!(shown, expected);
+    }
+
+    /// The terminal comparison table: each effect lies within its printed
+    /// interval, whose ends are in order, for every sign of the difference.
+    #[test]
+    fn the_terminal_comparison_table_keeps_each_effect_inside_its_interval() {
+        let diffs: [&[f64]; 5] = [
+            &[-5.0, -4.0, -6.0],
+            &[5.0, 4.0, 6.0],
+            &[-3.0, 1.0, 2.0],
+            &[0.0, 0.0, 0.0],
+            &[2.0, 2.0, 2.0],
+        ];
+        for d in diffs {
+            let text = table_of(&[100.0, 100.0, 100.0], d);
+            for line in text.lines().filter(|l| l.starts_with("p ")) {
+                let cells: Vec<&str> = line
+                    .split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let effect: f64 = cells[cells.len() - 2].parse().expect("an effect");
+                let ci = cells[cells.len() - 1];
+                if ci == "n/a" {
+                    continue;
+                }
+                let (lo, hi) = ci.split_once(" to ").expect("a to b");
+                let (lo, hi): (f64, f64) = (lo.parse().expect("lo"), hi.parse().expect("hi"));
+                assert!(lo <= effect && effect <= hi, "{line}");
+            }
+        }
     }
 }

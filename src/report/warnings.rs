@@ -93,7 +93,7 @@ impl Warning {
                  describe a system that never settles",
                 queue_metrics(service.service),
             ),
-            Verdict::High => ("high", "near capacity: expect long queues", &[][..]),
+            Verdict::High => ("high", "near capacity: expect long queues", Vec::new()),
             Verdict::Ok | Verdict::Busy => return None,
         };
         let finite = |x: f64| x.is_finite().then_some(x);
@@ -104,7 +104,7 @@ impl Warning {
             offered: finite(service.offered),
             capacity: finite(service.capacity),
             utilisation: finite(service.utilisation()),
-            does_not_settle: metrics.to_vec(),
+            does_not_settle: metrics,
             message: format!(
                 "{scenario}: {}: offered load {} against a capacity of {} (utilisation {}): \
                  {note} (see `patientflow check`)",

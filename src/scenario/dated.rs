@@ -218,14 +218,43 @@ pub struct RateChange {
     pub values: Vec<(DatedKey, DatedValue)>,
 }
 
+/// A dated change: it holds from 00:00 on its first day to 24:00 on its
+/// last (`docs/model.md`, "Capacity over time" and "Dated values").
+pub trait DatedChange {
+    /// Its first and last days.
+    fn days(&self) -> (Date, Date);
+}
+
+macro_rules! dated_changes {
+    ($($change:ty),*) => {$(
+        impl DatedChange for $change {
+            fn days(&self) -> (Date, Date) {
+                (self.from, self.to)
+            }
+        }
+    )*};
+}
+
+dated_changes!(
+    RateChange,
+    super::types::CapacityChange,
+    super::types::HoursChange,
+    super::types::DischargeChange
+);
+
+/// The changes of `changes` that cover `date`, the last listed (the one
+/// that wins for each key it names) first.
+pub fn covering<C: DatedChange>(changes: &[C], date: Date) -> impl Iterator<Item = &C> + Clone {
+    changes.iter().rev().filter(move |c| {
+        let (from, to) = c.days();
+        from <= date && date <= to
+    })
+}
+
 /// The value of `key` on `date`: the last change listed that covers the
 /// date and names the key, else `base` (the scenario's).
 pub fn value_on(changes: &[RateChange], key: DatedKey, date: Date) -> Option<DatedValue> {
-    changes
-        .iter()
-        .rev()
-        .filter(|c| c.from <= date && date <= c.to)
-        .find_map(|c| c.values.iter().find(|(k, _)| *k == key).map(|&(_, v)| v))
+    covering(changes, date).find_map(|c| c.values.iter().find(|(k, _)| *k == key).map(|&(_, v)| v))
 }
 
 /// Whether some change names `key`.

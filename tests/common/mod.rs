@@ -230,3 +230,42 @@ pub fn physical_baseline(dir: &Path) -> PathBuf {
     fs::write(&path, out).expect("writes");
     path
 }
+
+/// Replication 0 of `sc` without counterfactual arms: its result and its
+/// events.
+pub fn traced(
+    sc: patientflow::scenario::Scenario,
+) -> (
+    patientflow::model::metrics::ReplicationResult,
+    Vec<patientflow::model::TraceEvent>,
+) {
+    patientflow::model::Prepared::new(sc)
+        .without_counterfactuals()
+        .simulate_traced(0, Vec::new())
+        .expect("runs")
+}
+
+/// The times of the new crises of `trace`.
+pub fn crisis_times(trace: &[patientflow::model::TraceEvent]) -> Vec<f64> {
+    trace
+        .iter()
+        .filter_map(|e| match e {
+            patientflow::model::TraceEvent::Crisis { at } => Some(*at),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The times of the GP (community) referrals of `trace`.
+pub fn gp_referral_times(trace: &[patientflow::model::TraceEvent]) -> Vec<f64> {
+    trace
+        .iter()
+        .filter_map(|e| match e {
+            patientflow::model::TraceEvent::CommunityReferred {
+                at,
+                class: patientflow::scenario::ReferralClass::Community,
+            } => Some(*at),
+            _ => None,
+        })
+        .collect()
+}

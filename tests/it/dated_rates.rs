@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use patientflow::model::{Prepared, Resource, TraceEvent};
-use patientflow::scenario::{ReferralClass, Scenario, load};
+use patientflow::model::{Resource, TraceEvent};
+use patientflow::scenario::{Scenario, load};
 
-use crate::common::{bin, root, text};
+use crate::common::{bin, crisis_times, gp_referral_times, root, text, traced};
 
 /// Hours from the start (2026-01-01) to 00:00 on 2026-02-01.
 const FEB: f64 = 31.0 * 24.0;
@@ -28,24 +28,6 @@ fn scenario(extra: &str, sets: &[&str]) -> Scenario {
     load(&file_with(dir.path(), extra), &sets)
         .expect("loads")
         .scenario
-}
-
-fn trace(sc: Scenario) -> Vec<TraceEvent> {
-    Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs")
-        .1
-}
-
-fn crises(trace: &[TraceEvent]) -> Vec<f64> {
-    trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Crisis { at } => Some(*at),
-            _ => None,
-        })
-        .collect()
 }
 
 fn took(trace: &[TraceEvent], resource: Resource) -> Vec<(f64, u32)> {
@@ -84,7 +66,7 @@ fn a_share_switches_every_decision_on_its_dates_and_none_outside() {
         "[[rate_changes]]\nfrom = \"2026-02-01\"\nto = \"2026-02-28\"\npru.eligible_share = 1.0\n",
         &[MANY_CARS, "pru.eligible_share=0"],
     );
-    let t = trace(sc);
+    let (_, t) = traced(sc);
     let end = FEB + 28.0 * 24.0;
     let visits = took(&t, Resource::PruCar);
     let in_feb = |x: f64| (FEB..end).contains(&x);
@@ -93,7 +75,7 @@ fn a_share_switches_every_decision_on_its_dates_and_none_outside() {
         "a visit outside February: {:?}",
         visits.iter().find(|&&(at, _)| !in_feb(at))
     );
-    let feb_crises = crises(&t).into_iter().filter(|&x| in_feb(x)).count();
+    let feb_crises = crisis_times(&t).into_iter().filter(|&x| in_feb(x)).count();
     assert!(feb_crises > 900, "{feb_crises}");
     assert_eq!(visits.len(), feb_crises);
 }
@@ -108,11 +90,11 @@ fn overlapping_changes_the_last_listed_wins() {
          [[rate_changes]]\nfrom = \"2026-01-21\"\nto = \"2026-01-31\"\npru.eligible_share = 0\n",
         &[MANY_CARS, "pru.eligible_share=0", "scenario.horizon=45d"],
     );
-    let t = trace(sc);
+    let (_, t) = traced(sc);
     let visits = took(&t, Resource::PruCar);
     let on = |x: f64| (240.0..480.0).contains(&x) || x >= FEB;
     assert!(visits.iter().all(|&(at, _)| on(at)));
-    let expected = crises(&t).into_iter().filter(|&x| on(x)).count();
+    let expected = crisis_times(&t).into_iter().filter(|&x| on(x)).count();
     assert_eq!(visits.len(), expected);
     assert!(visits.iter().any(|&(at, _)| at >= FEB) && visits.iter().any(|&(at, _)| at < 480.0));
 }
@@ -134,7 +116,7 @@ fn a_pathway_drawn_before_the_date_stands() {
             "scenario.horizon=60d",
         ],
     );
-    let t = trace(sc);
+    let (_, t) = traced(sc);
     // Each patient's latest acute bed, by arena index (reused only after
     // the patient has left every traced resource).
     let mut bed_at = std::collections::HashMap::new();
@@ -188,7 +170,7 @@ fn rates_change_on_their_dates_and_compose_with_growth() {
             "pathways.other={p0=1,p1=0,p2=0,p3=0}",
         ],
     );
-    let t = trace(sc);
+    let (_, t) = traced(sc);
     let day60 = 60.0 * 24.0;
     let end = 120.0 * 24.0;
     // The integral of (1.05)^(t / 8766) over [a, b) hours.
@@ -196,7 +178,7 @@ fn rates_change_on_their_dates_and_compose_with_growth() {
         let k = 1.05_f64.ln() / 8766.0;
         ((k * b).exp() - (k * a).exp()) / k
     };
-    let c = crises(&t);
+    let c = crisis_times(&t);
     assert_poisson(
         "crises before",
         c.iter().filter(|&&x| x < day60).count(),
@@ -207,16 +189,7 @@ fn rates_change_on_their_dates_and_compose_with_growth() {
         c.iter().filter(|&&x| x >= day60).count(),
         80.0 / 24.0 * g(day60, end),
     );
-    let referrals: Vec<f64> = t
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::CommunityReferred {
-                at,
-                class: ReferralClass::Community,
-            } => Some(*at),
-            _ => None,
-        })
-        .collect();
+    let referrals = gp_referral_times(&t);
     assert!(referrals.iter().all(|&x| x >= day60));
     assert_poisson("referrals", referrals.len(), 10.0 / 24.0 * g(day60, end));
 }
@@ -235,7 +208,7 @@ fn discharge_hours_close_on_their_date() {
             "pathways.other={p0=1,p1=0,p2=0,p3=0}",
         ],
     );
-    let t = trace(sc);
+    let (_, t) = traced(sc);
     let leavings: Vec<f64> = t
         .iter()
         .filter_map(|e| match *e {
@@ -267,8 +240,8 @@ fn discharge_hours_close_on_their_date() {
 /// a rate and pathway shares).
 #[test]
 fn changes_to_the_same_values_change_nothing() {
-    let plain = trace(scenario("", &["scenario.horizon=40d"]));
-    let same = trace(scenario(
+    let (_, plain) = traced(scenario("", &["scenario.horizon=40d"]));
+    let (_, same) = traced(scenario(
         "[[rate_changes]]\nfrom = \"2026-01-10\"\npru.eligible_share = 0.5\n\
          demand.crises_per_day = 40\n\
          pathways.frail = { p0 = 0.3, p1 = 0.3, p2 = 0.2, p3 = 0.2 }\n",
@@ -402,7 +375,7 @@ fn the_residents_crisis_rate_changes_on_its_dates() {
             "care_homes.community_placements_per_day=0",
         ],
     );
-    let at = crises(&trace(sc));
+    let at = crisis_times(&traced(sc).1);
     let march = FEB + 28.0 * 24.0;
     assert!(
         at.iter().all(|&t| (FEB..march).contains(&t)),

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use patientflow::experiment::check::{offered_load, size_limits};
-use patientflow::model::metrics::{ReplicationResult, Series};
+use patientflow::model::metrics::Series;
 use patientflow::model::years::Service;
 use patientflow::model::{Prepared, Resource, TraceEvent};
-use patientflow::scenario::{ReferralClass, Scenario, load};
+use patientflow::scenario::{Scenario, load};
 
-use crate::common::{exits_saying, root};
+use crate::common::{crisis_times, exits_saying, gp_referral_times, root, traced};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
@@ -25,26 +25,6 @@ fn years_file() -> PathBuf {
 fn years(sets: &[&str]) -> Scenario {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     load(&years_file(), &sets).expect("loads").scenario
-}
-
-/// Replication 0 of `sc` without counterfactual arms: its result and its
-/// events.
-fn traced(sc: Scenario) -> (ReplicationResult, Vec<TraceEvent>) {
-    Prepared::new(sc)
-        .without_counterfactuals()
-        .simulate_traced(0, Vec::new())
-        .expect("runs")
-}
-
-/// The times of the new crises of `trace`.
-fn crisis_times(trace: &[TraceEvent]) -> Vec<f64> {
-    trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Crisis { at } => Some(*at),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Every patient to the first pathway: fewer patients in the queues over
@@ -87,16 +67,7 @@ fn growth_reproduces_the_integrated_rate_per_year() {
     let (_, trace) = traced(years(&[&growth[..], &P0_ONLY].concat()));
     // Only new crises: no readmissions, residents have no crises.
     let crises = crisis_times(&trace);
-    let referrals: Vec<f64> = trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::CommunityReferred {
-                at,
-                class: ReferralClass::Community,
-            } => Some(*at),
-            _ => None,
-        })
-        .collect();
+    let referrals = gp_referral_times(&trace);
     assert_per_year("new crises", &crises, 40.0, 0.05, 10);
     assert_per_year("GP referrals", &referrals, 5.0, 0.05, 10);
 }
