@@ -403,19 +403,20 @@ fn mental_health_pathways_and_the_home_treatable_share_dated_from_the_start_equa
         "ed.home_treatable_admit_share=0.2",
         "mental_health.crises_per_day=3",
     ];
-    let dated = trace(scenario(
+    let dated = traced(scenario(
         "[[rate_changes]]\nfrom = \"2026-01-01\"\n\
          mental_health.pathways = { home = 0, supported = 0.5, care_home = 0.5 }\n\
          ed.home_treatable_admit_share = 0.05\n",
         &sets,
-    ));
+    ))
+    .1;
     let mut plain_sets = sets.to_vec();
     plain_sets.extend([
         "mental_health.pathways={ home = 0, supported = 0.5, care_home = 0.5 }",
         "ed.home_treatable_admit_share=0.05",
     ]);
-    let plain = trace(scenario("", &plain_sets));
-    let undated = trace(scenario("", &sets));
+    let plain = traced(scenario("", &plain_sets)).1;
+    let undated = traced(scenario("", &sets)).1;
     assert!(
         plain == dated,
         "the dated values were not used from their date"
