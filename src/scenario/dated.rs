@@ -212,11 +212,12 @@ pub fn names(changes: &[RateChange], key: DatedKey) -> bool {
         .any(|c| c.values.iter().any(|(k, _)| *k == key))
 }
 
-/// `sc` with the values in force on `date` set.
-pub fn scenario_on(sc: &Scenario, date: Date) -> Scenario {
-    let mut out = sc.clone();
+/// `base` (a scenario without `rate_changes`) with the values of `changes`
+/// in force on `date` set.
+pub fn values_on(base: &Scenario, changes: &[RateChange], date: Date) -> Scenario {
+    let mut out = base.clone();
     for &key in DatedKey::ALL {
-        if let Some(v) = value_on(&sc.rate_changes, key, date) {
+        if let Some(v) = value_on(changes, key, date) {
             key.set(&mut out, v);
         }
     }
@@ -550,11 +551,13 @@ fn check_every_date(
                 (c.to < Date::last_supported()).then(|| c.to.add_days(1)),
             ]
         })
-        .flatten();
-    let mut sc = sc.clone();
-    sc.rate_changes = changes.to_vec();
+        .flatten()
+        // Each date once, in order (thousands of changes share few dates).
+        .collect::<std::collections::BTreeSet<Date>>();
+    let mut base = sc.clone();
+    base.rate_changes.clear();
     for date in dates {
-        let on = scenario_on(&sc, date);
+        let on = values_on(&base, changes, date);
         if let Some(mh) = &on.mental_health {
             let sum = mh.ed_admit_share + mh.ed_crht_share;
             if sum > 1.0 + SUM_TOLERANCE {
