@@ -575,3 +575,71 @@ fn check_every_date(
     }
     Ok(())
 }
+
+impl super::ScenarioDoc {
+    /// An error about the rate `key` of `sc` (a run refused for its size):
+    /// at the value written in the element of `[[rate_changes]]` that gives
+    /// the rate its largest value in the run, when that is above the
+    /// scenario's own (the change is then what made the run too large);
+    /// otherwise at `key` ([`ScenarioDoc::error_at_key`](super::ScenarioDoc::error_at_key)).
+    pub fn error_at_rate(
+        &self,
+        sc: &Scenario,
+        kind: ErrorKind,
+        key: &str,
+        message: String,
+    ) -> ScenarioError {
+        let dated = DatedKey::ALL.iter().copied().find(|k| k.key() == key);
+        let days = ((sc.warm_up_hours + sc.horizon_hours) / 24.0)
+            .ceil()
+            .max(1.0);
+        let last = sc.start_date.add_days(days.min(1e6) as i64 - 1);
+        let largest = dated.and_then(|dk| {
+            let base = dk.get(sc).map_or(0.0, DatedKey::number);
+            sc.rate_changes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.from <= last && c.to >= sc.start_date)
+                .filter_map(|(i, c)| {
+                    let v = c.values.iter().find(|(k, _)| *k == dk)?.1;
+                    Some((i, DatedKey::number(v)))
+                })
+                .filter(|&(_, v)| v > base)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        });
+        let Some((i, _)) = largest else {
+            return self.error_at_key(kind, key, message);
+        };
+        let root = self.document().unwrap_or_default();
+        let element = match root.get("rate_changes").map(toml::Spanned::get_ref) {
+            Some(DeValue::Array(entries)) => entries.get(i),
+            _ => None,
+        };
+        let Some(element) = element else {
+            return self.error_at_key(kind, key, message);
+        };
+        // The key as written: dotted (nested tables) or quoted (one key).
+        let mut at = element;
+        if let DeValue::Table(t) = element.get_ref() {
+            if let Some(v) = t.get(key) {
+                at = v;
+            } else {
+                let mut table = t;
+                for part in key.split('.') {
+                    let Some(v) = table.get(part) else { break };
+                    at = v;
+                    match v.get_ref() {
+                        DeValue::Table(inner) => table = inner,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        self.error_at(
+            kind,
+            Origin::of(at.span()),
+            &format!("rate_changes[{i}].{key}"),
+            message,
+        )
+    }
+}
