@@ -141,3 +141,16 @@ fn a_run_too_large_for_a_dated_rate_is_refused_at_the_change() {
     );
     assert!(!stderr.contains("tower-hamlets-baseline.toml:"), "{stderr}");
 }
+
+/// `patientflow run BASELINE --set 'care_homes.capacity_changes=[{from=
+/// "2025-01-01", beds=2000000}]'` was refused saying "the most the
+/// simulator takes is" then eighteen spaces before the number (a string
+/// broken over two lines without its `\`).
+#[test]
+fn a_care_home_bed_change_above_the_limit_reads_as_one_sentence() {
+    refused_run(
+        &baseline(),
+        &["care_homes.capacity_changes=[{from=\"2025-01-01\", beds=2000000}]"],
+        &["2000000 care home beds from 2025-01-01; the most the simulator takes is 1000000 ("],
+    );
+}
