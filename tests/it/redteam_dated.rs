@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use patientflow::scenario::calendar::Date;
-use patientflow::scenario::{CareHomeStart, load};
+use patientflow::scenario::load;
 
 use crate::common::{baseline, bin, exits_saying, refused_run, text};
 
@@ -64,14 +64,13 @@ fn a_plan_moves_its_base_between_the_care_home_queue_and_the_search() {
     let queue = plan(
         dir.path(),
         "queue.toml",
-        "[care_homes]\nhospital_first = true\ninitial_occupancy = 0.5\n",
+        "[care_homes]\nhospital_first = true\n",
     );
     let sc = load(&queue, &[])
         .expect("the queue over the search loads")
         .scenario;
     assert!(sc.care_homes.hospital_first);
     assert_eq!(sc.care_homes.search_hours, None);
-    assert!(matches!(sc.care_homes.start, CareHomeStart::Occupancy(s) if s == 0.5));
     // Back again, by a plan of the plan, and by `--set`.
     let search = dir.path().join("search.toml");
     std::fs::write(
