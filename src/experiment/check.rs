@@ -59,7 +59,8 @@ pub fn size_limits(sc: &Scenario, check: &Check) -> Result<(), TooLarge> {
         return Err(TooLarge {
             key: "care_homes.capacity_changes",
             message: format!(
-                "{} care home beds from {}; the most the simulator takes is                  {MAX_CARE_HOME_BEDS} (each bed is simulated with its resident)",
+                "{} care home beds from {}; the most the simulator takes is \
+                 {MAX_CARE_HOME_BEDS} (each bed is simulated with its resident)",
                 c.beds, c.from
             ),
         });

@@ -345,7 +345,7 @@ pub(crate) fn refused(
     ExperimentError::TooLarge(
         loaded
             .doc
-            .error_at_key(ErrorKind::InvalidValue, key, text)
+            .error_at_rate(&loaded.scenario, ErrorKind::InvalidValue, key, text)
             .to_string(),
     )
 }

@@ -2,7 +2,7 @@
 //! scenario in force in each period between the dates its values change,
 //! and each dated rate's base value on each simulated day.
 
-use crate::scenario::dated::{DatedKey, names, scenario_on, value_on};
+use crate::scenario::dated::{DatedKey, names, value_on, values_on};
 use crate::scenario::{DatedValue, Scenario};
 
 /// The periods of `sc` over `days` simulated days: (first day, the
@@ -13,6 +13,8 @@ pub fn periods(sc: &Scenario, days: usize) -> Vec<(u32, Scenario)> {
     if sc.rate_changes.is_empty() {
         return Vec::new();
     }
+    let mut base = sc.clone();
+    let changes = std::mem::take(&mut base.rate_changes);
     let mut out: Vec<(u32, Scenario)> = Vec::new();
     let mut last: Option<Vec<Option<DatedValue>>> = None;
     for d in 0..days.max(1) {
@@ -22,7 +24,7 @@ pub fn periods(sc: &Scenario, days: usize) -> Vec<(u32, Scenario)> {
             .map(|&k| value_on(&sc.rate_changes, k, date))
             .collect();
         if last.as_ref() != Some(&values) {
-            out.push((d as u32, scenario_on(sc, date)));
+            out.push((d as u32, values_on(&base, &changes, date)));
             last = Some(values);
         }
     }

@@ -837,7 +837,8 @@ impl Converter<'_> {
                 "care_homes.hospital_first",
                 "`hospital_first` has no meaning with `search_at_one_free_bed`: every \
                  placement, from hospital or from the community, finds its bed by its \
-                 search (docs/model.md, \"Care homes\"); remove `hospital_first`"
+                 search (docs/model.md, \"Care homes\"); write one of the two: \
+                 `search_at_one_free_bed` for the search, `hospital_first` for the queue"
                     .to_string(),
             )),
             (None, Some(d)) => {

@@ -264,11 +264,12 @@ pub fn names(changes: &[RateChange], key: DatedKey) -> bool {
         .any(|c| c.values.iter().any(|(k, _)| *k == key))
 }
 
-/// `sc` with the values in force on `date` set.
-pub fn scenario_on(sc: &Scenario, date: Date) -> Scenario {
-    let mut out = sc.clone();
+/// `base` (a scenario without `rate_changes`) with the values of `changes`
+/// in force on `date` set.
+pub fn values_on(base: &Scenario, changes: &[RateChange], date: Date) -> Scenario {
+    let mut out = base.clone();
     for &key in DatedKey::ALL {
-        if let Some(v) = value_on(&sc.rate_changes, key, date) {
+        if let Some(v) = value_on(changes, key, date) {
             key.set(&mut out, v);
         }
     }
@@ -620,11 +621,13 @@ fn check_every_date(
                 (c.to < Date::last_supported()).then(|| c.to.add_days(1)),
             ]
         })
-        .flatten();
-    let mut sc = sc.clone();
-    sc.rate_changes = changes.to_vec();
+        .flatten()
+        // Each date once, in order (thousands of changes share few dates).
+        .collect::<std::collections::BTreeSet<Date>>();
+    let mut base = sc.clone();
+    base.rate_changes.clear();
     for date in dates {
-        let on = scenario_on(&sc, date);
+        let on = values_on(&base, changes, date);
         if let Some(mh) = &on.mental_health {
             let sum = mh.ed_admit_share + mh.ed_crht_share;
             if sum > 1.0 + SUM_TOLERANCE {
@@ -641,4 +644,72 @@ fn check_every_date(
         }
     }
     Ok(())
+}
+
+impl super::ScenarioDoc {
+    /// An error about the rate `key` of `sc` (a run refused for its size):
+    /// at the value written in the element of `[[rate_changes]]` that gives
+    /// the rate its largest value in the run, when that is above the
+    /// scenario's own (the change is then what made the run too large);
+    /// otherwise at `key` ([`ScenarioDoc::error_at_key`](super::ScenarioDoc::error_at_key)).
+    pub fn error_at_rate(
+        &self,
+        sc: &Scenario,
+        kind: ErrorKind,
+        key: &str,
+        message: String,
+    ) -> ScenarioError {
+        let dated = DatedKey::ALL.iter().copied().find(|k| k.key() == key);
+        let days = ((sc.warm_up_hours + sc.horizon_hours) / 24.0)
+            .ceil()
+            .max(1.0);
+        let last = sc.start_date.add_days(days.min(1e6) as i64 - 1);
+        let largest = dated.and_then(|dk| {
+            let base = dk.get(sc).map_or(0.0, DatedKey::number);
+            sc.rate_changes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.from <= last && c.to >= sc.start_date)
+                .filter_map(|(i, c)| {
+                    let v = c.values.iter().find(|(k, _)| *k == dk)?.1;
+                    Some((i, DatedKey::number(v)))
+                })
+                .filter(|&(_, v)| v > base)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        });
+        let Some((i, _)) = largest else {
+            return self.error_at_key(kind, key, message);
+        };
+        let root = self.document().unwrap_or_default();
+        let element = match root.get("rate_changes").map(toml::Spanned::get_ref) {
+            Some(DeValue::Array(entries)) => entries.get(i),
+            _ => None,
+        };
+        let Some(element) = element else {
+            return self.error_at_key(kind, key, message);
+        };
+        // The key as written: dotted (nested tables) or quoted (one key).
+        let mut at = element;
+        if let DeValue::Table(t) = element.get_ref() {
+            if let Some(v) = t.get(key) {
+                at = v;
+            } else {
+                let mut table = t;
+                for part in key.split('.') {
+                    let Some(v) = table.get(part) else { break };
+                    at = v;
+                    match v.get_ref() {
+                        DeValue::Table(inner) => table = inner,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        self.error_at(
+            kind,
+            Origin::of(at.span()),
+            &format!("rate_changes[{i}].{key}"),
+            message,
+        )
+    }
 }

@@ -23,7 +23,7 @@ use super::error::{
     ErrorKind, ErrorOrigin, ScenarioError, Snippet, format_float, truncate_for_message,
     truncate_token,
 };
-use super::keys::child_order;
+use super::keys::{EXCLUSIVE, child_order};
 
 /// Deeper nesting than this is refused: no scenario needs it, and it keeps
 /// every recursive walk over the document far from the stack limit.
@@ -359,15 +359,48 @@ fn new_dist_family(base: &Table<'_>, over: &Table<'_>) -> Option<String> {
 /// Merges `over` into `base`: tables key by key (over winning), everything
 /// else (arrays included) replaced whole.
 pub(crate) fn merge<'a>(base: &mut Table<'a>, over: Table<'a>) {
+    merge_at("", base, over);
+}
+
+/// [`merge`] of the table at the dotted `path` (`""` for the root).
+fn merge_at<'a>(path: &str, base: &mut Table<'a>, over: Table<'a>) {
     for (k, v) in over {
-        merge_entry(base, k, v);
+        merge_entry(path, base, k, v);
     }
 }
 
-/// Merges one entry into `table`. A merged table takes the overriding
-/// key's and table's spans: the overriding file is the one the user is
-/// working on, so errors point there.
-pub(crate) fn merge_entry<'a>(table: &mut Table<'a>, k: Spanned<Cow<'a, str>>, v: Item<'a>) {
+/// Drops from `table` (at the dotted `path`) the key that excludes one of
+/// `written` (the keys a layer wrote there) when the layer did not write it
+/// too: it was inherited, and a layer cannot delete a key
+/// (`docs/scenario-format.md`, "Keys that exclude one another").
+pub(crate) fn drop_excluded(path: &str, table: &mut Table<'_>, written: &[&str]) {
+    for (a, b) in EXCLUSIVE {
+        for (one, other) in [(a, b), (b, a)] {
+            let name = |key: &'static str| {
+                key.strip_prefix(path)
+                    .and_then(|k| k.strip_prefix('.'))
+                    .filter(|k| !k.contains('.'))
+            };
+            if let (Some(one), Some(other)) = (name(one), name(other))
+                && written.contains(&one)
+                && !written.contains(&other)
+            {
+                table.remove(other);
+            }
+        }
+    }
+}
+
+/// Merges one entry into `table`, the table at the dotted `path` (`""` for
+/// the root). A merged table takes the overriding key's and table's spans:
+/// the overriding file is the one the user is working on, so errors point
+/// there.
+pub(crate) fn merge_entry<'a>(
+    path: &str,
+    table: &mut Table<'a>,
+    k: Spanned<Cow<'a, str>>,
+    v: Item<'a>,
+) {
     let Some((old_key, old)) = table.remove_entry(k.get_ref().as_ref()) else {
         table.insert(k, v);
         return;
@@ -381,7 +414,14 @@ pub(crate) fn merge_entry<'a>(table: &mut Table<'a>, k: Spanned<Cow<'a, str>>, v
             // one written in the overriding table is the user's, and must be
             // refused (as unknown for the family) rather than silently ignored.
             let written: Vec<String> = o.keys().map(|k| k.get_ref().to_string()).collect();
-            merge(&mut b, o);
+            let here = if path.is_empty() {
+                k.get_ref().to_string()
+            } else {
+                format!("{path}.{}", k.get_ref())
+            };
+            merge_at(&here, &mut b, o);
+            let names: Vec<&str> = written.iter().map(String::as_str).collect();
+            drop_excluded(&here, &mut b, &names);
             if let Some(family) = family {
                 let dropped: Vec<String> = b
                     .keys()

@@ -286,6 +286,14 @@ pub(crate) fn all_known_keys() -> Vec<String> {
     keys
 }
 
+/// Keys that exclude one another where a layer (`extends` file, `--set`,
+/// sweep key) that writes one drops the other, inherited
+/// (`docs/scenario-format.md`, "Keys that exclude one another").
+pub(crate) const EXCLUSIVE: [(&str, &str); 1] = [(
+    "care_homes.search_at_one_free_bed",
+    "care_homes.hospital_first",
+)];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,10 +334,7 @@ mod tests {
                 "care_homes.initial_residents",
                 "care_homes.initial_occupancy",
             ),
-            (
-                "care_homes.search_at_one_free_bed",
-                "care_homes.hospital_first",
-            ),
+            EXCLUSIVE[0],
         ];
         let minimal =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/minimal.toml");

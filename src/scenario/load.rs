@@ -607,7 +607,10 @@ fn put_in<'a>(
         return Err("empty key".to_string());
     };
     if depth + 1 == keys.len() {
-        doc::merge_entry(table, doc::key(name, origin.span()), item);
+        let path: Vec<&str> = keys[..depth].iter().map(|(k, _)| k.as_str()).collect();
+        let path = path.join(".");
+        doc::drop_excluded(&path, table, &[name.as_str()]);
+        doc::merge_entry(&path, table, doc::key(name, origin.span()), item);
         return Ok(());
     }
     if !table.contains_key(name.as_str()) {

@@ -24,6 +24,7 @@ mod mental_health;
 mod outputs;
 mod plans;
 mod redteam;
+mod redteam_dated;
 mod redteam_today;
 mod report;
 mod report_outputs;
