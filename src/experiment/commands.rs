@@ -926,6 +926,26 @@ pub fn sweep(
     )
 }
 
+/// `key` when it is a dated key (`pru.treated_at_home`) that the
+/// `[[rate_changes]]` of `sc` set on every day of the statistics window;
+/// `None` otherwise.
+fn overridden_in_window(sc: &scenario::Scenario, key: &str) -> Option<&'static str> {
+    use scenario::dated::{DatedKey, value_on};
+    if sc.rate_changes.is_empty() {
+        return None;
+    }
+    let first = (sc.warm_up_hours / 24.0).floor() as i64;
+    let last = ((sc.warm_up_hours + sc.horizon_hours) / 24.0).ceil() as i64;
+    DatedKey::ALL
+        .iter()
+        .filter(|d| d.key() == key)
+        .find(|&&d| {
+            (first..last)
+                .all(|day| value_on(&sc.rate_changes, d, sc.start_date.add_days(day)).is_some())
+        })
+        .map(|d| d.key())
+}
+
 /// The swept keys and the scenarios of a sweep document read from `path`:
 /// the unswept baseline first, then every combination, each checked as a
 /// file's values are, and the sizes counted before any is built. Nothing
@@ -1057,6 +1077,25 @@ pub fn sweep_plans(
         ));
     }
     let base_scenario = doc.to_parts()?;
+    // A swept key that a dated change sets on every day of the window
+    // would change nothing in the results.
+    for (e, key) in entries.iter().zip(&keys) {
+        if let Some(dated) = overridden_in_window(&base_scenario.scenario, key) {
+            return Err(doc
+                .error_at(
+                    ErrorKind::InvalidValue,
+                    e.key_origin,
+                    key,
+                    format!(
+                        "cannot be swept here: `[[rate_changes]]` sets `{dated}` on every day of \
+                         the statistics window, so the scenario's own value, which the sweep \
+                         varies, is used on none of them; sweep `rate_changes` (whole lists), \
+                         or make the change cover only part of the window"
+                    ),
+                )
+                .into());
+        }
+    }
     let arm_of = |name: String, role, doc: &ScenarioDoc, with_sources, swept_values| {
         let scenario::ScenarioParts {
             scenario,

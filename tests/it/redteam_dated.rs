@@ -153,3 +153,51 @@ fn a_care_home_bed_change_above_the_limit_reads_as_one_sentence() {
         &["2000000 care home beds from 2025-01-01; the most the simulator takes is 1000000 ("],
     );
 }
+
+/// A sweep of `pru.treated_at_home` over a base whose `[[rate_changes]]`
+/// set it on every day of the window varied nothing (every difference
+/// within noise, with no word why): it is refused at the sweep key. A
+/// change over part of the window leaves the sweep something to vary.
+#[test]
+fn a_sweep_of_a_key_dated_on_every_day_of_the_window_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sweep = |name: &str, to: &str| {
+        plan(
+            dir.path(),
+            name,
+            &format!(
+                "[[rate_changes]]\nfrom = \"2020-01-01\"\n{to}pru.treated_at_home = 0.7\n\n\
+                 [sweep]\n\"pru.treated_at_home\" = [0.6, 0.8]\n"
+            ),
+        )
+    };
+    let whole = sweep("whole.toml", "");
+    let stderr = exits_saying(
+        "dated on every day",
+        &["sweep", whole.to_str().expect("utf-8"), "--quiet"],
+        2,
+        &[
+            "whole.toml:",
+            "pru.treated_at_home",
+            "sets `pru.treated_at_home` on every day of the statistics window",
+        ],
+    );
+    assert!(stderr.contains("cannot be swept here"), "{stderr}");
+    // Ending before the window's last day (the run below: 2024-09-28 to
+    // 2024-10-02, no warm-up): the sweep runs.
+    let part = sweep("part.toml", "to = \"2024-09-30\"\n");
+    let out = dir.path().join("out");
+    let run = bin()
+        .args(["sweep", part.to_str().expect("utf-8")])
+        .args(["--replications", "2", "--quiet", "--out"])
+        .arg(&out)
+        .args([
+            "--set",
+            "scenario.warm_up=0d",
+            "--set",
+            "scenario.horizon=5d",
+        ])
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", text(&run.stderr));
+}
