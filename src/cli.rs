@@ -493,6 +493,7 @@ fn check(args: CheckArgs) -> Result<(), CliError> {
     // One line: a line break in the name or path is a space here.
     println!("{}\n", report::escape::clean(&title));
     print!("{}", experiment::check::format_check(&result));
+    experiment::commands::check_sizes(&loaded, &result)?;
     let overloaded: Vec<&str> = result.overloaded().map(|s| s.service).collect();
     if overloaded.is_empty() {
         Ok(())

@@ -201,3 +201,32 @@ fn a_sweep_of_a_key_dated_on_every_day_of_the_window_is_refused() {
         .expect("runs");
     assert!(run.status.success(), "{}", text(&run.stderr));
 }
+
+/// `check` said nothing of a size a run refuses (exit 0 for a care home
+/// bed change above the limit, where `run` exits 2): it now exits 2 with
+/// the run's reason, at the key, after its table.
+#[test]
+fn check_refuses_what_a_run_would_refuse() {
+    let set = "care_homes.capacity_changes=[{from=\"2025-01-01\", beds=2000000}]";
+    let baseline = baseline();
+    let stderr = exits_saying(
+        "check of a run too large",
+        &["check", &baseline, "--set", set],
+        2,
+        &[
+            "key `care_homes.capacity_changes`",
+            "a run would be refused before starting",
+            "the most the simulator takes is 1000000",
+        ],
+    );
+    assert!(
+        stderr.contains("--set"),
+        "not located at the --set: {stderr}"
+    );
+    exits_saying(
+        "run of the same",
+        &["run", &baseline, "--set", set, "--quiet"],
+        2,
+        &["run refused before starting"],
+    );
+}
