@@ -165,12 +165,7 @@ pub fn run_headlines(data: &RunData) -> Vec<HeadlineSentence> {
     let (p3, p3_ci) = est(data, Metric::DelayedBedDaysP3);
     let (waits, waits_ci) = est(data, Metric::BedWaitsOver12h);
     let (census, census_ci) = est(data, Metric::MidnightCensusMean);
-    // What a P1 patient waits for (`docs/model.md`, "Home care").
-    let care_at_home = if data.scenario.capacity.home_care_packages.is_some() {
-        "a home care package"
-    } else {
-        "community nursing"
-    };
+    let care_at_home = p1_place(data).0;
     vec![
         headline(
             format!(
@@ -368,6 +363,16 @@ pub fn run_document(data: &RunData) -> io::Result<Document> {
     Ok(document)
 }
 
+/// What a P1 patient waits for (`docs/model.md`, "Home care"): in a
+/// sentence, and as the pathway chart's label.
+fn p1_place(data: &RunData) -> (&'static str, &'static str) {
+    if data.scenario.capacity.home_care_packages.is_some() {
+        ("a home care package", "P1: home care package")
+    } else {
+        ("community nursing", "P1: community nursing")
+    }
+}
+
 fn band_caption(reps: u32, what: &str) -> String {
     format!(
         "{what} at each midnight across {} replications. Shaded bands hold the middle 50% and \
@@ -381,6 +386,10 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
     let reps = data.manifest.replications;
     let mut blocks = Vec::new();
     let beds: Vec<f64> = data.beds_by_day.iter().map(|&b| f64::from(b)).collect();
+    let delayed_caption = format!(
+        "Patients medically fit and waiting for {}, a rehab bed or a care home bed,",
+        p1_place(data).0
+    );
     let fans: [(Series, &str, &str, &str, &str, bool); 3] = [
         (
             Series::MidnightCensus,
@@ -395,7 +404,7 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
             "delayed-patients.svg",
             "Patients delayed in hospital waiting for a place (P1 to P3)",
             "Delayed patients (patients)",
-            "Patients medically fit and waiting for community nursing, a rehab bed or a care home bed,",
+            &delayed_caption,
             true,
         ),
         (
@@ -420,11 +429,7 @@ fn charts_section(data: &RunData) -> io::Result<Section> {
         });
         blocks.extend(fan_block(data, fan, capacity)?);
     }
-    let p1_label = if data.scenario.capacity.home_care_packages.is_some() {
-        "P1: home care package"
-    } else {
-        "P1: community nursing"
-    };
+    let p1_label = p1_place(data).1;
     let pathways = [
         (Metric::DelayedBedDaysP1, p1_label),
         (Metric::DelayedBedDaysP2, "P2: rehab bed"),

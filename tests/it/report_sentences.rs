@@ -802,3 +802,43 @@ fn changed_keys_come_from_the_two_resolved_scenarios() {
     );
     assert!(scenario_changes(base, base).expect("parses").is_empty());
 }
+
+/// What a P1 patient waits for is said the same way in the run report's
+/// sentences, the delayed-patients caption and the pathway chart: a home
+/// care package with `[home_care]`, community nursing without it (the
+/// caption said community nursing in both).
+#[test]
+fn the_run_report_names_what_p1_patients_wait_for_everywhere() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let short = ["--replications", "2", "--set", "scenario.warm_up=0d"];
+    let cases = [
+        (baseline(), "a home care package", "P1: home care package"),
+        (
+            root()
+                .join("tests/data/scenarios/minimal.toml")
+                .display()
+                .to_string(),
+            "community nursing",
+            "P1: community nursing",
+        ),
+    ];
+    for (i, (scenario, place, label)) in cases.iter().enumerate() {
+        let out = tmp.path().join(format!("r{i}"));
+        let mut args = vec!["run", scenario.as_str()];
+        args.extend(short);
+        run_ok(&args, &out);
+        let md = fs::read_to_string(out.join("report.md")).expect("report.md");
+        let caption = format!("Patients medically fit and waiting for {place}, a rehab bed");
+        assert!(md.contains(&caption), "{scenario}: no caption {caption:?}");
+        assert!(
+            md.contains(&format!("waiting for {place} (pathway P1")),
+            "{scenario}"
+        );
+        let chart = fs::read_to_string(out.join("charts/delayed-bed-days-by-pathway.svg"))
+            .expect("the pathway chart");
+        assert!(
+            chart.contains(label),
+            "{scenario}: no {label:?} in the chart"
+        );
+    }
+}
