@@ -493,7 +493,15 @@ fn check(args: CheckArgs) -> Result<(), CliError> {
     // One line: a line break in the name or path is a space here.
     println!("{}\n", report::escape::clean(&title));
     print!("{}", experiment::check::format_check(&result));
-    experiment::commands::check_sizes(&loaded, &result)?;
+    // A size a run refuses: said here too (the exit code stays the
+    // check's own, as for a readmission loop that diverges).
+    if let Err(t) = experiment::check::size_limits(&loaded.scenario, &result) {
+        println!(
+            "A run is refused before starting (exit 2), at key `{}`: {}",
+            t.key,
+            report::escape::clean(&t.message)
+        );
+    }
     let overloaded: Vec<&str> = result.overloaded().map(|s| s.service).collect();
     if overloaded.is_empty() {
         Ok(())

@@ -575,27 +575,6 @@ pub(crate) fn claim_out(
         .map_err(io_error(out))
 }
 
-/// For `check`: the size limits a run of `loaded` would be refused by
-/// (exit code 2), located at the key to change.
-pub fn check_sizes(
-    loaded: &LoadedScenario,
-    check: &super::check::Check,
-) -> Result<(), ExperimentError> {
-    super::check::size_limits(&loaded.scenario, check).map_err(|t| {
-        ExperimentError::TooLarge(
-            loaded
-                .doc
-                .error_at_rate(
-                    &loaded.scenario,
-                    ErrorKind::InvalidValue,
-                    t.key,
-                    format!("a run would be refused before starting: {}", t.message),
-                )
-                .to_string(),
-        )
-    })
-}
-
 /// An analysis's (`warmup`, `backtest`) offered load, counted before
 /// anything is allocated; a run too large is [`refused`].
 pub(super) fn sized_analysis(

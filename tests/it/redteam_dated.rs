@@ -202,26 +202,27 @@ fn a_sweep_of_a_key_dated_on_every_day_of_the_window_is_refused() {
     assert!(run.status.success(), "{}", text(&run.stderr));
 }
 
-/// `check` said nothing of a size a run refuses (exit 0 for a care home
-/// bed change above the limit, where `run` exits 2): it now exits 2 with
-/// the run's reason, at the key, after its table.
+/// `check` said nothing of a size a run refuses (it printed its table
+/// for a care home bed change above the limit, where `run` exits 2): it
+/// now says a run is refused, naming the key, under its table.
 #[test]
-fn check_refuses_what_a_run_would_refuse() {
+fn check_says_what_a_run_would_refuse() {
     let set = "care_homes.capacity_changes=[{from=\"2025-01-01\", beds=2000000}]";
     let baseline = baseline();
-    let stderr = exits_saying(
-        "check of a run too large",
-        &["check", &baseline, "--set", set],
-        2,
-        &[
-            "key `care_homes.capacity_changes`",
-            "a run would be refused before starting",
-            "the most the simulator takes is 1000000",
-        ],
+    let out = bin()
+        .args(["check", &baseline, "--set", set])
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "A run is refused before starting (exit 2), at key `care_homes.capacity_changes`"
+        ),
+        "{stdout}"
     );
     assert!(
-        stderr.contains("--set"),
-        "not located at the --set: {stderr}"
+        stdout.contains("the most the simulator takes is 1000000"),
+        "{stdout}"
     );
     exits_saying(
         "run of the same",
