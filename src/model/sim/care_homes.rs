@@ -131,33 +131,31 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// one marked with [`MH_BIT`]) asks for a care home bed.
     pub(super) fn ask_care_home_bed(&mut self, t: f64, entry: u32) {
         const SERVICE: &str = "care home beds (from hospital)";
-        if self.sc.care_homes.search_hours.is_some() {
+        let waiting = if self.sc.care_homes.search_hours.is_some() {
             let key = if entry & MH_BIT != 0 {
                 self.ws.mh_patients[(entry & !MH_BIT) as usize].key
             } else {
                 self.ws.patients[entry as usize].key
             };
-            let waiting = self.start_search(t, Seeker::Hospital(entry), key);
-            self.check_queue(t, SERVICE, waiting);
+            self.start_search(t, Seeker::Hospital(entry), key)
         } else {
             self.ws.care_home_hospital_queue.push_back(entry);
-            let waiting = self.ws.care_home_hospital_queue.len();
-            self.check_queue(t, SERVICE, waiting);
-        }
+            self.ws.care_home_hospital_queue.len()
+        };
+        self.check_queue(t, SERVICE, waiting);
         self.fill_care_home_beds(t);
     }
 
     /// A placement from the community asks for a care home bed.
     pub(super) fn ask_care_home_placement(&mut self, t: f64, placement: Placement) {
         const SERVICE: &str = "care home beds (community placements)";
-        if self.sc.care_homes.search_hours.is_some() {
-            let waiting = self.start_search(t, Seeker::Community(placement), placement.key);
-            self.check_queue(t, SERVICE, waiting);
+        let waiting = if self.sc.care_homes.search_hours.is_some() {
+            self.start_search(t, Seeker::Community(placement), placement.key)
         } else {
             self.ws.care_home_community_queue.push_back(placement);
-            let waiting = self.ws.care_home_community_queue.len();
-            self.check_queue(t, SERVICE, waiting);
-        }
+            self.ws.care_home_community_queue.len()
+        };
+        self.check_queue(t, SERVICE, waiting);
         self.fill_care_home_beds(t);
     }
 
