@@ -878,6 +878,12 @@ pub fn compare(
                 &baseline.display().to_string(),
             )));
         }
+        if let Some(why) = draws_not_shared(&arms[0].loaded, &loaded) {
+            return Err(ExperimentError::Usage(format!(
+                "error: {}: {why}",
+                p.display()
+            )));
+        }
         arms.push(Arm {
             name,
             role: "plan",
@@ -890,6 +896,32 @@ pub fn compare(
     check_total_results(arms.len() as u64, &arms[0].loaded, settings)?;
     announce(&arms[0].loaded, settings);
     finish_experiment("compare", None, Vec::new(), arms, &out, started, settings)
+}
+
+/// Why `plan` cannot be compared with `base`, a baseline with uncertain
+/// values, when its `extends` chain does not include the baseline's file:
+/// its values would not be the baseline's draws (`docs/model.md`,
+/// "Parameter uncertainty": a plan and its baseline share each
+/// replication's draws), so each replication's difference would set a
+/// drawn world against another. `None` when it can.
+fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> {
+    let n = base.uncertainty.as_ref()?.values().len();
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if plan.files.iter().any(|f| same(f, &base.path)) {
+        return None;
+    }
+    Some(format!(
+        "the baseline {} gives {n} value{} as uncertain, and this plan does not extend it, so \
+         it would not share the baseline's draws of them: each replication would set the \
+         baseline in a drawn world against the plan at its own values, which is not the \
+         plan's effect; make the plan extend the \
+         baseline's file (`extends = \"...\"`), or compare it with the baseline it extends",
+        base.path.display(),
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// Keys a sweep may not vary: they are how the plans are paired (the

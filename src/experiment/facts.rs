@@ -49,6 +49,11 @@ pub fn scenario_facts(loaded: &LoadedScenario, prepared: &Prepared) -> ScenarioF
             .map(|t| calibration(t, s))
             .collect(),
         parameters: loaded.doc.parameters(),
+        uncertain_values: loaded
+            .uncertainty
+            .as_ref()
+            .map(|u| u.record().recorded())
+            .unwrap_or_default(),
     }
 }
 

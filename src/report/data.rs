@@ -133,6 +133,9 @@ impl Head {
                     .to_string(),
             ));
         };
+        if let Some(why) = super::uncertainty::unrecorded(&manifest) {
+            return Err(malformed("run.json", why));
+        }
         let (first_day, days) = if check {
             let w = readback::check_run_manifest(&manifest, &scenario.timing)
                 .map_err(|m| malformed("run.json", m))?;

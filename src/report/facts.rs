@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::metrics::Metric;
 use crate::scenario::calendar::Date;
+use crate::scenario::uncertain::UncertainValue;
 
 /// The resolved scenario as a report needs it: `run.json`'s
 /// `scenario_facts`. Everything here is a value of the scenario after
@@ -37,6 +38,12 @@ pub struct ScenarioFacts {
     /// per line of `resolved_toml` and in its order (`[sources]` and
     /// `[[calibration]]` left out): the report's parameter table.
     pub parameters: Vec<(String, String)>,
+    /// The scenario's uncertain values, in the format's key order (empty
+    /// without any; not written then): with the run's seed they give every
+    /// replication's drawn values (`docs/model.md`, "Parameter
+    /// uncertainty").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncertain_values: Vec<UncertainValue>,
 }
 
 /// The scenario's `[scenario]` run settings and the statistics window they

@@ -4,21 +4,20 @@
 //! its variance and what drives it), the report's section with its tornado
 //! charts, and the same for a comparison's effects.
 //!
-//! Everything is recomputed from `run.json` (the resolved scenario and its
-//! seed fix every draw) and the replications' values, so a merged or
-//! rebuilt directory gets the same bytes.
+//! Everything is recomputed from `run.json` (its record of the uncertain
+//! values, `scenario_facts.uncertain_values`, and the seed fix every draw)
+//! and the replications' values, so a merged or rebuilt directory gets the
+//! same bytes; no scenario is loaded again.
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Arc;
 
 use super::cells::{number_cell, push_record, text_cell};
 use super::document::{Block, Chart, Section, Table};
 use super::{RunManifest, escape};
 use crate::model::headlines::{COMPARISON, run_sentence_metrics};
 use crate::model::metrics::{Metric, Metrics, ReplicationResult};
-use crate::scenario::ScenarioDoc;
-use crate::scenario::uncertain::{Uncertainty, Z90};
+use crate::scenario::uncertain::{Draws, Z90};
 use crate::stats::percentile_r7_unsorted;
 use crate::stats::sensitivity::{Fit, fit, main_drivers};
 
@@ -30,18 +29,26 @@ pub const PLAUSIBLE_FILE: &str = "plausible.csv";
 pub const PLAUSIBLE_EFFECTS_FILE: &str = "comparison_plausible.csv";
 
 /// The uncertain values of the run `manifest` records; `None` without any.
-pub fn uncertainty_of(manifest: &RunManifest) -> Option<Arc<Uncertainty>> {
-    // Every interval has a key `low`: a scenario without one is not read again.
-    if !has_key_low(&manifest.resolved_toml) {
-        return None;
-    }
-    ScenarioDoc::parse_str(&manifest.resolved_toml, Path::new(&manifest.scenario_path))
-        .ok()?
-        .uncertainty(manifest.seed)
+pub fn uncertainty_of(manifest: &RunManifest) -> Option<Draws> {
+    let values = &manifest.scenario_facts.as_ref()?.uncertain_values;
+    (!values.is_empty()).then(|| Draws::new(values.clone(), manifest.seed))
 }
 
-/// Whether `text` may hold a key `low` (not `follow_up`): a quick test
-/// that spares reading a scenario without intervals again.
+/// Why the report of a run with uncertain values cannot be built from
+/// `manifest`: it was written before `run.json` recorded them (its resolved
+/// scenario has intervals, its record none); `None` when it can.
+pub fn unrecorded(manifest: &RunManifest) -> Option<String> {
+    let facts = manifest.scenario_facts.as_ref()?;
+    (facts.uncertain_values.is_empty() && has_key_low(&manifest.resolved_toml)).then(|| {
+        "its scenario has uncertain values but no record of them \
+         (`scenario_facts.uncertain_values`; written by an older patientflow): run the \
+         scenario again to make its report"
+            .to_string()
+    })
+}
+
+/// Whether `text` may hold a key `low` (not `follow_up`): every interval
+/// has one.
 fn has_key_low(text: &str) -> bool {
     text.match_indices("low").any(|(i, _)| {
         let before = text[..i].chars().next_back();
@@ -78,7 +85,7 @@ pub fn spread(y: &[f64], z: &[Vec<f64>]) -> Spread {
 }
 
 /// One column of deviates per uncertain value, over `replications`.
-pub fn deviate_columns(u: &Uncertainty, replications: &[u32]) -> Vec<Vec<f64>> {
+pub fn deviate_columns(u: &Draws, replications: &[u32]) -> Vec<Vec<f64>> {
     let rows: Vec<Vec<f64>> = replications.iter().map(|&r| u.deviates(r)).collect();
     (0..u.values().len())
         .map(|k| rows.iter().map(|row| row[k]).collect())
@@ -88,7 +95,7 @@ pub fn deviate_columns(u: &Uncertainty, replications: &[u32]) -> Vec<Vec<f64>> {
 /// The text of `parameters.csv`: `replication`, then one column per
 /// uncertain value (its dotted key; durations in hours), in the order of
 /// `replications`.
-pub fn parameters_csv(u: &Uncertainty, replications: &[u32]) -> String {
+pub fn parameters_csv(u: &Draws, replications: &[u32]) -> String {
     let mut out = String::new();
     let mut header = vec![text_cell("replication")];
     header.extend(u.values().iter().map(|v| text_cell(&v.key)));
@@ -101,7 +108,7 @@ pub fn parameters_csv(u: &Uncertainty, replications: &[u32]) -> String {
     out
 }
 
-fn beta_header(u: &Uncertainty) -> impl Iterator<Item = String> + '_ {
+fn beta_header(u: &Draws) -> impl Iterator<Item = String> + '_ {
     u.values()
         .iter()
         .map(|v| text_cell(&format!("beta:{}", v.key)))
@@ -124,7 +131,7 @@ fn fit_cells(s: &Spread, p: usize) -> Vec<String> {
 /// (10th and 90th percentiles across replications), the parameters' share
 /// of its variance and each uncertain value's standardised coefficient
 /// (empty when the regression cannot be fitted).
-pub fn plausible_csv(u: &Uncertainty, rows: &[(u32, Metrics)]) -> String {
+pub fn plausible_csv(u: &Draws, rows: &[(u32, Metrics)]) -> String {
     let reps: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
     let z = deviate_columns(u, &reps);
     let mut out = String::new();
@@ -382,8 +389,7 @@ pub fn effects(
     plans: &[(String, &RunManifest, &[ReplicationResult])],
 ) -> Option<String> {
     let ub = uncertainty_of(base.0);
-    let ups: Vec<Option<Arc<Uncertainty>>> =
-        plans.iter().map(|(_, m, _)| uncertainty_of(m)).collect();
+    let ups: Vec<Option<Draws>> = plans.iter().map(|(_, m, _)| uncertainty_of(m)).collect();
     if ub.is_none() && ups.iter().all(Option::is_none) {
         return None;
     }

@@ -35,7 +35,7 @@ pub(crate) type Item<'a> = Spanned<DeValue<'a>>;
 pub(crate) type Table<'a> = DeTable<'a>;
 
 /// Where something was written: a byte range in the span space of all inputs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Origin {
     pub(crate) start: usize,
     pub(crate) end: usize,

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use statrs::function::erf::erfc_inv;
 use toml::de::DeValue;
 
@@ -29,7 +30,8 @@ pub const Z90: f64 = 1.281_551_565_544_600_4;
 pub const PARAMETER_SOURCE: u32 = 0x5041_5241;
 
 /// What an uncertain value is, which fixes its distribution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A share in (0, 1): logit-normal.
     Share,
@@ -104,8 +106,9 @@ const VALUE_KEYS: &[(&str, Kind)] = &[
 
 /// One uncertain value of a scenario: its dotted key (a distribution's
 /// parameter as `acute.los.frail.mean`), kind and 80% interval (durations
-/// in hours).
-#[derive(Clone, Debug, PartialEq)]
+/// in hours). Recorded in `run.json` (`scenario_facts`) with its key,
+/// kind and interval, so that a report can draw it again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UncertainValue {
     /// The dotted key.
     pub key: String,
@@ -115,6 +118,8 @@ pub struct UncertainValue {
     pub low: f64,
     /// The 90th percentile.
     pub high: f64,
+    /// Where the interval is written (not recorded: a report has no file).
+    #[serde(skip)]
     pub(crate) origin: Origin,
 }
 
@@ -403,31 +408,35 @@ pub(crate) fn substituted(
     Ok(d)
 }
 
-/// A scenario's uncertain values and how each replication draws them.
-#[derive(Debug)]
-pub struct Uncertainty {
-    doc: ScenarioDoc,
+/// Uncertain values and the seed that draws them: all a report needs to
+/// know each replication's values again, with no scenario file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draws {
     values: Vec<UncertainValue>,
     seed: u64,
 }
 
-impl Uncertainty {
-    /// The uncertain values of `doc` (already converted once, so checked),
-    /// drawn with `seed`; `None` when it has none.
-    pub(crate) fn of(doc: &ScenarioDoc, seed: u64) -> Option<Arc<Uncertainty>> {
-        let values = doc.uncertain_values().ok()?;
-        (!values.is_empty()).then(|| {
-            Arc::new(Uncertainty {
-                doc: doc.clone(),
-                values,
-                seed,
-            })
-        })
+impl Draws {
+    /// `values` (as recorded), drawn with `seed`.
+    pub fn new(values: Vec<UncertainValue>, seed: u64) -> Draws {
+        Draws { values, seed }
     }
 
     /// The uncertain values, in the format's key order.
     pub fn values(&self) -> &[UncertainValue] {
         &self.values
+    }
+
+    /// The values as `run.json` records them: without where they are
+    /// written, which a record read back does not have either.
+    pub fn recorded(&self) -> Vec<UncertainValue> {
+        self.values
+            .iter()
+            .map(|v| UncertainValue {
+                origin: Origin::default(),
+                ..v.clone()
+            })
+            .collect()
     }
 
     /// The standard normal deviates replication `replication` draws, one
@@ -447,12 +456,48 @@ impl Uncertainty {
             .map(|(v, z)| v.value_at(z))
             .collect()
     }
+}
+
+/// A scenario's uncertain values and how each replication draws them.
+#[derive(Debug)]
+pub struct Uncertainty {
+    doc: ScenarioDoc,
+    draws: Draws,
+}
+
+impl Uncertainty {
+    /// The uncertain values of `doc` (already converted once, so checked),
+    /// drawn with `seed`; `None` when it has none.
+    pub(crate) fn of(doc: &ScenarioDoc, seed: u64) -> Option<Arc<Uncertainty>> {
+        let values = doc.uncertain_values().ok()?;
+        (!values.is_empty()).then(|| {
+            Arc::new(Uncertainty {
+                doc: doc.clone(),
+                draws: Draws::new(values, seed),
+            })
+        })
+    }
+
+    /// The values and seed, without the document: what `run.json` records.
+    pub fn record(&self) -> &Draws {
+        &self.draws
+    }
+
+    /// The uncertain values, in the format's key order.
+    pub fn values(&self) -> &[UncertainValue] {
+        self.draws.values()
+    }
+
+    /// The values replication `replication` runs with (durations in hours).
+    pub fn draws(&self, replication: u32) -> Vec<f64> {
+        self.draws.draws(replication)
+    }
 
     /// The scenario replication `replication` runs: the document with its
     /// draws in place of the intervals, converted as a file is.
     pub fn scenario(&self, replication: u32) -> Result<Scenario, ScenarioError> {
         let draws = self.draws(replication);
-        substituted(&self.doc, &self.values, |i, _| draws[i])?
+        substituted(&self.doc, self.values(), |i, _| draws[i])?
             .to_parts_checking(false)
             .map(|p| p.scenario)
     }
@@ -462,7 +507,7 @@ impl crate::model::ScenarioDraws for Uncertainty {
     fn scenario(&self, replication: u32) -> Result<Scenario, String> {
         Uncertainty::scenario(self, replication).map_err(|e| {
             let mut drawn = String::new();
-            for (v, x) in self.values.iter().zip(self.draws(replication)) {
+            for (v, x) in self.values().iter().zip(self.draws(replication)) {
                 let shown = match v.kind {
                     Kind::Duration => format!("{}h", format_float(x)),
                     _ => format_float(x),

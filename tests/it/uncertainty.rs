@@ -493,3 +493,102 @@ fn run_json_records_the_uncertainty_files_and_report_refuses_a_changed_one() {
         String::from_utf8_lossy(&report.stderr)
     );
 }
+
+#[test]
+fn compare_refuses_a_plan_that_would_not_share_the_baselines_draws() {
+    // A plan extending the certain baseline, compared with an uncertain
+    // one, would run at its own fixed values against drawn ones.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let base = uncertain_baseline(tmp.path());
+    let plan = root().join("scenarios/plans/second-pru-car.toml");
+    let out = tmp.path().join("never");
+    crate::common::exits_saying(
+        "compare with a plan that does not extend the uncertain baseline",
+        &[
+            "compare",
+            &base,
+            plan.to_str().expect("utf8"),
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+        2,
+        &[
+            "second-pru-car.toml",
+            "gives 3 values as uncertain",
+            "does not extend it",
+        ],
+    );
+    assert!(!out.exists(), "refused, yet wrote");
+}
+
+#[test]
+fn the_report_draws_again_from_run_json_alone_and_refuses_a_run_json_without_the_record() {
+    // The report of an uncertain run is rebuilt from run.json's record of
+    // the uncertain values, the scenario file gone.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let base = uncertain_baseline(tmp.path());
+    let out = tmp.path().join("u");
+    run_ok(
+        &[
+            "run",
+            &base,
+            "--replications",
+            "5",
+            "--set",
+            "scenario.horizon=30d",
+        ],
+        &out,
+    );
+    fs::remove_file(&base).expect("remove the scenario");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("json");
+    let recorded = json["scenario_facts"]["uncertain_values"]
+        .as_array()
+        .expect("a record of the uncertain values");
+    let keys: Vec<&str> = recorded
+        .iter()
+        .map(|v| v["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "demand.crises_per_day",
+            "pru.treated_at_home",
+            "acute.los.frail.mean"
+        ],
+        "in the format's key order"
+    );
+    let before: Vec<Vec<u8>> = ["parameters.csv", "plausible.csv", "report.md"]
+        .iter()
+        .map(|f| fs::read(out.join(f)).expect(f))
+        .collect();
+    succeed(bin().arg("report").arg(&out));
+    for (f, b) in ["parameters.csv", "plausible.csv", "report.md"]
+        .iter()
+        .zip(&before)
+    {
+        assert_eq!(
+            &fs::read(out.join(f)).expect(f),
+            b,
+            "{f} rebuilt differently"
+        );
+    }
+    // A run.json from before the record: refused, saying why.
+    let mut old = json.clone();
+    old["scenario_facts"]
+        .as_object_mut()
+        .expect("facts")
+        .remove("uncertain_values");
+    fs::write(out.join("run.json"), old.to_string()).expect("write");
+    let report = bin().arg("report").arg(&out).output().expect("runs");
+    assert!(!report.status.success());
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(
+        stderr.contains("no record of them") && stderr.contains("run the scenario again"),
+        "{stderr}"
+    );
+}
