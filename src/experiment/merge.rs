@@ -107,6 +107,9 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), Experiment
     let text = read(&path)?;
     let err = |m: String| ExperimentError::Merge(format!("{}: {m}", path.display()));
     let manifest: RunManifest = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    if let Some(why) = crate::report::uncertainty::unrecorded(&manifest) {
+        return Err(err(why));
+    }
     let scenario = crate::scenario::ScenarioDoc::parse_str(
         &manifest.resolved_toml,
         Path::new("run.json (resolved_toml)"),
