@@ -411,6 +411,40 @@ fn band(lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
     pts
 }
 
+/// A chart over `days` days from `first_day` (ticks at month starts) with
+/// the y axis `y` labelled `y_label`: fan and backtest charts.
+fn date_chart<'a, 's>(
+    main: &'a PlotArea<'s>,
+    title: &str,
+    first_day: Date,
+    days: usize,
+    y: std::ops::Range<f64>,
+    y_label: &str,
+) -> io::Result<
+    ChartContext<
+        'a,
+        SVGBackend<'s>,
+        Cartesian2d<KeyedAxis, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
+    let x = KeyedAxis {
+        lo: 0.0,
+        hi: days.max(1) as f64,
+        keys: month_starts(first_day, days),
+    };
+    let mut chart = chart_on(main, title, 76)
+        .build_cartesian_2d(x, y)
+        .map_err(draw_error)?;
+    house_mesh(&mut chart.configure_mesh())
+        .x_desc("Date (value at midnight, 00:00)")
+        .y_desc(y_label)
+        .x_label_formatter(&|x| month_label(first_day, *x))
+        .y_label_formatter(&|y| prose_number(*y, 0))
+        .draw()
+        .map_err(draw_error)?;
+    Ok(chart)
+}
+
 /// A fan chart: the median over days, the 50% and 90% bands of outcomes
 /// around it, and optionally a capacity step line.
 pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
@@ -447,26 +481,7 @@ pub fn fan_chart(c: &FanChart<'_>) -> io::Result<String> {
             (lo - pad).max(0.0)
         };
         let y1 = hi + pad;
-        let x_end = days.max(1) as f64;
-
-        let mut chart = chart_on(main, c.title, 76)
-            .build_cartesian_2d(
-                KeyedAxis {
-                    lo: 0.0,
-                    hi: x_end,
-                    keys: month_starts(c.first_day, days),
-                },
-                y0..y1,
-            )
-            .map_err(draw_error)?;
-        let first = c.first_day;
-        house_mesh(&mut chart.configure_mesh())
-            .x_desc("Date (value at midnight, 00:00)")
-            .y_desc(c.y_label)
-            .x_label_formatter(&|x| month_label(first, *x))
-            .y_label_formatter(&|y| prose_number(*y, 0))
-            .draw()
-            .map_err(draw_error)?;
+        let mut chart = date_chart(main, c.title, c.first_day, days, y0..y1, c.y_label)?;
 
         chart
             .draw_series(std::iter::once(Polygon::new(
@@ -1060,24 +1075,8 @@ pub fn backtest_chart(c: &BacktestChart<'_>) -> io::Result<String> {
         )
         .unwrap_or((0.0, 1.0));
         let pad = ((hi - lo) * 0.08).max(1.0);
-        let first = c.first_day;
-        let mut chart = chart_on(main, c.title, 76)
-            .build_cartesian_2d(
-                KeyedAxis {
-                    lo: 0.0,
-                    hi: days.max(1) as f64,
-                    keys: month_starts(first, days),
-                },
-                (lo - pad).max(0.0)..hi + pad,
-            )
-            .map_err(draw_error)?;
-        house_mesh(&mut chart.configure_mesh())
-            .x_desc("Date (value at midnight, 00:00)")
-            .y_desc(c.y_label)
-            .x_label_formatter(&|x| month_label(first, *x))
-            .y_label_formatter(&|y| prose_number(*y, 0))
-            .draw()
-            .map_err(draw_error)?;
+        let y = (lo - pad).max(0.0)..hi + pad;
+        let mut chart = date_chart(main, c.title, c.first_day, days, y, c.y_label)?;
         for (b, shade) in shades.iter().enumerate() {
             chart
                 .draw_series(std::iter::once(Polygon::new(

@@ -23,6 +23,30 @@ pub fn baseline() -> String {
         .to_string()
 }
 
+/// Writes `dir/name`: `extends = "BASE"` (the path `base`), a newline,
+/// then `body`; its path.
+pub fn write_extending(dir: &Path, name: &str, base: impl AsRef<Path>, body: &str) -> PathBuf {
+    let base = base.as_ref().display().to_string();
+    let path = dir.join(name);
+    fs::write(&path, format!("extends = {base:?}\n{body}")).expect("writes the scenario");
+    path
+}
+
+/// The column `name` of `dir/replications.csv`, a number a replication.
+#[track_caller]
+pub fn replications_column(dir: &Path, name: &str) -> Vec<f64> {
+    let csv = fs::read_to_string(dir.join("replications.csv")).expect("replications.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let i = header
+        .iter()
+        .position(|h| *h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    lines
+        .map(|l| l.split(',').nth(i).expect("cell").parse().expect("number"))
+        .collect()
+}
+
 /// Runs `patientflow` with `args`; its output, whatever the exit code.
 pub fn run(args: &[&str]) -> std::process::Output {
     bin().args(args).output().expect("the binary runs")

@@ -10,24 +10,34 @@ use patientflow::report::RunData;
 use patientflow::report::calibration::checks;
 use patientflow::scenario::{ErrorKind, ScenarioError, load};
 
-use crate::common::{baseline, bin, report_files, root, run_ok};
+use crate::common::{baseline, bin, replications_column, report_files, root, run_ok};
 
 const SECTION: &str = "## Does the baseline reproduce what it cites?";
 
-/// 30 replications of the shipped baseline: enough for every tolerance
-/// (the widest interval, delayed transfers, is about +/-15% of its mean).
-fn baseline_run(dir: &Path) {
+/// `replications` of the shipped baseline on 2 threads into `tmp/base`; its
+/// path.
+fn baseline_run(tmp: &Path, replications: &str) -> PathBuf {
+    let out = tmp.join("base");
     run_ok(
-        &["run", &baseline(), "--replications", "30", "--threads", "2"],
-        dir,
+        &[
+            "run",
+            &baseline(),
+            "--replications",
+            replications,
+            "--threads",
+            "2",
+        ],
+        &out,
     );
+    out
 }
 
 #[test]
 fn the_baseline_reproduces_every_figure_it_cites() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("base");
-    baseline_run(&out);
+    // 30 replications: enough for every tolerance (the widest interval,
+    // delayed transfers, is about +/-15% of its mean).
+    let out = baseline_run(tmp.path(), "30");
     let data = RunData::read(&out).expect("outputs read back");
     let checks = checks(&data);
     // The figures named in the brief, each once: none may drop out unnoticed.
@@ -73,30 +83,15 @@ fn the_baseline_reproduces_every_figure_it_cites() {
 #[test]
 fn a_ratio_is_the_mean_of_the_replications_ratios() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("base");
-    run_ok(
-        &["run", &baseline(), "--replications", "5", "--threads", "2"],
-        &out,
-    );
+    let out = baseline_run(tmp.path(), "5");
     let data = RunData::read(&out).expect("outputs read back");
     let check = checks(&data)
         .into_iter()
         .find(|c| c.target.quantity == "pru_treated_at_home / pru_visits")
         .expect("the PRU's share at home is a target");
-    let csv = std::fs::read_to_string(out.join("replications.csv")).expect("csv");
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (home, visits) = (col("pru_treated_at_home"), col("pru_visits"));
-    let ratios: Vec<f64> = lines
-        .map(|l| {
-            let cells: Vec<f64> = l
-                .split(',')
-                .map(|c| c.parse().unwrap_or(f64::NAN))
-                .collect();
-            cells[home] / cells[visits]
-        })
-        .collect();
+    let home = replications_column(&out, "pru_treated_at_home");
+    let visits = replications_column(&out, "pru_visits");
+    let ratios: Vec<f64> = home.iter().zip(&visits).map(|(h, v)| h / v).collect();
     assert_eq!(ratios.len(), 5);
     let mean = ratios.iter().sum::<f64>() / 5.0;
     assert!(
@@ -111,11 +106,7 @@ fn a_ratio_is_the_mean_of_the_replications_ratios() {
 #[test]
 fn report_dir_rebuilds_the_section_byte_for_byte() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("base");
-    run_ok(
-        &["run", &baseline(), "--replications", "4", "--threads", "2"],
-        &out,
-    );
+    let out = baseline_run(tmp.path(), "4");
     let before = report_files(&out);
     std::fs::remove_file(out.join("report.md")).expect("rm");
     std::fs::remove_file(out.join("report.html")).expect("rm");
@@ -133,11 +124,7 @@ fn report_dir_rebuilds_the_section_byte_for_byte() {
 #[test]
 fn a_changed_replications_csv_is_refused_when_the_section_needs_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = tmp.path().join("base");
-    run_ok(
-        &["run", &baseline(), "--replications", "3", "--threads", "2"],
-        &out,
-    );
+    let out = baseline_run(tmp.path(), "3");
     let path = out.join("replications.csv");
     let text = std::fs::read_to_string(&path).expect("csv");
     std::fs::write(&path, text.replacen(",", ",9", 3)).expect("write");

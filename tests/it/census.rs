@@ -15,7 +15,7 @@ use patientflow::scenario::dist::{Dist, DistSpec};
 use patientflow::scenario::load;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::common::{bin, root};
+use crate::common::{bin, root, write_extending};
 
 const D: f64 = 24.0;
 
@@ -286,11 +286,8 @@ fn refused(csv: &str) -> String {
     fs::write(dir.path().join("today.csv"), csv).expect("write");
     // Without mental health, so that a mental health row is refused.
     let base = crate::common::physical_baseline(dir.path());
-    let scenario = format!(
-        "extends = {:?}\n[start]\ncensus = \"today.csv\"\n",
-        base.display().to_string()
-    );
-    fs::write(dir.path().join("s.toml"), scenario).expect("write");
+    let body = "[start]\ncensus = \"today.csv\"\n";
+    write_extending(dir.path(), "s.toml", base, body);
     let out = bin()
         .args(["check"])
         .arg(dir.path().join("s.toml"))
@@ -334,11 +331,8 @@ fn census_errors_name_the_file_line_column_and_field() {
 fn a_missing_census_is_named_at_its_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let base = root().join("scenarios/tower-hamlets-baseline.toml");
-    let scenario = format!(
-        "extends = {:?}\n[start]\ncensus = \"nowhere.csv\"\n",
-        base.display().to_string()
-    );
-    fs::write(dir.path().join("s.toml"), scenario).expect("write");
+    let body = "[start]\ncensus = \"nowhere.csv\"\n";
+    write_extending(dir.path(), "s.toml", base, body);
     let out = bin()
         .arg("check")
         .arg(dir.path().join("s.toml"))

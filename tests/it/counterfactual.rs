@@ -11,7 +11,7 @@ use patientflow::model::metrics::Metric;
 use patientflow::model::{Prepared, Stopped};
 use patientflow::scenario::{Scenario, load};
 
-use crate::common::{baseline, root, run_ok, summary_mean};
+use crate::common::{baseline, root, run_ok, summary_mean, write_extending};
 
 /// The mean of `metric` in a run's `summary.csv`.
 #[test]
@@ -26,15 +26,12 @@ fn each_avoided_figure_is_the_paired_run_with_its_service_off() {
         ("frailty_unit", "slots", "admissions_avoided_frailty_unit"),
     ] {
         // A plan a planner could write: the baseline with the service off.
-        let plan = tmp.path().join(format!("{table}-off.toml"));
-        fs::write(
-            &plan,
-            format!(
-                "extends = {:?}\n[scenario]\nname = \"{table} off\"\n[{table}]\n{key} = 0\n",
-                base
-            ),
-        )
-        .expect("plan");
+        let plan = write_extending(
+            tmp.path(),
+            &format!("{table}-off.toml"),
+            &base,
+            &format!("[scenario]\nname = \"{table} off\"\n[{table}]\n{key} = 0\n"),
+        );
         let out = tmp.path().join(format!("{table}-compare"));
         run_ok(
             &[

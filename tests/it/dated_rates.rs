@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use patientflow::model::{Resource, TraceEvent};
 use patientflow::scenario::{Scenario, load};
 
-use crate::common::{bin, crisis_times, gp_referral_times, root, text, traced};
+use crate::common::{bin, crisis_times, gp_referral_times, root, text, traced, write_extending};
 
 /// Hours from the start (2026-01-01) to 00:00 on 2026-02-01.
 const FEB: f64 = 31.0 * 24.0;
@@ -447,18 +447,12 @@ fn check_gives_each_planning_years_utilisation_and_marks_an_overloaded_year() {
     // (1.6% a year), so 2027/28's utilisation is about half 2026/27's, and
     // 2029/30 is marked as at or above capacity.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("five.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n[rehab]\ncapacity_changes = [\n  {{ from = \"2027-04-01\", to = \"2029-03-31\", beds = 68 }},\n  {{ from = \"2029-04-01\", beds = 10 }},\n]\n",
-            root()
-                .join("scenarios/tower-hamlets-five-years.toml")
-                .display()
-                .to_string()
-        ),
-    )
-    .unwrap();
+    let path = write_extending(
+        dir.path(),
+        "five.toml",
+        root().join("scenarios/tower-hamlets-five-years.toml"),
+        "[rehab]\ncapacity_changes = [\n  { from = \"2027-04-01\", to = \"2029-03-31\", beds = 68 },\n  { from = \"2029-04-01\", beds = 10 },\n]\n",
+    );
     let out = bin().arg("check").arg(&path).output().unwrap();
     let stdout = text(&out.stdout);
     let table: Vec<&str> = stdout

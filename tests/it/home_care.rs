@@ -2,7 +2,6 @@
 //! queueing theory for both kinds of demand, the starting packages, the
 //! follow-up to community nursing, and the flow balance.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use patientflow::experiment::{Progress, run_replications};
@@ -12,16 +11,13 @@ use patientflow::queueing::mmc_mean_queue;
 use patientflow::scenario::load;
 use patientflow::stats::summarise;
 
-use crate::common::{bin, exits_saying, report_dir, root, succeed, summary_mean};
+use crate::common::{bin, exits_saying, report_dir, root, succeed, summary_mean, write_extending};
 
 /// Writes `body` after an `extends` of the verification base and runs it.
 /// `dir/name`: services-off.toml extended by `body`.
 fn write_scenario(dir: &Path, name: &str, body: &str) -> PathBuf {
     let base = root().join("scenarios/validation/services-off.toml");
-    let path = dir.join(name);
-    let text = format!("extends = {:?}\n{body}", base.display().to_string());
-    fs::write(&path, text).expect("write the scenario");
-    path
+    write_extending(dir, name, base, body)
 }
 
 fn run(dir: &Path, name: &str, body: &str) -> Vec<ReplicationResult> {

@@ -10,7 +10,9 @@ use patientflow::model::Prepared;
 use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 
-use crate::common::{baseline, baseline_command, bin, long_run, run, run_baseline, run_into, text};
+use crate::common::{
+    baseline, baseline_command, bin, long_run, run, run_baseline, run_into, text, write_extending,
+};
 
 // ---------------------------------------------------------------------------
 // check
@@ -478,16 +480,13 @@ fn csv_cells(text: &str) -> Vec<String> {
 #[test]
 fn no_csv_cell_starts_like_a_formula_unless_it_is_a_number() {
     let tmp = tempfile::tempdir().unwrap();
-    let plan = tmp.path().join("=cmd.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "extends = {:?}\n[scenario]\nname = \"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\"\n\
-             description = \"+1, -2, @SUM(A1:A9)\"\nreplications = 2\n",
-            baseline()
-        ),
-    )
-    .unwrap();
+    let plan = write_extending(
+        tmp.path(),
+        "=cmd.toml",
+        baseline(),
+        "[scenario]\nname = \"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\"\n\
+         description = \"+1, -2, @SUM(A1:A9)\"\nreplications = 2\n",
+    );
     let out_dir = tmp.path().join("-out");
     let out = run(&[
         "run",

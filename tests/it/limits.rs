@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{baseline, bin, root, text};
+use crate::common::{baseline, bin, root, text, write_extending};
 
 /// Runs the binary, killing it (and failing) if it has not ended within
 /// `limit`: a refusal must not turn into a hang. The limit is generous (a
@@ -49,10 +49,9 @@ fn minimal() -> PathBuf {
 
 /// Writes `body` to `dir/name` after an `extends` of the minimal scenario.
 fn scenario_file(dir: &Path, name: &str, body: &str) -> String {
-    let path = dir.join(name);
-    let text = format!("extends = {:?}\n{body}", minimal().display().to_string());
-    std::fs::write(&path, text).expect("writes");
-    path.display().to_string()
+    write_extending(dir, name, minimal(), body)
+        .display()
+        .to_string()
 }
 
 /// Asserts exit 2 and returns stderr.

@@ -13,7 +13,9 @@ use patientflow::model::{Prepared, Resource, TraceEvent};
 use patientflow::queueing::erlang_b;
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, refused_run, root, run_ok};
+use crate::common::{
+    baseline, bin, refused_run, replications_column, root, run_ok, write_extending,
+};
 
 /// A `[mental_health]` table with every required key; `extra` lines are
 /// appended inside it (later keys of the same name are refused by TOML, so
@@ -38,9 +40,7 @@ fn mh_table(extra: &str) -> String {
 
 /// Writes a scenario extending `base` with `body` into `dir`; its path.
 fn write_plan(dir: &Path, name: &str, base: &str, body: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    fs::write(&path, format!("extends = {base:?}\n{body}")).expect("writes");
-    path
+    write_extending(dir, &format!("{name}.toml"), base, body)
 }
 
 fn services_off() -> String {
@@ -333,19 +333,13 @@ fn crht_avoided_is_the_paired_run_with_crht_off() {
         .concat(),
         &off,
     );
-    let column = |dir: &Path, name: &str| -> Vec<f64> {
-        let csv = fs::read_to_string(dir.join("replications.csv")).expect("csv");
-        let mut lines = csv.lines();
-        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-        let i = header.iter().position(|h| *h == name).expect("column");
-        lines
-            .map(|l| l.split(',').nth(i).expect("cell").parse().expect("number"))
-            .collect()
-    };
-    let avoided = column(&on, "mh_admissions_avoided_crht");
-    let with = column(&on, "mh_admissions");
-    let without = column(&off, "mh_admissions");
-    assert_eq!(column(&off, "mh_admissions_avoided_crht"), vec![0.0; 4]);
+    let avoided = replications_column(&on, "mh_admissions_avoided_crht");
+    let with = replications_column(&on, "mh_admissions");
+    let without = replications_column(&off, "mh_admissions");
+    assert_eq!(
+        replications_column(&off, "mh_admissions_avoided_crht"),
+        vec![0.0; 4]
+    );
     for r in 0..4 {
         assert!(avoided[r] > 20.0, "{avoided:?}");
         assert_eq!(avoided[r], without[r] - with[r], "replication {r}");
@@ -498,15 +492,7 @@ fn comparisons_show_mental_health_headlines_only_with_mental_health() {
     let plans = root().join("scenarios/plans");
     // The baseline has mental health; the minimal scenario has none.
     let minimal = root().join("tests/data/scenarios/minimal.toml");
-    let car = tmp.path().join("second-car.toml");
-    fs::write(
-        &car,
-        format!(
-            "extends = {:?}\n[pru]\ncars = 2\n",
-            minimal.display().to_string()
-        ),
-    )
-    .expect("writes");
+    let car = write_extending(tmp.path(), "second-car.toml", &minimal, "[pru]\ncars = 2\n");
     let reps = ["--replications", "3", "--threads", "2"];
     for (name, base, plan, with) in [
         (

@@ -13,7 +13,7 @@ use patientflow::model::metrics::{Metric, Series};
 use patientflow::scenario::load;
 use patientflow::stats::{independent_difference, paired_differences};
 
-use crate::common::{baseline, root, run};
+use crate::common::{baseline, root, run, write_extending};
 
 fn plan(name: &str) -> String {
     root()
@@ -188,10 +188,7 @@ fn compare_writes_paired_differences_and_every_scenario() {
 }
 
 fn write_sweep(dir: &Path, body: &str) -> PathBuf {
-    let path = dir.join("sweep.toml");
-    let text = format!("extends = {:?}\n\n[sweep]\n{body}", baseline());
-    std::fs::write(&path, text).expect("write");
-    path
+    write_extending(dir, "sweep.toml", baseline(), &format!("\n[sweep]\n{body}"))
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{baseline, bin, text};
+use crate::common::{baseline, bin, text, write_extending};
 
 /// Spawns the binary with `args` (in `cwd` if given).
 fn spawn(args: &[&str], cwd: Option<&Path>) -> Child {
@@ -66,16 +66,10 @@ fn small_run(name: &str) -> (tempfile::TempDir, String, std::path::PathBuf) {
 
 /// A small plan: the baseline over 30 days, no warm-up, 2 replications.
 fn small(dir: &Path) -> String {
-    let path = dir.join("small.toml");
-    fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n[scenario]\nhorizon = \"30d\"\nwarm_up = \"0d\"\nreplications = 2\n",
-            baseline()
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
+    let body = "[scenario]\nhorizon = \"30d\"\nwarm_up = \"0d\"\nreplications = 2\n";
+    write_extending(dir, "small.toml", baseline(), body)
+        .display()
+        .to_string()
 }
 
 fn mkfifo(path: &Path) -> bool {
@@ -427,12 +421,12 @@ fn memory_does_not_grow_with_scenarios_times_chain_bytes() {
 fn a_line_break_in_a_scenario_name_becomes_a_space_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let s = small(tmp.path());
-    let plan = tmp.path().join("plan.toml");
-    fs::write(
-        &plan,
-        format!("extends = {s:?}\n[scenario]\nname = \"Evil\\nname\\there\"\n[pru]\ncars = 2\n"),
-    )
-    .unwrap();
+    let plan = write_extending(
+        tmp.path(),
+        "plan.toml",
+        &s,
+        "[scenario]\nname = \"Evil\\nname\\there\"\n[pru]\ncars = 2\n",
+    );
     let plan = plan.to_str().unwrap();
 
     let o = run(&["check", plan]);

@@ -9,15 +9,12 @@ use std::path::{Path, PathBuf};
 use patientflow::scenario::calendar::Date;
 use patientflow::scenario::load;
 
-use crate::common::{baseline, bin, exits_saying, refused_run, text};
+use crate::common::{baseline, bin, exits_saying, refused_run, text, write_extending};
 
 /// A plan over the shipped baseline, `body` after its `extends` line,
 /// written to `dir/name`.
 fn plan(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    let text = format!("extends = {:?}\n{body}\n", baseline());
-    std::fs::write(&path, text).expect("write the plan");
-    path
+    write_extending(dir, name, baseline(), &format!("{body}\n"))
 }
 
 /// `patientflow run` of 4,000 one-day `[[rate_changes]]`, each day's rate

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use patientflow::scenario::dist::DistSpec;
 use patientflow::scenario::*;
 
+use crate::common::write_extending;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/scenarios")
@@ -541,13 +543,12 @@ fn resolved_toml_is_identical_for_equivalent_inputs() {
 #[test]
 fn doc_take_table_and_set_node() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("sweep.toml");
-    let parent = fixture("minimal.toml");
-    let text = format!(
-        "extends = {:?}\n\n[sweep]\n\"community.teams\" = [14, 16]\n\"pru.cars\" = [1, 2]\n",
-        parent.display().to_string()
+    let path = write_extending(
+        dir.path(),
+        "sweep.toml",
+        fixture("minimal.toml"),
+        "\n[sweep]\n\"community.teams\" = [14, 16]\n\"pru.cars\" = [1, 2]\n",
     );
-    std::fs::write(&path, text).expect("write");
     let mut doc = ScenarioDoc::read(&path).expect("reads");
     // Left in place, `[sweep]` is an unknown key of a scenario.
     let e = doc.to_scenario().expect_err("sweep is not a scenario key");
@@ -754,15 +755,12 @@ fn a_parameter_written_beside_a_new_family_is_refused_not_dropped() {
     // Changing the family drops *inherited* parameters the family does not
     // take; one written in the same table must be reported.
     let dir = tempfile::tempdir().expect("tempdir");
-    let plan = dir.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "extends = {:?}\n[pru]\nvisit = {{ dist = \"exponential\", mean = \"90m\", sd = \"30m\" }}\n",
-            fixture("minimal.toml").display().to_string()
-        ),
-    )
-    .expect("write");
+    let plan = write_extending(
+        dir.path(),
+        "plan.toml",
+        fixture("minimal.toml"),
+        "[pru]\nvisit = { dist = \"exponential\", mean = \"90m\", sd = \"30m\" }\n",
+    );
     let e = load(&plan, &[]).expect_err("sd is not a parameter of exponential");
     check(
         "a parameter beside a new family",

@@ -7,7 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{baseline, drop_checksums, edit_json, exits_saying, report_dir, run, text};
+use crate::common::{
+    baseline, drop_checksums, edit_json, exits_saying, report_dir, run, text, write_extending,
+};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -35,16 +37,8 @@ fn compare(
 
 /// A plan extending the baseline with `body` after its `[scenario]` name.
 fn plan(dir: &Path, file: &str, scenario_keys: &str, rest: &str) -> PathBuf {
-    let path = dir.join(file);
-    fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n\n[scenario]\nname = \"Plan\"\n{scenario_keys}\n{rest}",
-            baseline()
-        ),
-    )
-    .expect("write plan");
-    path
+    let body = format!("\n[scenario]\nname = \"Plan\"\n{scenario_keys}\n{rest}");
+    write_extending(dir, file, baseline(), &body)
 }
 
 // ---------------------------------------------------------------------------
@@ -114,15 +108,8 @@ fn sweep_refuses_to_vary_the_window_start_or_warm_up_with_its_position() {
         } else {
             "[\"30d\", \"60d\"]"
         };
-        let file = tmp.path().join("sweep.toml");
-        fs::write(
-            &file,
-            format!(
-                "extends = {:?}\n\n[sweep]\n\"pru.cars\" = [1, 2]\n\"{key}\" = {values}\n",
-                baseline()
-            ),
-        )
-        .expect("write sweep");
+        let sweep = format!("\n[sweep]\n\"pru.cars\" = [1, 2]\n\"{key}\" = {values}\n");
+        let file = write_extending(tmp.path(), "sweep.toml", baseline(), &sweep);
         let out_dir = tmp.path().join("out");
         let args = [
             "sweep",

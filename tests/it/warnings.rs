@@ -10,7 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{baseline, report_dir, root, run_ok};
+use crate::common::{baseline, report_dir, root, run_ok, write_extending};
 
 /// A short window: the overload shows in weeks.
 /// The baseline's home care and mental health supported accommodation run
@@ -45,17 +45,11 @@ fn warnings(v: &Value) -> &Vec<Value> {
 /// A sweep file beside `dir` over the shipped baseline: 2 x 2 plans, the
 /// ones with ten teams overloaded.
 fn sweep_file(dir: &Path) -> PathBuf {
-    let path = dir.join("teams-x-beds.toml");
-    fs::write(
-        &path,
-        format!(
-            "extends = {:?}\n[scenario]\nname = \"Teams x beds\"\n[sweep]\n\
-             \"community.teams\" = [{OVERLOADED_TEAMS}, 18]\n\"care_homes.beds\" = [339, 354]\n",
-            baseline()
-        ),
-    )
-    .expect("writes");
-    path
+    let body = format!(
+        "[scenario]\nname = \"Teams x beds\"\n[sweep]\n\
+         \"community.teams\" = [{OVERLOADED_TEAMS}, 18]\n\"care_homes.beds\" = [339, 354]\n"
+    );
+    write_extending(dir, "teams-x-beds.toml", baseline(), &body)
 }
 
 /// The sweep of [`sweep_file`] over the [`SHORT`] window, into `out` of a
@@ -206,15 +200,9 @@ fn the_sweep_report_and_table_mark_the_overloaded_plans_rows() {
 #[test]
 fn the_comparison_report_marks_the_overloaded_plan_and_its_own_run_report() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let plan = tmp.path().join("ten-teams.toml");
-    fs::write(
-        &plan,
-        format!(
-            "extends = {:?}\n[scenario]\nname = \"Ten teams\"\n[community]\nteams = {OVERLOADED_TEAMS}\n",
-            baseline()
-        ),
-    )
-    .expect("writes");
+    let body =
+        format!("[scenario]\nname = \"Ten teams\"\n[community]\nteams = {OVERLOADED_TEAMS}\n");
+    let plan = write_extending(tmp.path(), "ten-teams.toml", baseline(), &body);
     let other = root().join("scenarios/plans/four-more-community-teams.toml");
     let out = tmp.path().join("out");
     let mut args = vec![

@@ -10,7 +10,7 @@ use patientflow::model::years::Service;
 use patientflow::model::{Prepared, Resource, TraceEvent};
 use patientflow::scenario::{Scenario, load};
 
-use crate::common::{crisis_times, exits_saying, gp_referral_times, root, traced};
+use crate::common::{crisis_times, exits_saying, gp_referral_times, root, traced, write_extending};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
@@ -392,9 +392,7 @@ fn bad_years_are_refused_at_their_key() {
         ),
     ];
     for (i, (body, at, key, says)) in cases.into_iter().enumerate() {
-        let path = tmp.path().join(format!("bad{i}.toml"));
-        let text_of_file = format!("extends = {:?}\n{body}", years_file().display().to_string());
-        std::fs::write(&path, text_of_file).expect("writes");
+        let path = write_extending(tmp.path(), &format!("bad{i}.toml"), years_file(), body);
         let out_dir = tmp.path().join(format!("out{i}"));
         let args = ["run", s(&path), "--quiet", "--out", s(&out_dir)];
         // Lines count from the file's first line (`extends` is line 1).
