@@ -557,7 +557,7 @@ pub fn offered_load(sc: &Scenario) -> Check {
 
 fn offered_load_flat(sc: &Scenario) -> Check {
     let pru = LossService::new(sc, sc.pru.open, &sc.pru.days, &sc.pru.visit, sc.pru.cars);
-    let fau = LossService::new(
+    let frailty_unit = LossService::new(
         sc,
         sc.frailty_unit.open,
         &sc.frailty_unit.days,
@@ -589,15 +589,18 @@ fn offered_load_flat(sc: &Scenario) -> Check {
     let o = &sc.pathways.other;
     let readmitted_frail = f[0] * readmit[0] + f[1] * readmit[1] + f[2] * readmit[2];
     let readmitted_other = o[0] * readmit[0] + o[1] * readmit[1] + o[2] * readmit[2];
-    let gains = |pru_served: f64, fau_served: f64| {
-        let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
-            + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
+    let gains = |pru_served: f64, frailty_unit_served: f64| {
+        let frail_admit = (1.0 - frailty_unit_served) * sc.ed.frail_admit_share
+            + frailty_unit_served * (1.0 - sc.frailty_unit.discharged_same_day);
         [
             admitted_per_crisis(sc, pru_served, frail_admit) * readmitted_frail,
             admitted_per_crisis(sc, pru_served, sc.ed.other_admit_share) * readmitted_other,
         ]
     };
-    let readmission_gain = gains(pru.served_share_saturated(), fau.served_share_saturated());
+    let readmission_gain = gains(
+        pru.served_share_saturated(),
+        frailty_unit.served_share_saturated(),
+    );
     let new_crises = [
         sc.demand.crises_per_day * sc.demand.frail_share,
         sc.demand.crises_per_day * (1.0 - sc.demand.frail_share),
@@ -613,7 +616,7 @@ fn offered_load_flat(sc: &Scenario) -> Check {
     let mut converged = false;
     let mut flows = Flows::default();
     let mut loads = [0.0; 4];
-    let (mut pru_load, mut fau_load) = ((0.0, 0.0), (0.0, 0.0));
+    let (mut pru_load, mut frailty_unit_load) = ((0.0, 0.0), (0.0, 0.0));
     for _ in 0..500 {
         let new_frail = sc.demand.crises_per_day * sc.demand.frail_share;
         let new_other = sc.demand.crises_per_day * (1.0 - sc.demand.frail_share);
@@ -630,10 +633,10 @@ fn offered_load_flat(sc: &Scenario) -> Check {
         let treated = sc.pru.eligible_share * pru_served * sc.pru.treated_at_home;
         let ed = crises * (1.0 - treated);
         let frail_ed = (frail + resident_crises) * (1.0 - treated);
-        fau_load = fau.load(frail_ed);
-        let fau_served = fau.served_share(fau_load.1);
-        let frail_admit = (1.0 - fau_served) * sc.ed.frail_admit_share
-            + fau_served * (1.0 - sc.frailty_unit.discharged_same_day);
+        frailty_unit_load = frailty_unit.load(frail_ed);
+        let frailty_unit_served = frailty_unit.served_share(frailty_unit_load.1);
+        let frail_admit = (1.0 - frailty_unit_served) * sc.ed.frail_admit_share
+            + frailty_unit_served * (1.0 - sc.frailty_unit.discharged_same_day);
         let a_frail = frail * admitted_per_crisis(sc, pru_served, frail_admit);
         let a_resident = resident_crises * admitted_per_crisis(sc, pru_served, frail_admit);
         let a_other = other * admitted_per_crisis(sc, pru_served, sc.ed.other_admit_share);
@@ -641,7 +644,7 @@ fn offered_load_flat(sc: &Scenario) -> Check {
         let pathway: [f64; 4] = std::array::from_fn(|k| a_frail * f[k] + a_other * o[k]);
         let avoidance = crises * treated * sc.pru.community_follow_up
             + frail_ed
-                * fau_served
+                * frailty_unit_served
                 * sc.frailty_unit.discharged_same_day
                 * sc.frailty_unit.community_follow_up;
         let p1 = pathway[Pathway::P1.index()];
@@ -680,7 +683,7 @@ fn offered_load_flat(sc: &Scenario) -> Check {
 
         // Readmissions at these PRU and frailty unit shares: the closed form
         // new x g / (1 - g) for a gain below 1, else one more round of the loop.
-        let gain = gains(pru_served, fau_served);
+        let gain = gains(pru_served, frailty_unit_served);
         let next = |g: usize, readmitted: f64, gain: f64, admitted: f64| {
             if gain < 1.0 {
                 new_crises[g] * gain / (1.0 - gain)
@@ -697,7 +700,7 @@ fn offered_load_flat(sc: &Scenario) -> Check {
             readmissions: readm_frail + readm_other,
             pru_visits,
             ed_attendances: ed,
-            fau_assessed: frail_ed * fau_served,
+            fau_assessed: frail_ed * frailty_unit_served,
             admissions: a_frail + a_resident + a_other,
             pathway,
             referrals,
@@ -746,9 +749,9 @@ fn offered_load_flat(sc: &Scenario) -> Check {
         ServiceLoad {
             service: "frailty unit",
             kind: ServiceKind::Loss,
-            offered: fau_load.0,
+            offered: frailty_unit_load.0,
             capacity: f64::from(sc.frailty_unit.slots),
-            loss_share: Some(fau_load.1),
+            loss_share: Some(frailty_unit_load.1),
         },
         queue(QUEUES[0].0, loads[0], f64::from(sc.acute.beds)),
         queue(QUEUES[1].0, loads[1], sc.community_places() as f64),

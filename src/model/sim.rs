@@ -102,7 +102,7 @@ pub struct Prepared {
     /// The scenario it was prepared from.
     pub scenario: Scenario,
     pru_hours: DatedHours,
-    fau_hours: DatedHours,
+    frailty_unit_hours: DatedHours,
     discharge_hours: DischargeHours,
     pub(crate) arrivals: ArrivalProfile,
     /// Beds available on each simulated day.
@@ -302,7 +302,7 @@ impl Prepared {
             periods: dated::periods(&scenario, days),
             community_places_mean,
             counts,
-            fau_hours: DatedHours::service(
+            frailty_unit_hours: DatedHours::service(
                 start,
                 scenario.frailty_unit.open,
                 &scenario.frailty_unit.days,
@@ -367,7 +367,7 @@ impl Prepared {
             community_places_mean: community_places_mean(&self.scenario, &self.counts, window),
             scenario: self.scenario.clone(),
             pru_hours: self.pru_hours.clone(),
-            fau_hours: self.fau_hours.clone(),
+            frailty_unit_hours: self.frailty_unit_hours.clone(),
             discharge_hours: self.discharge_hours.clone(),
             arrivals: self.arrivals.clone(),
             periods: self.periods.clone(),
@@ -655,7 +655,7 @@ enum Event {
     PruVisitEnd {
         patient: u32,
     },
-    FauAssessmentEnd {
+    FrailtyUnitAssessmentEnd {
         patient: u32,
     },
     ProcessDelayEnd {
@@ -914,7 +914,7 @@ impl Workspace {
 }
 
 struct Sim<'p, T: Tracer> {
-    p: &'p Prepared,
+    prepared: &'p Prepared,
     tracer: T,
     sc: &'p Scenario,
     replication: u32,
@@ -929,7 +929,7 @@ struct Sim<'p, T: Tracer> {
     // Each service's state, in its own module.
     arrivals: Arrivals,
     pru: Pru,
-    fau: FrailtyUnit,
+    frailty_unit: FrailtyUnit,
     beds: AcuteBeds,
     community: Community,
     rehab: Rehab,
@@ -957,34 +957,39 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// A replication ready to run; `by_year`: its statistics window moves
     /// from one planning year to the next (`yearly.rs`).
     fn new(
-        p: &'p Prepared,
+        prepared: &'p Prepared,
         replication: u32,
         tracer: T,
         mut ws: Workspace,
         by_year: bool,
     ) -> Sim<'p, T> {
         // The scenario in force at time zero (`docs/model.md`, "Dated values").
-        let sc = p.periods.first().map_or(&p.scenario, |(_, s)| s);
+        let sc = prepared
+            .periods
+            .first()
+            .map_or(&prepared.scenario, |(_, s)| s);
         let stream = |source: StreamSource| {
             StreamRng::new(StreamFamily::new(sc.seed, replication, source as u32).key(0))
         };
-        let counts = &p.counts;
+        let counts = &prepared.counts;
         let teams = counts.first(Service::CommunityTeams, sc.community.teams);
         let places = u64::from(teams) * u64::from(sc.community.caseload_per_team);
         let expected_admissions = sc.demand.crises_per_day * sc.horizon_hours / 24.0 * 0.5;
-        let care_home_beds = p.counts.max(Service::CareHomeBeds, sc.care_homes.beds);
+        let care_home_beds = prepared
+            .counts
+            .max(Service::CareHomeBeds, sc.care_homes.beds);
         ws.care_home_beds
             .reserve(care_home_beds.max(sc.care_homes.initial_residents()) as usize);
         ws.care_home_free.reserve(care_home_beds as usize);
         ws.bed_waits
             .reserve(expected_admissions.clamp(0.0, 1e6) as usize);
         let mut sim = Sim {
-            p,
+            prepared,
             tracer,
             sc,
             replication,
             now: 0.0,
-            end: p.window.end,
+            end: prepared.window.end,
             events: 0,
             ws,
             families: std::array::from_fn(|i| StreamFamily::new(sc.seed, replication, i as u32)),
@@ -997,11 +1002,17 @@ impl<'p, T: Tracer> Sim<'p, T> {
                 cars: counts.first(Service::PruCars, sc.pru.cars),
                 ..Pru::default()
             },
-            fau: FrailtyUnit {
+            frailty_unit: FrailtyUnit {
                 slots: counts.first(Service::FrailtyUnitSlots, sc.frailty_unit.slots),
                 ..FrailtyUnit::default()
             },
-            beds: AcuteBeds::new(p.beds_by_day.first().copied().unwrap_or(sc.acute.beds)),
+            beds: AcuteBeds::new(
+                prepared
+                    .beds_by_day
+                    .first()
+                    .copied()
+                    .unwrap_or(sc.acute.beds),
+            ),
             community: Community::new(places),
             rehab: Rehab {
                 beds: counts.first(Service::RehabBeds, sc.rehab.beds),
@@ -1016,7 +1027,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     stream(StreamSource::MhCrisisTimes),
                     stream(StreamSource::MhReferralTimes),
                 ],
-                p.mh.as_ref()
+                prepared
+                    .mh
+                    .as_ref()
                     .and_then(|m| m.beds_by_day.first().copied())
                     .unwrap_or(0),
                 sc.mental_health
@@ -1034,7 +1047,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             yearly: Vec::new(),
             process_ahead: Vec::new(),
             counts: Metrics::default(),
-            daily: std::array::from_fn(|_| Vec::with_capacity(p.days_in_window)),
+            daily: std::array::from_fn(|_| Vec::with_capacity(prepared.days_in_window)),
             census: Census::default(),
             stopped: None,
         };
@@ -1063,7 +1076,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     fn start(&mut self) {
         // Dated values change before anything else at their instant.
-        for (k, &(day, _)) in self.p.periods.iter().enumerate().skip(1) {
+        for (k, &(day, _)) in self.prepared.periods.iter().enumerate().skip(1) {
             self.at(
                 f64::from(day) * 24.0,
                 Event::DatedValues { period: k as u32 },
@@ -1073,24 +1086,28 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // (`[start]`) in their places; every other service empty.
         self.beds
             .full_level
-            .set(0.0, self.full_indicator(), &self.p.window);
+            .set(0.0, self.full_indicator(), &self.prepared.window);
         self.beds
             .available_level
-            .set(0.0, f64::from(self.beds.available), &self.p.window);
+            .set(0.0, f64::from(self.beds.available), &self.prepared.window);
         self.start_care_homes();
         self.start_patients();
         self.start_home_care();
 
         // Bed capacity changes, on the days the count changes.
-        for day in 1..self.p.beds_by_day.len() {
-            if self.p.beds_by_day[day] != self.p.beds_by_day[day - 1] {
+        for day in 1..self.prepared.beds_by_day.len() {
+            if self.prepared.beds_by_day[day] != self.prepared.beds_by_day[day - 1] {
                 self.at(day as f64 * 24.0, Event::BedCapacity { day: day as u32 });
             }
         }
         self.start_mental_health_beds();
         self.start_service_capacity();
-        if self.p.days_in_window > 0 {
-            self.at_timer(Timer::Midnight, self.p.first_midnight, Event::Midnight);
+        if self.prepared.days_in_window > 0 {
+            self.at_timer(
+                Timer::Midnight,
+                self.prepared.first_midnight,
+                Event::Midnight,
+            );
         }
         self.schedule_next_crisis(0.0);
         self.schedule_next_referral(0.0);
@@ -1126,7 +1143,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
                     self.on_resident_stay_end(t, bed, generation)
                 }
                 Event::PruVisitEnd { patient } => self.on_pru_visit_end(t, patient),
-                Event::FauAssessmentEnd { patient } => self.on_fau_end(t, patient),
+                Event::FrailtyUnitAssessmentEnd { patient } => self.on_frailty_unit_end(t, patient),
                 Event::ProcessDelayEnd { patient } => self.request_place(t, patient),
                 Event::LeaveHospital { patient } => self.leave_hospital(t, patient),
                 Event::RehabStayEnd { patient } => self.on_rehab_stay_end(t, patient),
@@ -1167,9 +1184,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// every later decision reads.
     #[cold]
     fn on_dated_values(&mut self, t: f64, period: u32) {
-        let p: &'p Prepared = self.p;
+        let prepared: &'p Prepared = self.prepared;
         let before = self.sc.care_homes.crises_per_resident_year;
-        self.sc = &p.periods[period as usize].1;
+        self.sc = &prepared.periods[period as usize].1;
         if self.sc.care_homes.crises_per_resident_year != before {
             self.resident_crisis_rate_changed(t);
         }
@@ -1179,12 +1196,12 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// event budget or past the crisis limit.
     #[cold]
     fn check_bounds(&self, t: f64) -> Result<(), Stopped> {
-        if let Some(flag) = &self.p.cancel
+        if let Some(flag) = &self.prepared.cancel
             && flag.load(Ordering::Relaxed)
         {
             return Err(Stopped::Cancelled);
         }
-        let budget = self.p.event_budget;
+        let budget = self.prepared.event_budget;
         let day = (t / 24.0).floor();
         if self.events > budget.limit {
             return Err(Stopped::EventBudget {
@@ -1231,7 +1248,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// Stops the replication if a queue has grown past the bound.
     #[inline]
     fn check_queue(&mut self, t: f64, service: &'static str, waiting: usize) {
-        let limit = self.p.queue_limit;
+        let limit = self.prepared.queue_limit;
         if waiting > limit && self.stopped.is_none() {
             self.stopped = Some(Stopped::Overloaded {
                 service,
@@ -1244,7 +1261,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     #[inline]
     fn count(&mut self, t: f64, metric: Metric) {
-        if self.p.window.contains(t) {
+        if self.prepared.window.contains(t) {
             self.counts[metric] += 1.0;
         }
     }
@@ -1353,7 +1370,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// Every metric over the statistics window, from what was recorded in
     /// it; called at its end. Reorders the bed waits.
     fn window_metrics(&mut self) -> Metrics {
-        let w = self.p.window;
+        let w = self.prepared.window;
         let hours = w.hours();
         let mut m = self.counts;
         let mean_level = |l: &Level| l.area_at_end(&w) / hours;
@@ -1362,8 +1379,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // Defined as the sum of its two parts (docs/model.md), so it is
         // computed here once rather than counted alongside them.
         m[Metric::PruFauSentHome] = m[Metric::PruTreatedAtHome] + m[Metric::FauDischarged];
-        m[Metric::PruUtilisation] = if self.p.pru_open_car_hours > 0.0 {
-            self.pru.busy_level.area_at_end(&w) / self.p.pru_open_car_hours
+        m[Metric::PruUtilisation] = if self.prepared.pru_open_car_hours > 0.0 {
+            self.pru.busy_level.area_at_end(&w) / self.prepared.pru_open_car_hours
         } else {
             0.0
         };
@@ -1406,8 +1423,8 @@ impl<'p, T: Tracer> Sim<'p, T> {
             _ => f64::NAN,
         };
 
-        m[Metric::CommunityUtilisation] = if self.p.community_places_mean > 0.0 {
-            mean_level(&self.community.held_level) / self.p.community_places_mean
+        m[Metric::CommunityUtilisation] = if self.prepared.community_places_mean > 0.0 {
+            mean_level(&self.community.held_level) / self.prepared.community_places_mean
         } else {
             0.0
         };

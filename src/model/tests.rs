@@ -164,7 +164,7 @@ fn conservation_every_patient_is_somewhere() {
     assert!(c.arrived > 100_000);
     assert_eq!(
         c.arrived,
-        c.in_pru + c.in_fau + c.waiting_for_bed + c.in_bed + c.left
+        c.in_pru + c.in_frailty_unit + c.waiting_for_bed + c.in_bed + c.left
     );
 }
 

@@ -85,7 +85,7 @@ pub enum Resource {
     /// A mental health supported accommodation place.
     SupportedPlace,
     /// A frailty unit place, held for an assessment.
-    FauPlace,
+    FrailtyUnitPlace,
     /// A CRHT place, held for an episode (mental health patients' indices).
     CrhtPlace,
 }
@@ -116,7 +116,7 @@ pub struct Census {
     /// On a PRU visit.
     pub in_pru: u64,
     /// Being assessed in the frailty unit.
-    pub in_fau: u64,
+    pub in_frailty_unit: u64,
     /// Waiting for an acute bed.
     pub waiting_for_bed: u64,
     /// In an acute bed (until they leave hospital, medically fit or not).

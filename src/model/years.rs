@@ -250,8 +250,12 @@ fn view_between(sc: &Scenario, from: f64, end: f64, peak: bool) -> Scenario {
         v.acute.weekend_discharge_hours = w;
     }
     v.acute.discharge_changes.clear();
-    let fau = &mut v.frailty_unit;
-    hours(&mut fau.open, &mut fau.days, &mut fau.hours_changes);
+    let frailty_unit = &mut v.frailty_unit;
+    hours(
+        &mut frailty_unit.open,
+        &mut frailty_unit.days,
+        &mut frailty_unit.hours_changes,
+    );
     count(&mut v.pru.cars, &mut v.pru.capacity_changes);
     count(
         &mut v.frailty_unit.slots,

@@ -66,8 +66,8 @@ dated_keys! {
     PruEligible => "pru.eligible_share", Share;
     PruTreatedAtHome => "pru.treated_at_home", Share;
     PruFollowUp => "pru.community_follow_up", Share;
-    FauDischarged => "frailty_unit.discharged_same_day", Share;
-    FauFollowUp => "frailty_unit.community_follow_up", Share;
+    FrailtyUnitDischarged => "frailty_unit.discharged_same_day", Share;
+    FrailtyUnitFollowUp => "frailty_unit.community_follow_up", Share;
     EdFrailAdmit => "ed.frail_admit_share", Share;
     EdOtherAdmit => "ed.other_admit_share", Share;
     RehabFollowUp => "rehab.community_follow_up", Share;
@@ -114,8 +114,8 @@ impl DatedKey {
             PruEligible => N(sc.pru.eligible_share),
             PruTreatedAtHome => N(sc.pru.treated_at_home),
             PruFollowUp => N(sc.pru.community_follow_up),
-            FauDischarged => N(sc.frailty_unit.discharged_same_day),
-            FauFollowUp => N(sc.frailty_unit.community_follow_up),
+            FrailtyUnitDischarged => N(sc.frailty_unit.discharged_same_day),
+            FrailtyUnitFollowUp => N(sc.frailty_unit.community_follow_up),
             EdFrailAdmit => N(sc.ed.frail_admit_share),
             EdOtherAdmit => N(sc.ed.other_admit_share),
             RehabFollowUp => N(sc.rehab.community_follow_up),
@@ -159,8 +159,8 @@ impl DatedKey {
             PruEligible => sc.pru.eligible_share = x,
             PruTreatedAtHome => sc.pru.treated_at_home = x,
             PruFollowUp => sc.pru.community_follow_up = x,
-            FauDischarged => sc.frailty_unit.discharged_same_day = x,
-            FauFollowUp => sc.frailty_unit.community_follow_up = x,
+            FrailtyUnitDischarged => sc.frailty_unit.discharged_same_day = x,
+            FrailtyUnitFollowUp => sc.frailty_unit.community_follow_up = x,
             EdFrailAdmit => sc.ed.frail_admit_share = x,
             EdOtherAdmit => sc.ed.other_admit_share = x,
             RehabFollowUp => sc.rehab.community_follow_up = x,

@@ -703,7 +703,7 @@ impl crate::model::Tracer for LittleTracer {
             Resource::RehabBed => Some(2),
             Resource::MhBed
             | Resource::SupportedPlace
-            | Resource::FauPlace
+            | Resource::FrailtyUnitPlace
             | Resource::CrhtPlace => None,
         };
         let (took, sums) = (&mut self.took, &mut self.sums);

@@ -179,7 +179,7 @@ fn every_mental_health_patient_is_in_one_place_or_has_left() {
             assert_eq!(
                 census.arrived,
                 census.in_pru
-                    + census.in_fau
+                    + census.in_frailty_unit
                     + census.waiting_for_bed
                     + census.in_bed
                     + census.left,

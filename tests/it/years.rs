@@ -163,7 +163,7 @@ fn every_dated_change_takes_effect_on_its_date() {
     }
     for (resource, old, new) in [
         (Resource::PruCar, 1, 3),
-        (Resource::FauPlace, 2, 4),
+        (Resource::FrailtyUnitPlace, 2, 4),
         (Resource::RehabBed, 5, 8),
         (Resource::CrhtPlace, 3, 6),
     ] {
@@ -465,11 +465,11 @@ fn opening_hours_and_days_change_on_their_dates() {
         cars.iter().all(|&t| t < FROM),
         "a car taken after the PRU closed"
     );
-    let fau = took(Resource::FauPlace);
+    let frailty_unit = took(Resource::FrailtyUnitPlace);
     // 2026-02-01 is a Sunday: whole days after it that are 0 or 6 modulo 7
     // are Sundays and Saturdays.
     let weekend = |t: f64| [0, 6].contains(&(((t - FROM) / 24.0).floor() as i64).rem_euclid(7));
-    let february: Vec<f64> = fau
+    let february: Vec<f64> = frailty_unit
         .iter()
         .copied()
         .filter(|t| (FROM..AFTER).contains(t))
@@ -480,7 +480,7 @@ fn opening_hours_and_days_change_on_their_dates() {
         "a weekday assessment in February"
     );
     assert!(
-        fau.iter().any(|&t| t >= AFTER && !weekend(t)),
+        frailty_unit.iter().any(|&t| t >= AFTER && !weekend(t)),
         "weekdays again from March"
     );
 }

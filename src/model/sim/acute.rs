@@ -99,7 +99,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let available_changed = available != self.beds.available;
         self.beds.occupied = occupied;
         self.beds.available = available;
-        let w = &self.p.window;
+        let w = &self.prepared.window;
         self.beds.occupied_level.set(t, f64::from(occupied), w);
         if available_changed {
             self.beds.available_level.set(t, f64::from(available), w);
@@ -115,7 +115,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// The decision to admit: a free bed now, or a first-come-first-served wait.
     pub(super) fn admit(&mut self, t: f64, patient: u32) {
         self.count(t, Metric::Admissions);
-        if self.pt(patient).home_bed != NONE && self.p.window.contains(t) {
+        if self.pt(patient).home_bed != NONE && self.prepared.window.contains(t) {
             self.care_homes.admissions += 1;
         }
         self.pt(patient).admitted_at = t;
@@ -155,7 +155,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         {
             los = (los - red_bag.los_reduction_hours).max(red_bag.min_los_hours);
         }
-        if self.p.window.contains(t) {
+        if self.prepared.window.contains(t) {
             self.ws.bed_waits.push(wait);
             if wait > 4.0 {
                 self.counts[Metric::BedWaitsOver4h] += 1.0;
@@ -212,7 +212,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             // start of the wait for the discharge hours, whose end is known
             // now: schedule the leaving itself and count the wait's bed days
             // at once (about a quarter of all events saved).
-            match self.p.discharge_hours.opening(fit) {
+            match self.prepared.discharge_hours.opening(fit) {
                 Opening::Now => self.at(fit, Event::LeaveHospital { patient }),
                 // Leaving with the others at this opening, in order.
                 Opening::Starting { index } => self.leave_at_opening(fit, index, patient),
@@ -242,7 +242,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     }
 
     pub(super) fn on_bed_capacity(&mut self, t: f64, day: u32) {
-        let available = self.p.beds_by_day[day as usize];
+        let available = self.prepared.beds_by_day[day as usize];
         self.set_beds(t, self.beds.occupied, available);
         // A rise fills at once; a fall evicts nobody.
         self.fill_acute_beds(t);
@@ -250,7 +250,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// Leaves now if inside the discharge hours, else at the next opening.
     pub(super) fn await_discharge_hours(&mut self, t: f64, patient: u32) {
-        match self.p.discharge_hours.opening(t) {
+        match self.prepared.discharge_hours.opening(t) {
             Opening::Now | Opening::Starting { .. } => self.leave_hospital(t, patient),
             Opening::At { time, index } => self.leave_at_opening(time, index, patient),
             // Discharge hours "none" every day: the patient never leaves.
@@ -302,7 +302,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
             self.beds.first_opening += 1;
         }
         if !self.ws.discharge_waits.is_empty() {
-            let next = self.p.discharge_hours.opening_time(self.beds.first_opening);
+            let next = self
+                .prepared
+                .discharge_hours
+                .opening_time(self.beds.first_opening);
             self.at_timer(Timer::DischargeOpening, next, Event::DischargeOpening);
         }
         for &patient in &leaving {
@@ -316,7 +319,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// After the process delay: ask for the place the pathway needs.
     pub(super) fn request_place(&mut self, t: f64, patient: u32) {
         let sc = self.sc;
-        let window = self.p.window;
+        let window = self.prepared.window;
         let pathway = {
             let p = self.pt(patient);
             p.requested_at = t;
@@ -346,7 +349,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// The downstream place is granted to a patient in hospital.
     pub(super) fn place_granted(&mut self, t: f64, patient: u32) {
-        let window = self.p.window;
+        let window = self.prepared.window;
         let (pathway, wait) = {
             let p = self.pt(patient);
             p.capacity_waiting = false;
@@ -367,7 +370,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     pub(super) fn leave_hospital(&mut self, t: f64, patient: u32) {
         let sc = self.sc;
-        let window = self.p.window;
+        let window = self.prepared.window;
         if !self.pt(patient).direct_leave {
             self.beds.process_level.add(t, -1.0, &window);
         }

@@ -15,7 +15,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// a count changes, service by service in [`Service::ALL`] order.
     pub(super) fn start_service_capacity(&mut self) {
         for service in Service::ALL {
-            let table = self.p.counts.table(service);
+            let table = self.prepared.counts.table(service);
             for day in 1..table.len() {
                 if table[day] != table[day - 1] {
                     self.at(
@@ -32,7 +32,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     #[cold]
     pub(super) fn on_service_capacity(&mut self, t: f64, service: Service, day: u32) {
-        let count = self.p.counts.table(service)[day as usize];
+        let count = self.prepared.counts.table(service)[day as usize];
         self.tracer.trace(TraceEvent::Capacity {
             at: t,
             service,
@@ -40,7 +40,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         });
         match service {
             Service::PruCars => self.pru.cars = count,
-            Service::FrailtyUnitSlots => self.fau.slots = count,
+            Service::FrailtyUnitSlots => self.frailty_unit.slots = count,
             Service::CommunityTeams => {
                 self.community.places =
                     u64::from(count) * u64::from(self.sc.community.caseload_per_team);

@@ -94,7 +94,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         // Slots for the most beds any day has (dated changes), so that a
         // rise needs no new slot.
         let slots = self
-            .p
+            .prepared
             .counts
             .max(crate::model::years::Service::CareHomeBeds, beds);
         for b in 0..slots.max(initial) {
@@ -123,7 +123,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.care_homes.held = initial;
         self.care_homes
             .level
-            .set(0.0, f64::from(initial), &self.p.window);
+            .set(0.0, f64::from(initial), &self.prepared.window);
         self.search_update(0.0);
     }
 
@@ -268,7 +268,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// Grants the lowest free bed to `who` at `t` (a bed is free and below
     /// the beds in force).
     fn grant_care_home_bed(&mut self, t: f64, who: Seeker) {
-        let window = self.p.window;
+        let window = self.prepared.window;
         let Some(bed) = self.ws.care_home_free.pop() else {
             unreachable!("a grant needs a free bed")
         };
@@ -399,7 +399,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             self.ws.care_home_free.push(bed);
         }
         self.care_homes.held -= 1;
-        self.care_homes.level.add(t, -1.0, &self.p.window);
+        self.care_homes.level.add(t, -1.0, &self.prepared.window);
         self.fill_care_home_beds(t);
     }
 }

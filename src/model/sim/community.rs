@@ -57,14 +57,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
         });
         let waiting: usize = self.ws.community_queues.iter().map(VecDeque::len).sum();
         self.check_queue(t, "community nursing", waiting);
-        self.community.waiting_level.add(t, 1.0, &self.p.window);
+        self.community
+            .waiting_level
+            .add(t, 1.0, &self.prepared.window);
         self.tracer
             .trace(TraceEvent::CommunityReferred { at: t, class });
         self.fill_community_places(t);
     }
 
     pub(super) fn fill_community_places(&mut self, t: f64) {
-        let window = self.p.window;
+        let window = self.prepared.window;
         while self.community.held < self.community.places {
             let Some(class) = self
                 .sc
@@ -99,7 +101,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     pub(super) fn on_community_episode_end(&mut self, t: f64) {
         self.community.held -= 1;
-        self.community.held_level.add(t, -1.0, &self.p.window);
+        self.community
+            .held_level
+            .add(t, -1.0, &self.prepared.window);
         self.fill_community_places(t);
     }
 }

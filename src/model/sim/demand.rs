@@ -51,7 +51,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn next_crisis_time(&mut self, t: f64) -> Option<f64> {
         let e = self.arrivals.times[Timer::Crisis as usize].exp1();
         let cursor = &mut self.arrivals.crisis_cursor;
-        self.p.arrivals.next_arrival(cursor, t, e, self.end)
+        self.prepared.arrivals.next_arrival(cursor, t, e, self.end)
     }
 
     pub(super) fn schedule_next_crisis(&mut self, t: f64) {
@@ -110,16 +110,19 @@ impl<'p, T: Tracer> Sim<'p, T> {
         event: Event,
     ) {
         let profiled = match timer {
-            Timer::Referral => self.p.referral_profile.is_some(),
-            _ => self.p.placement_profile.is_some(),
+            Timer::Referral => self.prepared.referral_profile.is_some(),
+            _ => self.prepared.placement_profile.is_some(),
         };
         // With a profile (growth or a dated rate) the rate can rise later.
         if per_day > 0.0 || profiled {
             let e = self.arrivals.times[timer as usize].exp1();
             let (profile, cursor) = match timer {
-                Timer::Referral => (&self.p.referral_profile, &mut self.arrivals.referral_cursor),
+                Timer::Referral => (
+                    &self.prepared.referral_profile,
+                    &mut self.arrivals.referral_cursor,
+                ),
                 _ => (
-                    &self.p.placement_profile,
+                    &self.prepared.placement_profile,
                     &mut self.arrivals.placement_cursor,
                 ),
             };

@@ -12,7 +12,7 @@ use crate::scenario::ReferralClass;
 /// What the emergency department decided.
 pub(super) enum EdOutcome {
     /// Assessed on the frailty unit, for this many hours.
-    Fau(f64),
+    FrailtyUnit(f64),
     Admit,
     Home,
 }
@@ -61,9 +61,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let outcome = self.ed_decision(t, frail, treatable, &mut rng);
         self.pt(patient).rng = rng;
         match outcome {
-            EdOutcome::Fau(d) => {
-                self.trace_took(t, Resource::FauPlace, patient);
-                self.at(t + d, Event::FauAssessmentEnd { patient });
+            EdOutcome::FrailtyUnit(d) => {
+                self.trace_took(t, Resource::FrailtyUnitPlace, patient);
+                self.at(t + d, Event::FrailtyUnitAssessmentEnd { patient });
             }
             EdOutcome::Admit => self.admit(t, patient),
             EdOutcome::Home => self.go_home(t, patient),
@@ -84,10 +84,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let sc = self.sc;
         self.count(t, Metric::EdAttendances);
         let admit_share = if frail {
-            if self.fau.busy < self.fau.slots
+            if self.frailty_unit.busy < self.frailty_unit.slots
                 && let Some(hours) = self.frailty_unit_takes(t, rng)
             {
-                return EdOutcome::Fau(hours);
+                return EdOutcome::FrailtyUnit(hours);
             }
             self.count(t, Metric::FauMissed);
             sc.ed.frail_admit_share
@@ -110,28 +110,28 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// everyone else saves no registers for it.
     #[inline(never)]
     fn frailty_unit_takes(&mut self, t: f64, rng: &mut StreamRng) -> Option<f64> {
-        if !self.p.fau_hours.is_open(t) {
+        if !self.prepared.frailty_unit_hours.is_open(t) {
             return None;
         }
         self.count(t, Metric::FauAssessed);
-        self.fau.busy += 1;
-        self.census.in_fau += 1;
+        self.frailty_unit.busy += 1;
+        self.census.in_frailty_unit += 1;
         Some(self.sc.frailty_unit.assessment.sample(rng))
     }
 
-    pub(super) fn on_fau_end(&mut self, t: f64, patient: u32) {
-        let fau = &self.sc.frailty_unit;
-        self.fau.busy -= 1;
-        self.census.in_fau -= 1;
-        self.trace_released(t, Resource::FauPlace, patient);
+    pub(super) fn on_frailty_unit_end(&mut self, t: f64, patient: u32) {
+        let settings = &self.sc.frailty_unit;
+        self.frailty_unit.busy -= 1;
+        self.census.in_frailty_unit -= 1;
+        self.trace_released(t, Resource::FrailtyUnitPlace, patient);
         let p = &mut self.ws.patients[patient as usize];
         let discharged = match self.sc.ed.home_treatable_admit_share {
             Some(h) if p.treatable => !p.rng.chance(h),
-            _ => p.rng.chance(fau.discharged_same_day),
+            _ => p.rng.chance(settings.discharged_same_day),
         };
         if discharged {
             self.count(t, Metric::FauDischarged);
-            self.avoided_admission(t, patient, fau.community_follow_up);
+            self.avoided_admission(t, patient, settings.community_follow_up);
         } else {
             self.admit(t, patient);
         }

@@ -64,7 +64,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.home_care.held = hc.initial_packages;
         self.home_care
             .level
-            .set(0.0, f64::from(hc.initial_packages), &self.p.window);
+            .set(0.0, f64::from(hc.initial_packages), &self.prepared.window);
     }
 
     /// The first start from the community.
@@ -76,9 +76,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let Some(hc) = self.home_care_sc() else {
             return;
         };
-        if hc.community_starts_per_day > 0.0 || self.p.home_care_profile.is_some() {
+        if hc.community_starts_per_day > 0.0 || self.prepared.home_care_profile.is_some() {
             let e = self.home_care.times.exp1();
-            let next = match &self.p.home_care_profile {
+            let next = match &self.prepared.home_care_profile {
                 None => Some(t + e / (hc.community_starts_per_day / 24.0)),
                 Some(profile) => profile.next_arrival(&mut self.home_care.cursor, t, e, self.end),
             };
@@ -114,7 +114,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let Some(hc) = self.home_care_sc() else {
             return;
         };
-        let window = self.p.window;
+        let window = self.prepared.window;
         while self.home_care.held < self.home_care.packages {
             let from_hospital = match (
                 self.ws.home_care_hospital_queue.front(),
@@ -173,7 +173,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     pub(super) fn on_home_care_package_end(&mut self, t: f64) {
         self.home_care.held -= 1;
-        self.home_care.level.add(t, -1.0, &self.p.window);
+        self.home_care.level.add(t, -1.0, &self.prepared.window);
         self.fill_home_care(t);
     }
 
@@ -183,11 +183,11 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let Some(hc) = self.home_care_sc() else {
             return;
         };
-        let w = self.p.window;
+        let w = self.prepared.window;
         // Over the packages available on average (dated changes included).
         let service = crate::model::years::Service::HomeCarePackages;
         let packages = self
-            .p
+            .prepared
             .counts
             .mean_over(service, hc.packages, w.start, w.end);
         if packages > 0.0 {

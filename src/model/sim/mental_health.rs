@@ -172,7 +172,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     #[inline]
     fn mh_prepared(&self) -> &'p MhPrepared {
-        match &self.p.mh {
+        match &self.prepared.mh {
             Some(mh) => mh,
             None => unreachable!("mental health events only with [mental_health]"),
         }
@@ -185,10 +185,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// At time zero: the bed changes (after the acute ones).
     pub(super) fn start_mental_health_beds(&mut self) {
-        let Some(prep) = &self.p.mh else {
+        let Some(prep) = &self.prepared.mh else {
             return;
         };
-        let w = self.p.window;
+        let w = self.prepared.window;
         self.mental_health
             .available_level
             .set(0.0, f64::from(self.mental_health.available), &w);
@@ -201,7 +201,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// At time zero: the first arrivals (after every other source).
     pub(super) fn start_mental_health_arrivals(&mut self) {
-        if self.p.mh.is_some() {
+        if self.prepared.mh.is_some() {
             self.schedule_next_mh_crisis(0.0);
             self.schedule_next_mh_referral(0.0);
         }
@@ -349,7 +349,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let mh = self.mh();
         self.count(t, Metric::MhCrhtEpisodes);
         self.mental_health.crht_held += 1;
-        self.mental_health.crht_level.add(t, 1.0, &self.p.window);
+        self.mental_health
+            .crht_level
+            .add(t, 1.0, &self.prepared.window);
         self.census.mh_in_crht += 1;
         self.trace_took(t, Resource::CrhtPlace, patient);
         let p = self.mp(patient);
@@ -391,7 +393,9 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     pub(super) fn on_crht_end(&mut self, t: f64, patient: u32) {
         self.mental_health.crht_held -= 1;
-        self.mental_health.crht_level.add(t, -1.0, &self.p.window);
+        self.mental_health
+            .crht_level
+            .add(t, -1.0, &self.prepared.window);
         self.trace_released(t, Resource::CrhtPlace, patient);
         self.census.mh_in_crht -= 1;
         if self.mp(patient).escalates {
@@ -408,14 +412,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.mental_health.occupied = occupied;
         self.mental_health
             .occupied_level
-            .set(t, f64::from(occupied), &self.p.window);
+            .set(t, f64::from(occupied), &self.prepared.window);
     }
 
     fn set_out_of_area(&mut self, t: f64, n: u32) {
         self.mental_health.out_of_area = n;
         self.mental_health
             .out_of_area_level
-            .set(t, f64::from(n), &self.p.window);
+            .set(t, f64::from(n), &self.prepared.window);
     }
 
     /// A decision to admit: a free local bed now, a wait, or out of area.
@@ -453,7 +457,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     fn end_mh_bed_wait(&mut self, t: f64, patient: u32) {
         self.census.mh_waiting_bed -= 1;
         let wait = t - self.mp(patient).admitted_at;
-        if self.p.window.contains(t) && wait > 12.0 {
+        if self.prepared.window.contains(t) && wait > 12.0 {
             self.counts[Metric::MhBedWaitsOver12h] += 1.0;
         }
     }
@@ -535,7 +539,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         self.mental_health.available = available;
         self.mental_health
             .available_level
-            .set(t, f64::from(available), &self.p.window);
+            .set(t, f64::from(available), &self.prepared.window);
         self.fill_mh_beds(t);
     }
 
@@ -631,14 +635,16 @@ impl<'p, T: Tracer> Sim<'p, T> {
         let p = self.mp(patient);
         p.state = MhState::Delayed;
         p.requested_at = t;
-        self.mental_health.delayed_level.add(t, 1.0, &self.p.window);
+        self.mental_health
+            .delayed_level
+            .add(t, 1.0, &self.prepared.window);
     }
 
     /// The place is granted: the wait ends; the patient leaves the bed.
     fn mh_delay_ends(&mut self, t: f64, patient: u32) {
         self.mental_health
             .delayed_level
-            .add(t, -1.0, &self.p.window);
+            .add(t, -1.0, &self.prepared.window);
         if t > self.mp(patient).requested_at {
             self.count(t, Metric::MhDelayedPatients);
         }
@@ -653,7 +659,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             };
             self.mental_health.supported_held += 1;
             self.trace_took(t, Resource::SupportedPlace, patient);
-            if self.p.window.contains(t) {
+            if self.prepared.window.contains(t) {
                 let wait = t - self.mp(patient).requested_at;
                 self.mental_health.supported_waits.record(wait / 24.0);
             }
@@ -700,12 +706,15 @@ impl<'p, T: Tracer> Sim<'p, T> {
 
     /// Results of the mental health system (the counts are already in).
     pub(super) fn finish_mental_health(&self, m: &mut crate::model::metrics::Metrics) {
-        let w = self.p.window;
+        let w = self.prepared.window;
         let hours = w.hours();
         let mh = &self.mental_health;
         let places = self.sc.mental_health.as_ref().map_or(0, |m| m.crht.places);
         let service = crate::model::years::Service::CrhtPlaces;
-        let places = self.p.counts.mean_over(service, places, w.start, w.end);
+        let places = self
+            .prepared
+            .counts
+            .mean_over(service, places, w.start, w.end);
         m[Metric::MhCrhtUtilisation] = if places > 0.0 {
             mh.crht_level.area_at_end(&w) / hours / places
         } else {

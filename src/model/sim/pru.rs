@@ -35,14 +35,14 @@ impl<'p, T: Tracer> Sim<'p, T> {
             if sc.ed.home_treatable_admit_share.is_some() {
                 a.treatable = a.rng.chance(sc.pru.treated_at_home);
             }
-            if !self.p.pru_hours.is_open(t) {
+            if !self.prepared.pru_hours.is_open(t) {
                 self.count(t, Metric::PruMissedClosed);
             } else if self.pru.busy >= self.pru.cars {
                 self.count(t, Metric::PruMissedBusy);
             } else {
                 self.count(t, Metric::PruVisits);
                 self.pru.busy += 1;
-                self.pru.busy_level.add(t, 1.0, &self.p.window);
+                self.pru.busy_level.add(t, 1.0, &self.prepared.window);
                 self.census.in_pru += 1;
                 let visit = sc.pru.visit.sample(&mut a.rng);
                 let patient = self.new_patient(a);
@@ -52,10 +52,10 @@ impl<'p, T: Tracer> Sim<'p, T> {
             }
         }
         match self.ed_decision(t, a.frail, a.treatable, &mut a.rng) {
-            EdOutcome::Fau(d) => {
+            EdOutcome::FrailtyUnit(d) => {
                 let patient = self.new_patient(a);
-                self.trace_took(t, Resource::FauPlace, patient);
-                self.at(t + d, Event::FauAssessmentEnd { patient });
+                self.trace_took(t, Resource::FrailtyUnitPlace, patient);
+                self.at(t + d, Event::FrailtyUnitAssessmentEnd { patient });
             }
             EdOutcome::Admit => {
                 let patient = self.new_patient(a);
@@ -68,7 +68,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn on_pru_visit_end(&mut self, t: f64, patient: u32) {
         let sc = self.sc;
         self.pru.busy -= 1;
-        self.pru.busy_level.add(t, -1.0, &self.p.window);
+        self.pru.busy_level.add(t, -1.0, &self.prepared.window);
         self.census.in_pru -= 1;
         self.trace_released(t, Resource::PruCar, patient);
         let treated = if sc.ed.home_treatable_admit_share.is_some() {

@@ -18,7 +18,7 @@ pub(super) struct Rehab {
 
 impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn fill_rehab_beds(&mut self, t: f64) {
-        let window = self.p.window;
+        let window = self.prepared.window;
         while self.rehab.held < self.rehab.beds {
             let Some(patient) = self.ws.rehab_queue.pop_front() else {
                 break;
@@ -37,7 +37,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     pub(super) fn on_rehab_stay_end(&mut self, t: f64, patient: u32) {
         let sc = self.sc;
         self.rehab.held -= 1;
-        self.rehab.level.add(t, -1.0, &self.p.window);
+        self.rehab.level.add(t, -1.0, &self.prepared.window);
         self.trace_released(t, Resource::RehabBed, patient);
         let class = ReferralClass::Discharge;
         let p = &mut self.ws.patients[patient as usize];

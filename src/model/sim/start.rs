@@ -30,7 +30,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
         if sc.start.is_empty() {
             return;
         }
-        let window = self.p.window;
+        let window = self.prepared.window;
         for (i, sp) in sc.start.patients.iter().enumerate() {
             let key = self.families[StreamSource::StartingPatient as usize].key(i as u64);
             let elapsed = sp.elapsed_hours;

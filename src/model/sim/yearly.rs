@@ -29,7 +29,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// events at a year's end belong to the next year); then the first
     /// year's statistics window.
     pub(super) fn start_years(&mut self) {
-        let years = &self.p.years;
+        let years = &self.prepared.years;
         if years.is_empty() {
             return;
         }
@@ -45,7 +45,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// scenario prepared with that window (the same in all else).
     fn enter_year(&mut self, index: usize) {
         self.year = index;
-        self.p = &self.years[index].1;
+        self.prepared = &self.years[index].1;
     }
 
     /// The end of the current planning year: its metrics, then the next.
@@ -63,7 +63,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
     /// reaches, as a run whose window is that year would count it.
     #[inline]
     pub(super) fn process_interval(&mut self, from: f64, to: f64) {
-        let window = self.p.window;
+        let window = self.prepared.window;
         self.beds.process_level.add_interval(from, to, &window);
         if self.by_year() {
             self.process_ahead_add(from, to);
