@@ -31,8 +31,9 @@ pub const PLAUSIBLE_EFFECTS_FILE: &str = "comparison_plausible.csv";
 
 /// The uncertain values of the run `manifest` records; `None` without any.
 pub fn uncertainty_of(manifest: &RunManifest) -> Option<Arc<Uncertainty>> {
-    // Every interval has a key `low`: a scenario without one is not read again.
-    if !has_key_low(&manifest.resolved_toml) {
+    // Every interval has a key `low`, every uncertain pathway table a key
+    // `sample`: a scenario without either is not read again.
+    if !has_key(&manifest.resolved_toml, "low") && !has_key(&manifest.resolved_toml, "sample") {
         return None;
     }
     ScenarioDoc::parse_str(&manifest.resolved_toml, Path::new(&manifest.scenario_path))
@@ -40,12 +41,12 @@ pub fn uncertainty_of(manifest: &RunManifest) -> Option<Arc<Uncertainty>> {
         .uncertainty(manifest.seed)
 }
 
-/// Whether `text` may hold a key `low` (not `follow_up`): a quick test
-/// that spares reading a scenario without intervals again.
-fn has_key_low(text: &str) -> bool {
-    text.match_indices("low").any(|(i, _)| {
+/// Whether `text` may hold a key `key` (`low`, not `follow_up`): a quick
+/// test that spares reading a scenario without uncertain values again.
+fn has_key(text: &str, key: &str) -> bool {
+    text.match_indices(key).any(|(i, _)| {
         let before = text[..i].chars().next_back();
-        let after = text[i + 3..].trim_start_matches([' ', '\t']);
+        let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
         !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
             && after.starts_with('=')
     })
