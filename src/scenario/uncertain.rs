@@ -198,9 +198,10 @@ pub fn deviate(seed: u64, replication: u32, key: &str) -> f64 {
 /// 1 (`docs/model.md`, "Parameter uncertainty"): the x with P(shape, x) = u
 /// (Q(shape, x) = 1 - u above the median's probability 1/2, where Q keeps
 /// the resolution P loses), P and Q statrs' regularised incomplete gamma
-/// functions, by bisection on ln x over [-744, 709] until the bracket is
+/// functions, by bisection on ln x over [-708, 709] until the bracket is
 /// 2^-52 wide (64 halvings at most: the relative error of x is below
-/// 2^-52); 0 when the quantile is below e^-744 (a tiny shape). `u` is
+/// 2^-52); 0 when the quantile is below e^-708 (a tiny shape; statrs takes
+/// a smaller, subnormal x for 0). `u` is
 /// taken in [2^-54, 1 - 2^-53]. Never panics: the functions are only asked
 /// at a positive, finite x, and an answer that is not a number counts as
 /// "not below", which only moves the bracket.
@@ -221,11 +222,11 @@ pub fn gamma_quantile(shape: f64, u: f64) -> f64 {
             checked_gamma_lr(shape, x).is_ok_and(|p| p < u)
         }
     };
-    let (mut low, mut high) = (-744.0f64, 709.0f64);
+    let (mut low, mut high) = (-708.0f64, 709.0f64);
     if !below(low) {
         return 0.0;
     }
-    while high - low > f64::EPSILON / 2.0 {
+    while high - low > f64::EPSILON {
         let mid = low + (high - low) / 2.0;
         if mid <= low || mid >= high {
             break;
@@ -531,26 +532,28 @@ fn read_shares(
     let at =
         |kind: ErrorKind, m: String| inputs.error(kind, Origin::of(v.span()), Some(key.clone()), m);
     let (low, high) = SAMPLE_RANGE;
-    let what = format!(
-        "a number from {} to {} (the number of patients the shares are as uncertain as \
-         if counted among, such as 400)",
-        format_float(low),
-        format_float(high)
-    );
-    let n = match v.get_ref() {
-        DeValue::Integer(_) => integer(v.get_ref()).map_or(f64::NAN, |i| i as f64),
-        DeValue::Float(_) => float(v.get_ref()).unwrap_or(f64::NAN),
+    let what = "a number from 10 to 1e6 (the shares are as uncertain as shares counted among \
+                that many patients), such as 400";
+    let (n, shown) = match v.get_ref() {
+        DeValue::Integer(_) => match integer(v.get_ref()) {
+            Some(i) => (i as f64, i.to_string()),
+            None => (f64::NAN, "an integer out of range".to_string()),
+        },
+        DeValue::Float(_) => {
+            let x = float(v.get_ref()).unwrap_or(f64::NAN);
+            (x, format_float(x))
+        }
         other => {
             return Err(at(
                 ErrorKind::WrongType,
-                format!("`sample` must be {what}, found {}", doc::describe(other)),
+                format!("`sample` must be {what}; found {}", doc::describe(other)),
             ));
         }
     };
     if !(n.is_finite() && (low..=high).contains(&n)) {
         return Err(at(
             ErrorKind::InvalidValue,
-            format!("`sample` must be {what}, found {}", format_float(n)),
+            format!("`sample` must be {what}; found {shown}"),
         ));
     }
     let mut out = Vec::new();
@@ -842,6 +845,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The gamma quantile inverts statrs' regularised incomplete gamma
+    /// functions to a relative error far below what a draw needs, for the
+    /// shapes a `sample` makes (10 x 1e-6 to 1e6) and the extreme
+    /// uniforms; for any positive shape it returns a finite number >= 0,
+    /// increasing with u, without panicking.
+    #[test]
+    fn gamma_quantile_inverts_the_cdf() {
+        use statrs::function::gamma::{gamma_lr, gamma_ur};
+        let us = [
+            0.5f64.powi(54),
+            1e-12,
+            1e-6,
+            0.001,
+            0.1,
+            0.3,
+            0.5,
+            0.7,
+            0.9,
+            0.999,
+            1.0 - 1e-6,
+            1.0 - 1e-12,
+            1.0 - f64::EPSILON / 2.0,
+        ];
+        let mut worst = 0.0f64;
+        for &shape in &[
+            1e-5, 1e-3, 0.01, 0.1, 0.5, 1.0, 2.5, 10.0, 100.0, 160.5, 1e3, 1e4, 1e5, 1e6,
+        ] {
+            for &u in &us {
+                let x = gamma_quantile(shape, u);
+                if x == 0.0 {
+                    // Below e^-708: only a tiny shape's low quantiles.
+                    assert!(gamma_lr(shape, (-708.0f64).exp()) >= u, "{shape} {u}");
+                    continue;
+                }
+                let rel = if u <= 0.5 {
+                    (gamma_lr(shape, x) - u).abs() / u
+                } else {
+                    (gamma_ur(shape, x) - (1.0 - u)).abs() / (1.0 - u)
+                };
+                worst = worst.max(rel);
+                // At shape 1e6 statrs' own P carries ~1e-9 (its ln P sums
+                // terms of ~1e7): the bound is the functions', not ours.
+                assert!(
+                    rel < 1e-8,
+                    "shape {shape}, u {u}: x {x}, relative error {rel}"
+                );
+            }
+        }
+        assert!(worst > 0.0);
+        for &shape in &[1e-300, 1e-30, 3e-6, 0.7, 7.0, 7e5, 1e6] {
+            let mut last = 0.0;
+            for &u in &us {
+                let x = gamma_quantile(shape, u);
+                assert!(x.is_finite() && x >= last, "shape {shape}, u {u}: {x}");
+                last = x;
+            }
+        }
+        // The smallest largest share (a quarter, less the sum's tolerance)
+        // at the smallest sample and uniform: far above 0 (the sum of a
+        // draw is never 0).
+        let smallest = gamma_quantile(10.0 * (1.0 - 1e-6) / 4.0, 0.5f64.powi(54));
+        assert!(smallest > 1e-7, "{smallest}");
+        // u = 1, which rounding can give, is taken as 1 - 2^-53.
+        assert_eq!(
+            gamma_quantile(3.0, 1.0),
+            gamma_quantile(3.0, 1.0 - f64::EPSILON / 2.0)
+        );
     }
 
     #[test]
