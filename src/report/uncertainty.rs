@@ -39,7 +39,10 @@ pub fn uncertainty_of(manifest: &RunManifest) -> Option<Draws> {
 /// scenario has intervals, its record none); `None` when it can.
 pub fn unrecorded(manifest: &RunManifest) -> Option<String> {
     let facts = manifest.scenario_facts.as_ref()?;
-    (facts.uncertain_values.is_empty() && has_key_low(&manifest.resolved_toml)).then(|| {
+    let text = &manifest.resolved_toml;
+    let has =
+        facts.uncertain_values.is_empty() && (has_key(text, "low") || has_key(text, "sample"));
+    has.then(|| {
         "its scenario has uncertain values but no record of them \
          (`scenario_facts.uncertain_values`; written by an older patientflow): run the \
          scenario again to make its report"
@@ -47,12 +50,12 @@ pub fn unrecorded(manifest: &RunManifest) -> Option<String> {
     })
 }
 
-/// Whether `text` may hold a key `low` (not `follow_up`): every interval
-/// has one.
-fn has_key_low(text: &str) -> bool {
-    text.match_indices("low").any(|(i, _)| {
+/// Whether `text` may hold a key `key` (`low`, not `follow_up`): every
+/// interval has a key `low`, every uncertain pathway table a key `sample`.
+fn has_key(text: &str, key: &str) -> bool {
+    text.match_indices(key).any(|(i, _)| {
         let before = text[..i].chars().next_back();
-        let after = text[i + 3..].trim_start_matches([' ', '\t']);
+        let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
         !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
             && after.starts_with('=')
     })

@@ -547,6 +547,19 @@ fn read_value(
             let mut shares = [0.0; 4];
             for (k, item) in t.iter() {
                 let name = k.get_ref();
+                if name == "sample" {
+                    return Err(inputs.error(
+                        ErrorKind::InvalidValue,
+                        Origin::of(k.span()),
+                        Some(format!("{at}.{name}")),
+                        format!(
+                            "`sample` cannot be dated: a dated entry's pathway shares are plain; \
+                             write `sample` on the scenario's own `{}` table \
+                             (docs/scenario-format.md, \"Uncertain pathway shares\")",
+                            key.key()
+                        ),
+                    ));
+                }
                 let Some(i) = names.iter().position(|p| p == name) else {
                     return Err(inputs.error(
                         ErrorKind::UnknownKey,

@@ -170,6 +170,8 @@ enum Op {
     },
     /// A top-level table taken out.
     Remove(String),
+    /// A key below a table taken out (its dotted path's parts).
+    RemoveKey(Vec<String>),
 }
 
 /// A merged scenario document (after `extends`), before conversion.
@@ -305,6 +307,7 @@ impl ScenarioDoc {
                 Op::Remove(name) => {
                     root.remove(name.as_str());
                 }
+                Op::RemoveKey(path) => remove_key_in(&mut root, path),
             }
         }
         Ok(root)
@@ -378,6 +381,13 @@ impl ScenarioDoc {
         let item = doc::place(parsed, None, value.start, &self.inputs, 1)?;
         let keys: Vec<(String, Origin)> = parts.into_iter().map(|(k, _)| (k, key_origin)).collect();
         put_in(root, &keys, 0, item).map_err(bad)
+    }
+
+    /// Removes the key at dotted `key` (a pathway table's `sample`, once
+    /// its shares are drawn), if it is there.
+    pub(crate) fn remove_key(&mut self, key: &str) {
+        self.ops
+            .push(Op::RemoveKey(key.split('.').map(str::to_string).collect()));
     }
 
     /// Removes a top-level table (such as `[sweep]`) and returns its entries,
@@ -594,6 +604,23 @@ fn apply_set<'a>(inputs: &'a Inputs, id: usize, root: &mut Table<'a>) -> Result<
         .map(|(k, r)| (k, inputs.origin(id, r)))
         .collect();
     put_in(root, &keys, 0, item).map_err(|m| bad(whole, Some(key_text.trim().to_string()), m))
+}
+
+/// Removes the key at `path` below `table`, if it is there.
+fn remove_key_in(table: &mut Table<'_>, path: &[String]) {
+    match path {
+        [] => {}
+        [last] => {
+            table.remove(last.as_str());
+        }
+        [first, rest @ ..] => {
+            if let Some(entry) = table.get_mut(first.as_str())
+                && let DeValue::Table(sub) = entry.get_mut()
+            {
+                remove_key_in(sub, rest);
+            }
+        }
+    }
 }
 
 /// Puts `item` at `keys[depth..]` below `table`; `keys[..depth]` led here.

@@ -34,6 +34,7 @@ mod scenario_load;
 mod start_state;
 mod tamper;
 mod typed;
+mod uncertain_shares;
 mod uncertainty;
 mod validation;
 mod warnings;
