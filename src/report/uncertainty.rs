@@ -17,7 +17,7 @@ use super::document::{Block, Chart, Section, Table};
 use super::{RunManifest, escape};
 use crate::model::headlines::{COMPARISON, run_sentence_metrics};
 use crate::model::metrics::{Metric, Metrics, ReplicationResult};
-use crate::scenario::uncertain::{Draws, Z90};
+use crate::scenario::uncertain::{Draws, Kind, UncertainValue, Z90};
 use crate::stats::percentile_r7_unsorted;
 use crate::stats::sensitivity::{Fit, fit, main_drivers};
 
@@ -304,6 +304,37 @@ fn file_slug(s: &str) -> String {
         .collect()
 }
 
+/// What a scenario gives as uncertain, in words: "3 of its values as 80%
+/// intervals", and "the shares of 2 pathway tables as counted among a
+/// sample of patients" when it has any.
+fn what_is_uncertain(values: &[UncertainValue]) -> String {
+    let intervals = values
+        .iter()
+        .filter(|v| v.kind != Kind::PathwayShare)
+        .count();
+    let mut tables: Vec<&str> = values
+        .iter()
+        .filter(|v| v.kind == Kind::PathwayShare)
+        .filter_map(|v| v.key.rsplit_once('.').map(|(table, _)| table))
+        .collect();
+    tables.dedup();
+    let mut parts = Vec::new();
+    if intervals > 0 {
+        parts.push(format!(
+            "{intervals} of its values as 80% interval{}",
+            if intervals == 1 { "" } else { "s" }
+        ));
+    }
+    if !tables.is_empty() {
+        parts.push(format!(
+            "the shares of {} pathway table{} as counted among a sample of patients (`sample`)",
+            tables.len(),
+            if tables.len() == 1 { "" } else { "s" }
+        ));
+    }
+    parts.join(" and ")
+}
+
 /// The run report's section "What we are unsure of"; `None` without
 /// uncertain values.
 pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Section> {
@@ -312,13 +343,13 @@ pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Se
     let reps: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
     let z = deviate_columns(&u, &reps);
     let mut blocks = vec![Block::Paragraph(format!(
-        "This scenario gives {} of its values as 80% intervals; each replication drew its own \
-         values and ran with them. The plausible range is where the result fell in 80% of \
+        "This scenario gives {}; each replication drew its own values and ran with them. The \
+         plausible range is where the result fell in 80% of \
          plausible cases (10th to 90th percentile across replications); the 95% CI of the mean \
          elsewhere in this report measures simulation noise only. The parameter share is the \
          part of the variance across replications that the drawn values explain (adjusted R \
          squared of a regression on them); the rest is noise.",
-        keys.len()
+        what_is_uncertain(u.values())
     ))];
     let mut table = Table {
         header: vec![

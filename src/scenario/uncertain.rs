@@ -187,12 +187,17 @@ fn duration_text(hours: f64) -> String {
 
 /// The uniform of key `key` in replication `replication`, of which
 /// [`deviate`] is the standard normal quantile: (b + 1/2) / 2^53, b the top
-/// 53 bits of the key's stream's first output. Above 0; rounding makes it
-/// exactly 1 for the largest b (once in 2^53).
+/// 53 bits of the key's stream's first output. Above 0 and below 1:
+/// rounding would make it exactly 1 for the largest b (once in 2^53),
+/// which is taken as 1 - 2^-53, so that every quantile is finite.
 pub fn uniform(seed: u64, replication: u32, key: &str) -> f64 {
     let stream = StreamKey::new(seed, replication, PARAMETER_SOURCE, 0).child(fnv1a(key));
-    let bits = StreamRng::new(stream).next_u64() >> 11;
-    (bits as f64 + 0.5) / (1u64 << 53) as f64
+    open_unit(StreamRng::new(stream).next_u64() >> 11)
+}
+
+/// (b + 1/2) / 2^53 for 53-bit `b`, at most 1 - 2^-53.
+fn open_unit(b: u64) -> f64 {
+    ((b as f64 + 0.5) / (1u64 << 53) as f64).min(1.0 - f64::EPSILON / 2.0)
 }
 
 /// The standard normal deviate of key `key` in replication `replication`.
@@ -852,6 +857,21 @@ mod tests {
             origin: Origin::of(0..0),
             sample: None,
         }
+    }
+
+    #[test]
+    fn the_uniform_stays_inside_zero_and_one_and_its_deviate_is_finite() {
+        for b in [0, 1, (1u64 << 52) - 1, (1u64 << 53) - 2, (1u64 << 53) - 1] {
+            let u = open_unit(b);
+            assert!(u > 0.0 && u < 1.0, "{b}: {u}");
+            let z = -std::f64::consts::SQRT_2 * erfc_inv(2.0 * u);
+            assert!(z.is_finite(), "{b}: {z}");
+        }
+        // Without the bound, the largest b rounds to exactly 1.
+        assert_eq!(
+            ((((1u64 << 53) - 1) as f64 + 0.5) / (1u64 << 53) as f64),
+            1.0
+        );
     }
 
     #[test]

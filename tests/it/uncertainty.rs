@@ -482,6 +482,19 @@ fn run_json_records_the_uncertainty_files_and_report_refuses_a_changed_one() {
     for name in ["parameters.csv", "plausible.csv"] {
         assert!(json["files"][name].is_string(), "no checksum of {name}");
     }
+    // The report counts intervals and pathway tables apart.
+    let intervals = json["scenario_facts"]["uncertain_values"]
+        .as_array()
+        .expect("record")
+        .iter()
+        .filter(|v| v["kind"] != "pathway_share")
+        .count();
+    let report = fs::read_to_string(out.join("report.md")).expect("report.md");
+    let said = format!(
+        "gives {intervals} of its values as 80% intervals and the shares of 2 pathway tables \
+         as counted among a sample of patients"
+    );
+    assert!(report.contains(&said), "no `{said}` in the report");
     let mut text = fs::read_to_string(out.join("parameters.csv")).expect("parameters.csv");
     text.push_str("99,0.5\n");
     fs::write(out.join("parameters.csv"), text).expect("tamper");
