@@ -32,6 +32,45 @@ pub fn write_extending(dir: &Path, name: &str, base: impl AsRef<Path>, body: &st
     path
 }
 
+/// `compare` of the uncertain scenario `base` (file `stem.toml` in `dir`)
+/// with a plan that extends it and changes nothing and a plan `other`
+/// (its name and the body after its `extends` line), 6 replications on 2
+/// threads plus `extra` arguments, into `dir/out`; asserts that the no-op
+/// plan drew the same values and got the same results as `base`.
+pub fn compare_with_a_noop(
+    dir: &Path,
+    base: &str,
+    stem: &str,
+    other: (&str, &str),
+    extra: &[&str],
+) -> PathBuf {
+    let extends = format!("{stem}.toml");
+    let noop = write_extending(dir, "noop.toml", &extends, "[scenario]\nname = \"noop\"\n");
+    let other = write_extending(dir, &format!("{}.toml", other.0), &extends, other.1);
+    let out = dir.join("out");
+    let mut args = vec![
+        "compare",
+        base,
+        noop.to_str().expect("utf8"),
+        other.to_str().expect("utf8"),
+        "--replications",
+        "6",
+        "--threads",
+        "2",
+    ];
+    args.extend(extra);
+    run_ok(&args, &out);
+    // Same draws: the two scenarios' parameters and results are the same bytes.
+    for f in ["parameters.csv", "replications.csv"] {
+        assert_eq!(
+            fs::read(out.join(stem).join(f)).expect("base"),
+            fs::read(out.join("noop").join(f)).expect("noop"),
+            "{f}"
+        );
+    }
+    out
+}
+
 /// The column `name` of `dir/replications.csv`, a number a replication.
 #[track_caller]
 pub fn replications_column(dir: &Path, name: &str) -> Vec<f64> {

@@ -134,42 +134,17 @@ fn drawn_shares_add_to_one_and_follow_their_beta_marginals() {
 fn a_plan_that_changes_nothing_has_zero_paired_effect() {
     let tmp = tempfile::tempdir().expect("tmp");
     let base = shares_file(tmp.path());
-    let noop = tmp.path().join("noop.toml");
-    fs::write(
-        &noop,
-        "extends = \"shares.toml\"\n[scenario]\nname = \"noop\"\n",
-    )
-    .expect("w");
-    let moved = tmp.path().join("moved.toml");
-    fs::write(
-        &moved,
-        "extends = \"shares.toml\"\n[scenario]\nname = \"moved\"\n[pathways]\n\
-         frail = { p0 = 0.50, p1 = 0.30, p2 = 0.12, p3 = 0.08 }\n",
-    )
-    .expect("w");
-    let out = tmp.path().join("out");
-    run_ok(
-        &[
-            "compare",
-            &base,
-            noop.to_str().expect("utf8"),
-            moved.to_str().expect("utf8"),
-            "--replications",
-            "6",
-            "--threads",
-            "2",
-            "--set",
-            "scenario.horizon=60d",
-        ],
-        &out,
+    let out = crate::common::compare_with_a_noop(
+        tmp.path(),
+        &base,
+        "shares",
+        (
+            "moved",
+            "[scenario]\nname = \"moved\"\n[pathways]\n\
+             frail = { p0 = 0.50, p1 = 0.30, p2 = 0.12, p3 = 0.08 }\n",
+        ),
+        &["--set", "scenario.horizon=60d"],
     );
-    for f in ["parameters.csv", "replications.csv"] {
-        assert_eq!(
-            fs::read(out.join("shares").join(f)).expect("base"),
-            fs::read(out.join("noop").join(f)).expect("noop"),
-            "{f}"
-        );
-    }
     let params = fs::read_to_string(out.join("shares/parameters.csv")).expect("parameters");
     let header = params.lines().next().expect("header");
     assert!(
@@ -188,7 +163,7 @@ fn a_plan_that_changes_nothing_has_zero_paired_effect() {
     }
     // The plan that moves the shares keeps the sample and the deviates.
     let b = load(Path::new(&base), &[]).expect("base loads");
-    let m = load(&moved, &[]).expect("plan loads");
+    let m = load(&tmp.path().join("moved.toml"), &[]).expect("plan loads");
     let (ub, um) = (b.uncertainty.expect("u"), m.uncertainty.expect("u"));
     let frail: Vec<_> = um
         .values()

@@ -100,40 +100,16 @@ fn draws_of_each_kind_fall_inside_their_interval_80_percent_of_the_time() {
 fn a_plan_and_its_baseline_share_draws_and_a_plan_that_changes_nothing_has_zero_effect() {
     let tmp = tempfile::tempdir().expect("tmp");
     let base = uncertain_baseline(tmp.path());
-    let noop = tmp.path().join("noop.toml");
-    fs::write(
-        &noop,
-        "extends = \"uncertain.toml\"\n[scenario]\nname = \"noop\"\n",
-    )
-    .expect("w");
-    let plain = tmp.path().join("plain.toml");
-    fs::write(
-        &plain,
-        "extends = \"uncertain.toml\"\n[scenario]\nname = \"plain\"\n[pru]\ntreated_at_home = 0.67\n",
-    )
-    .expect("w");
-    let out = tmp.path().join("out");
-    run_ok(
-        &[
-            "compare",
-            &base,
-            noop.to_str().expect("utf8"),
-            plain.to_str().expect("utf8"),
-            "--replications",
-            "6",
-            "--threads",
-            "2",
-        ],
-        &out,
+    let out = crate::common::compare_with_a_noop(
+        tmp.path(),
+        &base,
+        "uncertain",
+        (
+            "plain",
+            "[scenario]\nname = \"plain\"\n[pru]\ntreated_at_home = 0.67\n",
+        ),
+        &[],
     );
-    // Same draws: the arms' parameters and results are the same bytes.
-    for f in ["parameters.csv", "replications.csv"] {
-        assert_eq!(
-            fs::read(out.join("uncertain").join(f)).expect("base"),
-            fs::read(out.join("noop").join(f)).expect("noop"),
-            "{f}"
-        );
-    }
     let params = csv_rows(&out.join("uncertain/parameters.csv"));
     let rates = column(&params, "demand.crises_per_day");
     assert!(
