@@ -171,7 +171,16 @@ pub(crate) fn translate(
                 Seg::Index(_) => None,
             })
             .collect();
-        let takes = child_order(&table, false);
+        let mut takes = child_order(&table, false);
+        // A pathway table also takes `sample`, which its shares' struct
+        // does not hold (`uncertain.rs` takes it out before conversion).
+        let dotted = table.join(".");
+        if super::uncertain::SHARE_TABLES
+            .iter()
+            .any(|(t, _)| *t == dotted)
+        {
+            takes.push("sample");
+        }
         let text = match did_you_mean(&field, &takes).as_str() {
             "" => format!("unknown key `{field}`; this table takes {}", list(&takes)),
             hint => format!("unknown key `{field}`{hint}"),

@@ -581,3 +581,23 @@ fn the_report_draws_again_from_run_json_alone_and_refuses_a_run_json_without_the
         "{stderr}"
     );
 }
+
+#[test]
+fn a_misspelt_sample_in_a_pathway_table_is_pointed_to_sample() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let typo = crate::common::write_extending(
+        tmp.path(),
+        "typo.toml",
+        baseline(),
+        "[pathways]\nfrail = { p0 = 0.45, p1 = 0.32, p2 = 0.13, p3 = 0.10, sampel = 400 }\n",
+    );
+    refused_run(
+        typo.to_str().expect("utf8"),
+        &[],
+        &[
+            "typo.toml:3:55",
+            "key `pathways.frail.sampel`",
+            "did you mean `sample`?",
+        ],
+    );
+}
