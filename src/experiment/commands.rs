@@ -456,17 +456,20 @@ fn execute(
     })
 }
 
-/// The manifest of one scenario's run directory.
+/// The manifest of one scenario's run directory: `arm`, the `index`-th
+/// scenario of `executed`.
 fn run_manifest(
     arm: &Arm,
-    prepared: &Prepared,
+    index: usize,
     executed: &Executed,
     replications: u32,
     started: Instant,
     settings: &Settings,
     warnings: Vec<Warning>,
 ) -> RunManifest {
+    let prepared = &executed.prepared[index];
     RunManifest {
+        overloaded_draws: crate::report::overloaded_draws(&executed.results[index]),
         shard: executed.shard.clone(),
         precision: executed.precision.clone(),
         warnings,
@@ -531,6 +534,7 @@ pub(crate) fn manifest_of(
         warnings: Vec::new(),
         files: Default::default(),
         scenario_facts: Some(super::facts::scenario_facts(loaded, prepared)),
+        overloaded_draws: Default::default(),
     }
 }
 
@@ -645,7 +649,7 @@ pub fn run_scenario(
     let replications = replications_of(&arms, &executed);
     let manifest = run_manifest(
         &arms[0],
-        &executed.prepared[0],
+        0,
         &executed,
         replications,
         started,
@@ -710,6 +714,9 @@ pub fn run_scenario(
         stdout.push_str(&shard_note(shard, replications));
     } else {
         stdout.push_str(&report::format_summary_table(results, &manifest.warnings));
+        if let Some(overloaded) = report::uncertainty::overloaded_sentence(&manifest) {
+            stdout.push_str(&format!("{} {overloaded}\n", report::TERMINAL_MARK));
+        }
         stdout.push('\n');
     }
     if let Some(p) = &executed.precision {
@@ -1273,10 +1280,10 @@ fn finish_experiment(
     let replications = replications_of(&arms, &executed);
     let runs: Vec<ArmRun> = arms
         .iter()
-        .zip(&executed.prepared)
+        .enumerate()
         .zip(&executed.results)
         .zip(&preflights)
-        .map(|(((arm, prepared), results), preflight)| ArmRun {
+        .map(|(((index, arm), results), preflight)| ArmRun {
             manifest: RunManifest {
                 swept: swept_keys
                     .iter()
@@ -1285,7 +1292,7 @@ fn finish_experiment(
                     .collect(),
                 ..run_manifest(
                     arm,
-                    prepared,
+                    index,
                     &executed,
                     replications,
                     started,

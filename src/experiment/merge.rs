@@ -89,8 +89,10 @@ pub fn merge(
         Ok(Finished {
             out: out.to_path_buf(),
             stdout: format!(
-                "{}\nMerged {} shards ({} replications). Outputs written to {}\n",
+                "{}{}\nMerged {} shards ({} replications). Outputs written to {}\n",
                 report::format_summary_table(&results, &manifest.warnings),
+                report::uncertainty::overloaded_sentence(&manifest)
+                    .map_or_else(String::new, |s| format!("{} {s}\n", report::TERMINAL_MARK)),
                 dirs.len(),
                 results.len(),
                 out.display()
@@ -230,6 +232,8 @@ pub(crate) fn merge_runs(
                 // Not an output: the event count is only for speed figures.
                 events: 0,
                 yearly: yearly.remove(&rep).unwrap_or_default(),
+                // Kept in the shards' run.json (`overloaded_draws`).
+                overloaded: Vec::new(),
             };
             if result.yearly.len() != years.len() {
                 return Err(ExperimentError::Merge(format!(
@@ -278,6 +282,20 @@ pub(crate) fn merge_runs(
     merged.wall_time_seconds = manifests.iter().map(|m| m.wall_time_seconds).sum();
     merged.threads = manifests.iter().map(|m| m.threads).max().unwrap_or(1);
     merged.command_line = command_line;
+    merged.overloaded_draws = BTreeMap::new();
+    for m in &manifests {
+        for (service, reps) in &m.overloaded_draws {
+            merged
+                .overloaded_draws
+                .entry(service.clone())
+                .or_default()
+                .extend(reps);
+        }
+    }
+    for reps in merged.overloaded_draws.values_mut() {
+        reps.sort_unstable();
+        reps.dedup();
+    }
     Ok((merged, results))
 }
 

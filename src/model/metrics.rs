@@ -331,6 +331,10 @@ pub struct ReplicationResult {
     /// With a window longer than 365 days, the metrics of each planning
     /// year in order (`docs/model.md`, "Results by year"); empty otherwise.
     pub yearly: Vec<Metrics>,
+    /// With uncertain values: the queueing services whose offered load the
+    /// replication's draw puts at or above capacity (`docs/model.md`,
+    /// "Draws that overload a service"); empty otherwise.
+    pub overloaded: Vec<&'static str>,
 }
 
 #[cfg(test)]

@@ -401,12 +401,17 @@ impl Prepared {
     }
 
     /// Replication `replication`'s own prepared scenario, when it draws one.
-    fn drawn(&self, replication: u32) -> Result<Option<Prepared>, Stopped> {
+    fn drawn(&self, replication: u32) -> Result<Option<(Prepared, Vec<&'static str>)>, Stopped> {
         let Some(draws) = &self.draws else {
             return Ok(None);
         };
         let scenario = draws.scenario(replication).map_err(Stopped::Draw)?;
-        let mut budget = EventBudget::for_scenario(&scenario);
+        // Its flow balance sets its event budget and names the services
+        // its draw overloads (`docs/model.md`, "Draws that overload a
+        // service").
+        let check = super::flow::offered_load(&scenario);
+        let overloaded = check.overloaded().map(|s| s.service).collect();
+        let mut budget = EventBudget::new(super::flow::expected_events(&scenario, &check));
         budget.crises = self.event_budget.crises;
         let has_arms = !self.arms.is_empty();
         let mut p = if has_arms {
@@ -421,7 +426,7 @@ impl Prepared {
         if self.years.is_empty() {
             p.years.clear();
         }
-        Ok(Some(p))
+        Ok(Some((p, overloaded)))
     }
 
     /// The same, with its counterfactual arms dropped (see
@@ -498,8 +503,10 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
-        if let Some(p) = self.drawn(replication)? {
-            return p.simulate_with_census(replication);
+        if let Some((p, overloaded)) = self.drawn(replication)? {
+            let (mut result, census) = p.simulate_with_census(replication)?;
+            result.overloaded = overloaded;
+            return Ok((result, census));
         }
         let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
         sim.run()?;
@@ -518,8 +525,10 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
-        if let Some(p) = self.drawn(replication)? {
-            return p.simulate_traced(replication, tracer);
+        if let Some((p, overloaded)) = self.drawn(replication)? {
+            let (mut result, tracer) = p.simulate_traced(replication, tracer)?;
+            result.overloaded = overloaded;
+            return Ok((result, tracer));
         }
         let mut sim = Sim::new(self, replication, tracer, Workspace::take(), false);
         sim.run()?;
@@ -1363,6 +1372,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             daily: self.daily,
             events: self.events,
             yearly,
+            overloaded: Vec::new(),
         };
         (result, self.tracer, self.ws)
     }

@@ -159,6 +159,29 @@ pub struct RunManifest {
     /// be rebuilt: run the scenario again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_facts: Option<ScenarioFacts>,
+    /// With uncertain values: each queueing service that some replications'
+    /// draws overload (offered load at or above capacity), with those
+    /// replications, ascending (`docs/model.md`, "Draws that overload a
+    /// service"). Empty otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overloaded_draws: BTreeMap<String, Vec<u32>>,
+}
+
+/// [`RunManifest::overloaded_draws`] of `results`.
+pub fn overloaded_draws(results: &[ReplicationResult]) -> BTreeMap<String, Vec<u32>> {
+    let mut by_service: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for r in results {
+        for &service in &r.overloaded {
+            by_service
+                .entry(service.to_string())
+                .or_default()
+                .push(r.replication);
+        }
+    }
+    for reps in by_service.values_mut() {
+        reps.sort_unstable();
+    }
+    by_service
 }
 
 impl RunManifest {

@@ -592,6 +592,16 @@ pub fn check_run_manifest(
             m.seed, timing.seed
         ));
     }
+    if let Some((service, r)) = m
+        .overloaded_draws
+        .iter()
+        .find_map(|(s, reps)| reps.iter().find(|&&r| r >= m.replications).map(|r| (s, r)))
+    {
+        return bad(format!(
+            "`overloaded_draws` lists replication {r} for {service}, beyond the run's {}",
+            m.replications
+        ));
+    }
     if m.replications == 0 || (m.precision.is_none() && m.replications != timing.replications) {
         return bad(format!(
             "`replications` is {} but the resolved scenario has {}",

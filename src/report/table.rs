@@ -138,6 +138,7 @@ pub(crate) mod tests {
                 daily: Default::default(),
                 events: 0,
                 yearly: Vec::new(),
+                overloaded: Vec::new(),
             })
             .collect();
         let shown = column_of(&format_summary_table(&results, &[]), 0);

@@ -335,6 +335,41 @@ fn what_is_uncertain(values: &[UncertainValue]) -> String {
     parts.join(" and ")
 }
 
+/// How many replications' draws overload each service, in words, or
+/// `None` when no draw does (`docs/model.md`, "Draws that overload a
+/// service").
+pub fn overloaded_sentence(manifest: &RunManifest) -> Option<String> {
+    let mut by_count: Vec<(&String, usize)> = manifest
+        .overloaded_draws
+        .iter()
+        .map(|(service, reps)| (service, reps.len()))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    if by_count.is_empty() {
+        return None;
+    }
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let all: std::collections::BTreeSet<u32> = manifest
+        .overloaded_draws
+        .values()
+        .flatten()
+        .copied()
+        .collect();
+    let each: Vec<String> = by_count
+        .iter()
+        .map(|(service, n)| format!("{service} in {n}"))
+        .collect();
+    Some(format!(
+        "In {} of {} replications the drawn values put a service's offered load at or above its \
+         capacity ({}): in those worlds its queue grows through the run, and the figures it \
+         drives never settle. Every figure and plausible range here includes them; a \
+         calibrated baseline's published figures rule such worlds out.",
+        all.len(),
+        manifest.replications,
+        each.join(", ")
+    ))
+}
+
 /// The run report's section "What we are unsure of"; `None` without
 /// uncertain values.
 pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Section> {
@@ -351,6 +386,9 @@ pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Se
          squared of a regression on them); the rest is noise.",
         what_is_uncertain(u.values())
     ))];
+    if let Some(overloaded) = overloaded_sentence(manifest) {
+        blocks.push(Block::Paragraph(format!("{} {overloaded}", super::MARK)));
+    }
     let mut table = Table {
         header: vec![
             "metric".into(),

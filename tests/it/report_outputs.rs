@@ -39,6 +39,7 @@ fn synthetic() -> Vec<ReplicationResult> {
                 daily,
                 events: 1000,
                 yearly: Vec::new(),
+                overloaded: Vec::new(),
             }
         })
         .collect()

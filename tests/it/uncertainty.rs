@@ -601,3 +601,76 @@ fn a_misspelt_sample_in_a_pathway_table_is_pointed_to_sample() {
         ],
     );
 }
+
+#[test]
+fn draws_that_overload_a_service_are_named_and_counted() {
+    // Only the rehab stay is uncertain, over an interval that puts rehab's
+    // offered load below its 34 beds at the low end and above them at the
+    // high end: the overloaded replications must be exactly those whose
+    // drawn stay is longest.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let scenario = crate::common::write_extending(
+        tmp.path(),
+        "rehab.toml",
+        baseline(),
+        "[rehab]\nstay = { dist = \"gamma\", mean = { low = \"18d\", high = \"30d\" }, sd = \"10d\" }\n",
+    );
+    let out = tmp.path().join("whole");
+    let args = [
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--replications",
+        "16",
+        "--set",
+        "scenario.horizon=30d",
+    ];
+    let stdout = String::from_utf8_lossy(&run_ok(&args, &out).stdout).to_string();
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("json");
+    let listed: Vec<u32> = json["overloaded_draws"]["rehab beds"]
+        .as_array()
+        .expect("rehab beds overloaded in some draws")
+        .iter()
+        .map(|r| u32::try_from(r.as_u64().expect("index")).expect("u32"))
+        .collect();
+    let stays = column(&csv_rows(&out.join("parameters.csv")), "rehab.stay.mean");
+    let stays_where = |over: bool| -> Vec<f64> {
+        (0..stays.len())
+            .filter(|&r| listed.contains(&(r as u32)) == over)
+            .map(|r| stays[r])
+            .collect()
+    };
+    let (over, under) = (stays_where(true), stays_where(false));
+    assert!(
+        !over.is_empty() && !under.is_empty(),
+        "{stays:?} {listed:?}"
+    );
+    let longest_under = under.iter().copied().fold(f64::MIN, f64::max);
+    let shortest_over = over.iter().copied().fold(f64::MAX, f64::min);
+    assert!(
+        longest_under < shortest_over,
+        "overloaded draws are not the longest stays: {stays:?} {listed:?}"
+    );
+    assert!(
+        stdout.contains(&format!("In {} of 16 replications", listed.len()))
+            && stdout.contains(&format!("rehab beds in {}", listed.len())),
+        "{stdout}"
+    );
+    let report = fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(report.contains(&format!("In {} of 16 replications", listed.len())));
+    // Shards record their own draws; merged, the whole run's.
+    let mut shards = Vec::new();
+    for i in 0..2 {
+        let dir = tmp.path().join(format!("shard{i}"));
+        let shard = format!("{i}/2");
+        run_ok(&[&args[..], &["--shard", &shard]].concat(), &dir);
+        shards.push(dir);
+    }
+    let merged = tmp.path().join("merged");
+    succeed(bin().arg("merge").args(&shards).arg("--out").arg(&merged));
+    let merged_json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(merged.join("run.json")).expect("run.json"))
+            .expect("json");
+    assert_eq!(merged_json["overloaded_draws"], json["overloaded_draws"]);
+}
