@@ -178,3 +178,41 @@ fn a_sampled_pathway_table_without_a_share_above_0_is_refused_at_what_is_wrong()
         assert!(!out.exists(), "{what}");
     }
 }
+
+/// `--precision` on a scenario with uncertain values stopped below the
+/// replications that bound a plausible range's ends printed "worst at 20:
+/// inf": it says so in words, with the replications needed.
+#[test]
+fn precision_below_the_replications_that_bound_a_range_says_so_without_inf() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let scenario = write_extending(
+        tmp.path(),
+        "shares.toml",
+        baseline(),
+        "[pathways]\nfrail.sample = 100\n",
+    );
+    let out = tmp.path().join("out");
+    let o = run_ok(
+        &[
+            "run",
+            scenario.to_str().expect("utf8"),
+            "--precision",
+            "0.5",
+            "--max-replications",
+            "20",
+            "--batch",
+            "10",
+        ],
+        &out,
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Plausible ranges (uncertain values)"))
+        .unwrap_or_else(|| panic!("no plausible ranges line in {stdout}"));
+    assert!(!line.contains("inf"), "{line}");
+    assert!(
+        line.contains("worst at 20: not yet bounded") && line.contains("from 53 replications"),
+        "{line}"
+    );
+}
