@@ -791,10 +791,21 @@ fn precision_note(p: &PrecisionRecord) -> String {
         p.worst_relative_half_width
     );
     if let Some(w) = p.worst_range_half_width {
+        let fewest = super::precision::fewest_bounding_a_range();
+        let worst = if w.is_finite() {
+            format!("{w:.4}")
+        } else if (p.replications_used as usize) < fewest {
+            format!(
+                "not yet bounded (the order statistics bound a range's ends from {fewest} \
+                 replications)"
+            )
+        } else {
+            "infinite (a range of width 0 whose ends' 95% CI is not)".to_string()
+        };
         note.push_str(&format!(
             "Plausible ranges (uncertain values): the 95% CI of each range's 10th and 90th \
              percentile within {} of the range's width, for the same metrics and each plan's \
-             effect on them; worst at {}: {w:.4}.\n",
+             effect on them; worst at {}: {worst}.\n",
             p.target_relative_half_width, p.replications_used
         ));
     }

@@ -112,16 +112,52 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), Experiment
     if let Some(why) = crate::report::uncertainty::unrecorded(&manifest) {
         return Err(err(why));
     }
-    let scenario = crate::scenario::ScenarioDoc::parse_str(
+    let doc = crate::scenario::ScenarioDoc::parse_str(
         &manifest.resolved_toml,
         Path::new("run.json (resolved_toml)"),
     )
-    .and_then(|doc| doc.to_scenario())
     .map_err(|e| err(format!("the resolved scenario does not load: {e}")))?;
+    let scenario = doc
+        .to_scenario()
+        .map_err(|e| err(format!("the resolved scenario does not load: {e}")))?;
+    if let Some(why) = record_mismatch(&manifest, &doc) {
+        return Err(err(why));
+    }
     let prepared = crate::model::Prepared::new(scenario.clone());
     let timing = super::facts::timing(&scenario, &prepared);
     let window = readback::check_run_manifest(&manifest, &timing).map_err(err)?;
     Ok((manifest, window))
+}
+
+/// Why `manifest`'s record of the uncertain values
+/// (`scenario_facts.uncertain_values`, from which the merged
+/// `parameters.csv` and plausible ranges are drawn) is not that of its
+/// resolved scenario `doc`, if it is not: an edited `run.json`.
+fn record_mismatch(manifest: &RunManifest, doc: &crate::scenario::ScenarioDoc) -> Option<String> {
+    use crate::scenario::truncate_token;
+    use crate::scenario::uncertain::Draws;
+    let recorded = &manifest.scenario_facts.as_ref()?.uncertain_values;
+    let resolved = Draws::new(doc.uncertain_values().ok()?, manifest.seed).recorded();
+    if *recorded == resolved {
+        return None;
+    }
+    let first = recorded
+        .iter()
+        .zip(&resolved)
+        .position(|(a, b)| a != b)
+        .unwrap_or(recorded.len().min(resolved.len()));
+    let key = recorded
+        .get(first)
+        .or(resolved.get(first))
+        .map_or("", |v| &v.key);
+    Some(format!(
+        "its record of the uncertain values (`scenario_facts.uncertain_values`, {} values) is \
+         not that of its resolved scenario ({} values), from `{}` on: the file was edited; run \
+         the scenario again",
+        recorded.len(),
+        resolved.len(),
+        truncate_token(key)
+    ))
 }
 
 /// Says how two manifests differ in what they ran, if they do.

@@ -102,6 +102,20 @@ pub fn quantile_half_width(sorted: &[f64], p: f64) -> f64 {
     (sorted[hi as usize - 1] - sorted[lo as usize - 1]) / 2.0
 }
 
+/// The fewest replications whose order statistics bound the 95% CI of both
+/// ends of a plausible range ([`quantile_half_width`] finite at 0.1 and
+/// 0.9): 53.
+pub fn fewest_bounding_a_range() -> usize {
+    (1..)
+        .find(|&n| {
+            let zeros = vec![0.0; n];
+            [0.10, 0.90]
+                .iter()
+                .all(|&p| quantile_half_width(&zeros, p).is_finite())
+        })
+        .unwrap_or(usize::MAX)
+}
+
 /// With uncertain values: the worst half-width of the 95% CI of a
 /// plausible range's end (10th or 90th percentile) as a share of the
 /// range's width, over `metrics` of the first arm and of each later arm's
@@ -208,6 +222,11 @@ pub fn run_to_precision<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fifty_three_replications_bound_a_plausible_range() {
+        assert_eq!(fewest_bounding_a_range(), 53);
+    }
 
     #[test]
     fn quantile_half_width_from_order_statistics() {

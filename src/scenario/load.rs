@@ -484,7 +484,7 @@ impl ScenarioDoc {
         // values (`docs/scenario-format.md`, "Uncertain values").
         let document = self.document()?;
         let uncertain = uncertain::find(&document, &self.inputs)?;
-        if !uncertain.is_empty() {
+        if !uncertain.is_empty() || uncertain::has_sample(&document) {
             return uncertain::substituted(self, &uncertain, |_, v| v.central())?
                 .to_parts()
                 .map_err(|e| uncertain::relocate(e, &self.inputs, &uncertain));

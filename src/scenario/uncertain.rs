@@ -344,7 +344,7 @@ pub(crate) fn find(
         match shape {
             Shape::Table if table.contains_key("sample") => {
                 if let Some(&(_, names)) = SHARE_TABLES.iter().find(|(t, _)| *t == path) {
-                    out.extend(read_shares(inputs, path, names, item, table)?);
+                    out.extend(read_shares(inputs, path, names, table)?);
                 }
             }
             Shape::Value if is_interval(table) => {
@@ -529,12 +529,14 @@ fn read(
 }
 
 /// Reads a pathway table's `sample` and its shares above 0 (the shares
-/// themselves are checked by the conversion, as without `sample`).
+/// themselves are checked by the conversion, as without `sample`, which
+/// takes `sample` out first: [`has_sample`]). None above 0 is a table the
+/// conversion refuses, at the share that is missing, not a number or out
+/// of [0, 1], or for a sum of 0.
 fn read_shares(
     inputs: &Inputs,
     path: &str,
     names: &[&str],
-    item: &Item<'_>,
     table: &Table<'_>,
 ) -> Result<Vec<UncertainValue>, ScenarioError> {
     let key = format!("{path}.sample");
@@ -589,19 +591,16 @@ fn read_shares(
             });
         }
     }
-    if out.is_empty() {
-        return Err(inputs.error(
-            ErrorKind::InvalidValue,
-            Origin::of(item.span()),
-            Some(path.to_string()),
-            format!(
-                "a pathway table with `sample` needs its shares, {}, each a number in [0, 1], \
-                 adding to 1 (within 1e-6): none is above 0",
-                names.join(", ")
-            ),
-        ));
-    }
     Ok(out)
+}
+
+/// Whether a pathway table of `root` has a `sample`: the conversion then
+/// takes it out, even when no share is uncertain (a table the conversion
+/// refuses, [`read_shares`]).
+pub(crate) fn has_sample(root: &Table<'_>) -> bool {
+    SHARE_TABLES
+        .iter()
+        .any(|(t, _)| lookup(root, &format!("{t}.sample")).is_some())
 }
 
 fn example(kind: Kind) -> &'static str {

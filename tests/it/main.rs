@@ -26,6 +26,7 @@ mod plans;
 mod redteam;
 mod redteam_dated;
 mod redteam_today;
+mod redteam_uncertain;
 mod report;
 mod report_outputs;
 mod report_plans;
