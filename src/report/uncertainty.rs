@@ -17,7 +17,7 @@ use super::document::{Block, Chart, Section, Table};
 use super::{RunManifest, escape};
 use crate::model::headlines::{COMPARISON, run_sentence_metrics};
 use crate::model::metrics::{Metric, Metrics, ReplicationResult};
-use crate::scenario::uncertain::{Draws, Kind, UncertainValue, Z90};
+use crate::scenario::uncertain::{Draws, Kind, SAMPLE_RANGE, UncertainValue, Z90};
 use crate::stats::percentile_r7_unsorted;
 use crate::stats::sensitivity::{Fit, fit, main_drivers};
 
@@ -47,6 +47,41 @@ pub fn unrecorded(manifest: &RunManifest) -> Option<String> {
          (`scenario_facts.uncertain_values`; written by an older patientflow): run the \
          scenario again to make its report"
             .to_string()
+    })
+}
+
+/// Why `manifest`'s record of uncertain values cannot be drawn again: none
+/// recorded ([`unrecorded`]), or a recorded value that no scenario loads
+/// (a `sample` outside its range, an interval outside its kind's domain:
+/// `run.json` was edited; drawing such a pathway share could take without
+/// end). `None` when it can.
+pub fn record_problem(manifest: &RunManifest) -> Option<String> {
+    if let Some(why) = unrecorded(manifest) {
+        return Some(why);
+    }
+    let values = &manifest.scenario_facts.as_ref()?.uncertain_values;
+    let (least, most) = SAMPLE_RANGE;
+    values.iter().find_map(|v| {
+        let (low, high) = (v.low, v.high);
+        let ok = match (v.kind, v.sample) {
+            (Kind::PathwayShare, Some(n)) => {
+                low == high && low > 0.0 && low <= 1.0 && (least..=most).contains(&n)
+            }
+            (Kind::PathwayShare, None) | (_, Some(_)) => false,
+            (Kind::Share, None) => low > 0.0 && low <= high && high < 1.0,
+            (_, None) => low > 0.0 && low <= high && high.is_finite(),
+        };
+        (!ok).then(|| {
+            let sample = v
+                .sample
+                .map_or(String::new(), |n| format!(", sample {n:?}"));
+            format!(
+                "`scenario_facts.uncertain_values` records `{}` ({}, low {low:?}, high \
+                 {high:?}{sample}), which no scenario gives; was run.json edited?",
+                v.key,
+                v.kind.name(),
+            )
+        })
     })
 }
 

@@ -1,0 +1,113 @@
+//! Review of the uncertain pathway shares and the run.json record of
+//! uncertain values: what an edited record and a shard's float do to
+//! `merge` and `report DIR`.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{bin, edit_json, exits_saying, root, text};
+
+/// Runs `args`, killed after `limit` (generous: a bound on a hang, not a
+/// speed test); its output.
+fn run_bounded(args: &[&str], limit: Duration) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let started = Instant::now();
+    while child.try_wait().expect("polls").is_none() {
+        if started.elapsed() > limit {
+            child.kill().expect("kills");
+            panic!("{args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("waits")
+}
+
+/// Runs the two shards of a 2-replication run of `scenario` with `sets`
+/// into `dir/s0` and `dir/s1`.
+fn shards(dir: &Path, scenario: &str, sets: &[&str]) {
+    for k in 0..2 {
+        let out = dir.join(format!("s{k}"));
+        let shard = format!("{k}/2");
+        let mut args = vec!["run", scenario, "--replications", "2", "--quiet"];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        args.extend(["--shard", &shard, "--out", out.to_str().expect("utf8")]);
+        let done = bin().args(&args).output().expect("runs");
+        assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    }
+}
+
+/// A shard's `run.json` whose record gives a pathway share a `sample` no
+/// scenario loads is refused by `merge` (which draws each replication's
+/// shares again), naming the key; before, a `sample` of 1e300 made statrs'
+/// incomplete gamma series run without end (13 minutes, then killed), and
+/// Ctrl-C did not stop it. `report DIR` refuses such a record too.
+#[test]
+fn an_edited_sample_in_the_record_is_refused_not_drawn_without_end() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let uncertain = root().join("scenarios/tower-hamlets-uncertain.toml");
+    let uncertain = uncertain.to_str().expect("utf8");
+    shards(tmp.path(), uncertain, &["scenario.horizon=30d"]);
+    let edit = |path: &Path, sample: f64| {
+        let mut found = false;
+        edit_json(path, |v| {
+            for value in v["scenario_facts"]["uncertain_values"]
+                .as_array_mut()
+                .expect("a record")
+            {
+                if value["key"] == "pathways.frail.p1" {
+                    value["sample"] = serde_json::json!(sample);
+                    found = true;
+                }
+            }
+        });
+        assert!(found, "the record lists pathways.frail.p1");
+    };
+    edit(&tmp.path().join("s0/run.json"), 1e300);
+    let path = |name: &str| tmp.path().join(name).to_str().expect("utf8").to_string();
+    let out = run_bounded(
+        &["merge", &path("s0"), &path("s1"), "--out", &path("m")],
+        Duration::from_secs(600),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("pathways.frail.p1") && stderr.contains("was run.json edited?"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("m").exists());
+
+    // A whole run's report: a sample below the range is refused as well.
+    let run = tmp.path().join("r");
+    let done = bin()
+        .args([
+            "run",
+            uncertain,
+            "--replications",
+            "2",
+            "--quiet",
+            "--set",
+            "scenario.horizon=30d",
+            "--out",
+            run.to_str().expect("utf8"),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    exits_saying("an unedited run", &["report", &path("r")], 0, &[]);
+    edit(&run.join("run.json"), 5.0);
+    exits_saying(
+        "sample 5",
+        &["report", &path("r")],
+        2,
+        &["pathways.frail.p1", "sample 5.0", "was run.json edited?"],
+    );
+}
