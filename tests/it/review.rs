@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{bin, edit_json, exits_saying, root, text};
+use crate::common::{baseline, bin, edit_json, exits_saying, root, text};
 
 /// Runs `args`, killed after `limit` (generous: a bound on a hang, not a
 /// speed test); its output.
@@ -110,4 +110,33 @@ fn an_edited_sample_in_the_record_is_refused_not_drawn_without_end() {
         2,
         &["pathways.frail.p1", "sample 5.0", "was run.json edited?"],
     );
+}
+
+/// A warm-up of "4.8d" is 115.19999999999999 hours, which run.json writes
+/// with 17 digits; serde_json's default parser read it back as 115.2, so
+/// `merge` refused the shards of an unedited run ("`warm_up_hours` is 115.2
+/// but the resolved scenario has 115.19999999999999; was run.json
+/// edited?"), and a record's 17-digit value could be drawn from a value one
+/// bit away. Floats now read back exactly (serde_json's `float_roundtrip`).
+#[test]
+fn shards_whose_warm_up_has_seventeen_digits_merge() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    shards(
+        tmp.path(),
+        &baseline(),
+        &["scenario.warm_up=\"4.8d\"", "scenario.horizon=30d"],
+    );
+    let path = |name: &str| tmp.path().join(name).to_str().expect("utf8").to_string();
+    exits_saying(
+        "merge",
+        &["merge", &path("s0"), &path("s1"), "--out", &path("m")],
+        0,
+        &[],
+    );
+    let merged: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("m/run.json")).expect("run.json"),
+    )
+    .expect("json");
+    assert_eq!(merged["warm_up_hours"].as_f64(), Some(4.8 * 24.0));
+    assert_ne!(4.8 * 24.0, 115.2);
 }
