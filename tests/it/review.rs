@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{baseline, bin, edit_json, exits_saying, root, text};
+use crate::common::{baseline, bin, edit_json, exits_saying, root, text, write_extending};
 
 /// Runs `args`, killed after `limit` (generous: a bound on a hang, not a
 /// speed test); its output.
@@ -139,4 +139,35 @@ fn shards_whose_warm_up_has_seventeen_digits_merge() {
     .expect("json");
     assert_eq!(merged["warm_up_hours"].as_f64(), Some(4.8 * 24.0));
     assert_ne!(4.8 * 24.0, 115.2);
+}
+
+/// A scenario without uncertain values whose name or citation says
+/// `sample = ...` or `low = ...` runs and its report is rebuilt: before,
+/// the test for a run.json written before the record of uncertain values
+/// read those words as keys, and the run failed after simulating
+/// ("its scenario has uncertain values but no record of them", exit 1).
+#[test]
+fn words_in_a_name_or_a_citation_are_not_uncertain_values() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let scenario = write_extending(
+        tmp.path(),
+        "words.toml",
+        baseline(),
+        "[scenario]\nname = \"sample = 3 beds\"\n\
+         [sources]\n\"pru.cars\" = \"one car; low = 1, high = 2 in winter\"\n",
+    );
+    let out = tmp.path().join("r");
+    let args = [
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--replications",
+        "2",
+        "--quiet",
+        "--set",
+        "scenario.horizon=30d",
+        "--out",
+        out.to_str().expect("utf8"),
+    ];
+    exits_saying("run", &args, 0, &[]);
+    exits_saying("report", &["report", out.to_str().expect("utf8")], 0, &[]);
 }
