@@ -109,7 +109,7 @@ fn read_run_manifest(dir: &Path) -> Result<(RunManifest, SeriesDays), Experiment
     let text = read(&path)?;
     let err = |m: String| ExperimentError::Merge(format!("{}: {m}", path.display()));
     let manifest: RunManifest = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
-    if let Some(why) = crate::report::uncertainty::unrecorded(&manifest) {
+    if let Some(why) = crate::report::uncertainty::record_problem(&manifest) {
         return Err(err(why));
     }
     let doc = crate::scenario::ScenarioDoc::parse_str(

@@ -133,7 +133,7 @@ impl Head {
                     .to_string(),
             ));
         };
-        if let Some(why) = super::uncertainty::unrecorded(&manifest) {
+        if let Some(why) = super::uncertainty::record_problem(&manifest) {
             return Err(malformed("run.json", why));
         }
         let (first_day, days) = if check {

@@ -17,7 +17,7 @@ use super::document::{Block, Chart, Section, Table};
 use super::{RunManifest, escape};
 use crate::model::headlines::{COMPARISON, run_sentence_metrics};
 use crate::model::metrics::{Metric, Metrics, ReplicationResult};
-use crate::scenario::uncertain::{Draws, Kind, UncertainValue, Z90};
+use crate::scenario::uncertain::{Draws, Kind, SAMPLE_RANGE, UncertainValue, Z90};
 use crate::stats::percentile_r7_unsorted;
 use crate::stats::sensitivity::{Fit, fit, main_drivers};
 
@@ -50,15 +50,99 @@ pub fn unrecorded(manifest: &RunManifest) -> Option<String> {
     })
 }
 
-/// Whether `text` may hold a key `key` (`low`, not `follow_up`): every
-/// interval has a key `low`, every uncertain pathway table a key `sample`.
+/// Why `manifest`'s record of uncertain values cannot be drawn again: none
+/// recorded ([`unrecorded`]), or a recorded value that no scenario loads
+/// (a `sample` outside its range, an interval outside its kind's domain:
+/// `run.json` was edited; drawing such a pathway share could take without
+/// end). `None` when it can.
+pub fn record_problem(manifest: &RunManifest) -> Option<String> {
+    if let Some(why) = unrecorded(manifest) {
+        return Some(why);
+    }
+    let values = &manifest.scenario_facts.as_ref()?.uncertain_values;
+    let (least, most) = SAMPLE_RANGE;
+    values.iter().find_map(|v| {
+        let (low, high) = (v.low, v.high);
+        let ok = match (v.kind, v.sample) {
+            (Kind::PathwayShare, Some(n)) => {
+                low == high && low > 0.0 && low <= 1.0 && (least..=most).contains(&n)
+            }
+            (Kind::PathwayShare, None) | (_, Some(_)) => false,
+            (Kind::Share, None) => low > 0.0 && low <= high && high < 1.0,
+            (_, None) => low > 0.0 && low <= high && high.is_finite(),
+        };
+        (!ok).then(|| {
+            let sample = v
+                .sample
+                .map_or(String::new(), |n| format!(", sample {n:?}"));
+            format!(
+                "`scenario_facts.uncertain_values` records `{}` ({}, low {low:?}, high \
+                 {high:?}{sample}), which no scenario gives; was run.json edited?",
+                v.key,
+                v.kind.name(),
+            )
+        })
+    })
+}
+
+/// Whether the TOML `text` may hold a key `key` (`low`, not `follow_up`):
+/// every interval has a key `low`, every uncertain pathway table a key
+/// `sample`. Strings and comments are skipped: a name or a citation that
+/// says "low = 5" holds no such key.
 fn has_key(text: &str, key: &str) -> bool {
+    let text = outside_strings(text);
     text.match_indices(key).any(|(i, _)| {
         let before = text[..i].chars().next_back();
         let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
         !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
             && after.starts_with('=')
     })
+}
+
+/// `text` with every TOML string (its quotes too) and comment blanked
+/// out, newlines kept.
+fn outside_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // What ends the string or comment being skipped ("\n" a comment).
+    let mut until: Option<&str> = None;
+    while let Some(c) = rest.chars().next() {
+        let step = match until {
+            None => {
+                let Some(d) = ["\"\"\"", "'''", "\"", "'", "#"]
+                    .into_iter()
+                    .find(|d| rest.starts_with(d))
+                else {
+                    out.push(c);
+                    rest = &rest[c.len_utf8()..];
+                    continue;
+                };
+                until = Some(if d == "#" { "\n" } else { d });
+                d.len()
+            }
+            Some(d) if rest.starts_with(d) => {
+                until = None;
+                if d == "\n" {
+                    out.push('\n');
+                    rest = &rest[1..];
+                    continue;
+                }
+                d.len()
+            }
+            // An escape in a basic string skips the character after it.
+            Some(d) if c == '\\' && d.starts_with('"') => {
+                1 + rest[1..].chars().next().map_or(0, char::len_utf8)
+            }
+            Some(_) => c.len_utf8(),
+        };
+        out.extend(
+            rest[..step]
+                .chars()
+                .map(|k| if k == '\n' { '\n' } else { ' ' }),
+        );
+        rest = &rest[step..];
+    }
+    out
 }
 
 /// A result across replications with uncertain values.
@@ -663,4 +747,28 @@ pub fn effects_text_in(dir: &Path) -> Option<String> {
         .read_to_string(&mut text)
         .ok()?;
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_key;
+
+    #[test]
+    fn a_key_in_a_string_or_a_comment_is_not_a_key() {
+        for (text, key, has) in [
+            ("x = { low = 0.6, high = 0.7 }", "low", true),
+            ("[a.x]\nlow = 0.6\nhigh = 0.7\n", "low", true),
+            ("frail = { p0 = 1, sample = 400 }", "sample", true),
+            ("follow_up = 0.6", "low", false),
+            ("name = \"sample = 3 beds\"", "sample", false),
+            ("\"a.b\" = 'low = 5 at night'", "low", false),
+            ("x = 1 # low = 5\n", "low", false),
+            ("s = \"\"\"\nlow = 5\n\"\"\"\n", "low", false),
+            ("s = '''\nlow = 5\n'''\n", "low", false),
+            ("s = \"a \\\" low = 5\"", "low", false),
+            ("s = \"é\" # x\nlow = 5\n", "low", true),
+        ] {
+            assert_eq!(has_key(text, key), has, "{text:?} {key}");
+        }
+    }
 }

@@ -216,7 +216,10 @@ pub fn deviate(seed: u64, replication: u32, key: &str) -> f64 {
 /// a smaller, subnormal x for 0). `u` is
 /// taken in [2^-54, 1 - 2^-53]. Never panics: the functions are only asked
 /// at a positive, finite x, and an answer that is not a number counts as
-/// "not below", which only moves the bracket.
+/// "not below", which only moves the bracket. Its time grows with the
+/// shape (statrs' series sums about 8 sqrt(shape) terms near the quantile,
+/// and never ends for a shape near 1e300): [`draw_shares`] asks at most
+/// 1e6.
 ///
 /// statrs' own `Gamma::inverse_cdf` is not used: for shapes below about 1
 /// its bracket stops near 1e-9 and it returns a quantile whose cdf is far
@@ -268,7 +271,14 @@ pub fn draw_shares(seed: u64, replication: u32, group: &[UncertainValue]) -> Vec
     let g: Vec<f64> = group
         .iter()
         .map(|v| {
-            let shape = v.sample.unwrap_or(f64::NAN) * v.low;
+            // Outside what a scenario loads (a `run.json` edited), NaN:
+            // statrs' series for a huge shape never ends.
+            let shape = match v.sample {
+                Some(n) if (SAMPLE_RANGE.0..=SAMPLE_RANGE.1).contains(&n) && v.low <= 1.0 => {
+                    n * v.low
+                }
+                _ => f64::NAN,
+            };
             gamma_quantile(shape, uniform(seed, replication, &v.key))
         })
         .collect();

@@ -31,6 +31,7 @@ mod report;
 mod report_outputs;
 mod report_plans;
 mod report_sentences;
+mod review;
 mod scenario_load;
 mod start_state;
 mod tamper;
