@@ -917,18 +917,36 @@ pub fn compare(
 }
 
 /// Why `plan` cannot be compared with `base`, a baseline with uncertain
-/// values, when its `extends` chain does not include the baseline's file:
-/// its values would not be the baseline's draws (`docs/model.md`,
-/// "Parameter uncertainty": a plan and its baseline share each
-/// replication's draws), so each replication's difference would set a
-/// drawn world against another. `None` when it can.
+/// values, when its `extends` chain does not include the baseline's file
+/// and it gives none of the baseline's uncertain values alike (same key,
+/// kind, interval and sample, as when both extend one uncertain file): its
+/// values would not be the baseline's draws (`docs/model.md`, "Parameter
+/// uncertainty": a plan and its baseline share each replication's draws),
+/// so each replication's difference would set a drawn world against
+/// another. `None` when it can.
 fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> {
-    let n = base.uncertainty.as_ref()?.values().len();
+    let base_values = base.uncertainty.as_ref()?.values();
+    let n = base_values.len();
     let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     };
     if plan.files.iter().any(|f| same(f, &base.path)) {
+        return None;
+    }
+    let alike = |a: &crate::scenario::uncertain::UncertainValue,
+                 b: &crate::scenario::uncertain::UncertainValue| {
+        a.key == b.key
+            && a.kind == b.kind
+            && a.low.to_bits() == b.low.to_bits()
+            && a.high.to_bits() == b.high.to_bits()
+            && a.sample.map(f64::to_bits) == b.sample.map(f64::to_bits)
+    };
+    if let Some(u) = &plan.uncertainty
+        && base_values
+            .iter()
+            .any(|b| u.values().iter().any(|p| alike(b, p)))
+    {
         return None;
     }
     Some(format!(

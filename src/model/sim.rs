@@ -410,7 +410,16 @@ impl Prepared {
         // its draw overloads (`docs/model.md`, "Draws that overload a
         // service").
         let check = super::flow::offered_load(&scenario);
-        let overloaded = check.overloaded().map(|s| s.service).collect();
+        let mut overloaded: Vec<&'static str> = check.overloaded().map(|s| s.service).collect();
+        for year in &check.by_year {
+            for s in &year.services {
+                if s.verdict() == super::flow::Verdict::Overloaded
+                    && !overloaded.contains(&s.service)
+                {
+                    overloaded.push(s.service);
+                }
+            }
+        }
         let mut budget = EventBudget::new(super::flow::expected_events(&scenario, &check));
         budget.crises = self.event_budget.crises;
         let has_arms = !self.arms.is_empty();

@@ -443,14 +443,23 @@ pub fn overloaded_sentence(manifest: &RunManifest) -> Option<String> {
         .iter()
         .map(|(service, n)| format!("{service} in {n}"))
         .collect();
+    let calibrated = manifest
+        .scenario_facts
+        .as_ref()
+        .is_some_and(|f| !f.calibration.is_empty());
     Some(format!(
         "In {} of {} replications the drawn values put a service's offered load at or above its \
          capacity ({}): in those worlds its queue grows through the run, and the figures it \
-         drives never settle. Every figure and plausible range here includes them; a \
-         calibrated baseline's published figures rule such worlds out.",
+         drives never settle. Every figure and plausible range here includes them{}",
         all.len(),
         manifest.replications,
-        each.join(", ")
+        each.join(", "),
+        if calibrated {
+            "; the published figures this scenario is calibrated on, observed in a system that \
+             settled, rule such worlds out."
+        } else {
+            "."
+        }
     ))
 }
 

@@ -674,3 +674,41 @@ fn draws_that_overload_a_service_are_named_and_counted() {
             .expect("json");
     assert_eq!(merged_json["overloaded_draws"], json["overloaded_draws"]);
 }
+
+#[test]
+fn two_plans_that_extend_one_uncertain_file_compare_and_share_draws() {
+    // Neither extends the other, but both inherit the same intervals: the
+    // comparison is paired in the same possible worlds.
+    let tmp = tempfile::tempdir().expect("tmp");
+    uncertain_baseline(tmp.path());
+    let a = crate::common::write_extending(
+        tmp.path(),
+        "a.toml",
+        "uncertain.toml",
+        "[scenario]\nname = \"a\"\n",
+    );
+    let b = crate::common::write_extending(
+        tmp.path(),
+        "b.toml",
+        "uncertain.toml",
+        "[scenario]\nname = \"b\"\n[pru]\ncars = 2\n",
+    );
+    let out = tmp.path().join("out");
+    run_ok(
+        &[
+            "compare",
+            a.to_str().expect("utf8"),
+            b.to_str().expect("utf8"),
+            "--replications",
+            "4",
+            "--set",
+            "scenario.horizon=30d",
+        ],
+        &out,
+    );
+    assert_eq!(
+        fs::read(out.join("a/parameters.csv")).expect("a"),
+        fs::read(out.join("b/parameters.csv")).expect("b"),
+        "the two plans drew alike"
+    );
+}
