@@ -3,7 +3,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The `patientflow` binary under test.
 pub fn bin() -> Command {
@@ -331,4 +332,32 @@ pub fn gp_referral_times(trace: &[patientflow::model::TraceEvent]) -> Vec<f64> {
             _ => None,
         })
         .collect()
+}
+
+/// Runs the binary, killing it (and failing) if it has not ended within
+/// `limit`: a refusal must not turn into a hang. The limit is generous (a
+/// loaded 2-core machine); what is asserted is "refused", not "fast".
+pub fn run_bounded(args: &[&str], limit: Duration) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("polls").is_some() {
+            return child.wait_with_output().expect("waits");
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("waits");
+            panic!(
+                "patientflow {args:?} still running after {limit:?}; stderr: {}",
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

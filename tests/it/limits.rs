@@ -5,38 +5,10 @@
 //! keys, `report FILE`). Through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use crate::common::{baseline, bin, root, text, write_extending};
-
-/// Runs the binary, killing it (and failing) if it has not ended within
-/// `limit`: a refusal must not turn into a hang. The limit is generous (a
-/// loaded 2-core machine); what is asserted is "refused", not "fast".
-fn run_bounded(args: &[&str], limit: Duration) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("polls").is_some() {
-            return child.wait_with_output().expect("waits");
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("waits");
-            panic!(
-                "patientflow {args:?} still running after {limit:?}; stderr: {}",
-                text(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::common::{baseline, root, run_bounded, text, write_extending};
 
 fn run(args: &[&str]) -> Output {
     run_bounded(args, Duration::from_secs(300))

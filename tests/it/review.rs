@@ -3,31 +3,11 @@
 //! `merge` and `report DIR`.
 
 use std::path::Path;
-use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{baseline, bin, edit_json, exits_saying, root, text, write_extending};
-
-/// Runs `args`, killed after `limit` (generous: a bound on a hang, not a
-/// speed test); its output.
-fn run_bounded(args: &[&str], limit: Duration) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let started = Instant::now();
-    while child.try_wait().expect("polls").is_none() {
-        if started.elapsed() > limit {
-            child.kill().expect("kills");
-            panic!("{args:?} still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("waits")
-}
+use crate::common::{
+    baseline, bin, edit_json, exits_saying, root, run_bounded, text, write_extending,
+};
 
 /// Runs the two shards of a 2-replication run of `scenario` with `sets`
 /// into `dir/s0` and `dir/s1`.
