@@ -37,6 +37,17 @@ pub enum Notice {
         /// What it held, in words.
         what: String,
     },
+    /// A plan of a comparison was read with the uncertain baseline in
+    /// place of the file it extends (`docs/model.md`, "Parameter
+    /// uncertainty").
+    Rebased {
+        /// The plan's file.
+        plan: PathBuf,
+        /// The file its chain extends, replaced.
+        from: PathBuf,
+        /// The uncertain baseline read in its place.
+        to: PathBuf,
+    },
 }
 
 impl fmt::Display for Notice {
@@ -52,6 +63,14 @@ impl fmt::Display for Notice {
             Notice::Replaced { dir, what } => {
                 write!(f, "--force: replaced {}, {what}", dir.display())
             }
+            Notice::Rebased { plan, from, to } => write!(
+                f,
+                "{}: compared as extending {} in place of {}, which it extends, so that it \
+                 shares the baseline's uncertain values",
+                plan.display(),
+                to.display(),
+                from.display()
+            ),
         }
     }
 }

@@ -878,7 +878,17 @@ pub fn compare(
                  give them different file names"
             )));
         }
-        let loaded = scenario::load(p, &plan_sets)?;
+        let mut loaded = scenario::load(p, &plan_sets)?;
+        if draws_not_shared(&arms[0].loaded, &loaded).is_some()
+            && let Some(parent) = rebase_target(&arms[0].loaded, &loaded)
+        {
+            loaded = scenario::load_rebased(p, &plan_sets, &parent, baseline)?;
+            settings.notices.send(crate::notice::Notice::Rebased {
+                plan: p.clone(),
+                from: parent,
+                to: baseline.to_path_buf(),
+            });
+        }
         input_bytes += scenario_text_bytes(&loaded);
         if input_bytes > MAX_COMPARISON_TEXT_BYTES {
             return Err(ExperimentError::TooLarge(format!(
@@ -958,6 +968,19 @@ fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<Stri
         base.path.display(),
         if n == 1 { "" } else { "s" }
     ))
+}
+
+/// The file `plan` may be rebased from (`docs/model.md`, "Parameter
+/// uncertainty"): the file `base` itself extends, when `plan`'s chain
+/// includes it; `None` otherwise.
+fn rebase_target(base: &LoadedScenario, plan: &LoadedScenario) -> Option<PathBuf> {
+    let parent = base.files.get(1)?;
+    let identity = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let wanted = identity(parent);
+    plan.files
+        .iter()
+        .any(|f| identity(f) == wanted)
+        .then(|| parent.clone())
 }
 
 /// Keys a sweep may not vary: they are how the plans are paired (the

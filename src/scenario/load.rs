@@ -60,6 +60,35 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioErro
     loaded(ScenarioDoc::read(path)?, path, sets)
 }
 
+/// As [`load`], with `to` read in place of `from` wherever a file of the
+/// chain other than `to` itself extends `from` (compared by canonical
+/// path): a plan of a comparison rebased onto an uncertain baseline `to`
+/// that extends `from` (`docs/model.md`, "Parameter uncertainty").
+pub fn load_rebased(
+    path: &Path,
+    sets: &[String],
+    from: &Path,
+    to: &Path,
+) -> Result<LoadedScenario, ScenarioError> {
+    let rebase = Rebase {
+        from: std::fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf()),
+        to: to.to_path_buf(),
+        to_identity: std::fs::canonicalize(to).unwrap_or_else(|_| to.to_path_buf()),
+    };
+    loaded(ScenarioDoc::read_with(path, Some(&rebase))?, path, sets)
+}
+
+/// A file read in place of another in an `extends` chain (see
+/// [`load_rebased`]).
+struct Rebase {
+    /// The canonical path of the file replaced.
+    from: PathBuf,
+    /// The file read instead, as given.
+    to: PathBuf,
+    /// Its canonical path: it still extends `from` itself.
+    to_identity: PathBuf,
+}
+
 /// Applies `sets` to `doc` and validates it: the shared end of [`load`] and
 /// [`load_bytes`].
 fn loaded(
@@ -192,11 +221,23 @@ pub struct ScenarioDoc {
 impl ScenarioDoc {
     /// Reads a file and, recursively, the files it `extends`, merging them.
     pub fn read(path: &Path) -> Result<ScenarioDoc, ScenarioError> {
+        ScenarioDoc::read_with(path, None)
+    }
+
+    /// [`ScenarioDoc::read`], with a file read in place of another.
+    fn read_with(path: &Path, rebase: Option<&Rebase>) -> Result<ScenarioDoc, ScenarioError> {
         let mut inputs = Inputs::default();
         let mut files = Vec::new();
         let mut chain = Vec::new();
         let mut ids = Vec::new();
-        read_chain(path, None, &mut inputs, &mut files, &mut chain, &mut ids)?;
+        let mut state = Chain {
+            inputs: &mut inputs,
+            files: &mut files,
+            chain: &mut chain,
+            ids: &mut ids,
+            rebase,
+        };
+        read_chain(path, None, &mut state)?;
         // Every file was parsed and checked on the way; merging cannot fail.
         let mut doc = ScenarioDoc {
             inputs,
@@ -790,11 +831,16 @@ fn deepest_line(text: &str) -> std::ops::Range<usize> {
 fn read_chain(
     path: &Path,
     via: Option<Origin>,
-    inputs: &mut Inputs,
-    files: &mut Vec<PathBuf>,
-    chain: &mut Vec<PathBuf>,
-    ids: &mut Vec<usize>,
+    state: &mut Chain<'_>,
 ) -> Result<(), ScenarioError> {
+    let Chain {
+        inputs,
+        files,
+        chain,
+        ids,
+        rebase,
+    } = state;
+    let rebase = *rebase;
     let text = match read_text(path) {
         Ok(t) => t,
         Err((kind, msg)) => {
@@ -854,7 +900,7 @@ fn read_chain(
             message,
         ));
     }
-    chain.push(identity);
+    chain.push(identity.clone());
     files.push(path.to_path_buf());
     let id = inputs.add(InputKind::File(path.to_path_buf()), text);
     ids.push(id);
@@ -874,8 +920,23 @@ fn read_chain(
             ),
         ));
     };
-    let parent_path = path.parent().unwrap_or(Path::new("")).join(parent.as_ref());
-    read_chain(&parent_path, Some(origin), inputs, files, chain, ids)
+    let mut parent_path = path.parent().unwrap_or(Path::new("")).join(parent.as_ref());
+    if let Some(r) = rebase {
+        let named = std::fs::canonicalize(&parent_path).unwrap_or_else(|_| parent_path.clone());
+        if identity != r.to_identity && named == r.from {
+            parent_path = r.to.clone();
+        }
+    }
+    read_chain(&parent_path, Some(origin), state)
+}
+
+/// What [`read_chain`] fills in as it follows a chain.
+struct Chain<'a> {
+    inputs: &'a mut Inputs,
+    files: &'a mut Vec<PathBuf>,
+    chain: &'a mut Vec<PathBuf>,
+    ids: &'a mut Vec<usize>,
+    rebase: Option<&'a Rebase>,
 }
 
 #[cfg(test)]

@@ -484,33 +484,79 @@ fn run_json_records_the_uncertainty_files_and_report_refuses_a_changed_one() {
 }
 
 #[test]
-fn compare_refuses_a_plan_that_would_not_share_the_baselines_draws() {
-    // A plan extending the certain baseline, compared with an uncertain
-    // one, would run at its own fixed values against drawn ones.
+fn compare_rebases_a_plan_of_the_certain_baseline_and_refuses_one_that_shares_nothing() {
+    // A plan extending the certain baseline that the uncertain one extends
+    // is read as extending the uncertain one: it shares its draws.
     let tmp = tempfile::tempdir().expect("tmp");
     let base = uncertain_baseline(tmp.path());
     let plan = root().join("scenarios/plans/second-pru-car.toml");
-    let out = tmp.path().join("never");
+    let out = tmp.path().join("out");
+    let done = succeed(bin().args([
+        "compare",
+        &base,
+        plan.to_str().expect("utf8"),
+        "--replications",
+        "3",
+        "--set",
+        "scenario.horizon=30d",
+        "--quiet",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]));
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        stderr.contains("second-pru-car.toml: compared as extending")
+            && stderr.contains("uncertain.toml in place of"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read(out.join("second-pru-car/parameters.csv")).expect("plan"),
+        fs::read(out.join("uncertain/parameters.csv")).expect("base"),
+        "the rebased plan drew the baseline's values"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(out.join("second-pru-car/run.json")).expect("run.json"),
+    )
+    .expect("json");
+    let chain: Vec<&str> = json["scenario_files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f.as_str().expect("text"))
+        .collect();
+    assert!(
+        chain.len() == 3 && chain[1].ends_with("uncertain.toml"),
+        "{chain:?}"
+    );
+    // A full copy of the baseline extends nothing: it shares nothing and
+    // cannot be rebased, so it would run at fixed values against drawn ones.
+    let copy = tmp.path().join("copy.toml");
+    fs::write(
+        &copy,
+        fs::read_to_string(baseline()).expect("the baseline reads"),
+    )
+    .expect("w");
+    let never = tmp.path().join("never");
     crate::common::exits_saying(
-        "compare with a plan that does not extend the uncertain baseline",
+        "compare with a plan that shares no uncertain value",
         &[
             "compare",
             &base,
-            plan.to_str().expect("utf8"),
+            copy.to_str().expect("utf8"),
             "--replications",
             "2",
             "--quiet",
             "--out",
-            out.to_str().expect("utf8"),
+            never.to_str().expect("utf8"),
         ],
         2,
         &[
-            "second-pru-car.toml",
+            "copy.toml",
             "gives 3 values as uncertain",
             "does not extend it",
         ],
     );
-    assert!(!out.exists(), "refused, yet wrote");
+    assert!(!never.exists(), "refused, yet wrote");
 }
 
 #[test]
