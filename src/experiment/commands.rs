@@ -882,12 +882,17 @@ pub fn compare(
         if draws_not_shared(&arms[0].loaded, &loaded).is_some()
             && let Some(parent) = rebase_target(&arms[0].loaded, &loaded)
         {
-            loaded = scenario::load_rebased(p, &plan_sets, &parent, baseline)?;
-            settings.notices.send(crate::notice::Notice::Rebased {
-                plan: p.clone(),
-                from: parent,
-                to: baseline.to_path_buf(),
-            });
+            let rebased = scenario::load_rebased(p, &plan_sets, &parent, baseline)?;
+            // The certain file itself, given as a plan, extends nothing to
+            // replace: it stays as it is, and is refused below.
+            if draws_not_shared(&arms[0].loaded, &rebased).is_none() {
+                loaded = rebased;
+                settings.notices.send(crate::notice::Notice::Rebased {
+                    plan: p.clone(),
+                    from: parent,
+                    to: baseline.to_path_buf(),
+                });
+            }
         }
         input_bytes += scenario_text_bytes(&loaded);
         if input_bytes > MAX_COMPARISON_TEXT_BYTES {

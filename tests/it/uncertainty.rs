@@ -557,6 +557,24 @@ fn compare_rebases_a_plan_of_the_certain_baseline_and_refuses_one_that_shares_no
         ],
     );
     assert!(!never.exists(), "refused, yet wrote");
+    // The certain baseline itself has nothing to rebase: refused, and not
+    // said to be read as anything else.
+    let stderr = crate::common::exits_saying(
+        "compare with the certain baseline as the plan",
+        &[
+            "compare",
+            &base,
+            &baseline(),
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            never.to_str().expect("utf8"),
+        ],
+        2,
+        &["does not extend it"],
+    );
+    assert!(!stderr.contains("compared as extending"), "{stderr}");
 }
 
 #[test]
