@@ -940,29 +940,21 @@ pub fn compare(
 /// so each replication's difference would set a drawn world against
 /// another. `None` when it can.
 fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> {
-    let base_values = base.uncertainty.as_ref()?.values();
+    let base_values = base.uncertainty.as_ref()?.record().recorded();
     let n = base_values.len();
-    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    };
-    if plan.files.iter().any(|f| same(f, &base.path)) {
-        return None;
-    }
-    let alike = |a: &crate::scenario::uncertain::UncertainValue,
-                 b: &crate::scenario::uncertain::UncertainValue| {
-        a.key == b.key
-            && a.kind == b.kind
-            && a.low.to_bits() == b.low.to_bits()
-            && a.high.to_bits() == b.high.to_bits()
-            && a.sample.map(f64::to_bits) == b.sample.map(f64::to_bits)
-    };
-    if let Some(u) = &plan.uncertainty
-        && base_values
-            .iter()
-            .any(|b| u.values().iter().any(|p| alike(b, p)))
+    let base_file = scenario::file_identity(&base.path);
+    if plan
+        .files
+        .iter()
+        .any(|f| scenario::file_identity(f) == base_file)
     {
         return None;
+    }
+    if let Some(u) = &plan.uncertainty {
+        let plan_values = u.record().recorded();
+        if base_values.iter().any(|b| plan_values.contains(b)) {
+            return None;
+        }
     }
     Some(format!(
         "the baseline {} gives {n} value{} as uncertain, and this plan does not extend it, so \
@@ -980,11 +972,10 @@ fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<Stri
 /// includes it; `None` otherwise.
 fn rebase_target(base: &LoadedScenario, plan: &LoadedScenario) -> Option<PathBuf> {
     let parent = base.files.get(1)?;
-    let identity = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let wanted = identity(parent);
+    let wanted = scenario::file_identity(parent);
     plan.files
         .iter()
-        .any(|f| identity(f) == wanted)
+        .any(|f| scenario::file_identity(f) == wanted)
         .then(|| parent.clone())
 }
 

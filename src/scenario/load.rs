@@ -71,11 +71,17 @@ pub fn load_rebased(
     to: &Path,
 ) -> Result<LoadedScenario, ScenarioError> {
     let rebase = Rebase {
-        from: std::fs::canonicalize(from).unwrap_or_else(|_| from.to_path_buf()),
+        from: file_identity(from),
         to: to.to_path_buf(),
-        to_identity: std::fs::canonicalize(to).unwrap_or_else(|_| to.to_path_buf()),
+        to_identity: file_identity(to),
     };
     loaded(ScenarioDoc::read_with(path, Some(&rebase))?, path, sets)
+}
+
+/// A file's identity in an `extends` chain: its canonical path, or the
+/// path as given when it has none (a file that does not exist).
+pub fn file_identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A file read in place of another in an `extends` chain (see
@@ -856,7 +862,7 @@ fn read_chain(
         }
     };
     // Identity for cycle detection: the canonical path when it exists.
-    let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let identity = file_identity(path);
     if let Some(pos) = chain.iter().position(|p| *p == identity) {
         let mut names: Vec<String> = files[pos..]
             .iter()
@@ -921,11 +927,11 @@ fn read_chain(
         ));
     };
     let mut parent_path = path.parent().unwrap_or(Path::new("")).join(parent.as_ref());
-    if let Some(r) = rebase {
-        let named = std::fs::canonicalize(&parent_path).unwrap_or_else(|_| parent_path.clone());
-        if identity != r.to_identity && named == r.from {
-            parent_path = r.to.clone();
-        }
+    if let Some(r) = rebase
+        && identity != r.to_identity
+        && file_identity(&parent_path) == r.from
+    {
+        parent_path = r.to.clone();
     }
     read_chain(&parent_path, Some(origin), state)
 }

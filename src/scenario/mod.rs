@@ -32,6 +32,6 @@ pub use error::{
 };
 pub use load::{
     DocEntry, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, Node, ScenarioDoc, ScenarioParts,
-    load, load_bytes, load_rebased, sha256_hex,
+    file_identity, load, load_bytes, load_rebased, sha256_hex,
 };
 pub use types::*;
