@@ -19,6 +19,7 @@ mod dated_rates;
 mod distributions;
 mod home_care;
 mod hostile;
+mod kept_draws;
 mod limits;
 mod mental_health;
 mod outputs;
