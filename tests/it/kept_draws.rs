@@ -528,6 +528,11 @@ fn a_plan_that_changes_nothing_runs_in_the_same_kept_worlds_with_zero_effect() {
             "{plan}: the baseline's kept worlds"
         );
     }
+    assert_eq!(
+        fs::read(out.join("cars/parameters.csv")).expect("cars"),
+        fs::read(out.join("share/parameters.csv")).expect("share"),
+        "a plan that changes a capacity runs with the same kept values"
+    );
     let cmp = csv(&out.join("comparison.csv"));
     let mut noop_rows = 0;
     for row in cmp.iter().skip(1).filter(|r| r[0] == "noop") {
@@ -579,7 +584,7 @@ fn wrong_uncertainty_keys_are_refused_at_the_key() {
     let tmp = tempfile::tempdir().expect("tmp");
     let with = scenario_text(PRIOR, "\n[uncertainty]\n");
     let line = with.lines().count() + 1;
-    let cases: [(&str, &str, usize, usize, &str); 6] = [
+    let cases = [
         ("keep", "keep = \"sometimes\"\n", 0, 8, "uncertainty.keep"),
         ("cutoff0", "cutoff = 0\n", 0, 10, "uncertainty.cutoff"),
         ("cutoff1000", "cutoff = 1000\n", 0, 10, "uncertainty.cutoff"),
@@ -591,6 +596,35 @@ fn wrong_uncertainty_keys_are_refused_at_the_key() {
             "uncertainty.central_replications",
         ),
         ("max", "max_draws = 0\n", 0, 13, "uncertainty.max_draws"),
+        (
+            "max10001",
+            "max_draws = 10001\n",
+            0,
+            13,
+            "uncertainty.max_draws",
+        ),
+        (
+            "maxhalf",
+            "max_draws = 2.5\n",
+            0,
+            13,
+            "uncertainty.max_draws",
+        ),
+        (
+            "central1001",
+            "central_replications = 1001\n",
+            0,
+            24,
+            "uncertainty.central_replications",
+        ),
+        (
+            "cutoffword",
+            "cutoff = \"3\"\n",
+            0,
+            10,
+            "uncertainty.cutoff",
+        ),
+        ("keepnumber", "keep = 1\n", 0, 8, "uncertainty.keep"),
         (
             "typo",
             "keep = \"calibrated\"\ncuttoff = 3\n",
@@ -672,7 +706,6 @@ fn draws_that_never_meet_a_figure_stop_the_run_naming_the_replication_and_why() 
     for said in ["replication 0", "5", "Hardly any visits"] {
         assert!(stderr.contains(said), "no `{said}` in: {stderr}");
     }
-    assert!(!out_dir.join("replications.csv").exists(), "wrote results");
 }
 
 #[test]
@@ -763,4 +796,90 @@ fn compare_refuses_a_plan_judged_on_another_file() {
         &["own.toml"],
     );
     assert!(!out.exists(), "refused, yet wrote");
+}
+
+#[test]
+fn draws_that_overload_a_service_are_rejected_and_the_kept_worlds_overload_none() {
+    // Community referrals drawn from 0.5 to 2.5 a day: community nursing is
+    // overloaded from about 1.3 a day (check), in about 40% of draws.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let body = |uncertainty: &str| {
+        scenario_text(PRIOR, uncertainty).replacen(
+            "referrals_per_day = 0.5",
+            "referrals_per_day = { low = 0.5, high = 2.5 }",
+            1,
+        )
+    };
+    let calibrated = write(
+        tmp.path(),
+        "loaded.toml",
+        &body("\n[uncertainty]\nkeep = \"calibrated\"\n"),
+    );
+    let all = write(tmp.path(), "all.toml", &body(""));
+    let (c, a) = (tmp.path().join("c"), tmp.path().join("a"));
+    run_it(&calibrated, 24, &["--threads", "2"], &c);
+    run_it(&all, 24, &["--threads", "2"], &a);
+    let service = "community nursing";
+    let over_all: Vec<u64> = run_json(&a)["overloaded_draws"][service]
+        .as_array()
+        .unwrap_or_else(|| panic!("keep all: no overloaded draws of {service}"))
+        .iter()
+        .map(|v| v.as_u64().expect("replication"))
+        .collect();
+    assert!(!over_all.is_empty());
+    // Kept: none overloads; the draw 0 of each replication that overloaded
+    // without the key was rejected for it.
+    let json = run_json(&c);
+    let listed = &json["overloaded_draws"];
+    assert!(
+        listed.is_null()
+            || listed
+                .as_object()
+                .is_some_and(|m| m.values().all(|v| count(v) == 0)),
+        "kept worlds that overload: {listed}"
+    );
+    let kd = &json["kept_draws"];
+    let kept_draws = draws(kd);
+    for r in &over_all {
+        assert!(
+            kept_draws[*r as usize].1 >= 1,
+            "replication {r}: its draw 0 overloads {service}, yet was kept"
+        );
+    }
+    assert!(
+        count(&kd["overloaded"][service]) >= over_all.len() as u64,
+        "{kd}"
+    );
+    // Each kept world, checked on its own, overloads nothing.
+    let params = csv(&c.join("parameters.csv"));
+    let shares = column(&params, "pru.treated_at_home");
+    let rates = column(&params, "community.referrals_per_day");
+    for (r, (p, rate)) in shares.iter().zip(&rates).enumerate() {
+        let sets = [
+            format!("pru.treated_at_home={p:?}"),
+            format!("community.referrals_per_day={rate:?}"),
+        ];
+        let out = run(&["check", &all, "--set", &sets[0], "--set", &sets[1]]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "replication {r} ({sets:?}): {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_set_that_writes_an_uncertainty_key_judges_the_run_itself() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = judged(tmp.path(), "");
+    let (own, set) = (tmp.path().join("own"), tmp.path().join("set"));
+    run_it(&file, 8, &[], &own);
+    run_it(&file, 8, &["--set", "uncertainty.cutoff=100"], &set);
+    assert!(draws(&kept(&own)).iter().any(|(_, d)| *d > 0));
+    let kd = kept(&set);
+    assert_eq!(kd["judged"], "--set", "{kd}");
+    assert_eq!(kd["cutoff"].as_f64(), Some(100.0));
+    assert!(draws(&kd).iter().all(|(_, d)| *d == 0), "{kd}");
 }
