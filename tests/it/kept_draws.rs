@@ -883,3 +883,50 @@ fn a_set_that_writes_an_uncertainty_key_judges_the_run_itself() {
     assert_eq!(kd["cutoff"].as_f64(), Some(100.0));
     assert!(draws(&kd).iter().all(|(_, d)| *d == 0), "{kd}");
 }
+
+#[test]
+fn a_sweep_runs_every_plan_in_the_kept_worlds_and_cannot_sweep_the_rule() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    judged(tmp.path(), "");
+    let sweep = write(
+        tmp.path(),
+        "sweep.toml",
+        "extends = \"share.toml\"\n[scenario]\nname = \"cars\"\n\
+         [sweep]\n\"pru.cars\" = [3, 5]\n",
+    );
+    let out = tmp.path().join("out");
+    run_ok(&["sweep", &sweep, "--replications", "6"], &out);
+    let base = kept(&out.join("baseline"));
+    assert!(draws(&base).iter().any(|(_, d)| *d > 0), "{base}");
+    for plan in ["pru.cars=3", "pru.cars=5"] {
+        assert_eq!(draws(&kept(&out.join(plan))), draws(&base), "{plan}");
+        assert_eq!(
+            fs::read(out.join(plan).join("parameters.csv")).expect("plan"),
+            fs::read(out.join("baseline/parameters.csv")).expect("baseline"),
+            "{plan}"
+        );
+    }
+    // The rule's keys cannot be swept: refused at the key.
+    let swept = write(
+        tmp.path(),
+        "swept.toml",
+        "extends = \"share.toml\"\n[scenario]\nname = \"cutoffs\"\n\
+         [sweep]\n\"uncertainty.cutoff\" = [2, 3]\n",
+    );
+    let never = tmp.path().join("never");
+    exits_saying(
+        "sweeping uncertainty.cutoff",
+        &[
+            "sweep",
+            &swept,
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+            never.to_str().expect("utf8"),
+        ],
+        2,
+        &["swept.toml:5:", "uncertainty.cutoff"],
+    );
+    assert!(!never.exists(), "refused, yet wrote");
+}
