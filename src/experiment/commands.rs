@@ -989,6 +989,12 @@ pub fn compare(
                 p.display()
             )));
         }
+        if let Some(why) = judged_apart(&arms[0].loaded, &loaded) {
+            return Err(ExperimentError::Usage(format!(
+                "error: {}: {why}",
+                p.display()
+            )));
+        }
         arms.push(Arm {
             name,
             role: "plan",
@@ -1036,6 +1042,37 @@ fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<Stri
          baseline's file (`extends = \"...\"`), or compare it with the baseline it extends",
         base.path.display(),
         if n == 1 { "" } else { "s" }
+    ))
+}
+
+/// Why `plan` would not run in `base`'s kept worlds (`docs/model.md`,
+/// "Keeping only the draws the calibration allows"): one keeps every draw
+/// and the other only the calibrated ones, or they are judged on different
+/// files. `None` when they share the rule's worlds.
+fn judged_apart(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> {
+    let identity = |l: &LoadedScenario| match &l.judged {
+        None => None,
+        Some(scenario::Judged::Set) => Some(PathBuf::from("--set")),
+        Some(scenario::Judged::File(p)) => Some(scenario::file_identity(p)),
+    };
+    let (b, p) = (identity(base), identity(plan));
+    if b == p || base.uncertainty.is_none() {
+        return None;
+    }
+    let said = |l: &LoadedScenario, who: &str| match &l.judged {
+        None => format!("{who} keeps every draw of its uncertain values"),
+        Some(scenario::Judged::Set) => format!("{who} keeps the draws its `--set` rule allows"),
+        Some(scenario::Judged::File(f)) => format!(
+            "{who} keeps the draws consistent with the calibration of {}",
+            f.display()
+        ),
+    };
+    Some(format!(
+        "{} and {}, so the two would run in different worlds and their difference would not \
+         be the plan's effect; let the plan inherit the baseline's `[uncertainty]` table \
+         (write none of its keys)",
+        said(base, "the baseline"),
+        said(plan, "this plan")
     ))
 }
 
