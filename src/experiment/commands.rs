@@ -21,6 +21,7 @@ use crate::report::prose::prose_count;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::kept::Matcher;
 use super::precision::{PrecisionRule, run_to_precision};
 use super::shard::Shard;
 use super::{ExperimentError, Progress};
@@ -118,7 +119,7 @@ impl Settings {
         super::run_replications(prepared, &reps, threads, self.progress())
     }
 
-    fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         Progress::unless_quiet(self.quiet)
     }
 
@@ -239,6 +240,9 @@ struct Executed {
     threads: usize,
     shard: Option<ShardRecord>,
     precision: Option<PrecisionRecord>,
+    /// With `uncertainty.keep = "calibrated"`: what found each
+    /// replication's kept draw, shared by every arm.
+    matcher: Option<Arc<Matcher>>,
 }
 
 /// The one place replications are run for these commands: the results, and
@@ -398,17 +402,27 @@ fn execute(
     settings: &Settings,
 ) -> Result<Executed, ExperimentError> {
     let threads = resolve_threads(settings.threads);
+    let judge = judge_of(arms, settings, threads)?;
     let prepared: Vec<Prepared> = arms
         .iter()
         .zip(budgets)
-        .map(|(a, &budget)| {
+        .enumerate()
+        .map(|(i, (a, &budget))| {
             let p = settings.prepare(a.loaded.scenario.clone(), budget);
-            match &a.loaded.uncertainty {
+            let p = match &a.loaded.uncertainty {
                 Some(u) => p.with_draws(Arc::clone(u) as Arc<dyn crate::model::ScenarioDraws>),
                 None => p,
+            };
+            match &judge {
+                Some((m, judged_arm)) if a.loaded.uncertainty.is_some() => p.with_kept(
+                    Arc::clone(m) as Arc<dyn crate::model::kept::KeptDraws>,
+                    *judged_arm == Some(i),
+                ),
+                _ => p,
             }
         })
         .collect();
+    let matcher = judge.map(|(m, _)| m);
     let total = arms.first().map_or(0, |a| a.loaded.scenario.replications);
     let progress = settings.progress();
     if let Some(rule) = &settings.precision {
@@ -430,6 +444,7 @@ fn execute(
             threads,
             shard: None,
             precision: Some(record),
+            matcher,
         });
     }
     let (indices, shard) = match settings.shard {
@@ -453,7 +468,53 @@ fn execute(
         threads,
         shard,
         precision: None,
+        matcher,
     })
+}
+
+/// With `uncertainty.keep = "calibrated"` on the first arm (the run, or a
+/// comparison's or sweep's baseline): the matcher of its judged scenario
+/// (`docs/model.md`, "Keeping only the draws the calibration allows"),
+/// shared by every arm, and which arm is the judged scenario itself, if
+/// one is (its result of a kept draw is then its replication's).
+fn judge_of(
+    arms: &[Arm],
+    settings: &Settings,
+    threads: usize,
+) -> Result<Option<(Arc<Matcher>, Option<usize>)>, ExperimentError> {
+    let Some(first) = arms.first() else {
+        return Ok(None);
+    };
+    let (Some(rule), Some(judged)) = (first.loaded.keep, &first.loaded.judged) else {
+        return Ok(None);
+    };
+    let sc = &first.loaded.scenario;
+    let (loaded, name) = match judged {
+        scenario::Judged::Set => (None, "--set".to_string()),
+        scenario::Judged::File(p) => {
+            let same_file =
+                scenario::file_identity(p) == scenario::file_identity(&first.loaded.path);
+            if same_file && !first.loaded.doc.has_sets() {
+                (None, p.display().to_string())
+            } else {
+                let own = scenario::load(
+                    p,
+                    &[
+                        format!("scenario.seed={}", sc.seed),
+                        format!("scenario.replications={}", sc.replications),
+                    ],
+                )?;
+                let own = (own.sha256 != first.loaded.sha256).then_some(own);
+                (own, p.display().to_string())
+            }
+        }
+    };
+    let (judged_loaded, judged_arm) = match &loaded {
+        Some(l) => (l, None),
+        None => (&first.loaded, Some(0)),
+    };
+    let matcher = Matcher::new(judged_loaded, rule, name, settings, threads)?;
+    Ok(Some((Arc::new(matcher), judged_arm)))
 }
 
 /// The manifest of one scenario's run directory: `arm`, the `index`-th
@@ -470,6 +531,13 @@ fn run_manifest(
     let prepared = &executed.prepared[index];
     RunManifest {
         overloaded_draws: crate::report::overloaded_draws(&executed.results[index]),
+        kept_draws: executed.matcher.as_ref().map(|m| {
+            m.record(
+                executed.results[index]
+                    .iter()
+                    .filter_map(|r| r.kept.as_ref().map(|k| (r.replication, k))),
+            )
+        }),
         shard: executed.shard.clone(),
         precision: executed.precision.clone(),
         warnings,
@@ -535,6 +603,7 @@ pub(crate) fn manifest_of(
         files: Default::default(),
         scenario_facts: Some(super::facts::scenario_facts(loaded, prepared)),
         overloaded_draws: Default::default(),
+        kept_draws: None,
     }
 }
 
@@ -714,6 +783,9 @@ pub fn run_scenario(
         stdout.push_str(&shard_note(shard, replications));
     } else {
         stdout.push_str(&report::format_summary_table(results, &manifest.warnings));
+        if let Some(kept) = report::uncertainty::kept_sentence(&manifest) {
+            stdout.push_str(&format!("{kept}\n"));
+        }
         if let Some(overloaded) = report::uncertainty::overloaded_sentence(&manifest) {
             stdout.push_str(&format!("{} {overloaded}\n", report::TERMINAL_MARK));
         }
@@ -917,6 +989,12 @@ pub fn compare(
                 p.display()
             )));
         }
+        if let Some(why) = judged_apart(&arms[0].loaded, &loaded) {
+            return Err(ExperimentError::Usage(format!(
+                "error: {}: {why}",
+                p.display()
+            )));
+        }
         arms.push(Arm {
             name,
             role: "plan",
@@ -967,6 +1045,37 @@ fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<Stri
     ))
 }
 
+/// Why `plan` would not run in `base`'s kept worlds (`docs/model.md`,
+/// "Keeping only the draws the calibration allows"): one keeps every draw
+/// and the other only the calibrated ones, or they are judged on different
+/// files. `None` when they share the rule's worlds.
+fn judged_apart(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> {
+    let identity = |l: &LoadedScenario| match &l.judged {
+        None => None,
+        Some(scenario::Judged::Set) => Some(PathBuf::from("--set")),
+        Some(scenario::Judged::File(p)) => Some(scenario::file_identity(p)),
+    };
+    let (b, p) = (identity(base), identity(plan));
+    if b == p || base.uncertainty.is_none() {
+        return None;
+    }
+    let said = |l: &LoadedScenario, who: &str| match &l.judged {
+        None => format!("{who} keeps every draw of its uncertain values"),
+        Some(scenario::Judged::Set) => format!("{who} keeps the draws its `--set` rule allows"),
+        Some(scenario::Judged::File(f)) => format!(
+            "{who} keeps the draws consistent with the calibration of {}",
+            f.display()
+        ),
+    };
+    Some(format!(
+        "{} and {}, so the two would run in different worlds and their difference would not \
+         be the plan's effect; let the plan inherit the baseline's `[uncertainty]` table \
+         (write none of its keys)",
+        said(base, "the baseline"),
+        said(plan, "this plan")
+    ))
+}
+
 /// The file `plan` may be rebased from (`docs/model.md`, "Parameter
 /// uncertainty"): the file `base` itself extends, when `plan`'s chain
 /// includes it; `None` otherwise.
@@ -982,7 +1091,10 @@ fn rebase_target(base: &LoadedScenario, plan: &LoadedScenario) -> Option<PathBuf
 /// Keys a sweep may not vary: they are how the plans are paired (the
 /// seed and replications, and [`PAIRING_KEYS`]).
 fn unsweepable(key: &str) -> bool {
-    ["scenario.seed", "scenario.replications"].contains(&key) || PAIRING_KEYS.contains(&key)
+    ["scenario.seed", "scenario.replications"].contains(&key)
+        || PAIRING_KEYS.contains(&key)
+        || key == "uncertainty"
+        || key.starts_with("uncertainty.")
 }
 
 /// `patientflow sweep`: the cartesian product of a sweep file's values,
@@ -1188,6 +1300,7 @@ pub fn sweep_plans(
             scenario,
             sources,
             calibration,
+            keep,
         } = with_sources;
         let resolved_toml = doc.to_toml();
         let scenario_seed = scenario.seed;
@@ -1205,6 +1318,8 @@ pub fn sweep_plans(
                 sources,
                 calibration,
                 uncertainty: doc.uncertainty(scenario_seed),
+                keep,
+                judged: keep.and(doc.judged()),
                 doc: doc.clone(),
             },
         }

@@ -85,7 +85,7 @@ fn beds(beds: u32, changes: &[CapacityChange]) -> BedCalendar {
     }
 }
 
-fn calibration(t: &Target, s: &Scenario) -> CalibrationRecord {
+pub(crate) fn calibration(t: &Target, s: &Scenario) -> CalibrationRecord {
     let (metric, divisor) = match t.quantity {
         Quantity::Metric(m) => (m, Divisor::One),
         Quantity::PerDay(m) => (m, Divisor::Day),

@@ -89,8 +89,10 @@ pub fn merge(
         Ok(Finished {
             out: out.to_path_buf(),
             stdout: format!(
-                "{}{}\nMerged {} shards ({} replications). Outputs written to {}\n",
+                "{}{}{}\nMerged {} shards ({} replications). Outputs written to {}\n",
                 report::format_summary_table(&results, &manifest.warnings),
+                report::uncertainty::kept_sentence(&manifest)
+                    .map_or_else(String::new, |s| format!("{s}\n")),
                 report::uncertainty::overloaded_sentence(&manifest)
                     .map_or_else(String::new, |s| format!("{} {s}\n", report::TERMINAL_MARK)),
                 dirs.len(),
@@ -270,6 +272,7 @@ pub(crate) fn merge_runs(
                 yearly: yearly.remove(&rep).unwrap_or_default(),
                 // Kept in the shards' run.json (`overloaded_draws`).
                 overloaded: Vec::new(),
+                kept: None,
             };
             if result.yearly.len() != years.len() {
                 return Err(ExperimentError::Merge(format!(
@@ -331,6 +334,22 @@ pub(crate) fn merge_runs(
     for reps in merged.overloaded_draws.values_mut() {
         reps.sort_unstable();
         reps.dedup();
+    }
+    merged.kept_draws = None;
+    for (m, dir) in manifests.iter().zip(dirs) {
+        match (&mut merged.kept_draws, &m.kept_draws) {
+            (_, None) if first.kept_draws.is_none() => {}
+            (None, Some(k)) => merged.kept_draws = Some(k.clone()),
+            (Some(all), Some(k)) if all.same_rule(k) => all.merge(k),
+            _ => {
+                return Err(ExperimentError::Merge(format!(
+                    "{}: its `kept_draws` (the rule that kept each replication's drawn world, \
+                     and each figure's noise) is not the other shards': were they run with the \
+                     same scenario and patientflow?",
+                    dir.display()
+                )));
+            }
+        }
     }
     Ok((merged, results))
 }

@@ -18,6 +18,7 @@ use crate::scenario::ScenarioError;
 pub mod commands;
 pub mod compare;
 pub mod facts;
+pub mod kept;
 pub mod merge;
 pub mod precision;
 pub mod shard;

@@ -207,6 +207,11 @@ pub enum Stopped {
     /// refused (`docs/model.md`, "Parameter uncertainty").
     #[error("{0}")]
     Draw(String),
+    /// No draw of the replication was consistent with the calibration
+    /// figures within `uncertainty.max_draws` (`docs/model.md`, "Keeping
+    /// only the draws the calibration allows").
+    #[error("{0}")]
+    NoKeptDraw(String),
 }
 
 impl Stopped {
@@ -217,6 +222,7 @@ impl Stopped {
             Stopped::Cancelled => 130,
             Stopped::InArm { reason, .. } => reason.exit_code(),
             Stopped::Draw(_) => 2,
+            Stopped::NoKeptDraw(_) => 1,
             Stopped::Overloaded { .. }
             | Stopped::EventBudget { .. }
             | Stopped::TooManyCrises { .. } => 3,

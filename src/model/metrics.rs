@@ -335,6 +335,10 @@ pub struct ReplicationResult {
     /// replication's draw puts at or above capacity (`docs/model.md`,
     /// "Draws that overload a service"); empty otherwise.
     pub overloaded: Vec<&'static str>,
+    /// With `uncertainty.keep = "calibrated"`: how the replication found
+    /// its kept draw (`docs/model.md`, "Keeping only the draws the
+    /// calibration allows"); `None` otherwise.
+    pub kept: Option<super::kept::KeptRecord>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ mod bounds;
 pub mod dated;
 pub mod flow;
 pub mod headlines;
+pub mod kept;
 pub mod metrics;
 mod observe;
 pub mod planning_years;

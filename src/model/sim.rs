@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::bounds::{Cause, DEFAULT_QUEUE_LIMIT, EventBudget, Stopped};
 use super::dated;
+use super::kept::{KeptDraws, KeptRecord};
 use super::metrics::{Metric, Metrics, ReplicationResult, Series};
 use super::observe::{Level, StatsWindow};
 use super::planning_years::PlanningYear;
@@ -144,13 +145,30 @@ pub struct Prepared {
     years: Vec<(PlanningYear, Box<Prepared>)>,
     /// Each replication's own scenario, when it draws uncertain values.
     draws: Option<Arc<dyn ScenarioDraws>>,
+    /// Each replication's kept draw, when the run keeps only the draws its
+    /// calibration allows; with `true` when this is the judged scenario
+    /// (whose result of the kept draw is the replication's own).
+    kept: Option<(Arc<dyn KeptDraws>, bool)>,
+}
+
+/// A replication's own prepared scenario, drawn (see [`Prepared::drawn`]).
+pub(crate) struct Drawn {
+    /// The drawn scenario, prepared.
+    pub prepared: Prepared,
+    /// The services its flow balance overloads.
+    pub overloaded: Vec<&'static str>,
+    /// How its kept draw was found, when draws are judged.
+    kept: Option<KeptRecord>,
+    /// The judged scenario's result of this draw, when it is this one's.
+    result: Option<ReplicationResult>,
 }
 
 /// Each replication's scenario, drawn from the uncertain values
 /// (`docs/model.md`, "Parameter uncertainty").
 pub trait ScenarioDraws: Send + Sync + std::fmt::Debug {
-    /// The scenario replication `replication` runs; why not, in words.
-    fn scenario(&self, replication: u32) -> Result<Scenario, String>;
+    /// The scenario replication `replication` runs in its draw `draw` (0
+    /// unless draws are judged); why not, in words.
+    fn scenario(&self, replication: u32, draw: u32) -> Result<Scenario, String>;
 }
 
 /// A counterfactual arm (`docs/model.md`, "Counterfactual arms"): the
@@ -332,6 +350,7 @@ impl Prepared {
             arms: Vec::new(),
             years: Vec::new(),
             draws: None,
+            kept: None,
         };
         prepared.years = planning_years(start, window.start, window.end)
             .into_iter()
@@ -383,6 +402,7 @@ impl Prepared {
             arms: Vec::new(),
             years: Vec::new(),
             draws: None,
+            kept: None,
         }
     }
 
@@ -400,12 +420,50 @@ impl Prepared {
         self
     }
 
-    /// Replication `replication`'s own prepared scenario, when it draws one.
-    fn drawn(&self, replication: u32) -> Result<Option<(Prepared, Vec<&'static str>)>, Stopped> {
+    /// The same, each replication running the draw `kept` finds for it
+    /// (`docs/model.md`, "Keeping only the draws the calibration allows");
+    /// `judged` when this is the judged scenario, whose result of the kept
+    /// draw is then the replication's own.
+    pub fn with_kept(mut self, kept: Arc<dyn KeptDraws>, judged: bool) -> Prepared {
+        self.kept = Some((kept, judged));
+        self
+    }
+
+    /// Replication `replication`'s own prepared scenario, when it draws
+    /// one: its kept draw's, or draw 0.
+    fn drawn(&self, replication: u32) -> Result<Option<Drawn>, Stopped> {
+        if self.draws.is_none() {
+            return Ok(None);
+        }
+        let (draw, record, result) = match &self.kept {
+            None => (0, None, None),
+            Some((kept, judged)) => {
+                let k = kept.kept(replication)?;
+                (k.record.draw, Some(k.record), k.result.filter(|_| *judged))
+            }
+        };
+        let Some((prepared, overloaded)) = self.drawn_at(replication, draw)? else {
+            return Ok(None);
+        };
+        Ok(Some(Drawn {
+            prepared,
+            overloaded,
+            kept: record,
+            result,
+        }))
+    }
+
+    /// Draw `draw` of replication `replication`, prepared, with the
+    /// services its flow balance overloads; `None` without draws.
+    pub(crate) fn drawn_at(
+        &self,
+        replication: u32,
+        draw: u32,
+    ) -> Result<Option<(Prepared, Vec<&'static str>)>, Stopped> {
         let Some(draws) = &self.draws else {
             return Ok(None);
         };
-        let scenario = draws.scenario(replication).map_err(Stopped::Draw)?;
+        let scenario = draws.scenario(replication, draw).map_err(Stopped::Draw)?;
         // Its flow balance sets its event budget and names the services
         // its draw overloads (`docs/model.md`, "Draws that overload a
         // service").
@@ -424,7 +482,8 @@ impl Prepared {
         budget.crises = self.event_budget.crises;
         let has_arms = !self.arms.is_empty();
         let mut p = if has_arms {
-            Prepared::with_budget(scenario, budget)
+            let kept: Vec<Metric> = self.arms.iter().map(|a| a.metric).collect();
+            Prepared::with_budget(scenario, budget).keeping_arms(&kept)
         } else {
             Prepared::without_arms(scenario, budget)
         }
@@ -436,6 +495,13 @@ impl Prepared {
             p.years.clear();
         }
         Ok(Some((p, overloaded)))
+    }
+
+    /// The same, keeping only the counterfactual arms that fill one of
+    /// `metrics` (a judged scenario's figures that read one).
+    pub fn keeping_arms(mut self, metrics: &[Metric]) -> Prepared {
+        self.arms.retain(|a| metrics.contains(&a.metric));
+        self
     }
 
     /// The same, with its counterfactual arms dropped (see
@@ -512,9 +578,10 @@ impl Prepared {
         &self,
         replication: u32,
     ) -> Result<(ReplicationResult, Census), Stopped> {
-        if let Some((p, overloaded)) = self.drawn(replication)? {
-            let (mut result, census) = p.simulate_with_census(replication)?;
-            result.overloaded = overloaded;
+        if let Some(d) = self.drawn(replication)? {
+            let (mut result, census) = d.prepared.simulate_with_census(replication)?;
+            result.overloaded = d.overloaded;
+            result.kept = d.kept;
             return Ok((result, census));
         }
         let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
@@ -534,9 +601,19 @@ impl Prepared {
         replication: u32,
         tracer: T,
     ) -> Result<(ReplicationResult, T), Stopped> {
-        if let Some((p, overloaded)) = self.drawn(replication)? {
-            let (mut result, tracer) = p.simulate_traced(replication, tracer)?;
-            result.overloaded = overloaded;
+        if let Some(d) = self.drawn(replication)? {
+            let (mut result, tracer) = match d.result {
+                // The judged scenario's run of this draw is this
+                // replication's run: only its arms and years remain.
+                Some(mut result) if tracer.is_silent() => {
+                    d.prepared.run_arms(replication, &mut result)?;
+                    d.prepared.run_years(replication, &mut result)?;
+                    (result, tracer)
+                }
+                _ => d.prepared.simulate_traced(replication, tracer)?,
+            };
+            result.overloaded = d.overloaded;
+            result.kept = d.kept;
             return Ok((result, tracer));
         }
         let mut sim = Sim::new(self, replication, tracer, Workspace::take(), false);
@@ -550,7 +627,11 @@ impl Prepared {
 
     /// Runs replication `replication` of each counterfactual arm and fills
     /// its metric: the arm's admissions minus `result`'s.
-    fn run_arms(&self, replication: u32, result: &mut ReplicationResult) -> Result<(), Stopped> {
+    pub(crate) fn run_arms(
+        &self,
+        replication: u32,
+        result: &mut ReplicationResult,
+    ) -> Result<(), Stopped> {
         for arm in &self.arms {
             let without = match arm.prepared.simulate_whole(replication) {
                 Ok(r) => r,
@@ -569,7 +650,7 @@ impl Prepared {
     }
 
     /// The replication over the whole window only (no results by year).
-    fn simulate_whole(&self, replication: u32) -> Result<ReplicationResult, Stopped> {
+    pub(crate) fn simulate_whole(&self, replication: u32) -> Result<ReplicationResult, Stopped> {
         let mut sim = Sim::new(self, replication, (), Workspace::take(), false);
         sim.run()?;
         let (result, (), workspace) = sim.finish();
@@ -1382,6 +1463,7 @@ impl<'p, T: Tracer> Sim<'p, T> {
             events: self.events,
             yearly,
             overloaded: Vec::new(),
+            kept: None,
         };
         (result, self.tracer, self.ws)
     }

@@ -95,11 +95,21 @@ pub enum Resource {
 pub trait Tracer {
     /// Receives one event, in the order the run makes them.
     fn trace(&mut self, event: TraceEvent);
+
+    /// True when the tracer records nothing, so a replication already
+    /// simulated need not run again for it.
+    fn is_silent(&self) -> bool {
+        false
+    }
 }
 
 impl Tracer for () {
     #[inline(always)]
     fn trace(&mut self, _: TraceEvent) {}
+
+    fn is_silent(&self) -> bool {
+        true
+    }
 }
 
 impl Tracer for Vec<TraceEvent> {

@@ -165,6 +165,86 @@ pub struct RunManifest {
     /// service"). Empty otherwise.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub overloaded_draws: BTreeMap<String, Vec<u32>>,
+    /// With `uncertainty.keep = "calibrated"`: the rule, each figure's
+    /// noise, each replication's kept draw and what the rejected draws
+    /// missed (`docs/model.md`, "Keeping only the draws the calibration
+    /// allows"). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_draws: Option<KeptDrawsRecord>,
+}
+
+/// A calibration figure's noise: the standard deviation of its
+/// per-replication values at the central values.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoiseSd {
+    /// The figure's name.
+    pub name: String,
+    /// Its standard deviation.
+    pub sd: f64,
+}
+
+/// [`RunManifest::kept_draws`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeptDrawsRecord {
+    /// The judged scenario: its file as the chain names it, or `--set`.
+    pub judged: String,
+    /// `uncertainty.cutoff`.
+    pub cutoff: f64,
+    /// `uncertainty.central_replications`.
+    pub central_replications: u32,
+    /// `uncertainty.max_draws`.
+    pub max_draws: u32,
+    /// Each calibration figure's noise, in table order.
+    pub noise_sd: Vec<NoiseSd>,
+    /// Each replication's kept draw.
+    pub draw: BTreeMap<u32, u32>,
+    /// Draws tried in all, the kept ones included.
+    pub tried: u64,
+    /// For each service, the rejected draws that overload it.
+    pub overloaded: BTreeMap<String, u64>,
+    /// For each figure (by name), the simulated draws it rejected.
+    pub outside: BTreeMap<String, u64>,
+}
+
+impl KeptDrawsRecord {
+    /// Adds replication `replication`'s record; `name(i)` names figure i.
+    pub fn add(
+        &mut self,
+        replication: u32,
+        k: &crate::model::kept::KeptRecord,
+        name: impl Fn(usize) -> String,
+    ) {
+        self.draw.insert(replication, k.draw);
+        self.tried += u64::from(k.tried);
+        for (s, n) in &k.overloaded {
+            *self.overloaded.entry((*s).to_string()).or_default() += u64::from(*n);
+        }
+        for (i, n) in &k.outside {
+            *self.outside.entry(name(*i)).or_default() += u64::from(*n);
+        }
+    }
+
+    /// Adds another shard's record of the same rule (its kept draws and
+    /// counts).
+    pub fn merge(&mut self, other: &KeptDrawsRecord) {
+        self.draw.extend(other.draw.iter().map(|(r, d)| (*r, *d)));
+        self.tried += other.tried;
+        for (s, n) in &other.overloaded {
+            *self.overloaded.entry(s.clone()).or_default() += n;
+        }
+        for (f, n) in &other.outside {
+            *self.outside.entry(f.clone()).or_default() += n;
+        }
+    }
+
+    /// The same rule as `other` (all but the draws and counts).
+    pub fn same_rule(&self, other: &KeptDrawsRecord) -> bool {
+        self.judged == other.judged
+            && self.cutoff.to_bits() == other.cutoff.to_bits()
+            && self.central_replications == other.central_replications
+            && self.max_draws == other.max_draws
+            && self.noise_sd == other.noise_sd
+    }
 }
 
 /// [`RunManifest::overloaded_draws`] of `results`.

@@ -139,6 +139,7 @@ pub(crate) mod tests {
                 events: 0,
                 yearly: Vec::new(),
                 overloaded: Vec::new(),
+                kept: None,
             })
             .collect();
         let shown = column_of(&format_summary_table(&results, &[]), 0);

@@ -31,7 +31,15 @@ pub const PLAUSIBLE_EFFECTS_FILE: &str = "comparison_plausible.csv";
 /// The uncertain values of the run `manifest` records; `None` without any.
 pub fn uncertainty_of(manifest: &RunManifest) -> Option<Draws> {
     let values = &manifest.scenario_facts.as_ref()?.uncertain_values;
-    (!values.is_empty()).then(|| Draws::new(values.clone(), manifest.seed))
+    (!values.is_empty()).then(|| {
+        Draws::new(values.clone(), manifest.seed).with_kept(
+            manifest
+                .kept_draws
+                .as_ref()
+                .map(|k| k.draw.clone())
+                .unwrap_or_default(),
+        )
+    })
 }
 
 /// Why the report of a run with uncertain values cannot be built from
@@ -179,16 +187,23 @@ pub fn deviate_columns(u: &Draws, replications: &[u32]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// The text of `parameters.csv`: `replication`, then one column per
+/// The text of `parameters.csv`: `replication`, with kept draws `draw`
+/// (each replication's kept draw), then one column per
 /// uncertain value (its dotted key; durations in hours), in the order of
 /// `replications`.
 pub fn parameters_csv(u: &Draws, replications: &[u32]) -> String {
     let mut out = String::new();
     let mut header = vec![text_cell("replication")];
+    if u.has_kept() {
+        header.push(text_cell("draw"));
+    }
     header.extend(u.values().iter().map(|v| text_cell(&v.key)));
     push_record(&mut out, &header);
     for &r in replications {
         let mut row = vec![r.to_string()];
+        if u.has_kept() {
+            row.push(u.draw_of(r).to_string());
+        }
         row.extend(u.draws(r).into_iter().map(number_cell));
         push_record(&mut out, &row);
     }
@@ -463,6 +478,47 @@ pub fn overloaded_sentence(manifest: &RunManifest) -> Option<String> {
     ))
 }
 
+/// What keeping only the calibrated draws did, in words, or `None` without
+/// the rule (`docs/model.md`, "Keeping only the draws the calibration
+/// allows").
+pub fn kept_sentence(manifest: &RunManifest) -> Option<String> {
+    let k = manifest.kept_draws.as_ref()?;
+    let kept = k.draw.len() as u64;
+    let ranked = |m: &std::collections::BTreeMap<String, u64>| -> (u64, String) {
+        let mut v: Vec<(&String, &u64)> = m.iter().filter(|(_, n)| **n > 0).collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let text = v
+            .iter()
+            .map(|(name, n)| format!("{name} in {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (v.iter().map(|(_, n)| **n).sum(), text)
+    };
+    let (_, overloaded) = ranked(&k.overloaded);
+    let (_, outside) = ranked(&k.outside);
+    let rejected = k.tried.saturating_sub(kept);
+    let mut why = Vec::new();
+    if !overloaded.is_empty() {
+        why.push(format!("overloading a service ({overloaded})"));
+    }
+    if !outside.is_empty() {
+        why.push(format!("a figure outside ({outside})"));
+    }
+    let figures = k.noise_sd.len();
+    Some(format!(
+        "Kept {kept} of {} drawn worlds: those consistent with the {figures} calibration \
+         figure{} of {} (each within its tolerance widened by {} noise standard deviations); \
+         the {rejected} rejected{}{}. The plausible ranges here are ranges among the kept \
+         worlds.",
+        k.tried,
+        if figures == 1 { "" } else { "s" },
+        k.judged,
+        k.cutoff,
+        if why.is_empty() { "" } else { " for " },
+        why.join(" or for ")
+    ))
+}
+
 /// The run report's section "What we are unsure of"; `None` without
 /// uncertain values.
 pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Section> {
@@ -479,6 +535,9 @@ pub fn run_section(manifest: &RunManifest, rows: &[(u32, Metrics)]) -> Option<Se
          squared of a regression on them); the rest is noise.",
         what_is_uncertain(u.values())
     ))];
+    if let Some(kept) = kept_sentence(manifest) {
+        blocks.push(Block::Paragraph(kept));
+    }
     if let Some(overloaded) = overloaded_sentence(manifest) {
         blocks.push(Block::Paragraph(format!("{} {overloaded}", super::MARK)));
     }
@@ -579,12 +638,21 @@ pub fn effects(
             })
             .collect();
         let seed = base.0.seed;
+        let kept = base.0.kept_draws.as_ref();
+        let draw_of = |r: u32| kept.and_then(|k| k.draw.get(&r)).copied().unwrap_or(0);
         let z: Vec<Vec<f64>> = keys
             .iter()
             .map(|k| {
                 pairs
                     .iter()
-                    .map(|(b, _)| crate::scenario::uncertain::deviate(seed, b.replication, k))
+                    .map(|(b, _)| {
+                        crate::scenario::uncertain::deviate(
+                            seed,
+                            b.replication,
+                            draw_of(b.replication),
+                            k,
+                        )
+                    })
                     .collect()
             })
             .collect();

@@ -87,6 +87,79 @@ impl Converter<'_> {
         Ok(out)
     }
 
+    /// The `[uncertainty]` table: `None` unless `keep = "calibrated"`
+    /// (`docs/scenario-format.md`, "`[uncertainty]`"); every key checked
+    /// either way.
+    pub fn keep_rule(&self, raw: Option<&Section<RawUncertainty>>) -> Result<Option<KeepRule>> {
+        let Some(Section(u)) = raw else {
+            return Ok(None);
+        };
+        let calibrated = match &u.keep {
+            None => false,
+            Some(k) => match k.get_ref().as_str() {
+                "all" => false,
+                "calibrated" => true,
+                other => {
+                    let at = Located::at(k.clone(), "uncertainty.keep");
+                    return Err(self.invalid(
+                        &at,
+                        format!(
+                            "expected \"all\" or \"calibrated\", found {:?}{}",
+                            truncate_token(other),
+                            did_you_mean(other, &["all", "calibrated"])
+                        ),
+                    ));
+                }
+            },
+        };
+        let cutoff = match &u.cutoff {
+            None => 3.0,
+            Some(c) => {
+                let at = Located::at(c.clone(), "uncertainty.cutoff");
+                if !(at.value > 0.0 && at.value <= 100.0) {
+                    return Err(self.invalid(
+                        &at,
+                        format!(
+                            "expected a number of noise standard deviations above 0 and at \
+                             most 100, found {}",
+                            format_float(at.value)
+                        ),
+                    ));
+                }
+                at.value
+            }
+        };
+        let count = |c: &Option<Spanned<Count>>, key: &str, default: u32, low: u32, high: u32| {
+            let Some(c) = c else {
+                return Ok(default);
+            };
+            let at = Located::at(c.clone(), key);
+            if at.value.0 < low || at.value.0 > high {
+                return Err(self.invalid(
+                    &at,
+                    format!(
+                        "expected a whole number from {low} to {high}, found {}",
+                        at.value.0
+                    ),
+                ));
+            }
+            Ok(at.value.0)
+        };
+        let central_replications = count(
+            &u.central_replications,
+            "uncertainty.central_replications",
+            30,
+            2,
+            1_000,
+        )?;
+        let max_draws = count(&u.max_draws, "uncertainty.max_draws", 100, 1, 10_000)?;
+        Ok(calibrated.then_some(KeepRule {
+            cutoff,
+            central_replications,
+            max_draws,
+        }))
+    }
+
     /// The `[[calibration]]` table: each entry's quantity must parse (metric
     /// names checked, with suggestions), its tolerance `range = [low, high]`
     /// hold `low <= target <= high`, its name be unique and non-empty, its

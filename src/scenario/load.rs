@@ -21,7 +21,7 @@ use super::doc::{self, InputKind, Inputs, Item, Origin, Table, split_key};
 use super::error::{ErrorKind, ErrorOrigin, ScenarioError};
 use super::raw::RawFile;
 use super::serde_errors::{item_at, resolve_path, translate};
-use super::types::Scenario;
+use super::types::{KeepRule, Scenario};
 use super::uncertain;
 
 /// Files larger than this are refused before parsing: a scenario is a few
@@ -52,6 +52,10 @@ pub struct LoadedScenario {
     pub doc: ScenarioDoc,
     /// Its uncertain values and their draws; `None` without any.
     pub uncertainty: Option<std::sync::Arc<uncertain::Uncertainty>>,
+    /// `[uncertainty]`: the rule that keeps drawn worlds; `None` keeps all.
+    pub keep: Option<KeepRule>,
+    /// With a rule, the scenario whose draws it judges.
+    pub judged: Option<Judged>,
 }
 
 /// Reads `path` (following `extends`), applies `sets` (`"KEY=VALUE"`, in
@@ -107,11 +111,31 @@ fn loaded(
         scenario,
         sources,
         calibration,
+        keep,
     } = doc.to_parts()?;
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
     let uncertainty = doc.uncertainty(scenario.seed);
+    if keep.is_some() && (uncertainty.is_none() || calibration.is_empty()) {
+        let missing = if uncertainty.is_none() {
+            "uncertain values to draw"
+        } else {
+            "`[[calibration]]` figures to judge the draws by"
+        };
+        return Err(doc.error_at_key(
+            ErrorKind::InvalidValue,
+            "uncertainty.keep",
+            format!(
+                "`keep = \"calibrated\"` keeps the drawn worlds consistent with the \
+                 calibration figures, but this scenario has no {missing}: write \
+                 `keep = \"all\"` or remove the table"
+            ),
+        ));
+    }
+    let judged = keep.and(doc.judged());
     Ok(LoadedScenario {
+        keep,
+        judged,
         scenario,
         path: path.to_path_buf(),
         files: doc.files.clone(),
@@ -124,6 +148,17 @@ fn loaded(
     })
 }
 
+/// The scenario whose draws a run with `uncertainty.keep = "calibrated"`
+/// keeps (see [`ScenarioDoc::judged`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judged {
+    /// A `--set` wrote the table: the run's own scenario.
+    Set,
+    /// The file of the chain (as the chain names it) that wrote it nearest
+    /// the given file, resolved on its own.
+    File(PathBuf),
+}
+
 /// A validated scenario with its citations and calibration targets.
 #[derive(Clone, Debug)]
 pub struct ScenarioParts {
@@ -133,6 +168,8 @@ pub struct ScenarioParts {
     pub sources: BTreeMap<String, String>,
     /// `[[calibration]]`, in file order.
     pub calibration: Vec<Target>,
+    /// `[uncertainty]`: the rule that keeps drawn worlds; `None` keeps all.
+    pub keep: Option<KeepRule>,
 }
 
 /// Lowercase hex SHA-256.
@@ -499,6 +536,38 @@ impl ScenarioDoc {
         self.error_at(kind, origin, key, message)
     }
 
+    /// Whether a `--set` (or `--seed`, `--replications`) was applied.
+    pub fn has_sets(&self) -> bool {
+        self.ops.iter().any(|op| matches!(op, Op::Set(_)))
+    }
+
+    /// Where the keys of `[uncertainty]` in force were written: the
+    /// scenario whose draws are judged (`docs/model.md`, "Keeping only the
+    /// draws the calibration allows"). [`Judged::Set`] when a `--set`
+    /// wrote one of them; otherwise the file nearest the given one (the
+    /// given one included) in the chain that wrote one. `None` without the
+    /// table.
+    pub fn judged(&self) -> Option<Judged> {
+        let root = self.document().ok()?;
+        let DeValue::Table(table) = root.get("uncertainty")?.get_ref() else {
+            return None;
+        };
+        let mut nearest: Option<usize> = None;
+        for (_, v) in table.iter() {
+            let Some(file) = self.inputs.file_at(Origin::of(v.span())) else {
+                return Some(Judged::Set);
+            };
+            let at = self.files.iter().position(|f| f == file);
+            if let Some(at) = at {
+                nearest = Some(nearest.map_or(at, |n| n.min(at)));
+            }
+        }
+        match nearest {
+            None => Some(Judged::Set),
+            Some(i) => Some(Judged::File(self.files[i].clone())),
+        }
+    }
+
     /// Converts the document into a validated [`Scenario`].
     pub fn to_scenario(&self) -> Result<Scenario, ScenarioError> {
         self.to_scenario_with_sources().map(|(s, _)| s)
@@ -549,6 +618,7 @@ impl ScenarioDoc {
             BTreeMap::new()
         };
         let raw_calibration = raw.calibration.take();
+        let keep = converter.keep_rule(raw.uncertainty.take().as_ref())?;
         let mut scenario = converter.scenario(raw)?;
         scenario.rate_changes = super::dated::read(rate_changes.as_ref(), &self.inputs, &scenario)?;
         let calibration = converter.calibration(raw_calibration.as_ref())?;
@@ -556,6 +626,7 @@ impl ScenarioDoc {
             scenario,
             sources,
             calibration,
+            keep,
         })
     }
 

@@ -31,7 +31,7 @@ pub use error::{
     truncate_token,
 };
 pub use load::{
-    DocEntry, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, Node, ScenarioDoc, ScenarioParts,
-    file_identity, load, load_bytes, load_rebased, sha256_hex,
+    DocEntry, Judged, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, Node, ScenarioDoc,
+    ScenarioParts, file_identity, load, load_bytes, load_rebased, sha256_hex,
 };
 pub use types::*;

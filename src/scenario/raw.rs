@@ -105,6 +105,8 @@ pub(crate) struct RawFile {
     pub population: Option<Section<RawPopulation>>,
     /// `[growth]`: yearly demand growth (`docs/model.md`, "Years ahead").
     pub growth: Option<Section<RawGrowth>>,
+    /// `[uncertainty]`: which drawn worlds a run keeps.
+    pub uncertainty: Option<Section<RawUncertainty>>,
     /// `[[calibration]]`: published figures the scenario reproduces.
     pub calibration: Option<Vec<Spanned<Section<RawCalibration>>>>,
     /// `[start]`: the starting state; absent means an empty start.
@@ -445,6 +447,15 @@ pub(crate) struct RawHomeCare {
     pub hospital_first: Option<bool>,
     pub community_follow_up: Option<Share>,
     pub initial_packages: Option<Count>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUncertainty {
+    pub keep: Option<Spanned<String>>,
+    pub cutoff: Option<Spanned<f64>>,
+    pub central_replications: Option<Spanned<Count>>,
+    pub max_draws: Option<Spanned<Count>>,
 }
 
 #[derive(Debug, Deserialize)]

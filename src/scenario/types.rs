@@ -658,3 +658,18 @@ impl Scenario {
         u64::from(self.community.teams) * u64::from(self.community.caseload_per_team)
     }
 }
+
+/// `uncertainty.keep = "calibrated"`: a run keeps only the drawn worlds
+/// its calibration figures allow (`docs/model.md`, "Keeping only the draws
+/// the calibration allows"). `keep = "all"` (the default) has no rule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeepRule {
+    /// `uncertainty.cutoff`: noise standard deviations a figure may lie
+    /// outside its tolerance.
+    pub cutoff: f64,
+    /// `uncertainty.central_replications`: replications at the central
+    /// values that measure each figure's noise.
+    pub central_replications: u32,
+    /// `uncertainty.max_draws`: draws a replication tries.
+    pub max_draws: u32,
+}

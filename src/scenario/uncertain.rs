@@ -190,8 +190,9 @@ fn duration_text(hours: f64) -> String {
 /// 53 bits of the key's stream's first output. Above 0 and below 1:
 /// rounding would make it exactly 1 for the largest b (once in 2^53),
 /// which is taken as 1 - 2^-53, so that every quantile is finite.
-pub fn uniform(seed: u64, replication: u32, key: &str) -> f64 {
-    let stream = StreamKey::new(seed, replication, PARAMETER_SOURCE, 0).child(fnv1a(key));
+pub fn uniform(seed: u64, replication: u32, draw: u32, key: &str) -> f64 {
+    let stream =
+        StreamKey::new(seed, replication, PARAMETER_SOURCE, u64::from(draw)).child(fnv1a(key));
     open_unit(StreamRng::new(stream).next_u64() >> 11)
 }
 
@@ -201,8 +202,8 @@ fn open_unit(b: u64) -> f64 {
 }
 
 /// The standard normal deviate of key `key` in replication `replication`.
-pub fn deviate(seed: u64, replication: u32, key: &str) -> f64 {
-    let u = uniform(seed, replication, key);
+pub fn deviate(seed: u64, replication: u32, draw: u32, key: &str) -> f64 {
+    let u = uniform(seed, replication, draw, key);
     -std::f64::consts::SQRT_2 * erfc_inv(2.0 * u)
 }
 
@@ -267,7 +268,7 @@ pub fn gamma_quantile(shape: f64, u: f64) -> f64 {
 /// at most 1e6 (`sample` <= 1e6), whose quantiles are below 1.1e6. A draw
 /// that is not finite all the same is `NaN`, which [`Uncertainty::scenario`]
 /// refuses naming the replication.
-pub fn draw_shares(seed: u64, replication: u32, group: &[UncertainValue]) -> Vec<f64> {
+pub fn draw_shares(seed: u64, replication: u32, draw: u32, group: &[UncertainValue]) -> Vec<f64> {
     let g: Vec<f64> = group
         .iter()
         .map(|v| {
@@ -279,7 +280,7 @@ pub fn draw_shares(seed: u64, replication: u32, group: &[UncertainValue]) -> Vec
                 }
                 _ => f64::NAN,
             };
-            gamma_quantile(shape, uniform(seed, replication, &v.key))
+            gamma_quantile(shape, uniform(seed, replication, draw, &v.key))
         })
         .collect();
     let sum: f64 = g.iter().sum();
@@ -655,12 +656,47 @@ pub(crate) fn substituted(
 pub struct Draws {
     values: Vec<UncertainValue>,
     seed: u64,
+    /// Each replication's kept draw (`docs/model.md`, "Keeping only the
+    /// draws the calibration allows"); draw 0 for one not listed.
+    kept: std::collections::BTreeMap<u32, u32>,
 }
 
 impl Draws {
     /// `values` (as recorded), drawn with `seed`.
     pub fn new(values: Vec<UncertainValue>, seed: u64) -> Draws {
-        Draws { values, seed }
+        Draws {
+            values,
+            seed,
+            kept: Default::default(),
+        }
+    }
+
+    /// The same, replication r running its draw `kept[r]`.
+    pub fn with_kept(mut self, kept: std::collections::BTreeMap<u32, u32>) -> Draws {
+        self.kept = kept;
+        self
+    }
+
+    /// Whether the replications run kept draws (a run with
+    /// `uncertainty.keep = "calibrated"`).
+    pub fn has_kept(&self) -> bool {
+        !self.kept.is_empty()
+    }
+
+    /// The draw replication `replication` runs.
+    pub fn draw_of(&self, replication: u32) -> u32 {
+        self.kept.get(&replication).copied().unwrap_or(0)
+    }
+
+    /// The standard normal deviates replication `replication` ran with,
+    /// one per value.
+    pub fn deviates(&self, replication: u32) -> Vec<f64> {
+        self.deviates_at(replication, self.draw_of(replication))
+    }
+
+    /// The values replication `replication` ran with (durations in hours).
+    pub fn draws(&self, replication: u32) -> Vec<f64> {
+        self.draws_at(replication, self.draw_of(replication))
     }
 
     /// The uncertain values, in the format's key order.
@@ -680,28 +716,28 @@ impl Draws {
             .collect()
     }
 
-    /// The standard normal deviates replication `replication` draws, one
-    /// per value.
-    pub fn deviates(&self, replication: u32) -> Vec<f64> {
+    /// The standard normal deviates of draw `draw` of replication
+    /// `replication`, one per value.
+    pub fn deviates_at(&self, replication: u32, draw: u32) -> Vec<f64> {
         self.values
             .iter()
-            .map(|v| deviate(self.seed, replication, &v.key))
+            .map(|v| deviate(self.seed, replication, draw, &v.key))
             .collect()
     }
 
     /// The values replication `replication` runs with (durations in hours),
     /// one per value; a pathway table's shares are drawn together
     /// ([`draw_shares`]).
-    pub fn draws(&self, replication: u32) -> Vec<f64> {
+    pub fn draws_at(&self, replication: u32, draw: u32) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.values.len());
         for group in groups(&self.values) {
             let vs = &self.values[group];
             if vs[0].kind == Kind::PathwayShare {
-                out.extend(draw_shares(self.seed, replication, vs));
+                out.extend(draw_shares(self.seed, replication, draw, vs));
             } else {
                 out.extend(
                     vs.iter()
-                        .map(|v| v.value_at(deviate(self.seed, replication, &v.key))),
+                        .map(|v| v.value_at(deviate(self.seed, replication, draw, &v.key))),
                 );
             }
         }
@@ -739,15 +775,18 @@ impl Uncertainty {
         self.draws.values()
     }
 
-    /// The values replication `replication` runs with (durations in hours).
-    pub fn draws(&self, replication: u32) -> Vec<f64> {
-        self.draws.draws(replication)
+    /// The values of draw `draw` of replication `replication` (durations
+    /// in hours).
+    pub fn draws(&self, replication: u32, draw: u32) -> Vec<f64> {
+        self.draws.draws_at(replication, draw)
     }
 
     /// The scenario replication `replication` runs: the document with its
     /// draws in place of the intervals, converted as a file is.
-    pub fn scenario(&self, replication: u32) -> Result<Scenario, ScenarioError> {
-        let draws = self.draws(replication);
+    /// Its noise seed is that of the draw (`docs/model.md`, "Keeping only
+    /// the draws the calibration allows"): the scenario's own for draw 0.
+    pub fn scenario(&self, replication: u32, draw: u32) -> Result<Scenario, ScenarioError> {
+        let draws = self.draws(replication, draw);
         if let Some((v, _)) = self
             .values()
             .iter()
@@ -765,17 +804,19 @@ impl Uncertainty {
                 ),
             ));
         }
-        substituted(&self.doc, self.values(), |i, _| draws[i])?
-            .to_parts_checking(false)
-            .map(|p| p.scenario)
+        let mut scenario = substituted(&self.doc, self.values(), |i, _| draws[i])?
+            .to_parts_checking(false)?
+            .scenario;
+        scenario.seed = crate::model::kept::draw_seed(scenario.seed, replication, draw);
+        Ok(scenario)
     }
 }
 
 impl crate::model::ScenarioDraws for Uncertainty {
-    fn scenario(&self, replication: u32) -> Result<Scenario, String> {
-        Uncertainty::scenario(self, replication).map_err(|e| {
+    fn scenario(&self, replication: u32, draw: u32) -> Result<Scenario, String> {
+        Uncertainty::scenario(self, replication, draw).map_err(|e| {
             let mut drawn = String::new();
-            for (v, x) in self.values().iter().zip(self.draws(replication)) {
+            for (v, x) in self.values().iter().zip(self.draws(replication, draw)) {
                 let shown = match v.kind {
                     Kind::Duration => format!("{}h", format_float(x)),
                     _ => format_float(x),
@@ -1001,14 +1042,15 @@ mod tests {
     fn deviates_are_standard_normal_and_keyed() {
         let n = 20_000;
         let zs: Vec<f64> = (0..n)
-            .map(|r| deviate(7, r, "pru.treated_at_home"))
+            .map(|r| deviate(7, r, 0, "pru.treated_at_home"))
             .collect();
         let mean = zs.iter().sum::<f64>() / f64::from(n);
         let var = zs.iter().map(|z| (z - mean).powi(2)).sum::<f64>() / f64::from(n - 1);
         assert!(mean.abs() < 0.03, "{mean}");
         assert!((var - 1.0).abs() < 0.04, "{var}");
-        assert_ne!(deviate(7, 0, "a"), deviate(7, 0, "b"));
-        assert_ne!(deviate(7, 0, "a"), deviate(8, 0, "a"));
-        assert_eq!(deviate(7, 3, "a"), deviate(7, 3, "a"));
+        assert_ne!(deviate(7, 0, 0, "a"), deviate(7, 0, 0, "b"));
+        assert_ne!(deviate(7, 0, 0, "a"), deviate(8, 0, 0, "a"));
+        assert_ne!(deviate(7, 0, 0, "a"), deviate(7, 0, 1, "a"));
+        assert_eq!(deviate(7, 3, 0, "a"), deviate(7, 3, 0, "a"));
     }
 }

@@ -40,6 +40,7 @@ fn synthetic() -> Vec<ReplicationResult> {
                 events: 1000,
                 yearly: Vec::new(),
                 overloaded: Vec::new(),
+                kept: None,
             }
         })
         .collect()

@@ -1,0 +1,253 @@
+//! Keeping only the drawn worlds a scenario's calibration figures allow
+//! (`docs/model.md`, "Keeping only the draws the calibration allows"): the
+//! judged scenario, each figure's noise from replications at the central
+//! values, and each replication's kept draw, found once for every scenario
+//! of a run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::commands::Settings;
+use super::{ExperimentError, RunError};
+use crate::model::kept::{Kept, KeptDraws, KeptRecord, central_seed};
+use crate::model::{EventBudget, Prepared, Stopped};
+use crate::report::facts::CalibrationRecord;
+use crate::report::{KeptDrawsRecord, NoiseSd};
+use crate::scenario::{KeepRule, LoadedScenario};
+
+/// The judged scenario and what judges its draws.
+#[derive(Debug)]
+pub struct Matcher {
+    /// The judged scenario with its draws, without counterfactual arms or
+    /// years: it simulates the draws tried.
+    judged: Prepared,
+    /// How run.json names the judged scenario.
+    name: String,
+    figures: Vec<CalibrationRecord>,
+    /// Each figure's noise (standard deviation at the central values).
+    sd: Vec<f64>,
+    rule: KeepRule,
+    window_days: f64,
+    /// Each replication's kept draw, once found.
+    found: Mutex<HashMap<u32, KeptRecord>>,
+}
+
+impl Matcher {
+    /// Measures each figure's noise on `judged` (its central values,
+    /// `rule.central_replications` replications) and returns the matcher;
+    /// `name` is how run.json names it.
+    pub(crate) fn new(
+        judged: &LoadedScenario,
+        rule: KeepRule,
+        name: String,
+        settings: &Settings,
+        threads: usize,
+    ) -> Result<Matcher, ExperimentError> {
+        let sc = &judged.scenario;
+        let figures: Vec<CalibrationRecord> = judged
+            .calibration
+            .iter()
+            .map(|t| super::facts::calibration(t, sc))
+            .collect();
+        let window_days = sc.horizon_hours / 24.0;
+        let mut central = sc.clone();
+        central.seed = central_seed(sc.seed);
+        let check = super::check::offered_load(&central);
+        let budget = EventBudget::new(super::check::expected_events(&central, &check));
+        // The counterfactual arms a figure reads (admissions avoided) run
+        // beside each replication judged; the others do not.
+        let read: Vec<crate::model::metrics::Metric> =
+            figures.iter().flat_map(|f| f.metrics()).collect();
+        let prepared = settings
+            .prepare(central, budget)
+            .keeping_arms(&read)
+            .without_years();
+        let reps: Vec<u32> = (0..rule.central_replications).collect();
+        let results = super::run_replications(&prepared, &reps, threads, settings.progress())
+            .map_err(|e| match e {
+                RunError::Stopped {
+                    reason: Stopped::Cancelled,
+                    ..
+                } => ExperimentError::Interrupted("interrupted: nothing was written".into()),
+                e => ExperimentError::Usage(format!(
+                    "error: the {} replications at the central values that measure each \
+                     calibration figure's noise (`uncertainty.central_replications`) did not \
+                     finish: {e}",
+                    rule.central_replications
+                )),
+            })?;
+        let sd = figures
+            .iter()
+            .map(|f| {
+                let ys: Vec<f64> = results
+                    .iter()
+                    .filter_map(|r| f.value(|m| r.metrics[m], window_days))
+                    .collect();
+                sample_sd(&ys)
+            })
+            .collect();
+        let draws = judged.uncertainty.as_ref().ok_or_else(|| {
+            ExperimentError::Usage("error: the judged scenario has no uncertain values".into())
+        })?;
+        let check = super::check::offered_load(sc);
+        let budget = EventBudget::new(super::check::expected_events(sc, &check));
+        let judged_prepared = settings
+            .prepare(sc.clone(), budget)
+            .keeping_arms(&read)
+            .without_years()
+            .with_draws(Arc::clone(draws) as Arc<dyn crate::model::ScenarioDraws>);
+        Ok(Matcher {
+            judged: judged_prepared,
+            name,
+            figures,
+            sd,
+            rule,
+            window_days,
+            found: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// What run.json records of the rule and of `records`, the kept draws
+    /// of a run's replications.
+    pub fn record<'a>(
+        &self,
+        records: impl Iterator<Item = (u32, &'a KeptRecord)>,
+    ) -> KeptDrawsRecord {
+        let mut out = KeptDrawsRecord {
+            judged: self.name.clone(),
+            cutoff: self.rule.cutoff,
+            central_replications: self.rule.central_replications,
+            max_draws: self.rule.max_draws,
+            noise_sd: self
+                .figures
+                .iter()
+                .zip(&self.sd)
+                .map(|(f, &sd)| NoiseSd {
+                    name: f.name.clone(),
+                    sd,
+                })
+                .collect(),
+            ..KeptDrawsRecord::default()
+        };
+        for (r, k) in records {
+            out.add(r, k, |i| self.figures[i].name.clone());
+        }
+        out
+    }
+
+    /// Whether `result`'s figures all lie within their tolerance widened
+    /// by the cut-off times their noise; counts each that does not.
+    fn judge(
+        &self,
+        result: &crate::model::metrics::ReplicationResult,
+        record: &mut KeptRecord,
+    ) -> bool {
+        let mut kept = true;
+        for (i, (f, sd)) in self.figures.iter().zip(&self.sd).enumerate() {
+            let Some(y) = f.value(|m| result.metrics[m], self.window_days) else {
+                continue;
+            };
+            let w = self.rule.cutoff * sd;
+            if y < f.low - w || y > f.high + w {
+                kept = false;
+                KeptRecord::count(&mut record.outside, i);
+            }
+        }
+        kept
+    }
+
+    /// Why replication `replication` found no draw, in words.
+    fn none_kept(&self, replication: u32, record: &KeptRecord) -> String {
+        let mut reasons: Vec<String> = record
+            .overloaded
+            .iter()
+            .map(|(s, n)| format!("{n} overloaded {s}"))
+            .collect();
+        reasons.extend(
+            record
+                .outside
+                .iter()
+                .map(|(i, n)| format!("{n} put \"{}\" outside", self.figures[*i].name)),
+        );
+        format!(
+            "replication {replication}: none of its {} draws of the uncertain values was \
+             consistent with the calibration figures of {} ({}); widen `uncertainty.cutoff`, \
+             raise `uncertainty.max_draws`, or narrow the uncertain values that make the \
+             figures miss",
+            record.tried,
+            self.name,
+            reasons.join(", ")
+        )
+    }
+}
+
+impl KeptDraws for Matcher {
+    fn kept(&self, replication: u32) -> Result<Kept, Stopped> {
+        if let Ok(found) = self.found.lock()
+            && let Some(record) = found.get(&replication)
+        {
+            return Ok(Kept {
+                record: record.clone(),
+                result: None,
+            });
+        }
+        let mut record = KeptRecord::default();
+        for draw in 0..self.rule.max_draws {
+            record.tried += 1;
+            let Some((p, overloaded)) = self.judged.drawn_at(replication, draw)? else {
+                return Err(Stopped::Draw("the judged scenario draws no values".into()));
+            };
+            if !overloaded.is_empty() {
+                for s in overloaded {
+                    KeptRecord::count(&mut record.overloaded, s);
+                }
+                continue;
+            }
+            let run = p.simulate_whole(replication).and_then(|mut r| {
+                p.run_arms(replication, &mut r)?;
+                Ok(r)
+            });
+            let result = match run {
+                Ok(r) => r,
+                Err(e) => match overloaded_service(&e) {
+                    Some(service) => {
+                        KeptRecord::count(&mut record.overloaded, service);
+                        continue;
+                    }
+                    None => return Err(e),
+                },
+            };
+            if self.judge(&result, &mut record) {
+                record.draw = draw;
+                if let Ok(mut found) = self.found.lock() {
+                    found.insert(replication, record.clone());
+                }
+                return Ok(Kept {
+                    record,
+                    result: Some(result),
+                });
+            }
+        }
+        Err(Stopped::NoKeptDraw(self.none_kept(replication, &record)))
+    }
+}
+
+/// The service whose queue passed the bound, when that stopped a draw (in
+/// the draw itself or in a counterfactual arm a figure reads).
+fn overloaded_service(e: &Stopped) -> Option<&'static str> {
+    match e {
+        Stopped::Overloaded { service, .. } => Some(service),
+        Stopped::InArm { reason, .. } => overloaded_service(reason),
+        _ => None,
+    }
+}
+
+/// The sample standard deviation (divisor n - 1); 0 with fewer than two.
+fn sample_sd(ys: &[f64]) -> f64 {
+    if ys.len() < 2 {
+        return 0.0;
+    }
+    let n = ys.len() as f64;
+    let mean = ys.iter().sum::<f64>() / n;
+    (ys.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}

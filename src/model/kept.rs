@@ -1,0 +1,71 @@
+//! Which draw each replication keeps when a run keeps only the drawn worlds
+//! its calibration figures allow (`docs/model.md`, "Keeping only the draws
+//! the calibration allows"). The model asks; the experiment layer judges.
+
+use super::Stopped;
+use super::metrics::ReplicationResult;
+
+/// The source of the noise seeds of draws 1, 2, ... and of the central
+/// replications that measure each figure's noise ("MATC").
+pub const KEEP_SOURCE: u32 = 0x4D41_5443;
+
+/// The noise seed of draw `draw` of replication `replication`: `seed` for
+/// draw 0, else the 64-bit value of the stream key (seed, replication,
+/// [`KEEP_SOURCE`], draw).
+pub fn draw_seed(seed: u64, replication: u32, draw: u32) -> u64 {
+    if draw == 0 {
+        seed
+    } else {
+        crate::engine::rng::StreamKey::new(seed, replication, KEEP_SOURCE, u64::from(draw)).0
+    }
+}
+
+/// The seed of the central replications: the 64-bit value of the stream
+/// key (seed, 0, [`KEEP_SOURCE`], 0).
+pub fn central_seed(seed: u64) -> u64 {
+    crate::engine::rng::StreamKey::new(seed, 0, KEEP_SOURCE, 0).0
+}
+
+/// How one replication found its world.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeptRecord {
+    /// The draw kept.
+    pub draw: u32,
+    /// Draws tried, the kept one included.
+    pub tried: u32,
+    /// For each service, the rejected draws that overload it (by the flow
+    /// balance, or a queue past the bound), in the order first found.
+    pub overloaded: Vec<(&'static str, u32)>,
+    /// For each calibration figure (its index in the table), the simulated
+    /// draws it rejected, in the order first found.
+    pub outside: Vec<(usize, u32)>,
+}
+
+impl KeptRecord {
+    /// Counts one more rejection under `key`.
+    pub fn count<K: PartialEq>(list: &mut Vec<(K, u32)>, key: K) {
+        match list.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => list.push((key, 1)),
+        }
+    }
+}
+
+/// A replication's kept draw, and the judged scenario's result of it when
+/// finding it simulated it (the replication's own result, when the run's
+/// scenario is the judged one).
+#[derive(Debug)]
+pub struct Kept {
+    /// How it was found.
+    pub record: KeptRecord,
+    /// The judged scenario's whole-window result of the kept draw (no
+    /// counterfactual arms, no years), when this call simulated it.
+    pub result: Option<ReplicationResult>,
+}
+
+/// Finds each replication's kept draw.
+pub trait KeptDraws: Send + Sync + std::fmt::Debug {
+    /// Replication `replication`'s kept draw; an error when none of its
+    /// draws is kept, or a draw could not run.
+    fn kept(&self, replication: u32) -> Result<Kept, Stopped>;
+}
