@@ -494,7 +494,7 @@ fn judge_of(
     };
     let sc = &first.loaded.scenario;
     let (loaded, name) = match judged {
-        scenario::Judged::Set => (None, "--set".to_string()),
+        scenario::Judged::Set => (None, "the run's own scenario (its --set)".to_string()),
         scenario::Judged::File(p) => {
             let same_file =
                 scenario::file_identity(p) == scenario::file_identity(&first.loaded.path);
