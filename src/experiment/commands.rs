@@ -472,6 +472,10 @@ fn execute(
     })
 }
 
+/// The matcher of a run's judged scenario, and the arm that is the judged
+/// scenario itself, if one is.
+type Judge = (Arc<Matcher>, Option<usize>);
+
 /// With `uncertainty.keep = "calibrated"` on the first arm (the run, or a
 /// comparison's or sweep's baseline): the matcher of its judged scenario
 /// (`docs/model.md`, "Keeping only the draws the calibration allows"),
@@ -481,7 +485,7 @@ fn judge_of(
     arms: &[Arm],
     settings: &Settings,
     threads: usize,
-) -> Result<Option<(Arc<Matcher>, Option<usize>)>, ExperimentError> {
+) -> Result<Option<Judge>, ExperimentError> {
     let Some(first) = arms.first() else {
         return Ok(None);
     };
@@ -490,7 +494,7 @@ fn judge_of(
     };
     let sc = &first.loaded.scenario;
     let (loaded, name) = match judged {
-        scenario::Judged::Set => (None, "--set".to_string()),
+        scenario::Judged::Set => (None, "the run's own scenario (its --set)".to_string()),
         scenario::Judged::File(p) => {
             let same_file =
                 scenario::file_identity(p) == scenario::file_identity(&first.loaded.path);

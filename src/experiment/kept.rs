@@ -156,8 +156,9 @@ impl Matcher {
         kept
     }
 
-    /// Why replication `replication` found no draw, in words.
-    fn none_kept(&self, replication: u32, record: &KeptRecord) -> String {
+    /// Why a replication found no draw, in words (after "replication r
+    /// stopped: ").
+    fn none_kept(&self, record: &KeptRecord) -> String {
         let mut reasons: Vec<String> = record
             .overloaded
             .iter()
@@ -170,7 +171,7 @@ impl Matcher {
                 .map(|(i, n)| format!("{n} put \"{}\" outside", self.figures[*i].name)),
         );
         format!(
-            "replication {replication}: none of its {} draws of the uncertain values was \
+            "none of its {} draws of the uncertain values was \
              consistent with the calibration figures of {} ({}); widen `uncertainty.cutoff`, \
              raise `uncertainty.max_draws`, or narrow the uncertain values that make the \
              figures miss",
@@ -228,7 +229,7 @@ impl KeptDraws for Matcher {
                 });
             }
         }
-        Err(Stopped::NoKeptDraw(self.none_kept(replication, &record)))
+        Err(Stopped::NoKeptDraw(self.none_kept(&record)))
     }
 }
 

@@ -68,7 +68,7 @@ fn drawn_shares_add_to_one_and_follow_their_beta_marginals() {
     let n = 4000u32;
     let mut draws: Vec<Vec<f64>> = vec![Vec::new(); values.len()];
     for r in 0..n {
-        let d = u.draws(r);
+        let d = u.draws(r, 0);
         assert_eq!(d.len(), values.len());
         for t in &tables {
             let sum: f64 = d[t.clone()].iter().sum();
@@ -78,7 +78,7 @@ fn drawn_shares_add_to_one_and_follow_their_beta_marginals() {
         if r < 10 {
             let z = u.record().deviates(r);
             for (v, z) in values.iter().zip(z) {
-                assert_eq!(z, deviate(loaded.scenario.seed, r, &v.key));
+                assert_eq!(z, deviate(loaded.scenario.seed, r, 0, &v.key));
             }
         }
         for (i, x) in d.into_iter().enumerate() {
@@ -120,10 +120,10 @@ fn drawn_shares_add_to_one_and_follow_their_beta_marginals() {
     let keys: Vec<&str> = u.values().iter().map(|v| v.key.as_str()).collect();
     assert_eq!(keys, ["pathways.frail.p0", "pathways.frail.p1"]);
     for r in 0..20 {
-        let s = u.scenario(r).expect("a drawn scenario");
+        let s = u.scenario(r, 0).expect("a drawn scenario");
         let f = s.pathways.frail;
         assert_eq!((f[2], f[3]), (0.0, 0.0));
-        assert_eq!(u.draws(r), vec![f[0], f[1]]);
+        assert_eq!(u.draws(r, 0), vec![f[0], f[1]]);
     }
 }
 
@@ -175,7 +175,7 @@ fn a_plan_that_changes_nothing_has_zero_paired_effect() {
     assert_eq!(frail[3].central(), 0.08);
     for r in 0..6 {
         assert_eq!(ub.record().deviates(r), um.record().deviates(r));
-        assert_ne!(ub.draws(r)[..4], um.draws(r)[..4]);
+        assert_ne!(ub.draws(r, 0)[..4], um.draws(r, 0)[..4]);
     }
 }
 
@@ -254,14 +254,14 @@ fn the_shipped_uncertain_file_draws_its_pathway_shares_and_the_rest_as_before() 
             .values()
             .iter()
             .map(|v| v.key.clone())
-            .zip(with.draws(r))
+            .zip(with.draws(r, 0))
             .filter(|(k, _)| !shares.contains(&k.as_str()))
             .collect();
         let before: Vec<(String, f64)> = plain
             .values()
             .iter()
             .map(|v| v.key.clone())
-            .zip(plain.draws(r))
+            .zip(plain.draws(r, 0))
             .collect();
         assert_eq!(drawn, before, "replication {r}");
     }

@@ -74,7 +74,7 @@ fn draws_of_each_kind_fall_inside_their_interval_80_percent_of_the_time() {
     let n = 4000u32;
     let mut inside = [0u32; 4];
     for r in 0..n {
-        for (i, (v, x)) in u.values().iter().zip(u.draws(r)).enumerate() {
+        for (i, (v, x)) in u.values().iter().zip(u.draws(r, 0)).enumerate() {
             if x >= v.low && x <= v.high {
                 inside[i] += 1;
             }
@@ -91,7 +91,7 @@ fn draws_of_each_kind_fall_inside_their_interval_80_percent_of_the_time() {
         );
     }
     // Durations are in hours; a share stays inside (0, 1).
-    let d = u.draws(0);
+    let d = u.draws(0, 0);
     assert!(d[2] > 100.0 && d[2] < 400.0, "{d:?}");
     assert!((0.0..1.0).contains(&d[1]));
 }
@@ -193,7 +193,7 @@ fn the_driver_ranking_recovers_the_one_value_the_answer_depends_on() {
     let reps = csv_rows(&out.join("replications.csv"));
     let y = column(&reps, "crises");
     let z: Vec<f64> = (0..200)
-        .map(|r| deviate(1, r, "demand.crises_per_day"))
+        .map(|r| deviate(1, r, 0, "demand.crises_per_day"))
         .collect();
     let (my, mz) = (y.iter().sum::<f64>() / 200.0, z.iter().sum::<f64>() / 200.0);
     let cov: f64 = y.iter().zip(&z).map(|(a, b)| (a - my) * (b - mz)).sum();
