@@ -707,9 +707,20 @@ fn draws_that_never_meet_a_figure_stop_the_run_naming_the_replication_and_why() 
         "exit {code:?}: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    for said in ["replication 0", "5", "Hardly any visits"] {
+    for said in ["replication 0", "Hardly any visits"] {
         assert!(stderr.contains(said), "no `{said}` in: {stderr}");
     }
+    // The draws tried (5) and how often the figure rejected them (all 5).
+    let fives = crate::common::numbers_of(&stderr, false)
+        .iter()
+        .filter(|n| *n == "5")
+        .count();
+    assert!(fives >= 2, "the 5 draws and the 5 rejections: {stderr}");
+    assert!(
+        !out_dir.exists(),
+        "stopped, yet wrote {}",
+        out_dir.display()
+    );
 }
 
 #[test]
