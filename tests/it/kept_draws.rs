@@ -9,7 +9,9 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{bin, exits_saying, root, run, run_ok, succeed, text, write_extending};
+use crate::common::{
+    bin, exits_saying, refused_run, root, run, run_ok, succeed, text, write_extending,
+};
 use patientflow::engine::{StreamKey, StreamRng};
 use patientflow::scenario::load;
 use serde_json::Value;
@@ -103,39 +105,29 @@ fn kept(dir: &Path) -> Value {
     v
 }
 
-/// `kept_draws.draw` as (replication, draw), by replication: a map of
-/// replication index to draw (or an array, one draw a replication).
+/// `kept_draws.draw` (a map of replication index to draw) as
+/// (replication, draw), by replication.
 #[track_caller]
 fn draws(kept: &Value) -> Vec<(u32, u64)> {
-    let mut out: Vec<(u32, u64)> = match &kept["draw"] {
-        Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.parse().expect("a replication index"),
-                    v.as_u64().expect("a draw"),
-                )
-            })
-            .collect(),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i as u32, v.as_u64().expect("a draw")))
-            .collect(),
-        other => panic!("kept_draws.draw is {other}"),
-    };
+    let map = kept["draw"].as_object().expect("kept_draws.draw, a map");
+    let mut out: Vec<(u32, u64)> = map
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.parse().expect("a replication index"),
+                v.as_u64().expect("a draw"),
+            )
+        })
+        .collect();
     out.sort_unstable();
     out
 }
 
 /// A count of `kept_draws` (`tried`, or one entry of `outside` or
-/// `overloaded`): a number, or a list whose length is the count.
+/// `overloaded`).
+#[track_caller]
 fn count(v: &Value) -> u64 {
-    match v {
-        Value::Number(n) => n.as_u64().expect("a count"),
-        Value::Array(a) => a.len() as u64,
-        other => panic!("not a count: {other}"),
-    }
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
 }
 
 /// The sum of the counts of the map `kept_draws[field]` (absent or empty: 0).
@@ -644,7 +636,7 @@ fn wrong_uncertainty_keys_are_refused_at_the_key() {
             &format!("{with}{body}"),
         );
         let at = format!("{name}.toml:{}:{col}", line + offset);
-        let stderr = refused(&file, &[&at, &format!("`{key}`")]);
+        let stderr = refused_run(&file, &[], &[&at, &format!("`{key}`")]);
         if name == "typo" {
             assert!(
                 stderr.contains("`uncertainty.cutoff`") || stderr.contains("`cutoff`"),
@@ -664,15 +656,8 @@ fn wrong_uncertainty_keys_are_refused_at_the_key() {
         let file = write(tmp.path(), &format!("{name}.toml"), &t);
         let line = t.lines().count();
         let at = format!("{name}.toml:{line}:8");
-        refused(&file, &[&at, "`uncertainty.keep`"]);
+        refused_run(&file, &[], &[&at, "`uncertainty.keep`"]);
     }
-}
-
-/// `run file` must be refused as wrong input (exit 2), saying each of
-/// `says`, and write nothing; its stderr.
-#[track_caller]
-fn refused(file: &str, says: &[&str]) -> String {
-    crate::common::refused_run(file, &[], says)
 }
 
 #[test]
@@ -850,7 +835,7 @@ fn draws_that_overload_a_service_are_rejected_and_the_kept_worlds_overload_none(
         listed.is_null()
             || listed
                 .as_object()
-                .is_some_and(|m| m.values().all(|v| count(v) == 0)),
+                .is_some_and(|m| m.values().all(|v| v.as_array().is_some_and(Vec::is_empty))),
         "kept worlds that overload: {listed}"
     );
     let kd = &json["kept_draws"];
