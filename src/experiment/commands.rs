@@ -414,11 +414,21 @@ fn execute(
                 None => p,
             };
             match &judge {
-                Some((m, judged_arm)) if a.loaded.uncertainty.is_some() => p.with_kept(
-                    Arc::clone(m) as Arc<dyn crate::model::kept::KeptDraws>,
-                    *judged_arm == Some(i),
-                ),
-                _ => p,
+                Some((m, judged_arm)) => {
+                    // A plan with no uncertain values still runs each
+                    // replication with its kept draw's noise seed.
+                    let p = match &a.loaded.uncertainty {
+                        Some(_) => p,
+                        None => p
+                            .with_draws(Arc::new(super::kept::Plain(a.loaded.scenario.clone()))
+                                as Arc<dyn crate::model::ScenarioDraws>),
+                    };
+                    p.with_kept(
+                        Arc::clone(m) as Arc<dyn crate::model::kept::KeptDraws>,
+                        *judged_arm == Some(i),
+                    )
+                }
+                None => p,
             }
         })
         .collect();

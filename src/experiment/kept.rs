@@ -233,6 +233,21 @@ impl KeptDraws for Matcher {
     }
 }
 
+/// A scenario with no uncertain values of its own that runs in a judged
+/// scenario's kept worlds (a sweep's plan that sets every uncertain value
+/// plainly): each replication takes its kept draw's noise seed, so that it
+/// stays paired with the scenarios that draw.
+#[derive(Debug)]
+pub(crate) struct Plain(pub crate::scenario::Scenario);
+
+impl crate::model::ScenarioDraws for Plain {
+    fn scenario(&self, replication: u32, draw: u32) -> Result<crate::scenario::Scenario, String> {
+        let mut sc = self.0.clone();
+        sc.seed = crate::model::kept::draw_seed(sc.seed, replication, draw);
+        Ok(sc)
+    }
+}
+
 /// The service whose queue passed the bound, when that stopped a draw (in
 /// the draw itself or in a counterfactual arm a figure reads).
 fn overloaded_service(e: &Stopped) -> Option<&'static str> {

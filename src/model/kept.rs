@@ -69,3 +69,30 @@ pub trait KeptDraws: Send + Sync + std::fmt::Debug {
     /// draws is kept, or a draw could not run.
     fn kept(&self, replication: u32) -> Result<Kept, Stopped>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draw_zero_keeps_the_seed_and_later_draws_do_not() {
+        assert_eq!(draw_seed(20250401, 7, 0), 20250401);
+        let later: Vec<u64> = (1..50).map(|d| draw_seed(20250401, 7, d)).collect();
+        assert!(later.iter().all(|&s| s != 20250401));
+        let mut unique = later.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), later.len(), "each draw its own seed");
+        assert_ne!(draw_seed(20250401, 7, 1), draw_seed(20250401, 8, 1));
+        assert_ne!(central_seed(20250401), 20250401);
+    }
+
+    #[test]
+    fn counts_gather_under_their_key_in_first_found_order() {
+        let mut list: Vec<(&str, u32)> = Vec::new();
+        KeptRecord::count(&mut list, "home care");
+        KeptRecord::count(&mut list, "rehab beds");
+        KeptRecord::count(&mut list, "home care");
+        assert_eq!(list, vec![("home care", 2), ("rehab beds", 1)]);
+    }
+}
