@@ -936,3 +936,73 @@ fn a_sweep_runs_every_plan_in_the_kept_worlds_and_cannot_sweep_the_rule() {
     );
     assert!(!never.exists(), "refused, yet wrote");
 }
+
+/// Crises and PRU visits, replication by replication, of `a` and `b`
+/// (output directories) are the same; the share treated at home is not.
+/// The share changes no arrival and no PRU visit (ten cars see every
+/// eligible crisis, and nothing returns), so with the same noise seeds they
+/// are the same.
+#[track_caller]
+fn same_noise(a: &Path, b: &Path) {
+    let (a, b) = (
+        csv(&a.join("replications.csv")),
+        csv(&b.join("replications.csv")),
+    );
+    for metric in ["crises", "pru_visits"] {
+        assert_eq!(column(&a, metric), column(&b, metric), "{metric}");
+    }
+    assert_ne!(
+        column(&a, "pru_treated_at_home"),
+        column(&b, "pru_treated_at_home"),
+        "the plan's share is its own"
+    );
+}
+
+#[test]
+fn a_sweep_point_that_makes_the_uncertain_value_certain_runs_in_the_kept_noise() {
+    // The point sets the one uncertain value plainly, so it draws nothing
+    // of its own; it still runs replication r with the kept draw's noise
+    // seed s_{d_r}.
+    let tmp = tempfile::tempdir().expect("tmp");
+    judged(tmp.path(), "");
+    let sweep = write(
+        tmp.path(),
+        "sweep.toml",
+        "extends = \"share.toml\"\n[scenario]\nname = \"shares\"\n\
+         [sweep]\n\"pru.treated_at_home\" = [0.6]\n",
+    );
+    let out = tmp.path().join("out");
+    run_ok(&["sweep", &sweep, "--replications", "8"], &out);
+    let base = kept(&out.join("baseline"));
+    assert!(draws(&base).iter().any(|(_, d)| *d > 0), "{base}");
+    same_noise(&out.join("baseline"), &out.join("pru.treated_at_home=0.6"));
+}
+
+#[test]
+fn a_plan_that_makes_the_uncertain_value_certain_runs_in_the_kept_worlds() {
+    // As the sweep point above, written as a plan file: the judged scenario
+    // is share.toml on its own, which has an uncertain value and a figure
+    // (model.md, "The judged scenario"), so `run` and `compare` run it in
+    // the kept worlds rather than refuse it.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = judged(tmp.path(), "");
+    let plan = write_extending(
+        tmp.path(),
+        "certain.toml",
+        "share.toml",
+        "[scenario]\nname = \"certain\"\n[pru]\ntreated_at_home = 0.67\n",
+    );
+    let plan = plan.to_str().expect("utf8");
+    let out = tmp.path().join("out");
+    run_ok(&["compare", &file, plan, "--replications", "8"], &out);
+    let base = kept(&out.join("share"));
+    assert!(draws(&base).iter().any(|(_, d)| *d > 0), "{base}");
+    same_noise(&out.join("share"), &out.join("certain"));
+    let alone = tmp.path().join("alone");
+    run_ok(&["run", plan, "--replications", "8"], &alone);
+    assert_eq!(
+        fs::read(alone.join("replications.csv")).expect("alone"),
+        fs::read(out.join("certain/replications.csv")).expect("compared"),
+        "run alone, the plan runs as in the comparison"
+    );
+}
