@@ -980,10 +980,11 @@ fn a_sweep_point_that_makes_the_uncertain_value_certain_runs_in_the_kept_noise()
 
 #[test]
 fn a_plan_that_makes_the_uncertain_value_certain_runs_in_the_kept_worlds() {
-    // As the sweep point above, written as a plan file: the judged scenario
-    // is share.toml on its own, which has an uncertain value and a figure
-    // (model.md, "The judged scenario"), so `run` and `compare` run it in
-    // the kept worlds rather than refuse it.
+    // As the sweep point above, written as a plan file or a `--set`: the
+    // judged scenario is share.toml on its own, which has an uncertain value
+    // and a figure (model.md, "The judged scenario"; "Every scenario runs in
+    // the kept worlds"), so `run` and `compare` run it in the kept worlds
+    // rather than refuse it.
     let tmp = tempfile::tempdir().expect("tmp");
     let file = judged(tmp.path(), "");
     let plan = write_extending(
@@ -1005,4 +1006,19 @@ fn a_plan_that_makes_the_uncertain_value_certain_runs_in_the_kept_worlds() {
         fs::read(out.join("certain/replications.csv")).expect("compared"),
         "run alone, the plan runs as in the comparison"
     );
+    // So does the judged file with the value set plainly by `--set` (which
+    // writes no `[uncertainty]` key, so the file on its own is judged).
+    let set = tmp.path().join("set");
+    run_ok(
+        &[
+            "run",
+            &file,
+            "--set",
+            "pru.treated_at_home=0.67",
+            "--replications",
+            "8",
+        ],
+        &set,
+    );
+    same_noise(&out.join("share"), &set);
 }
