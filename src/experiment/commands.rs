@@ -527,6 +527,25 @@ fn judge_of(
         Some(l) => (l, None),
         None => (&first.loaded, Some(0)),
     };
+    if judged_loaded.uncertainty.is_none() || judged_loaded.calibration.is_empty() {
+        let missing = if judged_loaded.uncertainty.is_none() {
+            "uncertain values to draw"
+        } else {
+            "`[[calibration]]` figures to judge the draws by"
+        };
+        return Err(judged_loaded
+            .doc
+            .error_at_key(
+                scenario::ErrorKind::InvalidValue,
+                "uncertainty.keep",
+                format!(
+                    "`keep = \"calibrated\"` keeps the drawn worlds consistent with the \
+                     calibration figures, but the scenario it judges has no {missing}: write \
+                     `keep = \"all\"` or remove the table"
+                ),
+            )
+            .into());
+    }
     let matcher = Matcher::new(judged_loaded, rule, name, settings, threads)?;
     Ok(Some((Arc::new(matcher), judged_arm)))
 }

@@ -116,22 +116,6 @@ fn loaded(
     let resolved_toml = doc.to_toml();
     let sha256 = sha256_hex(resolved_toml.as_bytes());
     let uncertainty = doc.uncertainty(scenario.seed);
-    if keep.is_some() && (uncertainty.is_none() || calibration.is_empty()) {
-        let missing = if uncertainty.is_none() {
-            "uncertain values to draw"
-        } else {
-            "`[[calibration]]` figures to judge the draws by"
-        };
-        return Err(doc.error_at_key(
-            ErrorKind::InvalidValue,
-            "uncertainty.keep",
-            format!(
-                "`keep = \"calibrated\"` keeps the drawn worlds consistent with the \
-                 calibration figures, but this scenario has no {missing}: write \
-                 `keep = \"all\"` or remove the table"
-            ),
-        ));
-    }
     let judged = keep.and(doc.judged());
     Ok(LoadedScenario {
         keep,
