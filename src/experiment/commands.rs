@@ -1648,6 +1648,12 @@ pub(crate) fn write_experiment(
             files.push((report::yearly::YEARLY_COMPARISON_FILE.to_string(), text));
         }
     }
+    if let Some(kept) = runs
+        .first()
+        .and_then(|r| report::uncertainty::kept_sentence(&r.manifest))
+    {
+        stdout.push_str(&format!("{kept}\n"));
+    }
     if let Some(p) = &manifest.precision {
         stdout.push_str(&precision_note(p));
     }
