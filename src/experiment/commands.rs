@@ -511,7 +511,8 @@ fn judge_of(
             if same_file && !first.loaded.doc.has_sets() {
                 (None, p.display().to_string())
             } else {
-                let own = scenario::load(
+                // The judged file may be the sweep file itself.
+                let own = scenario::load_unswept(
                     p,
                     &[
                         format!("scenario.seed={}", sc.seed),
