@@ -547,7 +547,10 @@ fn judge_of(
             )
             .into());
     }
-    let matcher = Matcher::new(judged_loaded, rule, name, settings, threads)?;
+    let Some(draws) = &judged_loaded.uncertainty else {
+        return Ok(None);
+    };
+    let matcher = Matcher::new(judged_loaded, draws, rule, name, settings, threads)?;
     Ok(Some((Arc::new(matcher), judged_arm)))
 }
 
@@ -1084,10 +1087,12 @@ fn draws_not_shared(base: &LoadedScenario, plan: &LoadedScenario) -> Option<Stri
 /// and the other only the calibrated ones, or they are judged on different
 /// files. `None` when they share the rule's worlds.
 fn judged_apart(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> {
+    // None: no rule; Some(None): judged on the run itself (`--set`);
+    // Some(Some(file)): judged on that file.
     let identity = |l: &LoadedScenario| match &l.judged {
         None => None,
-        Some(scenario::Judged::Set) => Some(PathBuf::from("--set")),
-        Some(scenario::Judged::File(p)) => Some(scenario::file_identity(p)),
+        Some(scenario::Judged::Set) => Some(None),
+        Some(scenario::Judged::File(p)) => Some(Some(scenario::file_identity(p))),
     };
     let (b, p) = (identity(base), identity(plan));
     // A baseline without uncertain values and a plan without the rule draw

@@ -38,6 +38,7 @@ impl Matcher {
     /// `name` is how run.json names it.
     pub(crate) fn new(
         judged: &LoadedScenario,
+        draws: &Arc<crate::scenario::uncertain::Uncertainty>,
         rule: KeepRule,
         name: String,
         settings: &Settings,
@@ -50,14 +51,14 @@ impl Matcher {
             .map(|t| super::facts::calibration(t, sc))
             .collect();
         let window_days = sc.horizon_hours / 24.0;
-        let mut central = sc.clone();
-        central.seed = central_seed(sc.seed);
-        let check = super::check::offered_load(&central);
-        let budget = EventBudget::new(super::check::expected_events(&central, &check));
+        let check = super::check::offered_load(sc);
+        let budget = EventBudget::new(super::check::expected_events(sc, &check));
         // The counterfactual arms a figure reads (admissions avoided) run
         // beside each replication judged; the others do not.
         let read: Vec<crate::model::metrics::Metric> =
             figures.iter().flat_map(|f| f.metrics()).collect();
+        let mut central = sc.clone();
+        central.seed = central_seed(sc.seed);
         let prepared = settings
             .prepare(central, budget)
             .keeping_arms(&read)
@@ -66,15 +67,13 @@ impl Matcher {
         let results = super::run_replications(&prepared, &reps, threads, settings.progress())
             .map_err(|e| match e {
                 RunError::Stopped {
-                    reason: Stopped::Cancelled,
-                    ..
-                } => ExperimentError::Interrupted("interrupted: nothing was written".into()),
-                e => ExperimentError::Usage(format!(
-                    "error: the {} replications at the central values that measure each \
-                     calibration figure's noise (`uncertainty.central_replications`) did not \
-                     finish: {e}",
-                    rule.central_replications
-                )),
+                    replication,
+                    reason,
+                } if reason != Stopped::Cancelled => RunError::Stopped {
+                    replication,
+                    reason: Stopped::InCentral(Box::new(reason)),
+                },
+                e => e,
             })?;
         let sd = figures
             .iter()
@@ -86,11 +85,6 @@ impl Matcher {
                 sample_sd(&ys)
             })
             .collect();
-        let draws = judged.uncertainty.as_ref().ok_or_else(|| {
-            ExperimentError::Usage("error: the judged scenario has no uncertain values".into())
-        })?;
-        let check = super::check::offered_load(sc);
-        let budget = EventBudget::new(super::check::expected_events(sc, &check));
         let judged_prepared = settings
             .prepare(sc.clone(), budget)
             .keeping_arms(&read)
@@ -194,16 +188,21 @@ impl KeptDraws for Matcher {
         }
         let mut record = KeptRecord::default();
         for draw in 0..self.rule.max_draws {
+            if self.judged.is_cancelled() {
+                return Err(Stopped::Cancelled);
+            }
             record.tried += 1;
-            let Some((p, overloaded)) = self.judged.drawn_at(replication, draw)? else {
+            let Some(screened) = self.judged.screen(replication, draw)? else {
                 return Err(Stopped::Draw("the judged scenario draws no values".into()));
             };
-            if !overloaded.is_empty() {
-                for s in overloaded {
+            if !screened.overloaded.is_empty() {
+                record.rejected_overloaded += 1;
+                for &s in &screened.overloaded {
                     KeptRecord::count(&mut record.overloaded, s);
                 }
                 continue;
             }
+            let p = self.judged.prepare_screened(screened);
             let run = p.simulate_whole(replication).and_then(|mut r| {
                 p.run_arms(replication, &mut r)?;
                 Ok(r)
@@ -212,6 +211,7 @@ impl KeptDraws for Matcher {
                 Ok(r) => r,
                 Err(e) => match overloaded_service(&e) {
                     Some(service) => {
+                        record.rejected_overloaded += 1;
                         KeptRecord::count(&mut record.overloaded, service);
                         continue;
                     }
@@ -225,7 +225,7 @@ impl KeptDraws for Matcher {
                 }
                 return Ok(Kept {
                     record,
-                    result: Some(result),
+                    result: Some((result, p.arm_metrics())),
                 });
             }
         }

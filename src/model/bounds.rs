@@ -212,6 +212,14 @@ pub enum Stopped {
     /// only the draws the calibration allows").
     #[error("{0}")]
     NoKeptDraw(String),
+    /// A replication at the central values, run to measure each
+    /// calibration figure's noise, stopped (`docs/model.md`, "Keeping only
+    /// the draws the calibration allows").
+    #[error(
+        "in the replications at the central values that measure each calibration figure's \
+         noise, {0}"
+    )]
+    InCentral(Box<Stopped>),
 }
 
 impl Stopped {
@@ -220,7 +228,7 @@ impl Stopped {
     pub fn exit_code(&self) -> u8 {
         match self {
             Stopped::Cancelled => 130,
-            Stopped::InArm { reason, .. } => reason.exit_code(),
+            Stopped::InArm { reason, .. } | Stopped::InCentral(reason) => reason.exit_code(),
             Stopped::Draw(_) => 2,
             Stopped::NoKeptDraw(_) => 1,
             Stopped::Overloaded { .. }

@@ -33,6 +33,8 @@ pub struct KeptRecord {
     pub draw: u32,
     /// Draws tried, the kept one included.
     pub tried: u32,
+    /// Draws rejected for overloading a service.
+    pub rejected_overloaded: u32,
     /// For each service, the rejected draws that overload it (by the flow
     /// balance, or a queue past the bound), in the order first found.
     pub overloaded: Vec<(&'static str, u32)>,
@@ -59,8 +61,9 @@ pub struct Kept {
     /// How it was found.
     pub record: KeptRecord,
     /// The judged scenario's whole-window result of the kept draw (no
-    /// counterfactual arms, no years), when this call simulated it.
-    pub result: Option<ReplicationResult>,
+    /// years), when this call simulated it, with the metrics of the
+    /// counterfactual arms it ran (those its figures read).
+    pub result: Option<(ReplicationResult, Vec<super::metrics::Metric>)>,
 }
 
 /// Finds each replication's kept draw.

@@ -151,6 +151,17 @@ pub struct Prepared {
     kept: Option<(Arc<dyn KeptDraws>, bool)>,
 }
 
+/// A replication's drawn scenario with its flow balance, before it is
+/// prepared (see [`Prepared::screen`]).
+pub(crate) struct Screened {
+    /// The drawn scenario.
+    pub scenario: Scenario,
+    /// The services its flow balance overloads.
+    pub overloaded: Vec<&'static str>,
+    /// Events its flow balance expects of a replication.
+    expected: f64,
+}
+
 /// A replication's own prepared scenario, drawn (see [`Prepared::drawn`]).
 pub(crate) struct Drawn {
     /// The drawn scenario, prepared.
@@ -159,8 +170,9 @@ pub(crate) struct Drawn {
     pub overloaded: Vec<&'static str>,
     /// How its kept draw was found, when draws are judged.
     kept: Option<KeptRecord>,
-    /// The judged scenario's result of this draw, when it is this one's.
-    result: Option<ReplicationResult>,
+    /// The judged scenario's result of this draw, when it is this one's,
+    /// with the metrics of the counterfactual arms it ran.
+    result: Option<(ReplicationResult, Vec<Metric>)>,
 }
 
 /// Each replication's scenario, drawn from the uncertain values
@@ -460,6 +472,17 @@ impl Prepared {
         replication: u32,
         draw: u32,
     ) -> Result<Option<(Prepared, Vec<&'static str>)>, Stopped> {
+        let Some(screened) = self.screen(replication, draw)? else {
+            return Ok(None);
+        };
+        let overloaded = screened.overloaded.clone();
+        Ok(Some((self.prepare_screened(screened), overloaded)))
+    }
+
+    /// Draw `draw` of replication `replication` and its flow balance, not
+    /// yet prepared (a draw its flow balance rejects is never prepared);
+    /// `None` without draws.
+    pub(crate) fn screen(&self, replication: u32, draw: u32) -> Result<Option<Screened>, Stopped> {
         let Some(draws) = &self.draws else {
             return Ok(None);
         };
@@ -478,14 +501,25 @@ impl Prepared {
                 }
             }
         }
-        let mut budget = EventBudget::new(super::flow::expected_events(&scenario, &check));
+        let expected = super::flow::expected_events(&scenario, &check);
+        Ok(Some(Screened {
+            scenario,
+            overloaded,
+            expected,
+        }))
+    }
+
+    /// A screened draw, prepared as this scenario is: its own event budget,
+    /// this one's counterfactual arms (those it keeps), queue bound, cancel
+    /// flag and years.
+    pub(crate) fn prepare_screened(&self, screened: Screened) -> Prepared {
+        let mut budget = EventBudget::new(screened.expected);
         budget.crises = self.event_budget.crises;
-        let has_arms = !self.arms.is_empty();
-        let mut p = if has_arms {
-            let kept: Vec<Metric> = self.arms.iter().map(|a| a.metric).collect();
-            Prepared::with_budget(scenario, budget).keeping_arms(&kept)
+        let mut p = if self.arms.is_empty() {
+            Prepared::without_arms(screened.scenario, budget)
         } else {
-            Prepared::without_arms(scenario, budget)
+            let arm_metrics: Vec<Metric> = self.arms.iter().map(|a| a.metric).collect();
+            Prepared::with_budget(screened.scenario, budget).keeping_arms(&arm_metrics)
         }
         .with_queue_limit(self.queue_limit);
         if let Some(flag) = &self.cancel {
@@ -494,7 +528,19 @@ impl Prepared {
         if self.years.is_empty() {
             p.years.clear();
         }
-        Ok(Some((p, overloaded)))
+        p
+    }
+
+    /// Whether the run was cancelled (Ctrl-C).
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    /// The metrics of this scenario's counterfactual arms.
+    pub(crate) fn arm_metrics(&self) -> Vec<Metric> {
+        self.arms.iter().map(|a| a.metric).collect()
     }
 
     /// The same, keeping only the counterfactual arms that fill one of
@@ -605,8 +651,9 @@ impl Prepared {
             let (mut result, tracer) = match d.result {
                 // The judged scenario's run of this draw is this
                 // replication's run: only its arms and years remain.
-                Some(mut result) if tracer.is_silent() => {
-                    d.prepared.run_arms(replication, &mut result)?;
+                Some((mut result, done)) if tracer.is_silent() => {
+                    d.prepared
+                        .run_arms_except(replication, &mut result, &done)?;
                     d.prepared.run_years(replication, &mut result)?;
                     (result, tracer)
                 }
@@ -632,7 +679,18 @@ impl Prepared {
         replication: u32,
         result: &mut ReplicationResult,
     ) -> Result<(), Stopped> {
-        for arm in &self.arms {
+        self.run_arms_except(replication, result, &[])
+    }
+
+    /// As [`Prepared::run_arms`], leaving the arms whose metric is in
+    /// `done` (filled already, by the same arm of the same draw).
+    fn run_arms_except(
+        &self,
+        replication: u32,
+        result: &mut ReplicationResult,
+        done: &[Metric],
+    ) -> Result<(), Stopped> {
+        for arm in self.arms.iter().filter(|a| !done.contains(&a.metric)) {
             let without = match arm.prepared.simulate_whole(replication) {
                 Ok(r) => r,
                 Err(Stopped::Cancelled) => return Err(Stopped::Cancelled),

@@ -200,6 +200,10 @@ pub struct KeptDrawsRecord {
     pub draw: BTreeMap<u32, u32>,
     /// Draws tried in all, the kept ones included.
     pub tried: u64,
+    /// Draws rejected for overloading a service (the others rejected were
+    /// rejected for a figure outside).
+    #[serde(default)]
+    pub rejected_overloaded: u64,
     /// For each service, the rejected draws that overload it.
     pub overloaded: BTreeMap<String, u64>,
     /// For each figure (by name), the simulated draws it rejected.
@@ -216,6 +220,7 @@ impl KeptDrawsRecord {
     ) {
         self.draw.insert(replication, k.draw);
         self.tried += u64::from(k.tried);
+        self.rejected_overloaded += u64::from(k.rejected_overloaded);
         for (s, n) in &k.overloaded {
             *self.overloaded.entry((*s).to_string()).or_default() += u64::from(*n);
         }
@@ -229,6 +234,7 @@ impl KeptDrawsRecord {
     pub fn merge(&mut self, other: &KeptDrawsRecord) {
         self.draw.extend(other.draw.iter().map(|(r, d)| (*r, *d)));
         self.tried += other.tried;
+        self.rejected_overloaded += other.rejected_overloaded;
         for (s, n) in &other.overloaded {
             *self.overloaded.entry(s.clone()).or_default() += n;
         }

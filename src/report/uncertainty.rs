@@ -484,38 +484,46 @@ pub fn overloaded_sentence(manifest: &RunManifest) -> Option<String> {
 pub fn kept_sentence(manifest: &RunManifest) -> Option<String> {
     let k = manifest.kept_draws.as_ref()?;
     let kept = k.draw.len() as u64;
-    let ranked = |m: &std::collections::BTreeMap<String, u64>| -> (u64, String) {
+    let ranked = |m: &std::collections::BTreeMap<String, u64>| -> String {
         let mut v: Vec<(&String, &u64)> = m.iter().filter(|(_, n)| **n > 0).collect();
         v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let text = v
-            .iter()
+        v.iter()
             .map(|(name, n)| format!("{name} in {n}"))
             .collect::<Vec<_>>()
-            .join(", ");
-        (v.iter().map(|(_, n)| **n).sum(), text)
+            .join(", ")
     };
-    let (_, overloaded) = ranked(&k.overloaded);
-    let (_, outside) = ranked(&k.outside);
     let rejected = k.tried.saturating_sub(kept);
+    let overloaded = k.rejected_overloaded.min(rejected);
+    let outside = rejected - overloaded;
     let mut why = Vec::new();
-    if !overloaded.is_empty() {
-        why.push(format!("overloading a service ({overloaded})"));
+    if overloaded > 0 {
+        why.push(format!(
+            "{overloaded} for overloading a service ({}; a draw counts under each service it \
+             overloads)",
+            ranked(&k.overloaded)
+        ));
     }
-    if !outside.is_empty() {
-        why.push(format!("a figure outside ({outside})"));
+    if outside > 0 {
+        why.push(format!(
+            "{outside} for a figure outside its widened tolerance ({}; a draw counts under each \
+             figure outside)",
+            ranked(&k.outside)
+        ));
     }
     let figures = k.noise_sd.len();
     Some(format!(
         "Kept {kept} of {} drawn worlds: those consistent with the {figures} calibration \
-         figure{} of {} (each within its tolerance widened by {} noise standard deviations); \
-         the {rejected} rejected{}{}. The plausible ranges here are ranges among the kept \
-         worlds.",
+         figure{} of {} (each within its tolerance widened by {} noise standard deviations){}. \
+         The plausible ranges here are ranges among the kept worlds.",
         k.tried,
         if figures == 1 { "" } else { "s" },
         k.judged,
         k.cutoff,
-        if why.is_empty() { "" } else { " for " },
-        why.join(" or for ")
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!("; rejected: {}", why.join(", and "))
+        }
     ))
 }
 
