@@ -283,3 +283,35 @@ fn a_judged_file_that_does_not_load_alone_is_refused_saying_it_is_judged() {
     );
     assert!(!out.exists(), "refused, yet wrote");
 }
+
+/// A figure undefined at the central values (the PRU switched off, so its
+/// share treated at home divides by 0 visits) judged no draw: every draw
+/// was kept with noise 0 and the run said "Kept 4 of 4 drawn worlds:
+/// those consistent with the 1 calibration figure", exit 0. It is refused
+/// at `uncertainty.keep`, naming the figure, and nothing is written.
+#[test]
+fn a_figure_the_central_replications_never_define_is_refused_at_the_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = judged(tmp.path(), "cars = 0\nopen = \"none\"");
+    let out = tmp.path().join("never");
+    exits_saying(
+        "a figure never defined",
+        &[
+            "run",
+            &file,
+            "--replications",
+            "4",
+            "--quiet",
+            "--out",
+            s(&out),
+        ],
+        2,
+        &[
+            "share.toml:",
+            "uncertainty.keep",
+            "\"PRU share treated at home\"",
+            "defined in 0 of the 30",
+        ],
+    );
+    assert!(!out.exists(), "refused, yet wrote");
+}
