@@ -511,7 +511,8 @@ fn judge_of(
             if same_file && !first.loaded.doc.has_sets() {
                 (None, p.display().to_string())
             } else {
-                let own = scenario::load(
+                // The judged file may be the sweep file itself.
+                let own = scenario::load_unswept(
                     p,
                     &[
                         format!("scenario.seed={}", sc.seed),
@@ -1098,10 +1099,13 @@ fn judged_apart(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> 
         Some(scenario::Judged::File(p)) => Some(scenario::file_identity(p)),
     };
     let (b, p) = (identity(base), identity(plan));
-    if b == p || base.uncertainty.is_none() {
+    // A baseline without uncertain values and a plan without the rule draw
+    // nothing to judge; a baseline's rule without them is refused at its key.
+    if b == p || (base.uncertainty.is_none() && p.is_none()) {
         return None;
     }
     let said = |l: &LoadedScenario, who: &str| match &l.judged {
+        None if l.uncertainty.is_none() => format!("{who} has no uncertain values"),
         None => format!("{who} keeps every draw of its uncertain values"),
         Some(scenario::Judged::Set) => format!("{who} keeps the draws its `--set` rule allows"),
         Some(scenario::Judged::File(f)) => format!(
@@ -1109,10 +1113,14 @@ fn judged_apart(base: &LoadedScenario, plan: &LoadedScenario) -> Option<String> 
             f.display()
         ),
     };
+    let remedy = if base.uncertainty.is_none() {
+        "compare the plan with the scenario it is judged on as the baseline"
+    } else {
+        "let the plan inherit the baseline's `[uncertainty]` table (write none of its keys)"
+    };
     Some(format!(
         "{} and {}, so the two would run in different worlds and their difference would not \
-         be the plan's effect; let the plan inherit the baseline's `[uncertainty]` table \
-         (write none of its keys)",
+         be the plan's effect; {remedy}",
         said(base, "the baseline"),
         said(plan, "this plan")
     ))
@@ -1656,6 +1664,12 @@ pub(crate) fn write_experiment(
             }
             files.push((report::yearly::YEARLY_COMPARISON_FILE.to_string(), text));
         }
+    }
+    if let Some(kept) = runs
+        .first()
+        .and_then(|r| report::uncertainty::kept_sentence(&r.manifest))
+    {
+        stdout.push_str(&format!("{kept}\n"));
     }
     if let Some(p) = &manifest.precision {
         stdout.push_str(&precision_note(p));

@@ -1317,7 +1317,16 @@ fn document_of(
                 )),
                 Block::Headlines(headlines),
                 Block::Caveat(PLANS_CAVEAT.into()),
-            ],
+            ]
+            .into_iter()
+            .chain(
+                // Every plan ran in the baseline's kept worlds: say which.
+                runs.manifests
+                    .first()
+                    .and_then(super::uncertainty::kept_sentence)
+                    .map(Block::Paragraph),
+            )
+            .collect(),
         },
         changes_section(plans, &changes, sweep),
         Section {

@@ -64,6 +64,14 @@ pub fn load(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioErro
     loaded(ScenarioDoc::read(path)?, path, sets)
 }
 
+/// As [`load`], a sweep file's `[sweep]` table left out (a sweep file read
+/// as the scenario it sweeps; any other file is read as [`load`] reads it).
+pub fn load_unswept(path: &Path, sets: &[String]) -> Result<LoadedScenario, ScenarioError> {
+    let mut doc = ScenarioDoc::read(path)?;
+    doc.take_table("sweep")?;
+    loaded(doc, path, sets)
+}
+
 /// As [`load`], with `to` read in place of `from` wherever a file of the
 /// chain other than `to` itself extends `from` (compared by canonical
 /// path): a plan of a comparison rebased onto an uncertain baseline `to`

@@ -32,6 +32,6 @@ pub use error::{
 };
 pub use load::{
     DocEntry, Judged, LoadedScenario, MAX_EXTENDS_DEPTH, MAX_FILE_BYTES, Node, ScenarioDoc,
-    ScenarioParts, file_identity, load, load_bytes, load_rebased, sha256_hex,
+    ScenarioParts, file_identity, load, load_bytes, load_rebased, load_unswept, sha256_hex,
 };
 pub use types::*;

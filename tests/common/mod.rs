@@ -75,15 +75,30 @@ pub fn compare_with_a_noop(
 /// The column `name` of `dir/replications.csv`, a number a replication.
 #[track_caller]
 pub fn replications_column(dir: &Path, name: &str) -> Vec<f64> {
-    let csv = fs::read_to_string(dir.join("replications.csv")).expect("replications.csv");
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let i = header
+    csv_column(&csv_rows(&dir.join("replications.csv")), name)
+}
+
+/// The rows of a CSV file without quoted cells, each split at its commas
+/// (the header first).
+#[track_caller]
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// The column `name` of `rows` (from [`csv_rows`]), each cell a number.
+#[track_caller]
+pub fn csv_column(rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    let i = rows[0]
         .iter()
-        .position(|h| *h == name)
-        .unwrap_or_else(|| panic!("no column {name}"));
-    lines
-        .map(|l| l.split(',').nth(i).expect("cell").parse().expect("number"))
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {:?}", rows[0]));
+    rows[1..]
+        .iter()
+        .map(|r| r[i].parse().expect("number"))
         .collect()
 }
 

@@ -10,7 +10,8 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::{
-    bin, exits_saying, refused_run, root, run, run_ok, succeed, text, write_extending,
+    bin, csv_column, csv_rows, exits_saying, refused_run, root, run, run_ok, succeed, text,
+    write_extending,
 };
 use patientflow::engine::{StreamKey, StreamRng};
 use patientflow::scenario::load;
@@ -148,32 +149,12 @@ fn noise_sd(kept: &Value) -> f64 {
     list[0]["sd"].as_f64().expect("sd")
 }
 
-fn csv(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
-
-#[track_caller]
-fn column(rows: &[Vec<String>], name: &str) -> Vec<f64> {
-    let i = rows[0]
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name} in {:?}", rows[0]));
-    rows[1..]
-        .iter()
-        .map(|r| r[i].parse().expect("number"))
-        .collect()
-}
-
 /// Each replication's figure: treated at home over visits.
 fn figure(dir: &Path) -> Vec<f64> {
-    let rows = csv(&dir.join("replications.csv"));
+    let rows = csv_rows(&dir.join("replications.csv"));
     let (home, visits) = (
-        column(&rows, "pru_treated_at_home"),
-        column(&rows, "pru_visits"),
+        csv_column(&rows, "pru_treated_at_home"),
+        csv_column(&rows, "pru_visits"),
     );
     home.iter().zip(&visits).map(|(h, v)| h / v).collect()
 }
@@ -301,7 +282,7 @@ fn the_cut_keeps_the_shares_the_figure_allows_at_the_rate_theory_gives() {
 
     // parameters.csv: replication, draw, then the value; the value is the
     // kept draw's, from that draw's stream; the draws those of run.json.
-    let params = csv(&out.join("parameters.csv"));
+    let params = csv_rows(&out.join("parameters.csv"));
     assert_eq!(
         params[0],
         ["replication", "draw", "pru.treated_at_home"],
@@ -309,11 +290,11 @@ fn the_cut_keeps_the_shares_the_figure_allows_at_the_rate_theory_gives() {
     );
     let kept_draws = draws(&kd);
     assert_eq!(kept_draws.len(), reps as usize);
-    let draw_col = column(&params, "draw");
-    let shares = column(&params, "pru.treated_at_home");
+    let draw_col = csv_column(&params, "draw");
+    let shares = csv_column(&params, "pru.treated_at_home");
     for (r, d) in &kept_draws {
         let i = *r as usize;
-        assert_eq!(column(&params, "replication")[i], f64::from(*r));
+        assert_eq!(csv_column(&params, "replication")[i], f64::from(*r));
         assert_eq!(draw_col[i], *d as f64, "replication {r}");
         let expected = value.value_at(deviate_of_draw(seed, *r, *d, &value.key));
         assert_eq!(shares[i], expected, "replication {r}, draw {d}");
@@ -335,7 +316,7 @@ fn the_cut_keeps_the_shares_the_figure_allows_at_the_rate_theory_gives() {
     // proportion among n visits around it, was inside [lo, hi], so the
     // share is within 6 binomial sd of that window (a chance of about 1e-9
     // a replication to be further).
-    let visits = column(&csv(&out.join("replications.csv")), "pru_visits");
+    let visits = csv_column(&csv_rows(&out.join("replications.csv")), "pru_visits");
     let fewest = visits.iter().copied().fold(f64::MAX, f64::min);
     let slack = 6.0 * (0.25 / fewest).sqrt();
     for (r, p) in shares.iter().enumerate() {
@@ -399,8 +380,8 @@ fn the_cut_keeps_the_shares_the_figure_allows_at_the_rate_theory_gives() {
     let set = format!("pru.treated_at_home={:?}", shares[r as usize]);
     let s_d = noise_seed(seed, r, d).to_string();
     run_it(&plain, r + 1, &["--set", &set, "--seed", &s_d], &again);
-    let mine = csv(&out.join("replications.csv"));
-    let theirs = csv(&again.join("replications.csv"));
+    let mine = csv_rows(&out.join("replications.csv"));
+    let theirs = csv_rows(&again.join("replications.csv"));
     assert_eq!(mine[0], theirs[0]);
     assert_eq!(
         mine[r as usize + 1],
@@ -441,11 +422,11 @@ fn a_cutoff_that_rejects_nothing_keeps_draw_0_and_the_results_of_keep_all() {
     // keep = "all" records no kept draws and no draw column; the values
     // are draw 0's.
     assert!(run_json(&b).get("kept_draws").is_none_or(Value::is_null));
-    let all_params = csv(&b.join("parameters.csv"));
+    let all_params = csv_rows(&b.join("parameters.csv"));
     assert_eq!(all_params[0], ["replication", "pru.treated_at_home"]);
     assert_eq!(
-        column(&csv(&a.join("parameters.csv")), "pru.treated_at_home"),
-        column(&all_params, "pru.treated_at_home")
+        csv_column(&csv_rows(&a.join("parameters.csv")), "pru.treated_at_home"),
+        csv_column(&all_params, "pru.treated_at_home")
     );
 }
 
@@ -525,7 +506,7 @@ fn a_plan_that_changes_nothing_runs_in_the_same_kept_worlds_with_zero_effect() {
         fs::read(out.join("share/parameters.csv")).expect("share"),
         "a plan that changes a capacity runs with the same kept values"
     );
-    let cmp = csv(&out.join("comparison.csv"));
+    let cmp = csv_rows(&out.join("comparison.csv"));
     let mut noop_rows = 0;
     for row in cmp.iter().skip(1).filter(|r| r[0] == "noop") {
         noop_rows += 1;
@@ -539,7 +520,7 @@ fn a_plan_that_changes_nothing_runs_in_the_same_kept_worlds_with_zero_effect() {
         }
     }
     assert!(noop_rows > 0);
-    let pl = csv(&out.join("comparison_plausible.csv"));
+    let pl = csv_rows(&out.join("comparison_plausible.csv"));
     for row in pl.iter().skip(1).filter(|r| r[0] == "noop") {
         assert_eq!((&row[4][..], &row[5][..], &row[6][..]), ("0", "0", "0"));
     }
@@ -851,9 +832,9 @@ fn draws_that_overload_a_service_are_rejected_and_the_kept_worlds_overload_none(
         "{kd}"
     );
     // Each kept world, checked on its own, overloads nothing.
-    let params = csv(&c.join("parameters.csv"));
-    let shares = column(&params, "pru.treated_at_home");
-    let rates = column(&params, "community.referrals_per_day");
+    let params = csv_rows(&c.join("parameters.csv"));
+    let shares = csv_column(&params, "pru.treated_at_home");
+    let rates = csv_column(&params, "community.referrals_per_day");
     for (r, (p, rate)) in shares.iter().zip(&rates).enumerate() {
         let sets = [
             format!("pru.treated_at_home={p:?}"),
@@ -945,15 +926,15 @@ fn a_sweep_runs_every_plan_in_the_kept_worlds_and_cannot_sweep_the_rule() {
 #[track_caller]
 fn same_noise(a: &Path, b: &Path) {
     let (a, b) = (
-        csv(&a.join("replications.csv")),
-        csv(&b.join("replications.csv")),
+        csv_rows(&a.join("replications.csv")),
+        csv_rows(&b.join("replications.csv")),
     );
     for metric in ["crises", "pru_visits"] {
-        assert_eq!(column(&a, metric), column(&b, metric), "{metric}");
+        assert_eq!(csv_column(&a, metric), csv_column(&b, metric), "{metric}");
     }
     assert_ne!(
-        column(&a, "pru_treated_at_home"),
-        column(&b, "pru_treated_at_home"),
+        csv_column(&a, "pru_treated_at_home"),
+        csv_column(&b, "pru_treated_at_home"),
         "the plan's share is its own"
     );
 }

@@ -34,6 +34,7 @@ mod report_outputs;
 mod report_plans;
 mod report_sentences;
 mod review;
+mod review_kept;
 mod scenario_load;
 mod start_state;
 mod tamper;

@@ -6,7 +6,9 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{baseline, baseline_command, bin, refused_run, root, run_ok, succeed};
+use crate::common::{
+    baseline, baseline_command, bin, csv_column, csv_rows, refused_run, root, run_ok, succeed,
+};
 use patientflow::scenario::load;
 use patientflow::scenario::uncertain::{Z90, deviate};
 
@@ -25,25 +27,6 @@ fn uncertain_baseline(dir: &Path) -> String {
     )
     .expect("write");
     path.display().to_string()
-}
-
-fn csv_rows(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
-
-fn column(rows: &[Vec<String>], name: &str) -> Vec<f64> {
-    let i = rows[0]
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name} in {:?}", rows[0]));
-    rows[1..]
-        .iter()
-        .map(|r| r[i].parse().expect("number"))
-        .collect()
 }
 
 #[test]
@@ -111,7 +94,7 @@ fn a_plan_and_its_baseline_share_draws_and_a_plan_that_changes_nothing_has_zero_
         &[],
     );
     let params = csv_rows(&out.join("uncertain/parameters.csv"));
-    let rates = column(&params, "demand.crises_per_day");
+    let rates = csv_column(&params, "demand.crises_per_day");
     assert!(
         rates.windows(2).all(|w| w[0] != w[1]),
         "the values vary across replications: {rates:?}"
@@ -128,7 +111,7 @@ fn a_plan_and_its_baseline_share_draws_and_a_plan_that_changes_nothing_has_zero_
     // keep the baseline's draws.
     let plan_params = csv_rows(&out.join("plain/parameters.csv"));
     assert!(!plan_params[0].contains(&"pru.treated_at_home".to_string()));
-    assert_eq!(column(&plan_params, "demand.crises_per_day"), rates);
+    assert_eq!(csv_column(&plan_params, "demand.crises_per_day"), rates);
     let report = fs::read_to_string(out.join("report.md")).expect("report");
     // Said in plain words: as admissions avoided when the whole range avoids
     // some, else as the plan against the baseline; never a negative number.
@@ -191,7 +174,7 @@ fn the_driver_ranking_recovers_the_one_value_the_answer_depends_on() {
     assert!(beta("acute.los.frail.mean").abs() < 0.05);
     // The slope against the analytic one.
     let reps = csv_rows(&out.join("replications.csv"));
-    let y = column(&reps, "crises");
+    let y = csv_column(&reps, "crises");
     let z: Vec<f64> = (0..200)
         .map(|r| deviate(1, r, 0, "demand.crises_per_day"))
         .collect();
@@ -698,7 +681,7 @@ fn draws_that_overload_a_service_are_named_and_counted() {
         .iter()
         .map(|r| u32::try_from(r.as_u64().expect("index")).expect("u32"))
         .collect();
-    let stays = column(&csv_rows(&out.join("parameters.csv")), "rehab.stay.mean");
+    let stays = csv_column(&csv_rows(&out.join("parameters.csv")), "rehab.stay.mean");
     let stays_where = |over: bool| -> Vec<f64> {
         (0..stays.len())
             .filter(|&r| listed.contains(&(r as u32)) == over)
