@@ -523,8 +523,7 @@ fn judge_of(
                     ExperimentError::Usage(format!(
                         "{e}\n(in {}: the file whose `[uncertainty]` judges the drawn worlds \
                          (`uncertainty.keep`) is judged on its own, without the files that \
-                         extend it, so it must load by itself; a sweep file never does: write \
-                         `[uncertainty]` in the scenario it extends)",
+                         extend it, so it must load by itself)",
                         p.display()
                     ))
                 })?;

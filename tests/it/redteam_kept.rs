@@ -218,43 +218,16 @@ fn merge_refuses_a_shard_with_an_edited_record_of_the_kept_draws() {
 }
 
 /// The judged file is loaded on its own (model.md, "The judged
-/// scenario"): a sweep file that writes `[uncertainty]` is judged and can
-/// never load alone. It was refused as "unknown key `sweep`" in a sweep
-/// file, which tells its writer nothing; and a middle file of a chain that
-/// does not load alone was refused at a value the run's own file
-/// overrides. Both now say which file is judged and why it must load.
+/// scenario"): a middle file of a chain that does not load alone was
+/// refused at a value the run's own file overrides, with no word of why
+/// that file was loaded. It now says which file is judged and why it must
+/// load.
 #[test]
 fn a_judged_file_that_does_not_load_alone_is_refused_saying_it_is_judged() {
     let tmp = tempfile::tempdir().expect("tempdir");
     judged(tmp.path(), PRU_ON);
     let dir = tmp.path();
-    let sweep = dir.join("sweep.toml");
-    fs::write(
-        &sweep,
-        "extends = \"share.toml\"\n[uncertainty]\nkeep = \"calibrated\"\n\
-         [sweep]\n\"pru.cars\" = [8, 10]\n",
-    )
-    .expect("write");
     let out = dir.join("never");
-    exits_saying(
-        "a sweep file that writes [uncertainty]",
-        &[
-            "sweep",
-            s(&sweep),
-            "--replications",
-            "2",
-            "--quiet",
-            "--out",
-            s(&out),
-        ],
-        2,
-        &[
-            "sweep.toml:4",
-            "judges the drawn worlds",
-            "a sweep file never does",
-        ],
-    );
-    assert!(!out.exists(), "refused, yet wrote");
     let middle = dir.join("middle.toml");
     fs::write(
         &middle,
