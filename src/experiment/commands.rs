@@ -518,7 +518,15 @@ fn judge_of(
                         format!("scenario.seed={}", sc.seed),
                         format!("scenario.replications={}", sc.replications),
                     ],
-                )?;
+                )
+                .map_err(|e| {
+                    ExperimentError::Usage(format!(
+                        "{e}\n(in {}: the file whose `[uncertainty]` judges the drawn worlds \
+                         (`uncertainty.keep`) is judged on its own, without the files that \
+                         extend it, so it must load by itself)",
+                        p.display()
+                    ))
+                })?;
                 let own = (own.sha256 != first.loaded.sha256).then_some(own);
                 (own, p.display().to_string())
             }

@@ -75,16 +75,37 @@ impl Matcher {
                 },
                 e => e,
             })?;
-        let sd = figures
-            .iter()
-            .map(|f| {
-                let ys: Vec<f64> = results
-                    .iter()
-                    .filter_map(|r| f.value(|m| r.metrics[m], window_days))
-                    .collect();
-                sample_sd(&ys)
-            })
-            .collect();
+        let mut sd = Vec::with_capacity(figures.len());
+        for f in &figures {
+            let ys: Vec<f64> = results
+                .iter()
+                .filter_map(|r| f.value(|m| r.metrics[m], window_days))
+                .collect();
+            // A figure its central replications hardly define has no
+            // measurable noise and judges (almost) nothing: refused.
+            if ys.len() < 2 {
+                return Err(judged
+                    .doc
+                    .error_at_key(
+                        crate::scenario::ErrorKind::InvalidValue,
+                        "uncertainty.keep",
+                        format!(
+                            "the calibration figure \"{}\" (`{}`) is defined in {} of the {} \
+                             replications at the central values of {name} (a ratio is \
+                             undefined where its divisor is 0), so its noise cannot be \
+                             measured and no draw could be judged by it: remove the figure \
+                             from the judged scenario, or give it a quantity the scenario \
+                             produces",
+                            f.name,
+                            f.quantity,
+                            ys.len(),
+                            rule.central_replications
+                        ),
+                    )
+                    .into());
+            }
+            sd.push(sample_sd(&ys));
+        }
         let judged_prepared = settings
             .prepare(sc.clone(), budget)
             .keeping_arms(&read)

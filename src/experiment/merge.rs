@@ -256,6 +256,15 @@ pub(crate) fn merge_runs(
                 list(&shard.replications)
             )));
         }
+        if let Some(why) = report::kept_check::replications_problem(m, &listed) {
+            return Err(ExperimentError::Merge(format!(
+                "{}: {why}",
+                dir.join("run.json").display()
+            )));
+        }
+        if let Some(why) = report::kept_check::parameters_problem(dir, m, &listed) {
+            return Err(ExperimentError::Merge(why));
+        }
         for (rep, metrics) in rows {
             let Some(series) = daily.remove(&rep) else {
                 return Err(ExperimentError::Merge(format!(

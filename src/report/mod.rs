@@ -33,6 +33,7 @@ pub mod escape;
 mod experiment_outputs;
 pub mod experiment_report;
 pub mod facts;
+pub mod kept_check;
 mod outdir;
 pub mod prose;
 pub mod readback;
@@ -836,6 +837,17 @@ pub fn rebuild_report(dir: &Path, notices: &crate::notice::Notices) -> Result<()
             data.manifest.replications,
         )?;
         if let Some(rows) = uncertainty::rows_in(dir) {
+            let reps: Vec<u32> = rows.iter().map(|(r, _)| *r).collect();
+            if let Some(why) = kept_check::replications_problem(&data.manifest, &reps) {
+                return Err(ReportError::Changed(format!(
+                    "{}: {why}",
+                    dir.join("run.json").display()
+                ))
+                .into());
+            }
+            if let Some(why) = kept_check::parameters_problem(dir, &data.manifest, &reps) {
+                return Err(ReportError::Changed(why).into());
+            }
             report
                 .sections
                 .extend(uncertainty::run_section(&data.manifest, &rows));

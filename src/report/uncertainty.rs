@@ -67,6 +67,9 @@ pub fn record_problem(manifest: &RunManifest) -> Option<String> {
     if let Some(why) = unrecorded(manifest) {
         return Some(why);
     }
+    if let Some(why) = super::kept_check::problem(manifest) {
+        return Some(why);
+    }
     let values = &manifest.scenario_facts.as_ref()?.uncertain_values;
     let (least, most) = SAMPLE_RANGE;
     values.iter().find_map(|v| {

@@ -26,6 +26,7 @@ mod outputs;
 mod plans;
 mod redteam;
 mod redteam_dated;
+mod redteam_kept;
 mod redteam_today;
 mod redteam_uncertain;
 mod report;
