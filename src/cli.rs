@@ -282,7 +282,7 @@ impl CommonArgs {
 /// The library's notices, shown on standard error as they come (see
 /// [`crate::notice`]).
 fn notices() -> crate::notice::Notices {
-    crate::notice::Notices::to(|n| eprintln!("{}", report::escape::terminal(&n.to_string())))
+    crate::notice::Notices::to(|n| warnln!("{}", report::escape::terminal(&n.to_string())))
 }
 
 /// A metric by its output name, for `--precision-metric`.
@@ -338,7 +338,7 @@ pub fn main() -> ExitCode {
     match run_command(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", report::escape::terminal(&error_text(&e)));
+            warnln!("{}", report::escape::terminal(&error_text(&e)));
             ExitCode::from(e.exit_code())
         }
     }
@@ -414,7 +414,7 @@ fn run_command(command: Command) -> Result<(), CliError> {
         Command::Validate(args) => validate(args),
         Command::Report(args) => {
             report::rebuild_report(&args.dir, &notices())?;
-            println!(
+            sayln!(
                 "{}",
                 report::escape::terminal(&format!("Report rebuilt in {}", args.dir.display()))
             );
@@ -452,7 +452,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
     let quiet = args.quiet;
     let checks = crate::verify::run_all(&options, |case| {
         if !quiet {
-            eprintln!("case {case}");
+            warnln!("case {case}");
         }
     })
     .map_err(|e| match e {
@@ -460,9 +460,9 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
         crate::verify::VerifyError::Run(r) => CliError::Run(r),
         crate::verify::VerifyError::Usage(u) => CliError::Usage(u),
     })?;
-    print!("{}", crate::verify::format_table(&checks));
+    say!("{}", crate::verify::format_table(&checks));
     let failed = checks.iter().filter(|c| !c.passed()).count();
-    println!(
+    sayln!(
         "{} of {} checks passed ({:.1} s). Mean checks pass when |theory - mean| <= {} standard errors \
          of the mean over replications.",
         checks.len() - failed,
@@ -481,7 +481,7 @@ fn validate(args: ValidateArgs) -> Result<(), CliError> {
 
 /// Prints what a command returned for standard output.
 fn finish(done: experiment::Finished) -> Result<(), CliError> {
-    print!("{}", report::escape::terminal(&done.stdout));
+    say!("{}", report::escape::terminal(&done.stdout));
     Ok(())
 }
 
@@ -491,12 +491,12 @@ fn check(args: CheckArgs) -> Result<(), CliError> {
     let result = experiment::check::offered_load(&loaded.scenario);
     let title = format!("{}: {}", args.scenario.display(), loaded.scenario.name);
     // One line: a line break in the name or path is a space here.
-    println!("{}\n", report::escape::clean(&title));
-    print!("{}", experiment::check::format_check(&result));
+    sayln!("{}\n", report::escape::clean(&title));
+    say!("{}", experiment::check::format_check(&result));
     // A size a run refuses: said here too (the exit code stays the
     // check's own, as for a readmission loop that diverges).
     if let Err(t) = experiment::check::size_limits(&loaded.scenario, &result) {
-        println!(
+        sayln!(
             "A run is refused before starting (exit 2), at key `{}`: {}",
             t.key,
             report::escape::clean(&t.message)

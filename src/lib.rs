@@ -48,6 +48,9 @@
 //! ```
 #![warn(missing_docs)]
 
+#[macro_use]
+mod say;
+
 pub mod cli;
 pub mod engine;
 pub mod experiment;

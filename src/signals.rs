@@ -39,7 +39,7 @@ fn on_signal(flag: &AtomicBool) {
     flag.store(true, Ordering::SeqCst);
     let writing = WRITING.load(Ordering::SeqCst) > 0;
     if n == 1 {
-        eprintln!(
+        warnln!(
             "\ninterrupted: stopping{} (Ctrl-C again to quit at once)",
             if writing {
                 " the write of the outputs"
@@ -48,7 +48,7 @@ fn on_signal(flag: &AtomicBool) {
             }
         );
     } else if n == 2 && writing {
-        eprintln!("interrupted again: removing the half-written outputs, then quitting");
+        warnln!("interrupted again: removing the half-written outputs, then quitting");
     } else {
         quit_now();
     }

@@ -288,3 +288,49 @@ fn a_figure_the_central_replications_never_define_is_refused_at_the_key() {
     );
     assert!(!out.exists(), "refused, yet wrote");
 }
+
+/// Output to a reader that has gone (`patientflow ... | head -1`) is not
+/// a panic: `print!` and `eprintln!` panicked on the closed pipe and the
+/// run exited 101 after writing its outputs.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("out");
+    for (closed_out, closed_err) in [(true, false), (false, true), (true, true)] {
+        let mut child = crate::common::bin()
+            .args([
+                "run",
+                &crate::common::baseline(),
+                "--replications",
+                "1",
+                "--set",
+                "scenario.warm_up=\"10d\"",
+                "--set",
+                "scenario.horizon=\"10d\"",
+                "--force",
+                "--out",
+                out.to_str().expect("utf8"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        // Close the chosen ends at once: every later write meets a
+        // closed pipe.
+        if closed_out {
+            drop(child.stdout.take());
+        }
+        if closed_err {
+            drop(child.stderr.take());
+        }
+        let output = child.wait_with_output().expect("waits");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "stdout closed {closed_out}, stderr closed {closed_err}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(out.join("run.json").is_file());
+    }
+}
