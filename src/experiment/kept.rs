@@ -185,11 +185,28 @@ impl Matcher {
                 .iter()
                 .map(|(i, n)| format!("{n} put \"{}\" outside", self.figures[*i].name)),
         );
+        // A service overloaded in every draw is overloaded by what is
+        // certain (its capacity, or demand no draw lowers enough).
+        let always: Vec<&str> = record
+            .overloaded
+            .iter()
+            .filter(|(_, n)| *n == record.tried)
+            .map(|(s, _)| *s)
+            .collect();
+        let advice = if always.is_empty() {
+            "widen `uncertainty.cutoff`, raise `uncertainty.max_draws`, or narrow the uncertain \
+             values that make the figures miss"
+                .to_string()
+        } else {
+            format!(
+                "every draw overloads {}: its capacity or the demand on it is too far from what \
+                 the draws can reach (see `patientflow check` on the judged scenario)",
+                always.join(" and ")
+            )
+        };
         format!(
-            "none of its {} draws of the uncertain values was \
-             consistent with the calibration figures of {} ({}); widen `uncertainty.cutoff`, \
-             raise `uncertainty.max_draws`, or narrow the uncertain values that make the \
-             figures miss",
+            "none of its {} draws of the uncertain values was consistent with the calibration \
+             figures of {} ({}); {advice}",
             record.tried,
             self.name,
             reasons.join(", ")

@@ -334,3 +334,33 @@ fn a_closed_pipe_is_not_a_panic() {
         assert!(out.join("run.json").is_file());
     }
 }
+
+/// A service that every draw overloads is overloaded by what is certain
+/// (here too few care home beds): the stop says so instead of advising a
+/// wider cut-off or more draws, which could never help.
+#[test]
+fn a_service_every_draw_overloads_is_named_as_the_cause() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = crate::common::write_extending(
+        tmp.path(),
+        "few-beds.toml",
+        root().join("scenarios/tower-hamlets-uncertain.toml"),
+        "[care_homes]\nbeds = 60\n[uncertainty]\nmax_draws = 5\n",
+    );
+    let out = tmp.path().join("out");
+    exits_saying(
+        "care home beds too few for any draw",
+        &[
+            "run",
+            file.to_str().expect("utf8"),
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+        1,
+        &["none of its 5 draws", "every draw overloads care home beds"],
+    );
+    assert!(!out.exists(), "stopped, yet wrote");
+}
