@@ -13,6 +13,19 @@ use super::RunManifest;
 /// manifest alone; `None` when it may be.
 pub fn problem(manifest: &RunManifest) -> Option<String> {
     let edited = |what: String| Some(format!("{what}; was run.json edited?"));
+    // Without a record, only a scenario that may keep calibrated draws is
+    // read again (a run without uncertain values, or whose resolved text
+    // never says "calibrated", cannot): reading every run's scenario would
+    // cost a report more than its tables.
+    let uncertain = manifest
+        .scenario_facts
+        .as_ref()
+        .is_some_and(|f| !f.uncertain_values.is_empty());
+    if manifest.kept_draws.is_none()
+        && !(uncertain && manifest.resolved_toml.contains("calibrated"))
+    {
+        return None;
+    }
     let rule = crate::scenario::ScenarioDoc::parse_str(
         &manifest.resolved_toml,
         std::path::Path::new("run.json (resolved_toml)"),
