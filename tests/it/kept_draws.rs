@@ -1003,3 +1003,65 @@ fn a_plan_that_makes_the_uncertain_value_certain_runs_in_the_kept_worlds() {
     );
     same_noise(&out.join("share"), &set);
 }
+
+/// The shipped uncertain baseline keeps only worlds its calibration allows:
+/// no kept world overloads a service, and every figure of every kept
+/// replication lies within its tolerance widened by the cut-off times its
+/// recorded noise (recomputed here from replications.csv and run.json).
+#[test]
+fn the_shipped_uncertain_baseline_keeps_only_worlds_its_figures_allow() {
+    use patientflow::model::metrics::Metric;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("out");
+    let file = root().join("scenarios/tower-hamlets-uncertain.toml");
+    run_ok(
+        &[
+            "run",
+            file.to_str().expect("utf8"),
+            "--replications",
+            "4",
+            "--threads",
+            "2",
+        ],
+        &out,
+    );
+    let manifest: patientflow::report::RunManifest =
+        serde_json::from_str(&fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("a run.json");
+    let kept = manifest
+        .kept_draws
+        .as_ref()
+        .expect("the file keeps calibrated draws");
+    assert!(
+        manifest.overloaded_draws.is_empty(),
+        "a kept world overloads a service"
+    );
+    assert_eq!(kept.draw.len(), 4);
+    let figures = &manifest.scenario_facts.as_ref().expect("facts").calibration;
+    assert_eq!(figures.len(), kept.noise_sd.len());
+    let rows = csv_rows(&out.join("replications.csv"));
+    let days = manifest.horizon_hours / 24.0;
+    let mut judged = 0;
+    for row in &rows[1..] {
+        let value = |m: Metric| {
+            let i = rows[0].iter().position(|h| h == m.name()).expect("column");
+            row[i].parse::<f64>().unwrap_or(f64::NAN)
+        };
+        for (f, noise) in figures.iter().zip(&kept.noise_sd) {
+            assert_eq!(f.name, noise.name);
+            let Some(y) = f.value(value, days) else {
+                continue;
+            };
+            let w = kept.cutoff * noise.sd;
+            assert!(
+                f.low - w <= y && y <= f.high + w,
+                "{}: {y} outside [{} - {w}, {} + {w}]",
+                f.name,
+                f.low,
+                f.high
+            );
+            judged += 1;
+        }
+    }
+    assert!(judged >= 4 * 17, "only {judged} figures judged");
+}
