@@ -32,7 +32,7 @@ const MATCH_SOURCE: u32 = 0x4D41_5443;
 /// below 80% of capacity at shares 0.05 to 0.99), with the share as
 /// `treated_at` (an interval or a plain value), a figure that measures it,
 /// then `extra`.
-fn scenario_text(treated_at: &str, extra: &str) -> String {
+pub(crate) fn scenario_text(treated_at: &str, extra: &str) -> String {
     let text =
         fs::read_to_string(root().join("tests/data/scenarios/minimal.toml")).expect("minimal");
     let swaps = [
@@ -71,7 +71,7 @@ fn scenario_text(treated_at: &str, extra: &str) -> String {
 }
 
 /// The prior of the one uncertain value.
-const PRIOR: &str = "{ low = 0.30, high = 0.90 }";
+pub(crate) const PRIOR: &str = "{ low = 0.30, high = 0.90 }";
 
 /// Writes `dir/name` holding `text`; its path as a string.
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -82,7 +82,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// The judged scenario `share.toml` in `dir`: the prior, the figure and
 /// `[uncertainty]` with `keep = "calibrated"` then `more`.
-fn judged(dir: &Path, more: &str) -> String {
+pub(crate) fn judged(dir: &Path, more: &str) -> String {
     write(
         dir,
         "share.toml",

@@ -9,45 +9,21 @@ use std::path::Path;
 use crate::common::{edit_json, exits_saying, root};
 use serde_json::Value;
 
-/// A small scenario (the minimal one, 60 days, ten PRU cars open all day)
-/// whose only uncertain value is the PRU's share treated at home, with a
-/// figure that measures it and `keep = "calibrated"`; `pru` replaces the
-/// PRU's cars and hours.
+/// The judged scenario `share.toml` in `dir` of `kept_draws` (the minimal
+/// one, 60 days, whose only uncertain value is the PRU's share treated at
+/// home, with a figure that measures it and `keep = "calibrated"`), with
+/// the PRU's cars and hours `pru` (ten cars open all day there).
 fn judged(dir: &Path, pru: &str) -> String {
-    let text =
-        fs::read_to_string(root().join("tests/data/scenarios/minimal.toml")).expect("minimal");
-    let swaps = [
-        ("horizon = \"28d\"", "horizon = \"60d\""),
-        ("cars = 0\nopen = \"none\"", pru),
-        ("eligible_share = 0.1", "eligible_share = 0.5"),
-        ("referrals_per_day = 3.5", "referrals_per_day = 0.5"),
-        (
-            "community_placements_per_day = 0.1",
-            "community_placements_per_day = 0.02",
-        ),
-        ("beds = 50", "beds = 100"),
-        ("mean = \"730d\"", "mean = \"300d\""),
-        (
-            "crises_per_resident_year = 1",
-            "crises_per_resident_year = 0",
-        ),
-        (
-            "treated_at_home = 0.5",
-            "treated_at_home = { low = 0.30, high = 0.90 }",
-        ),
-    ];
-    let mut text = text;
-    for (from, to) in swaps {
-        assert!(text.contains(from), "minimal.toml no longer has `{from}`");
-        text = text.replacen(from, to, 1);
-    }
-    let text = format!(
-        "{text}\n[[calibration]]\nname = \"PRU share treated at home\"\n\
-         quantity = \"pru_treated_at_home / pru_visits\"\ntarget = 0.67\n\
-         range = [0.64, 0.70]\nsource = \"a test\"\n\n[uncertainty]\nkeep = \"calibrated\"\n"
+    let text = crate::kept_draws::scenario_text(
+        crate::kept_draws::PRIOR,
+        "\n[uncertainty]\nkeep = \"calibrated\"\n",
+    );
+    assert!(
+        text.contains(PRU_ON),
+        "the kept_draws scenario's PRU changed"
     );
     let path = dir.join("share.toml");
-    fs::write(&path, text).expect("writes the scenario");
+    fs::write(&path, text.replacen(PRU_ON, pru, 1)).expect("writes the scenario");
     path.display().to_string()
 }
 
