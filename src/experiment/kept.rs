@@ -18,8 +18,9 @@ use crate::scenario::{KeepRule, LoadedScenario};
 /// The judged scenario and what judges its draws.
 #[derive(Debug)]
 pub struct Matcher {
-    /// The judged scenario with its draws, without counterfactual arms or
-    /// years: it simulates the draws tried.
+    /// The judged scenario with its draws, without years and with only
+    /// the counterfactual arms its figures read: it simulates the draws
+    /// tried.
     judged: Prepared,
     /// How run.json names the judged scenario.
     name: String,
