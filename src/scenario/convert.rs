@@ -129,22 +129,33 @@ impl Converter<'_> {
                 at.value
             }
         };
-        let count = |c: &Option<Spanned<Count>>, key: &str, default: u32, low: u32, high: u32| {
-            let Some(c) = c else {
-                return Ok(default);
-            };
-            let at = Located::at(c.clone(), key);
-            if at.value.0 < low || at.value.0 > high {
-                return Err(self.invalid(
+        let count =
+            |c: &Option<Spanned<toml::Value>>, key: &str, default: u32, low: u32, high: u32| {
+                let Some(c) = c else {
+                    return Ok(default);
+                };
+                let at = Located::at(c.clone(), key);
+                let found = match &at.value {
+                    toml::Value::Integer(i) if (i64::from(low)..=i64::from(high)).contains(i) => {
+                        return Ok(*i as u32);
+                    }
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(x) => format_float(*x),
+                    other => format!(
+                        "{} {}",
+                        other.type_str(),
+                        truncate_token(&other.to_string())
+                    ),
+                };
+                Err(self.invalid(
                     &at,
                     format!(
-                        "expected a whole number from {low} to {high}, found {}",
-                        at.value.0
+                        "expected a whole number from {} to {}, found {found}",
+                        human_number(f64::from(low)),
+                        human_number(f64::from(high))
                     ),
-                ));
-            }
-            Ok(at.value.0)
-        };
+                ))
+            };
         let central_replications = count(
             &u.central_replications,
             "uncertainty.central_replications",

@@ -454,8 +454,9 @@ pub(crate) struct RawHomeCare {
 pub(crate) struct RawUncertainty {
     pub keep: Option<Spanned<String>>,
     pub cutoff: Option<Spanned<f64>>,
-    pub central_replications: Option<Spanned<Count>>,
-    pub max_draws: Option<Spanned<Count>>,
+    /// Whole numbers, checked with their ranges in the conversion.
+    pub central_replications: Option<Spanned<Value>>,
+    pub max_draws: Option<Spanned<Value>>,
 }
 
 #[derive(Debug, Deserialize)]

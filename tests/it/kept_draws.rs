@@ -624,6 +624,13 @@ fn wrong_uncertainty_keys_are_refused_at_the_key() {
                 "{stderr}"
             );
         }
+        // A count out of range or not whole says the range it takes.
+        if name.starts_with("max") {
+            assert!(stderr.contains("from 1 to 10000"), "{stderr}");
+        }
+        if name.starts_with("central") {
+            assert!(stderr.contains("from 2 to 1000"), "{stderr}");
+        }
     }
     // keep = "calibrated" needs an uncertain value and a calibration figure
     // in the judged file: refused at `uncertainty.keep`.
