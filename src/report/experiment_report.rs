@@ -359,7 +359,10 @@ pub fn plan_sentence(plan: &PlanEffects, per: &str, days: Option<f64>) -> String
             .enumerate()
             .map(|(i, h)| effect_clause(plan, h, if i == 0 { per } else { "" }))
             .collect();
-        sentence.push_str(&format!(" In mental health: {}.", and_list(&clauses)));
+        sentence.push_str(&format!(
+            " In mental health: {}.",
+            super::prose::and_list(&clauses)
+        ));
     }
     sentence
 }
@@ -422,15 +425,6 @@ fn count_verb(n: usize, singular: &str, plural: &str) -> String {
     )
 }
 
-/// "a", "a and b", "a, b and c".
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 /// The sweep's sentence for one "avoided" or "saved" headline. A plan is
 /// named as the best only when it is better than the baseline (its 95% CI
 /// lies wholly on the good side of no change): the one with the largest
@@ -483,7 +477,7 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Opt
                 let (last, init) = ties.split_last().expect("not empty");
                 format!("{}; and {last}", init.join("; "))
             } else {
-                and_list(&ties)
+                super::prose::and_list(&ties)
             };
             format!(" (rounded, {list} {verb} the same)")
         };
@@ -498,7 +492,7 @@ pub fn best_plan_sentence(plans: &[PlanEffects], h: &Compared, per: &str) -> Opt
     Some(format!(
         "No plan improves on the baseline in {noun}: of the {}, {}.",
         plans_text(plans.len()),
-        and_list(&how_plans_fall(&findings, noun))
+        super::prose::and_list(&how_plans_fall(&findings, noun))
     ))
 }
 
@@ -578,7 +572,7 @@ pub fn fewest_plan_sentence(plans: &[PlanEffects], h: &Compared) -> Option<Strin
     Some(format!(
         "No plan shows fewer {noun} than the baseline: of the {}, {}.",
         plans_text(plans.len()),
-        and_list(&how_plans_fall(&findings, noun))
+        super::prose::and_list(&how_plans_fall(&findings, noun))
     ))
 }
 
@@ -1393,7 +1387,7 @@ fn document_of(
         let keys: Vec<String> = manifest.swept_keys.iter().map(|k| key_label(k)).collect();
         format!(
             "Sweep \u{201c}{name}\u{201d}: {} against the unswept scenario",
-            and_list(&keys)
+            super::prose::and_list(&keys)
         )
     } else {
         format!("Comparison of capacity plans against {baseline}")

@@ -514,10 +514,37 @@ pub fn kept_sentence(manifest: &RunManifest) -> Option<String> {
         ));
     }
     let figures = k.noise_sd.len();
+    // Figures whose one-replication noise is wider than their tolerance
+    // (its sd above half the tolerance's width) rule out little.
+    let tolerances = manifest
+        .scenario_facts
+        .as_ref()
+        .map_or(&[][..], |f| f.calibration.as_slice());
+    let loose: Vec<String> = k
+        .noise_sd
+        .iter()
+        .filter(|n| {
+            tolerances
+                .iter()
+                .find(|t| t.name == n.name)
+                .is_some_and(|t| n.sd > (t.high - t.low) / 2.0)
+        })
+        .map(|n| format!("\"{}\"", n.name))
+        .collect();
+    let loose_text = match loose.as_slice() {
+        [] => String::new(),
+        names => format!(
+            " In one replication, {} of the figures have noise wider than their tolerance \
+             ({}): those rule out little, so the kept worlds may still include some their \
+             published values would rule out.",
+            names.len(),
+            super::prose::and_list(names)
+        ),
+    };
     Some(format!(
         "Kept {kept} of {} drawn worlds: those consistent with the {figures} calibration \
          figure{} of {} (each within its tolerance widened by {} noise standard deviations){}. \
-         The plausible ranges here are ranges among the kept worlds.",
+         The plausible ranges here are ranges among the kept worlds.{loose_text}",
         k.tried,
         if figures == 1 { "" } else { "s" },
         k.judged,
@@ -747,11 +774,7 @@ pub fn effects_section(csv_text: &str) -> Option<Section> {
         let share = cell(7).parse::<f64>().ok();
         let share_text = share.map_or("-".to_string(), |s| format!("{:.0}%", 100.0 * s));
         let drivers: Vec<&str> = cell(8).split_whitespace().collect();
-        let drivers_text = match drivers.as_slice() {
-            [] => String::new(),
-            [a] => (*a).to_string(),
-            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-        };
+        let drivers_text = super::prose::and_list(&drivers);
         if let Some(c) = COMPARISON
             .iter()
             .find(|c| c.effect.label == effect && c.metric.name() == metric)
