@@ -277,6 +277,22 @@ pub fn prose_date(date: crate::scenario::calendar::Date) -> String {
     format!("{d} {month} {y}")
 }
 
+/// "a", "a and b", "a, b and c".
+pub(crate) fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,21 +353,5 @@ mod tests {
         assert_eq!(format!("{}", round_to(5.34, -1)), "5.3");
         assert_eq!(round_to(28_145.0, 1), 28_150.0);
         assert_eq!(round_to(-0.01, -1), 0.0);
-    }
-}
-
-/// "a", "a and b", "a, b and c".
-pub(crate) fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => format!(
-            "{} and {}",
-            init.iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(", "),
-            last.as_ref()
-        ),
     }
 }
