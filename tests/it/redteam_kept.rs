@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{edit_json, exits_saying, root};
+use crate::common::{edit_json, exits_saying, refused_run, root};
 use serde_json::Value;
 
 /// The judged scenario `share.toml` in `dir` of `kept_draws` (the minimal
@@ -203,7 +203,6 @@ fn a_judged_file_that_does_not_load_alone_is_refused_saying_it_is_judged() {
     let tmp = tempfile::tempdir().expect("tempdir");
     judged(tmp.path(), PRU_ON);
     let dir = tmp.path();
-    let out = dir.join("never");
     let middle = dir.join("middle.toml");
     fs::write(
         &middle,
@@ -212,25 +211,15 @@ fn a_judged_file_that_does_not_load_alone_is_refused_saying_it_is_judged() {
     .expect("write");
     let plan = dir.join("plan.toml");
     fs::write(&plan, "extends = \"middle.toml\"\n[pru]\ncars = 5\n").expect("write");
-    exits_saying(
-        "a middle file that does not load alone",
-        &[
-            "run",
-            s(&plan),
-            "--replications",
-            "2",
-            "--quiet",
-            "--out",
-            s(&out),
-        ],
-        2,
+    refused_run(
+        s(&plan),
+        &["scenario.replications=2"],
         &[
             "middle.toml:5",
             "judges the drawn worlds",
             "must load by itself",
         ],
     );
-    assert!(!out.exists(), "refused, yet wrote");
 }
 
 /// A figure undefined at the central values (the PRU switched off, so its
@@ -242,19 +231,9 @@ fn a_judged_file_that_does_not_load_alone_is_refused_saying_it_is_judged() {
 fn a_figure_the_central_replications_never_define_is_refused_at_the_key() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let file = judged(tmp.path(), "cars = 0\nopen = \"none\"");
-    let out = tmp.path().join("never");
-    exits_saying(
-        "a figure never defined",
-        &[
-            "run",
-            &file,
-            "--replications",
-            "4",
-            "--quiet",
-            "--out",
-            s(&out),
-        ],
-        2,
+    refused_run(
+        &file,
+        &["scenario.replications=4"],
         &[
             "share.toml:",
             "uncertainty.keep",
@@ -262,7 +241,6 @@ fn a_figure_the_central_replications_never_define_is_refused_at_the_key() {
             "defined in 0 of the 30",
         ],
     );
-    assert!(!out.exists(), "refused, yet wrote");
 }
 
 /// Output to a reader that has gone (`patientflow ... | head -1`) is not
